@@ -1,0 +1,3 @@
+from dbcheck.cli import main
+
+raise SystemExit(main())
