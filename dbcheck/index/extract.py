@@ -1,0 +1,682 @@
+"""Phase 1: one file in, plain facts out.
+
+Each file is parsed once with libcst. The facts are plain data (tuples, strings,
+numbers) that do not depend on any other file, so they can be cached by content and
+interpreted later against the whole project (``index.build``).
+
+Positions: libcst's PositionProvider costs about three parses. CPython's ``ast`` has
+to parse the file anyway (DBC001 must report CPython's error line) and carries every
+position, so statements are paired with their ``ast`` twins and every call and
+comparison inside a statement takes its position from the ``ast`` call or comparison
+at the same place in source order. Only files that the running interpreter cannot
+parse but libcst can (newer grammar) pay for the PositionProvider.
+
+Expressions are kept as small tuples (``Expr``):
+
+    ("n", "sqlalchemy.orm.mapped_column")    a name, resolved through the import table
+    ("c", value)                             a literal
+    ("call", func, args, kwargs, line, col)  kwargs: tuple of (name, Expr); "**" for **kw
+    ("sub", value, items)                    subscript: Mapped[Optional[int]]
+    ("or", left, right)                      X | None
+    ("tuple"|"list"|"set", items)
+    ("dict", ((key, value), ...))
+    ("attr", value, name)                    attribute of something that is not a name
+    ("cmp", left, ((op, right), ...), line, col)
+    ("bool", op, left, right)
+    ("not", operand)
+    ("lambda", body)
+    ("param", name)                          a parameter of the enclosing function
+    ("self", name)                           a name bound earlier in the class body
+    ("?",)                                   anything else
+"""
+
+from __future__ import annotations
+
+import ast
+import warnings
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterator, Optional, Sequence, Union
+
+import libcst as cst
+
+from dbcheck.index.names import BUILTIN_NAMES, resolve_relative
+
+Expr = tuple  # see the module docstring
+
+UNKNOWN: Expr = ("?",)
+
+
+@dataclass
+class AttrFact:
+    """One statement in a class body that binds a name."""
+
+    name: str
+    line: int
+    column: int
+    annotation: Optional[Expr]
+    value: Optional[Expr]
+    declared_attr: bool = False  # a @declared_attr method: value is what it returns
+
+
+@dataclass
+class ClassFact:
+    name: str
+    line: int
+    column: int
+    bases: list[Expr]
+    keywords: dict[str, Expr]
+    decorators: list[Expr]
+    attrs: list[AttrFact]
+    dynamic: bool = False  # setattr/locals()/exec in the body: its attributes are unknowable
+    methods: list[str] = field(default_factory=list)
+
+
+@dataclass
+class FunctionFact:
+    """A module-level function that is a single ``return <expr>``: a column factory."""
+
+    name: str
+    params: list[str]
+    defaults: dict[str, Expr]
+    returns: Expr
+    line: int
+
+
+@dataclass
+class CallFact:
+    """A call evaluated at module level: ``tasks = Table(...)``, ``Index(...)``."""
+
+    target: Optional[str]
+    value: Expr
+    line: int
+    column: int
+
+
+@dataclass
+class ModuleFacts:
+    path: str
+    module: str
+    is_package: bool
+    imports: dict[str, str] = field(default_factory=dict)
+    star_imports: list[str] = field(default_factory=list)
+    assignments: dict[str, Expr] = field(default_factory=dict)
+    classes: list[ClassFact] = field(default_factory=list)
+    functions: dict[str, FunctionFact] = field(default_factory=dict)
+    calls: list[CallFact] = field(default_factory=list)
+    error: Optional[tuple[int, int, str]] = None  # (line, column, message) -> DBC001
+    notice: Optional[str] = None  # skipped, with the reason
+    noqa: dict[int, Optional[tuple[str, ...]]] = field(default_factory=dict)
+
+
+# --------------------------------------------------------------------------- positions
+
+_NESTED_BODY = (ast.stmt, ast.excepthandler, ast.match_case)
+
+
+def _sort_key(node: ast.AST) -> tuple[int, int]:
+    line = getattr(node, "lineno", None)
+    if line is not None:
+        return (line, node.col_offset)
+    keys = [_sort_key(child) for child in ast.iter_child_nodes(node)]
+    return min(keys) if keys else (0, 0)
+
+
+def _ast_expression_positions(stmt: ast.AST) -> list[tuple[int, int]]:
+    """Calls and comparisons of one statement (not of the statements nested in it),
+    in the order libcst visits them: depth first, children in source order."""
+    out: list[tuple[int, int]] = []
+    stack: list[ast.AST] = [stmt]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, (ast.Call, ast.Compare)):
+            out.append((node.lineno, node.col_offset + 1))
+        children = [
+            c for c in ast.iter_child_nodes(node)
+            if not isinstance(c, _NESTED_BODY) and not isinstance(c, ast.expr_context)
+        ]
+        if isinstance(node, ast.Match):
+            children = []
+        children.sort(key=_sort_key)
+        stack.extend(reversed(children))
+    return out
+
+
+class _Positions:
+    """Where a statement, and each call/comparison inside it, starts."""
+
+    def __init__(self, wrapper_positions: Optional[dict] = None) -> None:
+        self._meta = wrapper_positions  # libcst node -> CodeRange, fallback mode only
+        self._queue: list[tuple[int, int]] = []
+        self._stmt = (1, 1)
+
+    def enter(self, cst_stmt: cst.CSTNode, ast_stmt: Optional[ast.AST]) -> tuple[int, int]:
+        if self._meta is not None:
+            rng = self._meta.get(cst_stmt)
+            self._stmt = (rng.start.line, rng.start.column + 1) if rng else (1, 1)
+            return self._stmt
+        if ast_stmt is None:
+            return self._stmt
+        self._stmt = (ast_stmt.lineno, ast_stmt.col_offset + 1)
+        self._queue = _ast_expression_positions(ast_stmt)
+        self._queue.reverse()
+        return self._stmt
+
+    def next_expr(self, node: cst.CSTNode) -> tuple[int, int]:
+        if self._meta is not None:
+            rng = self._meta.get(node)
+            return (rng.start.line, rng.start.column + 1) if rng else self._stmt
+        return self._queue.pop() if self._queue else self._stmt
+
+
+def _cst_statements(body: Sequence[cst.CSTNode]) -> Iterator[cst.CSTNode]:
+    for stmt in body:
+        if isinstance(stmt, (cst.SimpleStatementLine, cst.SimpleStatementSuite)):
+            yield from stmt.body
+        else:
+            yield stmt
+
+
+def _block(node: Any) -> Sequence[cst.CSTNode]:
+    body = getattr(node, "body", None)
+    if isinstance(body, (cst.IndentedBlock, cst.SimpleStatementSuite)):
+        return body.body
+    return ()
+
+
+def paired(cst_body: Sequence[cst.CSTNode], ast_body: Optional[Sequence[ast.stmt]]
+           ) -> Iterator[tuple[cst.CSTNode, Optional[ast.stmt]]]:
+    """The statements of one block with their ``ast`` twins (None without ``ast``)."""
+    statements = list(_cst_statements(cst_body))
+    if ast_body is None or len(ast_body) != len(statements):
+        for stmt in statements:
+            yield stmt, None
+        return
+    yield from zip(statements, ast_body)
+
+
+def _ast_orelse(node: Optional[ast.AST]) -> Optional[list]:
+    return getattr(node, "orelse", None) if node is not None else None
+
+
+def nested_blocks(stmt: cst.CSTNode, twin: Optional[ast.AST]
+                  ) -> Iterator[tuple[Sequence[cst.CSTNode], Optional[Sequence[ast.stmt]]]]:
+    """The blocks nested in a compound statement, each with its ``ast`` twin."""
+    ast_body = getattr(twin, "body", None) if twin is not None else None
+    if isinstance(stmt, (cst.If,)):
+        yield _block(stmt), ast_body
+        orelse = stmt.orelse
+        if isinstance(orelse, cst.If):
+            yield [orelse], _ast_orelse(twin)
+        elif isinstance(orelse, cst.Else):
+            yield _block(orelse), _ast_orelse(twin)
+    elif isinstance(stmt, (cst.For, cst.While)):
+        yield _block(stmt), ast_body
+        if stmt.orelse is not None:
+            yield _block(stmt.orelse), _ast_orelse(twin)
+    elif isinstance(stmt, (cst.Try, cst.TryStar)):
+        yield _block(stmt), ast_body
+        handlers = getattr(twin, "handlers", None) if twin is not None else None
+        for i, handler in enumerate(stmt.handlers):
+            ast_handler = handlers[i] if handlers and i < len(handlers) else None
+            yield _block(handler), getattr(ast_handler, "body", None) if ast_handler else None
+        if stmt.orelse is not None:
+            yield _block(stmt.orelse), _ast_orelse(twin)
+        if stmt.finalbody is not None:
+            yield _block(stmt.finalbody), getattr(twin, "finalbody", None) if twin else None
+    elif isinstance(stmt, (cst.With, cst.FunctionDef, cst.ClassDef)):
+        yield _block(stmt), ast_body
+    elif isinstance(stmt, cst.Match):
+        cases = getattr(twin, "cases", None) if twin is not None else None
+        for i, case in enumerate(stmt.cases):
+            ast_case = cases[i] if cases and i < len(cases) else None
+            yield _block(case), getattr(ast_case, "body", None) if ast_case else None
+
+
+# --------------------------------------------------------------------------- expressions
+
+_CMP_OPS = {
+    cst.Equal: "==", cst.NotEqual: "!=", cst.LessThan: "<", cst.GreaterThan: ">",
+    cst.LessThanEqual: "<=", cst.GreaterThanEqual: ">=", cst.In: "in", cst.NotIn: "not in",
+    cst.Is: "is", cst.IsNot: "is not",
+}
+
+
+class ExprConverter:
+    """libcst expression -> Expr, resolving names through the module's import table."""
+
+    def __init__(self, module_names: dict[str, str], positions: _Positions) -> None:
+        self.module_names = module_names  # alias -> qualified name
+        self.positions = positions
+        self.params: frozenset[str] = frozenset()
+        self.class_names: set[str] = set()
+
+    def name(self, ident: str) -> Expr:
+        if ident in self.params:
+            return ("param", ident)
+        if ident in self.class_names:
+            return ("self", ident)
+        if ident in ("True", "False", "None"):
+            return ("c", {"True": True, "False": False, "None": None}[ident])
+        qualified = self.module_names.get(ident)
+        if qualified is not None:
+            return ("n", qualified)
+        if ident in BUILTIN_NAMES:
+            return ("n", f"builtins.{ident}")
+        return ("n", f"?.{ident}")
+
+    def convert(self, node: Optional[cst.CSTNode]) -> Expr:
+        if node is None:
+            return UNKNOWN
+        handler = _HANDLERS.get(type(node))
+        if handler is not None:
+            return handler(self, node)
+        self.descend(node)
+        return UNKNOWN
+
+    def descend(self, node: cst.CSTNode) -> None:
+        """Visit what we do not model, so the calls inside keep their positions in step."""
+        for child in node.children:
+            if isinstance(child, cst.BaseExpression):
+                self.convert(child)
+            else:
+                self.descend(child)
+
+    def _name(self, node: cst.Name) -> Expr:
+        return self.name(node.value)
+
+    def _attribute(self, node: cst.Attribute) -> Expr:
+        base = self.convert(node.value)
+        if base[0] == "n":
+            return ("n", f"{base[1]}.{node.attr.value}")
+        return ("attr", base, node.attr.value)
+
+    def _call(self, node: cst.Call) -> Expr:
+        line, col = self.positions.next_expr(node)
+        func = self.convert(node.func)
+        args: list[Expr] = []
+        kwargs: list[tuple[str, Expr]] = []
+        for arg in node.args:
+            value = self.convert(arg.value)
+            if arg.keyword is not None:
+                kwargs.append((arg.keyword.value, value))
+            elif arg.star == "**":
+                kwargs.append(("**", value))
+            elif arg.star == "*":
+                args.append(("star", value))
+            else:
+                args.append(value)
+        return ("call", func, tuple(args), tuple(kwargs), line, col)
+
+    def _string(self, node: Union[cst.SimpleString, cst.ConcatenatedString]) -> Expr:
+        try:
+            value = node.evaluated_value
+        except Exception:  # noqa: BLE001 - any odd literal is simply unknown
+            return UNKNOWN
+        return ("c", value) if isinstance(value, (str, bytes)) else UNKNOWN
+
+    def _number(self, node: Union[cst.Integer, cst.Float]) -> Expr:
+        try:
+            return ("c", ast.literal_eval(node.value))
+        except (ValueError, SyntaxError):
+            return UNKNOWN
+
+    def _subscript(self, node: cst.Subscript) -> Expr:
+        value = self.convert(node.value)
+        items = []
+        for element in node.slice:
+            if isinstance(element.slice, cst.Index):
+                items.append(self.convert(element.slice.value))
+            else:
+                self.descend(element.slice)
+                items.append(UNKNOWN)
+        return ("sub", value, tuple(items))
+
+    def _binop(self, node: cst.BinaryOperation) -> Expr:
+        left = self.convert(node.left)
+        right = self.convert(node.right)
+        if isinstance(node.operator, cst.BitOr):
+            return ("or", left, right)
+        return UNKNOWN
+
+    def _sequence(self, node: Union[cst.Tuple, cst.List, cst.Set]) -> Expr:
+        kind = {cst.Tuple: "tuple", cst.List: "list", cst.Set: "set"}[type(node)]
+        items = []
+        for element in node.elements:
+            value = self.convert(element.value)
+            items.append(("star", value) if isinstance(element, cst.StarredElement) else value)
+        return (kind, tuple(items))
+
+    def _dict(self, node: cst.Dict) -> Expr:
+        pairs = []
+        for element in node.elements:
+            if isinstance(element, cst.DictElement):
+                pairs.append((self.convert(element.key), self.convert(element.value)))
+            else:
+                pairs.append((("c", "**"), self.convert(element.value)))
+        return ("dict", tuple(pairs))
+
+    def _comparison(self, node: cst.Comparison) -> Expr:
+        line, col = self.positions.next_expr(node)
+        left = self.convert(node.left)
+        targets = tuple(
+            (_CMP_OPS.get(type(t.operator), "?"), self.convert(t.comparator))
+            for t in node.comparisons
+        )
+        return ("cmp", left, targets, line, col)
+
+    def _boolean(self, node: cst.BooleanOperation) -> Expr:
+        left = self.convert(node.left)
+        right = self.convert(node.right)
+        return ("bool", "and" if isinstance(node.operator, cst.And) else "or", left, right)
+
+    def _unary(self, node: cst.UnaryOperation) -> Expr:
+        operand = self.convert(node.expression)
+        if isinstance(node.operator, cst.Not):
+            return ("not", operand)
+        if isinstance(node.operator, cst.Minus) and operand[0] == "c" and isinstance(operand[1], (int, float)):
+            return ("c", -operand[1])
+        return UNKNOWN
+
+    def _lambda(self, node: cst.Lambda) -> Expr:
+        self.descend(node.params)
+        return ("lambda", self.convert(node.body))
+
+    def _paren_free(self, node: Any) -> Expr:
+        return self.convert(node.expression)
+
+
+_HANDLERS: dict[type, Callable[[ExprConverter, Any], Expr]] = {
+    cst.Name: ExprConverter._name,
+    cst.Attribute: ExprConverter._attribute,
+    cst.Call: ExprConverter._call,
+    cst.SimpleString: ExprConverter._string,
+    cst.ConcatenatedString: ExprConverter._string,
+    cst.Integer: ExprConverter._number,
+    cst.Float: ExprConverter._number,
+    cst.Subscript: ExprConverter._subscript,
+    cst.BinaryOperation: ExprConverter._binop,
+    cst.Tuple: ExprConverter._sequence,
+    cst.List: ExprConverter._sequence,
+    cst.Set: ExprConverter._sequence,
+    cst.Dict: ExprConverter._dict,
+    cst.Comparison: ExprConverter._comparison,
+    cst.BooleanOperation: ExprConverter._boolean,
+    cst.UnaryOperation: ExprConverter._unary,
+    cst.Lambda: ExprConverter._lambda,
+    cst.Await: ExprConverter._paren_free,
+}
+
+
+# --------------------------------------------------------------------------- the module pass
+
+def _dotted(node: cst.BaseExpression) -> Optional[str]:
+    if isinstance(node, cst.Name):
+        return node.value
+    if isinstance(node, cst.Attribute):
+        base = _dotted(node.value)
+        return f"{base}.{node.attr.value}" if base else None
+    return None
+
+
+def _collect_import(stmt: cst.CSTNode, module: str, is_package: bool,
+                    names: dict[str, str], stars: list[str]) -> None:
+    if isinstance(stmt, cst.Import):
+        for alias in stmt.names:
+            dotted = _dotted(alias.name)
+            if not dotted:
+                continue
+            if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
+                names[alias.asname.name.value] = dotted
+            else:
+                root = dotted.split(".")[0]
+                names[root] = root
+    elif isinstance(stmt, cst.ImportFrom):
+        base = _dotted(stmt.module) if stmt.module is not None else ""
+        level = len(stmt.relative)
+        if level:
+            base = resolve_relative(module, is_package, level, base or "")
+        if not base:
+            return
+        if isinstance(stmt.names, cst.ImportStar):
+            stars.append(base)
+            return
+        for alias in stmt.names:
+            if not isinstance(alias.name, cst.Name):
+                continue
+            local = alias.name.value
+            if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
+                local = alias.asname.name.value
+            names[local] = f"{base}.{alias.name.value}"
+
+
+def _module_bindings(body: Sequence[cst.CSTNode], module: str, is_package: bool,
+                     names: dict[str, str], stars: list[str], imports: dict[str, str]) -> None:
+    """First pass over top-level statements (and ``if``/``try`` blocks, where
+    ``TYPE_CHECKING`` imports and optional imports live): what each name means."""
+    for stmt in _cst_statements(body):
+        if isinstance(stmt, (cst.Import, cst.ImportFrom)):
+            _collect_import(stmt, module, is_package, imports, stars)
+            names.update(imports)
+        elif isinstance(stmt, (cst.ClassDef, cst.FunctionDef)):
+            names[stmt.name.value] = f"{module}.{stmt.name.value}"
+        elif isinstance(stmt, (cst.Assign, cst.AnnAssign)):
+            targets = stmt.targets if isinstance(stmt, cst.Assign) else [stmt]
+            for target in targets:
+                if isinstance(target.target, cst.Name):
+                    names[target.target.value] = f"{module}.{target.target.value}"
+        elif isinstance(stmt, (cst.If, cst.Try)):
+            for block, _ in nested_blocks(stmt, None):
+                _module_bindings(block, module, is_package, names, stars, imports)
+
+
+def _is_declared_attr(decorators: list[Expr]) -> bool:
+    for dec in decorators:
+        target = dec[1] if dec[0] == "call" else dec
+        if target[0] == "n" and ("declared_attr" in target[1] or target[1].endswith(".directive")):
+            return True
+    return False
+
+
+_DYNAMIC_CALLS = ("builtins.setattr", "?.setattr", "?.locals", "?.exec", "?.vars")
+
+
+def _mentions_dynamic(expr: Expr) -> bool:
+    if expr[0] == "call" and expr[1][0] == "n" and expr[1][1] in _DYNAMIC_CALLS:
+        return True
+    return any(isinstance(part, tuple) and part and _mentions_dynamic(part) for part in expr[1:]
+               if isinstance(part, tuple))
+
+
+class _ModuleExtractor:
+    def __init__(self, facts: ModuleFacts, positions: _Positions) -> None:
+        self.facts = facts
+        self.positions = positions
+        names: dict[str, str] = {}
+        self.names = names
+        self.conv = ExprConverter(names, positions)
+
+    def run(self, module: cst.Module, tree: Optional[ast.Module]) -> None:
+        _module_bindings(module.body, self.facts.module, self.facts.is_package,
+                         self.names, self.facts.star_imports, self.facts.imports)
+        self._block(module.body, tree.body if tree is not None else None)
+
+    def _block(self, body: Sequence[cst.CSTNode], ast_body: Optional[Sequence[ast.stmt]]) -> None:
+        for stmt, twin in paired(body, ast_body):
+            line, col = self.positions.enter(stmt, twin)
+            if isinstance(stmt, cst.ClassDef):
+                self.facts.classes.append(self._class(stmt, twin, line, col))
+            elif isinstance(stmt, cst.FunctionDef):
+                self._function(stmt, twin, line)
+            elif isinstance(stmt, (cst.Assign, cst.AnnAssign)):
+                self._assignment(stmt, line, col)
+            elif isinstance(stmt, cst.Expr):
+                value = self.conv.convert(stmt.value)
+                if value[0] == "call":
+                    self.facts.calls.append(CallFact(None, value, line, col))
+            elif isinstance(stmt, (cst.If, cst.Try)):
+                for block, ast_block in nested_blocks(stmt, twin):
+                    self._block(block, ast_block)
+
+    def _assignment(self, stmt: Union[cst.Assign, cst.AnnAssign], line: int, col: int) -> None:
+        if isinstance(stmt, cst.AnnAssign):
+            self.conv.convert(stmt.annotation.annotation)
+            targets = [stmt.target]
+        else:
+            targets = [t.target for t in stmt.targets]
+        if stmt.value is None:
+            return
+        value = self.conv.convert(stmt.value)
+        for target in targets:
+            if isinstance(target, cst.Name):
+                self.facts.assignments[target.value] = value
+                if value[0] == "call":
+                    self.facts.calls.append(CallFact(target.value, value, line, col))
+
+    def _function(self, stmt: cst.FunctionDef, twin: Optional[ast.AST], line: int) -> None:
+        # Only single-return module functions matter here: column factories such as
+        # ``def fk(target): return mapped_column(ForeignKey(target), index=True)``.
+        statements = [s for s in _cst_statements(_block(stmt))
+                      if not (isinstance(s, cst.Expr) and isinstance(s.value, (cst.SimpleString, cst.ConcatenatedString)))]
+        if len(statements) != 1 or not isinstance(statements[0], cst.Return) or statements[0].value is None:
+            return
+        params = [p.name.value for p in stmt.params.params + stmt.params.kwonly_params]
+        params = [p for p in params if p not in ("self", "cls")]
+        conv = ExprConverter(self.names, _Positions({}))  # positions of factory bodies are not reported
+        conv.params = frozenset(params)
+        defaults = {
+            p.name.value: conv.convert(p.default)
+            for p in stmt.params.params + stmt.params.kwonly_params if p.default is not None
+        }
+        self.facts.functions[stmt.name.value] = FunctionFact(
+            stmt.name.value, params, defaults, conv.convert(statements[0].value), line)
+
+    def _class(self, stmt: cst.ClassDef, twin: Optional[ast.AST], line: int, col: int) -> ClassFact:
+        conv = self.conv
+        decorators = [conv.convert(d.decorator) for d in stmt.decorators]
+        bases: list[Expr] = []
+        keywords: dict[str, Expr] = {}
+        for arg in stmt.bases:
+            bases.append(conv.convert(arg.value))
+        for arg in stmt.keywords:
+            value = conv.convert(arg.value)
+            if arg.keyword is not None:
+                keywords[arg.keyword.value] = value
+        fact = ClassFact(stmt.name.value, line, col, bases, keywords, decorators, [])
+        previous = conv.class_names
+        conv.class_names = set()
+        try:
+            self._class_body(stmt, twin, fact)
+        finally:
+            conv.class_names = previous
+        return fact
+
+    def _class_body(self, stmt: cst.ClassDef, twin: Optional[ast.AST], fact: ClassFact) -> None:
+        conv = self.conv
+        for inner, inner_twin in paired(_block(stmt), getattr(twin, "body", None) if twin else None):
+            line, col = self.positions.enter(inner, inner_twin)
+            if isinstance(inner, cst.AnnAssign) and isinstance(inner.target, cst.Name):
+                annotation = conv.convert(inner.annotation.annotation)
+                value = conv.convert(inner.value) if inner.value is not None else None
+                fact.attrs.append(AttrFact(inner.target.value, line, col, annotation, value))
+                conv.class_names.add(inner.target.value)
+            elif isinstance(inner, cst.Assign):
+                value = conv.convert(inner.value)
+                for target in inner.targets:
+                    if isinstance(target.target, cst.Name):
+                        fact.attrs.append(AttrFact(target.target.value, line, col, None, value))
+                        conv.class_names.add(target.target.value)
+            elif isinstance(inner, cst.FunctionDef):
+                self._method(inner, inner_twin, fact, line, col)
+            elif isinstance(inner, cst.Expr):
+                value = conv.convert(inner.value)
+                if _mentions_dynamic(value):
+                    fact.dynamic = True
+            elif isinstance(inner, cst.ClassDef):
+                continue  # nested classes (Meta, Config) are not mapped attributes
+            elif isinstance(inner, (cst.If, cst.Try, cst.For, cst.With)):
+                # Attributes bound conditionally cannot be known statically.
+                fact.dynamic = True
+
+    def _method(self, func: cst.FunctionDef, twin: Optional[ast.AST], fact: ClassFact,
+                line: int, col: int) -> None:
+        conv = self.conv
+        decorators = [conv.convert(d.decorator) for d in func.decorators]
+        fact.methods.append(func.name.value)
+        if not _is_declared_attr(decorators):
+            return
+        annotation = None
+        if func.returns is not None:
+            annotation = conv.convert(func.returns.annotation)
+        returned: Optional[Expr] = None
+        # A declared_attr returns its column; the last plain ``return`` is what counts.
+        for inner, inner_twin in paired(_block(func), getattr(twin, "body", None) if twin else None):
+            self.positions.enter(inner, inner_twin)
+            if isinstance(inner, cst.Return) and inner.value is not None:
+                returned = conv.convert(inner.value)
+            elif not isinstance(inner, cst.Expr):
+                returned = None
+                break
+        if returned is None:
+            fact.dynamic = fact.dynamic or func.name.value not in ("__tablename__", "__table_args__", "__mapper_args__")
+        fact.attrs.append(AttrFact(func.name.value, line, col, annotation, returned, declared_attr=True))
+
+
+def _noqa_comments(source: str) -> dict[int, Optional[tuple[str, ...]]]:
+    """line -> codes of ``# noqa: A1,B2`` (None for a bare ``# noqa``)."""
+    from dbcheck.noqa import parse_noqa_lines
+
+    return parse_noqa_lines(source)
+
+
+def extract_module(source: str, path: str, module: str, is_package: bool) -> ModuleFacts:
+    """Parse one file once and return its facts. Never raises for bad input."""
+    facts = ModuleFacts(path=path, module=module, is_package=is_package)
+    facts.noqa = _noqa_comments(source)
+    tree: Optional[ast.Module] = None
+    syntax_error: Optional[SyntaxError] = None
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # SyntaxWarning for odd escapes is not ours to report
+            tree = ast.parse(source, filename=path)
+    except SyntaxError as err:
+        syntax_error = err
+    except (RecursionError, MemoryError, ValueError) as err:
+        facts.notice = f"skipped: too deeply nested or too large for the Python parser ({type(err).__name__})"
+        return facts
+    try:
+        module_node = cst.parse_module(source)
+    except cst.ParserSyntaxError as err:
+        if syntax_error is not None:
+            facts.error = _error_position(syntax_error)
+        else:
+            facts.notice = f"skipped: libcst cannot parse this file ({str(err).splitlines()[0]})"
+        return facts
+    except (RecursionError, MemoryError, Exception) as err:  # noqa: BLE001 - the parser must not stop the run
+        if syntax_error is not None:
+            facts.error = _error_position(syntax_error)
+        else:
+            facts.notice = f"skipped: libcst cannot parse this file ({type(err).__name__})"
+        return facts
+    if syntax_error is not None:
+        # Valid for a newer Python than this one: analyse it with libcst alone.
+        positions = _Positions(_metadata_positions(module_node))
+    else:
+        positions = _Positions()
+    try:
+        _ModuleExtractor(facts, positions).run(module_node, tree)
+    except RecursionError:
+        facts.notice = "skipped: too deeply nested to analyse"
+    return facts
+
+
+def _metadata_positions(module_node: cst.Module) -> dict:
+    from libcst.metadata import MetadataWrapper, PositionProvider
+
+    wrapper = MetadataWrapper(module_node, unsafe_skip_copy=True)
+    return dict(wrapper.resolve(PositionProvider))
+
+
+def _error_position(err: SyntaxError) -> tuple[int, int, str]:
+    line = err.lineno or 1
+    col = err.offset or 1
+    return (line, max(col, 1), f"{err.msg}")
