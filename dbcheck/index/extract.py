@@ -33,6 +33,7 @@ Expressions are kept as small tuples (``Expr``):
 from __future__ import annotations
 
 import ast
+import re
 import warnings
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator, Optional, Sequence, Union
@@ -106,6 +107,7 @@ class ModuleFacts:
     error: Optional[tuple[int, int, str]] = None  # (line, column, message) -> DBC001
     notice: Optional[str] = None  # skipped, with the reason
     noqa: dict[int, Optional[tuple[str, ...]]] = field(default_factory=dict)
+    class_hints: list[str] = field(default_factory=list)  # class names of a file we could not parse
 
 
 # --------------------------------------------------------------------------- positions
@@ -481,6 +483,8 @@ _DYNAMIC_CALLS = ("builtins.setattr", "?.setattr", "?.locals", "?.exec", "?.vars
 
 
 def _mentions_dynamic(expr: Expr) -> bool:
+    if expr and not isinstance(expr[0], str):  # a tuple of expressions
+        return any(isinstance(part, tuple) and _mentions_dynamic(part) for part in expr)
     if expr[0] == "call" and expr[1][0] == "n" and expr[1][1] in _DYNAMIC_CALLS:
         return True
     return any(isinstance(part, tuple) and part and _mentions_dynamic(part) for part in expr[1:]
@@ -650,12 +654,14 @@ def extract_module(source: str, path: str, module: str, is_package: bool) -> Mod
             facts.error = _error_position(syntax_error)
         else:
             facts.notice = f"skipped: libcst cannot parse this file ({str(err).splitlines()[0]})"
+        facts.class_hints = _class_hints(source)
         return facts
     except (RecursionError, MemoryError, Exception) as err:  # noqa: BLE001 - the parser must not stop the run
         if syntax_error is not None:
             facts.error = _error_position(syntax_error)
         else:
             facts.notice = f"skipped: libcst cannot parse this file ({type(err).__name__})"
+        facts.class_hints = _class_hints(source)
         return facts
     if syntax_error is not None:
         # Valid for a newer Python than this one: analyse it with libcst alone.
@@ -674,6 +680,13 @@ def _metadata_positions(module_node: cst.Module) -> dict:
 
     wrapper = MetadataWrapper(module_node, unsafe_skip_copy=True)
     return dict(wrapper.resolve(PositionProvider))
+
+
+_CLASS_LINE = re.compile(r"^[ \t]*class[ \t]+([A-Za-z_][A-Za-z0-9_]*)", re.MULTILINE)
+
+
+def _class_hints(source: str) -> list[str]:
+    return _CLASS_LINE.findall(source)
 
 
 def _error_position(err: SyntaxError) -> tuple[int, int, str]:

@@ -68,6 +68,7 @@ class RelationshipModel:
     back_populates: Optional[str]
     backref: Optional[str]
     secondary: bool
+    secondary_table: Optional[str]
     primaryjoin: bool
     foreign_keys: Optional[list[str]]  # column names named in foreign_keys=, None when absent
     primaryjoin_columns: list[str]

@@ -1,0 +1,125 @@
+"""The command line: argument parsing and exit codes, nothing else."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Optional, Sequence
+
+from dbcheck import __version__
+from dbcheck.config import Config, ConfigError, load_config
+from dbcheck.rules import ALL_RULES, RULES_BY_CODE
+
+EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
+SUBCOMMANDS = ("rules", "rule", "schema")
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # argparse exits 2 too; keep its message short
+        self.print_usage(sys.stderr)
+        sys.stderr.write(f"dbcheck: error: {message}\n")
+        raise SystemExit(EXIT_ERROR)
+
+
+def _check_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="dbcheck",
+        description="Static checks for SQLAlchemy / SQLModel / Flask-SQLAlchemy code. "
+        "Subcommands: 'dbcheck rules', 'dbcheck rule CODE', 'dbcheck schema [PATH]'.",
+    )
+    parser.add_argument("paths", nargs="*", default=["."], metavar="PATH")
+    parser.add_argument("--format", choices=("text", "json"), default="text")
+    parser.add_argument("--select", help="comma-separated code prefixes to report (replaces the config)")
+    parser.add_argument("--extend-select", help="code prefixes to add to the selection (e.g. DBC900)")
+    parser.add_argument("--ignore", help="comma-separated code prefixes to leave out (replaces the config)")
+    parser.add_argument("--config", type=Path, help="a pyproject.toml or dbcheck.toml to read instead of searching")
+    parser.add_argument("--no-cache", action="store_true", help="do not read or write the index cache")
+    parser.add_argument("--version", action="version", version=f"dbcheck {__version__}")
+    return parser
+
+
+def _load(paths: Sequence[str], config_path: Optional[Path]) -> Config:
+    start = Path(paths[0]) if paths else Path.cwd()
+    return load_config(config_path, start=start.resolve() if start.exists() else Path.cwd())
+
+
+def _run_check(argv: Sequence[str]) -> int:
+    from dbcheck.engine import analyze
+    from dbcheck.reporters import REPORTERS
+
+    args = _check_parser().parse_args(argv)
+    try:
+        config = _load(args.paths, args.config)
+        config = config.with_overrides(select=args.select, ignore=args.ignore, extend_select=args.extend_select)
+    except ConfigError as err:
+        sys.stderr.write(f"dbcheck: {err}\n")
+        return EXIT_ERROR
+    result = analyze([Path(p) for p in args.paths], config)
+    for message in result.messages:
+        sys.stderr.write(f"dbcheck: {message}\n")
+    for error in result.errors:
+        sys.stderr.write(f"dbcheck: error: {error}\n")
+    sys.stdout.write(REPORTERS[args.format](result.findings))
+    if result.errors:
+        return EXIT_ERROR
+    return EXIT_FINDINGS if result.findings else EXIT_CLEAN
+
+
+def _run_rules(argv: Sequence[str]) -> int:
+    _Parser(prog="dbcheck rules", description="List every rule.").parse_args(argv)
+    width = max(len(r.name) for r in ALL_RULES)
+    for rule in ALL_RULES:
+        flag = "" if rule.default_enabled else " (off by default)"
+        sys.stdout.write(f"{rule.code}  {rule.name:<{width}}  {rule.summary}{flag}\n")
+    return EXIT_CLEAN
+
+
+def _run_rule(argv: Sequence[str]) -> int:
+    parser = _Parser(prog="dbcheck rule", description="Show one rule's documentation.")
+    parser.add_argument("code")
+    args = parser.parse_args(argv)
+    rule = RULES_BY_CODE.get(args.code.upper())
+    if rule is None:
+        sys.stderr.write(f"dbcheck: unknown rule {args.code!r}; 'dbcheck rules' lists them\n")
+        return EXIT_ERROR
+    sys.stdout.write(rule.documentation())
+    return EXIT_CLEAN
+
+
+def _run_schema(argv: Sequence[str]) -> int:
+    from dbcheck.engine import build_project
+    from dbcheck.schema import render_json, render_mermaid, render_text
+
+    parser = _Parser(prog="dbcheck schema", description="Print the schema dbcheck extracted.")
+    parser.add_argument("paths", nargs="*", default=["."], metavar="PATH")
+    parser.add_argument("--format", choices=("text", "json", "mermaid"), default="text")
+    parser.add_argument("--config", type=Path)
+    parser.add_argument("--no-cache", action="store_true")
+    args = parser.parse_args(argv)
+    try:
+        config = _load(args.paths, args.config)
+    except ConfigError as err:
+        sys.stderr.write(f"dbcheck: {err}\n")
+        return EXIT_ERROR
+    index, messages, errors, _given = build_project([Path(p) for p in args.paths], config)
+    for message in messages:
+        sys.stderr.write(f"dbcheck: {message}\n")
+    for error in errors:
+        sys.stderr.write(f"dbcheck: error: {error}\n")
+    render = {"text": render_text, "json": render_json, "mermaid": render_mermaid}[args.format]
+    sys.stdout.write(render(index))
+    return EXIT_ERROR if errors else EXIT_CLEAN
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    try:
+        if argv and argv[0] in SUBCOMMANDS:
+            handler = {"rules": _run_rules, "rule": _run_rule, "schema": _run_schema}[argv[0]]
+            return handler(argv[1:])
+        return _run_check(argv)
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        return EXIT_CLEAN

@@ -1,0 +1,1232 @@
+"""Phase 2 of indexing: the facts of every file, interpreted together into a
+``ProjectIndex`` of tables, columns, keys, indexes and relationships.
+
+Everything here is a pure function of the per-file facts, so the per-file facts can
+come from a cache and the index is rebuilt cheaply. When a declaration cannot be
+understood (a base class from an unknown library, a table name computed at run time),
+the affected table is marked incomplete and rules that need certainty stay silent.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Iterable, Optional
+
+from dbcheck.index.extract import UNKNOWN, AttrFact, ClassFact, Expr, ModuleFacts
+from dbcheck.index.models import (
+    ColumnModel, ForeignKeyModel, IndexModel, Location, RelationshipModel, TableModel,
+)
+from dbcheck.index.symbols import ClassAttr, ClassRef, Function, Lib, SymbolTable, Value, lib_name_of
+from dbcheck.index.types import TypeInfo, builtin_annotation_type, classify_type_name
+
+_DECLARATIVE_ROOTS = {"sa:DeclarativeBase", "sa:DeclarativeBaseNoMeta", "fsa:Model"}
+_NEUTRAL_LIB_BASES = {
+    "sa:MappedAsDataclass", "sa:AsyncAttrs", "builtins:object", "typing:Generic", "typing:Protocol",
+    "ext:abc.ABC", "sa:ReprMixin", "sa:TypeDecorator",
+}
+_COLUMN_FUNCS = {"sa:Column", "sa:mapped_column", "sqlmodel:Field", "sa:column_property", "sa:deferred"}
+_RELATIONSHIP_FUNCS = {"sa:relationship", "sa:relation", "sqlmodel:Relationship", "sa:dynamic_loader"}
+_MAPPED_WRAPPERS = {"sa:Mapped", "sa:WriteOnlyMapped", "sa:DynamicMapped"}
+_SPECIAL_ATTRS = {"__tablename__", "__table_args__", "__mapper_args__", "__abstract__", "__table__",
+                  "type_annotation_map", "metadata", "registry", "__allow_unmapped__", "__bind_key__"}
+
+# Mapped bases shipped by libraries, with the columns they declare (name, type, nullable, pk, fk).
+_LIBRARY_MODELS: dict[str, tuple[Optional[str], list[tuple[str, str, bool, bool, Optional[str]]]]] = {
+    "fastapi_users:SQLAlchemyBaseUserTable": ("user", [
+        ("email", "String", False, False, None), ("hashed_password", "String", False, False, None),
+        ("is_active", "Boolean", False, False, None), ("is_superuser", "Boolean", False, False, None),
+        ("is_verified", "Boolean", False, False, None)]),
+    "fastapi_users:SQLAlchemyBaseUserTableUUID": ("user", [
+        ("id", "GUID", False, True, None), ("email", "String", False, False, None),
+        ("hashed_password", "String", False, False, None), ("is_active", "Boolean", False, False, None),
+        ("is_superuser", "Boolean", False, False, None), ("is_verified", "Boolean", False, False, None)]),
+    "fastapi_users:SQLAlchemyBaseOAuthAccountTable": ("oauth_account", [
+        ("oauth_name", "String", False, False, None), ("access_token", "String", False, False, None),
+        ("expires_at", "Integer", True, False, None), ("refresh_token", "String", True, False, None),
+        ("account_id", "String", False, False, None), ("account_email", "String", False, False, None)]),
+    "fastapi_users:SQLAlchemyBaseOAuthAccountTableUUID": ("oauth_account", [
+        ("id", "GUID", False, True, None), ("oauth_name", "String", False, False, None),
+        ("access_token", "String", False, False, None), ("expires_at", "Integer", True, False, None),
+        ("refresh_token", "String", True, False, None), ("account_id", "String", False, False, None),
+        ("account_email", "String", False, False, None), ("user_id", "GUID", False, False, "user.id")]),
+    "fastapi_users:SQLAlchemyBaseAccessTokenTable": ("accesstoken", [
+        ("token", "String", False, True, None), ("created_at", "DateTime", False, False, None)]),
+    "fastapi_users:SQLAlchemyBaseAccessTokenTableUUID": ("accesstoken", [
+        ("token", "String", False, True, None), ("created_at", "DateTime", False, False, None),
+        ("user_id", "GUID", False, False, "user.id")]),
+}
+
+
+def camel_to_snake(name: str) -> str:
+    """Flask-SQLAlchemy's automatic table name: ``ApiKey`` -> ``api_key``."""
+    name = re.sub(r"((?<=[a-z0-9])[A-Z]|(?!^)[A-Z](?=[a-z]))", r"_\1", name)
+    return name.lower().lstrip("_")
+
+
+@dataclass
+class ClassInfo:
+    ref: ClassRef
+    style: str  # "declarative" | "flask" | "sqlmodel" | "imperative-registry" | "none"
+    is_root: bool = False  # the declarative base itself
+    abstract: bool = False
+    mapped: bool = False
+    table: Optional[TableModel] = None
+    complete: bool = True
+    mapped_parent: Optional["ClassInfo"] = None
+    library_base: Optional[str] = None
+    type_map: list[tuple[Expr, Expr]] = field(default_factory=list)
+
+
+@dataclass
+class ProjectIndex:
+    modules: dict[str, ModuleFacts]
+    tables: list[TableModel]
+    classes: dict[str, ClassInfo]  # qualname -> info
+    symbols: SymbolTable
+    class_names: set[str]
+    unparsed_class_names: set[str] = field(default_factory=set)
+
+    def tables_named(self, name: str) -> list[TableModel]:
+        return [t for t in self.tables if t.name == name]
+
+    def table_of_class(self, class_name: str) -> Optional[TableModel]:
+        """By simple or dotted class name, as relationship() strings name it."""
+        simple = class_name.rsplit(".", 1)[-1]
+        found = [info.table for info in self.classes.values()
+                 if info.mapped and info.ref.fact.name == simple and info.table is not None]
+        return found[0] if len(found) == 1 else None
+
+    def mapped_classes_named(self, class_name: str) -> list[ClassInfo]:
+        simple = class_name.rsplit(".", 1)[-1]
+        return [i for i in self.classes.values() if i.mapped and i.ref.fact.name == simple]
+
+    def classes_of_table(self, table: TableModel) -> list[ClassInfo]:
+        return [i for i in self.classes.values() if i.mapped and i.table is table]
+
+    def class_attribute_kinds(self, info: ClassInfo) -> dict[str, str]:
+        """attribute -> "column" | "relationship" | "other", own and inherited."""
+        kinds: dict[str, str] = {}
+        for attr, _owner in _attributes_in_mro(self.symbols, info.ref, include_mapped=True):
+            kinds[attr.name] = "other"
+        table = info.table
+        if table is not None:
+            for col in table.columns:
+                if col.attribute:
+                    kinds[col.attribute] = "column"
+            for rel in table.relationships:
+                kinds[rel.attribute] = "relationship"
+        return kinds
+
+
+# --------------------------------------------------------------------------- helpers on Expr
+
+def _kw(call: Expr, name: str) -> Optional[Expr]:
+    for key, value in call[3]:
+        if key == name:
+            return value
+    return None
+
+
+def _const(expr: Optional[Expr]) -> object:
+    if expr is not None and expr[0] == "c":
+        return expr[1]
+    return None
+
+
+def _is_true(expr: Optional[Expr]) -> bool:
+    return _const(expr) is True
+
+
+def _loc(module: ModuleFacts, line: int, col: int = 1) -> Location:
+    return Location(module.path, line, col)
+
+
+def _items(expr: Optional[Expr]) -> list[Expr]:
+    if expr is None:
+        return []
+    if expr[0] in ("tuple", "list", "set"):
+        return list(expr[1])
+    return [expr]
+
+
+def _mro(symbols: SymbolTable, ref: ClassRef, depth: int = 0) -> list[ClassRef]:
+    """Project classes in method resolution order (an approximation of C3: depth-first,
+    left to right, each class once, late duplicates win as in C3 for diamond mixins)."""
+    if depth > 40:
+        return [ref]
+    out: list[ClassRef] = [ref]
+    for base in ref.fact.bases:
+        sym = symbols.lookup(base)
+        if isinstance(sym, ClassRef):
+            for cls in _mro(symbols, sym, depth + 1):
+                if cls in out:
+                    out.remove(cls)
+                out.append(cls)
+    return out
+
+
+def _attributes_in_mro(symbols: SymbolTable, ref: ClassRef, include_mapped: bool,
+                       mapped: Optional[set[str]] = None) -> list[tuple[AttrFact, ClassRef]]:
+    """Attributes visible on ``ref``: own first, then bases, the first binding wins.
+    Without ``include_mapped``, attributes of mapped ancestors (they live on the
+    ancestor's table) and of classes reached only through them are left out."""
+    seen: set[str] = set()
+    out: list[tuple[AttrFact, ClassRef]] = []
+    for cls in _visible_classes(symbols, ref, include_mapped, mapped or set()):
+        for attr in cls.fact.attrs:
+            if attr.name not in seen:
+                seen.add(attr.name)
+                out.append((attr, cls))
+    return out
+
+
+def _visible_classes(symbols: SymbolTable, ref: ClassRef, include_mapped: bool,
+                     mapped: set[str]) -> list[ClassRef]:
+    if include_mapped:
+        return _mro(symbols, ref)
+    order: list[ClassRef] = []
+
+    def walk(cls: ClassRef, depth: int) -> None:
+        if depth > 40:
+            return
+        if cls in order:
+            order.remove(cls)
+        order.append(cls)
+        for base in cls.fact.bases:
+            sym = symbols.lookup(base)
+            if isinstance(sym, ClassRef) and sym.qualname not in mapped:
+                walk(sym, depth + 1)
+
+    walk(ref, 0)
+    return order
+
+
+def _own_attr(fact: ClassFact, name: str) -> Optional[AttrFact]:
+    for attr in fact.attrs:
+        if attr.name == name:
+            return attr
+    return None
+
+
+# --------------------------------------------------------------------------- the builder
+
+class _Builder:
+    def __init__(self, modules: dict[str, ModuleFacts], encrypted_types: Iterable[str]) -> None:
+        self.modules = modules
+        self.symbols = SymbolTable(modules)
+        self.encrypted_types = tuple(encrypted_types)
+        self.infos: dict[str, ClassInfo] = {}
+        self.tables: list[TableModel] = []
+        self._type_cache: dict[str, TypeInfo] = {}
+
+    # ---- classification
+
+    def classify(self, ref: ClassRef, depth: int = 0) -> ClassInfo:
+        known = self.infos.get(ref.qualname)
+        if known is not None:
+            return known
+        info = ClassInfo(ref, "none")
+        self.infos[ref.qualname] = info  # cycle guard
+        fact = ref.fact
+        for dec in fact.decorators:
+            name = lib_name_of(self._decorator_symbol(dec))
+            if name in ("sa:mapped", "sa:mapped_as_dataclass", "sa:as_declarative", "sa:as_declarative_base"):
+                if name.startswith("sa:as_declarative"):
+                    info.style, info.is_root = "declarative", True
+                else:
+                    info.style = "declarative"
+        for base in fact.bases:
+            sym = self.symbols.lookup(base)
+            name = lib_name_of(sym)
+            if name in _DECLARATIVE_ROOTS:
+                info.style = "flask" if name == "fsa:Model" else "declarative"
+                info.is_root = name != "fsa:Model"
+                if name == "fsa:Model":
+                    info.mapped_parent = None
+            elif name == "sqlmodel:SQLModel":
+                info.style = "sqlmodel"
+            elif name in _LIBRARY_MODELS:
+                info.library_base = name
+            elif isinstance(sym, ClassRef):
+                parent = self.classify(sym, depth + 1)
+                if parent.style != "none" and info.style == "none":
+                    info.style = parent.style
+                if parent.library_base and not info.library_base:
+                    info.library_base = parent.library_base
+                if not parent.complete:
+                    info.complete = False
+                if parent.mapped and info.mapped_parent is None:
+                    info.mapped_parent = parent
+                info.type_map = info.type_map or parent.type_map
+            elif isinstance(sym, Value) and self._is_declarative_value(sym):
+                info.style = "flask" if self._is_flask_model_value(sym) else "declarative"
+            elif name in _NEUTRAL_LIB_BASES or (name or "").startswith(("sa:", "typing:", "builtins:")):
+                continue
+            elif sym is None and base[0] == "n" and base[1].startswith("?."):
+                info.complete = False
+            else:
+                # A base class from a library we do not know: its columns are invisible.
+                info.complete = False
+        if fact.dynamic:
+            info.complete = False
+        own_map = _own_attr(fact, "type_annotation_map")
+        if own_map is not None and own_map.value is not None and own_map.value[0] == "dict":
+            info.type_map = list(own_map.value[1]) + info.type_map
+        info.abstract = _is_true((_own_attr(fact, "__abstract__") or AttrFact("", 0, 0, None, None)).value)
+        if info.style == "sqlmodel":
+            info.mapped = _is_true(fact.keywords.get("table"))
+        elif info.style != "none":
+            info.mapped = not info.is_root and not info.abstract and (
+                self._has_mapped_root(ref) or info.mapped_parent is not None)
+        if info.library_base and info.style == "none":
+            # e.g. class User(SQLAlchemyBaseUserTableUUID, Base) where Base is unknown
+            info.complete = False
+        return info
+
+    def _decorator_symbol(self, dec: Expr):
+        target = dec[1] if dec[0] == "call" else dec
+        sym = self.symbols.lookup(target)
+        if isinstance(sym, Value) and sym.rest:
+            # ``@mapper_registry.mapped`` where mapper_registry = registry()
+            func = self.symbols.lookup(sym.expr[1]) if sym.expr[0] == "call" else None
+            if lib_name_of(func) == "sa:registry":
+                return Lib(f"sa:{sym.rest[-1]}")
+        return sym
+
+    def _has_mapped_root(self, ref: ClassRef) -> bool:
+        for cls in _mro(self.symbols, ref)[1:] + [ref]:
+            info = self.infos.get(cls.qualname)
+            if info is None:
+                continue
+            if info.is_root or info.style in ("flask",):
+                return True
+            for base in cls.fact.bases:
+                sym = self.symbols.lookup(base)
+                if lib_name_of(sym) in _DECLARATIVE_ROOTS:
+                    return True
+                if isinstance(sym, Value) and self._is_declarative_value(sym):
+                    return True
+        for dec in ref.fact.decorators:
+            if lib_name_of(self._decorator_symbol(dec)) in ("sa:mapped", "sa:mapped_as_dataclass"):
+                return True
+        return False
+
+    def _is_declarative_value(self, value: Value) -> bool:
+        """``Base = declarative_base()``, ``Base = registry().generate_base()``,
+        ``db.Model`` where ``db = SQLAlchemy()`` (handled as Lib), ``Model = db.Model``."""
+        expr = value.expr
+        if value.rest:
+            return False
+        if expr[0] == "call":
+            func = expr[1]
+            name = self.symbols.lib_name(func)
+            if name in ("sa:declarative_base",):
+                return True
+            if func[0] == "attr" and func[2] == "generate_base":
+                return True
+            if func[0] == "n" and func[1].endswith(".generate_base"):
+                return True
+        return False
+
+    def _is_flask_model_value(self, value: Value) -> bool:
+        return False
+
+    # ---- tables of classes
+
+    def build_class_tables(self) -> None:
+        refs = [ClassRef(m, c) for m in self.modules.values() for c in m.classes]
+        for ref in refs:
+            self.classify(ref)
+        mapped_names = {q for q, i in self.infos.items() if i.mapped}
+        # Parents before children, so single-table inheritance finds the parent's table.
+        pending = [self.infos[r.qualname] for r in refs if self.infos[r.qualname].mapped]
+        done: set[str] = set()
+        while pending:
+            progressed = False
+            for info in list(pending):
+                parent = info.mapped_parent
+                if parent is not None and parent.ref.qualname not in done and parent.mapped:
+                    continue
+                self._class_table(info, mapped_names)
+                done.add(info.ref.qualname)
+                pending.remove(info)
+                progressed = True
+            if not progressed:
+                for info in pending:
+                    info.complete = False
+                    self._class_table(info, mapped_names)
+                break
+
+    def _table_name(self, info: ClassInfo, mapped_names: set[str]) -> tuple[Optional[str], bool]:
+        """(table name, has own table). Own table False means single-table inheritance."""
+        fact = info.ref.fact
+        own = _own_attr(fact, "__tablename__")
+        if own is not None:
+            return self._tablename_value(own, info), True
+        if _own_attr(fact, "__table__") is not None:
+            table_expr = _own_attr(fact, "__table__").value
+            if table_expr and table_expr[0] == "call" and table_expr[2]:
+                name = _const(table_expr[2][0])
+                return (name if isinstance(name, str) else None), True
+            return None, True
+        if info.style == "sqlmodel":
+            return fact.name.lower(), True
+        if info.library_base and info.mapped_parent is None:
+            inherited = self._inherited_tablename(info, mapped_names)
+            if inherited is not None:
+                return inherited
+            return _LIBRARY_MODELS[info.library_base][0], True
+        inherited = self._inherited_tablename(info, mapped_names)
+        if info.style == "flask":
+            if info.mapped_parent is None:
+                return inherited[0] if inherited else camel_to_snake(fact.name), True
+            # Flask-SQLAlchemy: a subclass that declares its own primary key gets its own
+            # table (joined inheritance); otherwise it shares the parent's.
+            if self._declares_primary_key(info):
+                return inherited[0] if inherited else camel_to_snake(fact.name), True
+            return None, False
+        if inherited is not None and not (info.mapped_parent is not None and inherited[0] == "__sti__"):
+            return inherited
+        if info.mapped_parent is not None:
+            return None, False
+        return None, True
+
+    def _inherited_tablename(self, info: ClassInfo, mapped_names: set[str]) -> Optional[tuple[Optional[str], bool]]:
+        for cls in _visible_classes(self.symbols, info.ref, False, mapped_names)[1:]:
+            attr = _own_attr(cls.fact, "__tablename__")
+            if attr is None:
+                continue
+            if attr.declared_attr and info.mapped_parent is not None and self._guards_inherited_table(attr):
+                return ("__sti__", False)
+            return self._tablename_value(attr, info), True
+        return None
+
+    def _guards_inherited_table(self, attr: AttrFact) -> bool:
+        # ``if has_inherited_table(cls): return None`` makes subclasses share the table;
+        # the function body is not kept, so treat a declared_attr whose value is unknown
+        # as that idiom.
+        return attr.value is None
+
+    def _tablename_value(self, attr: AttrFact, info: ClassInfo) -> Optional[str]:
+        value = attr.value
+        name = _const(value)
+        if isinstance(name, str):
+            return name
+        if value is not None and value[0] == "call" and value[1][0] == "n":
+            func = value[1][1]
+            if func.endswith("cls.__name__.lower"):
+                return info.ref.fact.name.lower()
+        return None
+
+    def _declares_primary_key(self, info: ClassInfo) -> bool:
+        for attr in info.ref.fact.attrs:
+            call = attr.value
+            if call is not None and call[0] == "call" and _is_true(_kw(call, "primary_key")):
+                return True
+        return False
+
+    def _class_table(self, info: ClassInfo, mapped_names: set[str]) -> None:
+        ref = info.ref
+        name, own_table = self._table_name(info, mapped_names)
+        parent_table = info.mapped_parent.table if info.mapped_parent is not None else None
+        if not own_table and parent_table is not None:
+            table = parent_table
+            table.subclasses.append(ref.fact.name)
+        else:
+            table = TableModel(
+                name=name, class_name=ref.fact.name, qualname=ref.qualname,
+                location=_loc(ref.module, ref.fact.line, ref.fact.column),
+                complete=info.complete and name is not None,
+            )
+            if info.mapped_parent is not None:
+                table.parent_class = info.mapped_parent.ref.fact.name
+            self.tables.append(table)
+        info.table = table
+        if not info.complete:
+            table.complete = False
+        if info.library_base and info.mapped_parent is None:
+            self._library_columns(info, table)
+        self._class_attributes(info, table, mapped_names)
+        mapper_args = self._find_attr(info, "__mapper_args__", mapped_names)
+        if mapper_args is not None and mapper_args.value is not None and mapper_args.value[0] == "dict":
+            for key, _value in mapper_args.value[1]:
+                if _const(key) == "primary_key":
+                    table.mapper_primary_key = True
+
+    def _find_attr(self, info: ClassInfo, name: str, mapped_names: set[str]) -> Optional[AttrFact]:
+        for cls in _visible_classes(self.symbols, info.ref, False, mapped_names):
+            attr = _own_attr(cls.fact, name)
+            if attr is not None:
+                return attr
+        return None
+
+    def _library_columns(self, info: ClassInfo, table: TableModel) -> None:
+        _name, columns = _LIBRARY_MODELS[info.library_base]
+        for col_name, type_name, nullable, pk, fk in columns:
+            fks = []
+            if fk:
+                t, c = fk.split(".")
+                fks.append(ForeignKeyModel(t, c, "cascade", True, table.location))
+            table.columns.append(ColumnModel(
+                name=col_name, attribute=col_name, type_name=type_name,
+                type_kind=classify_type_name(type_name), encrypted=False, nullable=nullable,
+                primary_key=pk, unique=col_name == "email", indexed=col_name in ("email", "created_at"),
+                foreign_keys=fks, location=table.location, declared_in=info.library_base,
+                from_library=True))
+
+    def _class_attributes(self, info: ClassInfo, table: TableModel, mapped_names: set[str]) -> None:
+        ref = info.ref
+        table_args: Optional[tuple[AttrFact, ClassRef]] = None
+        for attr, owner in _attributes_in_mro(self.symbols, ref, False, mapped_names):
+            if attr.name == "__table_args__":
+                table_args = (attr, owner)
+                continue
+            if attr.name in _SPECIAL_ATTRS or (attr.name.startswith("__") and attr.name.endswith("__")):
+                continue
+            self._attribute(info, table, attr, owner)
+        if table_args is not None and (table.class_name == ref.fact.name):
+            self._table_args(table, table_args[0], table_args[1])
+
+    # ---- one attribute
+
+    def _attribute(self, info: ClassInfo, table: TableModel, attr: AttrFact, owner: ClassRef) -> None:
+        value = attr.value
+        call, func_name, defaults = self._callee(value)
+        annotation = attr.annotation
+        wrapper, inner = self._unwrap_mapped(annotation)
+        alias_call: Optional[Expr] = None
+        if inner is not None:
+            inner, alias_call = self._unwrap_annotated(inner)
+            if alias_call is not None and self._callee(alias_call)[1] != "sa:mapped_column":
+                alias_call = None
+            if alias_call is not None and call is None:
+                call, func_name, defaults = self._callee(alias_call)
+        if func_name in _RELATIONSHIP_FUNCS:
+            table.relationships.append(self._relationship(attr, owner, call, func_name, inner, defaults))
+            return
+        if func_name in ("sa:association_proxy", "sa:synonym", "sa:hybrid_property", "sa:column_property",
+                         "sa:query_expression", "sa:composite"):
+            return
+        if func_name in ("sa:Column", "sa:mapped_column", "sa:deferred"):
+            if func_name == "sa:deferred" and call[2]:
+                inner_call, inner_name, inner_defaults = self._callee(call[2][0])
+                if inner_name != "sa:Column":
+                    return
+                call, func_name, defaults = inner_call, inner_name, inner_defaults
+            if alias_call is not None and call is not alias_call and func_name == "sa:mapped_column":
+                # Annotated[int, mapped_column(...)] merged with the attribute's own call
+                call = ("call", call[1], tuple(alias_call[2]) + tuple(call[2]),
+                        tuple(alias_call[3]) + tuple(defaults) + tuple(call[3]), call[4], call[5])
+                defaults = ()
+            table.columns.append(self._column(info, attr, owner, call, func_name, defaults, inner))
+            return
+        if func_name == "sqlmodel:Field" or (info.style == "sqlmodel" and annotation is not None and wrapper is None):
+            if info.style != "sqlmodel" or annotation is None:
+                return
+            if self._is_classvar(annotation) or func_name in _RELATIONSHIP_FUNCS:
+                return
+            if self._names_model(annotation):
+                return
+            table.columns.append(self._sqlmodel_column(info, attr, owner, call if func_name == "sqlmodel:Field" else None, defaults))
+            return
+        if wrapper is not None and value is None and inner is not None:
+            if self._names_model(inner):
+                # Mapped["User"] with no relationship(): SQLAlchemy 2 makes it a relationship.
+                table.relationships.append(self._relationship(attr, owner, None, "sa:relationship", inner, ()))
+                return
+            synthetic = ("call", ("n", "sqlalchemy.orm.mapped_column"), (), (), attr.line, attr.column)
+            table.columns.append(self._column(info, attr, owner, synthetic, "sa:mapped_column", (), inner))
+            return
+        if value is not None and func_name is None and value[0] == "call":
+            # A call we could not resolve might create a column: stay honest about it.
+            if self._could_be_column(value):
+                table.complete = False
+
+    def _could_be_column(self, call: Expr) -> bool:
+        func = self.symbols.lookup(call[1])
+        if func is None:
+            return call[1][0] == "n" and call[1][1].startswith("?.") is False
+        if isinstance(func, Lib) and func.name.startswith("ext:"):
+            return True
+        return isinstance(func, Function)
+
+    def _callee(self, value: Optional[Expr], depth: int = 0) -> tuple[Optional[Expr], Optional[str], tuple]:
+        """(call, canonical function name, default kwargs) seeing through project column
+        factories: ``functools.partial(db.Column, nullable=False)`` and single-return
+        functions that return ``mapped_column(...)``."""
+        if value is None or value[0] != "call" or depth > 5:
+            return None, None, ()
+        sym = self.symbols.lookup(value[1])
+        name = lib_name_of(sym)
+        if name is not None:
+            return value, name, ()
+        if isinstance(sym, Value) and not sym.rest and sym.expr[0] == "call":
+            partial_of = self.symbols.lib_name(sym.expr[1])
+            if partial_of == "functools:partial" and sym.expr[2]:
+                target = sym.expr[2][0]
+                inner = ("call", target, tuple(sym.expr[2][1:]) + tuple(value[2]), value[3], value[4], value[5])
+                call, fname, defaults = self._callee(inner, depth + 1)
+                return call, fname, tuple(sym.expr[3]) + tuple(defaults)
+        if isinstance(sym, Function):
+            returned = _substitute(sym.fact, value)
+            if returned is not None and returned[0] == "call":
+                call, fname, defaults = self._callee(returned, depth + 1)
+                if call is not None:
+                    call = ("call", call[1], call[2], call[3], value[4], value[5])
+                return call, fname, defaults
+        return value, None, ()
+
+    def _unwrap_mapped(self, annotation: Optional[Expr]) -> tuple[Optional[str], Optional[Expr]]:
+        if annotation is None:
+            return None, None
+        if annotation[0] == "c" and isinstance(annotation[1], str):
+            # "Mapped[int]" as a string annotation
+            text = annotation[1].strip()
+            match = re.match(r"^(?:\w+\.)*(Mapped|WriteOnlyMapped|DynamicMapped)\[(.*)\]$", text)
+            if match:
+                return f"sa:{match.group(1)}", ("c", match.group(2))
+            return None, None
+        if annotation[0] == "sub":
+            name = self.symbols.lib_name(annotation[1])
+            if name in _MAPPED_WRAPPERS and annotation[2]:
+                return name, annotation[2][0]
+        return None, None
+
+    def _unwrap_annotated(self, inner: Expr) -> tuple[Expr, Optional[Expr]]:
+        """``Annotated[int, mapped_column(primary_key=True)]`` (directly or through a
+        module-level alias such as ``intpk``) -> (int, the mapped_column call)."""
+        for _ in range(5):
+            if inner[0] == "n":
+                sym = self.symbols.lookup(inner)
+                if isinstance(sym, Value) and not sym.rest and sym.expr[0] == "sub":
+                    inner = sym.expr
+                    continue
+                return inner, None
+            if inner[0] == "sub" and self.symbols.lib_name(inner[1]) == "typing:Annotated":
+                items = inner[2]
+                call = next((i for i in items[1:] if i[0] == "call"), None)
+                return items[0], call
+            return inner, None
+        return inner, None
+
+    def _is_classvar(self, annotation: Expr) -> bool:
+        return annotation[0] == "sub" and self.symbols.lib_name(annotation[1]) == "typing:ClassVar"
+
+    def _names_model(self, annotation: Expr) -> bool:
+        """Does a type annotation name a mapped class (or a collection of them)?"""
+        target = _annotation_target(annotation, self.symbols)
+        if target is None:
+            return False
+        if target in _ANNOTATION_PRIMITIVES:
+            return False
+        return any(c.name == target.rsplit(".", 1)[-1] for m in self.modules.values() for c in m.classes
+                   if self.infos.get(f"{m.module}.{c.name}") is not None
+                   and self.infos[f"{m.module}.{c.name}"].style != "none")
+
+    # ---- columns
+
+    def _column(self, info: ClassInfo, attr: AttrFact, owner: ClassRef, call: Expr, func_name: str,
+                defaults: tuple, inner: Optional[Expr]) -> ColumnModel:
+        kwargs = dict(defaults)
+        kwargs.update(dict(call[3]))
+        args = list(call[2])
+        name = attr.name
+        if args and isinstance(_const(args[0]), str):
+            name = _const(args.pop(0))
+        if isinstance(_const(kwargs.get("name")), str):
+            name = _const(kwargs["name"])
+        type_expr: Optional[Expr] = kwargs.get("type_")
+        fks: list[ForeignKeyModel] = []
+        for arg in args:
+            sub, sub_name, _d = self._callee(arg)
+            if sub_name == "sa:ForeignKey":
+                fks.append(self._foreign_key(sub, _loc(owner.module, attr.line, attr.column)))
+            elif type_expr is None and arg[0] in ("n", "call", "attr") and sub_name not in ("sa:Sequence", "sa:Identity", "sa:Computed", "sa:FetchedValue", "sa:CheckConstraint"):
+                type_expr = arg
+        primary_key = _is_true(kwargs.get("primary_key"))
+        nullable_expr = kwargs.get("nullable")
+        if nullable_expr is not None and isinstance(_const(nullable_expr), bool):
+            nullable: Optional[bool] = _const(nullable_expr)  # type: ignore[assignment]
+        elif nullable_expr is not None:
+            nullable = None
+        elif primary_key:
+            nullable = False
+        elif func_name == "sa:mapped_column" and inner is not None:
+            nullable = _annotation_optional(inner, self.symbols)
+        else:
+            nullable = True
+        if type_expr is not None:
+            tinfo = self._type(type_expr, owner)
+        elif inner is not None:
+            tinfo = self._annotation_type(inner, info)
+        elif fks:
+            tinfo = TypeInfo(None, "other", False)  # SQLAlchemy copies the referenced column's type
+        else:
+            tinfo = TypeInfo(None, "unknown", False)
+        encrypted = tinfo.encrypted or _info_encrypted(kwargs.get("info"))
+        return ColumnModel(
+            name=name, attribute=attr.name, type_name=tinfo.name, type_kind=tinfo.kind,
+            encrypted=encrypted, nullable=nullable, primary_key=primary_key,  # type: ignore[arg-type]
+            unique=_is_true(kwargs.get("unique")), indexed=_is_true(kwargs.get("index")),
+            foreign_keys=fks, location=_loc(owner.module, attr.line, attr.column),
+            declared_in=owner.fact.name,
+        )
+
+    def _sqlmodel_column(self, info: ClassInfo, attr: AttrFact, owner: ClassRef,
+                         call: Optional[Expr], defaults: tuple) -> ColumnModel:
+        kwargs = dict(defaults)
+        if call is not None:
+            kwargs.update(dict(call[3]))
+        sa_column = kwargs.get("sa_column")
+        if sa_column is not None:
+            col_call, col_name, col_defaults = self._callee(sa_column)
+            if col_name == "sa:Column":
+                return self._column(info, attr, owner, col_call, col_name, col_defaults, None)
+        annotation = attr.annotation
+        primary_key = _is_true(kwargs.get("primary_key"))
+        nullable_kw = kwargs.get("nullable")
+        if nullable_kw is not None and isinstance(_const(nullable_kw), bool):
+            nullable: Optional[bool] = _const(nullable_kw)  # type: ignore[assignment]
+        elif primary_key:
+            nullable = False
+        else:
+            nullable = _annotation_optional(annotation, self.symbols) if annotation is not None else True
+        fks = []
+        target = _const(kwargs.get("foreign_key"))
+        if isinstance(target, str):
+            fks.append(_fk_from_string(target, kwargs.get("ondelete"), _loc(owner.module, attr.line, attr.column)))
+        sa_kw = kwargs.get("sa_column_kwargs")
+        extra = dict(sa_kw[1]) if sa_kw is not None and sa_kw[0] == "dict" else {}
+        extra = {_const(k): v for k, v in extra.items()}
+        if kwargs.get("sa_type") is not None:
+            tinfo = self._type(kwargs["sa_type"], owner)
+        else:
+            tinfo = self._annotation_type(annotation, info, sqlmodel=True) if annotation is not None else TypeInfo(None, "unknown", False)
+        return ColumnModel(
+            name=attr.name, attribute=attr.name, type_name=tinfo.name, type_kind=tinfo.kind,
+            encrypted=tinfo.encrypted or _info_encrypted(extra.get("info")),
+            nullable=nullable, primary_key=primary_key,  # type: ignore[arg-type]
+            unique=_is_true(kwargs.get("unique")), indexed=_is_true(kwargs.get("index")),
+            foreign_keys=fks, location=_loc(owner.module, attr.line, attr.column),
+            declared_in=owner.fact.name,
+        )
+
+    def _foreign_key(self, call: Expr, loc: Location) -> ForeignKeyModel:
+        ondelete = _kw(call, "ondelete")
+        target = call[2][0] if call[2] else _kw(call, "column")
+        if target is not None and isinstance(_const(target), str):
+            return _fk_from_string(_const(target), ondelete, loc)
+        table, column = self._column_reference(target)
+        return ForeignKeyModel(table, column, _const_str(ondelete), ondelete is not None, loc)
+
+    def _column_reference(self, expr: Optional[Expr]) -> tuple[Optional[str], Optional[str]]:
+        """``User.id`` / ``users.c.id`` / ``User.__table__.c.id`` -> (table, column)."""
+        if expr is None:
+            return None, None
+        sym = self.symbols.lookup(expr)
+        if isinstance(sym, ClassAttr) and sym.path:
+            info = self.classify(sym.cls)
+            path = [p for p in sym.path if p not in ("__table__", "c", "columns")]
+            if len(path) == 1:
+                table_name = self._class_table_name(info)
+                col = info.table.column_by_attribute(path[0]) if info.table else None
+                return table_name, col.name if col else path[0]
+        if isinstance(sym, Value) and sym.expr[0] == "call" and len(sym.rest) == 2 and sym.rest[0] in ("c", "columns"):
+            if self.symbols.lib_name(sym.expr[1]) == "sa:Table" and sym.expr[2]:
+                name = _const(sym.expr[2][0])
+                return (name if isinstance(name, str) else None), sym.rest[1]
+        return None, None
+
+    def _class_table_name(self, info: ClassInfo) -> Optional[str]:
+        if info.table is not None:
+            return info.table.name
+        name, _own = self._table_name(info, {q for q, i in self.infos.items() if i.mapped})
+        return name
+
+    # ---- types
+
+    def _type(self, expr: Expr, owner: ClassRef) -> TypeInfo:
+        if expr[0] == "call" and expr[1][0] == "attr":
+            # String(50).with_variant(...): the base type decides
+            return self._type(expr[1][1], owner)
+        target = expr[1] if expr[0] == "call" else expr
+        sym = self.symbols.lookup(target)
+        if isinstance(sym, ClassRef):
+            return self._project_type(sym)
+        name = lib_name_of(sym)
+        qualified = target[1] if target[0] == "n" else None
+        if qualified and self._is_configured_encrypted(qualified, name):
+            return TypeInfo(qualified, "string", True)
+        if name is None:
+            return TypeInfo(None, "unknown", False)
+        short = name.split(":", 1)[-1]
+        if name in ("sau:EncryptedType", "sau:StringEncryptedType", "sau:AesEncryptedType"):
+            return TypeInfo(short, "string", True)
+        if name == "sau:PasswordType":
+            return TypeInfo(short, "hash", False)
+        if name.startswith(("sa:", "sqlmodel:", "sau:")):
+            return TypeInfo(short, classify_type_name(short), False)
+        return TypeInfo(short, "unknown", False)
+
+    def _is_configured_encrypted(self, qualified: str, lib: Optional[str]) -> bool:
+        for configured in self.encrypted_types:
+            if qualified == configured or qualified.endswith("." + configured.rsplit(".", 1)[-1]) and (
+                    configured.rsplit(".", 1)[-1] == qualified.rsplit(".", 1)[-1]):
+                return True
+        return False
+
+    def _project_type(self, ref: ClassRef) -> TypeInfo:
+        key = ref.qualname
+        if key in self._type_cache:
+            return self._type_cache[key]
+        self._type_cache[key] = TypeInfo(ref.fact.name, "unknown", False)
+        result = TypeInfo(ref.fact.name, "unknown", False)
+        if any(key == c or key.endswith("." + c) or ref.fact.name == c for c in self.encrypted_types):
+            result = TypeInfo(key, "string", True)
+        elif re.search(r"encrypt|crypt|cipher|fernet|seal|vault|kms", ref.fact.name, re.IGNORECASE):
+            result = TypeInfo(key, "string", True)
+        else:
+            for cls in _mro(self.symbols, ref):
+                for base in cls.fact.bases:
+                    base_name = self.symbols.lib_name(base)
+                    if base_name in ("sau:EncryptedType", "sau:StringEncryptedType"):
+                        result = TypeInfo(key, "string", True)
+                impl = _own_attr(cls.fact, "impl")
+                if impl is not None and impl.value is not None and result.kind == "unknown":
+                    inner = self._type(impl.value, cls)
+                    result = TypeInfo(key, inner.kind, inner.encrypted)
+                if result.kind != "unknown":
+                    break
+            if result.kind == "unknown":
+                for cls in _mro(self.symbols, ref):
+                    for base in cls.fact.bases:
+                        base_type = self._type(base, cls)
+                        if base_type.kind != "unknown":
+                            result = TypeInfo(key, base_type.kind, base_type.encrypted)
+        self._type_cache[key] = result
+        return result
+
+    def _annotation_type(self, inner: Expr, info: ClassInfo, sqlmodel: bool = False) -> TypeInfo:
+        core = _strip_optional(inner, self.symbols)
+        if core is None:
+            return TypeInfo(None, "unknown", False)
+        for key, value in info.type_map:
+            if _same_name(key, core, self.symbols):
+                return self._type(value, info.ref)
+        sym = self.symbols.lookup(core)
+        if isinstance(sym, ClassRef):
+            return TypeInfo(sym.fact.name, "other", False)  # an Enum or similar
+        name = lib_name_of(sym)
+        if name is None:
+            return TypeInfo(None, "unknown", False)
+        builtin = builtin_annotation_type(name, sqlmodel)
+        if builtin is not None:
+            return builtin
+        if self._is_configured_encrypted(core[1] if core[0] == "n" else "", name):
+            return TypeInfo(name, "string", True)
+        return TypeInfo(name.split(":", 1)[-1], "other", False)
+
+    # ---- relationships
+
+    def _relationship(self, attr: AttrFact, owner: ClassRef, call: Optional[Expr], func_name: str,
+                      inner: Optional[Expr], defaults: tuple) -> RelationshipModel:
+        kwargs: dict[str, Expr] = dict(defaults)
+        args: list[Expr] = []
+        if call is not None:
+            kwargs.update(dict(call[3]))
+            args = list(call[2])
+        if func_name == "sqlmodel:Relationship":
+            extra = kwargs.get("sa_relationship_kwargs")
+            if extra is not None and extra[0] == "dict":
+                for key, value in extra[1]:
+                    if isinstance(_const(key), str):
+                        kwargs.setdefault(_const(key), value)  # type: ignore[arg-type]
+            sa_rel = kwargs.get("sa_relationship")
+            if sa_rel is not None and sa_rel[0] == "call":
+                kwargs.update(dict(sa_rel[3]))
+                args = list(sa_rel[2])
+        target: Optional[str] = None
+        target_expr = args[0] if args else kwargs.get("argument")
+        if target_expr is not None:
+            target = self._class_name_of(target_expr)
+        else:
+            annotation = inner if inner is not None else attr.annotation
+            if annotation is not None:
+                target = _annotation_target(annotation, self.symbols)
+        backref = kwargs.get("backref")
+        backref_name = _const(backref)
+        if backref is not None and backref[0] == "call" and backref[2]:
+            backref_name = _const(backref[2][0])
+        foreign_keys = kwargs.get("foreign_keys")
+        fk_names: Optional[list[str]] = None
+        if foreign_keys is not None:
+            fk_names = _column_names_in(foreign_keys)
+        primaryjoin = kwargs.get("primaryjoin")
+        return RelationshipModel(
+            attribute=attr.name, target=target,
+            back_populates=_const_str(kwargs.get("back_populates")),
+            backref=backref_name if isinstance(backref_name, str) else None,
+            secondary=kwargs.get("secondary") is not None,
+            secondary_table=self._secondary_name(kwargs.get("secondary")),
+            primaryjoin=primaryjoin is not None,
+            foreign_keys=fk_names,
+            primaryjoin_columns=_column_names_in(primaryjoin) if primaryjoin is not None else [],
+            viewonly=_is_true(kwargs.get("viewonly")),
+            location=_loc(owner.module, attr.line, attr.column), declared_in=owner.fact.name,
+        )
+
+    def _secondary_name(self, expr: Optional[Expr]) -> Optional[str]:
+        if expr is None:
+            return None
+        if expr[0] == "lambda":
+            expr = expr[1]
+        const = _const(expr)
+        if isinstance(const, str):
+            return const.strip()
+        sym = self.symbols.lookup(expr)
+        if isinstance(sym, Value) and not sym.rest and sym.expr[0] == "call" and sym.expr[2]:
+            name = _const(sym.expr[2][0])
+            return name if isinstance(name, str) else None
+        if isinstance(sym, ClassAttr) and sym.path == ("__table__",):
+            info = self.classify(sym.cls)
+            return self._class_table_name(info)
+        return None
+
+    def _class_name_of(self, expr: Expr) -> Optional[str]:
+        if expr[0] == "lambda":
+            expr = expr[1]
+        const = _const(expr)
+        if isinstance(const, str):
+            return const.strip()
+        sym = self.symbols.lookup(expr)
+        if isinstance(sym, ClassRef):
+            return sym.fact.name
+        return None
+
+    # ---- __table_args__ and module-level constraints
+
+    def _table_args(self, table: TableModel, attr: AttrFact, owner: ClassRef) -> None:
+        value = attr.value
+        if value is None:
+            if attr.declared_attr:
+                table.complete = False
+            return
+        if value[0] == "dict":
+            return
+        if value[0] not in ("tuple", "list"):
+            table.complete = False
+            return
+        for item in value[1]:
+            if item[0] == "dict":
+                continue
+            self._constraint(table, item, owner.module, attr.line, owner)
+
+    def _constraint(self, table: TableModel, item: Expr, module: ModuleFacts, line: int,
+                    owner: Optional[ClassRef]) -> None:
+        call, name, _defaults = self._callee(item)
+        if call is None:
+            if item[0] == "star":
+                table.complete = False
+            return
+        loc = _loc(module, call[4] or line, call[5])
+        if name == "sa:Index":
+            index_name = _const(call[2][0]) if call[2] else None
+            cols = [self._constraint_column(e, table) for e in call[2][1:]]
+            exprs = [_render(e) for e in call[2][1:] if self._constraint_column(e, table) is None]
+            table.indexes.append(IndexModel(
+                index_name if isinstance(index_name, str) else None, cols,
+                _is_true(_kw(call, "unique")), loc, exprs))
+        elif name == "sa:UniqueConstraint":
+            cols = [self._constraint_column(e, table) for e in call[2]]
+            table.unique_constraints.append(IndexModel(_const_str(_kw(call, "name")), cols, True, loc))
+        elif name == "sa:PrimaryKeyConstraint":
+            cols = [self._constraint_column(e, table) for e in call[2]]
+            table.primary_key_constraint = [c for c in cols if c]
+        elif name == "sa:ForeignKeyConstraint" and len(call[2]) >= 2:
+            local = [self._constraint_column(e, table) for e in _items(call[2][0])]
+            remote = [_const(e) for e in _items(call[2][1])]
+            ondelete = _kw(call, "ondelete")
+            first = remote[0] if remote and isinstance(remote[0], str) else None
+            fk = _fk_from_string(first, ondelete, loc) if first else ForeignKeyModel(None, None, _const_str(ondelete), ondelete is not None, loc)
+            table.extra_foreign_keys.append(([c for c in local if c], fk))
+
+    def _constraint_column(self, expr: Expr, table: TableModel) -> Optional[str]:
+        const = _const(expr)
+        if isinstance(const, str):
+            return const
+        if expr[0] == "self":
+            col = table.column_by_attribute(expr[1])
+            return col.name if col else expr[1]
+        if expr[0] == "call" and expr[1][0] == "attr" and expr[1][2] in ("desc", "asc", "nulls_last", "nulls_first"):
+            return self._constraint_column(expr[1][1], table)
+        if expr[0] == "call" and expr[1][0] == "n" and expr[1][1].rsplit(".", 1)[-1] in ("desc", "asc"):
+            base = ("n", expr[1][1].rsplit(".", 1)[0])
+            return self._constraint_column(base, table)
+        if expr[0] in ("n", "attr"):
+            _table, column = self._column_reference(expr)
+            return column
+        return None
+
+    def module_tables(self) -> None:
+        """Imperative ``Table()`` calls, then module-level ``Index`` / ``UniqueConstraint``."""
+        for module in self.modules.values():
+            for call_fact in module.calls:
+                call, name, _d = self._callee(call_fact.value)
+                if name == "sa:Table":
+                    self._imperative_table(module, call, call_fact.line, call_fact.column)
+        for module in self.modules.values():
+            for call_fact in module.calls:
+                call, name, _d = self._callee(call_fact.value)
+                if name in ("sa:Index", "sa:UniqueConstraint") and call is not None:
+                    table = self._table_of_constraint(call)
+                    if table is not None:
+                        self._constraint(table, call, module, call_fact.line, None)
+
+    def _table_of_constraint(self, call: Expr) -> Optional[TableModel]:
+        args = call[2][1:] if call[2] and isinstance(_const(call[2][0]), str) else call[2]
+        for arg in args:
+            sym = self.symbols.lookup(arg)
+            if isinstance(sym, ClassAttr):
+                info = self.infos.get(sym.cls.qualname)
+                if info is not None and info.table is not None:
+                    return info.table
+            if isinstance(sym, Value) and sym.expr[0] == "call" and self.symbols.lib_name(sym.expr[1]) == "sa:Table":
+                name = _const(sym.expr[2][0]) if sym.expr[2] else None
+                for table in self.tables:
+                    if table.is_imperative and table.name == name:
+                        return table
+        return None
+
+    def _imperative_table(self, module: ModuleFacts, call: Expr, line: int, column: int) -> None:
+        args = list(call[2])
+        name = _const(args[0]) if args else None
+        table = TableModel(
+            name=name if isinstance(name, str) else None, class_name=None, qualname=None,
+            location=_loc(module, call[4] or line, call[5] or column), is_imperative=True,
+            complete=isinstance(name, str),
+        )
+        self.tables.append(table)
+        fake_owner = ClassRef(module, ClassFact("Table", line, column, [], {}, [], []))
+        for arg in args[2:]:
+            sub, sub_name, defaults = self._callee(arg)
+            if sub_name == "sa:Column":
+                col_attr = AttrFact(_const_str(sub[2][0]) if sub[2] else "?", sub[4] or line, sub[5] or 1, None, sub)
+                col = self._column(ClassInfo(fake_owner, "declarative"), col_attr, fake_owner, sub, sub_name, defaults, None)
+                col.attribute = None
+                col.declared_in = f"Table({table.name!r})"
+                table.columns.append(col)
+            elif sub_name in ("sa:Index", "sa:UniqueConstraint", "sa:PrimaryKeyConstraint", "sa:ForeignKeyConstraint"):
+                self._constraint(table, sub, module, line, None)
+            elif arg[0] == "star":
+                table.complete = False
+
+
+# --------------------------------------------------------------------------- pure helpers
+
+_ANNOTATION_PRIMITIVES = {"int", "str", "bool", "float", "bytes", "dict", "list", "datetime", "date",
+                          "Decimal", "UUID", "uuid.UUID", "Any", "None", "time", "timedelta"}
+
+
+def _const_str(expr: Optional[Expr]) -> Optional[str]:
+    value = _const(expr)
+    return value if isinstance(value, str) else None
+
+
+def _fk_from_string(target: str, ondelete: Optional[Expr], loc: Location) -> ForeignKeyModel:
+    parts = target.split(".")
+    if len(parts) >= 2:
+        table, column = parts[-2], parts[-1]
+    else:
+        table, column = None, parts[0]
+    return ForeignKeyModel(table, column, _const_str(ondelete), ondelete is not None, loc)
+
+
+def _info_encrypted(info: Optional[Expr]) -> bool:
+    if info is None or info[0] != "dict":
+        return False
+    return any(_const(k) == "encrypted" and _is_true(v) for k, v in info[1])
+
+
+def _strip_optional(expr: Expr, symbols: SymbolTable) -> Optional[Expr]:
+    """``Optional[str]`` / ``str | None`` / ``Union[str, None]`` -> ``str``."""
+    for _ in range(5):
+        if expr[0] == "or":
+            left, right = expr[1], expr[2]
+            if _const(right) is None and right[0] == "c":
+                expr = left
+                continue
+            if _const(left) is None and left[0] == "c":
+                expr = right
+                continue
+            return None
+        if expr[0] == "sub":
+            name = symbols.lib_name(expr[1])
+            if name == "typing:Optional":
+                expr = expr[2][0]
+                continue
+            if name == "typing:Union":
+                rest = [i for i in expr[2] if not (i[0] == "c" and i[1] is None)]
+                if len(rest) == 1:
+                    expr = rest[0]
+                    continue
+                return None
+            if name == "typing:Annotated":
+                expr = expr[2][0]
+                continue
+        if expr[0] == "c" and isinstance(expr[1], str):
+            text = expr[1].replace(" ", "")
+            text = re.sub(r"^Optional\[(.*)\]$", r"\1", text)
+            text = re.sub(r"\|None$|^None\|", "", text)
+            return ("n", f"?.{text}") if "." not in text else ("n", text)
+        return expr
+    return expr
+
+
+def _annotation_optional(expr: Expr, symbols: SymbolTable) -> Optional[bool]:
+    """True if the annotation admits None, the way SQLAlchemy derives nullability."""
+    for _ in range(5):
+        if expr[0] == "or":
+            return _contains_none(expr)
+        if expr[0] == "sub":
+            name = symbols.lib_name(expr[1])
+            if name == "typing:Optional":
+                return True
+            if name == "typing:Union":
+                return any(i[0] == "c" and i[1] is None for i in expr[2])
+            if name == "typing:Annotated":
+                expr = expr[2][0]
+                continue
+            return False
+        if expr[0] == "c" and isinstance(expr[1], str):
+            text = expr[1].replace(" ", "")
+            return text.startswith("Optional[") or "|None" in text or text.startswith("None|")
+        if expr[0] == "c" and expr[1] is None:
+            return True
+        if expr[0] == "n":
+            sym = symbols.lookup(expr)
+            if isinstance(sym, Value) and not sym.rest and sym.expr[0] in ("sub", "or"):
+                expr = sym.expr
+                continue
+        return False
+    return False
+
+
+def _contains_none(expr: Expr) -> bool:
+    if expr[0] == "or":
+        return _contains_none(expr[1]) or _contains_none(expr[2])
+    return expr[0] == "c" and expr[1] is None
+
+
+def _annotation_target(annotation: Expr, symbols: SymbolTable) -> Optional[str]:
+    """The class a relationship annotation names: ``Mapped[list["Task"]]`` -> "Task"."""
+    expr = annotation
+    for _ in range(6):
+        if expr[0] == "c" and isinstance(expr[1], str):
+            text = expr[1].strip().strip("'\"")
+            match = re.match(r"^(?:\w+\.)*(?:Mapped|WriteOnlyMapped|DynamicMapped|List|list|Set|set|Optional|"
+                             r"AppenderQuery|Sequence|Collection|Iterable)\[(.*)\]$", text)
+            if match:
+                expr = ("c", match.group(1))
+                continue
+            text = re.sub(r"\s*\|\s*None$", "", text)
+            return text.strip("'\"") or None
+        if expr[0] == "or":
+            if _const(expr[2]) is None and expr[2][0] == "c":
+                expr = expr[1]
+                continue
+            return None
+        if expr[0] == "sub":
+            name = symbols.lib_name(expr[1])
+            if name in _MAPPED_WRAPPERS or name in ("typing:Optional", "typing:List", "typing:Set", "builtins:list",
+                                                    "builtins:set", "typing:Sequence", "typing:Collection"):
+                expr = expr[2][0]
+                continue
+            if expr[1][0] == "n" and expr[1][1].rsplit(".", 1)[-1] in ("list", "List", "set", "Set", "Optional"):
+                expr = expr[2][0]
+                continue
+            return None
+        if expr[0] == "n":
+            sym = symbols.lookup(expr)
+            if isinstance(sym, ClassRef):
+                return sym.fact.name
+            last = expr[1].rsplit(".", 1)[-1]
+            return last if last not in _ANNOTATION_PRIMITIVES else None
+        return None
+    return None
+
+
+def _same_name(key: Expr, core: Expr, symbols: SymbolTable) -> bool:
+    if key[0] != "n" or core[0] != "n":
+        return False
+    if key[1] == core[1]:
+        return True
+    a, b = symbols.lookup(key), symbols.lookup(core)
+    if a is not None and a == b:
+        return True
+    return lib_name_of(a) is not None and lib_name_of(a) == lib_name_of(b)
+
+
+def _column_names_in(expr: Expr) -> list[str]:
+    """Attribute names a foreign_keys= / primaryjoin= expression mentions."""
+    out: list[str] = []
+
+    def walk(node: object) -> None:
+        if not isinstance(node, tuple) or not node:
+            return
+        if not isinstance(node[0], str):  # a tuple of expressions
+            for part in node:
+                walk(part)
+            return
+        if node[0] == "c" and isinstance(node[1], str):
+            for match in re.finditer(r"(?:\w+\.)?(\w+)\b(?!\()", node[1]):
+                out.append(match.group(1))
+            return
+        if node[0] == "self":
+            out.append(node[1])
+            return
+        if node[0] == "n":
+            out.append(node[1].rsplit(".", 1)[-1])
+            return
+        for part in node[1:]:
+            if isinstance(part, tuple):
+                walk(part)
+
+    walk(expr)
+    return out
+
+
+def _substitute(fact, call: Expr) -> Optional[Expr]:
+    """The expression a column factory returns, with its parameters bound."""
+    bound: dict[str, Expr] = dict(fact.defaults)
+    for name, value in zip(fact.params, call[2]):
+        bound[name] = value
+    for key, value in call[3]:
+        if key in fact.params:
+            bound[key] = value
+
+    def sub(node: object) -> object:
+        if not isinstance(node, tuple) or not node:
+            return node
+        if node[0] == "param":
+            return bound.get(node[1], UNKNOWN)
+        return tuple(sub(p) if isinstance(p, tuple) else p for p in node)
+
+    return sub(fact.returns)  # type: ignore[return-value]
+
+
+def _render(expr: Expr) -> str:
+    if expr[0] == "call":
+        func = expr[1]
+        name = func[1].rsplit(".", 1)[-1] if func[0] == "n" else "expr"
+        return f"{name}(...)"
+    return "expr"
+
+
+def build_index(modules: dict[str, ModuleFacts], encrypted_types: Iterable[str] = ()) -> ProjectIndex:
+    builder = _Builder(modules, encrypted_types)
+    builder.build_class_tables()
+    builder.module_tables()
+    class_names = {c.name for m in modules.values() for c in m.classes}
+    hints = {name for m in modules.values() for name in m.class_hints}
+    return ProjectIndex(modules, builder.tables, builder.infos, builder.symbols, class_names, hints)

@@ -1,0 +1,228 @@
+"""Resolving a qualified name to what it is across the project: a class, a module-level
+assignment, a column factory, or something from a library (given a canonical name such
+as ``sa:Column`` so every re-export of SQLAlchemy means the same thing)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Optional, Union
+
+from dbcheck.index.extract import ClassFact, Expr, FunctionFact, ModuleFacts
+
+# Library packages -> the short prefix their names are canonicalised to.
+_LIBRARIES = (
+    ("sqlalchemy_utils", "sau"),
+    ("sqlalchemy", "sa"),
+    ("sqlmodel", "sqlmodel"),
+    ("flask_sqlalchemy", "fsa"),
+    ("typing_extensions", "typing"),
+    ("typing", "typing"),
+    ("builtins", "builtins"),
+    ("fastapi_users_db_sqlalchemy", "fastapi_users"),
+    ("fastapi_users", "fastapi_users"),
+    ("functools", "functools"),
+)
+
+
+def canonical(qualified: str) -> str:
+    """``sqlalchemy.orm.mapped_column`` -> ``sa:mapped_column``; unknown -> ``ext:...``."""
+    root = qualified.split(".", 1)[0]
+    for package, prefix in _LIBRARIES:
+        if root == package:
+            return f"{prefix}:{qualified.rsplit('.', 1)[-1]}"
+    return f"ext:{qualified}"
+
+
+@dataclass(frozen=True)
+class ClassRef:
+    module: ModuleFacts
+    fact: ClassFact
+
+    @property
+    def qualname(self) -> str:
+        return f"{self.module.module}.{self.fact.name}"
+
+    def __hash__(self) -> int:
+        return hash(self.qualname)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, ClassRef) and other.qualname == self.qualname
+
+
+@dataclass(frozen=True)
+class Lib:
+    """Something from a library: ``sa:Column``; ``fsa:db`` is a Flask-SQLAlchemy instance."""
+
+    name: str
+    rest: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Value:
+    """A module-level assignment the caller must interpret (declarative_base(), an
+    Annotated alias, functools.partial, a Table())."""
+
+    module: ModuleFacts
+    name: str
+    expr: Expr
+    rest: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Function:
+    module: ModuleFacts
+    fact: FunctionFact
+
+
+@dataclass(frozen=True)
+class ClassAttr:
+    cls: ClassRef
+    path: tuple[str, ...]
+
+
+Symbol = Union[ClassRef, Lib, Value, Function, ClassAttr, None]
+
+
+class SymbolTable:
+    """Name resolution over every module of the project, memoised for one build."""
+
+    def __init__(self, modules: dict[str, ModuleFacts]) -> None:
+        self.modules = modules
+        self._memo: dict[str, Symbol] = {}
+        self._by_suffix: dict[str, Optional[str]] = {}
+        for name in modules:
+            parts = name.split(".")
+            for i in range(1, len(parts)):
+                suffix = ".".join(parts[i:])
+                # An ambiguous suffix resolves to nothing: better silent than wrong.
+                self._by_suffix[suffix] = None if suffix in self._by_suffix else name
+
+    def _module(self, dotted: str) -> Optional[ModuleFacts]:
+        found = self.modules.get(dotted)
+        if found is None:
+            alias = self._by_suffix.get(dotted)
+            found = self.modules.get(alias) if alias else None
+        return found
+
+    def resolve(self, qualified: str, depth: int = 0) -> Symbol:
+        if qualified in self._memo:
+            return self._memo[qualified]
+        self._memo[qualified] = None  # a cycle resolves to nothing
+        result = self._resolve(qualified, depth)
+        self._memo[qualified] = result
+        return result
+
+    def _resolve(self, qualified: str, depth: int) -> Symbol:
+        if depth > 20 or qualified.startswith("?."):
+            return None
+        parts = qualified.split(".")
+        for i in range(len(parts), 0, -1):
+            module = self._module(".".join(parts[:i]))
+            if module is not None:
+                return self._in_module(module, tuple(parts[i:]), depth)
+        return Lib(canonical(qualified))
+
+    def _in_module(self, module: ModuleFacts, rest: tuple[str, ...], depth: int) -> Symbol:
+        if not rest:
+            return None
+        name, tail = rest[0], rest[1:]
+        for cls in reversed(module.classes):
+            if cls.name == name:
+                ref = ClassRef(module, cls)
+                return ClassAttr(ref, tail) if tail else ref
+        if name in module.functions and not tail:
+            return Function(module, module.functions[name])
+        if name in module.assignments:
+            return self._value(module, name, tail, depth)
+        if name in module.imports:
+            target = module.imports[name]
+            return self.resolve(".".join((target,) + tail), depth + 1)
+        for star in module.star_imports:
+            found = self.resolve(".".join((star,) + rest), depth + 1)
+            if found is not None and not (isinstance(found, Lib) and found.name.startswith("ext:")):
+                return found
+        return None
+
+    def _value(self, module: ModuleFacts, name: str, tail: tuple[str, ...], depth: int) -> Symbol:
+        expr = module.assignments[name]
+        # ``Column = sa.Column`` / ``String = db.String``: an alias resolves through.
+        if expr[0] == "n":
+            target = self.resolve(expr[1], depth + 1)
+            return self.extend(target, tail)
+        if expr[0] == "call" and expr[1][0] == "n":
+            func = self.resolve(expr[1][1], depth + 1)
+            if isinstance(func, Lib) and func.name in ("fsa:SQLAlchemy",):
+                return Lib("fsa:db", tail)
+            if isinstance(func, ClassRef) and self.is_subclass_of_lib(func, "fsa:SQLAlchemy"):
+                return Lib("fsa:db", tail)
+        return Value(module, name, expr, tail)
+
+    def extend(self, symbol: Symbol, tail: tuple[str, ...]) -> Symbol:
+        if not tail:
+            return symbol
+        if isinstance(symbol, Lib):
+            return Lib(symbol.name, symbol.rest + tail)
+        if isinstance(symbol, ClassRef):
+            return ClassAttr(symbol, tail)
+        if isinstance(symbol, ClassAttr):
+            return ClassAttr(symbol.cls, symbol.path + tail)
+        if isinstance(symbol, Value):
+            return Value(symbol.module, symbol.name, symbol.expr, symbol.rest + tail)
+        return None
+
+    def is_subclass_of_lib(self, ref: ClassRef, lib_name: str, depth: int = 0) -> bool:
+        if depth > 30:
+            return False
+        for base in ref.fact.bases:
+            sym = self.lookup(base)
+            if isinstance(sym, Lib) and sym.name == lib_name and not sym.rest:
+                return True
+            if isinstance(sym, ClassRef) and self.is_subclass_of_lib(sym, lib_name, depth + 1):
+                return True
+        return False
+
+    def lookup(self, expr: Optional[Expr]) -> Symbol:
+        """What an expression names: follows names, and subscripts like ``Base[T]``."""
+        if expr is None:
+            return None
+        if expr[0] == "n":
+            return self.resolve(expr[1])
+        if expr[0] == "sub":
+            return self.lookup(expr[1])
+        if expr[0] == "attr":
+            inner = self.lookup(expr[1])
+            return self.extend(inner, (expr[2],))
+        return None
+
+    def lib_name(self, expr: Optional[Expr]) -> Optional[str]:
+        """The canonical library name an expression denotes, seeing through a
+        Flask-SQLAlchemy instance: ``db.Column`` -> ``sa:Column``."""
+        sym = self.lookup(expr)
+        return lib_name_of(sym)
+
+
+def lib_name_of(sym: Symbol) -> Optional[str]:
+    if not isinstance(sym, Lib):
+        return None
+    if sym.name == "fsa:db":
+        if not sym.rest:
+            return "fsa:db"
+        if sym.rest == ("Model",):
+            return "fsa:Model"
+        if len(sym.rest) == 1:
+            return f"sa:{sym.rest[0]}"
+        if sym.rest[0] in ("orm", "types", "sql", "schema", "dialects"):
+            return f"sa:{sym.rest[-1]}"
+        return None
+    if sym.rest:
+        # sa.orm.relationship reached as ``orm.relationship`` via ``from sqlalchemy import orm``
+        if sym.name.startswith("sa:") and len(sym.rest) >= 1:
+            return f"sa:{sym.rest[-1]}"
+        if sym.name.startswith("sqlmodel:"):
+            return f"sqlmodel:{sym.rest[-1]}"
+        if sym.name.startswith("sau:"):
+            return f"sau:{sym.rest[-1]}"
+        if sym.name.startswith("typing:"):
+            return f"typing:{sym.rest[-1]}"
+        return f"{sym.name}.{'.'.join(sym.rest)}"
+    return sym.name

@@ -1,0 +1,14 @@
+"""Output formats. Each reporter takes the findings and returns the text to print."""
+
+from __future__ import annotations
+
+from typing import Callable, Sequence
+
+from dbcheck.findings import Finding
+from dbcheck.reporters.json import render_json
+from dbcheck.reporters.text import render_text
+
+REPORTERS: dict[str, Callable[[Sequence[Finding]], str]] = {
+    "text": render_text,
+    "json": render_json,
+}

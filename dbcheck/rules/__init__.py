@@ -1,0 +1,30 @@
+"""The rule registry: one place that lists every rule, in code order."""
+
+from __future__ import annotations
+
+from dbcheck.rules.base import Rule
+from dbcheck.rules.parse import ParseError
+from dbcheck.rules.relations import (
+    BrokenRelationship, ForeignKeyWithoutIndex, ForeignKeyWithoutOndelete,
+    ForeignKeyWithoutRelationship, MissingPrimaryKey,
+)
+from dbcheck.rules.secrets import PlaintextPasswordColumn, UnencryptedSecretColumn
+from dbcheck.rules.tenancy import MissingTenantColumn, NullableTenantColumn, TenantColumnWithoutForeignKey
+
+ALL_RULES: tuple[type[Rule], ...] = (
+    ParseError,
+    MissingTenantColumn,
+    NullableTenantColumn,
+    TenantColumnWithoutForeignKey,
+    UnencryptedSecretColumn,
+    PlaintextPasswordColumn,
+    ForeignKeyWithoutRelationship,
+    ForeignKeyWithoutOndelete,
+    ForeignKeyWithoutIndex,
+    BrokenRelationship,
+    MissingPrimaryKey,
+)
+
+RULES_BY_CODE: dict[str, type[Rule]] = {rule.code: rule for rule in ALL_RULES}
+
+__all__ = ["ALL_RULES", "RULES_BY_CODE", "Rule"]

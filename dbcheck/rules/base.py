@@ -1,0 +1,91 @@
+"""What every rule declares. A rule is a small class: its code, name, message, the
+documentation sections ``dbcheck rule CODE`` prints, and VALID / INVALID examples the
+test suite runs. ``check`` is a pure function of the project index and the config."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, ClassVar, Iterable, Iterator, Mapping, Union
+
+from dbcheck.findings import Finding
+from dbcheck.index.models import Location
+
+if TYPE_CHECKING:
+    from dbcheck.config import Config
+    from dbcheck.index.build import ProjectIndex
+
+# An example is one source file, or several ({relative path: source}). INVALID examples
+# mark each expected finding with ``# expect: CODE`` on the line it must land on.
+Example = Union[str, Mapping[str, str]]
+
+
+@dataclass(frozen=True)
+class RuleExample:
+    source: Example
+    config: Mapping[str, object] = ()  # type: ignore[assignment]  # [tool.dbcheck] overrides
+
+
+class Rule:
+    code: ClassVar[str]
+    name: ClassVar[str]
+    summary: ClassVar[str]  # one line for the rule table
+    what_it_does: ClassVar[str]
+    why_bad: ClassVar[str]
+    known_problems: ClassVar[str] = "None known."
+    example: ClassVar[str] = ""
+    use_instead: ClassVar[str] = ""
+    options: ClassVar[str] = "None."
+    fix_safety: ClassVar[str] = "No automatic fix."
+    default_enabled: ClassVar[bool] = True
+    cwe: ClassVar[str] = ""
+    valid: ClassVar[tuple[Example, ...]] = ()
+    invalid: ClassVar[tuple[Example, ...]] = ()
+    example_config: ClassVar[Mapping[str, object]] = {}
+
+    def check(self, index: "ProjectIndex", config: "Config") -> Iterable[Finding]:
+        raise NotImplementedError
+
+    def finding(self, location: Location, message: str) -> Finding:
+        return Finding(location.path, location.line, location.column, self.code, message)
+
+    @classmethod
+    def documentation(cls) -> str:
+        sections = [
+            f"{cls.code} {cls.name}",
+            "",
+            "## What it does",
+            cls.what_it_does.strip(),
+            "",
+            "## Why is this bad?",
+            cls.why_bad.strip(),
+            "",
+            "## Known problems",
+            cls.known_problems.strip(),
+        ]
+        if cls.example:
+            sections += ["", "## Example", "```python", cls.example.strip("\n"), "```"]
+        if cls.use_instead:
+            sections += ["", "## Use instead", "```python", cls.use_instead.strip("\n"), "```"]
+        sections += ["", "## Options", cls.options.strip(), "", "## Fix safety", cls.fix_safety.strip()]
+        if cls.cwe:
+            sections += ["", f"References: {cls.cwe}"]
+        return "\n".join(sections) + "\n"
+
+
+def dedupe_by_site(findings: Iterable[tuple[Finding, str]]) -> Iterator[Finding]:
+    """A column declared once in a mixin is reported once, at the mixin, naming how
+    many tables share the problem (the fix is in one place too)."""
+    groups: dict[tuple[str, int, int, str], list[tuple[Finding, str]]] = {}
+    for finding, table in findings:
+        key = (finding.path, finding.line, finding.column, finding.code)
+        groups.setdefault(key, []).append((finding, table))
+    for items in groups.values():
+        items.sort(key=lambda item: item[1])
+        first, _table = items[0]
+        others = sorted({t for _f, t in items[1:]} - {_table})
+        if others:
+            shown = ", ".join(others[:3]) + (f" and {len(others) - 3} more" if len(others) > 3 else "")
+            yield Finding(first.path, first.line, first.column, first.code,
+                          f"{first.message} (also on {shown})")
+        else:
+            yield first

@@ -1,0 +1,36 @@
+"""DBC001: a file dbcheck cannot read is reported, and the run goes on."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Iterable
+
+from dbcheck.findings import Finding
+from dbcheck.rules.base import Rule
+
+if TYPE_CHECKING:
+    from dbcheck.config import Config
+    from dbcheck.index.build import ProjectIndex
+
+
+class ParseError(Rule):
+    code = "DBC001"
+    name = "parse-error"
+    summary = "A file that cannot be parsed; the run goes on with the rest."
+    what_it_does = """
+Reports a Python file that does not decode (bad bytes for its declared encoding, a NUL
+byte) or does not parse, at the line CPython reports. A file that only a newer Python
+can parse (PEP 695 generics, PEP 701 f-strings, PEP 758 `except A, B:`) is analysed with
+libcst's newest grammar and is not reported."""
+    why_bad = """
+A file dbcheck cannot read is a file it cannot check: its models and queries are
+invisible to every other rule, so a broken file hides findings as well as failing at
+import."""
+    known_problems = "Under flake8 this finding appears as flake8's own E999, since flake8 runs no plugin on such a file."
+    valid = ("x = 1\n",)
+    invalid = ("class Broken(:  # expect: DBC001\n    pass\n",)
+
+    def check(self, index: "ProjectIndex", config: "Config") -> Iterable[Finding]:
+        for module in index.modules.values():
+            if module.error is not None:
+                line, column, message = module.error
+                yield Finding(module.path, line, column, self.code, f"cannot parse this file: {message}")

@@ -1,0 +1,553 @@
+"""DBC301-DBC305: foreign keys, relationships and primary keys that hold together."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Iterable, Iterator, Optional
+
+from dbcheck.findings import Finding
+from dbcheck.index.models import ColumnModel, ForeignKeyModel, RelationshipModel, TableModel
+from dbcheck.rules.base import Rule, dedupe_by_site
+
+if TYPE_CHECKING:
+    from dbcheck.config import Config
+    from dbcheck.index.build import ClassInfo, ProjectIndex
+
+_BASE = '''
+from sqlalchemy import Column, ForeignKey, Integer, Index, String, Table
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+class Base(DeclarativeBase): pass
+'''
+
+
+def _column_label(table: TableModel, column: ColumnModel) -> str:
+    if column.attribute and not column.declared_in.startswith("Table("):
+        return f"{column.declared_in}.{column.attribute}"
+    return f"{table.name}.{column.name}"
+
+
+def _is_inheritance_key(index: "ProjectIndex", table: TableModel, column: ColumnModel, fk: ForeignKeyModel) -> bool:
+    """The key of joined-table inheritance (child.id -> parent.id) needs no relationship."""
+    if table.parent_class is None or not column.primary_key:
+        return False
+    parents = index.mapped_classes_named(table.parent_class)
+    return any(p.table is not None and p.table.name == fk.target_table for p in parents)
+
+
+def _class_names(index: "ProjectIndex", table: TableModel) -> set[str]:
+    names = {i.ref.fact.name for i in index.classes_of_table(table)}
+    if table.class_name:
+        names.add(table.class_name)
+    return names
+
+
+def _target_simple(rel: RelationshipModel) -> Optional[str]:
+    return rel.target.rsplit(".", 1)[-1] if rel.target else None
+
+
+class ForeignKeyWithoutRelationship(Rule):
+    code = "DBC301"
+    name = "fk-without-relationship"
+    summary = "An ORM foreign key with no `relationship()` linking the two models in either direction."
+    what_it_does = """
+Flags a foreign key column of a mapped class when no `relationship()` links the two
+models in either direction (a `relationship` on either class, a `backref`, or a
+`back_populates` pair). With several foreign keys to the same table, a relationship that
+names `foreign_keys=` (or a `primaryjoin`) covers only the keys it names. The key of
+joined-table inheritance and keys of imperative `Table()`s are not flagged."""
+    why_bad = """
+Code that cannot navigate a key joins by hand, and hand-written joins are where the
+tenant filter gets lost; ORM-level cascades and eager loading also need the relationship.
+A key nothing navigates is often a leftover."""
+    known_problems = """
+Projects that deliberately avoid relationships (pure Core queries) should ignore this rule."""
+    example = """
+class Task(Base):
+    project_id = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"), index=True)  # DBC301
+"""
+    use_instead = """
+class Task(Base):
+    project_id = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"), index=True)
+    project: Mapped["Project"] = relationship(back_populates="tasks")
+"""
+    valid = (
+        _BASE + '''
+class Project(Base):
+    __tablename__ = "projects"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tasks = relationship("Task", backref="project")
+class Task(Base):
+    __tablename__ = "tasks"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"), index=True)  # ok: DBC301
+''',
+        # Joined-table inheritance: the child's key to its parent needs no relationship.
+        _BASE + '''
+class Employee(Base):
+    __tablename__ = "employees"
+    id: Mapped[int] = mapped_column(primary_key=True)
+class Manager(Employee):
+    __tablename__ = "managers"
+    id: Mapped[int] = mapped_column(ForeignKey("employees.id", ondelete="CASCADE"), primary_key=True)  # ok: DBC301
+''',
+        # Two keys to one table, each covered by a relationship naming it.
+        _BASE + '''
+class User(Base):
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(primary_key=True)
+class Task(Base):
+    __tablename__ = "tasks"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    author_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)  # ok: DBC301
+    assignee_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)  # ok: DBC301
+    author = relationship("User", foreign_keys=[author_id])
+    assignee = relationship("User", foreign_keys="Task.assignee_id")
+''',
+    )
+    invalid = (
+        _BASE + '''
+class Project(Base):
+    __tablename__ = "projects"
+    id: Mapped[int] = mapped_column(primary_key=True)
+class Task(Base):
+    __tablename__ = "tasks"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"), index=True)  # expect: DBC301
+''',
+        _BASE + '''
+class User(Base):
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(primary_key=True)
+class Task(Base):
+    __tablename__ = "tasks"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    author_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    reviewer_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)  # expect: DBC301
+    author = relationship("User", foreign_keys=[author_id])
+''',
+    )
+
+    def check(self, index: "ProjectIndex", config: "Config") -> Iterable[Finding]:
+        return dedupe_by_site(self._findings(index))
+
+    def _findings(self, index: "ProjectIndex") -> Iterator[tuple[Finding, str]]:
+        for table in index.tables:
+            if table.is_imperative or table.class_name is None:
+                continue
+            ours = _class_names(index, table)
+            for column in table.columns:
+                if column.from_library:
+                    continue
+                for fk in column.foreign_keys:
+                    if not fk.target_table or _is_inheritance_key(index, table, column, fk):
+                        continue
+                    targets = index.tables_named(fk.target_table)
+                    if not targets or any(t.is_imperative or not t.complete for t in targets) or not table.complete:
+                        continue
+                    theirs = set().union(*(_class_names(index, t) for t in targets))
+                    if self._covered(column, table, targets, ours, theirs):
+                        continue
+                    target_class = sorted(theirs)[0] if theirs else fk.target_table
+                    yield self.finding(
+                        column.location,
+                        f"{_column_label(table, column)} is a foreign key to {fk.target_table!r} but no "
+                        f"relationship() links {table.class_name} and {target_class}: add "
+                        f"relationship(back_populates=...) on one side (or backref)",
+                    ), table.name or "?"
+
+    @staticmethod
+    def _covered(column: ColumnModel, table: TableModel, targets: list[TableModel],
+                 ours: set[str], theirs: set[str]) -> bool:
+        names = {column.attribute, column.name}
+        candidates = [r for r in table.relationships if _target_simple(r) in theirs]
+        for target in targets:
+            candidates += [r for r in target.relationships if _target_simple(r) in ours]
+            # A many-to-many through this very table covers its keys.
+            if any(r.secondary_table == table.name for r in target.relationships):
+                return True
+        for rel in candidates:
+            if rel.target is None:
+                return True
+            if rel.foreign_keys is None and not rel.primaryjoin:
+                return True
+            mentioned = set(rel.foreign_keys or []) | set(rel.primaryjoin_columns)
+            if names & mentioned:
+                return True
+        # A relationship whose target we cannot read might be the one.
+        return any(r.target is None for r in table.relationships)
+
+
+class ForeignKeyWithoutOndelete(Rule):
+    code = "DBC302"
+    name = "fk-without-ondelete"
+    summary = "A foreign key that does not state `ondelete=`."
+    what_it_does = """
+Flags every foreign key - `ForeignKey(...)` in a column, a `ForeignKeyConstraint`, a
+SQLModel `Field(foreign_key=...)` - that does not state `ondelete=`."""
+    why_bad = """
+The default (`NO ACTION`) makes deleting a tenant, a project or a user fail with an
+integrity error as soon as anything references it, or leaves the application to delete
+children by hand in the right order. Say what should happen: `CASCADE` for owned rows,
+`SET NULL` for optional links, `RESTRICT` when deletion must be refused."""
+    known_problems = "ORM-level `cascade=\"all, delete-orphan\"` is not a substitute: bulk deletes bypass it."
+    example = """
+project_id = mapped_column(ForeignKey("projects.id"))  # DBC302
+"""
+    use_instead = """
+project_id = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+"""
+    fix_safety = "Unsafe fix (`--unsafe-fixes`): adds `ondelete=\"CASCADE\"` to keys to the tenant table; changes what a delete does."
+    valid = (
+        _BASE + '''
+class Task(Base):
+    __tablename__ = "tasks"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"), index=True)  # ok: DBC302
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("tasks.id", ondelete="SET NULL"), index=True)  # ok: DBC302
+''',
+    )
+    invalid = (
+        _BASE + '''
+class Task(Base):
+    __tablename__ = "tasks"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"), index=True)  # expect: DBC302
+''',
+        '''
+from sqlalchemy import Column, ForeignKey, Integer, MetaData, Table
+metadata = MetaData()
+task_tags = Table(
+    "task_tags", metadata,
+    Column("task_id", ForeignKey("tasks.id"), primary_key=True),  # expect: DBC302
+    Column("tag_id", ForeignKey("tags.id", ondelete="CASCADE"), primary_key=True),
+)
+''',
+        '''
+from typing import Optional
+from sqlmodel import Field, SQLModel
+class Hero(SQLModel, table=True):
+    id: Optional[int] = Field(default=None, primary_key=True)
+    team_id: Optional[int] = Field(default=None, foreign_key="team.id")  # expect: DBC302
+''',
+    )
+
+    def check(self, index: "ProjectIndex", config: "Config") -> Iterable[Finding]:
+        return dedupe_by_site(self._findings(index))
+
+    def _findings(self, index: "ProjectIndex") -> Iterator[tuple[Finding, str]]:
+        for table in index.tables:
+            for local, fk in table.all_foreign_keys():
+                column = table.column(local[0]) if local else None
+                if column is not None and column.from_library:
+                    continue
+                if fk.ondelete_stated:
+                    continue
+                label = _column_label(table, column) if column is not None and len(local) == 1 else \
+                    f"{table.name}({', '.join(local)})"
+                yield self.finding(
+                    fk.location,
+                    f"{label} is a foreign key to {fk.target!r} without ondelete=: state what deleting "
+                    f"the referenced row does, e.g. ondelete=\"CASCADE\" or \"SET NULL\"",
+                ), table.name or "?"
+
+
+class ForeignKeyWithoutIndex(Rule):
+    code = "DBC303"
+    name = "fk-without-index"
+    summary = "A foreign key column that is not the leading column of any index, unique constraint or primary key."
+    what_it_does = """
+Flags a foreign key column that is not the leading column of an index, a unique
+constraint or the primary key. `index=True`, `unique=True`, `Index(...)` in
+`__table_args__` or at module level all count; a composite index counts for its first
+column only."""
+    why_bad = """
+PostgreSQL indexes the referenced side of a foreign key, never the referencing side.
+Every join along the key, every `WHERE project_id = ...` and every `ON DELETE` of a
+parent scans the child table: fine on day one, an outage at a few million rows."""
+    known_problems = "Other databases (MySQL/InnoDB) create the index themselves; the rule assumes PostgreSQL."
+    example = """
+project_id = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))  # DBC303
+"""
+    use_instead = """
+project_id = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"), index=True)
+"""
+    fix_safety = "Safe fix (`--fix`): adds `index=True` (or an `Index(...)` in `__table_args__`); `dbcheck fix --migration DIR` writes the migration."
+    valid = (
+        _BASE + '''
+class TaskTag(Base):
+    __tablename__ = "task_tags"
+    task_id: Mapped[int] = mapped_column(ForeignKey("tasks.id", ondelete="CASCADE"), primary_key=True)  # ok: DBC303
+    tag_id: Mapped[int] = mapped_column(ForeignKey("tags.id", ondelete="CASCADE"), primary_key=True, index=True)  # ok: DBC303
+''',
+        _BASE + '''
+class Task(Base):
+    __tablename__ = "tasks"
+    __table_args__ = (Index("ix_tasks_project_created", "project_id", "created_at"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))  # ok: DBC303
+    owner_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), unique=True)  # ok: DBC303
+''',
+        # A module-level Index on the class attribute.
+        _BASE + '''
+class Task(Base):
+    __tablename__ = "tasks"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))  # ok: DBC303
+Index("ix_tasks_project_id", Task.project_id)
+''',
+    )
+    invalid = (
+        _BASE + '''
+class Task(Base):
+    __tablename__ = "tasks"
+    __table_args__ = (Index("ix_tasks_created_project", "created_at", "project_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))  # expect: DBC303
+''',
+        # The second column of a composite primary key is not served by it.
+        _BASE + '''
+task_tags = Table(
+    "task_tags", Base.metadata,
+    Column("task_id", ForeignKey("tasks.id", ondelete="CASCADE"), primary_key=True),
+    Column("tag_id", ForeignKey("tags.id", ondelete="CASCADE"), primary_key=True),  # expect: DBC303
+)
+''',
+    )
+
+    def check(self, index: "ProjectIndex", config: "Config") -> Iterable[Finding]:
+        return dedupe_by_site(self._findings(index))
+
+    def _findings(self, index: "ProjectIndex") -> Iterator[tuple[Finding, str]]:
+        for table in index.tables:
+            if not table.complete or table.name is None:
+                continue
+            leading = table.leading_index_columns()
+            for local, fk in table.all_foreign_keys():
+                if not local or local[0] in leading:
+                    continue
+                column = table.column(local[0])
+                if column is None or column.from_library:
+                    continue
+                label = _column_label(table, column)
+                ix = f"ix_{table.name}_{column.name}"
+                if column.attribute and not column.declared_in.startswith("Table("):
+                    how = f'add index=True or an Index("{ix}", "{column.name}")'
+                else:
+                    how = f'add index=True to Column("{column.name}", ...) or an Index("{ix}", "{column.name}")'
+                yield self.finding(
+                    column.location if len(local) == 1 else fk.location,
+                    f"{label} is a foreign key without an index: {how}",
+                ), table.name
+
+
+class BrokenRelationship(Rule):
+    code = "DBC304"
+    name = "broken-relationship"
+    summary = "A `relationship()` SQLAlchemy cannot configure: unknown target, bad back_populates, no join path."
+    what_it_does = """
+Flags a `relationship()` (or SQLModel `Relationship`) that SQLAlchemy will refuse when
+the mappers are configured: a target class that does not exist in the project, a
+`back_populates` naming an attribute the target lacks or one that does not point back,
+or two models with no foreign key between their tables and no `secondary` /
+`primaryjoin`."""
+    why_bad = """
+SQLAlchemy raises these errors only at mapper configuration - the first query at run
+time, often in production, often taking every model down with it - not at import."""
+    known_problems = """
+Targets defined outside the project, and tables whose columns dbcheck cannot see, are
+not checked."""
+    example = """
+owner = relationship("Usr", back_populates="tasks")  # DBC304: no class Usr
+"""
+    use_instead = """
+owner = relationship("User", back_populates="tasks")
+"""
+    valid = (
+        _BASE + '''
+class User(Base):
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tasks: Mapped[list["Task"]] = relationship(back_populates="owner")  # ok: DBC304
+class Task(Base):
+    __tablename__ = "tasks"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    owner: Mapped["User"] = relationship(back_populates="tasks")  # ok: DBC304
+''',
+        # many-to-many through secondary; no direct key needed
+        _BASE + '''
+task_tags = Table("task_tags", Base.metadata,
+    Column("task_id", ForeignKey("tasks.id", ondelete="CASCADE"), primary_key=True),
+    Column("tag_id", ForeignKey("tags.id", ondelete="CASCADE"), primary_key=True, index=True))
+class Tag(Base):
+    __tablename__ = "tags"
+    id: Mapped[int] = mapped_column(primary_key=True)
+class Task(Base):
+    __tablename__ = "tasks"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tags: Mapped[list[Tag]] = relationship(secondary=task_tags)  # ok: DBC304
+''',
+    )
+    invalid = (
+        _BASE + '''
+class Task(Base):
+    __tablename__ = "tasks"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    owner = relationship("Usr")  # expect: DBC304
+''',
+        _BASE + '''
+class User(Base):
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(primary_key=True)
+class Task(Base):
+    __tablename__ = "tasks"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    owner: Mapped["User"] = relationship(back_populates="tasks")  # expect: DBC304
+''',
+        _BASE + '''
+class Project(Base):
+    __tablename__ = "projects"
+    id: Mapped[int] = mapped_column(primary_key=True)
+class Tag(Base):
+    __tablename__ = "tags"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    projects: Mapped[list[Project]] = relationship()  # expect: DBC304
+''',
+    )
+
+    def check(self, index: "ProjectIndex", config: "Config") -> Iterable[Finding]:
+        seen: set[tuple[str, int]] = set()
+        for info in index.classes.values():
+            if not info.mapped or info.table is None:
+                continue
+            for rel in info.table.relationships:
+                if rel.declared_in != info.ref.fact.name and (rel.location.path, rel.location.line) in seen:
+                    continue
+                problem = self._problem(index, info, rel)
+                if problem and (rel.location.path, rel.location.line) not in seen:
+                    seen.add((rel.location.path, rel.location.line))
+                    yield self.finding(rel.location, f"{rel.declared_in}.{rel.attribute}: {problem}")
+
+    def _problem(self, index: "ProjectIndex", info: "ClassInfo", rel: RelationshipModel) -> Optional[str]:
+        if rel.target is None or rel.from_library:
+            return None
+        simple = rel.target.rsplit(".", 1)[-1]
+        if not simple.isidentifier():
+            return None
+        if simple not in index.class_names and simple not in index.unparsed_class_names:
+            return f"relationship() to {rel.target!r}, but no class {simple} exists in the project"
+        targets = index.mapped_classes_named(simple)
+        if len(targets) != 1 or targets[0].table is None:
+            return None
+        target = targets[0]
+        ours = {i.ref.fact.name for i in index.classes_of_table(info.table)} | {info.ref.fact.name}
+        if rel.back_populates and target.table.complete and target.complete:
+            kinds = index.class_attribute_kinds(target)
+            if rel.back_populates not in kinds:
+                return (f'back_populates="{rel.back_populates}", but {simple} has no attribute '
+                        f'{rel.back_populates}: add {rel.back_populates} = relationship(back_populates="{rel.attribute}") to {simple}')
+            if kinds[rel.back_populates] == "column":
+                return f'back_populates="{rel.back_populates}" names a column of {simple}, not a relationship'
+            other = next((r for r in target.table.relationships if r.attribute == rel.back_populates), None)
+            if other is not None:
+                other_target = (other.target or "").rsplit(".", 1)[-1]
+                if other.target and other_target not in ours and index.mapped_classes_named(other_target):
+                    return (f'back_populates="{rel.back_populates}", but {simple}.{rel.back_populates} '
+                            f"points to {other_target}, not back to {info.ref.fact.name}")
+                if (other.back_populates and other.back_populates != rel.attribute
+                        and other.back_populates in index.class_attribute_kinds(info)):
+                    return (f'back_populates="{rel.back_populates}", but {simple}.{rel.back_populates} has '
+                            f'back_populates="{other.back_populates}", not "{rel.attribute}"')
+        if rel.secondary or rel.primaryjoin or rel.foreign_keys is not None:
+            return None
+        if not (info.table.complete and target.table.complete):
+            return None
+        if not self._has_fk_path(index, info.table, target.table):
+            return (f"relationship() to {simple}, but no foreign key joins {info.table.name!r} and "
+                    f"{target.table.name!r}: add a ForeignKey, or secondary= / primaryjoin=")
+        return None
+
+    @staticmethod
+    def _has_fk_path(index: "ProjectIndex", a: TableModel, b: TableModel) -> bool:
+        def family(table: TableModel) -> list[TableModel]:
+            out = [table]
+            parent = table.parent_class
+            while parent:
+                found = index.mapped_classes_named(parent)
+                if len(found) != 1 or found[0].table is None or found[0].table in out:
+                    break
+                out.append(found[0].table)
+                parent = found[0].table.parent_class
+            return out
+
+        fa, fb = family(a), family(b)
+        names_a = {t.name for t in fa}
+        names_b = {t.name for t in fb}
+        for table, other in ((fa, names_b), (fb, names_a)):
+            for t in table:
+                for _local, fk in t.all_foreign_keys():
+                    if fk.target_table is None or fk.target_table in other:
+                        return True
+        return False
+
+
+class MissingPrimaryKey(Rule):
+    code = "DBC305"
+    name = "missing-primary-key"
+    summary = "A mapped table with no primary key."
+    what_it_does = """
+Flags a mapped class that owns a table with no primary key column, no
+`PrimaryKeyConstraint` and no `__mapper_args__["primary_key"]`."""
+    why_bad = """
+SQLAlchemy refuses to map it ("could not assemble any primary key columns") when the
+module is imported; and a table without a key cannot be updated or deleted row by row."""
+    example = """
+class AuditEntry(Base):  # DBC305
+    __tablename__ = "audit"
+    message: Mapped[str]
+"""
+    use_instead = """
+class AuditEntry(Base):
+    __tablename__ = "audit"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    message: Mapped[str]
+"""
+    valid = (
+        _BASE + '''
+from sqlalchemy import PrimaryKeyConstraint
+class Membership(Base):  # ok: DBC305
+    __tablename__ = "memberships"
+    __table_args__ = (PrimaryKeyConstraint("user_id", "team_id"),)
+    user_id: Mapped[int]
+    team_id: Mapped[int]
+''',
+        # Single-table inheritance: the subclass shares the parent's key.
+        _BASE + '''
+class Event(Base):
+    __tablename__ = "events"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str]
+    __mapper_args__ = {"polymorphic_on": "kind"}
+class Login(Event):  # ok: DBC305
+    __mapper_args__ = {"polymorphic_identity": "login"}
+''',
+    )
+    invalid = (
+        _BASE + '''
+class AuditEntry(Base):  # expect: DBC305
+    __tablename__ = "audit"
+    message: Mapped[str]
+''',
+    )
+
+    def check(self, index: "ProjectIndex", config: "Config") -> Iterable[Finding]:
+        for table in index.tables:
+            if table.is_imperative or table.class_name is None or not table.complete:
+                continue
+            if table.primary_key or table.mapper_primary_key:
+                continue
+            yield self.finding(
+                table.location,
+                f"{table.class_name} (table {table.name!r}) has no primary key: add "
+                f"id: Mapped[int] = mapped_column(primary_key=True)",
+            )

@@ -1,0 +1,291 @@
+"""DBC201-DBC202: secrets are encrypted, passwords are hashed."""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING, Iterable, Iterator
+
+from dbcheck.findings import Finding
+from dbcheck.index.models import ColumnModel, TableModel
+from dbcheck.rules.base import Rule, dedupe_by_site
+
+if TYPE_CHECKING:
+    from dbcheck.config import Config
+    from dbcheck.index.build import ProjectIndex
+
+_SECRET_WORDS = frozenset({"token", "secret", "credential", "credentials", "passphrase", "apikey",
+                           "privatekey", "accesskey", "secretkey", "webhooksecret", "seed"})
+_SECRET_PAIRS = frozenset({("api", "key"), ("private", "key"), ("access", "key"), ("secret", "key"),
+                           ("client", "secret"), ("signing", "key"), ("encryption", "key"),
+                           ("auth", "key"), ("master", "key"), ("license", "key"), ("recovery", "code"),
+                           ("recovery", "codes"), ("backup", "codes"), ("otp", "key"), ("totp", "key")})
+# Words that say the column holds something about a secret, not the secret itself.
+_NOT_SECRET_WORDS = frozenset({
+    "hash", "hashed", "digest", "prefix", "hint", "last4", "last", "suffix", "first", "count", "counts",
+    "type", "kind", "at", "on", "expires", "expiry", "expiration", "expired", "id", "ids", "name", "names",
+    "length", "len", "max", "min", "limit", "limits", "budget", "usage", "used", "scope", "scopes",
+    "version", "enabled", "is", "has", "url", "uri", "endpoint", "fingerprint", "salt", "masked", "preview",
+    "display", "label", "description", "format", "algorithm", "encrypted", "ciphertext", "status",
+    "rotated", "created", "updated", "issued", "revoked", "path", "ref", "reference", "arn", "location",
+    "header", "param", "field", "kid", "sha", "sha1", "sha256", "md5", "bcrypt", "hmac", "hashes",
+    "total", "number", "num", "price", "cost", "rate", "tokenizer", "index", "position", "key_id",
+})
+_PASSWORD_WORDS = frozenset({"password", "passwd", "pwd", "passcode"})
+_NOT_PASSWORD_WORDS = _NOT_SECRET_WORDS | frozenset({
+    "bcrypt", "argon2", "scrypt", "pbkdf2", "crypt", "reset", "changed", "policy", "strength",
+    "required", "set", "algo", "must", "change", "needs", "login", "auth", "attempts", "failed",
+})
+_TEXTUAL = ("string", "binary", "json")
+
+
+def name_words(name: str) -> list[str]:
+    """``apiKeyHash`` / ``api_key_hash`` -> ["api", "key", "hash"]."""
+    spaced = re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", name)
+    return [w for w in re.split(r"[^A-Za-z0-9]+", spaced.lower()) if w]
+
+
+def secret_reason(name: str, config: "Config") -> str | None:
+    """Why a column name says it holds a secret, or None."""
+    lowered = name.lower()
+    if lowered in {n.lower() for n in config.not_secret_names}:
+        return None
+    words = name_words(name)
+    extra_not = {n.lower() for n in config.not_secret_names}
+    if any(w in _NOT_SECRET_WORDS or w in extra_not for w in words):
+        return None
+    if _PASSWORD_WORDS & set(words) and "token" not in words:
+        return None  # DBC202's business
+    extra = {n.lower() for n in config.secret_names}
+    for word in words:
+        if word in _SECRET_WORDS or word in extra:
+            return word
+    for pair in zip(words, words[1:]):
+        if pair in _SECRET_PAIRS:
+            return " ".join(pair)
+    if lowered in extra:
+        return lowered
+    return None
+
+
+def password_reason(name: str) -> str | None:
+    words = name_words(name)
+    if "token" in words or any(w in _NOT_PASSWORD_WORDS for w in words):
+        return None
+    for word in words:
+        if word in _PASSWORD_WORDS:
+            return word
+    return None
+
+
+def _label(table: TableModel, column: ColumnModel) -> str:
+    if column.attribute and not column.declared_in.startswith("Table("):
+        return f"{column.declared_in}.{column.attribute}"
+    return f"{table.name}.{column.name}"
+
+
+def _plain(column: ColumnModel) -> bool:
+    return column.type_kind in _TEXTUAL and not column.encrypted and not column.from_library
+
+
+class UnencryptedSecretColumn(Rule):
+    code = "DBC201"
+    name = "unencrypted-secret-column"
+    summary = "A column named like a secret (token, api_key, ...) stored with a plain type."
+    cwe = "CWE-312: Cleartext Storage of Sensitive Information"
+    what_it_does = """
+Flags a string, binary or JSON column whose name says it holds a secret - `token`,
+`secret`, `api_key`, `private_key`, `credentials`, `access_key`, `client_secret`,
+`passphrase` and the words in `secret-names` - stored with a plain type. Encrypted means:
+an encrypting type (sqlalchemy_utils `EncryptedType` / `StringEncryptedType`, a project
+`TypeDecorator` whose name says it encrypts, a type in `encrypted-types`) or
+`info={"encrypted": True}` on the column. Not secrets: hashes and digests, prefixes,
+hints and `last4`, counts, types, timestamps, ids, names such as `max_tokens`."""
+    why_bad = """
+A database dump, a read replica, a backup bucket or a support engineer's SQL console
+exposes every plaintext secret at once. API tokens and OAuth refresh tokens grant the
+access of their owner; storing them encrypted (or, for tokens you issue, hashed) limits
+a leak of the database to a leak of ciphertext."""
+    known_problems = """
+A column whose type is unknown to dbcheck (a type from a library it does not know) is not
+reported. Tokens you issue are better hashed (store `token_hash`, compare digests) than
+encrypted; both silence the rule."""
+    example = """
+api_token: Mapped[str] = mapped_column(String(64))  # DBC201
+"""
+    use_instead = """
+api_token: Mapped[str] = mapped_column(StringEncryptedType(String, get_key, AesEngine))
+# or, for tokens you issue:
+api_token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+"""
+    options = "`secret-names`, `not-secret-names`, `encrypted-types`."
+    valid = (
+        '''
+from sqlalchemy import String
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+class Base(DeclarativeBase): pass
+class ApiToken(Base):
+    __tablename__ = "api_tokens"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64))  # ok: DBC201
+    token_prefix: Mapped[str] = mapped_column(String(8))  # ok: DBC201
+    last4: Mapped[str]  # ok: DBC201
+    token_expires_at: Mapped[str]  # ok: DBC201
+    max_tokens: Mapped[int]  # ok: DBC201
+    token_count: Mapped[str]  # ok: DBC201
+    is_secret: Mapped[bool]  # ok: DBC201
+''',
+        '''
+from sqlalchemy import String
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy_utils import StringEncryptedType
+class Base(DeclarativeBase): pass
+class Integration(Base):
+    __tablename__ = "integrations"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    client_secret: Mapped[str] = mapped_column(StringEncryptedType(String, "k"))  # ok: DBC201
+    refresh_token: Mapped[str] = mapped_column(String, info={"encrypted": True})  # ok: DBC201
+''',
+        # A project TypeDecorator that encrypts.
+        '''
+from sqlalchemy import String, TypeDecorator
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+class EncryptedString(TypeDecorator):
+    impl = String
+    cache_ok = True
+class Base(DeclarativeBase): pass
+class Webhook(Base):
+    __tablename__ = "webhooks"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    signing_secret: Mapped[str] = mapped_column(EncryptedString())  # ok: DBC201
+''',
+    )
+    invalid = (
+        '''
+from sqlalchemy import Column, Integer, String, Text, LargeBinary
+from sqlalchemy.orm import declarative_base
+Base = declarative_base()
+class Integration(Base):
+    __tablename__ = "integrations"
+    id = Column(Integer, primary_key=True)
+    access_token = Column(Text)  # expect: DBC201
+    api_key = Column(String(64))  # expect: DBC201
+    privateKey = Column(LargeBinary)  # expect: DBC201
+''',
+        '''
+from typing import Optional
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+class Base(DeclarativeBase): pass
+class Account(Base):
+    __tablename__ = "accounts"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    client_secret: Mapped[Optional[str]]  # expect: DBC201
+''',
+        # A TypeDecorator that does not encrypt is still plain text.
+        '''
+from sqlalchemy import String, TypeDecorator
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+class TrimmedString(TypeDecorator):
+    impl = String
+    cache_ok = True
+class Base(DeclarativeBase): pass
+class Webhook(Base):
+    __tablename__ = "webhooks"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    secret: Mapped[str] = mapped_column(TrimmedString(64))  # expect: DBC201
+''',
+    )
+
+    def check(self, index: "ProjectIndex", config: "Config") -> Iterable[Finding]:
+        return dedupe_by_site(self._findings(index, config))
+
+    def _findings(self, index: "ProjectIndex", config: "Config") -> Iterator[tuple[Finding, str]]:
+        for table in index.tables:
+            for column in table.columns:
+                name = column.attribute or column.name
+                reason = secret_reason(name, config) or (
+                    secret_reason(column.name, config) if column.name != name else None)
+                if reason and _plain(column):
+                    yield self.finding(
+                        column.location,
+                        f"{_label(table, column)} looks like a secret ({reason!r}) stored as plain "
+                        f"{column.type_name or column.type_kind}: use an encrypting type (e.g. "
+                        f"StringEncryptedType) or store a hash, or mark it info={{\"encrypted\": True}} "
+                        f"if it is encrypted before it is stored",
+                    ), table.name or "?"
+
+
+class PlaintextPasswordColumn(Rule):
+    code = "DBC202"
+    name = "plaintext-password-column"
+    summary = "A column named like a password (`password`, `passwd`, `pwd`) that is not a hash."
+    cwe = "CWE-256: Plaintext Storage of a Password"
+    what_it_does = """
+Flags a string or binary column named like a password (`password`, `passwd`, `pwd`,
+`passcode`) that is not a hash (`password_hash`, `hashed_password`, `password_digest`,
+sqlalchemy_utils `PasswordType`) and not encrypted."""
+    why_bad = """
+Passwords are reused across sites. A plaintext (or reversibly encoded) password column
+turns any read of the table into account takeovers elsewhere. Store a slow salted hash
+(argon2, bcrypt, scrypt) and name the column for what it is."""
+    known_problems = """
+Third-party credentials that must be replayed (an SMTP password) cannot be hashed; store
+them with an encrypting type, which silences the rule."""
+    example = """
+password = Column(String(128))  # DBC202
+"""
+    use_instead = """
+password_hash = Column(String(255), nullable=False)
+"""
+    valid = (
+        '''
+from datetime import datetime
+from sqlalchemy import String
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy_utils import PasswordType, StringEncryptedType
+class Base(DeclarativeBase): pass
+class User(Base):
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    hashed_password: Mapped[str] = mapped_column(String(255))  # ok: DBC202
+    password_hash: Mapped[str]  # ok: DBC202
+    password_changed_at: Mapped[datetime]  # ok: DBC202
+    must_change_password: Mapped[bool]  # ok: DBC202
+    password: Mapped[str] = mapped_column(PasswordType(schemes=["bcrypt"]))  # ok: DBC202
+    smtp_password: Mapped[str] = mapped_column(StringEncryptedType(String, "k"))  # ok: DBC202
+''',
+    )
+    invalid = (
+        '''
+from sqlalchemy import Column, Integer, String
+from sqlalchemy.orm import declarative_base
+Base = declarative_base()
+class User(Base):
+    __tablename__ = "users"
+    id = Column(Integer, primary_key=True)
+    password = Column(String(128))  # expect: DBC202
+    db_passwd = Column(String(128))  # expect: DBC202
+''',
+        '''
+from sqlmodel import Field, SQLModel
+class Mailbox(SQLModel, table=True):
+    id: int = Field(primary_key=True)
+    smtp_pwd: str  # expect: DBC202
+''',
+    )
+
+    def check(self, index: "ProjectIndex", config: "Config") -> Iterable[Finding]:
+        return dedupe_by_site(self._findings(index))
+
+    def _findings(self, index: "ProjectIndex") -> Iterator[tuple[Finding, str]]:
+        for table in index.tables:
+            for column in table.columns:
+                name = column.attribute or column.name
+                if column.type_kind not in ("string", "binary") or column.encrypted or column.from_library:
+                    continue
+                reason = password_reason(name)
+                if reason:
+                    yield self.finding(
+                        column.location,
+                        f"{_label(table, column)} looks like a plaintext password: store a salted hash "
+                        f"(argon2/bcrypt) in a column named password_hash",
+                    ), table.name or "?"
