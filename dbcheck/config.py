@@ -190,7 +190,12 @@ def project_root(start: Path) -> Path:
     if config is not None:
         return config.parent
     folders = list(_ancestors(start))
-    return next((f for f in folders if _has_git(f)), folders[0])
+    marked = (f for f in folders if any((f / m).is_file() for m in _PROJECT_MARKERS))
+    return next((f for f in folders if _has_git(f)), None) or next(marked, folders[0])
+
+
+# Where a Python project starts when there is neither a [tool.dbcheck] nor a .git.
+_PROJECT_MARKERS = ("pyproject.toml", "setup.py", "setup.cfg")
 
 
 # ---------------------------------------------------------------------- loading

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Optional, Sequence
 
-from dbcheck.config import Config
+from dbcheck.config import Config, project_root
 from dbcheck.discovery import SourceDecodeError, iter_python_files, read_source
 from dbcheck.findings import Finding
 from dbcheck.index.build import ProjectIndex, build_index
@@ -110,6 +110,24 @@ def filter_findings(findings: Iterable[Finding], index: ProjectIndex, config: Co
     return sorted(set(kept))
 
 
+def _project_roots(paths: Sequence[Path], config: Config) -> list[Path]:
+    """The folders to index: the config's folder, or - for paths outside it (a
+    ``--config`` kept elsewhere) - the project each path belongs to."""
+    root = os.path.abspath(config.root)
+    roots: list[Path] = []
+    for path in paths:
+        absolute = os.path.abspath(path)
+        if not os.path.exists(absolute):
+            continue
+        if absolute == root or absolute.startswith(root + os.sep):
+            candidate = Path(root)
+        else:
+            candidate = project_root(Path(absolute))
+        if candidate not in roots:
+            roots.append(candidate)
+    return roots or [Path(root)]
+
+
 def build_project(paths: Sequence[Path], config: Config,
                   sources: Optional[dict[str, str]] = None) -> tuple[ProjectIndex, list[str], list[str], list[Path]]:
     """Index the whole project (the config's root) plus any given path outside it, so a
@@ -118,7 +136,7 @@ def build_project(paths: Sequence[Path], config: Config,
     errors: list[str] = []
     given, problems = iter_python_files(list(paths), config)
     errors.extend(problems)
-    project, project_problems = iter_python_files([config.root], config) if config.root else ([], [])
+    project, _problems = iter_python_files(_project_roots(paths, config), config)
     seen = {os.path.abspath(p) for p in project}
     files = list(project) + [p for p in given if os.path.abspath(p) not in seen]
     modules = collect_facts(files, messages, errors, sources)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Iterable, Optional
+from typing import Iterable, Iterator, Optional
 
 from dbcheck.index.extract import UNKNOWN, AttrFact, ClassFact, Expr, ModuleFacts
 from dbcheck.index.models import (
@@ -842,6 +842,8 @@ class _Builder:
                 for key, value in extra[1]:
                     if isinstance(_const(key), str):
                         kwargs.setdefault(_const(key), value)  # type: ignore[arg-type]
+            if kwargs.get("link_model") is not None:
+                kwargs.setdefault("secondary", kwargs["link_model"])
             sa_rel = kwargs.get("sa_relationship")
             if sa_rel is not None and sa_rel[0] == "call":
                 kwargs.update(dict(sa_rel[3]))
@@ -889,8 +891,9 @@ class _Builder:
             name = _const(sym.expr[2][0])
             return name if isinstance(name, str) else None
         if isinstance(sym, ClassAttr) and sym.path == ("__table__",):
-            info = self.classify(sym.cls)
-            return self._class_table_name(info)
+            return self._class_table_name(self.classify(sym.cls))
+        if isinstance(sym, ClassRef):  # SQLModel's link_model=, or secondary=Model.__table__
+            return self._class_table_name(self.classify(sym))
         return None
 
     def _class_name_of(self, expr: Expr) -> Optional[str]:
@@ -985,7 +988,7 @@ class _Builder:
 
     def _table_of_constraint(self, call: Expr) -> Optional[TableModel]:
         args = call[2][1:] if call[2] and isinstance(_const(call[2][0]), str) else call[2]
-        for arg in args:
+        for arg in _name_references(args):
             sym = self.symbols.lookup(arg)
             if isinstance(sym, ClassAttr):
                 info = self.infos.get(sym.cls.qualname)
@@ -1008,7 +1011,9 @@ class _Builder:
         )
         self.tables.append(table)
         fake_owner = ClassRef(module, ClassFact("Table", line, column, [], {}, [], []))
-        for arg in args[2:]:
+        # Flask-SQLAlchemy's db.Table takes no MetaData: anything that is not a schema
+        # item is skipped rather than counted by position.
+        for arg in args[1:]:
             sub, sub_name, defaults = self._callee(arg)
             if sub_name == "sa:Column":
                 col_attr = AttrFact(_const_str(sub[2][0]) if sub[2] else "?", sub[4] or line, sub[5] or 1, None, sub)
@@ -1026,6 +1031,20 @@ class _Builder:
 
 _ANNOTATION_PRIMITIVES = {"int", "str", "bool", "float", "bytes", "dict", "list", "datetime", "date",
                           "Decimal", "UUID", "uuid.UUID", "Any", "None", "time", "timedelta"}
+
+
+def _name_references(exprs: Iterable[Expr]) -> Iterator[Expr]:
+    """Every name inside the expressions, outermost first: ``func.lower(User.email)``
+    yields ``func.lower`` then ``User.email``."""
+    for expr in exprs:
+        if not isinstance(expr, tuple) or not expr:
+            continue
+        if not isinstance(expr[0], str):
+            yield from _name_references(expr)
+        elif expr[0] == "n":
+            yield expr
+        else:
+            yield from _name_references(p for p in expr[1:] if isinstance(p, tuple))
 
 
 def _const_str(expr: Optional[Expr]) -> Optional[str]:

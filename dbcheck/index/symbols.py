@@ -24,6 +24,9 @@ _LIBRARIES = (
 )
 
 
+_LIBRARY_ROOTS = frozenset(package for package, _prefix in _LIBRARIES)
+
+
 def canonical(qualified: str) -> str:
     """``sqlalchemy.orm.mapped_column`` -> ``sa:mapped_column``; unknown -> ``ext:...``."""
     root = qualified.split(".", 1)[0]
@@ -89,13 +92,22 @@ class SymbolTable:
     def __init__(self, modules: dict[str, ModuleFacts]) -> None:
         self.modules = modules
         self._memo: dict[str, Symbol] = {}
+        # Files outside a regular package chain (namespace packages, sys.path tricks)
+        # are also reachable by the dotted tails of their path: server/app/models.py
+        # answers to "app.models". An ambiguous tail resolves to nothing.
         self._by_suffix: dict[str, Optional[str]] = {}
-        for name in modules:
-            parts = name.split(".")
-            for i in range(1, len(parts)):
+        for key, facts in modules.items():
+            path = facts.path.replace("\\", "/")
+            if path.endswith(".py"):
+                path = path[:-3]
+            if path.endswith("/__init__"):
+                path = path[: -len("/__init__")]
+            parts = [p for p in path.split("/") if p not in ("", ".", "..")]
+            for i in range(len(parts)):
                 suffix = ".".join(parts[i:])
-                # An ambiguous suffix resolves to nothing: better silent than wrong.
-                self._by_suffix[suffix] = None if suffix in self._by_suffix else name
+                if suffix in modules:
+                    continue
+                self._by_suffix[suffix] = None if suffix in self._by_suffix else key
 
     def _module(self, dotted: str) -> Optional[ModuleFacts]:
         found = self.modules.get(dotted)
@@ -116,6 +128,8 @@ class SymbolTable:
         if depth > 20 or qualified.startswith("?."):
             return None
         parts = qualified.split(".")
+        if parts[0] in _LIBRARY_ROOTS:
+            return Lib(canonical(qualified))
         for i in range(len(parts), 0, -1):
             module = self._module(".".join(parts[:i]))
             if module is not None:
