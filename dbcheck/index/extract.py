@@ -647,6 +647,12 @@ def extract_module(source: str, path: str, module: str, is_package: bool) -> Mod
     except (RecursionError, MemoryError, ValueError) as err:
         facts.notice = f"skipped: too deeply nested or too large for the Python parser ({type(err).__name__})"
         return facts
+    if syntax_error is not None and _too_deep_for_libcst(source, syntax_error):
+        facts.error = _error_position(syntax_error)
+        return facts
+    if tree is not None and _long_boolean_chain(source, tree):
+        facts.notice = "skipped: a boolean expression too long to analyse"
+        return facts
     try:
         module_node = cst.parse_module(source)
     except cst.ParserSyntaxError as err:
@@ -680,6 +686,30 @@ def _metadata_positions(module_node: cst.Module) -> dict:
 
     wrapper = MetadataWrapper(module_node, unsafe_skip_copy=True)
     return dict(wrapper.resolve(PositionProvider))
+
+
+# libcst's native parser overflows its stack (and takes the process down) on nesting
+# CPython refuses or flattens, so such files never reach it.
+_MAX_LIBCST_NESTING = 1000
+_BRACKETS = re.compile(r"[()\[\]{}]")
+
+
+def _too_deep_for_libcst(source: str, err: SyntaxError) -> bool:
+    if "too many" in (err.msg or ""):  # nested parentheses, indentation levels, nested blocks
+        return True
+    depth = deepest = 0
+    for match in _BRACKETS.finditer(source):
+        depth += 1 if match.group() in "([{" else -1
+        deepest = max(deepest, depth)
+    return deepest > _MAX_LIBCST_NESTING
+
+
+def _long_boolean_chain(source: str, tree: ast.Module) -> bool:
+    """``a and b and ...`` is flat for CPython but nested for libcst."""
+    if source.count(" and ") + source.count(" or ") < _MAX_LIBCST_NESTING:
+        return False
+    return any(isinstance(node, ast.BoolOp) and len(node.values) > _MAX_LIBCST_NESTING
+               for node in ast.walk(tree))
 
 
 _CLASS_LINE = re.compile(r"^[ \t]*class[ \t]+([A-Za-z_][A-Za-z0-9_]*)", re.MULTILINE)

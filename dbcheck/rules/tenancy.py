@@ -29,11 +29,13 @@ def owned_through_foreign_key(index: "ProjectIndex", table: TableModel, config: 
         return False
     seen.add(id(table))
     for local, fk in table.all_foreign_keys():
-        if not fk.target_table or fk.target_table == config.tenant_table:
+        if not fk.target_table:
             continue
         columns = [table.column(name) for name in local]
         if not columns or any(c is None or c.nullable is not False for c in columns):
             continue
+        if fk.target_table == config.tenant_table:
+            return True  # created_by_id -> users.id NOT NULL: every row has a tenant
         for target in index.tables_named(fk.target_table):
             if tenant_columns_of(target, config) or owned_through_foreign_key(index, target, config, seen):
                 return True
@@ -59,8 +61,9 @@ Flags a mapped class or `Table()` that has no tenant column (`tenant-column`, de
 `user_id`), counting columns inherited from mixins and abstract bases in any file.
 Not flagged: the tenant table itself (`tenant-table`, default `users`), tables listed in
 `global-tables`, and - unless `tenant-ownership = "direct"` - a table every row of which
-belongs to a tenant-owned table through a NOT NULL foreign key (an association table, a
-comment that belongs to a task that has `user_id`)."""
+belongs to a tenant through a NOT NULL foreign key: to a tenant-owned table (an
+association table, a comment that belongs to a task that has `user_id`), or straight to
+the tenant table under another name (`created_by_id -> users.id`)."""
     why_bad = """
 In a multi-tenant database, a row that says nothing about its owner cannot be scoped to
 one: every query on the table either leaks rows between customers or needs a join that
