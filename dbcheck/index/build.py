@@ -362,6 +362,10 @@ class _Builder:
         """(table name, has own table). Own table False means single-table inheritance."""
         fact = info.ref.fact
         own = _own_attr(fact, "__tablename__")
+        if info.style == "flask" and info.mapped_parent is not None and not self._declares_primary_key(info):
+            # Flask-SQLAlchemy drops the __tablename__ of a subclass without its own
+            # primary key: it is single-table inheritance.
+            return None, False
         if own is not None:
             return self._tablename_value(own, info), True
         if _own_attr(fact, "__table__") is not None:
@@ -448,6 +452,11 @@ class _Builder:
         if info.library_base and info.mapped_parent is None:
             self._library_columns(info, table)
         self._class_attributes(info, table, mapped_names)
+        for cls in _mro(self.symbols, ref):
+            for attribute, transforms in cls.fact.validators.items():
+                column = table.column_by_attribute(attribute)
+                if column is not None and transforms:
+                    column.hashed_on_write = True
         mapper_args = self._find_attr(info, "__mapper_args__", mapped_names)
         if mapper_args is not None and mapper_args.value is not None and mapper_args.value[0] == "dict":
             for key, _value in mapper_args.value[1]:
@@ -765,6 +774,9 @@ class _Builder:
             return TypeInfo(short, "string", True)
         if name == "sau:PasswordType":
             return TypeInfo(short, "hash", False)
+        if short in ("CHAR", "NCHAR") and expr[0] == "call" and expr[2] and _const(expr[2][0]) in _HEX_DIGEST_LENGTHS:
+            # A fixed-width column exactly as wide as a hex SHA-1/256/512 digest holds a digest.
+            return TypeInfo(short, "hash", False)
         if name.startswith(("sa:", "sqlmodel:", "sau:")):
             return TypeInfo(short, classify_type_name(short), False)
         return TypeInfo(short, "unknown", False)
@@ -1029,6 +1041,7 @@ class _Builder:
 
 # --------------------------------------------------------------------------- pure helpers
 
+_HEX_DIGEST_LENGTHS = (40, 64, 128)
 _ANNOTATION_PRIMITIVES = {"int", "str", "bool", "float", "bytes", "dict", "list", "datetime", "date",
                           "Decimal", "UUID", "uuid.UUID", "Any", "None", "time", "timedelta"}
 

@@ -70,6 +70,8 @@ class ClassFact:
     attrs: list[AttrFact]
     dynamic: bool = False  # setattr/locals()/exec in the body: its attributes are unknowable
     methods: list[str] = field(default_factory=list)
+    # attribute -> its @validates function hashes or encrypts what is assigned
+    validators: dict[str, bool] = field(default_factory=dict)
 
 
 @dataclass
@@ -479,6 +481,17 @@ def _is_declared_attr(decorators: list[Expr]) -> bool:
     return False
 
 
+_HASHING_CALL = re.compile(r"(hash|crypt|bcrypt|argon|scrypt|pbkdf|digest|fernet|cipher)\w*\s*\(", re.IGNORECASE)
+
+
+def _validated_attributes(decorators: list[Expr]) -> list[str]:
+    names: list[str] = []
+    for dec in decorators:
+        if dec[0] == "call" and dec[1][0] == "n" and dec[1][1].endswith("validates"):
+            names.extend(arg[1] for arg in dec[2] if arg[0] == "c" and isinstance(arg[1], str))
+    return names
+
+
 _DYNAMIC_CALLS = ("builtins.setattr", "?.setattr", "?.locals", "?.exec", "?.vars")
 
 
@@ -606,6 +619,14 @@ class _ModuleExtractor:
         conv = self.conv
         decorators = [conv.convert(d.decorator) for d in func.decorators]
         fact.methods.append(func.name.value)
+        validated = _validated_attributes(decorators)
+        if validated:
+            # CTFd-style ``@validates("password") def ...: return hash_password(v)``: the
+            # column stores what the validator returns, so read what it calls.
+            body = cst.Module(body=[]).code_for_node(func.body)
+            transforms = _HASHING_CALL.search(body) is not None
+            for name in validated:
+                fact.validators[name] = transforms
         if not _is_declared_attr(decorators):
             return
         annotation = None

@@ -42,6 +42,7 @@ class ColumnModel:
     location: Location
     declared_in: str  # the class (or "Table") that declares it: "OwnedMixin", "Task"
     from_library: bool = False  # synthesised from a known library base: no line to fix
+    hashed_on_write: bool = False  # a @validates hook hashes or encrypts what is stored
 
     @property
     def is_foreign_key(self) -> bool:

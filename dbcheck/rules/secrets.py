@@ -84,7 +84,8 @@ def _label(table: TableModel, column: ColumnModel) -> str:
 
 
 def _plain(column: ColumnModel) -> bool:
-    return column.type_kind in _TEXTUAL and not column.encrypted and not column.from_library
+    return (column.type_kind in _TEXTUAL and not column.encrypted and not column.from_library
+            and not column.hashed_on_write)
 
 
 class UnencryptedSecretColumn(Rule):
@@ -107,7 +108,9 @@ access of their owner; storing them encrypted (or, for tokens you issue, hashed)
 a leak of the database to a leak of ciphertext."""
     known_problems = """
 A column whose type is unknown to dbcheck (a type from a library it does not know) is not
-reported. Tokens you issue are better hashed (store `token_hash`, compare digests) than
+reported. A fixed-width `CHAR(40)` / `CHAR(64)` / `CHAR(128)` column - exactly the width of
+a hex SHA digest - is taken to hold a digest, and a column whose `@validates` hook calls a
+hashing or encrypting function is taken to be stored hashed. Tokens you issue are better hashed (store `token_hash`, compare digests) than
 encrypted; both silence the rule."""
     example = """
 api_token: Mapped[str] = mapped_column(String(64))  # DBC201
@@ -144,6 +147,16 @@ class Integration(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     client_secret: Mapped[str] = mapped_column(StringEncryptedType(String, "k"))  # ok: DBC201
     refresh_token: Mapped[str] = mapped_column(String, info={"encrypted": True})  # ok: DBC201
+''',
+        # A digest under a plain name: CHAR(64) is a hex SHA-256.
+        '''
+from sqlalchemy import CHAR
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+class Base(DeclarativeBase): pass
+class UserSession(Base):
+    __tablename__ = "user_sessions"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token: Mapped[str] = mapped_column(CHAR(64), unique=True)  # ok: DBC201
 ''',
         # A project TypeDecorator that encrypts.
         '''
@@ -253,8 +266,35 @@ class User(Base):
     password: Mapped[str] = mapped_column(PasswordType(schemes=["bcrypt"]))  # ok: DBC202
     smtp_password: Mapped[str] = mapped_column(StringEncryptedType(String, "k"))  # ok: DBC202
 ''',
+        # Flask-SQLAlchemy model that hashes on assignment (CTFd's idiom).
+        '''
+from flask_sqlalchemy import SQLAlchemy
+from sqlalchemy.orm import validates
+db = SQLAlchemy()
+def hash_password(value):
+    return value
+class Users(db.Model):
+    id = db.Column(db.Integer, primary_key=True)
+    password = db.Column(db.String(128))  # ok: DBC202
+    @validates("password")
+    def validate_password(self, key, plaintext):
+        return hash_password(str(plaintext))
+''',
     )
     invalid = (
+        # A validator that does not hash leaves the password in plain text.
+        '''
+from sqlalchemy import Column, Integer, String
+from sqlalchemy.orm import declarative_base, validates
+Base = declarative_base()
+class Team(Base):
+    __tablename__ = "teams"
+    id = Column(Integer, primary_key=True)
+    password = Column(String(128))  # expect: DBC202
+    @validates("password")
+    def validate_password(self, key, value):
+        return value.strip()
+''',
         '''
 from sqlalchemy import Column, Integer, String
 from sqlalchemy.orm import declarative_base
@@ -280,7 +320,8 @@ class Mailbox(SQLModel, table=True):
         for table in index.tables:
             for column in table.columns:
                 name = column.attribute or column.name
-                if column.type_kind not in ("string", "binary") or column.encrypted or column.from_library:
+                if column.type_kind not in ("string", "binary") or column.encrypted or column.from_library \
+                        or column.hashed_on_write:
                     continue
                 reason = password_reason(name)
                 if reason:
