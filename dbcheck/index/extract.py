@@ -86,6 +86,36 @@ class FunctionFact:
 
 
 @dataclass
+class FunctionIR:
+    """A function body reduced to what the query analysis follows: assignments,
+    branches, loops, returns and raises, each with its expressions.
+
+    Statements are tuples:
+        ("assign", targets, value, line)    targets: tuple of local names ("" for others)
+        ("expr", value, line)
+        ("return", value or None, line)
+        ("raise", line)
+        ("assert", test, line)
+        ("if", test, then, orelse, line)
+        ("loop", targets, iter or None, body, orelse, line)   for / while
+        ("with", ((expr, name or None), ...), body, line)
+        ("try", body, (handler bodies), orelse, finalbody, line)
+        ("branches", subject, (case bodies), line)            match
+    """
+
+    name: str
+    qualname: str
+    class_name: Optional[str]
+    line: int
+    column: int
+    params: list[str]
+    defaults: dict[str, Expr]
+    decorators: list[Expr]
+    body: tuple
+    is_async: bool = False
+
+
+@dataclass
 class CallFact:
     """A call evaluated at module level: ``tasks = Table(...)``, ``Index(...)``."""
 
@@ -105,6 +135,7 @@ class ModuleFacts:
     assignments: dict[str, Expr] = field(default_factory=dict)
     classes: list[ClassFact] = field(default_factory=list)
     functions: dict[str, FunctionFact] = field(default_factory=dict)
+    bodies: list[FunctionIR] = field(default_factory=list)
     calls: list[CallFact] = field(default_factory=list)
     error: Optional[tuple[int, int, str]] = None  # (line, column, message) -> DBC001
     notice: Optional[str] = None  # skipped, with the reason
@@ -252,11 +283,14 @@ class ExprConverter:
         self.module_names = module_names  # alias -> qualified name
         self.positions = positions
         self.params: frozenset[str] = frozenset()
+        self.locals: frozenset[str] = frozenset()
         self.class_names: set[str] = set()
 
     def name(self, ident: str) -> Expr:
         if ident in self.params:
             return ("param", ident)
+        if ident in self.locals:
+            return ("local", ident)
         if ident in self.class_names:
             return ("self", ident)
         if ident in ("True", "False", "None"):
@@ -473,6 +507,57 @@ def _module_bindings(body: Sequence[cst.CSTNode], module: str, is_package: bool,
                 _module_bindings(block, module, is_package, names, stars, imports)
 
 
+def _target_name(conv: ExprConverter, target: cst.BaseExpression) -> str:
+    """A local name bound by an assignment ("" when the target is not a plain name)."""
+    if isinstance(target, cst.Name):
+        return target.value
+    conv.convert(target)  # keep call positions in step
+    return ""
+
+
+def _target_names(target: cst.BaseExpression) -> tuple[str, ...]:
+    if isinstance(target, cst.Name):
+        return (target.value,)
+    if isinstance(target, (cst.Tuple, cst.List)):
+        return tuple(n for e in target.elements for n in _target_names(e.value))
+    return ()
+
+
+def _assigned_names(body: Sequence[cst.CSTNode]) -> set[str]:
+    """Names a function body binds (not counting nested functions and classes)."""
+    names: set[str] = set()
+    for stmt in _cst_statements(body):
+        if isinstance(stmt, cst.Assign):
+            for t in stmt.targets:
+                names.update(_target_names(t.target))
+        elif isinstance(stmt, (cst.AnnAssign, cst.AugAssign)):
+            names.update(_target_names(stmt.target))
+        elif isinstance(stmt, cst.For):
+            names.update(_target_names(stmt.target))
+        elif isinstance(stmt, cst.With):
+            for item in stmt.items:
+                if item.asname is not None:
+                    names.update(_target_names(item.asname.name))
+        elif isinstance(stmt, (cst.FunctionDef, cst.ClassDef)):
+            names.add(stmt.name.value)
+            continue
+        elif isinstance(stmt, (cst.Import, cst.ImportFrom)):
+            if isinstance(stmt, cst.ImportFrom) and isinstance(stmt.names, cst.ImportStar):
+                continue
+            for alias in stmt.names:  # type: ignore[union-attr]
+                bound = alias.asname.name if alias.asname is not None else alias.name
+                if isinstance(bound, cst.Name):
+                    names.add(bound.value)
+                elif isinstance(bound, cst.Attribute):
+                    root = _dotted(bound)
+                    if root:
+                        names.add(root.split(".")[0])
+        if isinstance(stmt, (cst.If, cst.For, cst.While, cst.With, cst.Try, cst.TryStar, cst.Match)):
+            for block, _ in nested_blocks(stmt, None):
+                names |= _assigned_names(block)
+    return names
+
+
 def _is_declared_attr(decorators: list[Expr]) -> bool:
     for dec in decorators:
         target = dec[1] if dec[0] == "call" else dec
@@ -524,6 +609,7 @@ class _ModuleExtractor:
                 self.facts.classes.append(self._class(stmt, twin, line, col))
             elif isinstance(stmt, cst.FunctionDef):
                 self._function(stmt, twin, line)
+                self.facts.bodies.append(self._function_ir(stmt, twin, None, line, col))
             elif isinstance(stmt, (cst.Assign, cst.AnnAssign)):
                 self._assignment(stmt, line, col)
             elif isinstance(stmt, cst.Expr):
@@ -566,6 +652,92 @@ class _ModuleExtractor:
         }
         self.facts.functions[stmt.name.value] = FunctionFact(
             stmt.name.value, params, defaults, conv.convert(statements[0].value), line)
+
+    # ---- function bodies for the query analysis
+
+    def _function_ir(self, func: cst.FunctionDef, twin: Optional[ast.AST], class_name: Optional[str],
+                     line: int, col: int, decorators: Optional[list[Expr]] = None) -> FunctionIR:
+        conv = self.conv
+        if decorators is None:
+            decorators = [conv.convert(d.decorator) for d in func.decorators]
+        params = func.params
+        names = [p.name.value for p in (*params.posonly_params, *params.params, *params.kwonly_params)]
+        for star in (params.star_arg, params.star_kwarg):
+            if isinstance(star, cst.Param):
+                names.append(star.name.value)
+        saved = (conv.params, conv.locals, conv.class_names)
+        conv.params, conv.class_names = frozenset(names), set()
+        conv.locals = frozenset(_assigned_names(_block(func)))
+        try:
+            defaults = {p.name.value: conv.convert(p.default)
+                        for p in (*params.posonly_params, *params.params, *params.kwonly_params)
+                        if p.default is not None}
+            body = self._ir_block(_block(func), getattr(twin, "body", None) if twin is not None else None)
+        finally:
+            conv.params, conv.locals, conv.class_names = saved
+        owner = f"{self.facts.module}.{class_name}" if class_name else self.facts.module
+        return FunctionIR(func.name.value, f"{owner}.{func.name.value}", class_name, line, col, names,
+                          defaults, decorators, body, func.asynchronous is not None)
+
+    def _ir_block(self, body: Sequence[cst.CSTNode], ast_body: Optional[Sequence[ast.stmt]]) -> tuple:
+        conv = self.conv
+        out: list[tuple] = []
+        for stmt, twin in paired(body, ast_body):
+            line, _col = self.positions.enter(stmt, twin)
+            if isinstance(stmt, cst.Assign):
+                targets = tuple(_target_name(conv, t.target) for t in stmt.targets)
+                out.append(("assign", targets, conv.convert(stmt.value), line))
+            elif isinstance(stmt, cst.AnnAssign):
+                target = _target_name(conv, stmt.target)
+                conv.convert(stmt.annotation.annotation)
+                if stmt.value is not None:
+                    out.append(("assign", (target,), conv.convert(stmt.value), line))
+            elif isinstance(stmt, cst.AugAssign):
+                target = _target_name(conv, stmt.target)
+                out.append(("assign", ("",), conv.convert(stmt.value), line))
+            elif isinstance(stmt, cst.Expr):
+                out.append(("expr", conv.convert(stmt.value), line))
+            elif isinstance(stmt, cst.Return):
+                out.append(("return", conv.convert(stmt.value) if stmt.value is not None else None, line))
+            elif isinstance(stmt, cst.Raise):
+                out.append(("raise", line))
+            elif isinstance(stmt, cst.Assert):
+                out.append(("assert", conv.convert(stmt.test), line))
+            elif isinstance(stmt, cst.If):
+                test = conv.convert(stmt.test)
+                blocks = [self._ir_block(b, a) for b, a in nested_blocks(stmt, twin)]
+                out.append(("if", test, blocks[0], blocks[1] if len(blocks) > 1 else (), line))
+            elif isinstance(stmt, cst.For):
+                targets = _target_names(stmt.target)
+                conv.convert(stmt.target)
+                iterable = conv.convert(stmt.iter)
+                blocks = [self._ir_block(b, a) for b, a in nested_blocks(stmt, twin)]
+                out.append(("loop", targets, iterable, blocks[0], blocks[1] if len(blocks) > 1 else (), line))
+            elif isinstance(stmt, cst.While):
+                test = conv.convert(stmt.test)
+                blocks = [self._ir_block(b, a) for b, a in nested_blocks(stmt, twin)]
+                out.append(("loop", (), test, blocks[0], blocks[1] if len(blocks) > 1 else (), line))
+            elif isinstance(stmt, cst.With):
+                items = []
+                for item in stmt.items:
+                    value = conv.convert(item.item)
+                    name = None
+                    if item.asname is not None and isinstance(item.asname.name, cst.Name):
+                        name = item.asname.name.value
+                    items.append((value, name))
+                blocks = [self._ir_block(b, a) for b, a in nested_blocks(stmt, twin)]
+                out.append(("with", tuple(items), blocks[0] if blocks else (), line))
+            elif isinstance(stmt, (cst.Try, cst.TryStar)):
+                blocks = [self._ir_block(b, a) for b, a in nested_blocks(stmt, twin)]
+                handlers = tuple(blocks[1:1 + len(stmt.handlers)])
+                rest = blocks[1 + len(stmt.handlers):]
+                orelse = rest[0] if stmt.orelse is not None and rest else ()
+                final = rest[-1] if stmt.finalbody is not None and rest else ()
+                out.append(("try", blocks[0], handlers, orelse, final, line))
+            elif isinstance(stmt, cst.Match):
+                blocks = [self._ir_block(b, a) for b, a in nested_blocks(stmt, twin)]
+                out.append(("branches", UNKNOWN, tuple(blocks), line))
+        return tuple(out)
 
     def _class(self, stmt: cst.ClassDef, twin: Optional[ast.AST], line: int, col: int) -> ClassFact:
         conv = self.conv
@@ -628,6 +800,7 @@ class _ModuleExtractor:
             for name in validated:
                 fact.validators[name] = transforms
         if not _is_declared_attr(decorators):
+            self.facts.bodies.append(self._function_ir(func, twin, fact.name, line, col, decorators))
             return
         annotation = None
         if func.returns is not None:
