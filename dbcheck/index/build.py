@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Iterable, Iterator, Optional
+from typing import TYPE_CHECKING, Iterable, Iterator, Optional
 
 from dbcheck.index.extract import UNKNOWN, AttrFact, ClassFact, Expr, ModuleFacts
 from dbcheck.index.models import (
@@ -19,6 +19,9 @@ from dbcheck.index.models import (
 )
 from dbcheck.index.symbols import ClassAttr, ClassRef, Function, Lib, SymbolTable, Value, lib_name_of
 from dbcheck.index.types import TypeInfo, builtin_annotation_type, classify_type_name
+
+if TYPE_CHECKING:
+    from dbcheck.index.queries import QueryIndex
 
 _DECLARATIVE_ROOTS = {"sa:DeclarativeBase", "sa:DeclarativeBaseNoMeta", "fsa:Model"}
 _NEUTRAL_LIB_BASES = {
@@ -86,6 +89,16 @@ class ProjectIndex:
     symbols: SymbolTable
     class_names: set[str]
     unparsed_class_names: set[str] = field(default_factory=set)
+    _query_indexes: dict = field(default_factory=dict, repr=False)
+
+    def query_index(self, config) -> "QueryIndex":
+        """Every query the project builds and runs (computed once per configuration)."""
+        from dbcheck.index.queries import analyze_queries
+
+        key = config.fingerprint()
+        if key not in self._query_indexes:
+            self._query_indexes[key] = analyze_queries(self, config)
+        return self._query_indexes[key]
 
     def tables_named(self, name: str) -> list[TableModel]:
         return [t for t in self.tables if t.name == name]

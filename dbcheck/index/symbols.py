@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Optional, Union
 
-from dbcheck.index.extract import ClassFact, Expr, FunctionFact, ModuleFacts
+from dbcheck.index.extract import ClassFact, Expr, FunctionFact, FunctionIR, ModuleFacts
 
 # Library packages -> the short prefix their names are canonicalised to.
 _LIBRARIES = (
@@ -78,12 +78,20 @@ class Function:
 
 
 @dataclass(frozen=True)
+class FunctionBody:
+    """A module-level function with a body the query analysis can follow."""
+
+    module: ModuleFacts
+    body: "FunctionIR"
+
+
+@dataclass(frozen=True)
 class ClassAttr:
     cls: ClassRef
     path: tuple[str, ...]
 
 
-Symbol = Union[ClassRef, Lib, Value, Function, ClassAttr, None]
+Symbol = Union[ClassRef, Lib, Value, Function, FunctionBody, ClassAttr, None]
 
 
 class SymbolTable:
@@ -146,6 +154,10 @@ class SymbolTable:
                 return ClassAttr(ref, tail) if tail else ref
         if name in module.functions and not tail:
             return Function(module, module.functions[name])
+        if not tail:
+            for body in module.bodies:
+                if body.class_name is None and body.name == name:
+                    return FunctionBody(module, body)
         if name in module.assignments:
             return self._value(module, name, tail, depth)
         if name in module.imports:

@@ -8,6 +8,7 @@ from dbcheck.rules.relations import (
     BrokenRelationship, ForeignKeyWithoutIndex, ForeignKeyWithoutOndelete,
     ForeignKeyWithoutRelationship, MissingPrimaryKey,
 )
+from dbcheck.rules.scoping import UnscopedGet, UnscopedQuery, UnscopedWrite
 from dbcheck.rules.secrets import PlaintextPasswordColumn, UnencryptedSecretColumn
 from dbcheck.rules.tenancy import MissingTenantColumn, NullableTenantColumn, TenantColumnWithoutForeignKey
 
@@ -23,6 +24,9 @@ ALL_RULES: tuple[type[Rule], ...] = (
     ForeignKeyWithoutIndex,
     BrokenRelationship,
     MissingPrimaryKey,
+    UnscopedQuery,
+    UnscopedGet,
+    UnscopedWrite,
 )
 
 RULES_BY_CODE: dict[str, type[Rule]] = {rule.code: rule for rule in ALL_RULES}

@@ -1,0 +1,348 @@
+"""DBC501-DBC503: every read, lookup and write of a tenant-owned table is scoped to
+its tenant (CWE-639, authorization bypass through a user-controlled key)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Iterable, Iterator
+
+from dbcheck.findings import Finding
+from dbcheck.index.models import TableModel
+from dbcheck.index.queries import QueryUse
+from dbcheck.rules.base import Rule
+from dbcheck.rules.tenancy import is_exempt, tenant_columns_of
+
+if TYPE_CHECKING:
+    from dbcheck.config import Config
+    from dbcheck.index.build import ProjectIndex
+
+_MODELS = '''
+from sqlalchemy import ForeignKey, select, update, delete, or_, and_
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+class Base(DeclarativeBase): pass
+class User(Base):
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(primary_key=True)
+class Project(Base):
+    __tablename__ = "projects"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+class Task(Base):
+    __tablename__ = "tasks"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"), index=True)
+    project: Mapped[Project] = relationship()
+'''
+
+
+def tenant_owned(index: "ProjectIndex", config: "Config", table_name: str) -> TableModel | None:
+    for table in index.tables_named(table_name):
+        if not is_exempt(table, config) and tenant_columns_of(table, config):
+            return table
+    return None
+
+
+def _label(table: TableModel) -> str:
+    return table.class_name or table.name or "?"
+
+
+def _unscoped_table(index: "ProjectIndex", config: "Config", use: QueryUse) -> TableModel | None:
+    """The tenant-owned table a query reads or writes without its tenant filter."""
+    query = use.query
+    if query is None or query.opaque:
+        return None
+    owned = [(name, tenant_owned(index, config, name)) for name in query.tables + query.joined]
+    owned = [(name, table) for name, table in owned if table is not None]
+    if not owned:
+        return None
+    if any(name in query.scoped for name, _t in owned):
+        if query.joined:
+            return None  # the rest is reached through a join to a scoped table
+        for name, table in owned:
+            if name not in query.scoped:
+                return table
+        return None
+    return owned[0][1]
+
+
+def _where(use: QueryUse) -> str:
+    function = use.function.rsplit(".", 1)[-1]
+    return f" in {function}()" if function else ""
+
+
+class UnscopedQuery(Rule):
+    code = "DBC501"
+    name = "unscoped-query"
+    summary = "A read of a tenant-owned table that is never filtered by the tenant column."
+    cwe = "CWE-639: Authorization Bypass Through User-Controlled Key"
+    what_it_does = """
+Flags a read - `select(...)`, `session.query(...)`, `Model.query`, `session.exec(...)` -
+of a tenant-owned table (one with the tenant column) that is not filtered by the tenant
+column with a non-constant value (`T.user_id == current_user.id`, `.in_(ids)`,
+`filter_by(user_id=...)`) on every path to where it runs, directly or through a join to
+a scoped tenant-owned table. A term inside `or_(...)` counts only if every branch
+scopes. The analysis follows a statement through its function (`stmt = stmt.where(...)`)
+and into project functions that add the filter, and trusts `scope-helpers`."""
+    why_bad = """
+One missing `WHERE user_id = :me` returns every customer's rows to whoever asks: the
+classic insecure direct object reference. It passes every test written by a developer
+with one account."""
+    known_problems = """
+Cross-tenant reads on purpose (admin tools, background jobs, authentication look-ups)
+are reported too: mark them `# noqa: DBC501 <why>` so the reason is in the code. A query
+built or filtered in a way the analysis cannot follow (a library, a dynamic table, a
+`text()` filter) is not reported."""
+    example = """
+def list_tasks(session, user):
+    return session.scalars(select(Task)).all()  # DBC501
+"""
+    use_instead = """
+def list_tasks(session, user):
+    return session.scalars(select(Task).where(Task.user_id == user.id)).all()
+"""
+    options = "`tenant-column`, `tenant-table`, `global-tables`, `scope-helpers`."
+    valid = (
+        _MODELS + '''
+def scoped(session, user):
+    return session.scalars(select(Task).where(Task.user_id == user.id)).all()  # ok: DBC501
+
+def stepwise(session, user, done):
+    stmt = select(Task)
+    if done:
+        stmt = stmt.where(Task.id > 0)
+    stmt = stmt.where(Task.user_id == user.id)
+    return session.scalars(stmt).all()  # ok: DBC501
+
+def through_join(session, user):
+    stmt = select(Task).join(Project).where(Project.user_id == user.id)
+    return session.execute(stmt).all()  # ok: DBC501
+
+def by_or(session, user, ids):
+    stmt = select(Task).where(or_(Task.user_id == user.id, Task.user_id.in_(ids)))
+    return session.scalars(stmt).all()  # ok: DBC501
+
+def tenant_table_itself(session, email):
+    return session.scalars(select(User).where(User.id > 0)).first()  # ok: DBC501
+
+def legacy(session, user):
+    return session.query(Task).filter_by(user_id=user.id).all()  # ok: DBC501
+
+def for_user(stmt, user):
+    return stmt.where(Task.user_id == user.id)
+
+def via_helper(session, user):
+    return session.scalars(for_user(select(Task), user)).all()  # ok: DBC501
+''',
+    )
+    invalid = (
+        _MODELS + '''
+def everything(session):
+    return session.scalars(select(Task)).all()  # expect: DBC501
+
+def conditional(session, user, mine):
+    stmt = select(Task)  # expect: DBC501
+    if mine:
+        stmt = stmt.where(Task.user_id == user.id)
+    return session.scalars(stmt).all()
+
+def constant(session):
+    return session.scalars(select(Task).where(Task.user_id == 1)).all()  # expect: DBC501
+
+def half_or(session, user):
+    stmt = select(Task).where(or_(Task.user_id == user.id, Task.id < 10))  # expect: DBC501
+    return session.scalars(stmt).all()
+
+def legacy(session, project_id):
+    return session.query(Task).filter(Task.project_id == project_id).all()  # expect: DBC501
+''',
+    )
+
+    def check(self, index: "ProjectIndex", config: "Config") -> Iterable[Finding]:
+        yield from _dedupe(self._findings(index, config))
+
+    def _findings(self, index: "ProjectIndex", config: "Config") -> Iterator[Finding]:
+        queries = index.query_index(config)
+        column = config.tenant_columns[0]
+        for use in queries.uses:
+            if use.kind != "read":
+                continue
+            table = _unscoped_table(index, config, use)
+            if table is None:
+                continue
+            built = f" ({use.query.note})" if use.query.note else ""
+            yield Finding(
+                use.path, use.line, use.column, self.code,
+                f"query on tenant-owned {_label(table)} ({table.name!r}){built}{_where(use)} is not "
+                f"filtered by {_label(table)}.{column}: add .where({_label(table)}.{column} == <current "
+                f"{column}>), or '# noqa: DBC501 <reason>' if it is cross-tenant on purpose",
+            )
+
+
+class UnscopedGet(Rule):
+    code = "DBC502"
+    name = "unscoped-get"
+    summary = "A primary-key lookup of a tenant-owned row whose owner is never checked in the same function."
+    cwe = "CWE-639: Authorization Bypass Through User-Controlled Key"
+    what_it_does = """
+Flags `session.get(T, id)`, `T.query.get(id)`, `T.query.get_or_404(id)` and
+`db.get_or_404(T, id)` on a tenant-owned table when the function never checks the
+owner of the row it loaded: a comparison of its tenant column (or owner relationship)
+in an `if` that leaves the function (`raise`, `return`, `abort(...)`), or an `assert`.
+A lookup returned to the caller is judged at the caller's call."""
+    why_bad = """
+`GET /tasks/<id>` that loads the task by its id alone hands any task to anyone who can
+guess or enumerate ids. The id in the URL is user-controlled; the owner check is what
+makes it safe."""
+    known_problems = """
+A check delegated to a helper is recognised by the helper's name (`check_owner`,
+`authorize`, `ensure_access`, ...) when the loaded row is passed to it."""
+    example = """
+def show(session, task_id):
+    return session.get(Task, task_id)  # DBC502
+"""
+    use_instead = """
+def show(session, task_id, user):
+    task = session.get(Task, task_id)
+    if task is None or task.user_id != user.id:
+        raise NotFound()
+    return task
+"""
+    options = "`tenant-column`, `global-tables`."
+    valid = (
+        _MODELS + '''
+def show(session, task_id, user):
+    task = session.get(Task, task_id)  # ok: DBC502
+    if task is None or task.user_id != user.id:
+        raise LookupError(task_id)
+    return task
+
+def show_assert(session, task_id, user):
+    task = session.get(Task, task_id)  # ok: DBC502
+    assert task.user_id == user.id
+    return task
+
+def user_itself(session, user_id):
+    return session.get(User, user_id)  # ok: DBC502
+
+def load(session, task_id):
+    return session.get(Task, task_id)
+
+def caller_checks(session, task_id, user):
+    task = load(session, task_id)  # ok: DBC502
+    if task.user_id != user.id:
+        raise PermissionError()
+    return task
+''',
+    )
+    invalid = (
+        _MODELS + '''
+def show(session, task_id):
+    task = session.get(Task, task_id)  # expect: DBC502
+    return task
+
+def show_async(session, task_id):
+    return session.get(Task, task_id)
+
+async def view(session, task_id):
+    return show_async(session, task_id)  # expect: DBC502
+
+def check_without_exit(session, task_id, user):
+    task = session.get(Task, task_id)  # expect: DBC502
+    if task.user_id != user.id:
+        print("not yours")
+    return task
+''',
+    )
+
+    def check(self, index: "ProjectIndex", config: "Config") -> Iterable[Finding]:
+        yield from _dedupe(self._findings(index, config))
+
+    def _findings(self, index: "ProjectIndex", config: "Config") -> Iterator[Finding]:
+        queries = index.query_index(config)
+        column = config.tenant_columns[0]
+        for use in queries.unchecked_gets:
+            table = tenant_owned(index, config, use.get.table)
+            if table is None:
+                continue
+            var = (table.class_name or "row").lower()
+            yield Finding(
+                use.path, use.line, use.column, self.code,
+                f"primary-key lookup of tenant-owned {_label(table)}{_where(use)} never checks its owner: "
+                f"add 'if {var} is None or {var}.{column} != <current {column}>: abort(404)', or "
+                f"'# noqa: DBC502 <reason>' if any tenant may read it",
+            )
+
+
+class UnscopedWrite(Rule):
+    code = "DBC503"
+    name = "unscoped-write"
+    summary = "An `update(T)` / `delete(T)` / `query(T)....update()` / `.delete()` of a tenant-owned table not filtered by the tenant column."
+    cwe = "CWE-639: Authorization Bypass Through User-Controlled Key"
+    what_it_does = """
+Flags a bulk `update(T)` / `delete(T)` statement, or a legacy `query(T)....update()` /
+`.delete()`, on a tenant-owned table that is not filtered by the tenant column on every
+path to where it runs. `insert()` and `session.delete(obj)` are not bulk writes."""
+    why_bad = """
+`UPDATE tasks SET done = true WHERE id = :id` without `AND user_id = :me` lets any user
+change any tenant's rows by id; without any filter it changes every tenant's rows."""
+    known_problems = "Maintenance jobs that write across tenants on purpose need `# noqa: DBC503 <reason>`."
+    example = """
+session.execute(delete(Task).where(Task.id == task_id))  # DBC503
+"""
+    use_instead = """
+session.execute(delete(Task).where(Task.id == task_id, Task.user_id == user.id))
+"""
+    options = "`tenant-column`, `global-tables`, `scope-helpers`."
+    valid = (
+        _MODELS + '''
+def archive(session, task_id, user):
+    session.execute(update(Task).where(Task.id == task_id, Task.user_id == user.id).values(done=True))  # ok: DBC503
+
+def purge(session, user):
+    session.query(Task).filter(Task.user_id == user.id).delete()  # ok: DBC503
+
+def remove_one(session, task):
+    session.delete(task)  # ok: DBC503
+''',
+    )
+    invalid = (
+        _MODELS + '''
+def archive(session, task_id):
+    session.execute(update(Task).where(Task.id == task_id).values(done=True))  # expect: DBC503
+
+def purge(session, project_id):
+    session.query(Task).filter(Task.project_id == project_id).delete()  # expect: DBC503
+
+def wipe(session):
+    stmt = delete(Task)  # expect: DBC503
+    session.execute(stmt)
+''',
+    )
+
+    def check(self, index: "ProjectIndex", config: "Config") -> Iterable[Finding]:
+        yield from _dedupe(self._findings(index, config))
+
+    def _findings(self, index: "ProjectIndex", config: "Config") -> Iterator[Finding]:
+        queries = index.query_index(config)
+        column = config.tenant_columns[0]
+        for use in queries.uses:
+            if use.kind not in ("update", "delete"):
+                continue
+            table = _unscoped_table(index, config, use)
+            if table is None:
+                continue
+            yield Finding(
+                use.path, use.line, use.column, self.code,
+                f"{use.kind} of tenant-owned {_label(table)} ({table.name!r}){_where(use)} is not filtered by "
+                f"{_label(table)}.{column}: add .where({_label(table)}.{column} == <current {column}>), or "
+                f"'# noqa: {self.code} <reason>' if it is cross-tenant on purpose",
+            )
+
+
+def _dedupe(findings: Iterable[Finding]) -> Iterator[Finding]:
+    seen: set[tuple[str, int, int]] = set()
+    for finding in findings:
+        key = (finding.path, finding.line, finding.column)
+        if key not in seen:
+            seen.add(key)
+            yield finding
