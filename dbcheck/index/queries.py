@@ -127,6 +127,7 @@ class QueryUse:
     line: int
     column: int
     function: str
+    hint: str = ""  # "admin path" when the code around it says so
 
 
 @dataclass
@@ -170,6 +171,7 @@ class _Context:
     depth: int = 0
     summary: bool = False  # interpreting a callee: record returns, not uses
     executed: set = field(default_factory=set)  # parameters the callee runs as queries
+    privileged: int = 0  # inside ``if user.is_superuser:`` and the like
 
 
 class QueryAnalyzer:
@@ -254,8 +256,11 @@ class QueryAnalyzer:
                 self._note_owner_check(test, env, ctx, only_if_exits=then)
                 then_env = env.copy()
                 outs = []
+                privileged = _mentions_privilege(test)
                 if truth is not False:
+                    ctx.privileged += privileged
                     outs.append(self._block(then, then_env, ctx, returns))
+                    ctx.privileged -= privileged
                 if truth is not True:
                     outs.append(self._block(orelse, env.copy(), ctx, returns))
                 live = [e for e in outs if e is not None]
@@ -718,12 +723,18 @@ class QueryAnalyzer:
                     col = info.table.column_by_attribute(sym.path[0])
                     if col is not None:
                         return info.table.name, col.name, None
+                    if not sym.path[0].startswith("_") and info.table.complete is not None:
+                        # a hybrid_property / column_property (CTFd's account_id): it can
+                        # scope, but no index serves it
+                        return info.table.name, sym.path[0], "expression"
             return None
         if expr[0] == "attr" and expr[1] in (("param", "self"), ("param", "cls")) and ctx.cls is not None:
             return None
         if expr[0] == "call":
             func = expr[1]
             lib = self.index.symbols.lib_name(func) if func[0] == "n" else None
+            if lib == "sqlmodel:col" and expr[2]:
+                return self._column(expr[2][0], ctx)  # SQLModel's typing helper, not a wrapper
             if func[0] == "n" and (func[1].rsplit(".", 1)[-1] in ("lower", "upper", "trim", "date", "coalesce")
                                    and (lib or "").startswith("sa:") and expr[2]):
                 inner = self._column(expr[2][0], ctx)
@@ -765,7 +776,7 @@ class QueryAnalyzer:
                 "is": "is", "!=": "!=", "is not": "!="}.get(op, "other")
         term = Term(table, column, kind, wrapped, line, col, constant)
         scoped = frozenset()
-        if op == "==" and not constant and column in self.config.tenant_columns and wrapped is None:
+        if op == "==" and not constant and column in self.config.tenant_columns and wrapped in (None, "expression"):
             scoped = frozenset({table})
         return scoped, [term], False
 
@@ -933,12 +944,30 @@ class QueryAnalyzer:
             return
         if query.param is not None:
             return
+        hint = "admin path" if ctx.privileged or any(_mentions_privilege(d) for d in ctx.function.decorators) else ""
         self.result.uses.append(QueryUse(kind, query, None, ctx.module.path, query.line, query.column,
-                                         ctx.function.qualname))
+                                         ctx.function.qualname, hint))
 
 def _flatten(values: Iterable[frozenset]) -> Iterator[Val]:
     for value in values:
         yield from value
+
+
+_PRIVILEGE_WORDS = ("admin", "superuser", "staff", "internal", "backoffice", "is_root")
+
+
+def _mentions_privilege(expr: object) -> bool:
+    """Does a test or decorator say the code runs for administrators?"""
+    if not isinstance(expr, tuple):
+        return False
+    if expr and isinstance(expr[0], str) and expr[0] in ("n", "c") and isinstance(expr[1], str):
+        lowered = expr[1].lower()
+        return any(word in lowered for word in _PRIVILEGE_WORDS)
+    if expr and isinstance(expr[0], str) and expr[0] == "attr":
+        if any(word in expr[2].lower() for word in _PRIVILEGE_WORDS):
+            return True
+    return any(_mentions_privilege(part) for part in expr[1:] if isinstance(part, tuple)) or (
+        bool(expr) and not isinstance(expr[0], str) and any(_mentions_privilege(p) for p in expr))
 
 
 def _exits(block: tuple) -> bool:

@@ -67,7 +67,10 @@ def _unscoped_table(index: "ProjectIndex", config: "Config", use: QueryUse) -> T
 
 def _where(use: QueryUse) -> str:
     function = use.function.rsplit(".", 1)[-1]
-    return f" in {function}()" if function else ""
+    where = f" in {function}()" if function else ""
+    if use.hint:
+        where += f" ({use.hint}: if it is cross-tenant on purpose, say so with a noqa and a reason)"
+    return where
 
 
 class UnscopedQuery(Rule):
