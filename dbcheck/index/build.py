@@ -1261,10 +1261,18 @@ def _substitute(fact, call: Expr) -> Optional[Expr]:
 
 
 def _render(expr: Expr) -> str:
+    """An expression index element as ``lower(email)`` (function and column names)."""
     if expr[0] == "call":
         func = expr[1]
         name = func[1].rsplit(".", 1)[-1] if func[0] == "n" else "expr"
-        return f"{name}(...)"
+        inner = _render(expr[2][0]) if expr[2] else ""
+        return f"{name}({inner})"
+    if expr[0] == "n":
+        return expr[1].rsplit(".", 1)[-1]
+    if expr[0] == "self":
+        return expr[1]
+    if expr[0] == "c" and isinstance(expr[1], str):
+        return expr[1]
     return "expr"
 
 

@@ -76,6 +76,7 @@ class QueryVal:
     path: str = ""
     opaque: bool = False
     param: Optional[str] = None  # derived from this parameter of the function analysed
+    partial: bool = False  # a filter whose terms we could not list (or_, text(), a local)
     note: str = ""  # how it was built, for messages ("built by TaskRepo.base()")
     filtered: bool = False  # some filter was applied
 
@@ -666,7 +667,8 @@ class QueryAnalyzer:
     def _apply_filter(self, query: QueryVal, arg: Expr, env: _Env, ctx: _Context) -> QueryVal:
         scoped, terms, opaque = self._condition(arg, env, ctx, top=True)
         return replace(query, scoped=query.scoped | scoped, terms=query.terms + tuple(terms),
-                       opaque=query.opaque or opaque, filtered=True)
+                       opaque=query.opaque or opaque, filtered=True,
+                       partial=query.partial or opaque or not terms)
 
     def _condition(self, expr: Expr, env: _Env, ctx: _Context, top: bool = False
                    ) -> tuple[frozenset[str], list[Term], bool]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dbcheck.rules.base import Rule
+from dbcheck.rules.indexes import NonSargableFilter, UnindexedFilter
 from dbcheck.rules.parse import ParseError
 from dbcheck.rules.relations import (
     BrokenRelationship, ForeignKeyWithoutIndex, ForeignKeyWithoutOndelete,
@@ -24,6 +25,8 @@ ALL_RULES: tuple[type[Rule], ...] = (
     ForeignKeyWithoutIndex,
     BrokenRelationship,
     MissingPrimaryKey,
+    UnindexedFilter,
+    NonSargableFilter,
     UnscopedQuery,
     UnscopedGet,
     UnscopedWrite,

@@ -1,0 +1,229 @@
+"""DBC401-DBC402: filters an index can serve."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Iterable, Iterator, Optional
+
+from dbcheck.findings import Finding
+from dbcheck.index.models import TableModel
+from dbcheck.index.queries import QueryUse, Term
+from dbcheck.rules.base import Rule
+
+if TYPE_CHECKING:
+    from dbcheck.config import Config
+    from dbcheck.index.build import ProjectIndex
+
+_SARGABLE = frozenset({"==", "in", "range", "is"})
+
+_MODELS = '''
+from sqlalchemy import ForeignKey, Index, String, func, select, cast, Date
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+class Base(DeclarativeBase): pass
+class Task(Base):
+    __tablename__ = "tasks"
+    __table_args__ = (Index("ix_tasks_user_status", "user_id", "status"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    status: Mapped[str]
+    title: Mapped[str]
+    slug: Mapped[str] = mapped_column(String(80), unique=True)
+    email: Mapped[str] = mapped_column(index=True)
+    due: Mapped[str]
+Index("ix_tasks_lower_title", func.lower(Task.title))
+'''
+
+
+def _table(index: "ProjectIndex", name: str) -> Optional[TableModel]:
+    tables = index.tables_named(name)
+    return tables[0] if len(tables) == 1 and tables[0].complete else None
+
+
+def _single_table_terms(index: "ProjectIndex", use: QueryUse) -> Optional[tuple[TableModel, list[Term]]]:
+    query = use.query
+    if query is None or query.opaque or query.partial or query.joined or len(query.tables) != 1:
+        return None
+    table = _table(index, query.tables[0])
+    if table is None:
+        return None
+    terms = [t for t in query.terms if t.table == table.name and table.column(t.column) is not None]
+    if len(terms) != len([t for t in query.terms if t.table == table.name]):
+        return None  # a term on something that is not a plain column (a hybrid property)
+    return table, terms
+
+
+class UnindexedFilter(Rule):
+    code = "DBC401"
+    name = "unindexed-filter"
+    summary = "A query that filters a table only by columns no index can serve: a full scan."
+    what_it_does = """
+Flags a single-table query whose AND-ed filter terms (equality, `IN`, ranges, `IS NULL`)
+include none on the leading column of an index, a unique constraint or the primary key
+of the table: the database has to read every row. The message names the columns and the
+index to add. Queries with `or_()`, `text()` or filters the analysis cannot list are not
+reported, and neither are queries without a filter."""
+    why_bad = """
+A sequential scan is invisible on a developer's 100-row table and an outage on the
+production one: latency grows with the table, and a hot endpoint holds locks and I/O
+for everyone else."""
+    known_problems = """
+Small lookup tables are scanned cheaply by design; `# noqa: DBC401` them. The rule reads
+the indexes declared in the models, not those created only by hand in a migration."""
+    example = """
+select(Task).where(Task.status == "open")  # DBC401: no index starts with status
+"""
+    use_instead = """
+class Task(Base):
+    __table_args__ = (Index("ix_tasks_status", "status"),)
+"""
+    fix_safety = "No automatic fix: which index to add is a design decision."
+    valid = (
+        _MODELS + '''
+def by_user(session, uid):
+    return session.scalars(select(Task).where(Task.user_id == uid, Task.title == "x")).all()  # ok: DBC401
+
+def by_slug(session, slug):
+    return session.scalars(select(Task).where(Task.slug == slug)).first()  # ok: DBC401
+
+def by_pk(session, ids):
+    return session.scalars(select(Task).where(Task.id.in_(ids))).all()  # ok: DBC401
+
+def everything(session):
+    return session.scalars(select(Task)).all()  # ok: DBC401
+''',
+    )
+    invalid = (
+        _MODELS + '''
+def by_status(session, status):
+    return session.scalars(select(Task).where(Task.status == status)).all()  # expect: DBC401
+
+def second_column_only(session, title):
+    stmt = select(Task).where(Task.title == title)  # expect: DBC401
+    return session.scalars(stmt).all()
+''',
+    )
+
+    def check(self, index: "ProjectIndex", config: "Config") -> Iterable[Finding]:
+        yield from _dedupe(self._findings(index, config))
+
+    def _findings(self, index: "ProjectIndex", config: "Config") -> Iterator[Finding]:
+        for use in index.query_index(config).uses:
+            found = _single_table_terms(index, use)
+            if found is None:
+                continue
+            table, terms = found
+            if not terms:
+                continue
+            leading = table.leading_index_columns()
+            if any(t.op in _SARGABLE and t.wrapped is None and t.column in leading for t in terms):
+                continue
+            if all(t.column in leading for t in terms):
+                continue  # every term is on an indexed column, just not usably: DBC402's case
+            columns = list(dict.fromkeys(t.column for t in terms if t.column not in leading))
+            best = next((t.column for t in terms if t.op in ("==", "in", "is") and t.column not in leading),
+                        columns[0])
+            yield Finding(
+                use.path, use.line, use.column, self.code,
+                f"query filters {table.name!r} only by {', '.join(columns)}, which no index serves (a full "
+                f'scan): add Index("ix_{table.name}_{best}", "{best}") to {table.class_name or table.name}',
+            )
+
+
+class NonSargableFilter(Rule):
+    code = "DBC402"
+    name = "non-sargable-filter"
+    summary = "A filter that wraps an indexed column (`func.lower(col)`, `ilike`, `like('%...')`, `cast`) so its index cannot be used."
+    what_it_does = """
+Flags a filter term that wraps an indexed column so that its b-tree index cannot be used
+- `func.lower(col) == x`, `col.ilike(...)`, `col.like("%...")` / `.contains()` /
+`.endswith()`, `cast(col, ...)` - unless an expression index matches (for example
+`Index("ix", func.lower(User.email))`)."""
+    why_bad = """
+The index exists, so the query looks fine in review; but the database compares a
+function of the column, which the index does not store, and scans the table."""
+    known_problems = """
+A trigram (`pg_trgm`) index serves `ilike` and leading wildcards; dbcheck only knows it
+is there when it is declared in the models with the column."""
+    example = """
+select(User).where(func.lower(User.email) == email.lower())  # DBC402
+"""
+    use_instead = """
+Index("ix_users_lower_email", func.lower(User.email))  # and keep the query
+"""
+    fix_safety = "No automatic fix."
+    valid = (
+        _MODELS + '''
+def by_title(session, title):
+    return session.scalars(select(Task).where(func.lower(Task.title) == title.lower())).all()  # ok: DBC402
+
+def prefix(session, email):
+    return session.scalars(select(Task).where(Task.email.like("abc%"))).all()  # ok: DBC402
+
+def unindexed(session, text):
+    return session.scalars(select(Task).where(Task.status.ilike(text))).all()  # ok: DBC402
+''',
+    )
+    invalid = (
+        _MODELS + '''
+def by_email(session, email):
+    return session.scalars(select(Task).where(func.lower(Task.email) == email)).all()  # expect: DBC402
+
+def fuzzy(session, text):
+    return session.scalars(select(Task).where(Task.slug.ilike(text))).all()  # expect: DBC402
+
+def suffix(session):
+    return session.scalars(select(Task).where(Task.email.like("%@example.com"))).all()  # expect: DBC402
+''',
+    )
+
+    def check(self, index: "ProjectIndex", config: "Config") -> Iterable[Finding]:
+        yield from _dedupe(self._findings(index, config))
+
+    def _findings(self, index: "ProjectIndex", config: "Config") -> Iterator[Finding]:
+        for use in index.query_index(config).uses:
+            query = use.query
+            if query is None or query.opaque:
+                continue
+            for term in query.terms:
+                if term.wrapped in (None, "expression"):
+                    continue
+                table = _table(index, term.table)
+                if table is None or table.column(term.column) is None:
+                    continue
+                if term.column not in table.leading_index_columns():
+                    continue
+                if _expression_index(table, term):
+                    continue
+                how = {
+                    "ilike": f".ilike() on {term.column}",
+                    "like%": f"a leading-wildcard LIKE on {term.column}",
+                    "cast": f"cast({term.column}, ...)",
+                }.get(term.wrapped or "", f"{term.wrapped}({term.column})")
+                fix = (f'Index("ix_{table.name}_{term.wrapped}_{term.column}", func.{term.wrapped}'
+                       f'({table.class_name or table.name}.{term.column}))'
+                       if term.wrapped not in ("ilike", "like%", "cast") else
+                       "an expression or trigram (gin_trgm_ops) index that matches")
+                yield Finding(
+                    use.path, term.line, term.column_offset, self.code,
+                    f"{how} cannot use the index on {table.name}.{term.column}: compare the bare column, "
+                    f"or add {fix}",
+                )
+
+
+def _expression_index(table: TableModel, term: Term) -> bool:
+    wanted = term.wrapped if term.wrapped not in ("ilike",) else "lower"
+    for idx in table.indexes:
+        for expr in idx.expressions:
+            if expr.startswith(f"{wanted}(") and term.column in expr:
+                return True
+            if term.wrapped in ("ilike", "like%") and ("trgm" in expr or "gin" in expr):
+                return True
+    return False
+
+
+def _dedupe(findings: Iterable[Finding]) -> Iterator[Finding]:
+    seen: set[tuple[str, int, int, str]] = set()
+    for finding in findings:
+        key = (finding.path, finding.line, finding.column, finding.message)
+        if key not in seen:
+            seen.add(key)
+            yield finding
