@@ -27,7 +27,10 @@ Expressions are kept as small tuples (``Expr``):
     ("lambda", body)
     ("param", name)                          a parameter of the enclosing function
     ("self", name)                           a name bound earlier in the class body
-    ("?",)                                   anything else
+    ("local", name)                          a name the enclosing function binds
+    ("ifexp", test, body, orelse)            body if test else orelse
+    ("comp", (element, ...), (iterable, ...))  a comprehension or generator expression
+    ("?", (inner, ...))                      anything else, with the expressions inside it
 """
 
 from __future__ import annotations
@@ -308,16 +311,49 @@ class ExprConverter:
         handler = _HANDLERS.get(type(node))
         if handler is not None:
             return handler(self, node)
-        self.descend(node)
-        return UNKNOWN
+        inner = self.descend(node)
+        return ("?", tuple(inner)) if inner else UNKNOWN
 
-    def descend(self, node: cst.CSTNode) -> None:
-        """Visit what we do not model, so the calls inside keep their positions in step."""
+    def descend(self, node: cst.CSTNode) -> list[Expr]:
+        """Visit what we do not model, so the calls inside keep their positions in step
+        (and stay visible to the query analysis)."""
+        out: list[Expr] = []
         for child in node.children:
             if isinstance(child, cst.BaseExpression):
-                self.convert(child)
+                converted = self.convert(child)
+                if converted[0] not in ("?", "c"):
+                    out.append(converted)
             else:
-                self.descend(child)
+                out.extend(self.descend(child))
+        return out
+
+    def _walrus(self, node: cst.NamedExpr) -> Expr:
+        self.convert(node.target)
+        value = self.convert(node.value)
+        if isinstance(node.target, cst.Name):
+            return ("walrus", node.target.value, value)
+        return value
+
+    def _ifexp(self, node: cst.IfExp) -> Expr:
+        body = self.convert(node.body)
+        test = self.convert(node.test)
+        return ("ifexp", test, body, self.convert(node.orelse))
+
+    def _comprehension(self, node: Any) -> Expr:
+        # Source order: element(s) first, then each ``for ... in iterable if ...``.
+        if isinstance(node, cst.DictComp):
+            elements = (self.convert(node.key), self.convert(node.value))
+        else:
+            elements = (self.convert(node.elt),)
+        iterables: list[Expr] = []
+        clause = node.for_in
+        while clause is not None:
+            self.convert(clause.target)
+            iterables.append(self.convert(clause.iter))
+            for cond in clause.ifs:
+                self.convert(cond.test)
+            clause = clause.inner_for_in
+        return ("comp", elements, tuple(iterables))
 
     def _name(self, node: cst.Name) -> Expr:
         return self.name(node.value)
@@ -442,6 +478,12 @@ _HANDLERS: dict[type, Callable[[ExprConverter, Any], Expr]] = {
     cst.UnaryOperation: ExprConverter._unary,
     cst.Lambda: ExprConverter._lambda,
     cst.Await: ExprConverter._paren_free,
+    cst.IfExp: ExprConverter._ifexp,
+    cst.NamedExpr: ExprConverter._walrus,
+    cst.ListComp: ExprConverter._comprehension,
+    cst.SetComp: ExprConverter._comprehension,
+    cst.GeneratorExp: ExprConverter._comprehension,
+    cst.DictComp: ExprConverter._comprehension,
 }
 
 

@@ -44,6 +44,8 @@ _TERMINAL_READ = frozenset({"all", "first", "one", "one_or_none", "scalar", "cou
                             "first_or_404", "one_or_404", "scalar_one", "scalar_one_or_none", "__iter__"})
 _EXECUTOR_FUNCTIONS = frozenset({"paginate", "apaginate", "fetch_all", "fetch_one", "fetch_val",
                                  "read_sql", "read_sql_query", "first_or_404", "one_or_404"})
+_DB_METHODS = frozenset({"get_or_404", "first_or_404", "one_or_404", "paginate", "execute", "scalars",
+                         "scalar", "get", "query", "exec"})
 _CHECK_WORDS = ("check", "authori", "permission", "access", "owner", "ensure", "verify", "assert",
                 "can_", "allowed", "policy", "require", "guard", "validate")
 _SUBQUERY = frozenset({"subquery", "cte", "exists", "scalar_subquery", "alias", "lateral", "label",
@@ -87,6 +89,7 @@ class GetVal:
     line: int
     column: int
     path: str
+    checked: bool = False  # the function that loaded it checked the owner before returning it
 
 
 @dataclass(frozen=True)
@@ -133,35 +136,55 @@ class QueryUse:
 
 @dataclass
 class QueryIndex:
-    uses: list[QueryUse] = field(default_factory=list)
+    uses: list[QueryUse] = field(default_factory=list)  # every query that runs, where it is built
+    # For the scoping rules: a query inside a helper the project calls is judged by what
+    # the calls pass, at the calls that leave it unscoped - unless every call does.
+    scoping_uses: list[QueryUse] = field(default_factory=list)
     unchecked_gets: list[QueryUse] = field(default_factory=list)
 
 
 class _Env:
-    """Locals -> possible values, plus which Get results had their owner checked."""
+    """Locals -> possible values, plus which locals had their owner checked.
 
-    def __init__(self) -> None:
-        self.vars: dict[str, frozenset] = {}
-        self.checked: set[str] = set()
+    A branch is a child layer over its parent (O(1) to open), and a join writes back
+    only the names the branches assigned, so a long function with many ``if``s stays
+    linear in its length."""
 
-    def copy(self) -> "_Env":
-        env = _Env()
-        env.vars = dict(self.vars)
-        env.checked = set(self.checked)
-        return env
+    __slots__ = ("local", "parent", "checked")
 
-    @staticmethod
-    def join(envs: list["_Env"]) -> "_Env":
-        out = _Env()
-        keys = set().union(*(e.vars for e in envs)) if envs else set()
+    def __init__(self, parent: Optional["_Env"] = None) -> None:
+        self.local: dict[str, frozenset] = {}
+        self.parent = parent
+        self.checked: set[str] = set(parent.checked) if parent is not None else set()
+
+    def get(self, key: str, default: frozenset) -> frozenset:
+        env: Optional[_Env] = self
+        while env is not None:
+            found = env.local.get(key)
+            if found is not None:
+                return found
+            env = env.parent
+        return default
+
+    def set(self, key: str, value: frozenset) -> None:
+        self.local[key] = value
+
+    def child(self) -> "_Env":
+        return _Env(self)
+
+    def join(self, branches: list["_Env"], include_self: bool = False) -> None:
+        """Merge children that reached the end of their branch back into this env."""
+        keys: set[str] = set()
+        for branch in branches:
+            keys.update(branch.local)
         for key in keys:
-            values: set = set()
-            for env in envs:
-                values |= env.vars.get(key, frozenset({None}))
-            out.vars[key] = frozenset(values)
-        # a Get counts as checked if any path checks it ("never checked" is the rule)
-        out.checked = set().union(*(e.checked for e in envs)) if envs else set()
-        return out
+            values: set = set(self.get(key, frozenset({None}))) if include_self else set()
+            for branch in branches:
+                values |= branch.get(key, frozenset({None}))
+            self.local[key] = _merge(values)
+        for branch in branches:
+            # a Get counts as checked if any path checks it ("never checked" is the rule)
+            self.checked |= branch.checked
 
 
 @dataclass
@@ -172,6 +195,7 @@ class _Context:
     depth: int = 0
     summary: bool = False  # interpreting a callee: record returns, not uses
     executed: set = field(default_factory=set)  # parameters the callee runs as queries
+    inner_uses: list = field(default_factory=list)  # queries of its own the callee runs
     privileged: int = 0  # inside ``if user.is_superuser:`` and the like
 
 
@@ -180,7 +204,7 @@ class QueryAnalyzer:
         self.index = index
         self.config = config
         self.result = QueryIndex()
-        self._summaries: dict[tuple, tuple[frozenset, bool]] = {}
+        self._summaries: dict[tuple, tuple[frozenset, frozenset, tuple]] = {}
         self._tables_by_name: dict[str, TableModel] = {}
         for table in index.tables:
             if table.name and table.name not in self._tables_by_name:
@@ -188,6 +212,8 @@ class QueryAnalyzer:
         self._gets: dict[tuple[str, int, int], tuple[GetVal, str, str]] = {}
         self._returned_gets: dict[str, list[tuple[str, int, int]]] = {}
         self._called: set[str] = set()
+        # query origin -> (the use at a top-level call site, the query as that call builds it)
+        self._observed: dict[tuple[str, int, int], list[tuple[QueryUse, QueryVal]]] = {}
 
     # ------------------------------------------------------------------ driver
 
@@ -198,13 +224,14 @@ class QueryAnalyzer:
                 ctx = _Context(module, body, cls)
                 env = _Env()
                 for p in body.params:
-                    env.vars[p] = frozenset({ParamVal(p)})
+                    env.set(p, frozenset({ParamVal(p)}))
                 returns: list = []
                 self._block(body.body, env, ctx, returns)
                 for value in _flatten(returns):
                     if isinstance(value, GetVal):
                         self._returned_gets.setdefault(body.qualname, []).append(
                             (value.path, value.line, value.column))
+        self._judge_scoping()
         # A lookup returned to a project caller is judged at the caller's call, where
         # the owner may be checked; one returned to a framework (a view) is judged here.
         for qualname, keys in self._returned_gets.items():
@@ -216,6 +243,19 @@ class QueryAnalyzer:
                 self.result.unchecked_gets.append(
                     QueryUse("get", None, get, get.path, get.line, get.column, function))
         return self.result
+
+    def _judge_scoping(self) -> None:
+        for use in self.result.uses:
+            origin = (use.path, use.line, use.column)
+            if use.function not in self._called or origin not in self._observed:
+                self.result.scoping_uses.append(use)
+                continue
+            observed = self._observed[origin]
+            unscoped = [site for site, query in observed if unscoped_table(self.index, self.config, query)]
+            if len(unscoped) == len(observed):
+                self.result.scoping_uses.append(use)
+            else:
+                self.result.scoping_uses.extend(unscoped)
 
     def _class_of(self, module: ModuleFacts, body: FunctionIR) -> Optional["ClassInfo"]:
         if body.class_name is None:
@@ -233,7 +273,7 @@ class QueryAnalyzer:
                 result = self._eval(value, env, ctx)
                 for target in targets:
                     if target:
-                        env.vars[target] = result
+                        env.set(target, result)
             elif kind == "expr":
                 value = stmt[1]
                 self._eval(value, env, ctx)
@@ -241,7 +281,10 @@ class QueryAnalyzer:
                     return None
             elif kind == "return":
                 if stmt[1] is not None:
-                    returns.append(self._eval(stmt[1], env, ctx))
+                    value = self._eval(stmt[1], env, ctx)
+                    if stmt[1][0] == "local" and stmt[1][1] in env.checked:
+                        value = frozenset(replace(v, checked=True) if isinstance(v, GetVal) else v for v in value)
+                    returns.append(value)
                 return None
             elif kind == "raise":
                 return None
@@ -255,7 +298,7 @@ class QueryAnalyzer:
                 # Only a check whose branch leaves the function counts, in either form:
                 # ``if t.user_id != me: abort(403)`` or ``if t.user_id == me: return t``.
                 self._note_owner_check(test, env, ctx, only_if_exits=then)
-                then_env = env.copy()
+                then_env = env.child()
                 outs = []
                 privileged = _mentions_privilege(test)
                 if truth is not False:
@@ -263,11 +306,11 @@ class QueryAnalyzer:
                     outs.append(self._block(then, then_env, ctx, returns))
                     ctx.privileged -= privileged
                 if truth is not True:
-                    outs.append(self._block(orelse, env.copy(), ctx, returns))
+                    outs.append(self._block(orelse, env.child(), ctx, returns))
                 live = [e for e in outs if e is not None]
                 if not live:
                     return None
-                env = self._replace(env, _Env.join(live))
+                env.join(live)
             elif kind == "loop":
                 _k, targets, iterable, body, orelse, _line = stmt
                 value = self._eval(iterable, env, ctx) if iterable is not None else frozenset()
@@ -275,44 +318,34 @@ class QueryAnalyzer:
                     if isinstance(item, QueryVal):
                         self._use(item, ctx, "read")
                 for target in targets:
-                    env.vars[target] = frozenset({None})
-                after = self._block(body, env.copy(), ctx, returns)
-                after_else = self._block(orelse, env.copy(), ctx, returns) if orelse else None
-                env = self._replace(env, _Env.join([env] + [e for e in (after, after_else) if e is not None]))
+                    env.set(target, frozenset({None}))
+                after = self._block(body, env.child(), ctx, returns)
+                after_else = self._block(orelse, env.child(), ctx, returns) if orelse else None
+                env.join([e for e in (after, after_else) if e is not None], include_self=True)
             elif kind == "with":
                 _k, items, body, _line = stmt
                 for expr, name in items:
                     value = self._eval(expr, env, ctx)
                     if name:
-                        env.vars[name] = value
-                out = self._block(body, env, ctx, returns)
-                if out is None:
+                        env.set(name, value)
+                if self._block(body, env, ctx, returns) is None:
                     return None
-                env = self._replace(env, out)
             elif kind == "try":
                 _k, body, handlers, orelse, final, _line = stmt
-                start = env.copy()
-                out = self._block(body, env.copy(), ctx, returns)
+                out = self._block(body, env.child(), ctx, returns)
                 if out is not None and orelse:
                     out = self._block(orelse, out, ctx, returns)
-                outs = [out] + [self._block(h, start.copy(), ctx, returns) for h in handlers]
+                outs = [out] + [self._block(h, env.child(), ctx, returns) for h in handlers]
                 live = [e for e in outs if e is not None]
                 if final:
-                    self._block(final, start.copy(), ctx, returns)
+                    self._block(final, env.child(), ctx, returns)
                 if not live:
                     return None
-                env = self._replace(env, _Env.join(live))
+                env.join(live)
             elif kind == "branches":
-                outs = [self._block(b, env.copy(), ctx, returns) for b in stmt[2]]
-                live = [e for e in outs if e is not None] + [env]
-                env = self._replace(env, _Env.join(live))
+                outs = [self._block(b, env.child(), ctx, returns) for b in stmt[2]]
+                env.join([e for e in outs if e is not None], include_self=True)
         return env
-
-    @staticmethod
-    def _replace(target: _Env, source: _Env) -> _Env:
-        target.vars = source.vars
-        target.checked = source.checked
-        return target
 
     def _truth(self, test: Expr, env: _Env) -> Optional[bool]:
         """What we know of a test on a parameter whose truthiness the caller fixed."""
@@ -326,7 +359,7 @@ class QueryAnalyzer:
             result = value if test[2][0][0] == "is not" else not value
             return (not result) if negate else result
         if test[0] in ("param", "local"):
-            values = env.vars.get(test[1], frozenset())
+            values = env.get(test[1], frozenset())
             truths = {v.truthy for v in values if isinstance(v, ParamVal)}
             if len(values) == 1 and len(truths) == 1 and None not in truths:
                 truth = truths.pop()
@@ -340,7 +373,7 @@ class QueryAnalyzer:
             return
         for var in _owner_checked_locals(test, self.config, self.index):
             env.checked.add(var)
-            for value in env.vars.get(var, frozenset()):
+            for value in env.get(var, frozenset()):
                 if isinstance(value, GetVal):
                     self._mark_checked(value)
 
@@ -356,9 +389,20 @@ class QueryAnalyzer:
             return frozenset({None})
         kind = expr[0]
         if kind in ("local", "param"):
-            return env.vars.get(expr[1], frozenset({None}))
+            return env.get(expr[1], frozenset({None}))
+        if kind == "c":
+            return frozenset({ExprVal(expr)})
         if kind == "n":
+            if expr[1].startswith("?.") and "." not in expr[1][2:]:
+                # a name bound by a walrus or a comprehension inside the function
+                found = env.get(expr[1][2:], frozenset())
+                if found:
+                    return found
             return frozenset({self._name_value(expr, ctx)})
+        if kind == "walrus":
+            value = self._eval(expr[2], env, ctx)
+            env.set(expr[1], value)
+            return value
         if kind == "attr":
             return self._attribute(expr, env, ctx)
         if kind == "call":
@@ -366,6 +410,21 @@ class QueryAnalyzer:
         if kind in ("tuple", "list", "set"):
             for item in expr[1]:
                 self._eval(item, env, ctx)
+            return frozenset({None})
+        if kind == "?":
+            for inner in (expr[1] if len(expr) > 1 else ()):
+                self._eval(inner, env, ctx)
+            return frozenset({None})
+        if kind == "ifexp":
+            self._eval(expr[1], env, ctx)
+            return self._eval(expr[2], env, ctx) | self._eval(expr[3], env, ctx)
+        if kind == "comp":
+            for iterable in expr[2]:
+                for value in self._eval(iterable, env, ctx):
+                    if isinstance(value, QueryVal):
+                        self._use(value, ctx, "read")  # iterating a legacy Query runs it
+            for element in expr[1]:
+                self._eval(element, env, ctx)
             return frozenset({None})
         if kind in ("cmp", "bool", "not"):
             for part in expr[1:]:
@@ -434,6 +493,9 @@ class QueryAnalyzer:
         # A name chain like ``Task.query.filter_by`` or ``select``: resolve it whole.
         if func[0] == "n":
             sym = self.index.symbols.lookup(func)
+            if isinstance(sym, Lib) and sym.name == "fsa:db" and sym.rest and sym.rest[-1] in _DB_METHODS:
+                # db.get_or_404(T, id), db.first_or_404(stmt), db.session.execute(stmt)
+                return self._method_call(None, sym.rest[-1], expr, env, ctx, func)
             lib = lib_name_of(sym)
             if lib is not None:
                 return self._library_call(lib, expr, env, ctx)
@@ -495,21 +557,50 @@ class QueryAnalyzer:
     def _has_unknown_entity(self, args: tuple) -> bool:
         return any(a[0] in ("local", "param", "attr") for a in args)
 
-    def _entities(self, args: Iterable[Expr], ctx: _Context) -> tuple[str, ...]:
+    def _entities(self, args: Iterable[Expr], ctx: _Context, aggregates: bool = True) -> tuple[str, ...]:
+        """Tables named by select()/query()/join() arguments: a class, a column
+        (``Task.title``), a relationship (``Task.project`` -> projects), ``self.model``,
+        and - for ``func.count(Task.id)`` - the table of the aggregated column."""
         tables: list[str] = []
         for arg in args:
-            if arg[0] == "n":
-                sym = self.index.symbols.lookup(arg)
-                table = self._class_table(sym)
-                if table is None and isinstance(sym, ClassAttr) and len(sym.path) == 1:
-                    table = self._class_table(sym.cls)
-                if table and table not in tables:
-                    tables.append(table)
-            elif arg[0] == "attr" and arg[1] == ("param", "self") and ctx.cls is not None:
-                value = self._self_attribute(ctx.cls, arg[2])
-                if isinstance(value, ClassVal) and value.table not in tables:
-                    tables.append(value.table)
+            table = self._entity(arg, ctx)
+            if table is None and aggregates and arg[0] == "call" and arg[1][0] == "n" and \
+                    _sql(self.index.symbols.lib_name(arg[1])):
+                inner = self._entities(arg[2], ctx, aggregates=False)
+                table = inner[0] if inner else None
+            if table and table not in tables:
+                tables.append(table)
         return tuple(tables)
+
+    def _entity(self, arg: Expr, ctx: _Context) -> Optional[str]:
+        if arg[0] == "n":
+            sym = self.index.symbols.lookup(arg)
+            table = self._class_table(sym)
+            if table is None and isinstance(sym, ClassAttr) and len(sym.path) == 1:
+                info = self.index.classes.get(sym.cls.qualname)
+                rel = None
+                if info is not None and info.table is not None:
+                    rel = next((r for r in info.table.relationships if r.attribute == sym.path[0]), None)
+                if rel is not None:
+                    return self._relationship_table(rel)
+                table = self._class_table(sym.cls)
+            return table
+        if arg[0] == "attr" and arg[1] in (("param", "self"), ("param", "cls")) and ctx.cls is not None:
+            value = self._self_attribute(ctx.cls, arg[2])
+            return value.table if isinstance(value, ClassVal) else None
+        if arg[0] == "attr" and ctx.cls is not None:
+            # self.model.id -> the table of self.model
+            base = self._entity(arg[1], ctx)
+            return base
+        return None
+
+    def _relationship_table(self, rel) -> Optional[str]:
+        if not rel.target:
+            return None
+        targets = self.index.mapped_classes_named(rel.target)
+        if len(targets) == 1 and targets[0].table is not None:
+            return targets[0].table.name
+        return None
 
     def _class_attr_call(self, sym: ClassAttr, expr: Expr, env: _Env, ctx: _Context) -> frozenset:
         table = self._class_table(sym.cls)
@@ -616,7 +707,7 @@ class QueryAnalyzer:
         if method == "filter_by":
             return self._filter_by(query, kwargs, env, ctx, line, col)
         if method in _JOINS or method == "select_from":
-            tables = self._entities(args, ctx) or self._relationship_targets(args)
+            tables = self._entities(args[:1] if method in _JOINS and method != "join_from" else args, ctx)
             if not tables and args:
                 return replace(query, opaque=True)
             if method == "select_from":
@@ -645,23 +736,6 @@ class QueryAnalyzer:
         self._eval_args(expr, env, ctx)
         return replace(query, opaque=True)
 
-    def _relationship_targets(self, args: tuple) -> tuple[str, ...]:
-        tables: list[str] = []
-        for arg in args:
-            if arg[0] != "n":
-                continue
-            sym = self.index.symbols.lookup(arg)
-            if isinstance(sym, ClassAttr) and len(sym.path) == 1:
-                info = self.index.classes.get(sym.cls.qualname)
-                if info is None or info.table is None:
-                    continue
-                rel = next((r for r in info.table.relationships if r.attribute == sym.path[0]), None)
-                if rel is not None and rel.target:
-                    targets = self.index.mapped_classes_named(rel.target)
-                    if len(targets) == 1 and targets[0].table is not None and targets[0].table.name:
-                        tables.append(targets[0].table.name)
-        return tuple(tables)
-
     # ------------------------------------------------------------------ filters
 
     def _apply_filter(self, query: QueryVal, arg: Expr, env: _Env, ctx: _Context) -> QueryVal:
@@ -675,7 +749,7 @@ class QueryAnalyzer:
         """(tables scoped by the condition, its AND-ed terms, whether it is opaque)."""
         kind = expr[0]
         if kind == "local":
-            values = env.vars.get(expr[1], frozenset())
+            values = env.get(expr[1], frozenset())
             conds = [v.expr for v in values if isinstance(v, ExprVal)]
             if len(conds) == 1 and len(values) == 1:
                 return self._condition(conds[0], env, ctx, top)
@@ -686,8 +760,8 @@ class QueryAnalyzer:
             return self._comparison(expr, env, ctx)
         if kind == "call":
             func = expr[1]
-            lib = self.index.symbols.lib_name(func) if func[0] == "n" else None
-            if lib in ("sa:and_",):
+            lib = _sql(self.index.symbols.lib_name(func) if func[0] == "n" else None)
+            if lib in ("and_",):
                 scoped: set[str] = set()
                 terms: list[Term] = []
                 opaque = False
@@ -697,14 +771,14 @@ class QueryAnalyzer:
                     terms += t
                     opaque = opaque or o
                 return frozenset(scoped), terms, opaque
-            if lib in ("sa:or_",):
+            if lib in ("or_",):
                 results = [self._condition(arg, env, ctx) for arg in expr[2]]
                 if not results:
                     return frozenset(), [], False
                 scoped_sets = [r[0] for r in results]
                 common = frozenset.intersection(*scoped_sets) if scoped_sets else frozenset()
                 return common, [], any(r[2] for r in results)
-            if lib in ("sa:text", "sa:literal_column"):
+            if lib in ("text", "literal_column"):
                 return frozenset(), [], True
             return self._call_condition(expr, env, ctx)
         if kind == "bool":
@@ -730,7 +804,15 @@ class QueryAnalyzer:
                         # scope, but no index serves it
                         return info.table.name, sym.path[0], "expression"
             return None
-        if expr[0] == "attr" and expr[1] in (("param", "self"), ("param", "cls")) and ctx.cls is not None:
+        if expr[0] == "attr" and ctx.cls is not None and expr[1][0] == "attr":
+            # self.model.user_id, where self.model names a mapped class
+            table_name = self._entity(expr[1], ctx)
+            table = self._tables_by_name.get(table_name) if table_name else None
+            if table is not None:
+                col = table.column_by_attribute(expr[2])
+                if col is not None:
+                    return table.name, col.name, None
+                return table.name, expr[2], "expression"
             return None
         if expr[0] == "call":
             func = expr[1]
@@ -738,11 +820,11 @@ class QueryAnalyzer:
             if lib == "sqlmodel:col" and expr[2]:
                 return self._column(expr[2][0], ctx)  # SQLModel's typing helper, not a wrapper
             if func[0] == "n" and (func[1].rsplit(".", 1)[-1] in ("lower", "upper", "trim", "date", "coalesce")
-                                   and (lib or "").startswith("sa:") and expr[2]):
+                                   and _sql(lib) and expr[2]):
                 inner = self._column(expr[2][0], ctx)
                 if inner is not None:
                     return inner[0], inner[1], func[1].rsplit(".", 1)[-1]
-            if lib == "sa:cast" and expr[2]:
+            if _sql(lib) == "cast" and expr[2]:
                 inner = self._column(expr[2][0], ctx)
                 if inner is not None:
                     return inner[0], inner[1], "cast"
@@ -757,6 +839,8 @@ class QueryAnalyzer:
             sym = self.index.symbols.lookup(expr)
             if isinstance(sym, Lib) and sym.name.startswith(("sa:true", "sa:false", "sa:null")):
                 return True
+            if isinstance(sym, Value) and not sym.rest and sym.expr[0] == "c":
+                return True  # DEMO_ORG_ID = 1 at module level
         return False
 
     def _comparison(self, expr: Expr, env: _Env, ctx: _Context) -> tuple[frozenset[str], list[Term], bool]:
@@ -785,10 +869,14 @@ class QueryAnalyzer:
     def _call_condition(self, expr: Expr, env: _Env, ctx: _Context) -> tuple[frozenset[str], list[Term], bool]:
         """``T.col.in_(ids)``, ``T.col.is_(None)``, ``T.col.ilike(x)``, ``T.col.between(a, b)``."""
         func = expr[1]
-        if func[0] != "n" or "." not in func[1]:
+        if func[0] == "n" and "." in func[1]:
+            base_name, method = func[1].rsplit(".", 1)
+            base: Expr = ("n", base_name)
+        elif func[0] == "attr":
+            base, method = func[1], func[2]
+        else:
             return frozenset(), [], True
-        base, method = func[1].rsplit(".", 1)
-        column = self._column(("n", base), ctx)
+        column = self._column(base, ctx)
         if column is None:
             # func.lower(T.col).like(...) and friends
             return frozenset(), [], True
@@ -884,14 +972,20 @@ class QueryAnalyzer:
                 default = body.defaults.get(param)
                 truth = False if default == ("c", None) or default == ("c", False) else None
             else:
-                truth = None
+                # Passing something counts as passing it ("scopes the calls that pass
+                # it"); only a literal None/False/0 is known to be falsy.
                 consts = [v for v in value if isinstance(v, ExprVal) and v.expr[0] == "c"]
-                if len(value) == 1 and consts:
-                    truth = bool(consts[0].expr[1])
-                elif value and all(isinstance(v, (QueryVal, GetVal, ClassVal)) for v in value):
-                    truth = True
+                truth = bool(consts[0].expr[1]) if len(value) == 1 and consts else True
             signature.append(truth)
-        results, escapes = self._summary(module, body, tuple(signature), self_cls or ctx.cls, ctx.depth + 1)
+        results, escapes, inner = self._summary(module, body, tuple(signature), self_cls or ctx.cls, ctx.depth + 1)
+        for kind, query in inner:
+            if ctx.summary:
+                ctx.inner_uses.append((kind, query))
+                continue
+            site = QueryUse(kind, replace(query, line=expr[4], column=expr[5], path=ctx.module.path),
+                            None, ctx.module.path, expr[4], expr[5], ctx.function.qualname,
+                            "admin path" if ctx.privileged else "")
+            self._observed.setdefault((query.path, query.line, query.column), []).append((site, query))
         out: set = set()
         for result in results:
             if isinstance(result, QueryVal) and result.param is not None:
@@ -905,7 +999,7 @@ class QueryAnalyzer:
                 out.add(replace(result, line=expr[4], column=expr[5], path=ctx.module.path,
                                 note=result.note or f"built by {body.qualname.rsplit('.', 2)[-2] + '.' if body.class_name else ''}{body.name}()"))
             elif isinstance(result, GetVal):
-                out.add(self._get(result.table, expr[4], expr[5], ctx))
+                out.add(None if result.checked else self._get(result.table, expr[4], expr[5], ctx))
             elif isinstance(result, ParamVal) and result.name in bound:
                 out |= bound[result.name]
             else:
@@ -918,22 +1012,22 @@ class QueryAnalyzer:
         return frozenset(out) or frozenset({None})
 
     def _summary(self, module: ModuleFacts, body: FunctionIR, signature: tuple, cls: Optional["ClassInfo"],
-                 depth: int) -> tuple[frozenset, frozenset]:
+                 depth: int) -> tuple[frozenset, frozenset, tuple]:
         key = (module.path, body.qualname, signature, cls.ref.qualname if cls else None)
         if key in self._summaries:
             return self._summaries[key]
-        self._summaries[key] = (frozenset({None}), frozenset())  # recursion resolves to nothing
+        self._summaries[key] = (frozenset({None}), frozenset(), ())  # recursion resolves to nothing
         ctx = _Context(module, body, cls, depth, summary=True)
         env = _Env()
         params = [p for p in body.params if p not in ("self", "cls")] if body.class_name else list(body.params)
         for p in body.params:
-            env.vars[p] = frozenset({ParamVal(p)})
+            env.set(p, frozenset({ParamVal(p)}))
         for param, truth in zip(params, signature):
-            env.vars[param] = frozenset({ParamVal(param, truth)})
+            env.set(param, frozenset({ParamVal(param, truth)}))
         returns: list = []
         self._block(body.body, env, ctx, returns)
         flat = frozenset(_flatten(returns))
-        result = (flat, frozenset(ctx.executed))
+        result = (flat, frozenset(ctx.executed), tuple(ctx.inner_uses))
         self._summaries[key] = result
         return result
 
@@ -943,12 +1037,45 @@ class QueryAnalyzer:
         if ctx.summary:
             if query.param is not None:
                 ctx.executed.add(query.param)
+            else:
+                ctx.inner_uses.append((kind, query))
             return
         if query.param is not None:
             return
         hint = "admin path" if ctx.privileged or any(_mentions_privilege(d) for d in ctx.function.decorators) else ""
         self.result.uses.append(QueryUse(kind, query, None, ctx.module.path, query.line, query.column,
                                          ctx.function.qualname, hint))
+
+def _sql(lib: Optional[str]) -> Optional[str]:
+    """``sa:or_`` / ``sqlmodel:or_`` -> ``or_``: SQLModel re-exports SQLAlchemy's names."""
+    if lib and lib.startswith(("sa:", "sqlmodel:")):
+        return lib.split(":", 1)[1]
+    return None
+
+
+def _merge(values: set) -> frozenset:
+    """One value per query origin at a join point: what holds on every path (the
+    tenant filters and terms all paths share). Keeps the number of possibilities
+    bounded by the number of places queries are built, not 2**branches."""
+    by_origin: dict[tuple, QueryVal] = {}
+    rest: set = set()
+    for value in values:
+        if not isinstance(value, QueryVal):
+            rest.add(value)
+            continue
+        key = (value.kind, value.tables, value.line, value.column, value.path, value.param)
+        seen = by_origin.get(key)
+        if seen is None:
+            by_origin[key] = value
+            continue
+        terms = tuple(t for t in seen.terms if t in set(value.terms))
+        by_origin[key] = replace(
+            seen, scoped=seen.scoped & value.scoped, terms=terms,
+            joined=tuple(t for t in seen.joined if t in value.joined),
+            opaque=seen.opaque or value.opaque, partial=seen.partial or value.partial,
+            filtered=seen.filtered or value.filtered, note=seen.note or value.note)
+    return frozenset(rest | set(by_origin.values()))
+
 
 def _flatten(values: Iterable[frozenset]) -> Iterator[Val]:
     for value in values:
@@ -1018,6 +1145,12 @@ def _owner_checked_locals(test: Expr, config: "Config", index: "ProjectIndex") -
 
 def _owner_attribute_base(expr: Expr, owner_words: set[str]) -> Optional[str]:
     """``task.user_id`` / ``task.owner.id`` / ``task.user`` -> "task"."""
+    if expr[0] == "n" and expr[1].startswith("?."):
+        # ``task.user_id`` where task was bound by a walrus: a folded name chain
+        parts = expr[1][2:].split(".")
+        if len(parts) >= 2 and (parts[1] in owner_words or (len(parts) >= 3 and parts[2] in owner_words)):
+            return parts[0]
+        return None
     while expr[0] == "attr":
         if expr[2] in owner_words and expr[1][0] in ("local", "param"):
             return expr[1][1]
@@ -1025,6 +1158,34 @@ def _owner_attribute_base(expr: Expr, owner_words: set[str]) -> Optional[str]:
             return expr[1][1][1]
         expr = expr[1]
     return None
+
+
+def tenant_owned(index: "ProjectIndex", config: "Config", table_name: str) -> Optional[TableModel]:
+    """The table, if it carries a tenant column and is not the tenant table or global."""
+    for table in index.tables_named(table_name):
+        if table.name == config.tenant_table or table.name in config.global_tables:
+            continue
+        if any(c.name in config.tenant_columns for c in table.columns):
+            return table
+    return None
+
+
+def unscoped_table(index: "ProjectIndex", config: "Config", query: Optional[QueryVal]) -> Optional[TableModel]:
+    """The tenant-owned table a query reads or writes without its tenant filter."""
+    if query is None or query.opaque:
+        return None
+    owned = [(name, tenant_owned(index, config, name)) for name in query.tables + query.joined]
+    owned = [(name, table) for name, table in owned if table is not None]
+    if not owned:
+        return None
+    if any(name in query.scoped for name, _t in owned):
+        if query.joined:
+            return None  # the rest is reached through a join to a scoped table
+        for name, table in owned:
+            if name not in query.scoped:
+                return table
+        return None
+    return owned[0][1]
 
 
 def analyze_queries(index: "ProjectIndex", config: "Config") -> QueryIndex:

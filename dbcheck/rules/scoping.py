@@ -7,9 +7,8 @@ from typing import TYPE_CHECKING, Iterable, Iterator
 
 from dbcheck.findings import Finding
 from dbcheck.index.models import TableModel
-from dbcheck.index.queries import QueryUse
+from dbcheck.index.queries import QueryUse, tenant_owned, unscoped_table
 from dbcheck.rules.base import Rule
-from dbcheck.rules.tenancy import is_exempt, tenant_columns_of
 
 if TYPE_CHECKING:
     from dbcheck.config import Config
@@ -35,34 +34,8 @@ class Task(Base):
 '''
 
 
-def tenant_owned(index: "ProjectIndex", config: "Config", table_name: str) -> TableModel | None:
-    for table in index.tables_named(table_name):
-        if not is_exempt(table, config) and tenant_columns_of(table, config):
-            return table
-    return None
-
-
 def _label(table: TableModel) -> str:
     return table.class_name or table.name or "?"
-
-
-def _unscoped_table(index: "ProjectIndex", config: "Config", use: QueryUse) -> TableModel | None:
-    """The tenant-owned table a query reads or writes without its tenant filter."""
-    query = use.query
-    if query is None or query.opaque:
-        return None
-    owned = [(name, tenant_owned(index, config, name)) for name in query.tables + query.joined]
-    owned = [(name, table) for name, table in owned if table is not None]
-    if not owned:
-        return None
-    if any(name in query.scoped for name, _t in owned):
-        if query.joined:
-            return None  # the rest is reached through a join to a scoped table
-        for name, table in owned:
-            if name not in query.scoped:
-                return table
-        return None
-    return owned[0][1]
 
 
 def _where(use: QueryUse) -> str:
@@ -166,10 +139,10 @@ def legacy(session, project_id):
     def _findings(self, index: "ProjectIndex", config: "Config") -> Iterator[Finding]:
         queries = index.query_index(config)
         column = config.tenant_columns[0]
-        for use in queries.uses:
+        for use in queries.scoping_uses:
             if use.kind != "read":
                 continue
-            table = _unscoped_table(index, config, use)
+            table = unscoped_table(index, config, use.query)
             if table is None:
                 continue
             built = f" ({use.query.note})" if use.query.note else ""
@@ -328,10 +301,10 @@ def wipe(session):
     def _findings(self, index: "ProjectIndex", config: "Config") -> Iterator[Finding]:
         queries = index.query_index(config)
         column = config.tenant_columns[0]
-        for use in queries.uses:
+        for use in queries.scoping_uses:
             if use.kind not in ("update", "delete"):
                 continue
-            table = _unscoped_table(index, config, use)
+            table = unscoped_table(index, config, use.query)
             if table is None:
                 continue
             yield Finding(
