@@ -527,15 +527,16 @@ class _Builder:
         if func_name in _RELATIONSHIP_FUNCS:
             table.relationships.append(self._relationship(attr, owner, call, func_name, inner, defaults))
             return
+        if func_name in ("sa:column_property", "sa:deferred") and call[2]:
+            # column_property(Column(...)) / deferred(Column(...)) map a real column
+            inner_call, inner_name, inner_defaults = self._callee(call[2][0])
+            if inner_name != "sa:Column":
+                return
+            call, func_name, defaults = inner_call, inner_name, inner_defaults
         if func_name in ("sa:association_proxy", "sa:synonym", "sa:hybrid_property", "sa:column_property",
-                         "sa:query_expression", "sa:composite"):
+                         "sa:query_expression", "sa:composite", "sa:deferred"):
             return
-        if func_name in ("sa:Column", "sa:mapped_column", "sa:deferred"):
-            if func_name == "sa:deferred" and call[2]:
-                inner_call, inner_name, inner_defaults = self._callee(call[2][0])
-                if inner_name != "sa:Column":
-                    return
-                call, func_name, defaults = inner_call, inner_name, inner_defaults
+        if func_name in ("sa:Column", "sa:mapped_column"):
             if alias_call is not None and call is not alias_call and func_name == "sa:mapped_column":
                 # Annotated[int, mapped_column(...)] merged with the attribute's own call
                 call = ("call", call[1], tuple(alias_call[2]) + tuple(call[2]),
@@ -672,10 +673,12 @@ class _Builder:
             nullable: Optional[bool] = _const(nullable_expr)  # type: ignore[assignment]
         elif nullable_expr is not None:
             nullable = None
+        elif func_name == "sa:mapped_column" and inner is not None:
+            # SQLAlchemy derives it from the annotation even for a primary key:
+            # Mapped[Optional[int]] = mapped_column(primary_key=True) is nullable.
+            nullable = _annotation_optional(inner, self.symbols)
         elif primary_key:
             nullable = False
-        elif func_name == "sa:mapped_column" and inner is not None:
-            nullable = _annotation_optional(inner, self.symbols)
         else:
             nullable = True
         if type_expr is not None:

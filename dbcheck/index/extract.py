@@ -549,6 +549,11 @@ def _module_bindings(body: Sequence[cst.CSTNode], module: str, is_package: bool,
                 _module_bindings(block, module, is_package, names, stars, imports)
 
 
+def _is_type_checking(test: cst.BaseExpression) -> bool:
+    return (isinstance(test, cst.Name) and test.value == "TYPE_CHECKING") or (
+        isinstance(test, cst.Attribute) and test.attr.value == "TYPE_CHECKING")
+
+
 def _target_name(conv: ExprConverter, target: cst.BaseExpression) -> str:
     """A local name bound by an assignment ("" when the target is not a plain name)."""
     if isinstance(target, cst.Name):
@@ -824,6 +829,8 @@ class _ModuleExtractor:
                     fact.dynamic = True
             elif isinstance(inner, cst.ClassDef):
                 continue  # nested classes (Meta, Config) are not mapped attributes
+            elif isinstance(inner, cst.If) and _is_type_checking(inner.test):
+                continue  # annotations for type checkers bind nothing at run time
             elif isinstance(inner, (cst.If, cst.Try, cst.For, cst.With)):
                 # Attributes bound conditionally cannot be known statically.
                 fact.dynamic = True
@@ -853,6 +860,8 @@ class _ModuleExtractor:
             self.positions.enter(inner, inner_twin)
             if isinstance(inner, cst.Return) and inner.value is not None:
                 returned = conv.convert(inner.value)
+            elif isinstance(inner, (cst.Import, cst.ImportFrom)):
+                continue  # a local import before the return (to dodge an import cycle)
             elif not isinstance(inner, cst.Expr):
                 returned = None
                 break

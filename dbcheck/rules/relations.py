@@ -80,6 +80,21 @@ class Task(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"), index=True)  # ok: DBC301
 ''',
+        # An association object used as secondary= by a many-to-many relationship on a
+        # third class: its keys are navigated through that relationship.
+        _BASE + '''
+class User(Base):
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(primary_key=True)
+class Group(Base):
+    __tablename__ = "groups"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    members: Mapped[list[User]] = relationship(secondary="group_members")
+class GroupMember(Base):
+    __tablename__ = "group_members"
+    group_id: Mapped[int] = mapped_column(ForeignKey("groups.id", ondelete="CASCADE"), primary_key=True)  # ok: DBC301
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, index=True)  # ok: DBC301
+''',
         # Joined-table inheritance: the child's key to its parent needs no relationship.
         _BASE + '''
 class Employee(Base):
@@ -113,6 +128,20 @@ class Task(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"), index=True)  # expect: DBC301
 ''',
+        # A composite key in __table_args__ is a key too; reported at the constraint.
+        _BASE + '''
+from sqlalchemy import ForeignKeyConstraint
+class Skill(Base):
+    __tablename__ = "skills"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(primary_key=True)
+class Preference(Base):
+    __tablename__ = "preferences"
+    __table_args__ = (ForeignKeyConstraint(["skill_id", "skill_name"], ["skills.id", "skills.name"], ondelete="CASCADE"),)  # expect: DBC301
+    id: Mapped[int] = mapped_column(primary_key=True)
+    skill_id: Mapped[int] = mapped_column(index=True)
+    skill_name: Mapped[str]
+''',
         _BASE + '''
 class User(Base):
     __tablename__ = "users"
@@ -130,40 +159,42 @@ class Task(Base):
         return dedupe_by_site(self._findings(index))
 
     def _findings(self, index: "ProjectIndex") -> Iterator[tuple[Finding, str]]:
+        # A many-to-many relationship through a table covers every key of that table.
+        secondaries = {r.secondary_table for t in index.tables for r in t.relationships if r.secondary_table}
         for table in index.tables:
-            if table.is_imperative or table.class_name is None:
+            if table.is_imperative or table.class_name is None or table.name in secondaries:
                 continue
             ours = _class_names(index, table)
-            for column in table.columns:
-                if column.from_library:
+            for local, fk in table.all_foreign_keys():
+                columns = [table.column(name) for name in local]
+                if not columns or any(c is None or c.from_library for c in columns):
                     continue
-                for fk in column.foreign_keys:
-                    if not fk.target_table or _is_inheritance_key(index, table, column, fk):
-                        continue
-                    targets = index.tables_named(fk.target_table)
-                    if not targets or any(t.is_imperative or not t.complete for t in targets) or not table.complete:
-                        continue
-                    theirs = set().union(*(_class_names(index, t) for t in targets))
-                    if self._covered(column, table, targets, ours, theirs):
-                        continue
-                    target_class = sorted(theirs)[0] if theirs else fk.target_table
-                    yield self.finding(
-                        column.location,
-                        f"{_column_label(table, column)} is a foreign key to {fk.target_table!r} but no "
-                        f"relationship() links {table.class_name} and {target_class}: add "
-                        f"relationship(back_populates=...) on one side (or backref)",
-                    ), table.name or "?"
+                column = columns[0]
+                if not fk.target_table or _is_inheritance_key(index, table, column, fk):
+                    continue
+                targets = index.tables_named(fk.target_table)
+                if not targets or any(t.is_imperative or not t.complete for t in targets) or not table.complete:
+                    continue
+                theirs = set().union(*(_class_names(index, t) for t in targets))
+                if self._covered(columns, table, targets, ours, theirs):
+                    continue
+                target_class = next((t.class_name for t in targets if t.class_name), fk.target_table)
+                label = _column_label(table, column) if len(columns) == 1 else \
+                    f"{table.class_name}({', '.join(local)})"
+                yield self.finding(
+                    column.location if len(columns) == 1 else fk.location,
+                    f"{label} is a foreign key to {fk.target_table!r} but no "
+                    f"relationship() links {table.class_name} and {target_class}: add "
+                    f"relationship(back_populates=...) on one side (or backref)",
+                ), table.name or "?"
 
     @staticmethod
-    def _covered(column: ColumnModel, table: TableModel, targets: list[TableModel],
+    def _covered(columns: list[ColumnModel], table: TableModel, targets: list[TableModel],
                  ours: set[str], theirs: set[str]) -> bool:
-        names = {column.attribute, column.name}
+        names = {c.attribute for c in columns} | {c.name for c in columns}
         candidates = [r for r in table.relationships if _target_simple(r) in theirs]
         for target in targets:
             candidates += [r for r in target.relationships if _target_simple(r) in ours]
-            # A many-to-many through this very table covers its keys.
-            if any(r.secondary_table == table.name for r in target.relationships):
-                return True
         for rel in candidates:
             if rel.target is None:
                 return True
@@ -303,6 +334,20 @@ class Task(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))  # expect: DBC303
 ''',
+        # column_property(Column(...)) maps a real column (CTFd's solves), and an
+        # ``if TYPE_CHECKING:`` block in a mixin does not hide the table's columns.
+        _BASE + '''
+from typing import TYPE_CHECKING
+from sqlalchemy.orm import column_property
+class Audited:
+    if TYPE_CHECKING:
+        note: str
+    created_by: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))  # expect: DBC303
+class Solve(Audited, Base):
+    __tablename__ = "solves"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id = column_property(Column(Integer, ForeignKey("users.id", ondelete="CASCADE")), comparator_factory=None)  # expect: DBC303
+''',
         # The second column of a composite primary key is not served by it.
         _BASE + '''
 task_tags = Table(
@@ -322,7 +367,7 @@ task_tags = Table(
                 continue
             leading = table.leading_index_columns()
             for local, fk in table.all_foreign_keys():
-                if not local or local[0] in leading:
+                if not local or any(name in leading for name in local):
                     continue
                 column = table.column(local[0])
                 if column is None or column.from_library:
@@ -333,10 +378,7 @@ task_tags = Table(
                     how = f'add index=True or an Index("{ix}", "{column.name}")'
                 else:
                     how = f'add index=True to Column("{column.name}", ...) or an Index("{ix}", "{column.name}")'
-                yield self.finding(
-                    column.location if len(local) == 1 else fk.location,
-                    f"{label} is a foreign key without an index: {how}",
-                ), table.name
+                yield self.finding(column.location, f"{label} is a foreign key without an index: {how}"), table.name
 
 
 class BrokenRelationship(Rule):

@@ -286,6 +286,17 @@ class Note(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)  # expect: DBC102
 ''',
+        # SQLAlchemy derives nullability from Optional even for a primary-key column.
+        '''
+from typing import Optional
+from sqlalchemy import ForeignKey
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+class Base(DeclarativeBase): pass
+class PromptUser(Base):
+    __tablename__ = "prompt_users"
+    prompt_id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)  # expect: DBC102
+''',
     )
 
     def check(self, index: "ProjectIndex", config: "Config") -> Iterable[Finding]:
