@@ -967,7 +967,7 @@ class _Builder:
             exprs = [_render(e) for e in call[2][1:] if self._constraint_column(e, table) is None]
             table.indexes.append(IndexModel(
                 index_name if isinstance(index_name, str) else None, cols,
-                _is_true(_kw(call, "unique")), loc, exprs))
+                _is_true(_kw(call, "unique")), loc, exprs, _const_str(_kw(call, "postgresql_using"))))
         elif name == "sa:UniqueConstraint":
             cols = [self._constraint_column(e, table) for e in call[2]]
             table.unique_constraints.append(IndexModel(_const_str(_kw(call, "name")), cols, True, loc))

@@ -29,6 +29,8 @@ Expressions are kept as small tuples (``Expr``):
     ("self", name)                           a name bound earlier in the class body
     ("local", name)                          a name the enclosing function binds
     ("ifexp", test, body, orelse)            body if test else orelse
+    ("add", left, right)                     left + right
+    ("fstr", leading text, (inner, ...))     an f-string
     ("comp", (element, ...), (iterable, ...))  a comprehension or generator expression
     ("?", (inner, ...))                      anything else, with the expressions inside it
 """
@@ -410,7 +412,16 @@ class ExprConverter:
         right = self.convert(node.right)
         if isinstance(node.operator, cst.BitOr):
             return ("or", left, right)
-        return UNKNOWN
+        if isinstance(node.operator, cst.Add):
+            return ("add", left, right)
+        return ("?", tuple(e for e in (left, right) if e[0] not in ("?", "c")))
+
+    def _fstring(self, node: cst.FormattedString) -> Expr:
+        """f"%{x}": the literal text it starts with, and the expressions inside."""
+        prefix = ""
+        if node.parts and isinstance(node.parts[0], cst.FormattedStringText):
+            prefix = node.parts[0].value
+        return ("fstr", prefix, tuple(self.descend(node)))
 
     def _sequence(self, node: Union[cst.Tuple, cst.List, cst.Set]) -> Expr:
         kind = {cst.Tuple: "tuple", cst.List: "list", cst.Set: "set"}[type(node)]
@@ -479,6 +490,7 @@ _HANDLERS: dict[type, Callable[[ExprConverter, Any], Expr]] = {
     cst.Lambda: ExprConverter._lambda,
     cst.Await: ExprConverter._paren_free,
     cst.IfExp: ExprConverter._ifexp,
+    cst.FormattedString: ExprConverter._fstring,
     cst.NamedExpr: ExprConverter._walrus,
     cst.ListComp: ExprConverter._comprehension,
     cst.SetComp: ExprConverter._comprehension,

@@ -56,6 +56,7 @@ class IndexModel:
     unique: bool
     location: Location
     expressions: list[str] = field(default_factory=list)  # e.g. "lower(email)"
+    using: Optional[str] = None  # postgresql_using: "gin", "gist", ...
 
     @property
     def leading_column(self) -> Optional[str]:

@@ -880,26 +880,28 @@ class QueryAnalyzer:
         if column is None:
             # func.lower(T.col).like(...) and friends
             return frozenset(), [], True
-        table, name, _wrapped = column
+        table, name, wrapper = column
         args = expr[2]
         constant = all(self._is_constant(a) for a in args)
         line, col = expr[4], expr[5]
         if method == "in_":
-            scoped = frozenset({table}) if name in self.config.tenant_columns and args and not constant else frozenset()
-            return scoped, [Term(table, name, "in", None, line, col, constant)], False
-        if method in ("is_", "isnot", "is_not"):
-            return frozenset(), [Term(table, name, "is", None, line, col, True)], False
+            scoped = frozenset({table}) if (name in self.config.tenant_columns and args and not constant
+                                            and wrapper in (None, "expression")) else frozenset()
+            return scoped, [Term(table, name, "in", wrapper, line, col, constant)], False
+        if method in ("is_",):
+            return frozenset(), [Term(table, name, "is", wrapper, line, col, True)], False
+        if method in ("isnot", "is_not"):
+            return frozenset(), [Term(table, name, "!=", wrapper, line, col, True)], False
         if method in ("between",):
-            return frozenset(), [Term(table, name, "range", None, line, col, constant)], False
+            return frozenset(), [Term(table, name, "range", wrapper, line, col, constant)], False
         if method == "ilike":
-            return frozenset(), [Term(table, name, "like", "ilike", line, col, constant)], False
+            return frozenset(), [Term(table, name, "like", wrapper or "ilike", line, col, constant)], False
         if method in ("like", "startswith", "contains", "endswith"):
             pattern = args[0] if args else None
-            leading_wildcard = method in ("contains", "endswith") or (
-                pattern is not None and pattern[0] == "c" and isinstance(pattern[1], str) and pattern[1].startswith("%"))
-            wrapped = "like%" if leading_wildcard else None
-            kind = "like" if leading_wildcard or pattern is None or pattern[0] != "c" else "range"
-            return frozenset(), [Term(table, name, kind, wrapped, line, col, constant)], False
+            leading_wildcard = method in ("contains", "endswith") or _leading_wildcard(pattern)
+            kind = "like" if leading_wildcard or pattern is None or method != "like" else "range"
+            return frozenset(), [Term(table, name, kind, wrapper or ("like%" if leading_wildcard else None),
+                                      line, col, constant)], False
         return frozenset(), [], False
 
     def _filter_by(self, query: QueryVal, kwargs: tuple, env: _Env, ctx: _Context, line: int, col: int) -> QueryVal:
@@ -1045,6 +1047,19 @@ class QueryAnalyzer:
         hint = "admin path" if ctx.privileged or any(_mentions_privilege(d) for d in ctx.function.decorators) else ""
         self.result.uses.append(QueryUse(kind, query, None, ctx.module.path, query.line, query.column,
                                          ctx.function.qualname, hint))
+
+def _leading_wildcard(pattern: Optional[Expr]) -> bool:
+    """``"%x"``, ``f"%{x}"``, ``"%" + x``: a pattern that starts with a wildcard."""
+    if pattern is None:
+        return False
+    if pattern[0] == "c" and isinstance(pattern[1], str):
+        return pattern[1].startswith("%")
+    if pattern[0] == "fstr":
+        return pattern[1].startswith("%")
+    if pattern[0] == "add":
+        return _leading_wildcard(pattern[1])
+    return False
+
 
 def _sql(lib: Optional[str]) -> Optional[str]:
     """``sa:or_`` / ``sqlmodel:or_`` -> ``or_``: SQLModel re-exports SQLAlchemy's names."""

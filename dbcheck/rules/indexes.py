@@ -114,18 +114,22 @@ def second_column_only(session, title):
             if not terms:
                 continue
             leading = table.leading_index_columns()
-            if any(t.op in _SARGABLE and t.wrapped is None and t.column in leading for t in terms):
+            if any(t.op in _SARGABLE and _served(table, t, leading) for t in terms):
                 continue
-            if all(t.column in leading for t in terms):
-                continue  # every term is on an indexed column, just not usably: DBC402's case
-            columns = list(dict.fromkeys(t.column for t in terms if t.column not in leading))
+            if all(t.wrapped not in (None, "expression") and t.column in leading for t in terms):
+                continue  # every term wraps an indexed column: DBC402's case
+            columns = list(dict.fromkeys(t.column for t in terms if t.column not in leading)) or \
+                list(dict.fromkeys(t.column for t in terms))
             best = next((t.column for t in terms if t.op in ("==", "in", "is") and t.column not in leading),
                         columns[0])
-            yield Finding(
-                use.path, use.line, use.column, self.code,
-                f"query filters {table.name!r} only by {', '.join(columns)}, which no index serves (a full "
-                f'scan): add Index("ix_{table.name}_{best}", "{best}") to {table.class_name or table.name}',
-            )
+            if all(c in leading for c in columns):
+                problem = f"only by {', '.join(columns)} with terms no index can use (!=, NOT, IS NOT NULL)"
+                fix = "add an equality, IN or range term on an indexed column, or a partial index"
+            else:
+                problem = f"only by {', '.join(columns)}, which no index serves"
+                fix = f'add Index("ix_{table.name}_{best}", "{best}") to {table.class_name or table.name}'
+            yield Finding(use.path, use.line, use.column, self.code,
+                          f"query filters {table.name!r} {problem} (a full scan): {fix}")
 
 
 class NonSargableFilter(Rule):
@@ -209,14 +213,23 @@ def suffix(session):
                 )
 
 
+def _served(table: TableModel, term: Term, leading: set[str]) -> bool:
+    """Can an index narrow the rows by this term?"""
+    if term.wrapped is None:
+        return term.column in leading
+    return _expression_index(table, term)
+
+
 def _expression_index(table: TableModel, term: Term) -> bool:
-    wanted = term.wrapped if term.wrapped not in ("ilike",) else "lower"
+    """An expression index on exactly this function of the column (``lower(email)``).
+    ILIKE and leading wildcards need a trigram index, which a b-tree on lower() is not."""
     for idx in table.indexes:
-        for expr in idx.expressions:
-            if expr.startswith(f"{wanted}(") and term.column in expr:
+        if term.wrapped in ("ilike", "like%"):
+            if idx.using in ("gin", "gist") and term.column in idx.columns:
                 return True
-            if term.wrapped in ("ilike", "like%") and ("trgm" in expr or "gin" in expr):
-                return True
+            continue
+        if idx.expressions and idx.expressions[0] == f"{term.wrapped}({term.column})":
+            return True
     return False
 
 
