@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Optional, Sequence
 
 from dbcheck import __version__
+from dbcheck.cache import Cache
 from dbcheck.config import Config, ConfigError, load_config
 from dbcheck.rules import ALL_RULES, RULES_BY_CODE
 
@@ -55,7 +56,8 @@ def _run_check(argv: Sequence[str]) -> int:
     except ConfigError as err:
         sys.stderr.write(f"dbcheck: {err}\n")
         return EXIT_ERROR
-    result = analyze([Path(p) for p in args.paths], config)
+    cache = None if args.no_cache else Cache.for_project(config.root)
+    result = analyze([Path(p) for p in args.paths], config, cache=cache)
     for message in result.messages:
         sys.stderr.write(f"dbcheck: {message}\n")
     for error in result.errors:
@@ -115,7 +117,9 @@ def _run_schema(argv: Sequence[str]) -> int:
     except ConfigError as err:
         sys.stderr.write(f"dbcheck: {err}\n")
         return EXIT_ERROR
-    index, messages, errors, _given = build_project([Path(p) for p in args.paths], config)
+    cache = None if args.no_cache else Cache.for_project(config.root)
+    index, messages, errors, _given = build_project([Path(p) for p in args.paths], config, cache=cache)
+    messages = messages + (cache.warnings if cache is not None else [])
     for message in messages:
         sys.stderr.write(f"dbcheck: {message}\n")
     for error in errors:

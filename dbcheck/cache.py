@@ -1,0 +1,178 @@
+"""The on-disk cache shared by the CLI and the flake8 plugin.
+
+Two kinds of entries, both written atomically (a temporary file renamed over the
+final name, so two processes can share a cache and a reader never sees half a file):
+
+- ``facts/<key>``: the phase-1 facts of one file. The key hashes the dbcheck version,
+  the Python version (the encoding is ``marshal``'s), the module name the file is
+  imported as (relative imports are resolved against it) and the file's content.
+- ``results/<key>``: every finding of one whole-project run. The key hashes the
+  version, the configuration and the keys of all the project's facts, so any edit
+  anywhere, or any configuration change, selects another entry.
+
+``marshal`` rather than ``pickle``: it cannot run code when it loads, so a cache
+folder checked into a malicious repository is only ever data. Anything unreadable -
+truncated, corrupt, from another version - is a miss, and the entry is rebuilt.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import marshal
+import os
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any, Optional
+
+from dbcheck import __version__
+from dbcheck.findings import Finding
+from dbcheck.index import extract
+
+CACHE_DIR_NAME = ".dbcheck_cache"
+_FORMAT = f"dbcheck-{__version__}-py{sys.version_info[0]}.{sys.version_info[1]}-1"
+_DATACLASSES = {cls.__name__: cls for cls in (
+    extract.ModuleFacts, extract.ClassFact, extract.AttrFact, extract.FunctionFact,
+    extract.FunctionIR, extract.CallFact,
+)}
+
+
+def _encode(value: Any) -> Any:
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {"__dc__": type(value).__name__,
+                "f": [_encode(getattr(value, f.name)) for f in dataclasses.fields(value)]}
+    if isinstance(value, list):
+        return [_encode(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _encode(v) for k, v in value.items()}
+    return value  # Expr tuples, strings, numbers: marshal keeps tuples as tuples
+
+
+def _decode(value: Any) -> Any:
+    if isinstance(value, dict):
+        name = value.get("__dc__")
+        if isinstance(name, str) and name in _DATACLASSES and len(value) == 2:
+            cls = _DATACLASSES[name]
+            fields = [f.name for f in dataclasses.fields(cls)]
+            return cls(**dict(zip(fields, (_decode(v) for v in value["f"]))))
+        return {k: _decode(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_decode(v) for v in value]
+    return value
+
+
+def facts_key(module: str, is_package: bool, source: bytes) -> str:
+    digest = hashlib.sha256()
+    digest.update(f"{_FORMAT}\0{module}\0{int(is_package)}\0".encode())
+    digest.update(source)
+    return digest.hexdigest()
+
+
+def results_key(config_fingerprint: str, file_keys: list[tuple[str, str]]) -> str:
+    digest = hashlib.sha256(f"{_FORMAT}\0{config_fingerprint}\0".encode())
+    for path, key in sorted(file_keys):
+        digest.update(f"{path}\0{key}\n".encode())
+    return digest.hexdigest()
+
+
+class Cache:
+    """One cache folder. ``warnings`` collects the one message an unusable folder
+    deserves; after that the cache is simply off."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.enabled = True
+        self.warnings: list[str] = []
+        self._prepared = False
+
+    @classmethod
+    def for_project(cls, root: Path) -> "Cache":
+        override = os.environ.get("DBCHECK_CACHE_DIR")
+        return cls(Path(override) if override else Path(root) / CACHE_DIR_NAME)
+
+    def _prepare(self) -> bool:
+        if self._prepared:
+            return self.enabled
+        self._prepared = True
+        try:
+            for sub in ("facts", "results"):
+                (self.folder / sub).mkdir(parents=True, exist_ok=True)
+            ignore = self.folder / ".gitignore"
+            if not ignore.exists():
+                self._atomic_write(ignore, b"# created by dbcheck\n*\n")
+        except OSError as err:
+            self._disable(f"cannot use the cache folder {self.folder} ({err.strerror or err}); running without a cache")
+        return self.enabled
+
+    def _disable(self, message: str) -> None:
+        if self.enabled:
+            self.warnings.append(message)
+        self.enabled = False
+
+    def _atomic_write(self, target: Path, data: bytes) -> None:
+        fd, tmp = tempfile.mkstemp(dir=str(target.parent), prefix=".tmp-")
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(data)
+            os.replace(tmp, target)
+        except BaseException:
+            try:
+                os.unlink(tmp)
+            except OSError:
+                pass
+            raise
+
+    def _load(self, path: Path) -> Any:
+        try:
+            data = path.read_bytes()
+        except OSError:
+            return None
+        try:
+            stamp, payload = marshal.loads(data)
+        except Exception:  # noqa: BLE001 - truncated, corrupt or foreign: a miss
+            return None
+        return payload if stamp == _FORMAT else None
+
+    def _store(self, path: Path, payload: Any) -> None:
+        if not self._prepare():
+            return
+        try:
+            self._atomic_write(path, marshal.dumps((_FORMAT, payload)))
+        except (OSError, ValueError) as err:
+            self._disable(f"cannot write to the cache folder {self.folder} ({err}); running without a cache")
+
+    # ---- facts
+
+    def get_facts(self, key: str) -> Optional[extract.ModuleFacts]:
+        if not self.enabled:
+            return None
+        payload = self._load(self.folder / "facts" / key)
+        if payload is None:
+            return None
+        try:
+            facts = _decode(payload)
+        except (TypeError, ValueError):
+            return None
+        return facts if isinstance(facts, extract.ModuleFacts) else None
+
+    def put_facts(self, key: str, facts: extract.ModuleFacts) -> None:
+        if self.enabled:
+            self._store(self.folder / "facts" / key, _encode(facts))
+
+    # ---- whole-run results
+
+    def get_results(self, key: str) -> Optional[tuple[list[Finding], list[str]]]:
+        if not self.enabled:
+            return None
+        payload = self._load(self.folder / "results" / key)
+        try:
+            findings, errors = payload
+            return [Finding(*f) for f in findings], list(errors)
+        except (TypeError, ValueError):
+            return None
+
+    def put_results(self, key: str, findings: list[Finding], errors: list[str]) -> None:
+        if self.enabled:
+            rows = [(f.path, f.line, f.column, f.code, f.message) for f in findings]
+            self._store(self.folder / "results" / key, (rows, list(errors)))

@@ -1,0 +1,74 @@
+"""The flake8 adapter: the file flake8 hands over gets the findings of the whole-project
+analysis that fall in it. The project is the folder of the ``pyproject.toml`` with
+``[tool.dbcheck]`` (else the git root); its index comes from the same on-disk cache the
+CLI uses, and the text flake8 read (an editor's unsaved buffer with ``--stdin-display-name``)
+replaces that file's copy on disk.
+
+flake8 applies its own ``# noqa``, ``--select``, ``--extend-ignore`` and
+``--per-file-ignores`` to what the plugin yields; the plugin applies ``[tool.dbcheck]``'s
+own select / ignore / per-file-ignores so that the CLI and flake8 agree.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Iterator, Sequence
+
+from dbcheck import __version__
+
+
+class DbcheckPlugin:
+    name = "dbcheck"
+    version = __version__
+
+    # One project analysis per flake8 worker process, reused for every file of that
+    # project that the worker is handed (flake8 builds a plugin object per file).
+    _projects: dict[tuple[str, str, str, str], list[Any]] = {}
+
+    def __init__(self, tree: Any, filename: str, lines: Sequence[str]) -> None:
+        self.filename = filename
+        self.lines = lines
+
+    def run(self) -> Iterator[tuple[int, int, str, type]]:
+        from dbcheck.config import ConfigError, load_config
+
+        path = Path(self.filename)
+        start = path.parent if path.parent.is_dir() else Path.cwd()
+        try:
+            config = load_config(start=start.resolve())
+        except ConfigError as err:
+            yield 1, 0, f"DBC000 dbcheck configuration error: {err}", type(self)
+            return
+        for finding in self._findings(path, config):
+            yield finding.line, max(finding.column - 1, 0), f"{finding.code} {finding.message}", type(self)
+
+    def _findings(self, path: Path, config: Any) -> list[Any]:
+        from dbcheck.cache import Cache
+        from dbcheck.engine import display_path, filter_findings, gather_facts, project_findings
+
+        shown = display_path(path)
+        text = "".join(self.lines)
+        on_disk = _read(path)
+        sources = {shown: text} if on_disk != text else None
+        memo_key = (str(config.root), config.fingerprint(), shown if sources else "", text if sources else "")
+        found = self._projects.get(memo_key)
+        if found is None:
+            cache = None if os.environ.get("DBCHECK_NO_CACHE") else Cache.for_project(config.root)
+            facts = gather_facts([path] if path.exists() else [], config, sources, cache)
+            if sources and not path.exists():
+                facts = gather_facts([], config, sources, cache)
+            findings, _errors, _index = project_findings(facts, config, cache)
+            found = filter_findings(findings, {}, config)
+            if not sources:
+                self._projects[memo_key] = found
+        return [f for f in found if f.path == shown]
+
+
+def _read(path: Path) -> str:
+    from dbcheck.discovery import SourceDecodeError, read_source
+
+    try:
+        return read_source(path)
+    except (SourceDecodeError, OSError):
+        return ""
