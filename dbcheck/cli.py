@@ -30,7 +30,7 @@ def _check_parser() -> argparse.ArgumentParser:
         "Subcommands: 'dbcheck rules', 'dbcheck rule CODE', 'dbcheck schema [PATH]'.",
     )
     parser.add_argument("paths", nargs="*", default=["."], metavar="PATH")
-    parser.add_argument("--format", choices=("text", "json"), default="text")
+    parser.add_argument("--format", choices=("text", "json", "sarif", "github"), default="text")
     parser.add_argument("--select", help="comma-separated code prefixes to report (replaces the config)")
     parser.add_argument("--extend-select", help="code prefixes to add to the selection (e.g. DBC900)")
     parser.add_argument("--ignore", help="comma-separated code prefixes to leave out (replaces the config)")
