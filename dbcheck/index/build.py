@@ -1268,6 +1268,8 @@ def _render(expr: Expr) -> str:
     if expr[0] == "call":
         func = expr[1]
         name = func[1].rsplit(".", 1)[-1] if func[0] == "n" else "expr"
+        if name == "Column" and expr[2]:
+            return _render(expr[2][0])  # func.lower(Column("email")) names the column
         inner = _render(expr[2][0]) if expr[2] else ""
         return f"{name}({inner})"
     if expr[0] == "n":

@@ -44,6 +44,7 @@ _TERMINAL_READ = frozenset({"all", "first", "one", "one_or_none", "scalar", "cou
                             "first_or_404", "one_or_404", "scalar_one", "scalar_one_or_none", "__iter__"})
 _EXECUTOR_FUNCTIONS = frozenset({"paginate", "apaginate", "fetch_all", "fetch_one", "fetch_val",
                                  "read_sql", "read_sql_query", "first_or_404", "one_or_404"})
+_TENANT_ROW = "<tenant row>"  # marks a query narrowed to one row of the tenant table
 _DB_METHODS = frozenset({"get_or_404", "first_or_404", "one_or_404", "paginate", "execute", "scalars",
                          "scalar", "get", "query", "exec"})
 _CHECK_WORDS = ("check", "authori", "permission", "access", "owner", "ensure", "verify", "assert",
@@ -79,6 +80,7 @@ class QueryVal:
     opaque: bool = False
     param: Optional[str] = None  # derived from this parameter of the function analysed
     partial: bool = False  # a filter whose terms we could not list (or_, text(), a local)
+    subquery: bool = False  # .subquery() / .scalar_subquery(): used inside another statement
     note: str = ""  # how it was built, for messages ("built by TaskRepo.base()")
     filtered: bool = False  # some filter was applied
 
@@ -712,7 +714,13 @@ class QueryAnalyzer:
                 return replace(query, opaque=True)
             if method == "select_from":
                 return replace(query, tables=query.tables + tuple(t for t in tables if t not in query.tables))
-            return replace(query, joined=query.joined + tables)
+            scoped = query.scoped
+            onclauses = list(args[1:2]) + [v for k, v in kwargs if k == "onclause"]
+            for onclause in onclauses:
+                # an ON clause can carry the tenant filter: outerjoin(Cred, and_(..., Cred.user_id == uid))
+                on_scoped, _terms, _opaque = self._condition(onclause, env, ctx)
+                scoped = scoped | on_scoped
+            return replace(query, joined=query.joined + tables, scoped=scoped)
         if method in _PASS_THROUGH:
             self._eval_args(expr, env, ctx)
             return query
@@ -729,7 +737,7 @@ class QueryAnalyzer:
                 return None
             return self._get(query.tables[0], query.line or line, query.column or col, ctx)
         if method in _SUBQUERY:
-            return None
+            return replace(query, subquery=True)
         if self._is_scope_helper(method, None):
             return self._scope_all(query)
         # An unknown method may filter: the query is no longer ours to judge.
@@ -789,6 +797,22 @@ class QueryAnalyzer:
             return frozenset(), [], False  # a boolean column: T.is_active
         return frozenset(), [], True
 
+    def _same_type(self, table_name: str, column: str, target: Expr) -> bool:
+        table = self._tables_by_name.get(table_name)
+        col = table.column(column) if table is not None else None
+        if col is None or not col.type_name:
+            return False
+        name = target[1] if target[0] == "n" else (target[1][1] if target[0] == "call" and target[1][0] == "n" else "")
+        wanted = name.rsplit(".", 1)[-1].lower()
+        have = col.type_name.rsplit(".", 1)[-1].lower()
+        aliases = {"uuid": "uuid", "guid": "uuid", "text": "text", "string": "varchar", "varchar": "varchar",
+                   "integer": "integer", "int": "integer", "biginteger": "bigint", "bigint": "bigint"}
+        return bool(wanted) and aliases.get(wanted, wanted) == aliases.get(have, have)
+
+    def _primary_key(self, table_name: str) -> list[str]:
+        table = self._tables_by_name.get(table_name)
+        return table.primary_key if table is not None else []
+
     def _column(self, expr: Expr, ctx: _Context) -> Optional[tuple[str, str, Optional[str]]]:
         """(table, column, wrapper) for ``T.col``, ``func.lower(T.col)``, ``cast(T.col, X)``."""
         if expr[0] == "n":
@@ -827,6 +851,9 @@ class QueryAnalyzer:
             if _sql(lib) == "cast" and expr[2]:
                 inner = self._column(expr[2][0], ctx)
                 if inner is not None:
+                    target = expr[2][1] if len(expr[2]) > 1 else None
+                    if target is not None and self._same_type(inner[0], inner[1], target):
+                        return inner  # PostgreSQL drops a cast to the column's own type
                     return inner[0], inner[1], "cast"
         return None
 
@@ -858,6 +885,11 @@ class QueryAnalyzer:
             return frozenset(), [], left[0] in ("local", "param")
         table, column, wrapped = left_col
         constant = self._is_constant(right)
+        if (table == self.config.tenant_table and op == "==" and not constant and wrapped is None
+                and column in self._primary_key(table)):
+            # join(User, Note.user_id == User.id).where(User.id == uid): every joined
+            # owned row belongs to that tenant
+            return frozenset({_TENANT_ROW}), [Term(table, column, "==", None, line, col, False)], False
         kind = {"==": "==", "<": "range", ">": "range", "<=": "range", ">=": "range",
                 "is": "is", "!=": "!=", "is not": "!="}.get(op, "other")
         term = Term(table, column, kind, wrapped, line, col, constant)
@@ -887,6 +919,9 @@ class QueryAnalyzer:
         if method == "in_":
             scoped = frozenset({table}) if (name in self.config.tenant_columns and args and not constant
                                             and wrapper in (None, "expression")) else frozenset()
+            if args and not scoped and self._scoped_subquery(args[0], env, ctx):
+                # T.id.in_(select(L.t_id).where(L.org_id == org)): a semi-join on scoped rows
+                scoped = frozenset({table})
             return scoped, [Term(table, name, "in", wrapper, line, col, constant)], False
         if method in ("is_",):
             return frozenset(), [Term(table, name, "is", wrapper, line, col, True)], False
@@ -903,6 +938,14 @@ class QueryAnalyzer:
             return frozenset(), [Term(table, name, kind, wrapper or ("like%" if leading_wildcard else None),
                                       line, col, constant)], False
         return frozenset(), [], False
+
+    def _scoped_subquery(self, arg: Expr, env: _Env, ctx: _Context) -> bool:
+        values = self._eval(arg, env, ctx)
+        queries = [v for v in values if isinstance(v, QueryVal)]
+        return bool(queries) and len(queries) == len(values) and all(
+            not q.opaque and unscoped_table(self.index, self.config, q) is None
+            and any(tenant_owned(self.index, self.config, t) for t in q.tables + q.joined)
+            for q in queries)
 
     def _filter_by(self, query: QueryVal, kwargs: tuple, env: _Env, ctx: _Context, line: int, col: int) -> QueryVal:
         # filter_by applies to the last joined entity, else the first one.
@@ -982,8 +1025,7 @@ class QueryAnalyzer:
         results, escapes, inner = self._summary(module, body, tuple(signature), self_cls or ctx.cls, ctx.depth + 1)
         for kind, query in inner:
             if ctx.summary:
-                ctx.inner_uses.append((kind, query))
-                continue
+                continue  # judged at the callee's direct callers only, never up the chain
             site = QueryUse(kind, replace(query, line=expr[4], column=expr[5], path=ctx.module.path),
                             None, ctx.module.path, expr[4], expr[5], ctx.function.qualname,
                             "admin path" if ctx.privileged else "")
@@ -1042,7 +1084,7 @@ class QueryAnalyzer:
             else:
                 ctx.inner_uses.append((kind, query))
             return
-        if query.param is not None:
+        if query.param is not None or query.subquery:
             return
         hint = "admin path" if ctx.privileged or any(_mentions_privilege(d) for d in ctx.function.decorators) else ""
         self.result.uses.append(QueryUse(kind, query, None, ctx.module.path, query.line, query.column,
@@ -1188,6 +1230,8 @@ def tenant_owned(index: "ProjectIndex", config: "Config", table_name: str) -> Op
 def unscoped_table(index: "ProjectIndex", config: "Config", query: Optional[QueryVal]) -> Optional[TableModel]:
     """The tenant-owned table a query reads or writes without its tenant filter."""
     if query is None or query.opaque:
+        return None
+    if _TENANT_ROW in query.scoped and config.tenant_table in query.tables + query.joined:
         return None
     owned = [(name, tenant_owned(index, config, name)) for name in query.tables + query.joined]
     owned = [(name, table) for name, table in owned if table is not None]

@@ -122,10 +122,14 @@ def second_column_only(session, title):
                 list(dict.fromkeys(t.column for t in terms))
             best = next((t.column for t in terms if t.op in ("==", "in", "is") and t.column not in leading),
                         columns[0])
-            if all(c in leading for c in columns):
-                problem = f"only by {', '.join(columns)} with terms no index can use (!=, NOT, IS NOT NULL)"
-                fix = "add an equality, IN or range term on an indexed column, or a partial index"
+            sargable = [t for t in terms if t.op in _SARGABLE and t.wrapped is None and t.column not in leading]
+            if not sargable:
+                problem = (f"only by {', '.join(columns)} with terms no b-tree index can use "
+                           f"(!=, NOT, LIKE '%...', contains)")
+                fix = ("add an equality, IN or range term on an indexed column, or a partial or "
+                       "trigram (gin_trgm_ops) index that matches")
             else:
+                best = sargable[0].column
                 problem = f"only by {', '.join(columns)}, which no index serves"
                 fix = f'add Index("ix_{table.name}_{best}", "{best}") to {table.class_name or table.name}'
             yield Finding(use.path, use.line, use.column, self.code,

@@ -108,6 +108,18 @@ def for_user(stmt, user):
 
 def via_helper(session, user):
     return session.scalars(for_user(select(Task), user)).all()  # ok: DBC501
+
+def semi_join(session, user):
+    mine = select(Project.id).where(Project.user_id == user.id)
+    return session.scalars(select(Task).where(Task.project_id.in_(mine))).all()  # ok: DBC501
+
+def through_the_tenant_row(session, user_id):
+    stmt = select(Task).join(User, Task.user_id == User.id).where(User.id == user_id)  # ok: DBC501
+    return session.scalars(stmt).all()
+
+def in_the_on_clause(session, user):
+    stmt = select(Project, Task).outerjoin(Task, and_(Task.project_id == Project.id, Task.user_id == user.id))  # ok: DBC501
+    return session.execute(stmt.where(Project.user_id == user.id)).all()
 ''',
     )
     invalid = (
@@ -130,6 +142,19 @@ def half_or(session, user):
 
 def legacy(session, project_id):
     return session.query(Task).filter(Task.project_id == project_id).all()  # expect: DBC501
+
+# A helper with an admin path of its own: reported once, at its query, not at every caller.
+def load_task(session, task_id, user):
+    stmt = select(Task).where(Task.id == task_id)  # expect: DBC501
+    if user is not None and not user.is_admin:
+        stmt = stmt.where(Task.user_id == user.id)
+    return session.scalar(stmt)
+
+def endpoint(session, task_id, user):
+    return load_task(session, task_id, user)
+
+def outer(session, task_id, user):
+    return endpoint(session, task_id, user)
 ''',
     )
 
