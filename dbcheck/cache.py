@@ -31,7 +31,22 @@ from dbcheck.findings import Finding
 from dbcheck.index import extract
 
 CACHE_DIR_NAME = ".dbcheck_cache"
-_FORMAT = f"dbcheck-{__version__}-py{sys.version_info[0]}.{sys.version_info[1]}-1"
+
+
+def _code_digest() -> str:
+    """A digest of dbcheck's own source, so a changed analyser (a development install,
+    a patched release) never reads entries another analyser wrote."""
+    digest = hashlib.sha256()
+    package = Path(__file__).resolve().parent
+    for source in sorted(package.rglob("*.py")):
+        try:
+            digest.update(source.read_bytes())
+        except OSError:
+            digest.update(str(source).encode())
+    return digest.hexdigest()[:16]
+
+
+_FORMAT = f"dbcheck-{__version__}-{_code_digest()}-py{sys.version_info[0]}.{sys.version_info[1]}"
 _DATACLASSES = {cls.__name__: cls for cls in (
     extract.ModuleFacts, extract.ClassFact, extract.AttrFact, extract.FunctionFact,
     extract.FunctionIR, extract.CallFact,

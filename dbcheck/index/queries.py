@@ -252,12 +252,20 @@ class QueryAnalyzer:
             if use.function not in self._called or origin not in self._observed:
                 self.result.scoping_uses.append(use)
                 continue
-            observed = self._observed[origin]
-            unscoped = [site for site, query in observed if unscoped_table(self.index, self.config, query)]
-            if len(unscoped) == len(observed):
-                self.result.scoping_uses.append(use)
-            else:
+            # One verdict per call: unscoped if any path through the callee is.
+            verdicts: dict[tuple[str, int, int], tuple[QueryUse, bool, bool]] = {}
+            for site, query in self._observed[origin]:
+                where = (site.path, site.line, site.column)
+                bad = unscoped_table(self.index, self.config, query) is not None
+                _site, was_bad, was_opaque = verdicts.get(where, (site, False, False))
+                verdicts[where] = (site, was_bad or bad, was_opaque or query.opaque)
+            unscoped = [site for site, bad, _opaque in verdicts.values() if bad]
+            scoped = [site for site, bad, opaque in verdicts.values() if not bad and not opaque]
+            if scoped and unscoped:
+                # scoped by what the calls pass: judged at the calls that leave it unscoped
                 self.result.scoping_uses.extend(unscoped)
+            elif unscoped or not scoped:
+                self.result.scoping_uses.append(use)
 
     def _class_of(self, module: ModuleFacts, body: FunctionIR) -> Optional["ClassInfo"]:
         if body.class_name is None:
