@@ -28,7 +28,7 @@ from typing import Any, Optional
 
 from dbcheck import __version__
 from dbcheck.findings import Finding
-from dbcheck.index import extract
+from dbcheck.index import facts as extract
 
 CACHE_DIR_NAME = ".dbcheck_cache"
 
@@ -178,16 +178,17 @@ class Cache:
     # ---- whole-run results
 
     def get_results(self, key: str) -> Optional[tuple[list[Finding], list[str]]]:
+        """(findings, notices) of a whole-project run."""
         if not self.enabled:
             return None
         payload = self._load(self.folder / "results" / key)
         try:
-            findings, errors = payload
-            return [Finding(*f) for f in findings], list(errors)
+            findings, notices = payload
+            return [Finding(*f) for f in findings], [str(n) for n in notices]
         except (TypeError, ValueError):
             return None
 
-    def put_results(self, key: str, findings: list[Finding], errors: list[str]) -> None:
+    def put_results(self, key: str, findings: list[Finding], notices: list[str]) -> None:
         if self.enabled:
             rows = [(f.path, f.line, f.column, f.code, f.message) for f in findings]
-            self._store(self.folder / "results" / key, (rows, list(errors)))
+            self._store(self.folder / "results" / key, (rows, list(notices)))

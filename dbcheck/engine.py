@@ -14,7 +14,7 @@ from dbcheck.cache import Cache, facts_key, results_key
 from dbcheck.discovery import SourceDecodeError, decode_source, iter_python_files
 from dbcheck.findings import Finding
 from dbcheck.index.build import ProjectIndex, build_index
-from dbcheck.index.extract import ModuleFacts, extract_module
+from dbcheck.index.facts import ModuleFacts
 from dbcheck.index.names import module_name_for
 from dbcheck.noqa import is_suppressed
 from dbcheck.rules import ALL_RULES, Rule
@@ -29,12 +29,22 @@ class RunResult:
 
 
 @dataclass
-class ProjectFacts:
-    """Phase 1 for a whole project: every module's facts and its cache key."""
+class SourceFile:
+    """One file of the project, read and hashed but not parsed."""
 
-    modules: dict[str, ModuleFacts]
-    keys: list[tuple[str, str]]  # (absolute path, facts key)
-    messages: list[str]
+    path: Path
+    shown: str
+    module: str
+    is_package: bool
+    key: str  # the facts key: content, module name, dbcheck version
+    raw: Optional[bytes] = None
+    override: Optional[str] = None  # an editor's unsaved buffer
+    unreadable: str = ""
+
+
+@dataclass
+class ProjectFiles:
+    files: list[SourceFile]
     errors: list[str]
     given: list[Path]
 
@@ -49,64 +59,72 @@ def display_path(path: Path, cwd: Optional[str] = None) -> str:
     return rel
 
 
-def _module_facts(path: Path, shown: str, package_dirs: dict[str, bool], override: Optional[str],
-                  cache: Optional[Cache]) -> tuple[ModuleFacts, str]:
-    module, is_package = module_name_for(path, package_dirs)
-    if override is not None:
-        raw = override.encode("utf-8", "surrogatepass")
-    else:
+def scan_files(files: Sequence[Path], sources: Optional[dict[str, str]] = None) -> list[SourceFile]:
+    """Read and hash every file: enough to find a cached result, with no parsing."""
+    package_dirs: dict[str, bool] = {}
+    out: list[SourceFile] = []
+    for path in files:
+        shown = display_path(path)
+        module, is_package = module_name_for(path, package_dirs)
+        override = sources.get(shown) if sources is not None else None
+        if override is not None:
+            raw = override.encode("utf-8", "surrogatepass")
+            out.append(SourceFile(path, shown, module, is_package, facts_key(module, is_package, raw), raw, override))
+            continue
         try:
             raw = Path(path).read_bytes()
         except OSError as err:
-            facts = ModuleFacts(path=shown, module=module, is_package=is_package)
-            facts.notice = f"skipped: cannot read this file ({err.strerror or err})"
-            return facts, ""
-    key = facts_key(module, is_package, raw)
-    cached = cache.get_facts(key) if cache is not None else None
+            out.append(SourceFile(path, shown, module, is_package, "", unreadable=str(err.strerror or err)))
+            continue
+        out.append(SourceFile(path, shown, module, is_package, facts_key(module, is_package, raw), raw))
+    return out
+
+
+def _module_facts(source: SourceFile, cache: Optional[Cache]) -> ModuleFacts:
+    if source.unreadable:
+        facts = ModuleFacts(path=source.shown, module=source.module, is_package=source.is_package)
+        facts.notice = f"skipped: cannot read this file ({source.unreadable})"
+        return facts
+    cached = cache.get_facts(source.key) if cache is not None else None
     if cached is not None:
-        cached.path = shown
-        return cached, key
-    if override is not None:
-        facts = extract_module(override, shown, module, is_package)
+        cached.path = source.shown
+        return cached
+    from dbcheck.index.extract import extract_module  # the parser is only needed here
+
+    if source.override is not None:
+        facts = extract_module(source.override, source.shown, source.module, source.is_package)
     else:
         try:
-            source = decode_source(raw)
+            text = decode_source(source.raw or b"")
         except SourceDecodeError as err:
-            facts = ModuleFacts(path=shown, module=module, is_package=is_package)
+            facts = ModuleFacts(path=source.shown, module=source.module, is_package=source.is_package)
             facts.error = (err.line, 1, err.message)
         else:
-            facts = extract_module(source, shown, module, is_package)
+            facts = extract_module(text, source.shown, source.module, source.is_package)
     if cache is not None:
-        cache.put_facts(key, facts)
-    return facts, key
+        cache.put_facts(source.key, facts)
+    return facts
 
 
-def collect_facts(files: Sequence[Path], messages: list[str], errors: list[str],
-                  sources: Optional[dict[str, str]] = None, cache: Optional[Cache] = None
-                  ) -> tuple[dict[str, ModuleFacts], list[tuple[str, str]]]:
-    """Phase 1 for every file. ``sources`` overrides what is on disk (an editor's
-    unsaved buffer), keyed by display path."""
-    package_dirs: dict[str, bool] = {}
+def load_facts(sources: Sequence[SourceFile], messages: list[str], errors: list[str],
+               cache: Optional[Cache] = None) -> dict[str, ModuleFacts]:
+    """Phase 1 for every file: from the cache, else parsed once."""
     modules: dict[str, ModuleFacts] = {}
-    keys: list[tuple[str, str]] = []
-    for path in files:
-        shown = display_path(path)
-        override = sources.get(shown) if sources is not None else None
+    for source in sources:
         try:
-            facts, key = _module_facts(path, shown, package_dirs, override, cache)
+            facts = _module_facts(source, cache)
         except Exception as err:  # noqa: BLE001 - one bad file must not stop the run
-            errors.append(f"{shown}: internal error while reading: {type(err).__name__}: {err}")
+            errors.append(f"{source.shown}: internal error while reading: {type(err).__name__}: {err}")
             continue
-        keys.append((os.path.abspath(path), key))
         if facts.notice:
-            messages.append(f"{shown}: {facts.notice}")
+            messages.append(f"{source.shown}: {facts.notice}")
         name = facts.module
         if name in modules:
             # Two files claim one module name (scripts outside packages): keep both,
             # the second only reachable through the project-wide class registry.
-            name = f"{facts.module}#{shown}"
+            name = f"{facts.module}#{source.shown}"
         modules[name] = facts
-    return modules, keys
+    return modules
 
 
 def run_rules(index: ProjectIndex, config: Config, rules: Iterable[type[Rule]] = ALL_RULES
@@ -126,20 +144,26 @@ def run_rules(index: ProjectIndex, config: Config, rules: Iterable[type[Rule]] =
     return findings, errors
 
 
-def filter_findings(findings: Iterable[Finding], modules: dict[str, ModuleFacts], config: Config) -> list[Finding]:
+def suppress_noqa(findings: Iterable[Finding], modules: dict[str, ModuleFacts]) -> list[Finding]:
     noqa_by_path = {m.path: m.noqa for m in modules.values()}
     kept = []
-    enabled_cache: dict[tuple[str, str], bool] = {}
+    for finding in findings:
+        noqa = noqa_by_path.get(finding.path, {})
+        if not is_suppressed(finding.code, noqa.get(finding.line), finding.line in noqa):
+            kept.append(finding)
+    return kept
+
+
+def select_findings(findings: Iterable[Finding], config: Config) -> list[Finding]:
+    """``select`` / ``ignore`` / ``per-file-ignores``, flake8's way."""
+    kept = []
+    enabled: dict[tuple[str, str], bool] = {}
     for finding in findings:
         key = (finding.code, finding.path)
-        if key not in enabled_cache:
-            enabled_cache[key] = config.is_code_enabled(finding.code, Path(finding.path))
-        if not enabled_cache[key]:
-            continue
-        noqa = noqa_by_path.get(finding.path, {})
-        if is_suppressed(finding.code, noqa.get(finding.line), finding.line in noqa):
-            continue
-        kept.append(finding)
+        if key not in enabled:
+            enabled[key] = config.is_code_enabled(finding.code, Path(finding.path))
+        if enabled[key]:
+            kept.append(finding)
     return sorted(set(kept))
 
 
@@ -161,43 +185,51 @@ def _project_roots(paths: Sequence[Path], config: Config) -> list[Path]:
     return roots or [Path(root)]
 
 
-def gather_facts(paths: Sequence[Path], config: Config, sources: Optional[dict[str, str]] = None,
-                 cache: Optional[Cache] = None) -> ProjectFacts:
-    """Phase 1 for the whole project (the config's root) plus any given path outside
-    it, so a check of one file still sees the models of every other file."""
-    messages: list[str] = []
+def project_files(paths: Sequence[Path], config: Config, sources: Optional[dict[str, str]] = None) -> ProjectFiles:
+    """The whole project (the config's root) plus any given path outside it, so a check
+    of one file still sees the models of every other file."""
     errors: list[str] = []
     given, problems = iter_python_files(list(paths), config)
     errors.extend(problems)
     project, _problems = iter_python_files(_project_roots(paths, config), config)
     seen = {os.path.abspath(p) for p in project}
     files = list(project) + [p for p in given if os.path.abspath(p) not in seen]
-    modules, keys = collect_facts(files, messages, errors, sources, cache)
-    return ProjectFacts(modules, keys, messages, errors, given)
+    if sources:
+        # an unsaved buffer for a file that is not on disk yet
+        known = {display_path(p) for p in files}
+        files += [Path(shown) for shown in sources if shown not in known]
+    return ProjectFiles(scan_files(files, sources), errors, given)
 
 
 def build_project(paths: Sequence[Path], config: Config, sources: Optional[dict[str, str]] = None,
                   cache: Optional[Cache] = None) -> tuple[ProjectIndex, list[str], list[str], list[Path]]:
-    facts = gather_facts(paths, config, sources, cache)
-    index = build_index(facts.modules, config.encrypted_types)
-    return index, facts.messages, facts.errors, facts.given
+    found = project_files(paths, config, sources)
+    messages: list[str] = []
+    errors = list(found.errors)
+    modules = load_facts(found.files, messages, errors, cache)
+    return build_index(modules, config.encrypted_types), messages, errors, found.given
 
 
-def project_findings(facts: ProjectFacts, config: Config, cache: Optional[Cache] = None
-                     ) -> tuple[list[Finding], list[str], Optional[ProjectIndex]]:
-    """Every finding of the project, before select/ignore/noqa: from the cache when
-    nothing (no file, no setting) changed since it was stored."""
-    key = results_key(config.fingerprint(), facts.keys)
+def project_findings(found: ProjectFiles, config: Config, cache: Optional[Cache] = None
+                     ) -> tuple[list[Finding], list[str], list[str], Optional[ProjectIndex]]:
+    """(findings after ``# noqa``, notices, internal errors, the index if built) for the
+    whole project: from the cache when no file and no setting changed."""
+    key = results_key(config.fingerprint(), [(os.path.abspath(f.path), f.key) for f in found.files])
     if cache is not None:
         cached = cache.get_results(key)
         if cached is not None:
-            findings, errors = cached
-            return [_shown(f) for f in findings], errors, None
-    index = build_index(facts.modules, config.encrypted_types)
-    findings, errors = run_rules(index, config)
+            findings, notices = cached
+            return [_shown(f) for f in findings], [_shown_notice(n) for n in notices], [], None
+    messages: list[str] = []
+    errors: list[str] = []
+    modules = load_facts(found.files, messages, errors, cache)
+    index = build_index(modules, config.encrypted_types)
+    findings, rule_errors = run_rules(index, config)
+    errors += rule_errors
+    findings = suppress_noqa(findings, modules)
     if cache is not None and not errors:
-        cache.put_results(key, [_absolute(f) for f in findings], errors)
-    return findings, errors, index
+        cache.put_results(key, [_absolute(f) for f in findings], [_absolute_notice(m) for m in messages])
+    return findings, messages, errors, index
 
 
 def _absolute(finding: Finding) -> Finding:
@@ -208,12 +240,22 @@ def _shown(finding: Finding) -> Finding:
     return Finding(display_path(Path(finding.path)), finding.line, finding.column, finding.code, finding.message)
 
 
+def _absolute_notice(message: str) -> str:
+    path, _, rest = message.partition(": ")
+    return f"{os.path.abspath(path)}: {rest}"
+
+
+def _shown_notice(message: str) -> str:
+    path, _, rest = message.partition(": ")
+    return f"{display_path(Path(path))}: {rest}"
+
+
 def analyze(paths: Sequence[Path], config: Config, sources: Optional[dict[str, str]] = None,
             cache: Optional[Cache] = None) -> RunResult:
-    facts = gather_facts(paths, config, sources, cache)
-    findings, rule_errors, index = project_findings(facts, config, cache)
-    errors = facts.errors + rule_errors
-    wanted = {display_path(p) for p in facts.given}
-    findings = [f for f in filter_findings(findings, facts.modules, config) if f.path in wanted]
-    messages = facts.messages + (cache.warnings if cache is not None else [])
-    return RunResult(findings, index, messages, errors)
+    found = project_files(paths, config, sources)
+    findings, messages, rule_errors, index = project_findings(found, config, cache)
+    wanted = {display_path(p) for p in found.given} | set(sources or ())
+    findings = [f for f in select_findings(findings, config) if f.path in wanted]
+    if cache is not None:
+        messages = messages + cache.warnings
+    return RunResult(findings, index, messages, found.errors + rule_errors)

@@ -45,21 +45,18 @@ class DbcheckPlugin:
 
     def _findings(self, path: Path, config: Any) -> list[Any]:
         from dbcheck.cache import Cache
-        from dbcheck.engine import display_path, filter_findings, gather_facts, project_findings
+        from dbcheck.engine import display_path, project_files, project_findings, select_findings
 
         shown = display_path(path)
         text = "".join(self.lines)
-        on_disk = _read(path)
-        sources = {shown: text} if on_disk != text else None
+        sources = {shown: text} if _read(path) != text else None
         memo_key = (str(config.root), config.fingerprint(), shown if sources else "", text if sources else "")
         found = self._projects.get(memo_key)
         if found is None:
             cache = None if os.environ.get("DBCHECK_NO_CACHE") else Cache.for_project(config.root)
-            facts = gather_facts([path] if path.exists() else [], config, sources, cache)
-            if sources and not path.exists():
-                facts = gather_facts([], config, sources, cache)
-            findings, _errors, _index = project_findings(facts, config, cache)
-            found = filter_findings(findings, {}, config)
+            files = project_files([path] if path.exists() else [], config, sources)
+            findings, _notices, _errors, _index = project_findings(files, config, cache)
+            found = select_findings(findings, config)
             if not sources:
                 self._projects[memo_key] = found
         return [f for f in found if f.path == shown]

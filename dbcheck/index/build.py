@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Iterable, Iterator, Optional
 
-from dbcheck.index.extract import UNKNOWN, AttrFact, ClassFact, Expr, ModuleFacts
+from dbcheck.index.facts import UNKNOWN, AttrFact, ClassFact, Expr, ModuleFacts
 from dbcheck.index.models import (
     ColumnModel, ForeignKeyModel, IndexModel, Location, RelationshipModel, TableModel,
 )

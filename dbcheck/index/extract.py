@@ -11,28 +11,7 @@ comparison inside a statement takes its position from the ``ast`` call or compar
 at the same place in source order. Only files that the running interpreter cannot
 parse but libcst can (newer grammar) pay for the PositionProvider.
 
-Expressions are kept as small tuples (``Expr``):
-
-    ("n", "sqlalchemy.orm.mapped_column")    a name, resolved through the import table
-    ("c", value)                             a literal
-    ("call", func, args, kwargs, line, col)  kwargs: tuple of (name, Expr); "**" for **kw
-    ("sub", value, items)                    subscript: Mapped[Optional[int]]
-    ("or", left, right)                      X | None
-    ("tuple"|"list"|"set", items)
-    ("dict", ((key, value), ...))
-    ("attr", value, name)                    attribute of something that is not a name
-    ("cmp", left, ((op, right), ...), line, col)
-    ("bool", op, left, right)
-    ("not", operand)
-    ("lambda", body)
-    ("param", name)                          a parameter of the enclosing function
-    ("self", name)                           a name bound earlier in the class body
-    ("local", name)                          a name the enclosing function binds
-    ("ifexp", test, body, orelse)            body if test else orelse
-    ("add", left, right)                     left + right
-    ("fstr", leading text, (inner, ...))     an f-string
-    ("comp", (element, ...), (iterable, ...))  a comprehension or generator expression
-    ("?", (inner, ...))                      anything else, with the expressions inside it
+Expressions are kept as the small tuples (``Expr``) described in ``index.facts``.
 """
 
 from __future__ import annotations
@@ -40,112 +19,14 @@ from __future__ import annotations
 import ast
 import re
 import warnings
-from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator, Optional, Sequence, Union
 
 import libcst as cst
 
+from dbcheck.index.facts import (
+    UNKNOWN, AttrFact, CallFact, ClassFact, Expr, FunctionFact, FunctionIR, ModuleFacts,
+)
 from dbcheck.index.names import BUILTIN_NAMES, resolve_relative
-
-Expr = tuple  # see the module docstring
-
-UNKNOWN: Expr = ("?",)
-
-
-@dataclass
-class AttrFact:
-    """One statement in a class body that binds a name."""
-
-    name: str
-    line: int
-    column: int
-    annotation: Optional[Expr]
-    value: Optional[Expr]
-    declared_attr: bool = False  # a @declared_attr method: value is what it returns
-
-
-@dataclass
-class ClassFact:
-    name: str
-    line: int
-    column: int
-    bases: list[Expr]
-    keywords: dict[str, Expr]
-    decorators: list[Expr]
-    attrs: list[AttrFact]
-    dynamic: bool = False  # setattr/locals()/exec in the body: its attributes are unknowable
-    methods: list[str] = field(default_factory=list)
-    # attribute -> its @validates function hashes or encrypts what is assigned
-    validators: dict[str, bool] = field(default_factory=dict)
-
-
-@dataclass
-class FunctionFact:
-    """A module-level function that is a single ``return <expr>``: a column factory."""
-
-    name: str
-    params: list[str]
-    defaults: dict[str, Expr]
-    returns: Expr
-    line: int
-
-
-@dataclass
-class FunctionIR:
-    """A function body reduced to what the query analysis follows: assignments,
-    branches, loops, returns and raises, each with its expressions.
-
-    Statements are tuples:
-        ("assign", targets, value, line)    targets: tuple of local names ("" for others)
-        ("expr", value, line)
-        ("return", value or None, line)
-        ("raise", line)
-        ("assert", test, line)
-        ("if", test, then, orelse, line)
-        ("loop", targets, iter or None, body, orelse, line)   for / while
-        ("with", ((expr, name or None), ...), body, line)
-        ("try", body, (handler bodies), orelse, finalbody, line)
-        ("branches", subject, (case bodies), line)            match
-    """
-
-    name: str
-    qualname: str
-    class_name: Optional[str]
-    line: int
-    column: int
-    params: list[str]
-    defaults: dict[str, Expr]
-    decorators: list[Expr]
-    body: tuple
-    is_async: bool = False
-
-
-@dataclass
-class CallFact:
-    """A call evaluated at module level: ``tasks = Table(...)``, ``Index(...)``."""
-
-    target: Optional[str]
-    value: Expr
-    line: int
-    column: int
-
-
-@dataclass
-class ModuleFacts:
-    path: str
-    module: str
-    is_package: bool
-    imports: dict[str, str] = field(default_factory=dict)
-    star_imports: list[str] = field(default_factory=list)
-    assignments: dict[str, Expr] = field(default_factory=dict)
-    classes: list[ClassFact] = field(default_factory=list)
-    functions: dict[str, FunctionFact] = field(default_factory=dict)
-    bodies: list[FunctionIR] = field(default_factory=list)
-    calls: list[CallFact] = field(default_factory=list)
-    error: Optional[tuple[int, int, str]] = None  # (line, column, message) -> DBC001
-    notice: Optional[str] = None  # skipped, with the reason
-    noqa: dict[int, Optional[tuple[str, ...]]] = field(default_factory=dict)
-    class_hints: list[str] = field(default_factory=list)  # class names of a file we could not parse
 
 
 # --------------------------------------------------------------------------- positions

@@ -20,7 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Iterable, Iterator, Optional, Union
 
-from dbcheck.index.extract import Expr, FunctionIR, ModuleFacts
+from dbcheck.index.facts import Expr, FunctionIR, ModuleFacts
 from dbcheck.index.models import TableModel
 from dbcheck.index.symbols import ClassAttr, ClassRef, Function, Lib, Value, lib_name_of
 
