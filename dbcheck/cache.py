@@ -34,15 +34,17 @@ CACHE_DIR_NAME = ".dbcheck_cache"
 
 
 def _code_digest() -> str:
-    """A digest of dbcheck's own source, so a changed analyser (a development install,
-    a patched release) never reads entries another analyser wrote."""
+    """A digest of dbcheck's own source files (names, sizes, modification times), so a
+    changed analyser (a development install, a patched release) never reads entries
+    another analyser wrote."""
     digest = hashlib.sha256()
     package = Path(__file__).resolve().parent
     for source in sorted(package.rglob("*.py")):
         try:
-            digest.update(source.read_bytes())
+            stat = source.stat()
         except OSError:
-            digest.update(str(source).encode())
+            continue
+        digest.update(f"{source.name}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
     return digest.hexdigest()[:16]
 
 
@@ -156,6 +158,20 @@ class Cache:
             self._atomic_write(path, marshal.dumps((_FORMAT, payload)))
         except (OSError, ValueError) as err:
             self._disable(f"cannot write to the cache folder {self.folder} ({err}); running without a cache")
+
+    # ---- manifest: path -> (mtime_ns, size, module, is_package, facts key)
+
+    def get_manifest(self) -> dict[str, tuple]:
+        """Keys of files seen before, so an unchanged file (same size and mtime) is
+        not read and hashed again. The content key stays the source of truth."""
+        if not self.enabled:
+            return {}
+        payload = self._load(self.folder / "manifest")
+        return payload if isinstance(payload, dict) else {}
+
+    def put_manifest(self, manifest: dict[str, tuple]) -> None:
+        if self.enabled:
+            self._store(self.folder / "manifest", manifest)
 
     # ---- facts
 

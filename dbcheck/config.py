@@ -92,6 +92,10 @@ class Config:
         rel = self.relative_path(path, is_dir=is_dir)
         return rel is not None and self._exclude_spec.match_file(rel)
 
+    def is_excluded_relative(self, rel: str) -> bool:
+        """Like ``is_excluded`` for a path already relative to root, gitignore style."""
+        return bool(self.exclude) and self._exclude_spec.match_file(rel)
+
     def ignored_codes_for(self, path: Path) -> tuple[str, ...]:
         if not self.per_file_ignores:
             return ()

@@ -8,7 +8,7 @@ import os
 import re
 import tokenize
 from pathlib import Path
-from typing import Sequence
+from typing import Optional, Sequence
 
 from dbcheck.config import Config
 
@@ -66,9 +66,14 @@ def iter_python_files(paths: Sequence[Path], config: Config) -> tuple[list[Path]
 
 
 def _walk(top: Path, config: Config, files: list[Path], problems: list[str]) -> None:
-    stack = [top]
+    # Relative paths are built as the walk descends, so exclude patterns are matched
+    # without recomputing each entry's path against the root (thousands of entries).
+    top_rel = config.relative_path(top, is_dir=True)
+    if top_rel is None and os.path.abspath(top) == os.path.abspath(config.root):
+        top_rel = ""  # the root itself
+    stack: list[tuple[Path, Optional[str]]] = [(top, top_rel)]
     while stack:
-        folder = stack.pop()
+        folder, rel = stack.pop()
         try:
             with os.scandir(folder) as it:
                 entries = sorted(it, key=lambda e: e.name)
@@ -83,15 +88,25 @@ def _walk(top: Path, config: Config, files: list[Path], problems: list[str]) -> 
             path = folder / entry.name
             try:
                 if entry.is_dir(follow_symlinks=False):
-                    if not _skip_folder(entry) and not config.is_excluded(path, is_dir=True):
-                        subfolders.append(path)
+                    child = None if rel is None else f"{rel}{entry.name}/"
+                    if not _skip_folder(entry) and not _excluded(config, path, child, True):
+                        subfolders.append((path, child))
                 # is_file() follows a file symlink; a broken or looping one is skipped.
                 elif entry.name.endswith(".py") and entry.is_file():
-                    if not config.is_excluded(path, is_dir=False):
+                    child = None if rel is None else f"{rel}{entry.name}"
+                    if not _excluded(config, path, child, False):
                         files.append(path)
             except OSError:
                 continue
         stack.extend(reversed(subfolders))
+
+
+def _excluded(config: Config, path: Path, rel: Optional[str], is_dir: bool) -> bool:
+    if not config.exclude:
+        return False
+    if rel is None:
+        return config.is_excluded(path, is_dir=is_dir)
+    return config.is_excluded_relative(rel)
 
 
 # ---------------------------------------------------------------------- decoding

@@ -7,23 +7,28 @@ import os
 import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Optional, Sequence
+from typing import TYPE_CHECKING, Iterable, Optional, Sequence
 
 from dbcheck.config import Config, project_root
 from dbcheck.cache import Cache, facts_key, results_key
 from dbcheck.discovery import SourceDecodeError, decode_source, iter_python_files
 from dbcheck.findings import Finding
-from dbcheck.index.build import ProjectIndex, build_index
 from dbcheck.index.facts import ModuleFacts
 from dbcheck.index.names import module_name_for
 from dbcheck.noqa import is_suppressed
-from dbcheck.rules import ALL_RULES, Rule
+
+if TYPE_CHECKING:
+    from dbcheck.index.build import ProjectIndex
+    from dbcheck.rules import Rule
+
+# The index builder and the rules are imported where they run: a warm run (the
+# flake8 plugin on an unchanged project) never needs them.
 
 
 @dataclass
 class RunResult:
     findings: list[Finding]
-    index: Optional[ProjectIndex]  # None when the whole result came from the cache
+    index: Optional["ProjectIndex"]  # None when the whole result came from the cache
     messages: list[str] = field(default_factory=list)  # notices for stderr
     errors: list[str] = field(default_factory=list)  # internal errors and bad paths: exit 2
 
@@ -51,6 +56,12 @@ class ProjectFiles:
 
 def display_path(path: Path, cwd: Optional[str] = None) -> str:
     """How a path is shown: relative to the working directory when under it."""
+    raw = os.fspath(path)
+    if not os.path.isabs(raw):
+        # the common case (paths found under a relative argument): no system calls
+        normal = os.path.normpath(raw)
+        if normal != os.pardir and not normal.startswith(os.pardir + os.sep):
+            return normal
     absolute = os.path.abspath(path)
     cwd = cwd or os.getcwd()
     rel = os.path.relpath(absolute, cwd)
@@ -59,14 +70,30 @@ def display_path(path: Path, cwd: Optional[str] = None) -> str:
     return rel
 
 
-def scan_files(files: Sequence[Path], sources: Optional[dict[str, str]] = None) -> list[SourceFile]:
-    """Read and hash every file: enough to find a cached result, with no parsing."""
+def scan_files(files: Sequence[Path], sources: Optional[dict[str, str]] = None,
+               cache: Optional[Cache] = None) -> list[SourceFile]:
+    """Hash every file: enough to find a cached result, with no parsing. A file whose
+    size and modification time match the cache's manifest keeps its key unread."""
     package_dirs: dict[str, bool] = {}
+    manifest = cache.get_manifest() if cache is not None else {}
+    updated = False
     out: list[SourceFile] = []
     for path in files:
         shown = display_path(path)
-        module, is_package = module_name_for(path, package_dirs)
+        absolute = os.path.abspath(path)
         override = sources.get(shown) if sources is not None else None
+        if override is None:
+            try:
+                stat = os.stat(absolute)
+            except OSError as err:
+                module, is_package = module_name_for(path, package_dirs)
+                out.append(SourceFile(path, shown, module, is_package, "", unreadable=str(err.strerror or err)))
+                continue
+            seen = manifest.get(absolute)
+            if seen is not None and seen[0] == stat.st_mtime_ns and seen[1] == stat.st_size:
+                out.append(SourceFile(path, shown, seen[2], seen[3], seen[4]))
+                continue
+        module, is_package = module_name_for(path, package_dirs)
         if override is not None:
             raw = override.encode("utf-8", "surrogatepass")
             out.append(SourceFile(path, shown, module, is_package, facts_key(module, is_package, raw), raw, override))
@@ -76,7 +103,12 @@ def scan_files(files: Sequence[Path], sources: Optional[dict[str, str]] = None) 
         except OSError as err:
             out.append(SourceFile(path, shown, module, is_package, "", unreadable=str(err.strerror or err)))
             continue
-        out.append(SourceFile(path, shown, module, is_package, facts_key(module, is_package, raw), raw))
+        key = facts_key(module, is_package, raw)
+        out.append(SourceFile(path, shown, module, is_package, key, raw))
+        manifest[absolute] = (stat.st_mtime_ns, stat.st_size, module, is_package, key)
+        updated = True
+    if updated and cache is not None:
+        cache.put_manifest(manifest)
     return out
 
 
@@ -94,8 +126,16 @@ def _module_facts(source: SourceFile, cache: Optional[Cache]) -> ModuleFacts:
     if source.override is not None:
         facts = extract_module(source.override, source.shown, source.module, source.is_package)
     else:
+        raw = source.raw
+        if raw is None:  # known by the manifest, but its facts were not in the cache
+            try:
+                raw = Path(source.path).read_bytes()
+            except OSError as err:
+                facts = ModuleFacts(path=source.shown, module=source.module, is_package=source.is_package)
+                facts.notice = f"skipped: cannot read this file ({err.strerror or err})"
+                return facts
         try:
-            text = decode_source(source.raw or b"")
+            text = decode_source(raw)
         except SourceDecodeError as err:
             facts = ModuleFacts(path=source.shown, module=source.module, is_package=source.is_package)
             facts.error = (err.line, 1, err.message)
@@ -127,8 +167,12 @@ def load_facts(sources: Sequence[SourceFile], messages: list[str], errors: list[
     return modules
 
 
-def run_rules(index: ProjectIndex, config: Config, rules: Iterable[type[Rule]] = ALL_RULES
+def run_rules(index: "ProjectIndex", config: Config, rules: Optional[Iterable[type["Rule"]]] = None
               ) -> tuple[list[Finding], list[str]]:
+    if rules is None:
+        from dbcheck.rules import ALL_RULES
+
+        rules = ALL_RULES
     findings: list[Finding] = []
     errors: list[str] = []
     for rule_class in rules:
@@ -185,7 +229,8 @@ def _project_roots(paths: Sequence[Path], config: Config) -> list[Path]:
     return roots or [Path(root)]
 
 
-def project_files(paths: Sequence[Path], config: Config, sources: Optional[dict[str, str]] = None) -> ProjectFiles:
+def project_files(paths: Sequence[Path], config: Config, sources: Optional[dict[str, str]] = None,
+                  cache: Optional[Cache] = None) -> ProjectFiles:
     """The whole project (the config's root) plus any given path outside it, so a check
     of one file still sees the models of every other file."""
     errors: list[str] = []
@@ -198,20 +243,22 @@ def project_files(paths: Sequence[Path], config: Config, sources: Optional[dict[
         # an unsaved buffer for a file that is not on disk yet
         known = {display_path(p) for p in files}
         files += [Path(shown) for shown in sources if shown not in known]
-    return ProjectFiles(scan_files(files, sources), errors, given)
+    return ProjectFiles(scan_files(files, sources, cache), errors, given)
 
 
 def build_project(paths: Sequence[Path], config: Config, sources: Optional[dict[str, str]] = None,
-                  cache: Optional[Cache] = None) -> tuple[ProjectIndex, list[str], list[str], list[Path]]:
-    found = project_files(paths, config, sources)
+                  cache: Optional[Cache] = None) -> tuple["ProjectIndex", list[str], list[str], list[Path]]:
+    found = project_files(paths, config, sources, cache)
     messages: list[str] = []
     errors = list(found.errors)
     modules = load_facts(found.files, messages, errors, cache)
+    from dbcheck.index.build import build_index
+
     return build_index(modules, config.encrypted_types), messages, errors, found.given
 
 
 def project_findings(found: ProjectFiles, config: Config, cache: Optional[Cache] = None
-                     ) -> tuple[list[Finding], list[str], list[str], Optional[ProjectIndex]]:
+                     ) -> tuple[list[Finding], list[str], list[str], Optional["ProjectIndex"]]:
     """(findings after ``# noqa``, notices, internal errors, the index if built) for the
     whole project: from the cache when no file and no setting changed."""
     key = results_key(config.fingerprint(), [(os.path.abspath(f.path), f.key) for f in found.files])
@@ -223,6 +270,8 @@ def project_findings(found: ProjectFiles, config: Config, cache: Optional[Cache]
     messages: list[str] = []
     errors: list[str] = []
     modules = load_facts(found.files, messages, errors, cache)
+    from dbcheck.index.build import build_index
+
     index = build_index(modules, config.encrypted_types)
     findings, rule_errors = run_rules(index, config)
     errors += rule_errors
@@ -252,7 +301,7 @@ def _shown_notice(message: str) -> str:
 
 def analyze(paths: Sequence[Path], config: Config, sources: Optional[dict[str, str]] = None,
             cache: Optional[Cache] = None) -> RunResult:
-    found = project_files(paths, config, sources)
+    found = project_files(paths, config, sources, cache)
     findings, messages, rule_errors, index = project_findings(found, config, cache)
     wanted = {display_path(p) for p in found.given} | set(sources or ())
     findings = [f for f in select_findings(findings, config) if f.path in wanted]

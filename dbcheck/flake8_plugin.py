@@ -54,7 +54,7 @@ class DbcheckPlugin:
         found = self._projects.get(memo_key)
         if found is None:
             cache = None if os.environ.get("DBCHECK_NO_CACHE") else Cache.for_project(config.root)
-            files = project_files([path] if path.exists() else [], config, sources)
+            files = project_files([path] if path.exists() else [], config, sources, cache)
             findings, _notices, _errors, _index = project_findings(files, config, cache)
             found = select_findings(findings, config)
             if not sources:
