@@ -173,6 +173,34 @@ class Cache:
         if self.enabled:
             self._store(self.folder / "manifest", manifest)
 
+    # ---- the file list of a walk, valid while no folder's modification time changed
+
+    def get_tree(self, key: str) -> Optional[list[str]]:
+        if not self.enabled:
+            return None
+        payload = self._load(self.folder / "tree")
+        if not isinstance(payload, dict) or payload.get("key") != key:
+            return None
+        for folder, mtime in payload.get("folders", {}).items():
+            try:
+                if os.stat(folder).st_mtime_ns != mtime:
+                    return None
+            except OSError:
+                return None
+        files = payload.get("files")
+        return files if isinstance(files, list) else None
+
+    def put_tree(self, key: str, folders: list[str], files: list[str]) -> None:
+        if not self.enabled:
+            return
+        stamps = {}
+        for folder in folders:
+            try:
+                stamps[folder] = os.stat(folder).st_mtime_ns
+            except OSError:
+                return
+        self._store(self.folder / "tree", {"key": key, "folders": stamps, "files": files})
+
     # ---- facts
 
     def get_facts(self, key: str) -> Optional[extract.ModuleFacts]:

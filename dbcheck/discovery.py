@@ -38,7 +38,8 @@ def _skip_folder(entry: os.DirEntry[str]) -> bool:
     return entry.name in SKIPPED_FOLDERS or entry.name.endswith(".egg-info")
 
 
-def iter_python_files(paths: Sequence[Path], config: Config) -> tuple[list[Path], list[str]]:
+def iter_python_files(paths: Sequence[Path], config: Config,
+                      folders: Optional[list[str]] = None) -> tuple[list[Path], list[str]]:
     """The files to check under ``paths`` and the problems met on the way.
 
     Folders are walked for ``*.py``; a file named explicitly is taken whatever its
@@ -53,7 +54,7 @@ def iter_python_files(paths: Sequence[Path], config: Config) -> tuple[list[Path]
             if not config.is_excluded(path, is_dir=False):
                 files.append(path)
         elif not config.is_excluded(path, is_dir=True):
-            _walk(path, config, files, problems)
+            _walk(path, config, files, problems, folders)
 
     seen: set[str] = set()
     unique = []
@@ -65,7 +66,8 @@ def iter_python_files(paths: Sequence[Path], config: Config) -> tuple[list[Path]
     return sorted(unique), problems
 
 
-def _walk(top: Path, config: Config, files: list[Path], problems: list[str]) -> None:
+def _walk(top: Path, config: Config, files: list[Path], problems: list[str],
+          folders: Optional[list[str]] = None) -> None:
     # Relative paths are built as the walk descends, so exclude patterns are matched
     # without recomputing each entry's path against the root (thousands of entries).
     top_rel = config.relative_path(top, is_dir=True)
@@ -74,6 +76,8 @@ def _walk(top: Path, config: Config, files: list[Path], problems: list[str]) -> 
     stack: list[tuple[Path, Optional[str]]] = [(top, top_rel)]
     while stack:
         folder, rel = stack.pop()
+        if folders is not None:
+            folders.append(os.fspath(folder))
         try:
             with os.scandir(folder) as it:
                 entries = sorted(it, key=lambda e: e.name)

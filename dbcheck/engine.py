@@ -62,8 +62,10 @@ def display_path(path: Path, cwd: Optional[str] = None) -> str:
         normal = os.path.normpath(raw)
         if normal != os.pardir and not normal.startswith(os.pardir + os.sep):
             return normal
-    absolute = os.path.abspath(path)
     cwd = cwd or os.getcwd()
+    absolute = os.path.normpath(os.path.join(cwd, raw))
+    if absolute.startswith(cwd + os.sep):
+        return absolute[len(cwd) + 1:]
     rel = os.path.relpath(absolute, cwd)
     if rel.startswith(os.pardir + os.sep) or rel == os.pardir:
         return absolute
@@ -78,9 +80,10 @@ def scan_files(files: Sequence[Path], sources: Optional[dict[str, str]] = None,
     manifest = cache.get_manifest() if cache is not None else {}
     updated = False
     out: list[SourceFile] = []
+    cwd = os.getcwd()
     for path in files:
-        shown = display_path(path)
-        absolute = os.path.abspath(path)
+        shown = display_path(path, cwd)
+        absolute = os.path.normpath(os.path.join(cwd, path))
         override = sources.get(shown) if sources is not None else None
         if override is None:
             try:
@@ -229,6 +232,21 @@ def _project_roots(paths: Sequence[Path], config: Config) -> list[Path]:
     return roots or [Path(root)]
 
 
+def _walk_project(roots: list[Path], config: Config, cache: Optional[Cache]) -> list[Path]:
+    """The project's files; reused from the cache while no folder changed (a folder's
+    modification time moves when an entry is added, removed or renamed)."""
+    key = f"{config.fingerprint()}|{os.getcwd()}|" + "|".join(os.path.abspath(r) for r in roots)
+    if cache is not None:
+        listed = cache.get_tree(key)
+        if listed is not None:
+            return listed  # type: ignore[return-value]  # str paths: Path() costs here
+    folders: list[str] = []
+    files, _problems = iter_python_files(roots, config, folders)
+    if cache is not None:
+        cache.put_tree(key, [os.path.abspath(f) for f in folders], [os.fspath(f) for f in files])
+    return files
+
+
 def project_files(paths: Sequence[Path], config: Config, sources: Optional[dict[str, str]] = None,
                   cache: Optional[Cache] = None) -> ProjectFiles:
     """The whole project (the config's root) plus any given path outside it, so a check
@@ -236,7 +254,7 @@ def project_files(paths: Sequence[Path], config: Config, sources: Optional[dict[
     errors: list[str] = []
     given, problems = iter_python_files(list(paths), config)
     errors.extend(problems)
-    project, _problems = iter_python_files(_project_roots(paths, config), config)
+    project = _walk_project(_project_roots(paths, config), config, cache)
     seen = {os.path.abspath(p) for p in project}
     files = list(project) + [p for p in given if os.path.abspath(p) not in seen]
     if sources:
@@ -286,7 +304,7 @@ def _absolute(finding: Finding) -> Finding:
 
 
 def _shown(finding: Finding) -> Finding:
-    return Finding(display_path(Path(finding.path)), finding.line, finding.column, finding.code, finding.message)
+    return Finding(display_path(finding.path), finding.line, finding.column, finding.code, finding.message)
 
 
 def _absolute_notice(message: str) -> str:

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parent.parent
-PROJECTS = ["saas", "flask_app", "sqlmodel_app"]
+PROJECTS = ["saas", "flask_app", "sqlmodel_app", "indexes_app"]
 
 
 def _env(cache: Path) -> dict:
