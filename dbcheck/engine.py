@@ -115,49 +115,91 @@ def scan_files(files: Sequence[Path], sources: Optional[dict[str, str]] = None,
     return out
 
 
-def _module_facts(source: SourceFile, cache: Optional[Cache]) -> ModuleFacts:
-    if source.unreadable:
-        facts = ModuleFacts(path=source.shown, module=source.module, is_package=source.is_package)
-        facts.notice = f"skipped: cannot read this file ({source.unreadable})"
-        return facts
-    cached = cache.get_facts(source.key) if cache is not None else None
-    if cached is not None:
-        cached.path = source.shown
-        return cached
-    from dbcheck.index.extract import extract_module  # the parser is only needed here
+def _blank(source: SourceFile) -> ModuleFacts:
+    return ModuleFacts(path=source.shown, module=source.module, is_package=source.is_package)
 
+
+def _source_text(source: SourceFile) -> tuple[Optional[str], Optional[ModuleFacts]]:
+    """The decoded text, or the facts that say why there is none (DBC001 / a notice)."""
     if source.override is not None:
-        facts = extract_module(source.override, source.shown, source.module, source.is_package)
-    else:
-        raw = source.raw
-        if raw is None:  # known by the manifest, but its facts were not in the cache
-            try:
-                raw = Path(source.path).read_bytes()
-            except OSError as err:
-                facts = ModuleFacts(path=source.shown, module=source.module, is_package=source.is_package)
-                facts.notice = f"skipped: cannot read this file ({err.strerror or err})"
-                return facts
+        return source.override, None
+    raw = source.raw
+    if raw is None:  # known by the manifest, but its facts were not in the cache
         try:
-            text = decode_source(raw)
-        except SourceDecodeError as err:
-            facts = ModuleFacts(path=source.shown, module=source.module, is_package=source.is_package)
-            facts.error = (err.line, 1, err.message)
-        else:
-            facts = extract_module(text, source.shown, source.module, source.is_package)
-    if cache is not None:
-        cache.put_facts(source.key, facts)
-    return facts
+            raw = Path(source.path).read_bytes()
+        except OSError as err:
+            facts = _blank(source)
+            facts.notice = f"skipped: cannot read this file ({err.strerror or err})"
+            return None, facts
+    try:
+        return decode_source(raw), None
+    except SourceDecodeError as err:
+        facts = _blank(source)
+        facts.error = (err.line, 1, err.message)
+        return None, facts
 
 
 def load_facts(sources: Sequence[SourceFile], messages: list[str], errors: list[str],
-               cache: Optional[Cache] = None) -> dict[str, ModuleFacts]:
-    """Phase 1 for every file: from the cache, else parsed once."""
+               cache: Optional[Cache] = None, jobs: Optional[int] = None) -> dict[str, ModuleFacts]:
+    """Phase 1 for every file: from the cache, else parsed once - only the files that
+    can matter, on every core (see ``dbcheck.phase1``)."""
+    from dbcheck import phase1
+
+    results: dict[int, ModuleFacts] = {}
+    texts: dict[int, str] = {}
+    for i, source in enumerate(sources):
+        if source.unreadable:
+            facts = _blank(source)
+            facts.notice = f"skipped: cannot read this file ({source.unreadable})"
+            results[i] = facts
+            continue
+        cached = cache.get_facts(source.key) if cache is not None else None
+        if cached is not None:
+            cached.path = source.shown
+            results[i] = cached
+            continue
+        text, facts = _source_text(source)
+        if facts is not None:
+            results[i] = facts
+        else:
+            texts[i] = text or ""
+
+    # First pass: files that mention a database library or a query.
+    to_parse = {i for i, text in texts.items() if phase1.mentions_database(text)}
+    # Further passes: files that use a name the relevant files define, until none is new.
+    known: set[str] = set()
+    for facts in results.values():
+        if not facts.skimmed:
+            known |= phase1.defined_names(facts)
+    used = {i: phase1.identifiers(text) for i, text in texts.items() if i not in to_parse}
+    batch = sorted(to_parse)
+    parsed: set[int] = set()
+    while batch:
+        for i, facts in zip(batch, phase1.extract_many(
+                [(texts[i], sources[i].shown, sources[i].module, sources[i].is_package) for i in batch], jobs)):
+            results[i] = facts
+            known |= phase1.defined_names(facts)
+        parsed.update(batch)
+        batch = sorted(i for i, names in used.items() if i not in parsed and names & known)
+        # Skimmed files from the cache that the project now makes relevant are parsed too.
+        for i, facts in list(results.items()):
+            if i not in parsed and i not in texts and facts.skimmed and known.intersection(facts.identifiers):
+                text, failed = _source_text(sources[i])
+                if failed is None:
+                    texts[i] = text or ""
+                    batch.append(i)
+    for i, text in texts.items():
+        if i not in parsed:
+            results[i] = phase1.skim(text, sources[i].shown, sources[i].module, sources[i].is_package)
+    if cache is not None:
+        for i in texts:
+            cache.put_facts(sources[i].key, results[i])
+
     modules: dict[str, ModuleFacts] = {}
-    for source in sources:
-        try:
-            facts = _module_facts(source, cache)
-        except Exception as err:  # noqa: BLE001 - one bad file must not stop the run
-            errors.append(f"{source.shown}: internal error while reading: {type(err).__name__}: {err}")
+    for i, source in enumerate(sources):
+        facts = results.get(i)
+        if facts is None:
+            errors.append(f"{source.shown}: internal error while reading")
             continue
         if facts.notice:
             messages.append(f"{source.shown}: {facts.notice}")

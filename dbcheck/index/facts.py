@@ -129,3 +129,5 @@ class ModuleFacts:
     notice: Optional[str] = None  # skipped, with the reason
     noqa: dict[int, Optional[tuple[str, ...]]] = field(default_factory=dict)
     class_hints: list[str] = field(default_factory=list)  # class names of a file we could not parse
+    skimmed: bool = False  # only syntax-checked: nothing in the project made it relevant
+    identifiers: list[str] = field(default_factory=list)  # the names a skimmed file uses

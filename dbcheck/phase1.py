@@ -1,0 +1,106 @@
+"""Phase 1 at scale: which files to parse, and parsing them on every core.
+
+Parsing with libcst is the whole cost of a cold run, so files that cannot matter are
+not parsed. A file matters if it mentions a database library or a query-ish name
+(first pass), or mentions a name that a relevant file defines - a model, a repository,
+a helper, the ``db`` object - so a service module that only uses ``Task.query`` is still
+read (further passes, until no new file becomes relevant). Every other file is only syntax-checked with CPython's parser (ten times
+cheaper), so DBC001 still covers it; its facts are marked ``skimmed`` with the
+identifiers it uses, and are parsed properly once another file makes it relevant.
+
+The files to parse are handed to worker processes, biggest first, one file per task,
+so one 5,000-line module does not hold up the rest of the run.
+"""
+
+from __future__ import annotations
+
+import ast
+import os
+import re
+import warnings
+from concurrent.futures import ProcessPoolExecutor
+from typing import Optional, Sequence
+
+from dbcheck.index.facts import ModuleFacts
+
+_DATABASE_TEXT = re.compile(
+    r"sqlalchemy|sqlmodel|flask_sqlalchemy|alembic|\bsession\b|\bSession\b|select\(|\.query\b|db\.Model")
+_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+# Below this many files to parse, starting worker processes costs more than it saves.
+PARALLEL_THRESHOLD = 40
+
+
+def mentions_database(text: str) -> bool:
+    return _DATABASE_TEXT.search(text) is not None
+
+
+def identifiers(text: str) -> frozenset[str]:
+    return frozenset(_IDENTIFIER.findall(text))
+
+
+def defined_names(facts: ModuleFacts) -> set[str]:
+    """Names a parsed file defines that another file may use."""
+    names = {c.name for c in facts.classes}
+    names.update(body.name for body in facts.bodies if body.class_name is None)
+    names.update(facts.assignments)
+    names.update(facts.functions)
+    return {n for n in names if len(n) > 1 and not n.startswith("__")}
+
+
+def skim(text: str, shown: str, module: str, is_package: bool) -> ModuleFacts:
+    """A file no other file makes relevant: syntax-checked, not parsed with libcst."""
+    from dbcheck.noqa import parse_noqa_lines
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            ast.parse(text, filename=shown)
+    except SyntaxError:
+        # a real error, or newer grammar: the full extractor decides
+        return extract(text, shown, module, is_package)
+    except (RecursionError, MemoryError, ValueError):
+        return extract(text, shown, module, is_package)
+    facts = ModuleFacts(path=shown, module=module, is_package=is_package)
+    facts.skimmed = True
+    facts.identifiers = sorted(identifiers(text))
+    facts.noqa = parse_noqa_lines(text)
+    return facts
+
+
+def extract(text: str, shown: str, module: str, is_package: bool) -> ModuleFacts:
+    from dbcheck.index.extract import extract_module
+
+    return extract_module(text, shown, module, is_package)
+
+
+def _extract_task(task: tuple[str, str, str, bool]) -> ModuleFacts:
+    try:
+        return extract(*task)
+    except Exception as err:  # noqa: BLE001 - one file's failure is that file's notice
+        facts = ModuleFacts(path=task[1], module=task[2], is_package=task[3])
+        facts.notice = f"skipped: internal error while reading ({type(err).__name__}: {err})"
+        return facts
+
+
+def extract_many(tasks: Sequence[tuple[str, str, str, bool]], jobs: Optional[int] = None) -> list[ModuleFacts]:
+    """Parse files, in worker processes when there are enough of them."""
+    import multiprocessing
+
+    jobs = jobs if jobs is not None else min(os.cpu_count() or 1, 8)
+    if multiprocessing.current_process().daemon:
+        jobs = 1  # inside flake8's own worker processes: no children allowed
+    if jobs <= 1 or len(tasks) < PARALLEL_THRESHOLD:
+        return [_extract_task(task) for task in tasks]
+    order = sorted(range(len(tasks)), key=lambda i: -len(tasks[i][0]))
+
+    import libcst  # noqa: F401 - imported once here, inherited by forked workers
+
+    context = multiprocessing.get_context("fork") if hasattr(os, "fork") else None
+    results: list[Optional[ModuleFacts]] = [None] * len(tasks)
+    try:
+        with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
+            for index, facts in zip(order, pool.map(_extract_task, [tasks[i] for i in order], chunksize=1)):
+                results[index] = facts
+    except (OSError, RuntimeError, AssertionError):  # no processes to be had: do it here
+        return [_extract_task(task) for task in tasks]
+    return [r if r is not None else _extract_task(tasks[i]) for i, r in enumerate(results)]
