@@ -13,6 +13,7 @@ from dbcheck.index.models import Location
 if TYPE_CHECKING:
     from dbcheck.config import Config
     from dbcheck.index.build import ProjectIndex
+    from dbcheck.index.models import ColumnModel, TableModel
 
 # An example is one source file, or several ({relative path: source}). INVALID examples
 # mark each expected finding with ``# expect: CODE`` on the line it must land on.
@@ -70,6 +71,23 @@ class Rule:
         if cls.cwe:
             sections += ["", f"References: {cls.cwe}"]
         return "\n".join(sections) + "\n"
+
+
+def column_label(table: "TableModel", column: "ColumnModel") -> str:
+    """``Mixin.attribute`` where the column is declared, ``table.column`` for Table()."""
+    if column.attribute and column.declared_in and not column.declared_in.startswith("Table("):
+        return f"{column.declared_in}.{column.attribute}"
+    return f"{table.name}.{column.name}"
+
+
+def unique_places(findings: Iterable[Finding], by_message: bool = False) -> Iterator[Finding]:
+    """One finding per place (per place and message with ``by_message``)."""
+    seen: set[tuple] = set()
+    for finding in findings:
+        key = (finding.path, finding.line, finding.column) + ((finding.message,) if by_message else ())
+        if key not in seen:
+            seen.add(key)
+            yield finding
 
 
 def dedupe_by_site(findings: Iterable[tuple[Finding, str]]) -> Iterator[Finding]:

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Iterable, Iterator, Optional
 from dbcheck.findings import Finding
 from dbcheck.index.models import TableModel
 from dbcheck.index.queries import QueryUse, Term
-from dbcheck.rules.base import Rule
+from dbcheck.rules.base import Rule, unique_places
 
 if TYPE_CHECKING:
     from dbcheck.config import Config
@@ -103,7 +103,7 @@ def second_column_only(session, title):
     )
 
     def check(self, index: "ProjectIndex", config: "Config") -> Iterable[Finding]:
-        yield from _dedupe(self._findings(index, config))
+        yield from unique_places(self._findings(index, config), by_message=True)
 
     def _findings(self, index: "ProjectIndex", config: "Config") -> Iterator[Finding]:
         for use in index.query_index(config).uses:
@@ -184,7 +184,7 @@ def suffix(session):
     )
 
     def check(self, index: "ProjectIndex", config: "Config") -> Iterable[Finding]:
-        yield from _dedupe(self._findings(index, config))
+        yield from unique_places(self._findings(index, config), by_message=True)
 
     def _findings(self, index: "ProjectIndex", config: "Config") -> Iterator[Finding]:
         for use in index.query_index(config).uses:
@@ -235,12 +235,3 @@ def _expression_index(table: TableModel, term: Term) -> bool:
         if idx.expressions and idx.expressions[0] == f"{term.wrapped}({term.column})":
             return True
     return False
-
-
-def _dedupe(findings: Iterable[Finding]) -> Iterator[Finding]:
-    seen: set[tuple[str, int, int, str]] = set()
-    for finding in findings:
-        key = (finding.path, finding.line, finding.column, finding.message)
-        if key not in seen:
-            seen.add(key)
-            yield finding

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Iterable, Iterator, Optional
 
 from dbcheck.findings import Finding
 from dbcheck.index.models import ColumnModel, ForeignKeyModel, RelationshipModel, TableModel
-from dbcheck.rules.base import Rule, dedupe_by_site
+from dbcheck.rules.base import Rule, column_label, dedupe_by_site
 
 if TYPE_CHECKING:
     from dbcheck.config import Config
@@ -17,12 +17,6 @@ from sqlalchemy import Column, ForeignKey, Integer, Index, String, Table
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 class Base(DeclarativeBase): pass
 '''
-
-
-def _column_label(table: TableModel, column: ColumnModel) -> str:
-    if column.attribute and not column.declared_in.startswith("Table("):
-        return f"{column.declared_in}.{column.attribute}"
-    return f"{table.name}.{column.name}"
 
 
 def _is_inheritance_key(index: "ProjectIndex", table: TableModel, column: ColumnModel, fk: ForeignKeyModel) -> bool:
@@ -179,7 +173,7 @@ class Task(Base):
                 if self._covered(columns, table, targets, ours, theirs):
                     continue
                 target_class = next((t.class_name for t in targets if t.class_name), fk.target_table)
-                label = _column_label(table, column) if len(columns) == 1 else \
+                label = column_label(table, column) if len(columns) == 1 else \
                     f"{table.class_name}({', '.join(local)})"
                 yield self.finding(
                     column.location if len(columns) == 1 else fk.location,
@@ -272,7 +266,7 @@ class Hero(SQLModel, table=True):
                     continue
                 if fk.ondelete_stated:
                     continue
-                label = _column_label(table, column) if column is not None and len(local) == 1 else \
+                label = column_label(table, column) if column is not None and len(local) == 1 else \
                     f"{table.name}({', '.join(local)})"
                 yield self.finding(
                     fk.location,
@@ -372,7 +366,7 @@ task_tags = Table(
                 column = table.column(local[0])
                 if column is None or column.from_library:
                     continue
-                label = _column_label(table, column)
+                label = column_label(table, column)
                 ix = f"ix_{table.name}_{column.name}"
                 if column.attribute and not column.declared_in.startswith("Table("):
                     how = f'add index=True or an Index("{ix}", "{column.name}")'

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Iterable, Iterator
 from dbcheck.findings import Finding
 from dbcheck.index.models import TableModel
 from dbcheck.index.queries import QueryUse, tenant_owned, unscoped_table
-from dbcheck.rules.base import Rule
+from dbcheck.rules.base import Rule, unique_places
 
 if TYPE_CHECKING:
     from dbcheck.config import Config
@@ -159,7 +159,7 @@ def outer(session, task_id, user):
     )
 
     def check(self, index: "ProjectIndex", config: "Config") -> Iterable[Finding]:
-        yield from _dedupe(self._findings(index, config))
+        yield from unique_places(self._findings(index, config))
 
     def _findings(self, index: "ProjectIndex", config: "Config") -> Iterator[Finding]:
         queries = index.query_index(config)
@@ -256,7 +256,7 @@ def check_without_exit(session, task_id, user):
     )
 
     def check(self, index: "ProjectIndex", config: "Config") -> Iterable[Finding]:
-        yield from _dedupe(self._findings(index, config))
+        yield from unique_places(self._findings(index, config))
 
     def _findings(self, index: "ProjectIndex", config: "Config") -> Iterator[Finding]:
         queries = index.query_index(config)
@@ -321,7 +321,7 @@ def wipe(session):
     )
 
     def check(self, index: "ProjectIndex", config: "Config") -> Iterable[Finding]:
-        yield from _dedupe(self._findings(index, config))
+        yield from unique_places(self._findings(index, config))
 
     def _findings(self, index: "ProjectIndex", config: "Config") -> Iterator[Finding]:
         queries = index.query_index(config)
@@ -338,12 +338,3 @@ def wipe(session):
                 f"{_label(table)}.{column}: add .where({_label(table)}.{column} == <current {column}>), or "
                 f"'# noqa: {self.code} <reason>' if it is cross-tenant on purpose",
             )
-
-
-def _dedupe(findings: Iterable[Finding]) -> Iterator[Finding]:
-    seen: set[tuple[str, int, int]] = set()
-    for finding in findings:
-        key = (finding.path, finding.line, finding.column)
-        if key not in seen:
-            seen.add(key)
-            yield finding

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Iterable, Iterator
 
 from dbcheck.findings import Finding
 from dbcheck.index.models import ColumnModel, TableModel
-from dbcheck.rules.base import Rule, dedupe_by_site
+from dbcheck.rules.base import Rule, column_label, dedupe_by_site
 
 if TYPE_CHECKING:
     from dbcheck.config import Config
@@ -75,12 +75,6 @@ def password_reason(name: str) -> str | None:
         if word in _PASSWORD_WORDS:
             return word
     return None
-
-
-def _label(table: TableModel, column: ColumnModel) -> str:
-    if column.attribute and not column.declared_in.startswith("Table("):
-        return f"{column.declared_in}.{column.attribute}"
-    return f"{table.name}.{column.name}"
 
 
 def _plain(column: ColumnModel) -> bool:
@@ -220,7 +214,7 @@ class Webhook(Base):
                 if reason and _plain(column):
                     yield self.finding(
                         column.location,
-                        f"{_label(table, column)} looks like a secret ({reason!r}) stored as plain "
+                        f"{column_label(table, column)} looks like a secret ({reason!r}) stored as plain "
                         f"{column.type_name or column.type_kind}: use an encrypting type (e.g. "
                         f"StringEncryptedType) or store a hash, or mark it info={{\"encrypted\": True}} "
                         f"if it is encrypted before it is stored",
@@ -327,6 +321,6 @@ class Mailbox(SQLModel, table=True):
                 if reason:
                     yield self.finding(
                         column.location,
-                        f"{_label(table, column)} looks like a plaintext password: store a salted hash "
+                        f"{column_label(table, column)} looks like a plaintext password: store a salted hash "
                         f"(argon2/bcrypt) in a column named password_hash",
                     ), table.name or "?"

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Iterable, Iterator, Optional
 
 from dbcheck.findings import Finding
 from dbcheck.index.models import ColumnModel, TableModel
-from dbcheck.rules.base import Rule, dedupe_by_site
+from dbcheck.rules.base import Rule, column_label, dedupe_by_site
 
 if TYPE_CHECKING:
     from dbcheck.config import Config
@@ -44,12 +44,6 @@ def owned_through_foreign_key(index: "ProjectIndex", table: TableModel, config: 
 
 def _label(table: TableModel) -> str:
     return table.class_name or f"Table({table.name!r})"
-
-
-def _column_label(table: TableModel, column: ColumnModel) -> str:
-    if column.attribute and column.declared_in and not column.declared_in.startswith("Table("):
-        return f"{column.declared_in}.{column.attribute}"
-    return f"{table.name}.{column.name}"
 
 
 class MissingTenantColumn(Rule):
@@ -310,7 +304,7 @@ class PromptUser(Base):
                 if column.nullable is True and not column.from_library:
                     yield self.finding(
                         column.location,
-                        f"{_column_label(table, column)} is the tenant column of {table.name!r} but is nullable: "
+                        f"{column_label(table, column)} is the tenant column of {table.name!r} but is nullable: "
                         f"add nullable=False (a row without an owner belongs to nobody)",
                     ), table.name
 
@@ -403,6 +397,6 @@ class Task(Base):
                     problem = "is not a foreign key"
                 yield self.finding(
                     column.location,
-                    f"{_column_label(table, column)} is the tenant column of {table.name!r} but {problem}: "
+                    f"{column_label(table, column)} is the tenant column of {table.name!r} but {problem}: "
                     f'use ForeignKey("{config.tenant_table}.id", ondelete="CASCADE")',
                 ), table.name
