@@ -3,7 +3,6 @@ in both directions; and no ``# ok:`` line carries the code it says must stay sil
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest

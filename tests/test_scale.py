@@ -41,10 +41,10 @@ def _many_functions(lines: int) -> str:
     while len(out) < lines:
         out += [
             f"def f{i}(session, user):",
-            f"    stmt = select(Task).where(Task.user_id == user.id)",
-            f"    if user.flag:",
-            f"        stmt = stmt.where(Task.status == 'x')",
-            f"    return session.scalars(stmt).all()",
+            "    stmt = select(Task).where(Task.user_id == user.id)",
+            "    if user.flag:",
+            "        stmt = stmt.where(Task.status == 'x')",
+            "    return session.scalars(stmt).all()",
             "",
         ]
         i += 1

@@ -6,7 +6,7 @@ import re
 from typing import TYPE_CHECKING, Iterable, Iterator
 
 from dbcheck.findings import Finding
-from dbcheck.index.models import ColumnModel, TableModel
+from dbcheck.index.models import ColumnModel
 from dbcheck.rules.base import Rule, column_label, dedupe_by_site
 
 if TYPE_CHECKING:
