@@ -81,7 +81,7 @@ def _decode(value: Any) -> Any:
 
 def facts_key(module: str, is_package: bool, source: bytes) -> str:
     digest = hashlib.sha256()
-    digest.update(f"{_FORMAT}\0{module}\0{int(is_package)}\0".encode())
+    digest.update(f"{_FORMAT}\0{module}\0{int(is_package)}\0".encode("utf-8", "surrogateescape"))
     digest.update(source)
     return digest.hexdigest()
 
@@ -89,7 +89,7 @@ def facts_key(module: str, is_package: bool, source: bytes) -> str:
 def results_key(config_fingerprint: str, file_keys: list[tuple[str, str]]) -> str:
     digest = hashlib.sha256(f"{_FORMAT}\0{config_fingerprint}\0".encode())
     for path, key in sorted(file_keys):
-        digest.update(f"{path}\0{key}\n".encode())
+        digest.update(f"{path}\0{key}\n".encode("utf-8", "surrogateescape"))
     return digest.hexdigest()
 
 

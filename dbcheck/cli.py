@@ -36,6 +36,8 @@ def _check_parser() -> argparse.ArgumentParser:
     parser.add_argument("--ignore", help="comma-separated code prefixes to leave out (replaces the config)")
     parser.add_argument("--config", type=Path, help="a pyproject.toml or dbcheck.toml to read instead of searching")
     parser.add_argument("--no-cache", action="store_true", help="do not read or write the index cache")
+    parser.add_argument("--jobs", type=int, metavar="N",
+                        help="processes for parsing a cold project (default: the number of cores)")
     parser.add_argument("--version", action="version", version=f"dbcheck {__version__}")
     return parser
 
@@ -57,7 +59,7 @@ def _run_check(argv: Sequence[str]) -> int:
         sys.stderr.write(f"dbcheck: {err}\n")
         return EXIT_ERROR
     cache = None if args.no_cache else Cache.for_project(config.root)
-    result = analyze([Path(p) for p in args.paths], config, cache=cache)
+    result = analyze([Path(p) for p in args.paths], config, cache=cache, jobs=args.jobs)
     for message in result.messages:
         sys.stderr.write(f"dbcheck: {message}\n")
     for error in result.errors:
@@ -131,6 +133,11 @@ def _run_schema(argv: Sequence[str]) -> int:
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    for stream in (sys.stdout, sys.stderr):
+        # a file name that is not valid UTF-8 is printed escaped, not a crash
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            reconfigure(errors="backslashreplace")
     try:
         if argv and argv[0] in SUBCOMMANDS:
             handler = {"rules": _run_rules, "rule": _run_rule, "schema": _run_schema}[argv[0]]

@@ -317,8 +317,8 @@ def build_project(paths: Sequence[Path], config: Config, sources: Optional[dict[
     return build_index(modules, config.encrypted_types), messages, errors, found.given
 
 
-def project_findings(found: ProjectFiles, config: Config, cache: Optional[Cache] = None
-                     ) -> tuple[list[Finding], list[str], list[str], Optional["ProjectIndex"]]:
+def project_findings(found: ProjectFiles, config: Config, cache: Optional[Cache] = None,
+                     jobs: Optional[int] = None) -> tuple[list[Finding], list[str], list[str], Optional["ProjectIndex"]]:
     """(findings after ``# noqa``, notices, internal errors, the index if built) for the
     whole project: from the cache when no file and no setting changed."""
     key = results_key(config.fingerprint(), [(os.path.abspath(f.path), f.key) for f in found.files])
@@ -329,7 +329,7 @@ def project_findings(found: ProjectFiles, config: Config, cache: Optional[Cache]
             return [_shown(f) for f in findings], [_shown_notice(n) for n in notices], [], None
     messages: list[str] = []
     errors: list[str] = []
-    modules = load_facts(found.files, messages, errors, cache)
+    modules = load_facts(found.files, messages, errors, cache, jobs)
     from dbcheck.index.build import build_index
 
     index = build_index(modules, config.encrypted_types)
@@ -360,9 +360,9 @@ def _shown_notice(message: str) -> str:
 
 
 def analyze(paths: Sequence[Path], config: Config, sources: Optional[dict[str, str]] = None,
-            cache: Optional[Cache] = None) -> RunResult:
+            cache: Optional[Cache] = None, jobs: Optional[int] = None) -> RunResult:
     found = project_files(paths, config, sources, cache)
-    findings, messages, rule_errors, index = project_findings(found, config, cache)
+    findings, messages, rule_errors, index = project_findings(found, config, cache, jobs)
     wanted = {display_path(p) for p in found.given} | set(sources or ())
     findings = [f for f in select_findings(findings, config) if f.path in wanted]
     if cache is not None:

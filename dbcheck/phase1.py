@@ -86,7 +86,9 @@ def extract_many(tasks: Sequence[tuple[str, str, str, bool]], jobs: Optional[int
     """Parse files, in worker processes when there are enough of them."""
     import multiprocessing
 
-    jobs = jobs if jobs is not None else min(os.cpu_count() or 1, 8)
+    if jobs is None:
+        configured = os.environ.get("DBCHECK_JOBS", "")
+        jobs = int(configured) if configured.isdigit() else min(os.cpu_count() or 1, 8)
     if multiprocessing.current_process().daemon:
         jobs = 1  # inside flake8's own worker processes: no children allowed
     if jobs <= 1 or len(tasks) < PARALLEL_THRESHOLD:

@@ -772,6 +772,13 @@ def _noqa_comments(source: str) -> dict[int, Optional[tuple[str, ...]]]:
 
 def extract_module(source: str, path: str, module: str, is_package: bool) -> ModuleFacts:
     """Parse one file once and return its facts. Never raises for bad input."""
+    with warnings.catch_warnings():
+        # SyntaxWarnings of the analysed code (invalid escapes...) are not ours to print
+        warnings.simplefilter("ignore")
+        return _extract_module(source, path, module, is_package)
+
+
+def _extract_module(source: str, path: str, module: str, is_package: bool) -> ModuleFacts:
     facts = ModuleFacts(path=path, module=module, is_package=is_package)
     facts.noqa = _noqa_comments(source)
     tree: Optional[ast.Module] = None
