@@ -1,0 +1,155 @@
+#!/usr/bin/env python3
+"""The speed benchmark: dbcheck against flake8 on the same files, in one run.
+
+    python bench/run.py                       # synthetic corpus, ~2,000 files / 400k lines
+    python bench/run.py --corpus DIR          # any checkout (with its [tool.dbcheck])
+    python bench/run.py --scale 0.25 --runs 5 --json bench-results.json
+
+Every measurement is a whole process; the timed commands are interleaved and each
+figure is the median of ``--runs`` runs, with the peak RSS of that process. Ratios are
+computed from figures of the same run, so a noisy machine affects both sides.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+from corpus import generate  # noqa: E402
+
+WITHOUT_PLUGIN = (
+    "import sys\nimport flake8.plugins.finder as f\n_find = f._find_importlib_plugins\n"
+    "f._find_importlib_plugins = lambda: (p for p in _find() if p.package != 'dbcheck')\n"
+    "from flake8.main.cli import main\nsys.exit(main())\n"
+)
+
+
+def measure(command: list[str], cwd: Path, env: dict | None = None) -> tuple[float, int]:
+    """(seconds, peak RSS in MB) of one process."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(command, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    _pid, _status, usage = os.wait4(proc.pid, 0)
+    return time.perf_counter() - start, usage.ru_maxrss // 1024
+
+
+def dbcheck(*args: str) -> list[str]:
+    return [sys.executable, "-m", "dbcheck", *args]
+
+
+def pick_files(root: Path) -> tuple[Path, Path, list[Path]]:
+    """(a model file, a file with no database code, five files for pre-commit)."""
+    py = sorted(p for p in root.rglob("*.py") if ".dbcheck_cache" not in p.parts)
+    model = next((p for p in py if "mapped_column" in p.read_text(errors="ignore")), py[0])
+    plain = next((p for p in py if "sqlalchemy" not in p.read_text(errors="ignore") and p.stat().st_size > 200), py[-1])
+    return model, plain, py[:: max(len(py) // 5, 1)][:5]
+
+
+def touch(path: Path, marker: str) -> None:
+    text = path.read_text()
+    path.write_text(text + f"\n# bench edit {marker}\n" if not text.endswith(f"# bench edit {marker}\n") else text)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--corpus", type=Path, help="an existing checkout instead of the synthetic corpus")
+    parser.add_argument("--scale", type=float, default=1.0)
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--no-scaling", action="store_true", help="skip the 1x/2x/4x cold runs")
+    parser.add_argument("--json", type=Path, default=Path("bench-results.json"))
+    args = parser.parse_args()
+
+    work = Path(tempfile.mkdtemp(prefix="dbcheck-bench-"))
+    if args.corpus:
+        root = args.corpus.resolve()
+        size = {"files": sum(1 for _ in root.rglob("*.py")), "lines": None}
+    else:
+        root = work / "corpus"
+        size = generate(root, args.scale)
+    env = dict(os.environ, DBCHECK_CACHE_DIR=str(work / "cache"))
+    model, plain, five = pick_files(root)
+    rel = lambda p: str(p.relative_to(root))  # noqa: E731
+
+    flake8_all = [sys.executable, "-c", WITHOUT_PLUGIN, "--select", "E,F", "-j", "2", "."]
+    flake8_one_plain = [sys.executable, "-c", WITHOUT_PLUGIN, "--select", "E,F", rel(model)]
+    flake8_one_plugin = [sys.executable, "-m", "flake8", "--select", "E,F,DBC", rel(model)]
+    subprocess.run(dbcheck("."), cwd=root, env=env, stdout=subprocess.DEVNULL)  # warm the cache
+
+    samples: dict[str, list[tuple[float, int]]] = {}
+
+    def record(name: str, command: list[str], before=None) -> None:
+        if before is not None:
+            before()
+        samples.setdefault(name, []).append(measure(command, root, env))
+
+    edits = iter(range(10**6))
+    for _ in range(args.runs):
+        record("flake8 E,F -j2 (all files)", flake8_all)
+        record("dbcheck cold (--no-cache)", dbcheck(".", "--no-cache"))
+        record("dbcheck warm (nothing changed)", dbcheck("."))
+        record("dbcheck after one model file changed", dbcheck("."), lambda: touch(model, str(next(edits))))
+        record("dbcheck after one unrelated file changed", dbcheck("."), lambda: touch(plain, str(next(edits))))
+        subprocess.run(dbcheck("."), cwd=root, env=env, stdout=subprocess.DEVNULL)
+        record("flake8 + DBC on one file (warm)", flake8_one_plugin)
+        record("flake8 on one file, plugin disabled", flake8_one_plain)
+        record("pre-commit path: dbcheck on 5 files (warm)", dbcheck(*[rel(p) for p in five]))
+        touch(model, "model-just-edited")
+        record("flake8 + DBC on a file just edited", flake8_one_plugin)
+        model.write_text(model.read_text().replace("\n# bench edit model-just-edited\n", ""))
+
+    table = {name: {"median_s": statistics.median(t for t, _ in runs), "peak_rss_mb": max(r for _, r in runs),
+                    "runs": len(runs)} for name, runs in samples.items()}
+    m = {name: row["median_s"] for name, row in table.items()}
+    cold = m["dbcheck cold (--no-cache)"]
+    ratios = {
+        "cold / flake8 E,F -j2 (target <= 0.6)": cold / m["flake8 E,F -j2 (all files)"],
+        "warm / cold (target <= 0.05)": m["dbcheck warm (nothing changed)"] / cold,
+        "one model changed / cold (target <= 0.15)": m["dbcheck after one model file changed"] / cold,
+        "one unrelated file changed / cold": m["dbcheck after one unrelated file changed"] / cold,
+        "flake8+DBC / flake8 on one unchanged file (target <= 1.5)":
+            m["flake8 + DBC on one file (warm)"] / m["flake8 on one file, plugin disabled"],
+        "flake8+DBC on a just-edited file / flake8 (target <= 3)":
+            m["flake8 + DBC on a file just edited"] / m["flake8 on one file, plugin disabled"],
+    }
+
+    scaling = {}
+    if not args.corpus and not args.no_scaling:
+        for factor in (1, 2, 4):
+            scaled = work / f"scale{factor}"
+            size_f = generate(scaled, args.scale * factor)
+            seconds, rss = measure(dbcheck(".", "--no-cache"), scaled, env)
+            scaling[f"{factor}x"] = {"files": size_f["files"], "lines": size_f["lines"], "cold_s": seconds,
+                                     "us_per_line": seconds / size_f["lines"] * 1e6, "peak_rss_mb": rss}
+            shutil.rmtree(scaled, ignore_errors=True)
+        base = scaling["1x"]["us_per_line"]
+        ratios["cost per line at 4x / 1x (target <= 1.2)"] = scaling["4x"]["us_per_line"] / base
+        ratios["peak RSS at 4x, MB (target <= 400)"] = scaling["4x"]["peak_rss_mb"]
+
+    print(f"corpus: {root} ({size['files']} files, {size['lines'] or '?'} lines), medians of {args.runs}, interleaved")
+    width = max(len(n) for n in table)
+    for name, row in table.items():
+        print(f"  {name:<{width}}  {row['median_s']:7.3f} s   peak RSS {row['peak_rss_mb']:4d} MB")
+    for name, row in scaling.items():
+        print(f"  cold at {name}: {row['files']} files, {row['lines']} lines, {row['cold_s']:.2f} s, "
+              f"{row['us_per_line']:.1f} us/line, peak RSS {row['peak_rss_mb']} MB")
+    print("ratios:")
+    for name, value in ratios.items():
+        print(f"  {name}: {value:.3f}")
+    args.json.write_text(json.dumps({"corpus": str(root), "size": size, "runs": args.runs, "table": table,
+                                     "scaling": scaling, "ratios": ratios}, indent=2) + "\n")
+    print(f"written to {args.json}")
+    shutil.rmtree(work, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
