@@ -56,9 +56,10 @@ _DATACLASSES = {cls.__name__: cls for cls in (
 
 
 def _encode(value: Any) -> Any:
+    """Dataclasses become tuples headed by None - a head no ``Expr`` has - so decoding
+    can hand every expression tuple back untouched without walking into it."""
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {"__dc__": type(value).__name__,
-                "f": [_encode(getattr(value, f.name)) for f in dataclasses.fields(value)]}
+        return (None, type(value).__name__, *(_encode(getattr(value, f.name)) for f in dataclasses.fields(value)))
     if isinstance(value, list):
         return [_encode(v) for v in value]
     if isinstance(value, dict):
@@ -67,15 +68,14 @@ def _encode(value: Any) -> Any:
 
 
 def _decode(value: Any) -> Any:
-    if isinstance(value, dict):
-        name = value.get("__dc__")
-        if isinstance(name, str) and name in _DATACLASSES and len(value) == 2:
-            cls = _DATACLASSES[name]
-            fields = [f.name for f in dataclasses.fields(cls)]
-            return cls(**dict(zip(fields, (_decode(v) for v in value["f"]))))
-        return {k: _decode(v) for k, v in value.items()}
+    if isinstance(value, tuple):
+        if value and value[0] is None and len(value) >= 2 and value[1] in _DATACLASSES:
+            return _DATACLASSES[value[1]](*(_decode(v) for v in value[2:]))
+        return value
     if isinstance(value, list):
         return [_decode(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _decode(v) for k, v in value.items()}
     return value
 
 
