@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Optional, Sequence
 
 from dbcheck import __version__
+from dbcheck.baseline import BaselineError, load_baseline, new_findings, write_baseline
 from dbcheck.cache import Cache
 from dbcheck.config import Config, ConfigError, load_config
 from dbcheck.rules import ALL_RULES, RULES_BY_CODE
@@ -36,6 +37,10 @@ def _check_parser() -> argparse.ArgumentParser:
     parser.add_argument("--ignore", help="comma-separated code prefixes to leave out (replaces the config)")
     parser.add_argument("--config", type=Path, help="a pyproject.toml or dbcheck.toml to read instead of searching")
     parser.add_argument("--no-cache", action="store_true", help="do not read or write the index cache")
+    parser.add_argument("--baseline", type=Path, metavar="FILE",
+                        help="report only findings not recorded in FILE (also: baseline = in the config)")
+    parser.add_argument("--write-baseline", type=Path, metavar="FILE",
+                        help="record today's findings in FILE and exit 0")
     parser.add_argument("--jobs", type=int, metavar="N",
                         help="processes for parsing a cold project (default: the number of cores)")
     parser.add_argument("--version", action="version", version=f"dbcheck {__version__}")
@@ -64,10 +69,22 @@ def _run_check(argv: Sequence[str]) -> int:
         sys.stderr.write(f"dbcheck: {message}\n")
     for error in result.errors:
         sys.stderr.write(f"dbcheck: error: {error}\n")
-    sys.stdout.write(REPORTERS[args.format](result.findings))
+    findings = result.findings
+    if args.write_baseline is not None:
+        count = write_baseline(args.write_baseline, findings, config.root)
+        sys.stderr.write(f"dbcheck: {count} finding(s) recorded in {args.write_baseline}\n")
+        return EXIT_ERROR if result.errors else EXIT_CLEAN
+    baseline = args.baseline or (config.root / config.baseline if config.baseline else None)
+    if baseline is not None:
+        try:
+            findings = new_findings(findings, load_baseline(Path(baseline)), config.root)
+        except BaselineError as err:
+            sys.stderr.write(f"dbcheck: {err}\n")
+            return EXIT_ERROR
+    sys.stdout.write(REPORTERS[args.format](findings))
     if result.errors:
         return EXIT_ERROR
-    return EXIT_FINDINGS if result.findings else EXIT_CLEAN
+    return EXIT_FINDINGS if findings else EXIT_CLEAN
 
 
 def rules_markdown() -> str:

@@ -335,7 +335,9 @@ def project_findings(found: ProjectFiles, config: Config, cache: Optional[Cache]
     index = build_index(modules, config.encrypted_types)
     findings, rule_errors = run_rules(index, config)
     errors += rule_errors
-    findings = suppress_noqa(findings, modules)
+    from dbcheck.rules.noqa import unused_noqa
+
+    findings = suppress_noqa(findings + unused_noqa(findings, modules), modules)
     if cache is not None and not errors:
         cache.put_results(key, [_absolute(f) for f in findings], [_absolute_notice(m) for m in messages])
     return findings, messages, errors, index

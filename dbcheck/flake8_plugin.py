@@ -57,6 +57,13 @@ class DbcheckPlugin:
             files = project_files([path] if path.exists() else [], config, sources, cache)
             findings, _notices, _errors, _index = project_findings(files, config, cache)
             found = select_findings(findings, config)
+            if config.baseline:
+                from dbcheck.baseline import BaselineError, load_baseline, new_findings
+
+                try:
+                    found = new_findings(found, load_baseline(config.root / config.baseline), config.root)
+                except BaselineError:
+                    pass  # the CLI reports a broken baseline; flake8 shows every finding
             if not sources:
                 self._projects[memo_key] = found
         return [f for f in found if f.path == shown]

@@ -24,7 +24,8 @@ from typing import Optional, Sequence
 from dbcheck.index.facts import ModuleFacts
 
 _DATABASE_TEXT = re.compile(
-    r"sqlalchemy|sqlmodel|flask_sqlalchemy|alembic|\bsession\b|\bSession\b|select\(|\.query\b|db\.Model")
+    r"sqlalchemy|sqlmodel|flask_sqlalchemy|alembic|\bdown_revision\b|\bsession\b|\bSession\b|select\(|"
+    r"\.query\b|db\.Model")
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 # Below this many files to parse, starting worker processes costs more than it saves.
 PARALLEL_THRESHOLD = 40

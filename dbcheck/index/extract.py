@@ -640,7 +640,7 @@ class _ModuleExtractor:
             elif isinstance(stmt, cst.Return):
                 out.append(("return", conv.convert(stmt.value) if stmt.value is not None else None, line))
             elif isinstance(stmt, cst.Raise):
-                out.append(("raise", line))
+                out.append(("raise", line, conv.convert(stmt.exc) if stmt.exc is not None else None))
             elif isinstance(stmt, cst.Assert):
                 out.append(("assert", conv.convert(stmt.test), line))
             elif isinstance(stmt, cst.If):

@@ -82,7 +82,7 @@ class FunctionIR:
         ("assign", targets, value, line)    targets: tuple of local names ("" for others)
         ("expr", value, line)
         ("return", value or None, line)
-        ("raise", line)
+        ("raise", line, exception or None)
         ("assert", test, line)
         ("if", test, then, orelse, line)
         ("loop", targets, iter or None, body, orelse, line)   for / while

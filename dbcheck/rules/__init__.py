@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dbcheck.rules.base import Rule
 from dbcheck.rules.indexes import NonSargableFilter, UnindexedFilter
+from dbcheck.rules.migrations import IrreversibleMigration
+from dbcheck.rules.noqa import UnusedNoqa
 from dbcheck.rules.parse import ParseError
 from dbcheck.rules.relations import (
     BrokenRelationship, ForeignKeyWithoutIndex, ForeignKeyWithoutOndelete,
@@ -30,6 +32,8 @@ ALL_RULES: tuple[type[Rule], ...] = (
     UnscopedQuery,
     UnscopedGet,
     UnscopedWrite,
+    IrreversibleMigration,
+    UnusedNoqa,
 )
 
 RULES_BY_CODE: dict[str, type[Rule]] = {rule.code: rule for rule in ALL_RULES}

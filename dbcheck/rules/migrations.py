@@ -1,0 +1,151 @@
+"""DBC601: every Alembic revision can be rolled back."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Iterable, Optional
+
+from dbcheck.findings import Finding
+from dbcheck.index.facts import FunctionIR, ModuleFacts
+from dbcheck.rules.base import Rule
+
+if TYPE_CHECKING:
+    from dbcheck.config import Config
+    from dbcheck.index.build import ProjectIndex
+
+
+def _is_revision(module: ModuleFacts) -> bool:
+    return "revision" in module.assignments and "down_revision" in module.assignments
+
+
+def _function(module: ModuleFacts, name: str) -> Optional[FunctionIR]:
+    found = [b for b in module.bodies if b.class_name is None and b.name == name]
+    return found[-1] if found else None
+
+
+def does_nothing(body: tuple) -> bool:
+    """Only ``pass``, ``...``, a docstring, comments, or ``raise NotImplementedError``."""
+    for stmt in body:
+        if stmt[0] == "expr" and stmt[1][0] in ("c", "?") and (stmt[1][0] == "c" or len(stmt[1]) == 1):
+            continue  # a docstring, a string, or ``...``
+        if stmt[0] == "raise" and len(stmt) > 2 and stmt[2] is not None and _names_not_implemented(stmt[2]):
+            continue
+        return False
+    return True
+
+
+def _names_not_implemented(expr: tuple) -> bool:
+    target = expr[1] if expr[0] == "call" else expr
+    return target[0] == "n" and target[1].rsplit(".", 1)[-1] == "NotImplementedError"
+
+
+class IrreversibleMigration(Rule):
+    code = "DBC601"
+    name = "irreversible-migration"
+    summary = "An Alembic revision whose `downgrade()` is missing or does nothing."
+    what_it_does = """
+Flags an Alembic (or Flask-Migrate) revision script - recognised by its `revision` and
+`down_revision` globals, wherever it lives - whose `downgrade()` is missing (reported at
+`def upgrade`) or does nothing: only `pass`, `...`, a docstring, comments or
+`raise NotImplementedError` (reported at `def downgrade`). A revision whose `upgrade()`
+does nothing either (a merge revision, with a tuple `down_revision`) is not flagged."""
+    why_bad = """
+A deploy that goes wrong is rolled back with `alembic downgrade -1`. A revision without a
+working downgrade turns that into a manual repair under pressure, and blocks every
+revision before it from being rolled back too."""
+    known_problems = """
+A downgrade that cannot restore data (a dropped column's contents) still has to restore
+the schema; the rule only checks that it does something."""
+    example = """
+def upgrade():
+    op.add_column("tasks", sa.Column("due_at", sa.DateTime()))
+
+def downgrade():  # DBC601
+    pass
+"""
+    use_instead = """
+def downgrade():
+    op.drop_column("tasks", "due_at")
+"""
+    valid = (
+        '''
+"""add due_at"""
+import sqlalchemy as sa
+from alembic import op
+revision = "b2"
+down_revision = "a1"
+def upgrade():  # ok: DBC601
+    op.add_column("tasks", sa.Column("due_at", sa.DateTime()))
+def downgrade():  # ok: DBC601
+    op.drop_column("tasks", "due_at")
+''',
+        # A merge revision: nothing to do in either direction.
+        '''
+revision = "c3"
+down_revision = ("a1", "b2")
+def upgrade():  # ok: DBC601
+    pass
+def downgrade():  # ok: DBC601
+    pass
+''',
+        # Not a revision script: no revision globals.
+        '''
+def upgrade():  # ok: DBC601
+    print("upgrading the client")
+''',
+    )
+    invalid = (
+        '''
+import sqlalchemy as sa
+from alembic import op
+revision = "b2"
+down_revision = "a1"
+def upgrade():
+    op.add_column("tasks", sa.Column("due_at", sa.DateTime()))
+def downgrade():  # expect: DBC601
+    pass
+''',
+        '''
+from alembic import op
+revision = "b3"
+down_revision = "b2"
+def upgrade():  # expect: DBC601
+    op.drop_table("legacy")
+''',
+        '''
+from alembic import op
+revision = "b4"
+down_revision = "b3"
+def upgrade():
+    op.create_index("ix_tasks_due", "tasks", ["due_at"])
+def downgrade():  # expect: DBC601
+    """Not supported."""
+    # the index stays
+    raise NotImplementedError("one-way")
+''',
+        '''
+from alembic import op
+revision = "b5"
+down_revision = "b4"
+def upgrade():
+    op.execute("UPDATE tasks SET done = false")
+def downgrade():  # expect: DBC601
+    ...
+''',
+    )
+
+    def check(self, index: "ProjectIndex", config: "Config") -> Iterable[Finding]:
+        for module in index.modules.values():
+            if not _is_revision(module):
+                continue
+            upgrade = _function(module, "upgrade")
+            downgrade = _function(module, "downgrade")
+            if upgrade is None or does_nothing(upgrade.body):
+                continue  # nothing to reverse (a merge revision)
+            if downgrade is None:
+                yield Finding(module.path, upgrade.line, upgrade.column, self.code,
+                              "revision has no downgrade(): add one that reverses upgrade(), so the deploy "
+                              "can be rolled back with `alembic downgrade -1`")
+            elif does_nothing(downgrade.body):
+                yield Finding(module.path, downgrade.line, downgrade.column, self.code,
+                              "downgrade() does nothing: reverse what upgrade() does (drop what it adds, "
+                              "restore what it drops), so the deploy can be rolled back")

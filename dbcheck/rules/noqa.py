@@ -1,0 +1,84 @@
+"""DBC900: a ``# noqa: DBCxxx`` that suppresses nothing (off by default)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Iterable, Mapping, Sequence
+
+from dbcheck.findings import Finding
+from dbcheck.rules.base import Rule
+
+if TYPE_CHECKING:
+    from dbcheck.config import Config
+    from dbcheck.index.build import ProjectIndex
+    from dbcheck.index.facts import ModuleFacts
+
+
+class UnusedNoqa(Rule):
+    code = "DBC900"
+    name = "unused-noqa"
+    summary = "A `# noqa: DBCxxx` that suppresses no finding."
+    default_enabled = False
+    what_it_does = """
+Reports a `# noqa: DBC...` comment naming a DBC code (or prefix) for which no finding is
+reported on that line. Off by default: enable it with `--select DBC900` or
+`extend-select = ["DBC900"]`. A bare `# noqa`, and codes of other tools, are left alone."""
+    why_bad = """
+A suppression outlives the problem it hid: after a fix it silently waits to hide the next
+real finding on that line, and readers keep believing the line is an exception."""
+    example = """
+user_id = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)  # noqa: DBC303
+"""
+    use_instead = """
+user_id = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+"""
+    example_config = {"extend-select": ["DBC900"]}
+    valid = (
+        {
+            "pyproject.toml": '[tool.dbcheck]\nextend-select = ["DBC900"]\n',
+            "models.py": '''
+from sqlalchemy import ForeignKey
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+class Base(DeclarativeBase): pass
+class Task(Base):
+    __tablename__ = "tasks"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))  # noqa: DBC303  ok: DBC900
+    other_id: Mapped[int] = mapped_column(ForeignKey("others.id", ondelete="CASCADE"), index=True)  # noqa: E501  ok: DBC900
+''',
+        },
+    )
+    invalid = (
+        {
+            "pyproject.toml": '[tool.dbcheck]\nextend-select = ["DBC900"]\n',
+            "models.py": '''
+from sqlalchemy import ForeignKey
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+class Base(DeclarativeBase): pass
+class Task(Base):
+    __tablename__ = "tasks"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"), index=True)  # noqa: DBC303  expect: DBC900
+''',
+        },
+    )
+
+    def check(self, index: "ProjectIndex", config: "Config") -> Iterable[Finding]:
+        return ()  # needs the other rules' findings: see unused_noqa()
+
+
+def unused_noqa(findings: Sequence[Finding], modules: Mapping[str, "ModuleFacts"]) -> list[Finding]:
+    """DBC900 findings, from every other finding before ``# noqa`` is applied."""
+    by_line: dict[tuple[str, int], list[str]] = {}
+    for finding in findings:
+        by_line.setdefault((finding.path, finding.line), []).append(finding.code)
+    out: list[Finding] = []
+    for facts in modules.values():
+        for line, codes in facts.noqa.items():
+            if not codes:
+                continue
+            reported = by_line.get((facts.path, line), [])
+            for code in codes:
+                if code.startswith("DBC") and code != "DBC900" and not any(c.startswith(code) for c in reported):
+                    out.append(Finding(facts.path, line, 1, UnusedNoqa.code,
+                                       f"'# noqa: {code}' suppresses nothing on this line: remove it"))
+    return out
