@@ -100,22 +100,33 @@ class ProjectIndex:
             self._query_indexes[key] = analyze_queries(self, config)
         return self._query_indexes[key]
 
+    def __post_init__(self) -> None:
+        # Lookups every rule makes per column or relationship: dictionaries, so a
+        # project with thousands of tables is not quadratic.
+        self._by_table_name: dict[Optional[str], list[TableModel]] = {}
+        for table in self.tables:
+            self._by_table_name.setdefault(table.name, []).append(table)
+        self._mapped_by_name: dict[str, list[ClassInfo]] = {}
+        self._classes_by_table: dict[int, list[ClassInfo]] = {}
+        for info in self.classes.values():
+            if info.mapped:
+                self._mapped_by_name.setdefault(info.ref.fact.name, []).append(info)
+                if info.table is not None:
+                    self._classes_by_table.setdefault(id(info.table), []).append(info)
+
     def tables_named(self, name: str) -> list[TableModel]:
-        return [t for t in self.tables if t.name == name]
+        return list(self._by_table_name.get(name, ()))
 
     def table_of_class(self, class_name: str) -> Optional[TableModel]:
         """By simple or dotted class name, as relationship() strings name it."""
-        simple = class_name.rsplit(".", 1)[-1]
-        found = [info.table for info in self.classes.values()
-                 if info.mapped and info.ref.fact.name == simple and info.table is not None]
+        found = [i.table for i in self.mapped_classes_named(class_name) if i.table is not None]
         return found[0] if len(found) == 1 else None
 
     def mapped_classes_named(self, class_name: str) -> list[ClassInfo]:
-        simple = class_name.rsplit(".", 1)[-1]
-        return [i for i in self.classes.values() if i.mapped and i.ref.fact.name == simple]
+        return list(self._mapped_by_name.get(class_name.rsplit(".", 1)[-1], ()))
 
     def classes_of_table(self, table: TableModel) -> list[ClassInfo]:
-        return [i for i in self.classes.values() if i.mapped and i.table is table]
+        return list(self._classes_by_table.get(id(table), ()))
 
     def class_attribute_kinds(self, info: ClassInfo) -> dict[str, str]:
         """attribute -> "column" | "relationship" | "other", own and inherited."""
@@ -231,6 +242,7 @@ class _Builder:
         self.encrypted_types = tuple(encrypted_types)
         self.infos: dict[str, ClassInfo] = {}
         self.tables: list[TableModel] = []
+        self._model_names: Optional[set[str]] = None
         self._type_cache: dict[str, TypeInfo] = {}
 
     # ---- classification
@@ -643,9 +655,9 @@ class _Builder:
             return False
         if target in _ANNOTATION_PRIMITIVES:
             return False
-        return any(c.name == target.rsplit(".", 1)[-1] for m in self.modules.values() for c in m.classes
-                   if self.infos.get(f"{m.module}.{c.name}") is not None
-                   and self.infos[f"{m.module}.{c.name}"].style != "none")
+        if self._model_names is None:
+            self._model_names = {info.ref.fact.name for info in self.infos.values() if info.style != "none"}
+        return target.rsplit(".", 1)[-1] in self._model_names
 
     # ---- columns
 
