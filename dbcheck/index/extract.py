@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import ast
 import re
+import sys
 import warnings
 from typing import Any, Callable, Iterator, Optional, Sequence, Union
 
@@ -183,7 +184,7 @@ class ExprConverter:
             return ("c", {"True": True, "False": False, "None": None}[ident])
         qualified = self.module_names.get(ident)
         if qualified is not None:
-            return ("n", qualified)
+            return ("n", sys.intern(qualified))
         if ident in BUILTIN_NAMES:
             return ("n", f"builtins.{ident}")
         return ("n", f"?.{ident}")
@@ -244,7 +245,8 @@ class ExprConverter:
     def _attribute(self, node: cst.Attribute) -> Expr:
         base = self.convert(node.value)
         if base[0] == "n":
-            return ("n", f"{base[1]}.{node.attr.value}")
+            # interned: the same dotted names recur across thousands of files
+            return ("n", sys.intern(f"{base[1]}.{node.attr.value}"))
         return ("attr", base, node.attr.value)
 
     def _call(self, node: cst.Call) -> Expr:
