@@ -13,9 +13,11 @@ import sys
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import Any, Callable, Iterable, Mapping
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping
 
-import pathspec
+if TYPE_CHECKING:
+    import pathspec
+
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -59,11 +61,15 @@ class Config:
 
     # cached_property writes the instance __dict__ directly, so it works on a frozen dataclass.
     @cached_property
-    def _exclude_spec(self) -> pathspec.PathSpec:
+    def _exclude_spec(self) -> "pathspec.PathSpec":
+        import pathspec  # only when there are patterns: a warm flake8 run counts every ms
+
         return pathspec.GitIgnoreSpec.from_lines(self.exclude)
 
     @cached_property
-    def _per_file_specs(self) -> tuple[tuple[pathspec.PathSpec, tuple[str, ...]], ...]:
+    def _per_file_specs(self) -> tuple[tuple["pathspec.PathSpec", tuple[str, ...]], ...]:
+        import pathspec
+
         return tuple(
             (pathspec.GitIgnoreSpec.from_lines([glob]), codes)
             for glob, codes in self.per_file_ignores
@@ -301,6 +307,8 @@ def _codes(value: Any) -> tuple[str, ...]:
 
 def _patterns(value: Any) -> tuple[str, ...]:
     patterns = _strings(value)
+    if patterns:
+        import pathspec
     for pattern in patterns:
         try:
             pathspec.GitIgnoreSpec.from_lines([pattern])
