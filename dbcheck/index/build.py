@@ -267,8 +267,6 @@ class _Builder:
             if name in _DECLARATIVE_ROOTS:
                 info.style = "flask" if name == "fsa:Model" else "declarative"
                 info.is_root = name != "fsa:Model"
-                if name == "fsa:Model":
-                    info.mapped_parent = None
             elif name == "sqlmodel:SQLModel":
                 info.style = "sqlmodel"
             elif name in _LIBRARY_MODELS:
@@ -285,7 +283,7 @@ class _Builder:
                     info.mapped_parent = parent
                 info.type_map = info.type_map or parent.type_map
             elif isinstance(sym, Value) and self._is_declarative_value(sym):
-                info.style = "flask" if self._is_flask_model_value(sym) else "declarative"
+                info.style = "declarative"
             elif name in _NEUTRAL_LIB_BASES or (name or "").startswith(("sa:", "typing:", "builtins:")):
                 continue
             elif sym is None and base[0] == "n" and base[1].startswith("?."):
@@ -352,9 +350,6 @@ class _Builder:
                 return True
             if func[0] == "n" and func[1].endswith(".generate_base"):
                 return True
-        return False
-
-    def _is_flask_model_value(self, value: Value) -> bool:
         return False
 
     # ---- tables of classes
@@ -581,7 +576,7 @@ class _Builder:
     def _could_be_column(self, call: Expr) -> bool:
         func = self.symbols.lookup(call[1])
         if func is None:
-            return call[1][0] == "n" and call[1][1].startswith("?.") is False
+            return call[1][0] == "n" and not call[1][1].startswith("?.")
         if isinstance(func, Lib) and func.name.startswith("ext:"):
             return True
         return isinstance(func, Function)

@@ -4,7 +4,6 @@ test suite runs. ``check`` is a pure function of the project index and the confi
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar, Iterable, Iterator, Mapping, Union
 
 from dbcheck.findings import Finding
@@ -18,12 +17,6 @@ if TYPE_CHECKING:
 # An example is one source file, or several ({relative path: source}). INVALID examples
 # mark each expected finding with ``# expect: CODE`` on the line it must land on.
 Example = Union[str, Mapping[str, str]]
-
-
-@dataclass(frozen=True)
-class RuleExample:
-    source: Example
-    config: Mapping[str, object] = ()  # type: ignore[assignment]  # [tool.dbcheck] overrides
 
 
 class Rule:
@@ -41,7 +34,6 @@ class Rule:
     cwe: ClassVar[str] = ""
     valid: ClassVar[tuple[Example, ...]] = ()
     invalid: ClassVar[tuple[Example, ...]] = ()
-    example_config: ClassVar[Mapping[str, object]] = {}
 
     def check(self, index: "ProjectIndex", config: "Config") -> Iterable[Finding]:
         raise NotImplementedError

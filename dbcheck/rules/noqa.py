@@ -31,7 +31,6 @@ user_id = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True) 
     use_instead = """
 user_id = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
 """
-    example_config = {"extend-select": ["DBC900"]}
     valid = (
         {
             "pyproject.toml": '[tool.dbcheck]\nextend-select = ["DBC900"]\n',
