@@ -41,6 +41,10 @@ def _check_parser() -> argparse.ArgumentParser:
                         help="report only findings not recorded in FILE (also: baseline = in the config)")
     parser.add_argument("--write-baseline", type=Path, metavar="FILE",
                         help="record today's findings in FILE and exit 0")
+    parser.add_argument("--fix", action="store_true", help="apply the safe fixes (DBC303: index=True)")
+    parser.add_argument("--unsafe-fixes", action="store_true",
+                        help="with --fix or --diff, also the fixes that change behaviour (DBC302, DBC102)")
+    parser.add_argument("--diff", action="store_true", help="print the fixes as a diff instead of writing them")
     parser.add_argument("--jobs", type=int, metavar="N",
                         help="processes for parsing a cold project (default: the number of cores)")
     parser.add_argument("--version", action="version", version=f"dbcheck {__version__}")
@@ -81,10 +85,38 @@ def _run_check(argv: Sequence[str]) -> int:
         except BaselineError as err:
             sys.stderr.write(f"dbcheck: {err}\n")
             return EXIT_ERROR
+    if args.fix or args.diff:
+        return _run_fixes(args, config, findings, cache)
     sys.stdout.write(REPORTERS[args.format](findings))
     if result.errors:
         return EXIT_ERROR
     return EXIT_FINDINGS if findings else EXIT_CLEAN
+
+
+def _run_fixes(args: argparse.Namespace, config: Config, findings: list, cache: Optional[Cache]) -> int:
+    from dbcheck import fix
+    from dbcheck.engine import analyze
+
+    plans = fix.plan_fixes(findings, args.unsafe_fixes, config.tenant_table)
+    if args.diff:
+        for plan in plans:
+            sys.stdout.write(plan.diff())
+        return EXIT_FINDINGS if plans else EXIT_CLEAN
+    fix.apply(plans)
+    message = fix.summary(plans)
+    if message:
+        sys.stderr.write(f"dbcheck: {message}\n")
+    remaining = analyze([Path(p) for p in args.paths], config, cache=cache, jobs=args.jobs)
+    sys.stdout.write(_reporter(args.format)(remaining.findings))
+    if remaining.errors:
+        return EXIT_ERROR
+    return EXIT_FINDINGS if remaining.findings else EXIT_CLEAN
+
+
+def _reporter(name: str):
+    from dbcheck.reporters import REPORTERS
+
+    return REPORTERS[name]
 
 
 def rules_markdown() -> str:

@@ -1,0 +1,192 @@
+"""``--fix``: rewrite the code a finding points at, keeping formatting and comments.
+
+Safe fixes (``--fix``):
+- DBC303: ``index=True`` on the column (``mapped_column``, ``Column``, SQLModel ``Field``).
+
+Unsafe fixes (``--unsafe-fixes``, they change behaviour and need a migration):
+- DBC302: ``ondelete="CASCADE"`` on a foreign key to the tenant table.
+- DBC102: ``nullable=False`` on the tenant column.
+
+A file is rewritten only if the result still parses, through a temporary file renamed
+over it; running ``--fix`` again changes nothing.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Optional, Sequence
+
+from dbcheck.findings import Finding
+
+SAFE = frozenset({"DBC303"})
+UNSAFE = frozenset({"DBC302", "DBC102"})
+_COLUMN_CALLS = ("mapped_column", "Column", "Field")
+
+
+@dataclass
+class FileFix:
+    path: str
+    before: str
+    after: str
+    fixed: list[Finding] = field(default_factory=list)
+
+    def diff(self) -> str:
+        return "".join(difflib.unified_diff(
+            self.before.splitlines(keepends=True), self.after.splitlines(keepends=True),
+            fromfile=f"a/{self.path}", tofile=f"b/{self.path}"))
+
+
+def _callee_name(call) -> str:
+    import libcst as cst
+
+    func = call.func
+    if isinstance(func, cst.Name):
+        return func.value
+    if isinstance(func, cst.Attribute):
+        return func.attr.value
+    return ""
+
+
+def _with_keyword(call, name: str, value: str, replace: bool):
+    """The call with ``name=value`` added (or, with ``replace``, set), in its own style."""
+    import libcst as cst
+
+    args = list(call.args)
+    for i, arg in enumerate(args):
+        if arg.keyword is not None and arg.keyword.value == name:
+            if not replace:
+                return call
+            args[i] = arg.with_changes(value=cst.parse_expression(value))
+            return call.with_changes(args=args)
+    new = cst.Arg(keyword=cst.Name(name), value=cst.parse_expression(value),
+                  equal=cst.AssignEqual(whitespace_before=cst.SimpleWhitespace(""),
+                                        whitespace_after=cst.SimpleWhitespace("")))
+    if args:
+        last = args[-1]
+        if last.star == "**":  # keywords cannot follow **kwargs: leave the call alone
+            return call
+        if isinstance(last.comma, cst.Comma):
+            # a trailing comma: one argument per line. The new argument takes the old
+            # last comma (newline + the closing parenthesis' indent); the old last
+            # argument gets the indentation the first argument has.
+            new = new.with_changes(comma=last.comma)
+            args[-1] = last.with_changes(comma=last.comma.with_changes(whitespace_after=call.whitespace_before_args))
+            args.append(new)
+        else:
+            args[-1] = last.with_changes(comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" ")))
+            args.append(new)
+    else:
+        args.append(new)
+    return call.with_changes(args=args)
+
+
+def _fix_source(source: str, wanted: dict[int, set[str]], tenant_table: str) -> tuple[str, set[int]]:
+    """Apply the fixes for ``{line: {codes}}``; returns the new source and fixed lines."""
+    import libcst as cst
+    from libcst.metadata import MetadataWrapper, PositionProvider
+
+    module = cst.parse_module(source)
+    wrapper = MetadataWrapper(module)
+    positions = wrapper.resolve(PositionProvider)
+    done: set[int] = set()
+
+    class Fixer(cst.CSTTransformer):
+        def leave_Call(self, original, updated):  # noqa: N802 - libcst's naming
+            line = positions[original].start.line if original in positions else None
+            codes = wanted.get(line or -1)
+            if not codes or _callee_name(original) not in _COLUMN_CALLS:
+                return updated
+            result = updated
+            if "DBC303" in codes:
+                result = _with_keyword(result, "index", "True", replace=False)
+            if "DBC102" in codes:
+                result = _with_keyword(result, "nullable", "False", replace=True)
+            if "DBC302" in codes:
+                result = self._ondelete(result)
+            if result is not updated:
+                done.add(line)
+            return result
+
+        @staticmethod
+        def _ondelete(call):
+            args = list(call.args)
+            for i, arg in enumerate(args):
+                inner = arg.value
+                if isinstance(inner, cst.Call) and _callee_name(inner) == "ForeignKey" and inner.args:
+                    target = inner.args[0].value
+                    if isinstance(target, cst.SimpleString) and target.evaluated_value.split(".")[0] == tenant_table:
+                        args[i] = arg.with_changes(value=_with_keyword(inner, "ondelete", '"CASCADE"', replace=False))
+                        return call.with_changes(args=args)
+            for i, arg in enumerate(args):  # SQLModel: Field(foreign_key="users.id")
+                if arg.keyword is not None and arg.keyword.value == "foreign_key":
+                    return _with_keyword(call, "ondelete", '"CASCADE"', replace=False)
+            return call
+
+    new = wrapper.module.visit(Fixer())
+    return new.code, done
+
+
+def plan_fixes(findings: Sequence[Finding], unsafe: bool, tenant_table: str,
+               read=lambda p: Path(p).read_text(encoding="utf-8")) -> list[FileFix]:
+    codes = SAFE | (UNSAFE if unsafe else frozenset())
+    by_file: dict[str, dict[int, set[str]]] = {}
+    chosen: dict[str, list[Finding]] = {}
+    for f in findings:
+        if f.code in codes:
+            by_file.setdefault(f.path, {}).setdefault(f.line, set()).add(f.code)
+            chosen.setdefault(f.path, []).append(f)
+    plans: list[FileFix] = []
+    for path, wanted in sorted(by_file.items()):
+        try:
+            before = read(path)
+            after, done = _fix_source(before, wanted, tenant_table)
+        except Exception:  # noqa: BLE001 - a file we cannot fix is left as it is
+            continue
+        if after != before and _parses(after):
+            plans.append(FileFix(path, before, after, [f for f in chosen[path] if f.line in done]))
+    return plans
+
+
+def _parses(source: str) -> bool:
+    import libcst as cst
+
+    try:
+        cst.parse_module(source)
+        compile(source, "<fixed>", "exec", dont_inherit=True)
+    except Exception:  # noqa: BLE001
+        return False
+    return True
+
+
+def write_atomically(path: str, text: str) -> None:
+    target = Path(path)
+    mode = os.stat(target).st_mode
+    fd, tmp = tempfile.mkstemp(dir=str(target.parent), prefix=f".{target.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+            handle.write(text)
+        os.chmod(tmp, mode)
+        os.replace(tmp, target)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+
+
+def apply(plans: Sequence[FileFix]) -> int:
+    for plan in plans:
+        write_atomically(plan.path, plan.after)
+    return sum(len(p.fixed) for p in plans)
+
+
+def summary(plans: Sequence[FileFix]) -> Optional[str]:
+    if not plans:
+        return None
+    count = sum(len(p.fixed) for p in plans)
+    return f"fixed {count} finding(s) in {len(plans)} file(s)"
