@@ -14,7 +14,7 @@ from dbcheck.config import Config, ConfigError, load_config
 from dbcheck.rules import ALL_RULES, RULES_BY_CODE
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
-SUBCOMMANDS = ("rules", "rule", "schema")
+SUBCOMMANDS = ("rules", "rule", "schema", "fix")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -45,6 +45,8 @@ def _check_parser() -> argparse.ArgumentParser:
     parser.add_argument("--unsafe-fixes", action="store_true",
                         help="with --fix or --diff, also the fixes that change behaviour (DBC302, DBC102)")
     parser.add_argument("--diff", action="store_true", help="print the fixes as a diff instead of writing them")
+    parser.add_argument("--migration", type=Path, metavar="DIR",
+                        help="with --fix: also write the Alembic revision creating the added indexes into DIR")
     parser.add_argument("--jobs", type=int, metavar="N",
                         help="processes for parsing a cold project (default: the number of cores)")
     parser.add_argument("--version", action="version", version=f"dbcheck {__version__}")
@@ -106,6 +108,16 @@ def _run_fixes(args: argparse.Namespace, config: Config, findings: list, cache: 
     message = fix.summary(plans)
     if message:
         sys.stderr.write(f"dbcheck: {message}\n")
+    if args.migration is not None:
+        from dbcheck.migration import MigrationError, added_indexes, write_revision
+
+        try:
+            written = write_revision(args.migration, added_indexes([f for p in plans for f in p.fixed]))
+        except MigrationError as err:
+            sys.stderr.write(f"dbcheck: {err}\n")
+            return EXIT_ERROR
+        if written is not None:
+            sys.stderr.write(f"dbcheck: wrote {written}\n")
     remaining = analyze([Path(p) for p in args.paths], config, cache=cache, jobs=args.jobs)
     sys.stdout.write(_reporter(args.format)(remaining.findings))
     if remaining.errors:
@@ -188,6 +200,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         if reconfigure is not None:
             reconfigure(errors="backslashreplace")
     try:
+        if argv and argv[0] == "fix":
+            return _run_check(argv[1:] + ["--fix"])  # dbcheck fix --migration DIR [PATH ...]
         if argv and argv[0] in SUBCOMMANDS:
             handler = {"rules": _run_rules, "rule": _run_rule, "schema": _run_schema}[argv[0]]
             return handler(argv[1:])
