@@ -2,6 +2,8 @@
 
 Safe fixes (``--fix``):
 - DBC303: ``index=True`` on the column (``mapped_column``, ``Column``, SQLModel ``Field``).
+- DBC900: the unused code is removed from its ``# noqa`` comment (the comment, if it was the
+  only code).
 
 Unsafe fixes (``--unsafe-fixes``, they change behaviour and need a migration):
 - DBC302: ``ondelete="CASCADE"`` on a foreign key to the tenant table.
@@ -15,6 +17,7 @@ from __future__ import annotations
 
 import difflib
 import os
+import re
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,7 +25,9 @@ from typing import Optional, Sequence
 
 from dbcheck.findings import Finding
 
-SAFE = frozenset({"DBC303"})
+SAFE = frozenset({"DBC303", "DBC900"})
+_NOQA_COMMENT = re.compile(r"(?P<space>\s*)#\s*noqa:\s?(?P<codes>[A-Z]+[0-9]*(?:[,\s]+[A-Z]+[0-9]*)*)", re.IGNORECASE)
+_UNUSED_CODE = re.compile(r"'# noqa: (?P<code>[A-Z]+[0-9]*)'")
 UNSAFE = frozenset({"DBC302", "DBC102"})
 _COLUMN_CALLS = ("mapped_column", "Column", "Field")
 
@@ -130,6 +135,28 @@ def _fix_source(source: str, wanted: dict[int, set[str]], tenant_table: str) -> 
     return new.code, done
 
 
+def _drop_noqa_codes(source: str, unused: dict[int, set[str]]) -> tuple[str, set[int]]:
+    """Remove unused codes from ``# noqa:`` comments; lines keep their numbers."""
+    lines = source.splitlines(keepends=True)
+    done: set[int] = set()
+    for number, codes in unused.items():
+        if not 0 < number <= len(lines):
+            continue
+        line = lines[number - 1]
+        match = _NOQA_COMMENT.search(line)
+        if match is None:
+            continue
+        kept = [c for c in re.findall(r"[A-Z]+[0-9]*", match.group("codes"), re.IGNORECASE)
+                if c.upper() not in codes]
+        replacement = f"{match.group('space')}# noqa: {', '.join(kept)}" if kept else ""
+        ending = line[len(line.rstrip("\r\n")):]
+        new = (line[:match.start()] + replacement + line[match.end():].rstrip("\r\n")).rstrip() + ending
+        if new != line:
+            lines[number - 1] = new
+            done.add(number)
+    return "".join(lines), done
+
+
 def plan_fixes(findings: Sequence[Finding], unsafe: bool, tenant_table: str,
                read=lambda p: Path(p).read_text(encoding="utf-8")) -> list[FileFix]:
     codes = SAFE | (UNSAFE if unsafe else frozenset())
@@ -141,9 +168,15 @@ def plan_fixes(findings: Sequence[Finding], unsafe: bool, tenant_table: str,
             chosen.setdefault(f.path, []).append(f)
     plans: list[FileFix] = []
     for path, wanted in sorted(by_file.items()):
+        unused = {line: {m.group("code").upper() for f in chosen[path] if f.line == line and f.code == "DBC900"
+                         for m in [_UNUSED_CODE.search(f.message)] if m}
+                  for line, line_codes in wanted.items() if "DBC900" in line_codes}
         try:
             before = read(path)
-            after, done = _fix_source(before, wanted, tenant_table)
+            # comment edits first: they keep line numbers, which the code edits rely on
+            text, noqa_done = _drop_noqa_codes(before, unused)
+            after, done = _fix_source(text, wanted, tenant_table)
+            done |= noqa_done
         except Exception:  # noqa: BLE001 - a file we cannot fix is left as it is
             continue
         if after != before and _parses(after):

@@ -146,3 +146,25 @@ def test_generated_models_round_trip(tmp_path_factory, styles):
         # a second pass over the fixed text changes nothing
         again = plan_fixes(findings, False, "users", read=lambda p, text=plan.after: text)
         assert all(p.after.count("index=True") == plan.after.count("index=True") for p in again)
+
+
+def test_fix_removes_unused_noqa_codes(tmp_path):
+    (tmp_path / "pyproject.toml").write_text('[tool.dbcheck]\nextend-select = ["DBC900"]\nglobal-tables = ["t"]\n')
+    source = (
+        "from sqlalchemy import ForeignKey\n"
+        "from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column\n"
+        "class Base(DeclarativeBase): pass\n"
+        "class T(Base):\n"
+        "    __tablename__ = 't'\n"
+        "    id: Mapped[int] = mapped_column(primary_key=True)  # noqa: DBC305\n"
+        "    a_id: Mapped[int] = mapped_column(ForeignKey('a.id', ondelete='CASCADE'), index=True)  # noqa: DBC303, E501\n"
+        "    b_id: Mapped[int] = mapped_column(ForeignKey('b.id', ondelete='CASCADE'))  # noqa: DBC303\n"
+    )
+    (tmp_path / "models.py").write_text(source)
+    assert {f[1] for f in _findings(tmp_path)} == {"DBC900"}
+    _run([".", "--fix", "--no-cache"], tmp_path)
+    lines = (tmp_path / "models.py").read_text().splitlines()
+    assert lines[5] == "    id: Mapped[int] = mapped_column(primary_key=True)"
+    assert lines[6].endswith("index=True)  # noqa: E501")
+    assert lines[7].endswith("ondelete='CASCADE'))  # noqa: DBC303")  # still suppresses a finding
+    assert _findings(tmp_path) == []

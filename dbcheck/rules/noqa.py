@@ -25,6 +25,7 @@ reported on that line. Off by default: enable it with `--select DBC900` or
     why_bad = """
 A suppression outlives the problem it hid: after a fix it silently waits to hide the next
 real finding on that line, and readers keep believing the line is an exception."""
+    fix_safety = "Safe fix (`--fix`): removes the unused code from the comment, or the comment when no code is left."
     example = """
 user_id = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)  # noqa: DBC303
 """
