@@ -82,8 +82,11 @@ def _with_keyword(call, name: str, value: str, replace: bool):
             args[-1] = last.with_changes(comma=last.comma.with_changes(whitespace_after=call.whitespace_before_args))
             args.append(new)
         else:
-            args[-1] = last.with_changes(comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" ")))
-            args.append(new)
+            # no trailing comma: the whitespace before ")" (maybe a newline) moves after
+            # the new argument, so a hanging ")" stays where it was
+            args[-1] = last.with_changes(comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" ")),
+                                         whitespace_after_arg=cst.SimpleWhitespace(""))
+            args.append(new.with_changes(whitespace_after_arg=last.whitespace_after_arg))
     else:
         args.append(new)
     return call.with_changes(args=args)
