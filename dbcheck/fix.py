@@ -27,6 +27,7 @@ from dbcheck.findings import Finding
 
 SAFE = frozenset({"DBC303", "DBC900"})
 _NOQA_COMMENT = re.compile(r"(?P<space>\s*)#\s*noqa:\s?(?P<codes>[A-Z]+[0-9]*(?:[,\s]+[A-Z]+[0-9]*)*)", re.IGNORECASE)
+_INDEX_HINT = re.compile(r'Index\("(ix_[^"]+)", "([^"]+)"\)')
 _UNUSED_CODE = re.compile(r"'# noqa: (?P<code>[A-Z]+[0-9]*)'")
 UNSAFE = frozenset({"DBC302", "DBC102"})
 _COLUMN_CALLS = ("mapped_column", "Column", "Field")
@@ -92,8 +93,12 @@ def _with_keyword(call, name: str, value: str, replace: bool):
     return call.with_changes(args=args)
 
 
-def _fix_source(source: str, wanted: dict[int, set[str]], tenant_table: str) -> tuple[str, set[int]]:
-    """Apply the fixes for ``{line: {codes}}``; returns the new source and fixed lines."""
+def _fix_source(source: str, wanted: dict[int, set[str]], tenant_table: str,
+                index_hints: Optional[dict[int, tuple[str, str]]] = None) -> tuple[str, set[int]]:
+    """Apply the fixes for ``{line: {codes}}``; returns the new source and fixed lines.
+    ``index_hints`` ({line: (index name, column)}) serve DBC303 columns that cannot take
+    ``index=True`` (an ``Annotated`` alias, a column factory): an ``Index(...)`` goes
+    into the mapped class's ``__table_args__`` instead."""
     import libcst as cst
     from libcst.metadata import MetadataWrapper, PositionProvider
 
@@ -135,7 +140,108 @@ def _fix_source(source: str, wanted: dict[int, set[str]], tenant_table: str) -> 
             return call
 
     new = wrapper.module.visit(Fixer())
+    leftover = {line: hint for line, hint in (index_hints or {}).items()
+                if line not in done and "DBC303" in wanted.get(line, ())}
+    if leftover:
+        new, more = _index_in_table_args(new, positions, wrapper.module, leftover)
+        done |= more
     return new.code, done
+
+
+def _index_in_table_args(module, positions, original_module, leftover: dict[int, tuple[str, str]]):
+    """Add ``Index(name, column)`` to ``__table_args__`` of the mapped class (one with
+    ``__tablename__``) whose body holds each leftover line; import ``Index`` if needed."""
+    import libcst as cst
+
+    # Map the original class bodies' line spans to the indexes to add.
+    wanted_by_class: dict[str, list[tuple[str, str, int]]] = {}
+    for stmt in original_module.body:
+        if not isinstance(stmt, cst.ClassDef) or stmt not in positions:
+            continue
+        span = positions[stmt]
+        names = {getattr(t.target, "value", None)
+                 for s in stmt.body.body if isinstance(s, cst.SimpleStatementLine)
+                 for small in s.body if isinstance(small, cst.Assign) for t in small.targets}
+        if "__tablename__" not in names:
+            continue  # a mixin: one index name cannot serve every table it is mixed into
+        for line, (name, column) in leftover.items():
+            if span.start.line <= line <= span.end.line:
+                wanted_by_class.setdefault(stmt.name.value, []).append((name, column, line))
+    if not wanted_by_class:
+        return module, set()
+    done: set[int] = set()
+
+    def index_call(name: str, column: str):
+        return cst.parse_expression(f'Index("{name}", "{column}")')
+
+    class AddIndexes(cst.CSTTransformer):
+        def leave_ClassDef(self, original, updated):  # noqa: N802
+            entries = wanted_by_class.get(updated.name.value)
+            if not entries:
+                return updated
+            body = list(updated.body.body)
+            calls = [index_call(name, column) for name, column, _line in entries]
+            for i, stmt in enumerate(body):
+                if not isinstance(stmt, cst.SimpleStatementLine) or not isinstance(stmt.body[0], cst.Assign):
+                    continue
+                assign = stmt.body[0]
+                if getattr(assign.targets[0].target, "value", None) != "__table_args__":
+                    continue
+                value = assign.value
+                if isinstance(value, cst.Tuple):
+                    elements = list(value.elements)
+                    position = len(elements)
+                    if elements and isinstance(elements[-1].value, cst.Dict):
+                        position -= 1  # the options dict stays last
+                    for call in calls:
+                        elements.insert(position, cst.Element(call, comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))))
+                        position += 1
+                    new_value = value.with_changes(elements=elements)
+                elif isinstance(value, cst.Dict):
+                    new_value = cst.Tuple([cst.Element(c, comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" ")))
+                                           for c in calls] + [cst.Element(value)])
+                else:
+                    return updated  # built at run time: leave it to a person
+                body[i] = stmt.with_changes(body=[assign.with_changes(value=new_value)])
+                break
+            else:
+                args = ", ".join(f'Index("{name}", "{column}")' for name, column, _line in entries)
+                insert_at = next((i + 1 for i, s in enumerate(body) if isinstance(s, cst.SimpleStatementLine)
+                                  and isinstance(s.body[0], cst.Assign)
+                                  and getattr(s.body[0].targets[0].target, "value", None) == "__tablename__"), 0)
+                body.insert(insert_at, cst.parse_statement(f"__table_args__ = ({args},)\n"))
+            done.update(line for _n, _c, line in entries)
+            return updated.with_changes(body=updated.body.with_changes(body=body))
+
+    module = module.visit(AddIndexes())
+    if done and "Index" not in _imported_names(module):
+        module = _import_index(module)
+    return module, done
+
+
+def _imported_names(module) -> set[str]:
+    import libcst as cst
+
+    names: set[str] = set()
+    for stmt in module.body:
+        if isinstance(stmt, cst.SimpleStatementLine):
+            for small in stmt.body:
+                if isinstance(small, cst.ImportFrom) and not isinstance(small.names, cst.ImportStar):
+                    for alias in small.names:
+                        bound = alias.asname.name if alias.asname else alias.name
+                        if isinstance(bound, cst.Name):
+                            names.add(bound.value)
+    return names
+
+
+def _import_index(module):
+    import libcst as cst
+
+    body = list(module.body)
+    last_import = max((i for i, s in enumerate(body) if isinstance(s, cst.SimpleStatementLine)
+                       and isinstance(s.body[0], (cst.Import, cst.ImportFrom))), default=-1)
+    body.insert(last_import + 1, cst.parse_statement("from sqlalchemy import Index\n"))
+    return module.with_changes(body=body)
 
 
 def _drop_noqa_codes(source: str, unused: dict[int, set[str]]) -> tuple[str, set[int]]:
@@ -178,7 +284,12 @@ def plan_fixes(findings: Sequence[Finding], unsafe: bool, tenant_table: str,
             before = read(path)
             # comment edits first: they keep line numbers, which the code edits rely on
             text, noqa_done = _drop_noqa_codes(before, unused)
-            after, done = _fix_source(text, wanted, tenant_table)
+            hints = {}
+            for f in chosen[path]:
+                match = _INDEX_HINT.search(f.message) if f.code == "DBC303" else None
+                if match:
+                    hints[f.line] = (match.group(1), match.group(2))
+            after, done = _fix_source(text, wanted, tenant_table, hints)
             done |= noqa_done
         except Exception:  # noqa: BLE001 - a file we cannot fix is left as it is
             continue

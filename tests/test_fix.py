@@ -168,3 +168,44 @@ def test_fix_removes_unused_noqa_codes(tmp_path):
     assert lines[6].endswith("index=True)  # noqa: E501")
     assert lines[7].endswith("ondelete='CASCADE'))  # noqa: DBC303")  # still suppresses a finding
     assert _findings(tmp_path) == []
+
+
+FALLBACK = '''from typing import Annotated
+from sqlalchemy import ForeignKey
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+project_fk = Annotated[int, mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))]
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Task(Base):
+    __tablename__ = "tasks"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[project_fk]
+
+
+class Note(Base):
+    __tablename__ = "notes"
+    __table_args__ = ({"comment": "notes"},)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[project_fk]
+'''
+
+
+def test_columns_that_cannot_take_index_true_get_an_index_in_table_args(tmp_path):
+    (tmp_path / "pyproject.toml").write_text('[tool.dbcheck]\nglobal-tables = ["tasks", "notes"]\n')
+    (tmp_path / "models.py").write_text(FALLBACK)
+    assert [f[1] for f in _findings(tmp_path) if f[1] == "DBC303"] == ["DBC303", "DBC303"]
+    _run([".", "--fix", "--no-cache"], tmp_path)
+    text = (tmp_path / "models.py").read_text()
+    assert '    __table_args__ = (Index("ix_tasks_project_id", "project_id"),)' in text
+    assert '__table_args__ = (Index("ix_notes_project_id", "project_id"), {"comment": "notes"},)' in text
+    assert "from sqlalchemy import Index" in text
+    assert not [f for f in _findings(tmp_path) if f[1] == "DBC303"]
+    code = ("import sys; sys.path.insert(0, '.'); import models; "
+            "print(sorted(i.name for t in models.Base.metadata.tables.values() for i in t.indexes))")
+    out = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True)
+    assert out.stdout.strip() == "['ix_notes_project_id', 'ix_tasks_project_id']", out.stderr
