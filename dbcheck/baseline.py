@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Sequence
 
 from dbcheck import __version__
+from dbcheck.atomic import write_atomic
 from dbcheck.findings import Finding, fingerprints
 
 FORMAT_VERSION = 1
@@ -44,9 +45,7 @@ def write_baseline(path: Path, findings: Sequence[Finding], root: Path) -> int:
          for f, rel in zip(findings, _relative(findings, root))),
         key=lambda e: (e["path"], e["code"], e["fingerprint"]))
     data = {"version": FORMAT_VERSION, "generator": f"dbcheck {__version__}", "findings": entries}
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(data, indent=1) + "\n")
-    os.replace(tmp, path)
+    write_atomic(path, (json.dumps(data, indent=1) + "\n").encode("utf-8"))
     return len(entries)
 
 

@@ -22,11 +22,11 @@ import hashlib
 import marshal
 import os
 import sys
-import tempfile
 from pathlib import Path
 from typing import Any, Optional
 
 from dbcheck import __version__
+from dbcheck.atomic import write_atomic
 from dbcheck.findings import Finding
 from dbcheck.index import facts as extract
 
@@ -117,7 +117,7 @@ class Cache:
                 (self.folder / sub).mkdir(parents=True, exist_ok=True)
             ignore = self.folder / ".gitignore"
             if not ignore.exists():
-                self._atomic_write(ignore, b"# created by dbcheck\n*\n")
+                write_atomic(ignore, b"# created by dbcheck\n*\n")
         except OSError as err:
             self._disable(f"cannot use the cache folder {self.folder} ({err.strerror or err}); running without a cache")
         return self.enabled
@@ -126,19 +126,6 @@ class Cache:
         if self.enabled:
             self.warnings.append(message)
         self.enabled = False
-
-    def _atomic_write(self, target: Path, data: bytes) -> None:
-        fd, tmp = tempfile.mkstemp(dir=str(target.parent), prefix=".tmp-")
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(data)
-            os.replace(tmp, target)
-        except BaseException:
-            try:
-                os.unlink(tmp)
-            except OSError:
-                pass
-            raise
 
     def _load(self, path: Path) -> Any:
         try:
@@ -155,7 +142,7 @@ class Cache:
         if not self._prepare():
             return
         try:
-            self._atomic_write(path, marshal.dumps((_FORMAT, payload)))
+            write_atomic(path, marshal.dumps((_FORMAT, payload)))
         except (OSError, ValueError) as err:
             self._disable(f"cannot write to the cache folder {self.folder} ({err}); running without a cache")
 

@@ -16,13 +16,12 @@ over it; running ``--fix`` again changes nothing.
 from __future__ import annotations
 
 import difflib
-import os
 import re
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Optional, Sequence
 
+from dbcheck.atomic import write_atomic
 from dbcheck.findings import Finding
 
 SAFE = frozenset({"DBC303", "DBC900"})
@@ -310,20 +309,7 @@ def _parses(source: str) -> bool:
 
 
 def write_atomically(path: str, text: str) -> None:
-    target = Path(path)
-    mode = os.stat(target).st_mode
-    fd, tmp = tempfile.mkstemp(dir=str(target.parent), prefix=f".{target.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            handle.write(text)
-        os.chmod(tmp, mode)
-        os.replace(tmp, target)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
+    write_atomic(Path(path), text.encode("utf-8"), keep_mode=True)
 
 
 def apply(plans: Sequence[FileFix]) -> int:

@@ -916,11 +916,9 @@ class _Builder:
     def _secondary_name(self, expr: Optional[Expr]) -> Optional[str]:
         if expr is None:
             return None
-        if expr[0] == "lambda":
-            expr = expr[1]
-        const = _const(expr)
-        if isinstance(const, str):
-            return const.strip()
+        expr, written = _named_in_string(expr)
+        if written is not None:
+            return written
         sym = self.symbols.lookup(expr)
         if isinstance(sym, Value) and not sym.rest and sym.expr[0] == "call" and sym.expr[2]:
             name = _const(sym.expr[2][0])
@@ -932,11 +930,9 @@ class _Builder:
         return None
 
     def _class_name_of(self, expr: Expr) -> Optional[str]:
-        if expr[0] == "lambda":
-            expr = expr[1]
-        const = _const(expr)
-        if isinstance(const, str):
-            return const.strip()
+        expr, written = _named_in_string(expr)
+        if written is not None:
+            return written
         sym = self.symbols.lookup(expr)
         if isinstance(sym, ClassRef):
             return sym.fact.name
@@ -1081,6 +1077,15 @@ def _name_references(exprs: Iterable[Expr]) -> Iterator[Expr]:
             yield expr
         else:
             yield from _name_references(p for p in expr[1:] if isinstance(p, tuple))
+
+
+def _named_in_string(expr: Expr) -> tuple[Expr, Optional[str]]:
+    """relationship("User") / secondary="task_tags" / lambda: X: (the expression without
+    its lambda, the name when it is written as a string)."""
+    if expr[0] == "lambda":
+        expr = expr[1]
+    const = _const(expr)
+    return expr, (const.strip() if isinstance(const, str) else None)
 
 
 def _const_str(expr: Optional[Expr]) -> Optional[str]:

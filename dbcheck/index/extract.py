@@ -802,18 +802,12 @@ def _extract_module(source: str, path: str, module: str, is_package: bool) -> Mo
         return facts
     try:
         module_node = cst.parse_module(source)
-    except cst.ParserSyntaxError as err:
-        if syntax_error is not None:
-            facts.error = _error_position(syntax_error)
-        else:
-            facts.notice = f"skipped: libcst cannot parse this file ({str(err).splitlines()[0]})"
-        facts.class_hints = _class_hints(source)
-        return facts
     except (RecursionError, MemoryError, Exception) as err:  # noqa: BLE001 - the parser must not stop the run
         if syntax_error is not None:
             facts.error = _error_position(syntax_error)
         else:
-            facts.notice = f"skipped: libcst cannot parse this file ({type(err).__name__})"
+            reason = str(err).splitlines()[0] if isinstance(err, cst.ParserSyntaxError) else type(err).__name__
+            facts.notice = f"skipped: libcst cannot parse this file ({reason})"
         facts.class_hints = _class_hints(source)
         return facts
     if syntax_error is not None:
