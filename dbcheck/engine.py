@@ -293,10 +293,15 @@ def project_files(paths: Sequence[Path], config: Config, sources: Optional[dict[
                   cache: Optional[Cache] = None) -> ProjectFiles:
     """The whole project (the config's root) plus any given path outside it, so a check
     of one file still sees the models of every other file."""
-    errors: list[str] = []
-    given, problems = iter_python_files(list(paths), config)
-    errors.extend(problems)
-    project = _walk_project(_project_roots(paths, config), config, cache)
+    roots = _project_roots(paths, config)
+    project = _walk_project(roots, config, cache)
+    # A given folder that is a project root (`dbcheck .`) was just walked - maybe not
+    # at all, thanks to the cache: its files are the project's, not a second walk.
+    root_names = {os.path.abspath(r) for r in roots}
+    walked = [p for p in paths if os.path.abspath(p) in root_names]
+    given, errors = iter_python_files([p for p in paths if os.path.abspath(p) not in root_names], config)
+    if walked:
+        given = list(project) + given
     seen = {os.path.abspath(p) for p in project}
     files = list(project) + [p for p in given if os.path.abspath(p) not in seen]
     if sources:
