@@ -117,11 +117,6 @@ class ProjectIndex:
     def tables_named(self, name: str) -> list[TableModel]:
         return list(self._by_table_name.get(name, ()))
 
-    def table_of_class(self, class_name: str) -> Optional[TableModel]:
-        """By simple or dotted class name, as relationship() strings name it."""
-        found = [i.table for i in self.mapped_classes_named(class_name) if i.table is not None]
-        return found[0] if len(found) == 1 else None
-
     def mapped_classes_named(self, class_name: str) -> list[ClassInfo]:
         return list(self._mapped_by_name.get(class_name.rsplit(".", 1)[-1], ()))
 

@@ -44,10 +44,6 @@ class ColumnModel:
     from_library: bool = False  # synthesised from a known library base: no line to fix
     hashed_on_write: bool = False  # a @validates hook hashes or encrypts what is stored
 
-    @property
-    def is_foreign_key(self) -> bool:
-        return bool(self.foreign_keys)
-
 
 @dataclass
 class IndexModel:
