@@ -120,11 +120,14 @@ def _blank(source: SourceFile) -> ModuleFacts:
 
 
 def _source_text(source: SourceFile) -> tuple[Optional[str], Optional[ModuleFacts]]:
-    """The decoded text, or the facts that say why there is none (DBC001 / a notice)."""
+    """The decoded text, or the facts that say why there is none (DBC001 / a notice).
+    The raw bytes are let go: on a large project, holding every file's bytes and text
+    at once is a good part of the peak memory."""
     if source.override is not None:
         return source.override, None
     raw = source.raw
-    if raw is None:  # known by the manifest, but its facts were not in the cache
+    source.raw = None
+    if raw is None:  # known by the manifest, or already read once: read it again
         try:
             raw = Path(source.path).read_bytes()
         except OSError as err:
@@ -146,7 +149,8 @@ def load_facts(sources: Sequence[SourceFile], messages: list[str], errors: list[
     from dbcheck import phase1
 
     results: dict[int, ModuleFacts] = {}
-    texts: dict[int, str] = {}
+    texts: dict[int, str] = {}  # the files to parse in the pass under way
+    fresh: set[int] = set()  # facts made in this run: they go to the cache
     for i, source in enumerate(sources):
         if source.unreadable:
             facts = _blank(source)
@@ -158,41 +162,38 @@ def load_facts(sources: Sequence[SourceFile], messages: list[str], errors: list[
             cached.path = source.shown
             results[i] = cached
             continue
+        fresh.add(i)
         text, facts = _source_text(source)
         if facts is not None:
             results[i] = facts
-        else:
+        elif phase1.mentions_database(text or ""):
+            # First pass: files that mention a database library or a query.
             texts[i] = text or ""
+        else:
+            # Only syntax-checked for now, its text let go; parsed in a later pass if a
+            # file of the project makes it relevant.
+            results[i] = phase1.skim(text or "", source.shown, source.module, source.is_package)
 
-    # First pass: files that mention a database library or a query.
-    to_parse = {i for i, text in texts.items() if phase1.mentions_database(text)}
     # Further passes: files that use a name the relevant files define, until none is new.
     known: set[str] = set()
     for facts in results.values():
         if not facts.skimmed:
             known |= phase1.defined_names(facts)
-    used = {i: phase1.identifiers(text) for i, text in texts.items() if i not in to_parse}
-    batch = sorted(to_parse)
-    parsed: set[int] = set()
-    while batch:
+    while texts:
+        batch = sorted(texts)
         for i, facts in zip(batch, phase1.extract_many(
                 [(texts[i], sources[i].shown, sources[i].module, sources[i].is_package) for i in batch], jobs)):
             results[i] = facts
+            fresh.add(i)
             known |= phase1.defined_names(facts)
-        parsed.update(batch)
-        batch = sorted(i for i, names in used.items() if i not in parsed and names & known)
-        # Skimmed files from the cache that the project now makes relevant are parsed too.
-        for i, facts in list(results.items()):
-            if i not in parsed and i not in texts and facts.skimmed and known.intersection(facts.identifiers):
+        texts = {}
+        for i, facts in results.items():
+            if facts.skimmed and not known.isdisjoint(facts.identifiers):
                 text, failed = _source_text(sources[i])
                 if failed is None:
                     texts[i] = text or ""
-                    batch.append(i)
-    for i, text in texts.items():
-        if i not in parsed:
-            results[i] = phase1.skim(text, sources[i].shown, sources[i].module, sources[i].is_package)
     if cache is not None:
-        for i in texts:
+        for i in sorted(fresh):
             cache.put_facts(sources[i].key, results[i])
 
     modules: dict[str, ModuleFacts] = {}

@@ -17,6 +17,7 @@ from __future__ import annotations
 import ast
 import os
 import re
+import sys
 import warnings
 from concurrent.futures import ProcessPoolExecutor
 from typing import Optional, Sequence
@@ -63,7 +64,8 @@ def skim(text: str, shown: str, module: str, is_package: bool) -> ModuleFacts:
         return extract(text, shown, module, is_package)
     facts = ModuleFacts(path=shown, module=module, is_package=is_package)
     facts.skimmed = True
-    facts.identifiers = sorted(identifiers(text))
+    # interned: the same few thousand names recur in every file of a project
+    facts.identifiers = sorted(map(sys.intern, identifiers(text)))
     facts.noqa = parse_noqa_lines(text)
     return facts
 

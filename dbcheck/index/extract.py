@@ -174,6 +174,7 @@ class ExprConverter:
         self.class_names: set[str] = set()
 
     def name(self, ident: str) -> Expr:
+        ident = sys.intern(ident)  # names recur in every file: one string each, project-wide
         if ident in self.params:
             return ("param", ident)
         if ident in self.locals:
@@ -186,8 +187,8 @@ class ExprConverter:
         if qualified is not None:
             return ("n", sys.intern(qualified))
         if ident in BUILTIN_NAMES:
-            return ("n", f"builtins.{ident}")
-        return ("n", f"?.{ident}")
+            return ("n", sys.intern(f"builtins.{ident}"))
+        return ("n", sys.intern(f"?.{ident}"))
 
     def convert(self, node: Optional[cst.CSTNode]) -> Expr:
         if node is None:
@@ -247,7 +248,7 @@ class ExprConverter:
         if base[0] == "n":
             # interned: the same dotted names recur across thousands of files
             return ("n", sys.intern(f"{base[1]}.{node.attr.value}"))
-        return ("attr", base, node.attr.value)
+        return ("attr", base, sys.intern(node.attr.value))
 
     def _call(self, node: cst.Call) -> Expr:
         line, col = self.positions.next_expr(node)
@@ -257,7 +258,7 @@ class ExprConverter:
         for arg in node.args:
             value = self.convert(arg.value)
             if arg.keyword is not None:
-                kwargs.append((arg.keyword.value, value))
+                kwargs.append((sys.intern(arg.keyword.value), value))
             elif arg.star == "**":
                 kwargs.append(("**", value))
             elif arg.star == "*":
@@ -619,7 +620,7 @@ class _ModuleExtractor:
             conv.params, conv.locals, conv.class_names = saved
         owner = f"{self.facts.module}.{class_name}" if class_name else self.facts.module
         return FunctionIR(func.name.value, f"{owner}.{func.name.value}", class_name, line, col, names,
-                          defaults, decorators, body, func.asynchronous is not None)
+                          defaults, decorators, FunctionIR.encode_body(body), func.asynchronous is not None)
 
     def _ir_block(self, body: Sequence[cst.CSTNode], ast_body: Optional[Sequence[ast.stmt]]) -> tuple:
         conv = self.conv

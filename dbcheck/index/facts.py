@@ -27,6 +27,7 @@ Expressions are kept as small tuples (``Expr``):
 
 from __future__ import annotations
 
+import marshal
 from dataclasses import dataclass, field
 from typing import Optional
 
@@ -99,8 +100,19 @@ class FunctionIR:
     params: list[str]
     defaults: dict[str, Expr]
     decorators: list[Expr]
-    body: tuple
+    # The statements, ``marshal``-encoded: a project's bodies are half its facts, and
+    # held as live tuples they would dominate memory on large projects; each body is
+    # decoded only while it is being interpreted (marshal is C, and cheap).
+    code: bytes
     is_async: bool = False
+
+    @property
+    def body(self) -> tuple:
+        return marshal.loads(self.code)
+
+    @staticmethod
+    def encode_body(body: tuple) -> bytes:
+        return marshal.dumps(body)
 
 
 @dataclass
