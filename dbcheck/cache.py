@@ -49,34 +49,50 @@ def _code_digest() -> str:
 
 
 _FORMAT = f"dbcheck-{__version__}-{_code_digest()}-py{sys.version_info[0]}.{sys.version_info[1]}"
-_DATACLASSES = {cls.__name__: cls for cls in (
+
+# Which fields of the facts hold other facts; every other field is plain data (strings,
+# numbers, Expr tuples, lists and dicts of them) that marshal hands back as it was.
+_NESTED = {
+    "ModuleFacts": {"classes": ("list", "ClassFact"), "functions": ("dict", "FunctionFact"),
+                    "bodies": ("list", "FunctionIR"), "calls": ("list", "CallFact")},
+    "ClassFact": {"attrs": ("list", "AttrFact")},
+}
+_CLASSES = {cls.__name__: cls for cls in (
     extract.ModuleFacts, extract.ClassFact, extract.AttrFact, extract.FunctionFact,
     extract.FunctionIR, extract.CallFact,
 )}
+_FIELDS = {name: tuple(f.name for f in dataclasses.fields(cls)) for name, cls in _CLASSES.items()}
 
 
-def _encode(value: Any) -> Any:
-    """Dataclasses become tuples headed by None - a head no ``Expr`` has - so decoding
-    can hand every expression tuple back untouched without walking into it."""
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return (None, type(value).__name__, *(_encode(getattr(value, f.name)) for f in dataclasses.fields(value)))
-    if isinstance(value, list):
-        return [_encode(v) for v in value]
-    if isinstance(value, dict):
-        return {k: _encode(v) for k, v in value.items()}
-    return value  # Expr tuples, strings, numbers: marshal keeps tuples as tuples
+def _encode(value: Any, name: str = "ModuleFacts") -> tuple:
+    """A fact as the tuple of its fields, in declaration order; nested facts likewise."""
+    nested = _NESTED.get(name, {})
+    out = []
+    for field_name in _FIELDS[name]:
+        item = getattr(value, field_name)
+        shape, inner = nested.get(field_name, (None, ""))
+        if shape == "list":
+            item = [_encode(v, inner) for v in item]
+        elif shape == "dict":
+            item = {k: _encode(v, inner) for k, v in item.items()}
+        out.append(item)
+    return tuple(out)
 
 
-def _decode(value: Any) -> Any:
-    if isinstance(value, tuple):
-        if value and value[0] is None and len(value) >= 2 and value[1] in _DATACLASSES:
-            return _DATACLASSES[value[1]](*(_decode(v) for v in value[2:]))
-        return value
-    if isinstance(value, list):
-        return [_decode(v) for v in value]
-    if isinstance(value, dict):
-        return {k: _decode(v) for k, v in value.items()}
-    return value
+def _decode(payload: tuple, name: str = "ModuleFacts") -> Any:
+    """The inverse of ``_encode``: one constructor call per fact, no walk through the
+    expressions (this runs for every file of a warm run)."""
+    nested = _NESTED.get(name)
+    if nested is None:
+        return _CLASSES[name](*payload)
+    fields = list(payload)
+    for position, field_name in enumerate(_FIELDS[name]):
+        shape, inner = nested.get(field_name, (None, ""))
+        if shape == "list":
+            fields[position] = [_decode(v, inner) for v in fields[position]]
+        elif shape == "dict":
+            fields[position] = {k: _decode(v, inner) for k, v in fields[position].items()}
+    return _CLASSES[name](*fields)
 
 
 def facts_key(module: str, is_package: bool, source: bytes) -> str:
@@ -113,7 +129,7 @@ class Cache:
             return self.enabled
         self._prepared = True
         try:
-            for sub in ("facts", "results"):
+            for sub in ("facts", "results", "queries"):
                 (self.folder / sub).mkdir(parents=True, exist_ok=True)
             ignore = self.folder / ".gitignore"
             if not ignore.exists():
@@ -198,7 +214,7 @@ class Cache:
             return None
         try:
             facts = _decode(payload)
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, AttributeError, KeyError):
             return None
         return facts if isinstance(facts, extract.ModuleFacts) else None
 
@@ -223,3 +239,23 @@ class Cache:
         if self.enabled:
             rows = [(f.path, f.line, f.column, f.code, f.message) for f in findings]
             self._store(self.folder / "results" / key, (rows, list(notices)))
+
+
+class QueryMemo:
+    """The per-module logs of the last query analysis of one project, under one
+    configuration, seen from one working directory (paths in the logs are as shown):
+    one entry, rewritten whenever a module was analysed again."""
+
+    def __init__(self, cache: Cache, scope: str) -> None:
+        self.cache = cache
+        self.path = cache.folder / "queries" / hashlib.sha256(scope.encode("utf-8", "surrogateescape")).hexdigest()
+        self.loaded: dict = {}
+
+    def load(self) -> dict:
+        payload = self.cache._load(self.path) if self.cache.enabled else None
+        self.loaded = payload if isinstance(payload, dict) else {}
+        return self.loaded
+
+    def save(self, entries: dict) -> None:
+        if self.cache.enabled:
+            self.cache._store(self.path, entries)

@@ -202,6 +202,7 @@ def load_facts(sources: Sequence[SourceFile], messages: list[str], errors: list[
         if facts is None:
             errors.append(f"{source.shown}: internal error while reading")
             continue
+        facts.key = source.key
         if facts.notice:
             messages.append(f"{source.shown}: {facts.notice}")
         name = facts.module
@@ -339,6 +340,10 @@ def project_findings(found: ProjectFiles, config: Config, cache: Optional[Cache]
     from dbcheck.index.build import build_index
 
     index = build_index(modules, config.encrypted_types)
+    if cache is not None:
+        from dbcheck.cache import QueryMemo
+
+        index.query_memos[config.fingerprint()] = QueryMemo(cache, f"{config.fingerprint()}\0{os.getcwd()}")
     findings, rule_errors = run_rules(index, config)
     errors += rule_errors
     from dbcheck.rules.noqa import unused_noqa

@@ -22,7 +22,7 @@ import warnings
 from concurrent.futures import ProcessPoolExecutor
 from typing import Optional, Sequence
 
-from dbcheck.index.facts import ModuleFacts
+from dbcheck.index.facts import ModuleFacts, interface_digest
 
 _DATABASE_TEXT = re.compile(
     r"sqlalchemy|sqlmodel|flask_sqlalchemy|alembic|\bdown_revision\b|\bsession\b|\bSession\b|select\(|"
@@ -73,7 +73,9 @@ def skim(text: str, shown: str, module: str, is_package: bool) -> ModuleFacts:
 def extract(text: str, shown: str, module: str, is_package: bool) -> ModuleFacts:
     from dbcheck.index.extract import extract_module
 
-    return extract_module(text, shown, module, is_package)
+    facts = extract_module(text, shown, module, is_package)
+    facts.interface = interface_digest(facts)
+    return facts
 
 
 def _extract_task(task: tuple[str, str, str, bool]) -> ModuleFacts:

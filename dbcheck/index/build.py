@@ -90,6 +90,8 @@ class ProjectIndex:
     class_names: set[str]
     unparsed_class_names: set[str] = field(default_factory=set)
     _query_indexes: dict = field(default_factory=dict, repr=False)
+    # the on-disk logs of the previous query analysis, per configuration (engine-set)
+    query_memos: dict = field(default_factory=dict, repr=False)
 
     def query_index(self, config) -> "QueryIndex":
         """Every query the project builds and runs (computed once per configuration)."""
@@ -97,7 +99,7 @@ class ProjectIndex:
 
         key = config.fingerprint()
         if key not in self._query_indexes:
-            self._query_indexes[key] = analyze_queries(self, config)
+            self._query_indexes[key] = analyze_queries(self, config, self.query_memos.get(key))
         return self._query_indexes[key]
 
     def __post_init__(self) -> None:

@@ -143,3 +143,46 @@ class ModuleFacts:
     class_hints: list[str] = field(default_factory=list)  # class names of a file we could not parse
     skimmed: bool = False  # only syntax-checked: nothing in the project made it relevant
     identifiers: list[str] = field(default_factory=list)  # the names a skimmed file uses
+    # What other modules can see of this one, positions left out (see ``interface_digest``)
+    interface: str = ""
+    key: str = ""  # the content key the engine found these facts under (not part of them)
+
+
+def _without_positions(expr: object) -> object:
+    if not isinstance(expr, tuple):
+        return expr
+    if expr and expr[0] == "call" and len(expr) == 6:
+        _c, func, args, kwargs, _line, _col = expr
+        return ("call", _without_positions(func), tuple(_without_positions(a) for a in args),
+                tuple((k, _without_positions(v)) for k, v in kwargs))
+    if expr and expr[0] == "cmp" and len(expr) == 5:
+        _c, left, ops, _line, _col = expr
+        return ("cmp", _without_positions(left), tuple((op, _without_positions(r)) for op, r in ops))
+    return tuple(_without_positions(e) for e in expr)
+
+
+def interface_digest(facts: ModuleFacts) -> str:
+    """A digest of everything the project index and other modules' analysis read from
+    this module - imports, assignments, classes, factories, module-level calls, the
+    signatures of its functions - but not their bodies, and no line numbers. Editing a
+    function body, or moving code up or down, keeps it; what the analysis of other
+    modules takes from a body is tracked per body (``dbcheck.index.queries``)."""
+    import hashlib
+
+    strip = _without_positions
+    shape = (
+        facts.module, facts.is_package, sorted(facts.imports.items()), list(facts.star_imports),
+        sorted((k, strip(v)) for k, v in facts.assignments.items()),
+        [(c.name, strip(tuple(c.bases)), sorted((k, strip(v)) for k, v in c.keywords.items()),
+          strip(tuple(c.decorators)),
+          [(a.name, strip(a.annotation), strip(a.value), a.declared_attr) for a in c.attrs],
+          c.dynamic, list(c.methods), sorted(c.validators.items())) for c in facts.classes],
+        sorted((name, list(f.params), sorted((k, strip(v)) for k, v in f.defaults.items()), strip(f.returns))
+               for name, f in facts.functions.items()),
+        [(b.name, b.qualname, b.class_name, list(b.params), sorted((k, strip(v)) for k, v in b.defaults.items()),
+          strip(tuple(b.decorators)), b.is_async) for b in facts.bodies],
+        [(c.target, strip(c.value)) for c in facts.calls],
+        facts.error is not None, list(facts.class_hints), facts.skimmed,
+    )
+    # repr, not marshal: marshal's bytes depend on which strings are interned and shared
+    return hashlib.sha256(repr(shape).encode("utf-8", "surrogatepass")).hexdigest()[:32]

@@ -13,12 +13,22 @@ Project functions that take or build queries are summarised per call (with what 
 call passes, so ``read(id, actor=None)`` scoped only ``if actor`` scopes the calls
 that pass an actor). Anything the analysis cannot follow makes the query opaque, and
 opaque queries are never reported.
+
+Incremental: what interpreting one module's functions adds to the shared state is kept
+as a log of operations, with the content keys of every module whose function bodies
+it interpreted (its own and its callees'). On the next run a module whose key, whose
+callees' keys and whose project interface (``interface_digest`` of every module: the
+schema, the imports, the signatures) are unchanged is replayed from its log instead
+of interpreted; the judging that needs every module's uses (helpers judged at their
+callers) always runs on the whole. A replay applies the same operations in the same
+order, so the result equals a full analysis.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Iterable, Iterator, Optional, Union
+import hashlib
+from dataclasses import dataclass, field, fields, replace
+from typing import TYPE_CHECKING, Any, Iterable, Iterator, Optional, Union
 
 from dbcheck.index.facts import Expr, FunctionIR, ModuleFacts
 from dbcheck.index.models import TableModel
@@ -143,6 +153,7 @@ class QueryIndex:
     # the calls pass, at the calls that leave it unscoped - unless every call does.
     scoping_uses: list[QueryUse] = field(default_factory=list)
     unchecked_gets: list[QueryUse] = field(default_factory=list)
+    replayed: list[str] = field(default_factory=list)  # modules taken from the last run's logs
 
 
 class _Env:
@@ -202,11 +213,17 @@ class _Context:
 
 
 class QueryAnalyzer:
-    def __init__(self, index: "ProjectIndex", config: "Config") -> None:
+    def __init__(self, index: "ProjectIndex", config: "Config", memo: Optional[dict] = None) -> None:
         self.index = index
         self.config = config
         self.result = QueryIndex()
         self._summaries: dict[tuple, tuple[frozenset, frozenset, tuple]] = {}
+        # incremental analysis (see the module docstring)
+        self._memo = memo  # module path -> (own key, ((path, key), ...) interpreted, log)
+        self.new_memo: dict[str, tuple] = {}
+        self._log: Optional[list] = None
+        self._touched: list[set[str]] = []
+        self._summary_touched: dict[tuple, frozenset[str]] = {}
         self._tables_by_name: dict[str, TableModel] = {}
         for table in index.tables:
             if table.name and table.name not in self._tables_by_name:
@@ -220,19 +237,20 @@ class QueryAnalyzer:
     # ------------------------------------------------------------------ driver
 
     def run(self) -> QueryIndex:
+        keys = {m.path: m.key for m in self.index.modules.values()}
+        interface = _project_interface(self.index.modules.values())
         for module in self.index.modules.values():
-            for body in module.bodies:
-                cls = self._class_of(module, body)
-                ctx = _Context(module, body, cls)
-                env = _Env()
-                for p in body.params:
-                    env.set(p, frozenset({ParamVal(p)}))
-                returns: list = []
-                self._block(body.body, env, ctx, returns)
-                for value in _flatten(returns):
-                    if isinstance(value, GetVal):
-                        self._returned_gets.setdefault(body.qualname, []).append(
-                            (value.path, value.line, value.column))
+            if not module.bodies:
+                continue
+            own = _own_key(module, interface) if module.key and self._memo is not None else ""
+            if own and self._replay(module.path, own, keys):
+                continue
+            self._log, self._touched = [], [{module.path}]
+            self._analyze_module(module)
+            if own:
+                touched = tuple(sorted((path, keys.get(path, "")) for path in self._touched[0]))
+                self.new_memo[module.path] = (own, touched, tuple(self._log))
+            self._log, self._touched = None, []
         self._judge_scoping()
         # A lookup returned to a project caller is judged at the caller's call, where
         # the owner may be checked; one returned to a framework (a view) is judged here.
@@ -245,6 +263,56 @@ class QueryAnalyzer:
                 self.result.unchecked_gets.append(
                     QueryUse("get", None, get, get.path, get.line, get.column, function))
         return self.result
+
+    def _analyze_module(self, module: ModuleFacts) -> None:
+        for body in module.bodies:
+            cls = self._class_of(module, body)
+            ctx = _Context(module, body, cls)
+            env = _Env()
+            for p in body.params:
+                env.set(p, frozenset({ParamVal(p)}))
+            returns: list = []
+            self._block(body.body, env, ctx, returns)
+            for value in _flatten(returns):
+                if isinstance(value, GetVal):
+                    self._apply(("ret", body.qualname, (value.path, value.line, value.column)))
+
+    def _replay(self, path: str, own: str, keys: dict[str, str]) -> bool:
+        """Apply a module's logged operations if nothing it depended on changed."""
+        entry = self._memo.get(path) if self._memo is not None else None
+        if entry is None:
+            return False
+        try:
+            key, touched, log = entry
+            if key != own or any(keys.get(p) != k for p, k in touched):
+                return False
+            ops = [_decode_op(op) for op in log]
+        except (TypeError, ValueError, KeyError, IndexError):
+            return False  # an entry of another shape: analysed again
+        for op in ops:
+            self._apply(op)
+        self.new_memo[path] = entry
+        self.result.replayed.append(path)
+        return True
+
+    def _apply(self, op: tuple) -> None:
+        """Every change the interpretation of a module makes to the shared state."""
+        if self._log is not None:
+            self._log.append(_encode_op(op))
+        kind = op[0]
+        if kind == "use":
+            self.result.uses.append(op[1])
+        elif kind == "get":
+            self._gets.setdefault(op[1], (op[2], "", op[3]))
+        elif kind == "check":
+            if op[1] in self._gets:
+                self._gets[op[1]] = (op[2], "__checked__", "")
+        elif kind == "ret":
+            self._returned_gets.setdefault(op[1], []).append(op[2])
+        elif kind == "called":
+            self._called.add(op[1])
+        elif kind == "obs":
+            self._observed.setdefault(op[1], []).append((op[2], op[3]))
 
     def _judge_scoping(self) -> None:
         for use in self.result.uses:
@@ -388,9 +456,8 @@ class QueryAnalyzer:
                     self._mark_checked(value)
 
     def _mark_checked(self, get: GetVal) -> None:
-        key = (get.path, get.line, get.column)
-        if key in self._gets:
-            self._gets[key] = (get, "__checked__", "")
+        # logged whether or not the lookup is known yet: a replay re-applies the test
+        self._apply(("check", (get.path, get.line, get.column), get))
 
     # ------------------------------------------------------------------ expressions
 
@@ -701,7 +768,8 @@ class QueryAnalyzer:
         get = GetVal(table, line, col, ctx.module.path)
         if not ctx.summary:
             key = (get.path, line, col)
-            self._gets.setdefault(key, (get, "", ctx.function.qualname))
+            if key not in self._gets:
+                self._apply(("get", key, get, ctx.function.qualname))
         return get
 
     def _query_method(self, query: QueryVal, method: str, expr: Expr, env: _Env, ctx: _Context) -> Val:
@@ -1009,7 +1077,7 @@ class QueryAnalyzer:
         if body is None or ctx.depth >= _MAX_DEPTH:
             self._arguments_escape(name, values, expr, env, ctx)
             return frozenset({None})
-        self._called.add(body.qualname)
+        self._apply(("called", body.qualname))
         params = [p for p in body.params if p not in ("self", "cls")] if body.class_name else list(body.params)
         bound: dict[str, frozenset] = {}
         for param, value in zip(params, values):
@@ -1037,7 +1105,7 @@ class QueryAnalyzer:
             site = QueryUse(kind, replace(query, line=expr[4], column=expr[5], path=ctx.module.path),
                             None, ctx.module.path, expr[4], expr[5], ctx.function.qualname,
                             "admin path" if ctx.privileged else "")
-            self._observed.setdefault((query.path, query.line, query.column), []).append((site, query))
+            self._apply(("obs", (query.path, query.line, query.column), site, query))
         out: set = set()
         for result in results:
             if isinstance(result, QueryVal) and result.param is not None:
@@ -1067,8 +1135,12 @@ class QueryAnalyzer:
                  depth: int) -> tuple[frozenset, frozenset, tuple]:
         key = (module.path, body.qualname, signature, cls.ref.qualname if cls else None)
         if key in self._summaries:
+            if self._touched:
+                self._touched[-1].update(self._summary_touched.get(key, (module.path,)))
             return self._summaries[key]
         self._summaries[key] = (frozenset({None}), frozenset(), ())  # recursion resolves to nothing
+        if self._touched:
+            self._touched.append({module.path})
         ctx = _Context(module, body, cls, depth, summary=True)
         env = _Env()
         params = [p for p in body.params if p not in ("self", "cls")] if body.class_name else list(body.params)
@@ -1081,6 +1153,11 @@ class QueryAnalyzer:
         flat = frozenset(_flatten(returns))
         result = (flat, frozenset(ctx.executed), tuple(ctx.inner_uses))
         self._summaries[key] = result
+        if self._touched:
+            # the bodies this summary interpreted: a dependency of every module using it
+            touched = self._touched.pop()
+            self._summary_touched[key] = frozenset(touched)
+            self._touched[-1].update(touched)
         return result
 
     # ------------------------------------------------------------------ uses
@@ -1095,8 +1172,8 @@ class QueryAnalyzer:
         if query.param is not None or query.subquery:
             return
         hint = "admin path" if ctx.privileged or any(_mentions_privilege(d) for d in ctx.function.decorators) else ""
-        self.result.uses.append(QueryUse(kind, query, None, ctx.module.path, query.line, query.column,
-                                         ctx.function.qualname, hint))
+        self._apply(("use", QueryUse(kind, query, None, ctx.module.path, query.line, query.column,
+                                     ctx.function.qualname, hint)))
 
 def _leading_wildcard(pattern: Optional[Expr]) -> bool:
     """``"%x"``, ``f"%{x}"``, ``"%" + x``: a pattern that starts with a wildcard."""
@@ -1255,5 +1332,88 @@ def unscoped_table(index: "ProjectIndex", config: "Config", query: Optional[Quer
     return owned[0][1]
 
 
-def analyze_queries(index: "ProjectIndex", config: "Config") -> QueryIndex:
-    return QueryAnalyzer(index, config).run()
+def analyze_queries(index: "ProjectIndex", config: "Config", memo: Optional[Any] = None) -> QueryIndex:
+    """``memo``: where the previous run's per-module logs are kept (``load()`` /
+    ``save(entries)``), or None for a full analysis."""
+    analyzer = QueryAnalyzer(index, config, memo.load() if memo is not None else None)
+    result = analyzer.run()
+    # rewritten when a module was analysed again, or one is gone
+    if memo is not None and not (len(result.replayed) == len(analyzer.new_memo) == len(memo.loaded)):
+        memo.save(analyzer.new_memo)
+    return result
+
+
+def _project_interface(modules: Iterable[ModuleFacts]) -> str:
+    digest = hashlib.sha256()
+    for module in modules:
+        digest.update(f"{module.path}\0{module.interface}\n".encode("utf-8", "surrogateescape"))
+    return digest.hexdigest()
+
+
+def _own_key(module: ModuleFacts, interface: str) -> str:
+    return hashlib.sha256(f"{module.key}\0{module.path}\0{interface}".encode("utf-8", "surrogateescape")).hexdigest()
+
+
+_QUERY_FIELDS = tuple(f.name for f in fields(QueryVal))
+
+
+def _encode_query(query: Optional[QueryVal]) -> Optional[tuple]:
+    if query is None:
+        return None
+    values = [getattr(query, name) for name in _QUERY_FIELDS]
+    values[_QUERY_FIELDS.index("terms")] = tuple(
+        (t.table, t.column, t.op, t.wrapped, t.line, t.column_offset, t.constant) for t in query.terms)
+    return tuple(values)
+
+
+def _decode_query(payload: Optional[tuple]) -> Optional[QueryVal]:
+    if payload is None:
+        return None
+    values = list(payload)
+    at = _QUERY_FIELDS.index("terms")
+    values[at] = tuple(Term(*t) for t in values[at])
+    return QueryVal(*values)
+
+
+def _encode_get(get: Optional[GetVal]) -> Optional[tuple]:
+    return None if get is None else (get.table, get.line, get.column, get.path, get.checked)
+
+
+def _decode_get(payload: Optional[tuple]) -> Optional[GetVal]:
+    return None if payload is None else GetVal(*payload)
+
+
+def _encode_use(use: QueryUse) -> tuple:
+    return (use.kind, _encode_query(use.query), _encode_get(use.get), use.path, use.line, use.column,
+            use.function, use.hint)
+
+
+def _decode_use(payload: tuple) -> QueryUse:
+    kind, query, get, *rest = payload
+    return QueryUse(kind, _decode_query(query), _decode_get(get), *rest)
+
+
+def _encode_op(op: tuple) -> tuple:
+    kind = op[0]
+    if kind == "use":
+        return (kind, _encode_use(op[1]))
+    if kind in ("get", "check"):
+        return (kind, op[1], _encode_get(op[2]), *op[3:])
+    if kind == "obs":
+        return (kind, op[1], _encode_use(op[2]), _encode_query(op[3]))
+    return op
+
+
+def _decode_op(payload: tuple) -> tuple:
+    kind = payload[0]
+    if kind == "use":
+        return (kind, _decode_use(payload[1]))
+    if kind in ("get", "check"):
+        return (kind, tuple(payload[1]), _decode_get(payload[2]), *payload[3:])
+    if kind == "obs":
+        return (kind, tuple(payload[1]), _decode_use(payload[2]), _decode_query(payload[3]))
+    if kind == "ret":
+        return (kind, payload[1], tuple(payload[2]))
+    if kind == "called":
+        return payload
+    raise ValueError(f"unknown operation {kind!r}")

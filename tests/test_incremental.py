@@ -1,0 +1,165 @@
+"""Incremental query analysis: after an edit, modules whose own content, whose callees'
+content and whose project interface did not change are replayed from the previous
+run's logs. Every edit below must give exactly the findings of a run with no cache -
+including edits whose effect shows up in *other* files (a helper's body, positions
+moving in a helper's module, a new column, a file removed)."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from dbcheck.cache import Cache
+from dbcheck.config import load_config
+from dbcheck.engine import analyze
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def _check(root: Path, cache: Cache | None):
+    config = load_config(start=root)
+    result = analyze([Path(".")], config, cache=cache, jobs=1)
+    assert not result.errors
+    return sorted(result.findings), result.index
+
+
+@pytest.fixture()
+def project(tmp_path, monkeypatch):
+    root = tmp_path / "saas"
+    shutil.copytree(REPO / "fixtures" / "saas", root, ignore=shutil.ignore_patterns(".dbcheck_cache"))
+    monkeypatch.chdir(root)
+    return root
+
+
+def _edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text()
+    assert old in text, f"{path}: {old!r} not found"
+    path.write_text(text.replace(old, new, 1))
+
+
+def _incremental_equals_full(root: Path, cache: Cache):
+    incremental, index = _check(root, cache)
+    full, _ = _check(root, None)
+    assert incremental == full
+    return incremental, index.query_index(load_config(start=root))
+
+
+def test_edits_anywhere_give_the_findings_of_a_full_run(project, tmp_path):
+    cache = Cache(tmp_path / "cache")
+    before, _ = _check(project, cache)
+
+    # A helper's body loses its tenant filter: the findings appear at its callers, in
+    # files that did not change.
+    _edit(project / "app/repositories/tasks.py",
+          "self.model.updated_at < cutoff, self.model.user_id == self.user.id",
+          "self.model.updated_at < cutoff")
+    after_helper, queries = _incremental_equals_full(project, cache)
+    assert after_helper != before
+    assert "app/api/settings.py" in queries.replayed and "app/repositories/tasks.py" not in queries.replayed
+
+    # Lines move in a module of helpers that are scoped by what their callers pass: the
+    # callers' logs name the helpers' queries by position, so they are analysed again.
+    _edit(project / "app/repositories/optional_actor.py", '"""', '\n\n"""')
+    after_shift, _ = _incremental_equals_full(project, cache)
+    assert after_shift != after_helper
+
+    # A new column on a model: the project interface changed, everything is analysed again.
+    _edit(project / "app/models/task.py",
+          "    reporter_id: Mapped[int]",
+          "    secret_token: Mapped[str] = mapped_column()\n    reporter_id: Mapped[int]")
+    _incremental_equals_full(project, cache)
+
+    # A comment in a view module, then the module removed.
+    _edit(project / "app/api/tasks.py", "from __future__ import annotations", "from __future__ import annotations  # edited")
+    _incremental_equals_full(project, cache)
+    (project / "app/admin/support.py").unlink()
+    _incremental_equals_full(project, cache)
+
+
+def test_an_edit_in_a_leaf_module_replays_every_other_module(project, tmp_path):
+    cache = Cache(tmp_path / "cache")
+    _check(project, cache)
+    _edit(project / "app/jobs/nightly.py", "\n", "\n# touched\n")
+    _findings, index = _check(project, cache)
+    queries = index.query_index(load_config(start=project))
+    # every module with functions but the edited one is replayed
+    with_bodies = {m.path for m in index.modules.values() if m.bodies}
+    assert set(queries.replayed) == with_bodies - {"app/jobs/nightly.py"}
+
+
+def test_a_broken_log_is_analysed_again(project, tmp_path):
+    cache = Cache(tmp_path / "cache")
+    first, _ = _check(project, cache)
+    for entry in (tmp_path / "cache" / "queries").iterdir():
+        entry.write_bytes(entry.read_bytes()[:-40])
+    _edit(project / "app/jobs/nightly.py", "\n", "\n# touched\n")
+    again, index = _check(project, cache)
+    assert again == _check(project, None)[0] != first
+    assert index.query_index(load_config(start=project)).replayed == []
+
+
+MODELS = '''from sqlalchemy import ForeignKey
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class User(Base):
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(primary_key=True)
+
+
+class Note(Base):
+    __tablename__ = "notes"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+'''
+
+HELPERS = '''from sqlalchemy import select
+
+from app.models import Note
+
+
+def read(session, note_id, actor=None):
+    stmt = select(Note).where(Note.id == note_id)
+    if actor is not None:
+        stmt = stmt.where(Note.user_id == actor.id)
+    return session.scalars(stmt).first()
+'''
+
+VIEWS = '''from app.helpers import read
+
+
+def mine(session, user):
+    return read(session, 1, actor=user)
+
+
+def anyones(session):
+    return read(session, 1)
+'''
+
+
+def test_moving_a_helper_reanalyses_its_callers_in_other_files(tmp_path, monkeypatch):
+    root = tmp_path / "small"
+    (root / "app").mkdir(parents=True)
+    (root / "pyproject.toml").write_text("[tool.dbcheck]\n")
+    (root / "app" / "__init__.py").write_text("")
+    (root / "app" / "models.py").write_text(MODELS)
+    (root / "app" / "helpers.py").write_text(HELPERS)
+    (root / "app" / "views.py").write_text(VIEWS)
+    monkeypatch.chdir(root)
+    cache = Cache(tmp_path / "cache")
+    first, _ = _check(root, cache)
+    # the helper is scoped by what its callers pass: reported at the call that omits it
+    assert [(f.path, f.line, f.code) for f in first if f.code.startswith("DBC5")] == [("app/views.py", 9, "DBC501")]
+
+    (root / "app" / "helpers.py").write_text("# moved down\n\n\n" + HELPERS)
+    moved, index = _incremental_equals_full(root, cache)
+    assert moved == first
+    # views.py did not change, but it is analysed again: its log named the helper's
+    # query by a position that moved
+    assert index.replayed == []
