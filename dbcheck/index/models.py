@@ -4,11 +4,12 @@ and relationships, each carrying the place it was declared so a rule can report 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Optional
+from typing import NamedTuple, Optional
 
 
-@dataclass(frozen=True)
-class Location:
+class Location(NamedTuple):
+    """Where something is declared (a named tuple: the index makes one per column)."""
+
     path: str
     line: int
     column: int = 1

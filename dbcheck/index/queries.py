@@ -15,20 +15,19 @@ that pass an actor). Anything the analysis cannot follow makes the query opaque,
 opaque queries are never reported.
 
 Incremental: what interpreting one module's functions adds to the shared state is kept
-as a log of operations, with the content keys of every module whose function bodies
-it interpreted (its own and its callees'). On the next run a module whose key, whose
-callees' keys and whose project interface (``interface_digest`` of every module: the
-schema, the imports, the signatures) are unchanged is replayed from its log instead
-of interpreted; the judging that needs every module's uses (helpers judged at their
-callers) always runs on the whole. A replay applies the same operations in the same
-order, so the result equals a full analysis.
+as a log of operations, with everything the interpretation read from the project
+(``dbcheck.index.reads``: names, classes, tables, the bodies of the helpers it
+followed). On the next run a module whose content and reads are unchanged is replayed
+from its log instead of interpreted; the judging that needs every module's uses
+(helpers judged at their callers) always runs on the whole. A replay applies the same
+operations in the same order, so the result equals a full analysis.
 """
 
 from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field, fields, replace
-from typing import TYPE_CHECKING, Any, Iterable, Iterator, Optional, Union
+from typing import TYPE_CHECKING, Any, Iterable, Iterator, NamedTuple, Optional, Union
 
 from dbcheck.index.facts import Expr, FunctionIR, ModuleFacts
 from dbcheck.index.models import TableModel
@@ -64,9 +63,9 @@ _SUBQUERY = frozenset({"subquery", "cte", "exists", "scalar_subquery", "alias", 
 _MAX_DEPTH = 6
 
 
-@dataclass(frozen=True)
-class Term:
-    """One AND-ed filter term: ``T.col <op> value`` on a known table."""
+class Term(NamedTuple):
+    """One AND-ed filter term: ``T.col <op> value`` on a known table (a named tuple:
+    the incremental analysis decodes tens of thousands of them per run)."""
 
     table: str
     column: str
@@ -214,7 +213,9 @@ class _Context:
 
 class QueryAnalyzer:
     def __init__(self, index: "ProjectIndex", config: "Config", memo: Optional[dict] = None) -> None:
-        self.index = index
+        from dbcheck.index.reads import RecordingIndex
+
+        self.index = RecordingIndex(index)  # type: ignore[assignment]  # the reads it notes are the logs' keys
         self.config = config
         self.result = QueryIndex()
         self._summaries: dict[tuple, tuple[frozenset, frozenset, tuple]] = {}
@@ -222,12 +223,8 @@ class QueryAnalyzer:
         self._memo = memo  # module path -> (own key, ((path, key), ...) interpreted, log)
         self.new_memo: dict[str, tuple] = {}
         self._log: Optional[list] = None
-        self._touched: list[set[str]] = []
-        self._summary_touched: dict[tuple, frozenset[str]] = {}
-        self._tables_by_name: dict[str, TableModel] = {}
-        for table in index.tables:
-            if table.name and table.name not in self._tables_by_name:
-                self._tables_by_name[table.name] = table
+        self._called_here: set[str] = set()
+        self._summary_reads: dict[tuple, Any] = {}
         self._gets: dict[tuple[str, int, int], tuple[GetVal, str, str]] = {}
         self._returned_gets: dict[str, list[tuple[str, int, int]]] = {}
         self._called: set[str] = set()
@@ -237,20 +234,23 @@ class QueryAnalyzer:
     # ------------------------------------------------------------------ driver
 
     def run(self) -> QueryIndex:
-        keys = {m.path: m.key for m in self.index.modules.values()}
-        interface = _project_interface(self.index.modules.values())
+        from dbcheck.index.reads import Reads
+
         for module in self.index.modules.values():
             if not module.bodies:
                 continue
-            own = _own_key(module, interface) if module.key and self._memo is not None else ""
-            if own and self._replay(module.path, own, keys):
+            own = _own_key(module) if module.key and self._memo is not None else ""
+            if own and self._replay(module.path, own):
                 continue
-            self._log, self._touched = [], [{module.path}]
+            self._log, self._called_here = [], set()
+            reads = Reads()
+            self.index.stack.append(reads)
+            self.index.note("bodies", module.path)
             self._analyze_module(module)
+            self.index.stack.pop()
             if own:
-                touched = tuple(sorted((path, keys.get(path, "")) for path in self._touched[0]))
-                self.new_memo[module.path] = (own, touched, tuple(self._log))
-            self._log, self._touched = None, []
+                self.new_memo[module.path] = (own, reads.encode(), tuple(self._log))
+            self._log = None
         self._judge_scoping()
         # A lookup returned to a project caller is judged at the caller's call, where
         # the owner may be checked; one returned to a framework (a view) is judged here.
@@ -263,6 +263,12 @@ class QueryAnalyzer:
                 self.result.unchecked_gets.append(
                     QueryUse("get", None, get, get.path, get.line, get.column, function))
         return self.result
+
+    def _table_named(self, name: str) -> Optional[TableModel]:
+        if not name:
+            return None
+        found = self.index.tables_named(name)
+        return found[0] if found else None
 
     def _analyze_module(self, module: ModuleFacts) -> None:
         for body in module.bodies:
@@ -277,14 +283,14 @@ class QueryAnalyzer:
                 if isinstance(value, GetVal):
                     self._apply(("ret", body.qualname, (value.path, value.line, value.column)))
 
-    def _replay(self, path: str, own: str, keys: dict[str, str]) -> bool:
-        """Apply a module's logged operations if nothing it depended on changed."""
+    def _replay(self, path: str, own: str) -> bool:
+        """Apply a module's logged operations if nothing it read has changed."""
         entry = self._memo.get(path) if self._memo is not None else None
         if entry is None:
             return False
         try:
-            key, touched, log = entry
-            if key != own or any(keys.get(p) != k for p, k in touched):
+            key, reads, log = entry
+            if key != own or not self.index.digests.still_valid(reads):
                 return False
             ops = [_decode_op(op) for op in log]
         except (TypeError, ValueError, KeyError, IndexError):
@@ -874,7 +880,7 @@ class QueryAnalyzer:
         return frozenset(), [], True
 
     def _same_type(self, table_name: str, column: str, target: Expr) -> bool:
-        table = self._tables_by_name.get(table_name)
+        table = self._table_named(table_name)
         col = table.column(column) if table is not None else None
         if col is None or not col.type_name:
             return False
@@ -886,7 +892,7 @@ class QueryAnalyzer:
         return bool(wanted) and aliases.get(wanted, wanted) == aliases.get(have, have)
 
     def _primary_key(self, table_name: str) -> list[str]:
-        table = self._tables_by_name.get(table_name)
+        table = self._table_named(table_name)
         return table.primary_key if table is not None else []
 
     def _column(self, expr: Expr, ctx: _Context) -> Optional[tuple[str, str, Optional[str]]]:
@@ -907,7 +913,7 @@ class QueryAnalyzer:
         if expr[0] == "attr" and ctx.cls is not None and expr[1][0] == "attr":
             # self.model.user_id, where self.model names a mapped class
             table_name = self._entity(expr[1], ctx)
-            table = self._tables_by_name.get(table_name) if table_name else None
+            table = self._table_named(table_name) if table_name else None
             if table is not None:
                 col = table.column_by_attribute(expr[2])
                 if col is not None:
@@ -1028,7 +1034,7 @@ class QueryAnalyzer:
         target = query.joined[-1] if query.joined else (query.tables[0] if query.tables else None)
         if target is None:
             return replace(query, opaque=True)
-        table = self._tables_by_name.get(target)
+        table = self._table_named(target)
         scoped = set(query.scoped)
         terms = list(query.terms)
         for key, value in kwargs:
@@ -1077,7 +1083,9 @@ class QueryAnalyzer:
         if body is None or ctx.depth >= _MAX_DEPTH:
             self._arguments_escape(name, values, expr, env, ctx)
             return frozenset({None})
-        self._apply(("called", body.qualname))
+        if body.qualname not in self._called_here:  # a set: once per module's log is enough
+            self._called_here.add(body.qualname)
+            self._apply(("called", body.qualname))
         params = [p for p in body.params if p not in ("self", "cls")] if body.class_name else list(body.params)
         bound: dict[str, frozenset] = {}
         for param, value in zip(params, values):
@@ -1134,13 +1142,21 @@ class QueryAnalyzer:
     def _summary(self, module: ModuleFacts, body: FunctionIR, signature: tuple, cls: Optional["ClassInfo"],
                  depth: int) -> tuple[frozenset, frozenset, tuple]:
         key = (module.path, body.qualname, signature, cls.ref.qualname if cls else None)
+        stack = self.index.stack
         if key in self._summaries:
-            if self._touched:
-                self._touched[-1].update(self._summary_touched.get(key, (module.path,)))
+            if stack:
+                done = self._summary_reads.get(key)
+                if done is not None:
+                    stack[-1].update(done)
+                else:  # a summary under way (recursion): its reads reach this caller anyway
+                    self.index.note("bodies", module.path)
             return self._summaries[key]
         self._summaries[key] = (frozenset({None}), frozenset(), ())  # recursion resolves to nothing
-        if self._touched:
-            self._touched.append({module.path})
+        if stack:
+            from dbcheck.index.reads import Reads
+
+            stack.append(Reads())
+            self.index.note("bodies", module.path)
         ctx = _Context(module, body, cls, depth, summary=True)
         env = _Env()
         params = [p for p in body.params if p not in ("self", "cls")] if body.class_name else list(body.params)
@@ -1153,11 +1169,11 @@ class QueryAnalyzer:
         flat = frozenset(_flatten(returns))
         result = (flat, frozenset(ctx.executed), tuple(ctx.inner_uses))
         self._summaries[key] = result
-        if self._touched:
-            # the bodies this summary interpreted: a dependency of every module using it
-            touched = self._touched.pop()
-            self._summary_touched[key] = frozenset(touched)
-            self._touched[-1].update(touched)
+        if stack:
+            # what this summary read: read by every module that uses it
+            reads = stack.pop()
+            self._summary_reads[key] = reads
+            stack[-1].update(reads)
         return result
 
     # ------------------------------------------------------------------ uses
@@ -1343,36 +1359,34 @@ def analyze_queries(index: "ProjectIndex", config: "Config", memo: Optional[Any]
     return result
 
 
-def _project_interface(modules: Iterable[ModuleFacts]) -> str:
-    digest = hashlib.sha256()
-    for module in modules:
-        digest.update(f"{module.path}\0{module.interface}\n".encode("utf-8", "surrogateescape"))
-    return digest.hexdigest()
-
-
-def _own_key(module: ModuleFacts, interface: str) -> str:
-    return hashlib.sha256(f"{module.key}\0{module.path}\0{interface}".encode("utf-8", "surrogateescape")).hexdigest()
+def _own_key(module: ModuleFacts) -> str:
+    return hashlib.sha256(f"{module.key}\0{module.path}".encode("utf-8", "surrogateescape")).hexdigest()
 
 
 _QUERY_FIELDS = tuple(f.name for f in fields(QueryVal))
+_TERMS_AT = _QUERY_FIELDS.index("terms")
 
 
 def _encode_query(query: Optional[QueryVal]) -> Optional[tuple]:
     if query is None:
         return None
     values = [getattr(query, name) for name in _QUERY_FIELDS]
-    values[_QUERY_FIELDS.index("terms")] = tuple(
-        (t.table, t.column, t.op, t.wrapped, t.line, t.column_offset, t.constant) for t in query.terms)
+    values[_TERMS_AT] = tuple(map(tuple, query.terms))
     return tuple(values)
 
 
 def _decode_query(payload: Optional[tuple]) -> Optional[QueryVal]:
     if payload is None:
         return None
+    if len(payload) != len(_QUERY_FIELDS):
+        raise ValueError("not a query")
     values = list(payload)
-    at = _QUERY_FIELDS.index("terms")
-    values[at] = tuple(Term(*t) for t in values[at])
-    return QueryVal(*values)
+    values[_TERMS_AT] = tuple(map(Term._make, values[_TERMS_AT]))
+    # the frozen dataclass's __init__ sets each field through object.__setattr__;
+    # filling __dict__ at once is several times faster, and a replay makes thousands
+    query = object.__new__(QueryVal)
+    query.__dict__.update(zip(_QUERY_FIELDS, values))
+    return query
 
 
 def _encode_get(get: Optional[GetVal]) -> Optional[tuple]:

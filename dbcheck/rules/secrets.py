@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import TYPE_CHECKING, Iterable, Iterator
 
@@ -38,24 +39,30 @@ _NOT_PASSWORD_WORDS = _NOT_SECRET_WORDS | frozenset({
 _TEXTUAL = ("string", "binary", "json")
 
 
-def name_words(name: str) -> list[str]:
-    """``apiKeyHash`` / ``api_key_hash`` -> ["api", "key", "hash"]."""
+@functools.lru_cache(maxsize=8192)  # a pure function of a name; column names recur by the thousand
+def name_words(name: str) -> tuple[str, ...]:
+    """``apiKeyHash`` / ``api_key_hash`` -> ("api", "key", "hash")."""
     spaced = re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", name)
-    return [w for w in re.split(r"[^A-Za-z0-9]+", spaced.lower()) if w]
+    return tuple(w for w in re.split(r"[^A-Za-z0-9]+", spaced.lower()) if w)
+
+
+@functools.lru_cache(maxsize=16)
+def _lowered(names: tuple[str, ...]) -> frozenset[str]:
+    return frozenset(n.lower() for n in names)
 
 
 def secret_reason(name: str, config: "Config") -> str | None:
     """Why a column name says it holds a secret, or None."""
     lowered = name.lower()
-    if lowered in {n.lower() for n in config.not_secret_names}:
+    extra_not = _lowered(tuple(config.not_secret_names))
+    if lowered in extra_not:
         return None
     words = name_words(name)
-    extra_not = {n.lower() for n in config.not_secret_names}
     if any(w in _NOT_SECRET_WORDS or w in extra_not for w in words):
         return None
     if _PASSWORD_WORDS & set(words) and "token" not in words:
         return None  # DBC202's business
-    extra = {n.lower() for n in config.secret_names}
+    extra = _lowered(tuple(config.secret_names))
     for word in words:
         if word in _SECRET_WORDS or word in extra:
             return word

@@ -1,0 +1,208 @@
+"""What one module's query analysis reads from the rest of the project.
+
+The analysis of a module's functions is replayed from the last run's log (see
+``dbcheck.index.queries``) while everything it read is unchanged. It reads the project
+through a ``RecordingIndex``, which notes each read together with a digest of what it
+returned: the names it resolved (and the interface of the module each resolved into),
+the mapped classes, the tables by name, and the bodies of the functions it followed.
+Digests leave line numbers out, except for function bodies (the positions of a
+helper's queries end up in its callers' logs), so moving a model down a file keeps
+every log, and adding a column to one table invalidates only the modules whose
+queries touched that table.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import TYPE_CHECKING, Optional
+
+from dbcheck.index.facts import Expr, ModuleFacts, _without_positions
+from dbcheck.index.symbols import ClassAttr, ClassRef, Function, FunctionBody, Lib, Symbol, Value
+
+if TYPE_CHECKING:
+    from dbcheck.index.build import ClassInfo, ProjectIndex
+    from dbcheck.index.models import TableModel
+
+
+class Reads:
+    """One analysis' reads, each kind a dict key -> digest of what was read."""
+
+    __slots__ = ("bodies", "names", "heads", "classes", "tables", "mapped")
+    KINDS = ("bodies", "names", "heads", "classes", "tables", "mapped")
+
+    def __init__(self) -> None:
+        for kind in self.KINDS:
+            setattr(self, kind, {})
+
+    def update(self, other: "Reads") -> None:
+        for kind in self.KINDS:
+            getattr(self, kind).update(getattr(other, kind))
+
+    def encode(self) -> tuple:
+        return tuple(tuple(sorted(getattr(self, kind).items())) for kind in self.KINDS)
+
+
+def _digest(value: object) -> str:
+    return hashlib.sha256(repr(value).encode("utf-8", "surrogatepass")).hexdigest()[:20]
+
+
+def _plain(value: object) -> object:
+    """A model object (``dbcheck.index.models``) as plain tuples, its declared
+    locations left out."""
+    if isinstance(value, (list, tuple)):
+        return tuple(map(_plain, value))
+    if hasattr(value, "__dataclass_fields__"):
+        return tuple(_plain(v) for k, v in vars(value).items() if k != "location")
+    return value
+
+
+class ProjectDigests:
+    """Digests of the current project's parts, each computed once per run."""
+
+    def __init__(self, index: "ProjectIndex") -> None:
+        self.index = index
+        self.by_path = {m.path: m for m in index.modules.values()}
+        self._memo: dict[tuple[str, str], str] = {}
+
+    def current(self, kind: str, key: str) -> str:
+        memo_key = (kind, key)
+        found = self._memo.get(memo_key)
+        if found is None:
+            found = self._memo[memo_key] = self._compute(kind, key)
+        return found
+
+    def _compute(self, kind: str, key: str) -> str:
+        index = self.index
+        if kind == "bodies":
+            module = self.by_path.get(key)
+            return module.key if module is not None else ""
+        if kind == "heads":
+            module = self.by_path.get(key)
+            return module.interface if module is not None else ""
+        if kind == "names":
+            return _digest(symbol_shape(index.symbols.resolve(key)))
+        if kind == "classes":
+            return _digest(class_shape(index.classes.get(key)))
+        if kind == "tables":
+            return _digest(_plain(index.tables_named(key)))
+        if kind == "mapped":
+            return _digest([class_shape(info) for info in index.mapped_classes_named(key)])
+        raise ValueError(kind)
+
+    def still_valid(self, encoded: tuple) -> bool:
+        for kind, pairs in zip(Reads.KINDS, encoded):
+            for key, digest in pairs:
+                if self.current(kind, key) != digest:
+                    return False
+        return True
+
+
+def symbol_shape(sym: Symbol) -> object:
+    if sym is None or isinstance(sym, Lib):
+        return sym if sym is None else ("L", sym.name, sym.rest)
+    if isinstance(sym, ClassRef):
+        return ("C", sym.qualname)
+    if isinstance(sym, ClassAttr):
+        return ("A", sym.cls.qualname, sym.path)
+    if isinstance(sym, Value):
+        return ("V", sym.module.path, sym.name, _without_positions(sym.expr), sym.rest)
+    if isinstance(sym, Function):
+        return ("F", sym.module.path, sym.fact.name)
+    if isinstance(sym, FunctionBody):
+        return ("B", sym.module.path, sym.body.qualname)
+    return ("?", type(sym).__name__)
+
+
+def class_shape(info: Optional["ClassInfo"]) -> object:
+    if info is None:
+        return None
+    return (info.ref.qualname, info.style, info.is_root, info.abstract, info.mapped,
+            info.table.name if info.table is not None else None, info.complete,
+            info.mapped_parent.ref.qualname if info.mapped_parent is not None else None,
+            info.library_base, _without_positions(tuple(info.type_map)))
+
+
+def _symbol_module(sym: Symbol) -> Optional[ModuleFacts]:
+    if isinstance(sym, ClassRef):
+        return sym.module
+    if isinstance(sym, ClassAttr):
+        return sym.cls.module
+    if isinstance(sym, (Value, Function, FunctionBody)):
+        return sym.module
+    return None
+
+
+class RecordingIndex:
+    """The parts of ``ProjectIndex`` the query analysis uses, each read noted in the
+    ``Reads`` on top of the stack (nothing is noted while the stack is empty)."""
+
+    def __init__(self, index: "ProjectIndex") -> None:
+        self.index = index
+        self.modules = index.modules
+        self.tables = index.tables
+        self.symbols = _RecordingSymbols(self)
+        self.classes = _RecordingClasses(self)
+        self.digests = ProjectDigests(index)
+        self.stack: list[Reads] = []
+
+    def note(self, kind: str, key: str) -> None:
+        if self.stack:
+            reads = getattr(self.stack[-1], kind)
+            if key not in reads:
+                reads[key] = self.digests.current(kind, key)
+
+    def note_symbol(self, qualified: str, sym: Symbol) -> None:
+        if not self.stack:
+            return
+        self.note("names", qualified)
+        module = _symbol_module(sym)
+        if module is not None:
+            self.note("heads", module.path)
+
+    def tables_named(self, name: str) -> list["TableModel"]:
+        self.note("tables", name)
+        return self.index.tables_named(name)
+
+    def mapped_classes_named(self, class_name: str) -> list["ClassInfo"]:
+        self.note("mapped", class_name)
+        return self.index.mapped_classes_named(class_name)
+
+
+class _RecordingClasses:
+    def __init__(self, owner: RecordingIndex) -> None:
+        self.owner = owner
+
+    def get(self, qualname: str) -> Optional["ClassInfo"]:
+        info = self.owner.index.classes.get(qualname)
+        self.owner.note("classes", qualname)
+        if info is not None:
+            self.owner.note("heads", info.ref.module.path)
+        return info
+
+
+class _RecordingSymbols:
+    def __init__(self, owner: RecordingIndex) -> None:
+        self.owner = owner
+        self.table = owner.index.symbols
+
+    def resolve(self, qualified: str) -> Symbol:
+        sym = self.table.resolve(qualified)
+        self.owner.note_symbol(qualified, sym)
+        return sym
+
+    def lookup(self, expr: Optional[Expr]) -> Symbol:
+        # the same walk as SymbolTable.lookup, with each resolved name noted
+        if expr is None:
+            return None
+        if expr[0] == "n":
+            return self.resolve(expr[1])
+        if expr[0] == "sub":
+            return self.lookup(expr[1])
+        if expr[0] == "attr":
+            return self.table.extend(self.lookup(expr[1]), (expr[2],))
+        return None
+
+    def lib_name(self, expr: Optional[Expr]) -> Optional[str]:
+        from dbcheck.index.symbols import lib_name_of
+
+        return lib_name_of(self.lookup(expr))
