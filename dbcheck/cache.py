@@ -218,6 +218,9 @@ class Cache:
             return None
         return facts if isinstance(facts, extract.ModuleFacts) else None
 
+    def has_facts(self, key: str) -> bool:
+        return self.enabled and (self.folder / "facts" / key).exists()
+
     def put_facts(self, key: str, facts: extract.ModuleFacts) -> None:
         if self.enabled:
             self._store(self.folder / "facts" / key, _encode(facts))

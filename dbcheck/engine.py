@@ -151,18 +151,10 @@ def load_facts(sources: Sequence[SourceFile], messages: list[str], errors: list[
     results: dict[int, ModuleFacts] = {}
     texts: dict[int, str] = {}  # the files to parse in the pass under way
     fresh: set[int] = set()  # facts made in this run: they go to the cache
-    for i, source in enumerate(sources):
-        if source.unreadable:
-            facts = _blank(source)
-            facts.notice = f"skipped: cannot read this file ({source.unreadable})"
-            results[i] = facts
-            continue
-        cached = cache.get_facts(source.key) if cache is not None else None
-        if cached is not None:
-            cached.path = source.shown
-            results[i] = cached
-            continue
+
+    def read(i: int) -> None:
         fresh.add(i)
+        source = sources[i]
         text, facts = _source_text(source)
         if facts is not None:
             results[i] = facts
@@ -174,19 +166,47 @@ def load_facts(sources: Sequence[SourceFile], messages: list[str], errors: list[
             # file of the project makes it relevant.
             results[i] = phase1.skim(text or "", source.shown, source.module, source.is_package)
 
+    in_cache: list[int] = []
+    for i, source in enumerate(sources):
+        if source.unreadable:
+            facts = _blank(source)
+            facts.notice = f"skipped: cannot read this file ({source.unreadable})"
+            results[i] = facts
+        elif cache is not None and cache.has_facts(source.key):
+            in_cache.append(i)
+        else:
+            read(i)
+    # The files to parse are parsed on other cores while this one loads the rest.
+    batch = sorted(texts)
+    parsing = phase1.start_extraction(
+        [(texts[i], sources[i].shown, sources[i].module, sources[i].is_package) for i in batch], jobs)
+    texts = {}
+    for i in in_cache:
+        cached = cache.get_facts(sources[i].key) if cache is not None else None
+        if cached is None:
+            read(i)  # gone or unreadable since: parsed in the next pass
+        else:
+            cached.path = sources[i].shown
+            results[i] = cached
+
     # Further passes: files that use a name the relevant files define, until none is new.
     known: set[str] = set()
     for facts in results.values():
         if not facts.skimmed:
             known |= phase1.defined_names(facts)
-    while texts:
-        batch = sorted(texts)
-        for i, facts in zip(batch, phase1.extract_many(
-                [(texts[i], sources[i].shown, sources[i].module, sources[i].is_package) for i in batch], jobs)):
-            results[i] = facts
-            fresh.add(i)
-            known |= phase1.defined_names(facts)
-        texts = {}
+    pending = [(batch, parsing)]
+    while pending or texts:
+        if texts:
+            late, late_texts, texts = sorted(texts), texts, {}
+            pending.append((late, phase1.start_extraction(
+                [(late_texts[i], sources[i].shown, sources[i].module, sources[i].is_package) for i in late],
+                jobs, background=False)))
+        for indices, extraction in pending:
+            for i, facts in zip(indices, extraction.result()):
+                results[i] = facts
+                fresh.add(i)
+                known |= phase1.defined_names(facts)
+        pending = []
         for i, facts in results.items():
             if facts.skimmed and not known.isdisjoint(facts.identifiers):
                 text, failed = _source_text(sources[i])

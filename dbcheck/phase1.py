@@ -87,27 +87,69 @@ def _extract_task(task: tuple[str, str, str, bool]) -> ModuleFacts:
         return facts
 
 
-def extract_many(tasks: Sequence[tuple[str, str, str, bool]], jobs: Optional[int] = None) -> list[ModuleFacts]:
-    """Parse files, in worker processes when there are enough of them."""
+def _jobs(jobs: Optional[int]) -> int:
     import multiprocessing
 
     if jobs is None:
         configured = os.environ.get("DBCHECK_JOBS", "")
         jobs = int(configured) if configured.isdigit() else min(os.cpu_count() or 1, 8)
     if multiprocessing.current_process().daemon:
-        jobs = 1  # inside flake8's own worker processes: no children allowed
-    if jobs <= 1 or len(tasks) < PARALLEL_THRESHOLD:
-        return [_extract_task(task) for task in tasks]
-    order = sorted(range(len(tasks)), key=lambda i: -len(tasks[i][0]))
+        return 1  # inside flake8's own worker processes: no children allowed
+    return jobs
 
-    import libcst  # noqa: F401 - imported once here, inherited by forked workers
 
-    context = multiprocessing.get_context("fork") if hasattr(os, "fork") else None
-    results: list[Optional[ModuleFacts]] = [None] * len(tasks)
+def extract_many(tasks: Sequence[tuple[str, str, str, bool]], jobs: Optional[int] = None) -> list[ModuleFacts]:
+    """Parse files, in worker processes when there are enough of them."""
+    return start_extraction(tasks, jobs, background=False).result()
+
+
+class Extraction:
+    """Files being parsed: in worker processes (started at once, so the caller can load
+    cached facts meanwhile), or here when ``result()`` is asked for."""
+
+    def __init__(self, tasks: Sequence[tuple[str, str, str, bool]]) -> None:
+        self.tasks = list(tasks)
+        self.pool: Optional[ProcessPoolExecutor] = None
+        self.futures: list = []
+
+    def result(self) -> list[ModuleFacts]:
+        if self.pool is None:
+            return [_extract_task(task) for task in self.tasks]
+        results: list[ModuleFacts] = []
+        try:
+            for task, future in zip(self.tasks, self.futures):
+                try:
+                    results.append(future.result())
+                except Exception:  # noqa: BLE001 - a worker lost (killed, out of memory): do it here
+                    results.append(_extract_task(task))
+        finally:
+            self.pool.shutdown(wait=True, cancel_futures=True)
+        return results
+
+
+def start_extraction(tasks: Sequence[tuple[str, str, str, bool]], jobs: Optional[int] = None,
+                     background: bool = True) -> Extraction:
+    """Start parsing ``tasks``. Worker processes take a large batch (a cold run) and,
+    with ``background``, a small one too: after an edit the one file to parse - and
+    libcst's import, as long as the parse - is done on the other core while this one
+    loads every other file's facts from the cache."""
+    import multiprocessing
+
+    extraction = Extraction(tasks)
+    workers = _jobs(jobs)
+    if workers <= 1 or not tasks or not hasattr(os, "fork"):
+        return extraction
+    if len(tasks) < PARALLEL_THRESHOLD and not background:
+        return extraction
+    if len(tasks) >= PARALLEL_THRESHOLD:
+        import libcst  # noqa: F401 - imported once here, inherited by forked workers
+    order = sorted(range(len(tasks)), key=lambda i: -len(tasks[i][0]))  # biggest first
     try:
-        with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
-            for index, facts in zip(order, pool.map(_extract_task, [tasks[i] for i in order], chunksize=1)):
-                results[index] = facts
+        pool = ProcessPoolExecutor(max_workers=min(workers, len(tasks)), mp_context=multiprocessing.get_context("fork"))
+        futures: list = [None] * len(tasks)
+        for i in order:
+            futures[i] = pool.submit(_extract_task, tasks[i])
     except (OSError, RuntimeError, AssertionError):  # no processes to be had: do it here
-        return [_extract_task(task) for task in tasks]
-    return [r if r is not None else _extract_task(tasks[i]) for i, r in enumerate(results)]
+        return extraction
+    extraction.pool, extraction.futures = pool, futures
+    return extraction
