@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import shutil
 import statistics
 import subprocess
@@ -47,16 +48,49 @@ def dbcheck(*args: str) -> list[str]:
 
 
 def pick_files(root: Path) -> tuple[Path, Path, list[Path]]:
-    """(a model file, a file with no database code, five files for pre-commit)."""
+    """(a model file, a file with no database code, five files for pre-commit). The model
+    file is the median one, in path order, of the files declaring a ``__tablename__``
+    with a column to copy: a typical model file, neither the first nor the most used."""
     py = sorted(p for p in root.rglob("*.py") if ".dbcheck_cache" not in p.parts)
-    model = next((p for p in py if "mapped_column" in p.read_text(errors="ignore")), py[0])
+    models = [p for p in py if not {"test", "tests"} & set(p.relative_to(root).parts)
+              and _column_line(p.read_text(errors="ignore")) is not None]
+    model = models[len(models) // 2] if models else py[0]
     plain = next((p for p in py if "sqlalchemy" not in p.read_text(errors="ignore") and p.stat().st_size > 200), py[-1])
     return model, plain, py[:: max(len(py) // 5, 1)][:5]
 
 
-def touch(path: Path, marker: str) -> None:
-    text = path.read_text()
-    path.write_text(text + f"\n# bench edit {marker}\n" if not text.endswith(f"# bench edit {marker}\n") else text)
+_COLUMN = re.compile(r"^(\s+)([A-Za-z_]\w*)(\s*[:=].*\b(?:mapped_column|Column)\(.*\)\s*)$")
+
+
+def _column_line(text: str) -> int | None:
+    """The first one-line column of the first class with a ``__tablename__`` that is not
+    a key and not unique (a copy of it is then a plain new column)."""
+    lines = text.splitlines()
+    start = next((i for i, line in enumerate(lines) if re.match(r"\s+__tablename__\s*=", line)), None)
+    if start is None:
+        return None
+    for i in range(start + 1, len(lines)):
+        line = lines[i]
+        if line.strip() and not line[0].isspace():
+            return None  # the class ended
+        if _COLUMN.match(line) and not re.search(r"primary_key|ForeignKey|unique|#", line):
+            return i
+    return None
+
+
+def add_column(original: str, marker: str) -> str:
+    """The model with one more column - a copy of an existing one under a new name: a code
+    edit that changes a table, in whatever style the file declares columns."""
+    lines = original.splitlines(keepends=True)
+    at = _column_line(original)
+    if at is None:
+        return original + f"\nbench_edit_{marker} = None\n"
+    copy = _COLUMN.sub(lambda m: f"{m.group(1)}{m.group(2)}_bench{marker}{m.group(3)}", lines[at].rstrip("\n"))
+    return "".join(lines[: at + 1] + [copy + "\n"] + lines[at + 1:])
+
+
+def add_function(original: str, marker: str) -> str:
+    return original + f"\n\ndef bench_edit_{marker}():\n    return {marker}\n"
 
 
 def main() -> int:
@@ -91,20 +125,27 @@ def main() -> int:
             before()
         samples.setdefault(name, []).append(measure(command, root, env))
 
+    model_text, plain_text = model.read_text(), plain.read_text()
     edits = iter(range(10**6))
-    for _ in range(args.runs):
-        record("flake8 E,F -j2 (all files)", flake8_all)
-        record("dbcheck cold (--no-cache)", dbcheck(".", "--no-cache"))
-        record("dbcheck warm (nothing changed)", dbcheck("."))
-        record("dbcheck after one model file changed", dbcheck("."), lambda: touch(model, str(next(edits))))
-        record("dbcheck after one unrelated file changed", dbcheck("."), lambda: touch(plain, str(next(edits))))
-        subprocess.run(dbcheck("."), cwd=root, env=env, stdout=subprocess.DEVNULL)
-        record("flake8 + DBC on one file (warm)", flake8_one_plugin)
-        record("flake8 on one file, plugin disabled", flake8_one_plain)
-        record("pre-commit path: dbcheck on 5 files (warm)", dbcheck(*[rel(p) for p in five]))
-        touch(model, "model-just-edited")
-        record("flake8 + DBC on a file just edited", flake8_one_plugin)
-        model.write_text(model.read_text().replace("\n# bench edit model-just-edited\n", ""))
+    try:
+        for _ in range(args.runs):
+            record("flake8 E,F -j2 (all files)", flake8_all)
+            record("dbcheck cold (--no-cache)", dbcheck(".", "--no-cache"))
+            record("dbcheck warm (nothing changed)", dbcheck("."))
+            # code edits, a new one each time: a column added to a model, a function to a plain module
+            record("dbcheck after one model file changed", dbcheck("."),
+                   lambda: model.write_text(add_column(model_text, str(next(edits)))))
+            record("dbcheck after one unrelated file changed", dbcheck("."),
+                   lambda: plain.write_text(add_function(plain_text, str(next(edits)))))
+            subprocess.run(dbcheck("."), cwd=root, env=env, stdout=subprocess.DEVNULL)
+            record("flake8 + DBC on one file (warm)", flake8_one_plugin)
+            record("flake8 on one file, plugin disabled", flake8_one_plain)
+            record("pre-commit path: dbcheck on 5 files (warm)", dbcheck(*[rel(p) for p in five]))
+            record("flake8 + DBC on a file just edited", flake8_one_plugin,
+                   lambda: model.write_text(add_column(model_text, str(next(edits)))))
+    finally:
+        model.write_text(model_text)
+        plain.write_text(plain_text)
 
     table = {name: {"median_s": statistics.median(t for t, _ in runs), "peak_rss_mb": max(r for _, r in runs),
                     "runs": len(runs)} for name, runs in samples.items()}
@@ -135,6 +176,7 @@ def main() -> int:
         ratios["peak RSS at 4x, MB (target <= 400)"] = scaling["4x"]["peak_rss_mb"]
 
     print(f"corpus: {root} ({size['files']} files, {size['lines'] or '?'} lines), medians of {args.runs}, interleaved")
+    print(f"edited: the model {rel(model)} (a column added), the unrelated {rel(plain)} (a function added)")
     width = max(len(n) for n in table)
     for name, row in table.items():
         print(f"  {name:<{width}}  {row['median_s']:7.3f} s   peak RSS {row['peak_rss_mb']:4d} MB")
@@ -145,6 +187,7 @@ def main() -> int:
     for name, value in ratios.items():
         print(f"  {name}: {value:.3f}")
     args.json.write_text(json.dumps({"corpus": str(root), "size": size, "runs": args.runs, "table": table,
+                                     "model_file": rel(model), "unrelated_file": rel(plain),
                                      "scaling": scaling, "ratios": ratios}, indent=2) + "\n")
     print(f"written to {args.json}")
     shutil.rmtree(work, ignore_errors=True)
