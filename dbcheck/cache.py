@@ -225,6 +225,21 @@ class Cache:
         if self.enabled:
             self._store(self.folder / "facts" / key, _encode(facts))
 
+    # ---- the last full run of a project: which files were inert (see engine)
+
+    def _last_run_path(self, scope: str) -> Path:
+        return self.folder / "results" / ("last-" + hashlib.sha256(scope.encode("utf-8", "surrogateescape")).hexdigest())
+
+    def get_last_run(self, scope: str) -> Optional[dict]:
+        if not self.enabled:
+            return None
+        payload = self._load(self._last_run_path(scope))
+        return payload if isinstance(payload, dict) else None
+
+    def put_last_run(self, scope: str, payload: dict) -> None:
+        if self.enabled:
+            self._store(self._last_run_path(scope), payload)
+
     # ---- whole-run results
 
     def get_results(self, key: str) -> Optional[tuple[list[Finding], list[str]]]:

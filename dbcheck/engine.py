@@ -349,8 +349,11 @@ def project_findings(found: ProjectFiles, config: Config, cache: Optional[Cache]
     """(findings after ``# noqa``, notices, internal errors, the index if built) for the
     whole project: from the cache when no file and no setting changed."""
     key = results_key(config.fingerprint(), [(os.path.abspath(f.path), f.key) for f in found.files])
+    scope = f"{config.fingerprint()}\0{os.path.abspath(config.root)}"
     if cache is not None:
         cached = cache.get_results(key)
+        if cached is None:
+            cached = _results_if_only_inert_files_changed(found, key, scope, cache)
         if cached is not None:
             findings, notices = cached
             return [_shown(f) for f in findings], [_shown_notice(n) for n in notices], [], None
@@ -371,7 +374,75 @@ def project_findings(found: ProjectFiles, config: Config, cache: Optional[Cache]
     findings = suppress_noqa(findings + unused_noqa(findings, modules), modules)
     if cache is not None and not errors:
         cache.put_results(key, [_absolute(f) for f in findings], [_absolute_notice(m) for m in messages])
+        _remember_run(found, key, scope, modules, cache)
     return findings, messages, errors, index
+
+
+def _noqa_digest(facts: ModuleFacts) -> str:
+    return repr(sorted(facts.noqa.items()))
+
+
+def _remember_run(found: ProjectFiles, key: str, scope: str, modules: dict[str, ModuleFacts], cache: Cache) -> None:
+    """What the next run needs to tell that only inert files changed since this one."""
+    from dbcheck import phase1
+
+    by_path = {m.path: m for m in modules.values()}
+    files, inert = {}, {}
+    known: set[str] = set()
+    for source in found.files:
+        absolute = os.path.abspath(source.path)
+        files[absolute] = source.key
+        facts = by_path.get(source.shown)
+        if facts is None:
+            continue
+        if facts.skimmed:
+            inert[absolute] = _noqa_digest(facts)
+        else:
+            known |= phase1.defined_names(facts)
+    cache.put_last_run(scope, {"results": key, "files": files, "inert": inert, "known": sorted(known)})
+
+
+def _results_if_only_inert_files_changed(found: ProjectFiles, key: str, scope: str, cache: Cache
+                                         ) -> Optional[tuple[list[Finding], list[str]]]:
+    """The last run's findings, if every file changed since was inert then and is inert
+    now: no database code, no name the project's other files define (so nothing
+    resolves into it and it is not parsed), the same ``# noqa`` comments - editing
+    such a file cannot change a finding. A common case: most edits in a large
+    repository are to code that never touches the database."""
+    from dbcheck import phase1
+
+    last = cache.get_last_run(scope)
+    if last is None:
+        return None
+    try:
+        files, inert, known = last["files"], last["inert"], frozenset(last["known"])
+        if len(files) != len(found.files):
+            return None
+        changed = [s for s in found.files if files.get(os.path.abspath(s.path)) != s.key]
+        if not changed or any(os.path.abspath(s.path) not in inert for s in changed):
+            return None
+        skims = []
+        for source in changed:
+            text, failed = _source_text(source)
+            if failed is not None or phase1.mentions_database(text or ""):
+                return None
+            facts = phase1.skim(text or "", source.shown, source.module, source.is_package)
+            if not facts.skimmed or not known.isdisjoint(facts.identifiers) or \
+                    _noqa_digest(facts) != inert[os.path.abspath(source.path)]:
+                return None
+            skims.append((source, facts))
+        previous = cache.get_results(last["results"])
+    except (TypeError, KeyError, AttributeError):
+        return None  # a record of another shape: the full analysis
+    if previous is None:
+        return None
+    findings, notices = previous
+    for source, facts in skims:
+        cache.put_facts(source.key, facts)
+        files[os.path.abspath(source.path)] = source.key
+    cache.put_results(key, findings, notices)
+    cache.put_last_run(scope, dict(last, results=key, files=files))
+    return previous
 
 
 def _absolute(finding: Finding) -> Finding:

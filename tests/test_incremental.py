@@ -144,13 +144,7 @@ def anyones(session):
 
 
 def test_moving_a_helper_reanalyses_its_callers_in_other_files(tmp_path, monkeypatch):
-    root = tmp_path / "small"
-    (root / "app").mkdir(parents=True)
-    (root / "pyproject.toml").write_text("[tool.dbcheck]\n")
-    (root / "app" / "__init__.py").write_text("")
-    (root / "app" / "models.py").write_text(MODELS)
-    (root / "app" / "helpers.py").write_text(HELPERS)
-    (root / "app" / "views.py").write_text(VIEWS)
+    root = _small_project(tmp_path)
     monkeypatch.chdir(root)
     cache = Cache(tmp_path / "cache")
     first, _ = _check(root, cache)
@@ -163,3 +157,44 @@ def test_moving_a_helper_reanalyses_its_callers_in_other_files(tmp_path, monkeyp
     # views.py did not change, but it is analysed again: its log named the helper's
     # query by a position that moved
     assert index.replayed == []
+
+
+def _small_project(tmp_path: Path) -> Path:
+    root = tmp_path / "small"
+    (root / "app").mkdir(parents=True)
+    (root / "pyproject.toml").write_text('[tool.dbcheck]\nextend-select = ["DBC900"]\n')
+    (root / "app" / "__init__.py").write_text("")
+    (root / "app" / "models.py").write_text(MODELS)
+    (root / "app" / "helpers.py").write_text(HELPERS)
+    (root / "app" / "views.py").write_text(VIEWS)
+    (root / "app" / "text.py").write_text('def shout(words):\n    return words.upper()\n')
+    return root
+
+
+def test_editing_code_that_cannot_matter_reuses_the_last_findings(tmp_path, monkeypatch):
+    root = _small_project(tmp_path)
+    monkeypatch.chdir(root)
+    cache = Cache(tmp_path / "cache")
+    config = load_config(start=root)
+    first = analyze([Path(".")], config, cache=cache, jobs=1)
+    text = root / "app" / "text.py"
+
+    # a new function in a module with no database code: the last run's findings, no index built
+    text.write_text(text.read_text() + "\n\ndef whisper(words):\n    return words.lower()\n")
+    again = analyze([Path(".")], config, cache=cache, jobs=1)
+    assert again.index is None and sorted(again.findings) == sorted(first.findings)
+    assert sorted(again.findings) == _check(root, None)[0]
+
+    # ... but not once it uses a name the project defines (it would be read then) ...
+    text.write_text(text.read_text() + "\n\ndef reread(note_id):\n    return read(None, note_id)\n")
+    third = analyze([Path(".")], config, cache=cache, jobs=1)
+    assert third.index is not None and sorted(third.findings) == _check(root, None)[0]
+
+    # ... nor when its # noqa comments change (DBC900 reports the unused one)
+    text.write_text("def shout(words):  # noqa: DBC501\n    return words.upper()\n")
+    analyze([Path(".")], config, cache=cache, jobs=1)
+    text.write_text("def shout(words):  # noqa: DBC501\n    return words.upper()  # noqa: DBC502\n")
+    fourth = analyze([Path(".")], config, cache=cache, jobs=1)
+    assert fourth.index is not None
+    assert sorted(fourth.findings) == _check(root, None)[0]
+    assert [(f.path, f.line) for f in fourth.findings if f.code == "DBC900"] == [("app/text.py", 1), ("app/text.py", 2)]
