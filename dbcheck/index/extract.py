@@ -66,10 +66,19 @@ def _ast_expression_positions(stmt: ast.AST) -> list[tuple[int, int]]:
 class _Positions:
     """Where a statement, and each call/comparison inside it, starts."""
 
-    def __init__(self, wrapper_positions: Optional[dict] = None) -> None:
+    def __init__(self, wrapper_positions: Optional[dict] = None, source: str = "") -> None:
         self._meta = wrapper_positions  # libcst node -> CodeRange, fallback mode only
         self._queue: list[tuple[int, int]] = []
         self._stmt = (1, 1)
+        self._lines: Optional[list[str]] = None if source.isascii() else source.splitlines()
+
+    def _in_characters(self, position: tuple[int, int]) -> tuple[int, int]:
+        """CPython counts columns in UTF-8 bytes; findings count characters, as editors
+        and flake8 do."""
+        line, col = position
+        if self._lines is None or line > len(self._lines) or self._lines[line - 1].isascii():
+            return position
+        return line, len(self._lines[line - 1].encode("utf-8", "surrogatepass")[: col - 1].decode("utf-8", "ignore")) + 1
 
     def enter(self, cst_stmt: cst.CSTNode, ast_stmt: Optional[ast.AST]) -> tuple[int, int]:
         if self._meta is not None:
@@ -78,8 +87,10 @@ class _Positions:
             return self._stmt
         if ast_stmt is None:
             return self._stmt
-        self._stmt = (ast_stmt.lineno, ast_stmt.col_offset + 1)
+        self._stmt = self._in_characters((ast_stmt.lineno, ast_stmt.col_offset + 1))
         self._queue = _ast_expression_positions(ast_stmt)
+        if self._lines is not None:
+            self._queue = [self._in_characters(p) for p in self._queue]
         self._queue.reverse()
         return self._stmt
 
@@ -812,15 +823,103 @@ def _extract_module(source: str, path: str, module: str, is_package: bool) -> Mo
         facts.class_hints = _class_hints(source)
         return facts
     if syntax_error is not None:
-        # Valid for a newer Python than this one: analyse it with libcst alone.
-        positions = _Positions(_metadata_positions(module_node))
+        # Valid for a newer Python than this one. Its newer syntax blanked out in place,
+        # CPython usually parses it, and its tree gives the positions as for any file;
+        # else libcst's PositionProvider does (several times the cost of the parse).
+        tree = _parse_as_this_python(source, path)
+        positions = _Positions(source=source) if tree is not None else _Positions(_metadata_positions(module_node))
     else:
-        positions = _Positions()
+        positions = _Positions(source=source)
     try:
         _ModuleExtractor(facts, positions).run(module_node, tree)
     except RecursionError:
         facts.notice = "skipped: too deeply nested to analyse"
     return facts
+
+
+def _parse_as_this_python(source: str, path: str) -> Optional[ast.Module]:
+    """CPython's tree of a file written for a newer Python, with the newer syntax dbcheck
+    does not read blanked out so that nothing else moves: PEP 695 type parameters
+    (``class Box[T](Base):``) and ``type`` aliases, PEP 758 ``except A, B:``. None when
+    the file has anything else this Python cannot parse."""
+    import io
+    import tokenize
+
+    try:
+        tokens = [t for t in tokenize.generate_tokens(io.StringIO(source).readline)
+                  if t.type not in (tokenize.COMMENT, tokenize.NL)]
+    except (tokenize.TokenError, SyntaxError, ValueError):
+        return None
+    lines = source.splitlines(keepends=True)
+    # (row, start column, end column, replacement), rows 1-based; applied right to left
+    edits: list[tuple[int, int, int, str]] = []
+
+    def blank(start: tuple[int, int], end: tuple[int, int], first: str = "") -> bool:
+        (row, col), (end_row, end_col) = start, end
+        if row == end_row:
+            edits.append((row, col, end_col, first.ljust(end_col - col)))
+            return True
+        edits.append((row, col, len(lines[row - 1].rstrip("\r\n")), first))
+        for middle in range(row + 1, end_row):
+            edits.append((middle, 0, len(lines[middle - 1].rstrip("\r\n")), ""))
+        edits.append((end_row, 0, end_col, " " * end_col))
+        return True
+
+    def closing(i: int) -> int:
+        depth = 0
+        for j in range(i, len(tokens)):
+            if tokens[j].string in "([{" and tokens[j].type == tokenize.OP:
+                depth += 1
+            elif tokens[j].string in ")]}" and tokens[j].type == tokenize.OP:
+                depth -= 1
+                if depth == 0:
+                    return j
+        return -1
+
+    starts_statement = True
+    for i, tok in enumerate(tokens):
+        following = tokens[i + 1] if i + 1 < len(tokens) else None
+        after = tokens[i + 2] if i + 2 < len(tokens) else None
+        if tok.type == tokenize.NAME and tok.string in ("class", "def") and following is not None and \
+                following.type == tokenize.NAME and after is not None and after.string == "[":
+            end = closing(i + 2)
+            if end < 0 or tokens[end].start[0] != after.start[0]:
+                return None  # type parameters over several lines
+            blank(after.start, tokens[end].end)
+        elif starts_statement and tok.type == tokenize.NAME and tok.string == "type" and following is not None \
+                and following.type == tokenize.NAME and after is not None and after.string in ("=", "["):
+            end = next((j for j in range(i, len(tokens)) if tokens[j].type == tokenize.NEWLINE), len(tokens) - 1)
+            blank(tok.start, tokens[end].start, "pass")
+        elif tok.type == tokenize.NAME and tok.string == "except":
+            j = i + 1 + (following is not None and following.string == "*")
+            depth, comma, bare = 0, False, True
+            first = tokens[j] if j < len(tokens) else None
+            while j < len(tokens) and not (depth == 0 and tokens[j].string == ":"):
+                if tokens[j].string in "([{":
+                    depth += 1
+                elif tokens[j].string in ")]}":
+                    depth -= 1
+                elif depth == 0 and tokens[j].string == ",":
+                    comma = True
+                elif depth == 0 and tokens[j].string == "as":
+                    bare = False
+                j += 1
+            if comma and bare and first is not None and j < len(tokens) and first.start[0] == tokens[j].start[0]:
+                row = first.start[0]
+                edits.append((row, tokens[j].start[1], tokens[j].start[1], ")"))
+                edits.append((row, first.start[1], first.start[1], "("))
+        starts_statement = tok.type in (tokenize.NEWLINE, tokenize.INDENT, tokenize.DEDENT) or tok.string in (";", ":")
+    if not edits:
+        return None
+    for row, start, end, text in sorted(edits, key=lambda e: (e[0], e[1], e[2]), reverse=True):
+        line = lines[row - 1]
+        lines[row - 1] = line[:start] + text + line[end:]
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return ast.parse("".join(lines), filename=path)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
 
 
 def _metadata_positions(module_node: cst.Module) -> dict:

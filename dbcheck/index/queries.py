@@ -220,7 +220,7 @@ class QueryAnalyzer:
         self.result = QueryIndex()
         self._summaries: dict[tuple, tuple[frozenset, frozenset, tuple]] = {}
         # incremental analysis (see the module docstring)
-        self._memo = memo  # module path -> (own key, ((path, key), ...) interpreted, log)
+        self._memo = memo  # module path -> (own key, what it read (Reads.encode()), its log)
         self.new_memo: dict[str, tuple] = {}
         self._log: Optional[list] = None
         self._called_here: set[str] = set()
