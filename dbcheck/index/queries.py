@@ -225,6 +225,7 @@ class QueryAnalyzer:
         self._log: Optional[list] = None
         self._called_here: set[str] = set()
         self._summary_reads: dict[tuple, Any] = {}
+        self._interface_unchanged = False
         self._gets: dict[tuple[str, int, int], tuple[GetVal, str, str]] = {}
         self._returned_gets: dict[str, list[tuple[str, int, int]]] = {}
         self._called: set[str] = set()
@@ -234,8 +235,11 @@ class QueryAnalyzer:
     # ------------------------------------------------------------------ driver
 
     def run(self) -> QueryIndex:
-        from dbcheck.index.reads import Reads
+        from dbcheck.index.reads import Reads, project_interface
 
+        interface = project_interface(self.index.modules.values())
+        self._interface_unchanged = self._memo is not None and self._memo.get("") == interface
+        self.new_memo[""] = interface
         for module in self.index.modules.values():
             if not module.bodies:
                 continue
@@ -290,7 +294,7 @@ class QueryAnalyzer:
             return False
         try:
             key, reads, log = entry
-            if key != own or not self.index.digests.still_valid(reads):
+            if key != own or not self.index.digests.still_valid(reads, self._interface_unchanged):
                 return False
             ops = [_decode_op(op) for op in log]
         except (TypeError, ValueError, KeyError, IndexError):
@@ -1353,8 +1357,9 @@ def analyze_queries(index: "ProjectIndex", config: "Config", memo: Optional[Any]
     ``save(entries)``), or None for a full analysis."""
     analyzer = QueryAnalyzer(index, config, memo.load() if memo is not None else None)
     result = analyzer.run()
-    # rewritten when a module was analysed again, or one is gone
-    if memo is not None and not (len(result.replayed) == len(analyzer.new_memo) == len(memo.loaded)):
+    # rewritten when a module was analysed again, one is gone, or an interface changed
+    if memo is not None and not (len(result.replayed) + 1 == len(analyzer.new_memo) == len(memo.loaded)
+                                 and analyzer._interface_unchanged):
         memo.save(analyzer.new_memo)
     return result
 

@@ -14,7 +14,7 @@ queries touched that table.
 from __future__ import annotations
 
 import hashlib
-from typing import TYPE_CHECKING, Optional
+from typing import TYPE_CHECKING, Iterable, Optional
 
 from dbcheck.index.facts import Expr, ModuleFacts, _without_positions
 from dbcheck.index.symbols import ClassAttr, ClassRef, Function, FunctionBody, Lib, Symbol, Value
@@ -89,12 +89,25 @@ class ProjectDigests:
             return _digest([class_shape(info) for info in index.mapped_classes_named(key)])
         raise ValueError(kind)
 
-    def still_valid(self, encoded: tuple) -> bool:
+    def still_valid(self, encoded: tuple, interface_unchanged: bool = False) -> bool:
+        """Whether every read of a log would read the same now. While no module's
+        interface changed, nothing the index derives from them did: only the bodies
+        followed need checking."""
         for kind, pairs in zip(Reads.KINDS, encoded):
+            if interface_unchanged and kind != "bodies":
+                continue
             for key, digest in pairs:
                 if self.current(kind, key) != digest:
                     return False
         return True
+
+
+def project_interface(modules: Iterable[ModuleFacts]) -> str:
+    """One digest of every module's interface (and of which modules there are)."""
+    digest = hashlib.sha256()
+    for module in modules:
+        digest.update(f"{module.path}\0{module.module}\0{module.interface}\n".encode("utf-8", "surrogateescape"))
+    return digest.hexdigest()
 
 
 def symbol_shape(sym: Symbol) -> object:
