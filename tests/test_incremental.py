@@ -198,3 +198,87 @@ def test_editing_code_that_cannot_matter_reuses_the_last_findings(tmp_path, monk
     assert fourth.index is not None
     assert sorted(fourth.findings) == _check(root, None)[0]
     assert [(f.path, f.line) for f in fourth.findings if f.code == "DBC900"] == [("app/text.py", 1), ("app/text.py", 2)]
+
+
+# Cases a second reader found (each failed before the fix): summaries computed under
+# another module's call chain, ops inside shared summaries, and table contents read
+# through a class.
+
+TASK_MODELS = '''from sqlalchemy import ForeignKey
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class User(Base):
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(primary_key=True)
+
+
+class Task(Base):
+    __tablename__ = "tasks"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+'''
+
+DEPTH_HELPERS = "from sqlalchemy import select\n\nfrom app.models import Task\n\n\n" + "".join(
+    f"def f{i}():\n    return f{i + 1}()\n\n\n" for i in range(1, 6)) + \
+    "def f6():\n    return g()\n\n\ndef g():\n    return select(Task)\n"
+
+CASES = {
+    "recursion": ({
+        "app/helpers.py": "from sqlalchemy import select\n\nfrom app.models import Task\n\n\n"
+                          "def h1():\n    if pick():\n        return h2()\n    return select(Task)\n\n\n"
+                          "def h2():\n    return h1()\n",
+        "app/a.py": "from app.helpers import h1\n\n\ndef view_a(session):\n    return session.scalars(h1()).all()\n",
+        "app/b.py": "from app.helpers import h2\n\n\ndef view_b(session):\n    return session.scalars(h2()).all()\n",
+    }, ("app/b.py", "all()\n", "all()\n# edited\n")),
+    "depth": ({
+        "app/helpers.py": DEPTH_HELPERS,
+        "app/a.py": "from app.helpers import f1\n\n\ndef view_a(session):\n    return session.scalars(f1()).all()\n",
+        "app/b.py": "from app.helpers import f6\n\n\ndef view_b(session):\n    return session.scalars(f6()).all()\n",
+    }, ("app/b.py", "all()\n", "all()\n# edited\n")),
+    "called inside a summary": ({
+        "app/repos.py": "from flask import abort\n\nfrom app.models import Task\n\n\n"
+                        "class BaseRepo:\n    def __init__(self, session):\n        self.session = session\n\n"
+                        "    def fetch(self, id, uid):\n        obj = self.load_one(id)\n"
+                        "        if obj.user_id != uid:\n            abort(403)\n        return obj\n\n\n"
+                        "class TaskRepo(BaseRepo):\n    def load_one(self, id):\n"
+                        "        return self.session.get(Task, id)\n",
+        "app/a.py": "from app.repos import TaskRepo\n\n\ndef view_a(session, uid):\n"
+                    "    return TaskRepo(session).fetch(1, uid)\n",
+        "app/b.py": "from app.repos import TaskRepo\n\n\ndef view_b(session, uid):\n"
+                    "    return TaskRepo(session).fetch(2, uid)\n",
+    }, ("app/a.py", "return TaskRepo(session).fetch(1, uid)", "return None")),
+    "a mixin's column": ({
+        "app/mixins.py": "from sqlalchemy import ForeignKey\nfrom sqlalchemy.orm import Mapped, mapped_column\n\n\n"
+                         "class OwnedMixin:\n    owner: Mapped[int] = mapped_column(\"user_id\", "
+                         "ForeignKey(\"users.id\", ondelete=\"CASCADE\"), index=True)\n",
+        "app/models.py": TASK_MODELS.replace("class Task(Base):", "class Task(OwnedMixin, Base):").replace(
+            "    user_id: Mapped[int] = mapped_column(ForeignKey(\"users.id\", ondelete=\"CASCADE\"), index=True)\n", "")
+            .replace("from sqlalchemy import ForeignKey\n", "from app.mixins import OwnedMixin\n"),
+        "app/views.py": "from sqlalchemy import select\n\nfrom app.models import Task\n\n\n"
+                        "def mine(session, uid):\n    return session.scalars(select(Task).where(Task.owner == uid)).all()\n",
+    }, ("app/mixins.py", 'mapped_column("user_id", ',  # the attribute now maps another column
+        'mapped_column("creator_id", ForeignKey("users.id", ondelete="CASCADE"), index=True)\n'
+        '    user_id: Mapped[int] = mapped_column(')),
+}
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_an_edit_elsewhere_gives_the_findings_of_a_full_run(case, tmp_path, monkeypatch):
+    files, (edited, old, new) = CASES[case]
+    root = tmp_path / "p"
+    (root / "app").mkdir(parents=True)
+    (root / "pyproject.toml").write_text("[tool.dbcheck]\n")
+    (root / "app" / "__init__.py").write_text("")
+    (root / "app" / "models.py").write_text(TASK_MODELS)
+    for name, text in files.items():
+        (root / name).write_text(text)
+    monkeypatch.chdir(root)
+    cache = Cache(tmp_path / "cache")
+    before, _ = _check(root, cache)
+    _edit(root / edited, old, new)
+    _incremental_equals_full(root, cache)

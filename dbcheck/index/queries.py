@@ -247,6 +247,11 @@ class QueryAnalyzer:
             if own and self._replay(module.path, own):
                 continue
             self._log, self._called_here = [], set()
+            # Summaries are shared within a module, never across: one computed under
+            # another module's call chain (cut at the depth limit, or resolved to nothing
+            # inside a recursion) would make this module's result depend on which module
+            # came first - and a replayed module computes nothing.
+            self._summaries, self._summary_reads = {}, {}
             reads = Reads()
             self.index.stack.append(reads)
             self.index.note("bodies", module.path)

@@ -127,10 +127,12 @@ def symbol_shape(sym: Symbol) -> object:
 
 
 def class_shape(info: Optional["ClassInfo"]) -> object:
+    """A mapped class as the analysis sees it, its table's columns and relationships
+    included (they may come from a mixin or a parent in another module)."""
     if info is None:
         return None
     return (info.ref.qualname, info.style, info.is_root, info.abstract, info.mapped,
-            info.table.name if info.table is not None else None, info.complete,
+            _plain(info.table), info.complete,
             info.mapped_parent.ref.qualname if info.mapped_parent is not None else None,
             info.library_base, _without_positions(tuple(info.type_map)))
 
