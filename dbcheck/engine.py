@@ -76,7 +76,7 @@ def scan_files(files: Sequence[Path], sources: Optional[dict[str, str]] = None,
                cache: Optional[Cache] = None) -> list[SourceFile]:
     """Hash every file: enough to find a cached result, with no parsing. A file whose
     size and modification time match the cache's manifest keeps its key unread."""
-    package_dirs: dict[str, bool] = {}
+    packages: dict[str, Optional[str]] = {}
     manifest = cache.get_manifest() if cache is not None else {}
     updated = False
     out: list[SourceFile] = []
@@ -85,18 +85,20 @@ def scan_files(files: Sequence[Path], sources: Optional[dict[str, str]] = None,
         shown = display_path(path, cwd)
         absolute = os.path.normpath(os.path.join(cwd, path))
         override = sources.get(shown) if sources is not None else None
+        # Computed every time (one check per folder): an __init__.py added or removed
+        # renames the modules beside it without touching them.
+        module, is_package = module_name_for(absolute, packages)
         if override is None:
             try:
                 stat = os.stat(absolute)
             except OSError as err:
-                module, is_package = module_name_for(path, package_dirs)
                 out.append(SourceFile(path, shown, module, is_package, "", unreadable=str(err.strerror or err)))
                 continue
             seen = manifest.get(absolute)
-            if seen is not None and seen[0] == stat.st_mtime_ns and seen[1] == stat.st_size:
-                out.append(SourceFile(path, shown, seen[2], seen[3], seen[4]))
+            if seen is not None and seen[0] == stat.st_mtime_ns and seen[1] == stat.st_size \
+                    and seen[2] == module and seen[3] == is_package:
+                out.append(SourceFile(path, shown, module, is_package, seen[4]))
                 continue
-        module, is_package = module_name_for(path, package_dirs)
         if override is not None:
             raw = override.encode("utf-8", "surrogatepass")
             out.append(SourceFile(path, shown, module, is_package, facts_key(module, is_package, raw), raw, override))

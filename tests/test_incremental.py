@@ -282,3 +282,22 @@ def test_an_edit_elsewhere_gives_the_findings_of_a_full_run(case, tmp_path, monk
     before, _ = _check(root, cache)
     _edit(root / edited, old, new)
     _incremental_equals_full(root, cache)
+
+
+def test_an_init_file_added_renames_the_modules_beside_it(tmp_path, monkeypatch):
+    root = tmp_path / "p"
+    (root / "web").mkdir(parents=True)
+    (root / "pyproject.toml").write_text("[tool.dbcheck]\n")
+    # two files that are both module "models" until web/ becomes a package
+    (root / "models.py").write_text(TASK_MODELS.replace("    user_id: Mapped[int]", "    owner_ref: Mapped[int]"))
+    (root / "web" / "models.py").write_text(TASK_MODELS)
+    (root / "web" / "views.py").write_text(
+        "from sqlalchemy import select\n\nfrom .models import Task\n\n\n"
+        "def everyone(session):\n    return session.scalars(select(Task)).all()\n")
+    monkeypatch.chdir(root)
+    cache = Cache(tmp_path / "cache")
+    before, _ = _check(root, cache)
+    assert not [f for f in before if f.code == "DBC501"]  # .models is the top-level models.py
+    (root / "web" / "__init__.py").write_text("")
+    after, _ = _incremental_equals_full(root, cache)
+    assert [(f.path, f.code) for f in after if f.code == "DBC501"] == [("web/views.py", "DBC501")]

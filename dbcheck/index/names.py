@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Optional
 
 BUILTIN_NAMES = frozenset(
     "int str bool float bytes dict list set tuple frozenset object type bytearray "
@@ -12,26 +13,30 @@ BUILTIN_NAMES = frozenset(
 )
 
 
-def module_name_for(path: Path, package_dirs: dict[str, bool]) -> tuple[str, bool]:
+def module_name_for(path: "os.PathLike[str] | str", packages: dict[str, Optional[str]]) -> tuple[str, bool]:
     """The dotted module name Python would import ``path`` as, walking up through
     folders that hold an ``__init__.py``; and whether the file is a package's
-    ``__init__``. ``package_dirs`` memoises the folder checks for one run."""
-    path = Path(os.path.abspath(path))
-    is_package = path.stem == "__init__"
-    parts: list[str] = [] if is_package else [path.stem]
-    folder = path.parent
-    while True:
-        key = str(folder)
-        if key not in package_dirs:
-            package_dirs[key] = (folder / "__init__.py").is_file()
-        if not package_dirs[key]:
-            break
-        parts.append(folder.name)
-        if folder.parent == folder:
-            break
-        folder = folder.parent
-    parts.reverse()
-    return ".".join(p for p in parts if p) or path.stem, is_package
+    ``__init__``. ``packages`` memoises, per folder, the package it is (None: not one)
+    for one run, so a project of thousands of files costs one check per folder."""
+    folder, name = os.path.split(os.path.abspath(path))
+    stem = name[:-3] if name.endswith(".py") else os.path.splitext(name)[0]
+    is_package = stem == "__init__"
+    package = _package_of(folder, packages)
+    if is_package:
+        return package or stem, True
+    return (f"{package}.{stem}" if package else stem), False
+
+
+def _package_of(folder: str, packages: dict[str, Optional[str]]) -> Optional[str]:
+    if folder in packages:
+        return packages[folder]
+    package: Optional[str] = None
+    if os.path.isfile(os.path.join(folder, "__init__.py")):
+        parent, name = os.path.split(folder)
+        outer = _package_of(parent, packages) if parent != folder else None
+        package = f"{outer}.{name}" if outer and name else (name or None)
+    packages[folder] = package
+    return package
 
 
 def resolve_relative(module: str, is_package: bool, level: int, target: str) -> str:
