@@ -74,7 +74,14 @@ def extract(text: str, shown: str, module: str, is_package: bool) -> ModuleFacts
     from dbcheck.index.extract import extract_module
 
     facts = extract_module(text, shown, module, is_package)
-    facts.interface = interface_digest(facts)
+    try:
+        facts.interface = interface_digest(facts)
+    except (RecursionError, MemoryError):
+        # nesting the extractor survived but the digest did not: any edit is then an
+        # interface change (never a stale replay)
+        import hashlib
+
+        facts.interface = "deep:" + hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
     return facts
 
 

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from dbcheck.config import load_config
 from dbcheck.engine import analyze
-from dbcheck.index.extract import extract_module
+from dbcheck.phase1 import extract
 from dbcheck.index.build import build_index
 from dbcheck.config import Config
 
@@ -25,7 +25,7 @@ MODELS = sorted((REPO / "fixtures" / "saas" / "app" / "models").glob("*.py"))
 
 
 def _analyse_source(source: str) -> None:
-    facts = extract_module(source, "fuzz.py", "fuzz", False)
+    facts = extract(source, "fuzz.py", "fuzz", False)  # phase 1 as the engine runs it (with the interface digest)
     index = build_index({"fuzz": facts})
     from dbcheck.engine import run_rules
 
