@@ -1385,6 +1385,19 @@ def _encode_query(query: Optional[QueryVal]) -> Optional[tuple]:
     return tuple(values)
 
 
+def _frozen(cls: type, names: tuple[str, ...], values: Iterable[Any]) -> Any:
+    """An instance of a frozen dataclass from its field values in order. Its __init__
+    sets each field through object.__setattr__; filling __dict__ at once is several
+    times faster, and a replay builds tens of thousands."""
+    made = object.__new__(cls)
+    made.__dict__.update(zip(names, values))
+    return made
+
+
+_GET_FIELDS = tuple(f.name for f in fields(GetVal))
+_USE_FIELDS = tuple(f.name for f in fields(QueryUse))
+
+
 def _decode_query(payload: Optional[tuple]) -> Optional[QueryVal]:
     if payload is None:
         return None
@@ -1392,11 +1405,7 @@ def _decode_query(payload: Optional[tuple]) -> Optional[QueryVal]:
         raise ValueError("not a query")
     values = list(payload)
     values[_TERMS_AT] = tuple(map(Term._make, values[_TERMS_AT]))
-    # the frozen dataclass's __init__ sets each field through object.__setattr__;
-    # filling __dict__ at once is several times faster, and a replay makes thousands
-    query = object.__new__(QueryVal)
-    query.__dict__.update(zip(_QUERY_FIELDS, values))
-    return query
+    return _frozen(QueryVal, _QUERY_FIELDS, values)
 
 
 def _encode_get(get: Optional[GetVal]) -> Optional[tuple]:
@@ -1404,7 +1413,11 @@ def _encode_get(get: Optional[GetVal]) -> Optional[tuple]:
 
 
 def _decode_get(payload: Optional[tuple]) -> Optional[GetVal]:
-    return None if payload is None else GetVal(*payload)
+    if payload is None:
+        return None
+    if len(payload) != len(_GET_FIELDS):
+        raise ValueError("not a lookup")
+    return _frozen(GetVal, _GET_FIELDS, payload)
 
 
 def _encode_use(use: QueryUse) -> tuple:
@@ -1413,8 +1426,10 @@ def _encode_use(use: QueryUse) -> tuple:
 
 
 def _decode_use(payload: tuple) -> QueryUse:
+    if len(payload) != len(_USE_FIELDS):
+        raise ValueError("not a use")
     kind, query, get, *rest = payload
-    return QueryUse(kind, _decode_query(query), _decode_get(get), *rest)
+    return _frozen(QueryUse, _USE_FIELDS, (kind, _decode_query(query), _decode_get(get), *rest))
 
 
 def _encode_op(op: tuple) -> tuple:

@@ -63,6 +63,7 @@ class ProjectDigests:
         self.index = index
         self.by_path = {m.path: m for m in index.modules.values()}
         self._memo: dict[tuple[str, str], str] = {}
+        self._tables: dict[int, str] = {}  # id(table) -> digest: classes and names share tables
 
     def current(self, kind: str, key: str) -> str:
         memo_key = (kind, key)
@@ -82,12 +83,30 @@ class ProjectDigests:
         if kind == "names":
             return _digest(symbol_shape(index.symbols.resolve(key)))
         if kind == "classes":
-            return _digest(class_shape(index.classes.get(key)))
+            return _digest(self._class_shape(index.classes.get(key)))
         if kind == "tables":
-            return _digest(_plain(index.tables_named(key)))
+            return _digest([self._table(table) for table in index.tables_named(key)])
         if kind == "mapped":
-            return _digest([class_shape(info) for info in index.mapped_classes_named(key)])
+            return _digest([self._class_shape(info) for info in index.mapped_classes_named(key)])
         raise ValueError(kind)
+
+    def _table(self, table: Optional["TableModel"]) -> Optional[str]:
+        if table is None:
+            return None
+        found = self._tables.get(id(table))
+        if found is None:
+            found = self._tables[id(table)] = _digest(_plain(table))
+        return found
+
+    def _class_shape(self, info: Optional["ClassInfo"]) -> object:
+        """A mapped class as the analysis sees it, its table's columns and relationships
+        included (they may come from a mixin or a parent in another module)."""
+        if info is None:
+            return None
+        return (info.ref.qualname, info.style, info.is_root, info.abstract, info.mapped,
+                self._table(info.table), info.complete,
+                info.mapped_parent.ref.qualname if info.mapped_parent is not None else None,
+                info.library_base, _without_positions(tuple(info.type_map)))
 
     def still_valid(self, encoded: tuple, interface_unchanged: bool = False) -> bool:
         """Whether every read of a log would read the same now. While no module's
@@ -124,17 +143,6 @@ def symbol_shape(sym: Symbol) -> object:
     if isinstance(sym, FunctionBody):
         return ("B", sym.module.path, sym.body.qualname)
     return ("?", type(sym).__name__)
-
-
-def class_shape(info: Optional["ClassInfo"]) -> object:
-    """A mapped class as the analysis sees it, its table's columns and relationships
-    included (they may come from a mixin or a parent in another module)."""
-    if info is None:
-        return None
-    return (info.ref.qualname, info.style, info.is_root, info.abstract, info.mapped,
-            _plain(info.table), info.complete,
-            info.mapped_parent.ref.qualname if info.mapped_parent is not None else None,
-            info.library_base, _without_positions(tuple(info.type_map)))
 
 
 def _symbol_module(sym: Symbol) -> Optional[ModuleFacts]:
