@@ -14,7 +14,8 @@ queries touched that table.
 from __future__ import annotations
 
 import hashlib
-from typing import TYPE_CHECKING, Iterable, Optional
+import operator
+from typing import TYPE_CHECKING, Any, Iterable, Optional
 
 from dbcheck.index.facts import Expr, ModuleFacts, _without_positions
 from dbcheck.index.symbols import ClassAttr, ClassRef, Function, FunctionBody, Lib, Symbol, Value
@@ -46,14 +47,26 @@ def _digest(value: object) -> str:
     return hashlib.sha256(repr(value).encode("utf-8", "surrogatepass")).hexdigest()[:20]
 
 
+_ATOMS = frozenset({str, int, bool, float, type(None)})
+_FIELDS: dict[type, Any] = {}  # model class -> a getter of its fields but its location
+
+
 def _plain(value: object) -> object:
     """A model object (``dbcheck.index.models``) as plain tuples, its declared
-    locations left out."""
-    if isinstance(value, (list, tuple)):
-        return tuple(map(_plain, value))
-    if hasattr(value, "__dataclass_fields__"):
-        return tuple(_plain(v) for k, v in vars(value).items() if k != "location")
-    return value
+    locations left out. Runs over every column of the project after a model edit, so
+    plain values are passed through without a call."""
+    kind = type(value)
+    if kind in _ATOMS:
+        return value
+    if kind is list or kind is tuple:
+        return tuple([v if type(v) in _ATOMS else _plain(v) for v in value])  # type: ignore[attr-defined]
+    getter = _FIELDS.get(kind)
+    if getter is None:
+        if not hasattr(value, "__dataclass_fields__"):
+            return value
+        names = [f for f in value.__dataclass_fields__ if f != "location"]  # type: ignore[attr-defined]
+        getter = _FIELDS[kind] = operator.attrgetter(*names) if len(names) > 1 else (lambda v, n=names[0]: (getattr(v, n),))
+    return tuple([v if type(v) in _ATOMS else _plain(v) for v in getter(value)])
 
 
 class ProjectDigests:
