@@ -4,7 +4,6 @@ qualified-name provider (which costs several times the parse on real files)."""
 from __future__ import annotations
 
 import os
-from pathlib import Path
 from typing import Optional
 
 BUILTIN_NAMES = frozenset(

@@ -1200,6 +1200,7 @@ class QueryAnalyzer:
         self._apply(("use", QueryUse(kind, query, None, ctx.module.path, query.line, query.column,
                                      ctx.function.qualname, hint)))
 
+
 def _leading_wildcard(pattern: Optional[Expr]) -> bool:
     """``"%x"``, ``f"%{x}"``, ``"%" + x``: a pattern that starts with a wildcard."""
     if pattern is None:
