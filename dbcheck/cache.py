@@ -18,17 +18,20 @@ truncated, corrupt, from another version - is a miss, and the entry is rebuilt.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import marshal
 import os
 import sys
 from pathlib import Path
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Any, Optional
 
 from dbcheck import __version__
 from dbcheck.atomic import write_atomic
 from dbcheck.findings import Finding
-from dbcheck.index import facts as extract
+
+if TYPE_CHECKING:
+    from dbcheck.index.facts import ModuleFacts
 
 CACHE_DIR_NAME = ".dbcheck_cache"
 
@@ -38,13 +41,19 @@ def _code_digest() -> str:
     changed analyser (a development install, a patched release) never reads entries
     another analyser wrote."""
     digest = hashlib.sha256()
-    package = Path(__file__).resolve().parent
-    for source in sorted(package.rglob("*.py")):
-        try:
-            stat = source.stat()
-        except OSError:
-            continue
-        digest.update(f"{source.name}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
+    package = os.path.dirname(os.path.realpath(__file__))
+    sources: list[tuple[str, int, int]] = []
+    for folder, dirs, names in os.walk(package):  # os.walk, not Path.rglob: every run pays this
+        dirs[:] = [d for d in dirs if d != "__pycache__"]
+        for name in names:
+            if name.endswith(".py"):
+                try:
+                    stat = os.stat(os.path.join(folder, name))
+                except OSError:
+                    continue
+                sources.append((os.path.relpath(os.path.join(folder, name), package), stat.st_size, stat.st_mtime_ns))
+    for name, size, mtime in sorted(sources):
+        digest.update(f"{name}\0{size}\0{mtime}\n".encode())
     return digest.hexdigest()[:16]
 
 
@@ -57,18 +66,25 @@ _NESTED = {
                     "bodies": ("list", "FunctionIR"), "calls": ("list", "CallFact")},
     "ClassFact": {"attrs": ("list", "AttrFact")},
 }
-_CLASSES = {cls.__name__: cls for cls in (
-    extract.ModuleFacts, extract.ClassFact, extract.AttrFact, extract.FunctionFact,
-    extract.FunctionIR, extract.CallFact,
-)}
-_FIELDS = {name: tuple(f.name for f in dataclasses.fields(cls)) for name, cls in _CLASSES.items()}
+
+
+@functools.lru_cache(maxsize=1)
+def _schema() -> tuple[dict[str, type], dict[str, tuple[str, ...]]]:
+    """The fact classes and their fields. Imported on first use: a warm run (the flake8
+    plugin on an unchanged project) never decodes a fact."""
+    from dbcheck.index import facts
+
+    classes = {cls.__name__: cls for cls in (
+        facts.ModuleFacts, facts.ClassFact, facts.AttrFact, facts.FunctionFact, facts.FunctionIR, facts.CallFact,
+    )}
+    return classes, {name: tuple(f.name for f in dataclasses.fields(cls)) for name, cls in classes.items()}
 
 
 def _encode(value: Any, name: str = "ModuleFacts") -> tuple:
     """A fact as the tuple of its fields, in declaration order; nested facts likewise."""
     nested = _NESTED.get(name, {})
     out = []
-    for field_name in _FIELDS[name]:
+    for field_name in _schema()[1][name]:
         item = getattr(value, field_name)
         shape, inner = nested.get(field_name, (None, ""))
         if shape == "list":
@@ -82,17 +98,18 @@ def _encode(value: Any, name: str = "ModuleFacts") -> tuple:
 def _decode(payload: tuple, name: str = "ModuleFacts") -> Any:
     """The inverse of ``_encode``: one constructor call per fact, no walk through the
     expressions (this runs for every file of a warm run)."""
+    classes, names = _schema()
     nested = _NESTED.get(name)
     if nested is None:
-        return _CLASSES[name](*payload)
+        return classes[name](*payload)
     fields = list(payload)
-    for position, field_name in enumerate(_FIELDS[name]):
+    for position, field_name in enumerate(names[name]):
         shape, inner = nested.get(field_name, (None, ""))
         if shape == "list":
             fields[position] = [_decode(v, inner) for v in fields[position]]
         elif shape == "dict":
             fields[position] = {k: _decode(v, inner) for k, v in fields[position].items()}
-    return _CLASSES[name](*fields)
+    return classes[name](*fields)
 
 
 def facts_key(module: str, is_package: bool, source: bytes) -> str:
@@ -206,7 +223,7 @@ class Cache:
 
     # ---- facts
 
-    def get_facts(self, key: str) -> Optional[extract.ModuleFacts]:
+    def get_facts(self, key: str) -> Optional[ModuleFacts]:
         if not self.enabled:
             return None
         payload = self._load(self.folder / "facts" / key)
@@ -216,12 +233,12 @@ class Cache:
             facts = _decode(payload)
         except (TypeError, ValueError, AttributeError, KeyError):
             return None
-        return facts if isinstance(facts, extract.ModuleFacts) else None
+        return facts if isinstance(facts, _schema()[0]["ModuleFacts"]) else None
 
     def has_facts(self, key: str) -> bool:
         return self.enabled and (self.folder / "facts" / key).exists()
 
-    def put_facts(self, key: str, facts: extract.ModuleFacts) -> None:
+    def put_facts(self, key: str, facts: ModuleFacts) -> None:
         if self.enabled:
             self._store(self.folder / "facts" / key, _encode(facts))
 

@@ -305,10 +305,17 @@ def _codes(value: Any) -> tuple[str, ...]:
     return codes
 
 
+# Patterns made only of these cannot be invalid (no escapes, negations or character
+# classes): they skip pathspec, whose import and compilation a warm flake8 run feels.
+_PLAIN_PATTERN = re.compile(r"[A-Za-z0-9_./*?-]+")
+
+
 def _patterns(value: Any) -> tuple[str, ...]:
     patterns = _strings(value)
-    if patterns:
-        import pathspec
+    if all(_PLAIN_PATTERN.fullmatch(p) for p in patterns):
+        return patterns
+    import pathspec
+
     for pattern in patterns:
         try:
             pathspec.GitIgnoreSpec.from_lines([pattern])

@@ -13,11 +13,11 @@ from dbcheck.config import Config, project_root
 from dbcheck.cache import Cache, facts_key, results_key
 from dbcheck.discovery import SourceDecodeError, decode_source, iter_python_files
 from dbcheck.findings import Finding
-from dbcheck.index.facts import ModuleFacts
 from dbcheck.index.names import module_name_for
 from dbcheck.noqa import is_suppressed
 
 if TYPE_CHECKING:
+    from dbcheck.index.facts import ModuleFacts
     from dbcheck.index.build import ProjectIndex
     from dbcheck.rules import Rule
 
@@ -117,7 +117,9 @@ def scan_files(files: Sequence[Path], sources: Optional[dict[str, str]] = None,
     return out
 
 
-def _blank(source: SourceFile) -> ModuleFacts:
+def _blank(source: SourceFile) -> "ModuleFacts":
+    from dbcheck.index.facts import ModuleFacts
+
     return ModuleFacts(path=source.shown, module=source.module, is_package=source.is_package)
 
 

@@ -51,22 +51,23 @@ class DbcheckPlugin:
         text = "".join(self.lines)
         sources = {shown: text} if _read(path) != text else None
         memo_key = (str(config.root), config.fingerprint(), shown if sources else "", text if sources else "")
-        found = self._projects.get(memo_key)
-        if found is None:
+        findings = self._projects.get(memo_key)
+        if findings is None:
             cache = None if os.environ.get("DBCHECK_NO_CACHE") else Cache.for_project(config.root)
             files = project_files([path] if path.exists() else [], config, sources, cache)
             findings, _notices, _errors, _index = project_findings(files, config, cache)
-            found = select_findings(findings, config)
-            if config.baseline:
-                from dbcheck.baseline import BaselineError, load_baseline, new_findings
-
-                try:
-                    found = new_findings(found, load_baseline(config.root / config.baseline), config.root)
-                except BaselineError:
-                    pass  # the CLI reports a broken baseline; flake8 shows every finding
             if not sources:
-                self._projects[memo_key] = found
-        return [f for f in found if f.path == shown]
+                self._projects[memo_key] = findings
+        # this file's findings only: select, per-file-ignores and the baseline are per file
+        found = select_findings([f for f in findings if f.path == shown], config)
+        if config.baseline and found:
+            from dbcheck.baseline import BaselineError, load_baseline, new_findings
+
+            try:
+                found = new_findings(found, load_baseline(config.root / config.baseline), config.root)
+            except BaselineError:
+                pass  # the CLI reports a broken baseline; flake8 shows every finding
+        return found
 
 
 def _read(path: Path) -> str:

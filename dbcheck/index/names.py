@@ -17,7 +17,8 @@ def module_name_for(path: "os.PathLike[str] | str", packages: dict[str, Optional
     folders that hold an ``__init__.py``; and whether the file is a package's
     ``__init__``. ``packages`` memoises, per folder, the package it is (None: not one)
     for one run, so a project of thousands of files costs one check per folder."""
-    folder, name = os.path.split(os.path.abspath(path))
+    raw = os.fspath(path)
+    folder, name = os.path.split(raw if os.path.isabs(raw) else os.path.abspath(raw))
     stem = name[:-3] if name.endswith(".py") else os.path.splitext(name)[0]
     is_package = stem == "__init__"
     package = _package_of(folder, packages)
