@@ -15,6 +15,7 @@ so one 5,000-line module does not hold up the rest of the run.
 from __future__ import annotations
 
 import ast
+import gc
 import os
 import re
 import sys
@@ -121,7 +122,15 @@ class Extraction:
 
     def result(self) -> list[ModuleFacts]:
         if self.pool is None:
-            return [_extract_task(task) for task in self.tasks]
+            # parsing leaves cyclic garbage behind: collect it here even while the
+            # engine has the collector paused for the rest of the run
+            paused = not gc.isenabled()
+            gc.enable()
+            try:
+                return [_extract_task(task) for task in self.tasks]
+            finally:
+                if paused:
+                    gc.disable()
         results: list[ModuleFacts] = []
         try:
             for task, future in zip(self.tasks, self.futures):
@@ -152,7 +161,10 @@ def start_extraction(tasks: Sequence[tuple[str, str, str, bool]], jobs: Optional
         import libcst  # noqa: F401 - imported once here, inherited by forked workers
     order = sorted(range(len(tasks)), key=lambda i: -len(tasks[i][0]))  # biggest first
     try:
-        pool = ProcessPoolExecutor(max_workers=min(workers, len(tasks)), mp_context=multiprocessing.get_context("fork"))
+        # a forked worker inherits the paused collector (see engine.collector_paused); a
+        # worker parses thousands of files one after another, so it collects as usual
+        pool = ProcessPoolExecutor(max_workers=min(workers, len(tasks)), mp_context=multiprocessing.get_context("fork"),
+                                   initializer=gc.enable)
         futures: list = [None] * len(tasks)
         for i in order:
             futures[i] = pool.submit(_extract_task, tasks[i])
