@@ -87,3 +87,28 @@ def test_model_change_is_seen_by_another_file(tmp_path):
     assert len(after) < len(before)
     models.write_text(source)
     assert _flake8([query_file], root, env) == before
+
+
+def test_the_plugin_leaves_flake8s_garbage_collector_as_it_found_it(tmp_path, monkeypatch):
+    """The analysis pauses the cyclic collector; inside flake8's own process it must be
+    running again afterwards (and stay off if flake8 had turned it off)."""
+    import gc
+
+    from dbcheck.flake8_plugin import DbcheckPlugin
+
+    root = tmp_path / "saas"
+    shutil.copytree(REPO / "fixtures" / "saas", root, ignore=shutil.ignore_patterns(".dbcheck_cache"))
+    monkeypatch.chdir(root)
+    monkeypatch.setenv("DBCHECK_NO_CACHE", "1")
+    monkeypatch.setattr(DbcheckPlugin, "_projects", {})
+    target = "app/api/tasks.py"
+    lines = (root / target).read_text().splitlines(keepends=True)
+    was = gc.isenabled()
+    try:
+        for state in (True, False):
+            (gc.enable if state else gc.disable)()
+            DbcheckPlugin._projects.clear()
+            found = list(DbcheckPlugin(None, target, lines).run())
+            assert found and gc.isenabled() is state
+    finally:
+        (gc.enable if was else gc.disable)()
