@@ -182,10 +182,12 @@ def load_facts(sources: Sequence[SourceFile], messages: list[str], errors: list[
             in_cache.append(i)
         else:
             read(i)
+    def tasks(indices: list[int], texts: dict[int, str]) -> list[tuple[str, str, str, bool]]:
+        return [(texts[i], sources[i].shown, sources[i].module, sources[i].is_package) for i in indices]
+
     # The files to parse are parsed on other cores while this one loads the rest.
     batch = sorted(texts)
-    parsing = phase1.start_extraction(
-        [(texts[i], sources[i].shown, sources[i].module, sources[i].is_package) for i in batch], jobs)
+    parsing = phase1.start_extraction(tasks(batch, texts), jobs)
     texts = {}
     for i in in_cache:
         cached = cache.get_facts(sources[i].key) if cache is not None else None
@@ -204,9 +206,7 @@ def load_facts(sources: Sequence[SourceFile], messages: list[str], errors: list[
     while pending or texts:
         if texts:
             late, late_texts, texts = sorted(texts), texts, {}
-            pending.append((late, phase1.start_extraction(
-                [(late_texts[i], sources[i].shown, sources[i].module, sources[i].is_package) for i in late],
-                jobs, background=False)))
+            pending.append((late, phase1.start_extraction(tasks(late, late_texts), jobs, background=False)))
         for indices, extraction in pending:
             for i, facts in zip(indices, extraction.result()):
                 results[i] = facts
@@ -350,6 +350,24 @@ def build_project(paths: Sequence[Path], config: Config, sources: Optional[dict[
     return build_index(modules, config.encrypted_types), messages, errors, found.given
 
 
+@contextlib.contextmanager
+def collector_paused() -> Iterator[None]:
+    """Python's cyclic garbage collector off while the project is loaded and analysed.
+    The run builds millions of small acyclic objects (facts, expressions, the index) and
+    every collection walks all of them again: a quarter of an incremental run. Reference
+    counting still frees everything; the previous state is restored afterwards (the
+    flake8 plugin runs inside flake8's process). Worker processes and sequential parsing
+    collect as usual (see ``phase1``)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+@collector_paused()
 def project_findings(found: ProjectFiles, config: Config, cache: Optional[Cache] = None,
                      jobs: Optional[int] = None) -> tuple[list[Finding], list[str], list[str], Optional["ProjectIndex"]]:
     """(findings after ``# noqa``, notices, internal errors, the index if built) for the
@@ -469,27 +487,10 @@ def _shown_notice(message: str) -> str:
     return f"{display_path(Path(path))}: {rest}"
 
 
-@contextlib.contextmanager
-def collector_paused() -> Iterator[None]:
-    """Python's cyclic garbage collector off while the project is loaded and analysed.
-    The run builds millions of small acyclic objects (facts, expressions, the index) and
-    every collection walks all of them again: a quarter of an incremental run. Reference
-    counting still frees everything; the previous state is restored afterwards (the
-    flake8 plugin runs inside flake8's process)."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
-
-
 def analyze(paths: Sequence[Path], config: Config, sources: Optional[dict[str, str]] = None,
             cache: Optional[Cache] = None, jobs: Optional[int] = None) -> RunResult:
-    with collector_paused():
-        found = project_files(paths, config, sources, cache)
-        findings, messages, rule_errors, index = project_findings(found, config, cache, jobs)
+    found = project_files(paths, config, sources, cache)
+    findings, messages, rule_errors, index = project_findings(found, config, cache, jobs)
     wanted = {display_path(p) for p in found.given} | set(sources or ())
     findings = [f for f in select_findings(findings, config) if f.path in wanted]
     if cache is not None:

@@ -45,7 +45,7 @@ class DbcheckPlugin:
 
     def _findings(self, path: Path, config: Any) -> list[Any]:
         from dbcheck.cache import Cache
-        from dbcheck.engine import collector_paused, display_path, project_files, project_findings, select_findings
+        from dbcheck.engine import display_path, project_files, project_findings, select_findings
 
         shown = display_path(path)
         text = "".join(self.lines)
@@ -54,9 +54,8 @@ class DbcheckPlugin:
         findings = self._projects.get(memo_key)
         if findings is None:
             cache = None if os.environ.get("DBCHECK_NO_CACHE") else Cache.for_project(config.root)
-            with collector_paused():
-                files = project_files([path] if path.exists() else [], config, sources, cache)
-                findings, _notices, _errors, _index = project_findings(files, config, cache)
+            files = project_files([path] if path.exists() else [], config, sources, cache)
+            findings, _notices, _errors, _index = project_findings(files, config, cache)
             if not sources:
                 self._projects[memo_key] = findings
         # this file's findings only: select, per-file-ignores and the baseline are per file

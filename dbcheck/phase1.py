@@ -106,11 +106,6 @@ def _jobs(jobs: Optional[int]) -> int:
     return jobs
 
 
-def extract_many(tasks: Sequence[tuple[str, str, str, bool]], jobs: Optional[int] = None) -> list[ModuleFacts]:
-    """Parse files, in worker processes when there are enough of them."""
-    return start_extraction(tasks, jobs, background=False).result()
-
-
 class Extraction:
     """Files being parsed: in worker processes (started at once, so the caller can load
     cached facts meanwhile), or here when ``result()`` is asked for."""

@@ -208,24 +208,7 @@ def test_editing_code_that_cannot_matter_reuses_the_last_findings(tmp_path, monk
 # another module's call chain, ops inside shared summaries, and table contents read
 # through a class.
 
-TASK_MODELS = '''from sqlalchemy import ForeignKey
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
-
-
-class Base(DeclarativeBase):
-    pass
-
-
-class User(Base):
-    __tablename__ = "users"
-    id: Mapped[int] = mapped_column(primary_key=True)
-
-
-class Task(Base):
-    __tablename__ = "tasks"
-    id: Mapped[int] = mapped_column(primary_key=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
-'''
+TASK_MODELS = MODELS.replace("Note", "Task").replace('"notes"', '"tasks"')
 
 DEPTH_HELPERS = "from sqlalchemy import select\n\nfrom app.models import Task\n\n\n" + "".join(
     f"def f{i}():\n    return f{i + 1}()\n\n\n" for i in range(1, 6)) + \

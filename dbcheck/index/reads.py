@@ -17,8 +17,8 @@ import hashlib
 import operator
 from typing import TYPE_CHECKING, Any, Iterable, Optional
 
-from dbcheck.index.facts import Expr, ModuleFacts, _without_positions
-from dbcheck.index.symbols import ClassAttr, ClassRef, Function, FunctionBody, Lib, Symbol, Value
+from dbcheck.index.facts import ModuleFacts, _without_positions
+from dbcheck.index.symbols import ClassAttr, ClassRef, Function, FunctionBody, Lib, Symbol, SymbolTable, Value
 
 if TYPE_CHECKING:
     from dbcheck.index.build import ClassInfo, ProjectIndex
@@ -217,6 +217,12 @@ class _RecordingClasses:
 
 
 class _RecordingSymbols:
+    """The project's SymbolTable, each name it resolves noted."""
+
+    # SymbolTable's own walks, through this object's resolve (which notes the name)
+    lookup = SymbolTable.lookup
+    lib_name = SymbolTable.lib_name
+
     def __init__(self, owner: RecordingIndex) -> None:
         self.owner = owner
         self.table = owner.index.symbols
@@ -226,19 +232,5 @@ class _RecordingSymbols:
         self.owner.note_symbol(qualified, sym)
         return sym
 
-    def lookup(self, expr: Optional[Expr]) -> Symbol:
-        # the same walk as SymbolTable.lookup, with each resolved name noted
-        if expr is None:
-            return None
-        if expr[0] == "n":
-            return self.resolve(expr[1])
-        if expr[0] == "sub":
-            return self.lookup(expr[1])
-        if expr[0] == "attr":
-            return self.table.extend(self.lookup(expr[1]), (expr[2],))
-        return None
-
-    def lib_name(self, expr: Optional[Expr]) -> Optional[str]:
-        from dbcheck.index.symbols import lib_name_of
-
-        return lib_name_of(self.lookup(expr))
+    def extend(self, symbol: Symbol, tail: tuple[str, ...]) -> Symbol:
+        return self.table.extend(symbol, tail)
