@@ -132,6 +132,7 @@ class Cache:
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
+        self._facts_folder = os.path.join(os.fspath(folder), "facts")
         self.enabled = True
         self.warnings: list[str] = []
         self._prepared = False
@@ -160,9 +161,10 @@ class Cache:
             self.warnings.append(message)
         self.enabled = False
 
-    def _load(self, path: Path) -> Any:
+    def _load(self, path: "Path | str") -> Any:
         try:
-            data = path.read_bytes()
+            with open(path, "rb") as handle:
+                data = handle.read()
         except OSError:
             return None
         try:
@@ -226,7 +228,8 @@ class Cache:
     def get_facts(self, key: str) -> Optional[ModuleFacts]:
         if not self.enabled:
             return None
-        payload = self._load(self.folder / "facts" / key)
+        # string paths: this runs for every file of the project (pathlib costs here)
+        payload = self._load(os.path.join(self._facts_folder, key))
         if payload is None:
             return None
         try:
@@ -236,7 +239,7 @@ class Cache:
         return facts if isinstance(facts, _schema()[0]["ModuleFacts"]) else None
 
     def has_facts(self, key: str) -> bool:
-        return self.enabled and (self.folder / "facts" / key).exists()
+        return self.enabled and os.path.exists(os.path.join(self._facts_folder, key))
 
     def put_facts(self, key: str, facts: ModuleFacts) -> None:
         if self.enabled:

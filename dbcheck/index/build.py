@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Iterable, Iterator, Optional
 
-from dbcheck.index.facts import UNKNOWN, AttrFact, ClassFact, Expr, ModuleFacts
+from dbcheck.index.facts import UNKNOWN, AttrFact, ClassFact, Expr, ModuleFacts, is_alembic_revision
 from dbcheck.index.models import (
     ColumnModel, ForeignKeyModel, IndexModel, Location, RelationshipModel, TableModel,
 )
@@ -302,6 +302,11 @@ class _Builder:
         if info.library_base and info.style == "none":
             # e.g. class User(SQLAlchemyBaseUserTableUUID, Base) where Base is unknown
             info.complete = False
+        if info.mapped and is_alembic_revision(ref.module):
+            # A model declared inside a migration is a frozen copy of the schema for that
+            # revision's data migration, not the project's model of the table: it must
+            # neither be reported on nor shadow the real model when queries name the table.
+            info.mapped = False
         return info
 
     def _decorator_symbol(self, dec: Expr):
@@ -1001,12 +1006,13 @@ class _Builder:
 
     def module_tables(self) -> None:
         """Imperative ``Table()`` calls, then module-level ``Index`` / ``UniqueConstraint``."""
-        for module in self.modules.values():
+        schema_modules = [m for m in self.modules.values() if not is_alembic_revision(m)]  # see classify
+        for module in schema_modules:
             for call_fact in module.calls:
                 call, name, _d = self._callee(call_fact.value)
                 if name == "sa:Table":
                     self._imperative_table(module, call, call_fact.line, call_fact.column)
-        for module in self.modules.values():
+        for module in schema_modules:
             for call_fact in module.calls:
                 call, name, _d = self._callee(call_fact.value)
                 if name in ("sa:Index", "sa:UniqueConstraint") and call is not None:

@@ -148,6 +148,12 @@ class ModuleFacts:
     key: str = ""  # the content key the engine found these facts under (not part of them)
 
 
+def is_alembic_revision(module: ModuleFacts) -> bool:
+    """An Alembic (or Flask-Migrate) revision script, wherever it lives: its ``revision``
+    and ``down_revision`` globals say so."""
+    return "revision" in module.assignments and "down_revision" in module.assignments
+
+
 def _without_positions(expr: object) -> object:
     if not isinstance(expr, tuple):
         return expr

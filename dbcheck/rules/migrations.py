@@ -5,16 +5,12 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Iterable, Optional
 
 from dbcheck.findings import Finding
-from dbcheck.index.facts import FunctionIR, ModuleFacts
+from dbcheck.index.facts import FunctionIR, ModuleFacts, is_alembic_revision
 from dbcheck.rules.base import Rule
 
 if TYPE_CHECKING:
     from dbcheck.config import Config
     from dbcheck.index.build import ProjectIndex
-
-
-def _is_revision(module: ModuleFacts) -> bool:
-    return "revision" in module.assignments and "down_revision" in module.assignments
 
 
 def _function(module: ModuleFacts, name: str) -> Optional[FunctionIR]:
@@ -135,7 +131,7 @@ def downgrade():  # expect: DBC601
 
     def check(self, index: "ProjectIndex", config: "Config") -> Iterable[Finding]:
         for module in index.modules.values():
-            if not _is_revision(module):
+            if not is_alembic_revision(module):
                 continue
             upgrade = _function(module, "upgrade")
             downgrade = _function(module, "downgrade")

@@ -121,6 +121,26 @@ def in_the_on_clause(session, user):
     stmt = select(Project, Task).outerjoin(Task, and_(Task.project_id == Project.id, Task.user_id == user.id))  # ok: DBC501
     return session.execute(stmt.where(Project.user_id == user.id)).all()
 ''',
+        # A data migration rewrites every tenant's rows on purpose.
+        {
+            "web/__init__.py": "",
+            "web/models.py": _MODELS,
+            "alembic/versions/d4_backfill.py": '''
+from alembic import op
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from web.models import Task
+revision = "d4"
+down_revision = "c3"
+def upgrade():
+    session = Session(bind=op.get_bind())
+    for task in session.scalars(select(Task)):  # ok: DBC501
+        task.title = task.title.strip()
+    session.commit()
+def downgrade():
+    pass
+''',
+        },
     )
     invalid = (
         _MODELS + '''
@@ -156,6 +176,42 @@ def endpoint(session, task_id, user):
 def outer(session, task_id, user):
     return endpoint(session, task_id, user)
 ''',
+        # The application's model is the one queries are judged by, not a revision's
+        # frozen copy of it (which has no user_id).
+        {
+            "web/__init__.py": "",
+            "web/models.py": '''
+from sqlalchemy import ForeignKey
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+class Base(DeclarativeBase): pass
+class Task(Base):
+    __tablename__ = "tasks"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    title: Mapped[str]
+''',
+            "web/views.py": '''
+from sqlalchemy import select
+from web.models import Task
+def search(session, title):
+    return session.scalars(select(Task).where(Task.title == title)).all()  # expect: DBC501
+''',
+            "alembic/versions/c3_strip_titles.py": '''
+import sqlalchemy as sa
+from sqlalchemy.orm import declarative_base
+revision = "c3"
+down_revision = "b2"
+Base = declarative_base()
+class Task(Base):
+    __tablename__ = "tasks"
+    id = sa.Column(sa.Integer, primary_key=True)
+    title = sa.Column(sa.String)
+def upgrade():
+    pass
+def downgrade():
+    pass
+''',
+        },
     )
 
     def check(self, index: "ProjectIndex", config: "Config") -> Iterable[Finding]:

@@ -147,6 +147,26 @@ class Timestamped(Base):
     __abstract__ = True
     id: Mapped[int] = mapped_column(primary_key=True)
 ''',
+        # A data migration's frozen copy of a model, declared inside the revision.
+        '''
+import sqlalchemy as sa
+from alembic import op
+from sqlalchemy.orm import Session, declarative_base
+revision = "c3"
+down_revision = "b2"
+Base = declarative_base()
+class Task(Base):  # ok: DBC101
+    __tablename__ = "tasks"
+    id = sa.Column(sa.Integer, primary_key=True)
+    title = sa.Column(sa.String)
+def upgrade():
+    session = Session(bind=op.get_bind())
+    for task in session.query(Task):
+        task.title = task.title.strip()
+    session.commit()
+def downgrade():
+    pass
+''',
     )
     invalid = (
         '''
