@@ -523,6 +523,42 @@ def _is_declared_attr(decorators: list[Expr]) -> bool:
 _HASHING_CALL = re.compile(r"(hash|crypt|bcrypt|argon|scrypt|pbkdf|digest|fernet|cipher)\w*\s*\(", re.IGNORECASE)
 
 
+def _dotted(node: cst.BaseExpression) -> str:
+    if isinstance(node, cst.Name):
+        return node.value
+    if isinstance(node, cst.Attribute):
+        return f"{_dotted(node.value)}.{node.attr.value}"
+    if isinstance(node, cst.Call):
+        return _dotted(node.func) + "()"
+    return ""
+
+
+def _attributes_hashed_by(func: cst.FunctionDef) -> list[str]:
+    """``self.<name>`` attributes a method assigns the result of a hashing call to,
+    anywhere in its body (statements only: cheap enough for every method)."""
+    found: list[str] = []
+    pending = list(_block(func))
+    while pending:
+        node = pending.pop()
+        if isinstance(node, (cst.SimpleStatementLine, cst.SimpleStatementSuite)):
+            pending.extend(node.body)
+        elif isinstance(node, cst.Assign) and isinstance(node.value, cst.Call):
+            callee = _dotted(node.value.func)
+            if _HASHING_CALL.search(callee.rsplit(".", 1)[-1] + "(") or _HASHING_CALL.search(callee + "("):
+                for target in node.targets:
+                    t = target.target
+                    if isinstance(t, cst.Attribute) and isinstance(t.value, cst.Name) and t.value.value == "self":
+                        found.append(t.attr.value)
+        elif isinstance(node, (cst.If, cst.Try, cst.TryStar, cst.With, cst.For, cst.While)):
+            pending.extend(_block(node))
+            for extra in (getattr(node, "orelse", None), getattr(node, "finalbody", None)):
+                if extra is not None:
+                    pending.extend(_block(extra) if not isinstance(extra, cst.If) else [extra])
+            for handler in getattr(node, "handlers", ()):
+                pending.extend(_block(handler))
+    return found
+
+
 def _validated_attributes(decorators: list[Expr]) -> list[str]:
     names: list[str] = []
     for dec in decorators:
@@ -754,7 +790,11 @@ class _ModuleExtractor:
             body = cst.Module(body=[]).code_for_node(func.body)
             transforms = _HASHING_CALL.search(body) is not None
             for name in validated:
-                fact.validators[name] = transforms
+                fact.validators[name] = transforms or fact.validators.get(name, False)
+        for name in _attributes_hashed_by(func):
+            # ``def set_password(self, raw): self.password = bcrypt.hashpw(...)``: the
+            # column holds what the model's own method hashed, as with a validator.
+            fact.validators[name] = True
         if not _is_declared_attr(decorators):
             self.facts.bodies.append(self._function_ir(func, twin, fact.name, line, col, decorators))
             return

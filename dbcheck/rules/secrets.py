@@ -281,6 +281,22 @@ class Users(db.Model):
     def validate_password(self, key, plaintext):
         return hash_password(str(plaintext))
 ''',
+        # The model's own setter stores the hash (a Flask / FastAPI idiom).
+        '''
+import bcrypt
+from sqlalchemy import Column, Integer, LargeBinary
+from sqlalchemy.orm import declarative_base
+Base = declarative_base()
+class Account(Base):
+    __tablename__ = "accounts"
+    id = Column(Integer, primary_key=True)
+    password = Column(LargeBinary, nullable=False)  # ok: DBC202
+    def set_password(self, raw):
+        if not raw:
+            raise ValueError("empty password")
+        else:
+            self.password = bcrypt.hashpw(raw.encode(), bcrypt.gensalt())
+''',
     )
     invalid = (
         # A validator that does not hash leaves the password in plain text.
@@ -295,6 +311,20 @@ class Team(Base):
     @validates("password")
     def validate_password(self, key, value):
         return value.strip()
+''',
+        # A setter that stores what it is given.
+        '''
+from sqlalchemy import Column, Integer, String
+from sqlalchemy.orm import declarative_base
+Base = declarative_base()
+class Mailbox(Base):
+    __tablename__ = "mailboxes"
+    id = Column(Integer, primary_key=True)
+    password = Column(String(128))  # expect: DBC202
+    hash = Column(String(64))
+    def set_password(self, raw):
+        self.password = raw.strip()
+        self.hash = sha256_hex(raw)
 ''',
         '''
 from sqlalchemy import Column, Integer, String
