@@ -214,12 +214,26 @@ def load_config(path: Path | None = None, *, start: Path | None = None) -> Confi
     """``path`` is an explicit ``--config`` file: a pyproject.toml (its
     ``[tool.dbcheck]`` table) or a dbcheck.toml whose top-level keys are the settings.
     Without it, the configuration is found by walking up from ``start`` (or cwd)."""
+    explicit = path is not None
     if path is None:
         start = Path(start) if start is not None else Path.cwd()
         path = find_config(start)
         if path is None:
             return Config(root=project_root(start))
     path = Path(path)
+    config = _read_config(path)
+    if explicit and start is not None:
+        folder = Path(start) if Path(start).is_dir() else Path(start).parent
+        here, root = os.path.realpath(folder), os.path.realpath(config.root)
+        if here != root and not here.startswith(root.rstrip(os.sep) + os.sep):
+            # A shared configuration kept outside the checked project (``--config
+            # ~/lint/dbcheck.toml``): its exclude / per-file-ignores patterns are meant
+            # for the project, and the cache belongs there too - not in the file's folder.
+            config = dataclasses.replace(config, root=project_root(folder))
+    return config
+
+
+def _read_config(path: Path) -> Config:
     try:
         raw = path.read_bytes()
     except OSError as err:

@@ -187,3 +187,20 @@ def test_newer_python_syntax_is_not_a_parse_error(project):
         "try:\n    pass\nexcept ValueError, TypeError:\n    pass\n")
     proc = run(".", "--select", "DBC001", cwd=project)
     assert proc.returncode == 0, proc.stdout
+
+
+def test_a_config_kept_outside_the_project(tmp_path):
+    shared = tmp_path / "lint" / "dbcheck.toml"
+    shared.parent.mkdir()
+    shared.write_text('ignore = ["DBC301"]\nexclude = ["legacy/"]\nper-file-ignores = { "models.py" = ["DBC303"] }\n')
+    project = tmp_path / "service"
+    (project / "legacy").mkdir(parents=True)
+    (project / "pyproject.toml").write_text("[project]\nname = 'service'\n")
+    (project / "models.py").write_text(MODEL.lstrip())
+    (project / "legacy" / "old.py").write_text(MODEL.lstrip().replace("Task", "OldTask").replace('"tasks"', '"old"'))
+    proc = run(".", "--config", str(shared), cwd=project)
+    # the patterns are the project's, the cache is the project's
+    assert proc.stdout.splitlines() == [
+        "models.py:10:5: DBC302 Task.user_id is a foreign key to 'users.id' without ondelete=: state what "
+        "deleting the referenced row does, e.g. ondelete=\"CASCADE\" or \"SET NULL\""], proc.stdout
+    assert (project / ".dbcheck_cache").is_dir() and not (shared.parent / ".dbcheck_cache").exists()

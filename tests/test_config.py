@@ -385,3 +385,18 @@ def test_config_is_hashable(tmp_path: Path) -> None:
     config = make(tmp_path, exclude=("x/",), per_file_ignores=(("t/**", ("DBC5",)),))
     config.is_excluded(tmp_path / "x" / "a.py")  # fills the compiled-pattern cache
     assert hash(config) == hash(make(tmp_path, exclude=("x/",), per_file_ignores=(("t/**", ("DBC5",)),)))
+
+
+def test_explicit_config_outside_the_project_anchors_patterns_at_the_project(tmp_path: Path) -> None:
+    # A shared file (``--config ~/lint/dbcheck.toml``): its patterns are meant for the
+    # checked project, whose root also holds the cache - not the file's folder.
+    shared = write(tmp_path / "lint" / "dbcheck.toml", 'exclude = ["tests/"]\n')
+    project = tmp_path / "service"
+    write(project / "pyproject.toml", "[project]\nname = 'service'\n")
+    write(project / "tests" / "test_x.py", "")
+    config = load_config(shared, start=project)
+    assert config.root == project
+    assert config.source == shared
+    assert config.is_excluded(project / "tests" / "test_x.py")
+    # inside the file's own folder, the folder stays the root
+    assert load_config(shared, start=tmp_path / "lint").root == tmp_path / "lint"

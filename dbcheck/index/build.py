@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Iterable, Iterator, Optional
+from typing import TYPE_CHECKING, Callable, Iterable, Iterator, Optional
 
 from dbcheck.index.facts import UNKNOWN, AttrFact, ClassFact, Expr, ModuleFacts, is_alembic_revision
 from dbcheck.index.models import (
@@ -241,6 +241,7 @@ class _Builder:
         self.tables: list[TableModel] = []
         self._model_names: Optional[set[str]] = None
         self._type_cache: dict[str, TypeInfo] = {}
+        self._spelling: Optional[tuple[Optional[Callable[[str], str]]]] = None
 
     # ---- classification
 
@@ -443,7 +444,27 @@ class _Builder:
             func = value[1][1]
             if func.endswith("cls.__name__.lower"):
                 return info.ref.fact.name.lower()
+        if value is not None and _mentions_class_name(value):
+            # ``return resolve_table_name(cls.__name__)``, ``inflection.underscore(...)``,
+            # an inline join: some spelling of the class name, told by the project's own
+            # foreign keys (or unknown, as before, when they name none of them).
+            spell = self._class_name_spelling()
+            return spell(info.ref.fact.name) if spell is not None else None
         return None
+
+    def _class_name_spelling(self) -> Optional[Callable[[str], str]]:
+        """The spelling of class names as table names that the most foreign-key targets
+        of the project agree with (ties: snake_case, the usual convention)."""
+        if self._spelling is None:
+            referenced = _foreign_key_tables(self.modules.values())
+            names = {r.fact.name for r in (i.ref for i in self.infos.values())}
+            best, best_count = None, 0
+            for spell in _CLASS_NAME_SPELLINGS:
+                count = sum(1 for name in names if spell(name) in referenced)
+                if count > best_count:
+                    best, best_count = spell, count
+            self._spelling = (best,)
+        return self._spelling[0]
 
     def _declares_primary_key(self, info: ClassInfo) -> bool:
         for attr in info.ref.fact.attrs:
@@ -518,6 +539,7 @@ class _Builder:
             self._attribute(info, table, attr, owner)
         if table_args is not None and (table.class_name == ref.fact.name):
             self._table_args(table, table_args[0], table_args[1])
+            _primary_key_not_null(table)
 
     # ---- one attribute
 
@@ -885,6 +907,8 @@ class _Builder:
             if sa_rel is not None and sa_rel[0] == "call":
                 kwargs.update(dict(sa_rel[3]))
                 args = list(sa_rel[2])
+        if func_name != "sqlmodel:Relationship" and len(args) > 1 and args[1][0] != "star":
+            kwargs.setdefault("secondary", args[1])  # relationship(argument, secondary, ...)
         target: Optional[str] = None
         target_expr = args[0] if args else kwargs.get("argument")
         if target_expr is not None:
@@ -1059,9 +1083,73 @@ class _Builder:
                 self._constraint(table, sub, module, line, None)
             elif arg[0] == "star":
                 table.complete = False
+        _primary_key_not_null(table)
 
 
 # --------------------------------------------------------------------------- pure helpers
+
+def _split_at_capitals(name: str) -> str:
+    return "_".join(part.lower() for part in re.split("(?=[A-Z])", name) if part)
+
+
+_CLASS_NAME_SPELLINGS: tuple[Callable[[str], str], ...] = (
+    camel_to_snake,  # ApiKey -> api_key, HTTPLog -> http_log
+    _split_at_capitals,  # HTTPLog -> h_t_t_p_log
+    str.lower,  # ApiKey -> apikey
+    lambda name: camel_to_snake(name) + "s",  # ApiKey -> api_keys
+    lambda name: name.lower() + "s",
+)
+
+
+def _mentions_class_name(expr: object) -> bool:
+    if not isinstance(expr, tuple) or not expr:
+        return False
+    if expr[0] == "n" and isinstance(expr[1], str):
+        return expr[1].endswith("cls.__name__")
+    parts = expr[1:] if isinstance(expr[0], str) else expr  # a node, or a tuple of nodes
+    return any(_mentions_class_name(part) for part in parts if isinstance(part, tuple))
+
+
+def _foreign_key_tables(modules: Iterable[ModuleFacts]) -> set[str]:
+    """The table part of every ``ForeignKey("table.column")`` (and
+    ``ForeignKeyConstraint``) string in the project's classes and module-level calls."""
+    found: set[str] = set()
+
+    def walk(expr: object) -> None:
+        if not isinstance(expr, tuple) or not expr:
+            return
+        if expr[0] == "call" and len(expr) == 6 and isinstance(expr[1], tuple):
+            func = expr[1]
+            name = func[1] if func[0] == "n" else func[2] if func[0] == "attr" else ""
+            last = name.rsplit(".", 1)[-1] if isinstance(name, str) else ""
+            targets = expr[2][:1] if last == "ForeignKey" else _items(expr[2][1]) if (
+                last == "ForeignKeyConstraint" and len(expr[2]) > 1) else ()
+            for target in targets:
+                text = _const(target)
+                if isinstance(text, str) and "." in text:
+                    found.add(text.rsplit(".", 1)[0].rsplit(".", 1)[-1])
+        for part in (expr[1:] if isinstance(expr[0], str) else expr):
+            if isinstance(part, tuple):
+                walk(part)
+
+    for module in modules:
+        for cls in module.classes:
+            for attr in cls.attrs:
+                walk(attr.value)
+                walk(attr.annotation)
+        for call in module.calls:
+            walk(call.value)
+    return found
+
+
+def _primary_key_not_null(table: TableModel) -> None:
+    """The columns a ``PrimaryKeyConstraint`` names are NOT NULL, as SQLAlchemy makes
+    them (and as PostgreSQL requires of a primary key)."""
+    for name in table.primary_key_constraint or ():
+        column = table.column(name)
+        if column is not None:
+            column.nullable = False
+
 
 _HEX_DIGEST_LENGTHS = (40, 64, 128)
 _ANNOTATION_PRIMITIVES = {"int", "str", "bool", "float", "bytes", "dict", "list", "datetime", "date",
