@@ -27,7 +27,10 @@ from dbcheck.index.facts import ModuleFacts, interface_digest
 
 _DATABASE_TEXT = re.compile(
     r"sqlalchemy|sqlmodel|flask_sqlalchemy|alembic|\bdown_revision\b|\bsession\b|\bSession\b|select\(|"
-    r"\.query\b|db\.Model")
+    r"\.query\b|db\.Model|"
+    # a star import re-exports names no identifier of the file shows (``from .users import *``
+    # in a package's __init__): read it, or imports through the package resolve to nothing
+    r"\bimport\s*\*")
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 # Below this many files to parse, starting worker processes costs more than it saves.
 PARALLEL_THRESHOLD = 40

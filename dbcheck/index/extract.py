@@ -477,8 +477,19 @@ def _target_names(target: cst.BaseExpression) -> tuple[str, ...]:
     return ()
 
 
-def _assigned_names(body: Sequence[cst.CSTNode]) -> set[str]:
-    """Names a function body binds (not counting nested functions and classes)."""
+def _function_imports(body: Sequence[cst.CSTNode], module: str, is_package: bool, names: dict[str, str]) -> None:
+    """The imports of a function body, nested blocks included (not nested functions)."""
+    for stmt in _cst_statements(body):
+        if isinstance(stmt, (cst.Import, cst.ImportFrom)):
+            _collect_import(stmt, module, is_package, names, [])
+        elif isinstance(stmt, (cst.If, cst.For, cst.While, cst.With, cst.Try, cst.TryStar, cst.Match)):
+            for block, _ in nested_blocks(stmt, None):
+                _function_imports(block, module, is_package, names)
+
+
+def _assigned_names(body: Sequence[cst.CSTNode], imports: bool = True) -> set[str]:
+    """Names a function body binds (not counting nested functions and classes); with
+    ``imports`` False, the names only an import binds are left out."""
     names: set[str] = set()
     for stmt in _cst_statements(body):
         if isinstance(stmt, cst.Assign):
@@ -495,7 +506,7 @@ def _assigned_names(body: Sequence[cst.CSTNode]) -> set[str]:
         elif isinstance(stmt, (cst.FunctionDef, cst.ClassDef)):
             names.add(stmt.name.value)
             continue
-        elif isinstance(stmt, (cst.Import, cst.ImportFrom)):
+        elif imports and isinstance(stmt, (cst.Import, cst.ImportFrom)):
             if isinstance(stmt, cst.ImportFrom) and isinstance(stmt.names, cst.ImportStar):
                 continue
             for alias in stmt.names:  # type: ignore[union-attr]
@@ -508,7 +519,7 @@ def _assigned_names(body: Sequence[cst.CSTNode]) -> set[str]:
                         names.add(root.split(".")[0])
         if isinstance(stmt, (cst.If, cst.For, cst.While, cst.With, cst.Try, cst.TryStar, cst.Match)):
             for block, _ in nested_blocks(stmt, None):
-                names |= _assigned_names(block)
+                names |= _assigned_names(block, imports)
     return names
 
 
@@ -523,13 +534,14 @@ def _is_declared_attr(decorators: list[Expr]) -> bool:
 _HASHING_CALL = re.compile(r"(hash|crypt|bcrypt|argon|scrypt|pbkdf|digest|fernet|cipher)\w*\s*\(", re.IGNORECASE)
 
 
-def _dotted(node: cst.BaseExpression) -> str:
+def _callee_text(node: cst.BaseExpression) -> str:
+    """``bcrypt.hashpw``, ``PasswordHasher().hash``: a callee as written."""
     if isinstance(node, cst.Name):
         return node.value
     if isinstance(node, cst.Attribute):
-        return f"{_dotted(node.value)}.{node.attr.value}"
+        return f"{_callee_text(node.value)}.{node.attr.value}"
     if isinstance(node, cst.Call):
-        return _dotted(node.func) + "()"
+        return _callee_text(node.func) + "()"
     return ""
 
 
@@ -543,7 +555,7 @@ def _attributes_hashed_by(func: cst.FunctionDef) -> list[str]:
         if isinstance(node, (cst.SimpleStatementLine, cst.SimpleStatementSuite)):
             pending.extend(node.body)
         elif isinstance(node, cst.Assign) and isinstance(node.value, cst.Call):
-            callee = _dotted(node.value.func)
+            callee = _callee_text(node.value.func)
             if _HASHING_CALL.search(callee.rsplit(".", 1)[-1] + "(") or _HASHING_CALL.search(callee + "("):
                 for target in node.targets:
                     t = target.target
@@ -655,16 +667,26 @@ class _ModuleExtractor:
         for star in (params.star_arg, params.star_kwarg):
             if isinstance(star, cst.Param):
                 names.append(star.name.value)
-        saved = (conv.params, conv.locals, conv.class_names)
+        saved = (conv.params, conv.locals, conv.class_names, conv.module_names)
         conv.params, conv.class_names = frozenset(names), set()
-        conv.locals = frozenset(_assigned_names(_block(func)))
+        # ``from app.models import Task`` inside the function (the usual cure for an
+        # import cycle) names what a module-level import would, unless the function
+        # also assigns the name
+        local_imports: dict[str, str] = {}
+        _function_imports(_block(func), self.facts.module, self.facts.is_package, local_imports)
+        if local_imports:
+            assigned = _assigned_names(_block(func), imports=False)
+            conv.locals = frozenset(assigned | (_assigned_names(_block(func)) - set(local_imports)))
+            conv.module_names = {**conv.module_names, **{k: v for k, v in local_imports.items() if k not in assigned}}
+        else:
+            conv.locals = frozenset(_assigned_names(_block(func)))
         try:
             defaults = {p.name.value: conv.convert(p.default)
                         for p in (*params.posonly_params, *params.params, *params.kwonly_params)
                         if p.default is not None}
             body = self._ir_block(_block(func), getattr(twin, "body", None) if twin is not None else None)
         finally:
-            conv.params, conv.locals, conv.class_names = saved
+            conv.params, conv.locals, conv.class_names, conv.module_names = saved
         owner = f"{self.facts.module}.{class_name}" if class_name else self.facts.module
         return FunctionIR(func.name.value, f"{owner}.{func.name.value}", class_name, line, col, names,
                           defaults, decorators, FunctionIR.encode_body(body), func.asynchronous is not None)
