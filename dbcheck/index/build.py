@@ -949,7 +949,7 @@ class _Builder:
         if isinstance(sym, Value) and not sym.rest and sym.expr[0] == "call" and sym.expr[2]:
             name = _const(sym.expr[2][0])
             return name if isinstance(name, str) else None
-        if isinstance(sym, ClassAttr) and sym.path == ("__table__",):
+        if isinstance(sym, ClassAttr) and sym.path in (("__table__",), ("__tablename__",)):
             return self._class_table_name(self.classify(sym.cls))
         if isinstance(sym, ClassRef):  # SQLModel's link_model=, or secondary=Model.__table__
             return self._class_table_name(self.classify(sym))

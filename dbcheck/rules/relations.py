@@ -111,6 +111,23 @@ class Task(Base):
     author = relationship("User", foreign_keys=[author_id])
     assignee = relationship("User", foreign_keys="Task.assignee_id")
 ''',
+        # An association object that is also the secondary table of a relationship,
+        # named through its class.
+        _BASE + '''
+class Rating(Base):
+    __tablename__ = "ratings"
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)  # ok: DBC301
+    book_id: Mapped[int] = mapped_column(ForeignKey("books.id", ondelete="CASCADE"), primary_key=True, index=True)
+    stars: Mapped[int]
+    book: Mapped["Book"] = relationship()
+class User(Base):
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    rated_books: Mapped[list["Book"]] = relationship(secondary=Rating.__tablename__, viewonly=True)
+class Book(Base):
+    __tablename__ = "books"
+    id: Mapped[int] = mapped_column(primary_key=True)
+''',
     )
     invalid = (
         _BASE + '''
