@@ -60,9 +60,12 @@ def _timed(tmp_path: Path, source: str) -> tuple[float, float, list]:
     start = time.perf_counter()
     result = analyze([tmp_path], config)
     total = time.perf_counter() - start
-    start = time.perf_counter()
-    analyze_queries(result.index, config)
-    return total, time.perf_counter() - start, result.findings
+    timings = []
+    for _ in range(3):  # the best of three: a shared machine's hiccup is not growth
+        start = time.perf_counter()
+        analyze_queries(result.index, config)
+        timings.append(time.perf_counter() - start)
+    return total, min(timings), result.findings
 
 
 def test_one_5000_line_function_is_linear(tmp_path):

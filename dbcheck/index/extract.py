@@ -351,8 +351,8 @@ class ExprConverter:
 
     def _unary(self, node: cst.UnaryOperation) -> Expr:
         operand = self.convert(node.expression)
-        if isinstance(node.operator, cst.Not):
-            return ("not", operand)
+        if isinstance(node.operator, (cst.Not, cst.BitInvert)):
+            return ("not", operand)  # ``~T.col.any()``: SQLAlchemy's NOT, in a filter
         if isinstance(node.operator, cst.Minus) and operand[0] == "c" and isinstance(operand[1], (int, float)):
             return ("c", -operand[1])
         return UNKNOWN

@@ -89,6 +89,10 @@ def stepwise(session, user, done):
     stmt = stmt.where(Task.user_id == user.id)
     return session.scalars(stmt).all()  # ok: DBC501
 
+def my_orphans(session, user):
+    stmt = select(Task).where(~Task.project.has(), Task.user_id == user.id)
+    return session.scalars(stmt).all()  # ok: DBC501
+
 def through_join(session, user):
     stmt = select(Task).join(Project).where(Project.user_id == user.id)
     return session.execute(stmt).all()  # ok: DBC501
@@ -162,6 +166,9 @@ def half_or(session, user):
 
 def legacy(session, project_id):
     return session.query(Task).filter(Task.project_id == project_id).all()  # expect: DBC501
+
+def orphans(session):
+    return session.scalars(select(Task).where(~Task.project.has())).all()  # expect: DBC501
 
 # A helper with an admin path of its own: reported once, at its query, not at every caller.
 def load_task(session, task_id, user):
