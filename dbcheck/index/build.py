@@ -457,7 +457,7 @@ class _Builder:
         of the project agree with (ties: snake_case, the usual convention)."""
         if self._spelling is None:
             referenced = _foreign_key_tables(self.modules.values())
-            names = {r.fact.name for r in (i.ref for i in self.infos.values())}
+            names = {info.ref.fact.name for info in self.infos.values()}
             best, best_count = None, 0
             for spell in _CLASS_NAME_SPELLINGS:
                 count = sum(1 for name in names if spell(name) in referenced)

@@ -545,29 +545,20 @@ def _callee_text(node: cst.BaseExpression) -> str:
     return ""
 
 
-def _attributes_hashed_by(func: cst.FunctionDef) -> list[str]:
-    """``self.<name>`` attributes a method assigns the result of a hashing call to,
-    anywhere in its body (statements only: cheap enough for every method)."""
+def _attributes_hashed_by(body: Sequence[cst.CSTNode]) -> list[str]:
+    """``self.<name>`` attributes a method body assigns the result of a hashing call to
+    (statements only, nested blocks included: cheap enough for every method)."""
     found: list[str] = []
-    pending = list(_block(func))
-    while pending:
-        node = pending.pop()
-        if isinstance(node, (cst.SimpleStatementLine, cst.SimpleStatementSuite)):
-            pending.extend(node.body)
-        elif isinstance(node, cst.Assign) and isinstance(node.value, cst.Call):
-            callee = _callee_text(node.value.func)
-            if _HASHING_CALL.search(callee.rsplit(".", 1)[-1] + "(") or _HASHING_CALL.search(callee + "("):
-                for target in node.targets:
-                    t = target.target
-                    if isinstance(t, cst.Attribute) and isinstance(t.value, cst.Name) and t.value.value == "self":
-                        found.append(t.attr.value)
-        elif isinstance(node, (cst.If, cst.Try, cst.TryStar, cst.With, cst.For, cst.While)):
-            pending.extend(_block(node))
-            for extra in (getattr(node, "orelse", None), getattr(node, "finalbody", None)):
-                if extra is not None:
-                    pending.extend(_block(extra) if not isinstance(extra, cst.If) else [extra])
-            for handler in getattr(node, "handlers", ()):
-                pending.extend(_block(handler))
+    for stmt in _cst_statements(body):
+        if isinstance(stmt, cst.Assign) and isinstance(stmt.value, cst.Call) \
+                and _HASHING_CALL.search(_callee_text(stmt.value.func) + "("):
+            for target in stmt.targets:
+                t = target.target
+                if isinstance(t, cst.Attribute) and isinstance(t.value, cst.Name) and t.value.value == "self":
+                    found.append(t.attr.value)
+        elif isinstance(stmt, (cst.If, cst.For, cst.While, cst.With, cst.Try, cst.TryStar, cst.Match)):
+            for block, _ in nested_blocks(stmt, None):
+                found += _attributes_hashed_by(block)
     return found
 
 
@@ -638,22 +629,25 @@ class _ModuleExtractor:
                     self.facts.calls.append(CallFact(target.value, value, line, col))
 
     def _function(self, stmt: cst.FunctionDef, twin: Optional[ast.AST], line: int) -> None:
-        # Only single-return module functions matter here: column factories such as
-        # ``def fk(target): return mapped_column(ForeignKey(target), index=True)``.
+        # Only module functions that end in their one return matter here: column factories
+        # such as ``def fk(target): return mapped_column(ForeignKey(target), index=True)``,
+        # after plain assignments (``key_type, kw = KEYS[name]``, whose values stay unknown).
         statements = [s for s in _cst_statements(_block(stmt))
                       if not (isinstance(s, cst.Expr) and isinstance(s.value, (cst.SimpleString, cst.ConcatenatedString)))]
-        if len(statements) != 1 or not isinstance(statements[0], cst.Return) or statements[0].value is None:
+        if not statements or not isinstance(statements[-1], cst.Return) or statements[-1].value is None \
+                or not all(isinstance(s, (cst.Assign, cst.AnnAssign)) for s in statements[:-1]):
             return
         params = [p.name.value for p in stmt.params.params + stmt.params.kwonly_params]
         params = [p for p in params if p not in ("self", "cls")]
         conv = ExprConverter(self.names, _Positions({}))  # positions of factory bodies are not reported
         conv.params = frozenset(params)
+        conv.locals = frozenset(_assigned_names(statements[:-1])) - conv.params
         defaults = {
             p.name.value: conv.convert(p.default)
             for p in stmt.params.params + stmt.params.kwonly_params if p.default is not None
         }
         self.facts.functions[stmt.name.value] = FunctionFact(
-            stmt.name.value, params, defaults, conv.convert(statements[0].value), line)
+            stmt.name.value, params, defaults, conv.convert(statements[-1].value), line)
 
     # ---- function bodies for the query analysis
 
@@ -813,7 +807,7 @@ class _ModuleExtractor:
             transforms = _HASHING_CALL.search(body) is not None
             for name in validated:
                 fact.validators[name] = transforms or fact.validators.get(name, False)
-        for name in _attributes_hashed_by(func):
+        for name in _attributes_hashed_by(_block(func)):
             # ``def set_password(self, raw): self.password = bcrypt.hashpw(...)``: the
             # column holds what the model's own method hashed, as with a validator.
             fact.validators[name] = True

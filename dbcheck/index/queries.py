@@ -209,6 +209,7 @@ class _Context:
     executed: set = field(default_factory=set)  # parameters the callee runs as queries
     inner_uses: list = field(default_factory=list)  # queries of its own the callee runs
     privileged: int = 0  # inside ``if user.is_superuser:`` and the like
+    line: int = 0  # of the statement being interpreted
 
 
 class QueryAnalyzer:
@@ -362,6 +363,7 @@ class QueryAnalyzer:
         """Interpret a block; None when every path through it leaves the function."""
         for stmt in stmts:
             kind = stmt[0]
+            ctx.line = stmt[1] if kind == "raise" else stmt[-1]
             if kind == "assign":
                 _k, targets, value, _line = stmt
                 result = self._eval(value, env, ctx)
@@ -555,7 +557,10 @@ class QueryAnalyzer:
             if isinstance(value, ClassVal) and name == "query":
                 out.add(QueryVal("read", (value.table,), path=ctx.module.path))
             elif isinstance(value, ParamVal) and value.name in ("self", "cls") and ctx.cls is not None:
-                out.add(self._self_attribute(ctx.cls, name))
+                table = ctx.cls.table.name if name == "query" and ctx.cls.mapped and ctx.cls.table else None
+                # ``cls.query`` in a model's classmethod (Flask-SQLAlchemy's query property)
+                out.add(QueryVal("read", (table,), path=ctx.module.path) if table
+                        else self._self_attribute(ctx.cls, name))
             else:
                 out.add(None)
         return frozenset(out)
@@ -687,6 +692,23 @@ class QueryAnalyzer:
             return base
         return None
 
+    def _many_to_one_column(self, table: TableModel, attribute: str) -> Optional[str]:
+        """The foreign-key column behind ``T.owner == owner`` / ``filter_by(owner=owner)``:
+        SQLAlchemy compares a many-to-one relationship to a row as its key column
+        (``tasks.user_id = :param``). One column to the related table, or None."""
+        for rel in table.relationships:
+            if rel.attribute != attribute:
+                continue
+            if rel.secondary or rel.primaryjoin:
+                return None
+            target = self._relationship_table(rel)
+            local = [cols for cols, fk in table.all_foreign_keys()
+                     if target is not None and fk.target_table == target and len(cols) == 1]
+            if rel.foreign_keys is not None:
+                local = [cols for cols in local if cols[0] in rel.foreign_keys]
+            return local[0][0] if len(local) == 1 else None
+        return None
+
     def _relationship_table(self, rel) -> Optional[str]:
         if not rel.target:
             return None
@@ -698,6 +720,12 @@ class QueryAnalyzer:
     def _class_attr_call(self, sym: ClassAttr, expr: Expr, env: _Env, ctx: _Context) -> frozenset:
         table = self._class_table(sym.cls)
         path = sym.path
+        if len(path) == 1:
+            # ``Member.of_team(team_id)``: a classmethod / staticmethod of a project class
+            info = self.index.classes.get(sym.cls.qualname)
+            found = self._find_method(info, path[0]) if info is not None else None
+            if found is not None and _is_class_level(found[1]):
+                return self._project_call(found[0], found[1].name, found[1], expr, env, ctx, self_cls=info)
         if table is None or not path:
             self._eval_args(expr, env, ctx)
             return frozenset({None})
@@ -915,11 +943,24 @@ class QueryAnalyzer:
                     col = info.table.column_by_attribute(sym.path[0])
                     if col is not None:
                         return info.table.name, col.name, None
+                    through = self._many_to_one_column(info.table, sym.path[0])
+                    if through is not None:
+                        return info.table.name, through, None
                     if not sym.path[0].startswith("_") and info.table.complete is not None:
                         # a hybrid_property / column_property (CTFd's account_id): it can
                         # scope, but no index serves it
                         return info.table.name, sym.path[0], "expression"
             return None
+        if expr[0] == "attr" and ctx.cls is not None and expr[1] == ("param", "cls"):
+            # cls.org_id / cls.org in a model's own classmethod (self.org_id is a value)
+            table = ctx.cls.table if ctx.cls.mapped else None
+            if table is None or not table.name:
+                return None
+            col = table.column_by_attribute(expr[2])
+            if col is not None:
+                return table.name, col.name, None
+            through = self._many_to_one_column(table, expr[2])
+            return (table.name, through, None) if through is not None else None
         if expr[0] == "attr" and ctx.cls is not None and expr[1][0] == "attr":
             # self.model.user_id, where self.model names a mapped class
             table_name = self._entity(expr[1], ctx)
@@ -1051,7 +1092,8 @@ class QueryAnalyzer:
             if key == "**":
                 return replace(query, opaque=True)
             column = table.column_by_attribute(key) if table is not None else None
-            name = column.name if column is not None else key
+            through = self._many_to_one_column(table, key) if table is not None and column is None else None
+            name = column.name if column is not None else through or key
             constant = self._is_constant(value)
             if name in self.config.tenant_columns and not constant:
                 scoped.add(target)
@@ -1197,9 +1239,21 @@ class QueryAnalyzer:
             return
         if query.param is not None or query.subquery:
             return
+        if query.line == 0:
+            # a bare ``Model.query`` run as it is (``for row in Model.query:``): no call
+            # gave it a position, the statement does
+            query = replace(query, line=ctx.line, column=1)
         hint = "admin path" if ctx.privileged or any(_mentions_privilege(d) for d in ctx.function.decorators) else ""
         self._apply(("use", QueryUse(kind, query, None, ctx.module.path, query.line, query.column,
                                      ctx.function.qualname, hint)))
+
+
+def _is_class_level(body: FunctionIR) -> bool:
+    """A classmethod or staticmethod: callable on the class itself."""
+    for dec in body.decorators:
+        if dec[0] == "n" and dec[1].rsplit(".", 1)[-1] in ("classmethod", "staticmethod"):
+            return True
+    return False
 
 
 def _leading_wildcard(pattern: Optional[Expr]) -> bool:

@@ -626,6 +626,18 @@ class Admins(Users):  # ok: DBC305
     __tablename__ = "admins"
     __mapper_args__ = {"polymorphic_identity": "admin"}
 ''',
+        # The key column made by a project function (Redash's primary_key("Query")).
+        '''
+from flask_sqlalchemy import SQLAlchemy
+db = SQLAlchemy()
+KEY_TYPES = {"Org": (db.Integer, {})}
+def primary_key(name):
+    key_type, kwargs = KEY_TYPES[name]
+    return db.Column(key_type, primary_key=True, **kwargs)
+class Org(db.Model):  # ok: DBC305
+    __tablename__ = "orgs"
+    id = primary_key("Org")
+''',
     )
     invalid = (
         _BASE + '''
