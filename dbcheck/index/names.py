@@ -8,7 +8,7 @@ from typing import Optional
 
 BUILTIN_NAMES = frozenset(
     "int str bool float bytes dict list set tuple frozenset object type bytearray "
-    "memoryview complex range None True False".split()
+    "memoryview complex range None True False sorted enumerate iter".split()
 )
 
 

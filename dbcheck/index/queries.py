@@ -649,7 +649,11 @@ class QueryAnalyzer:
                 tables = self._entities(args[:1], ctx)
                 if tables:
                     return frozenset({QueryVal(name, tables, line=line, column=col, path=ctx.module.path)})
-        self._eval_args(expr, env, ctx)
+        values = self._eval_args(expr, env, ctx)
+        if lib in _ITERATING_BUILTINS and values:
+            for item in values[0]:
+                if isinstance(item, QueryVal):
+                    self._use(item, ctx, "read")  # list(Model.query...) runs it, as a for loop does
         return frozenset({None})
 
     def _has_unknown_entity(self, args: tuple) -> bool:
@@ -1246,6 +1250,9 @@ class QueryAnalyzer:
         hint = "admin path" if ctx.privileged or any(_mentions_privilege(d) for d in ctx.function.decorators) else ""
         self._apply(("use", QueryUse(kind, query, None, ctx.module.path, query.line, query.column,
                                      ctx.function.qualname, hint)))
+
+
+_ITERATING_BUILTINS = {f"builtins:{name}" for name in ("list", "tuple", "set", "sorted", "enumerate", "iter")}
 
 
 def _is_class_level(body: FunctionIR) -> bool:

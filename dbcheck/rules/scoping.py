@@ -244,6 +244,8 @@ def team_reports(team_id):
 def refresh_all():
     for report in Report.query:  # expect: DBC501
         report.refresh()
+def ranked(team_id):
+    return list(enumerate(sorted(Report.query.filter(Report.team_id == team_id), key=len)))  # expect: DBC501
 ''',
         # The application's model is the one queries are judged by, not a revision's
         # frozen copy of it (which has no user_id).
