@@ -92,6 +92,7 @@ class QueryVal:
     subquery: bool = False  # .subquery() / .scalar_subquery(): used inside another statement
     note: str = ""  # how it was built, for messages ("built by TaskRepo.base()")
     filtered: bool = False  # some filter was applied
+    outer: tuple[str, ...] = ()  # joined tables that are outer-joined (read only if selected or filtered)
 
 
 @dataclass(frozen=True)
@@ -410,9 +411,7 @@ class QueryAnalyzer:
             elif kind == "loop":
                 _k, targets, iterable, body, orelse, _line = stmt
                 value = self._eval(iterable, env, ctx) if iterable is not None else frozenset()
-                for item in value:
-                    if isinstance(item, QueryVal):
-                        self._use(item, ctx, "read")
+                self._iterated(value, ctx)
                 for target in targets:
                     env.set(target, frozenset({None}))
                 after = self._block(body, env.child(), ctx, returns)
@@ -506,6 +505,11 @@ class QueryAnalyzer:
             for item in expr[1]:
                 self._eval(item, env, ctx)
             return frozenset({None})
+        if kind == "dict":
+            for key, value in expr[1]:
+                self._eval(key, env, ctx)
+                self._eval(value, env, ctx)
+            return frozenset({None})
         if kind == "?":
             for inner in (expr[1] if len(expr) > 1 else ()):
                 self._eval(inner, env, ctx)
@@ -515,9 +519,7 @@ class QueryAnalyzer:
             return self._eval(expr[2], env, ctx) | self._eval(expr[3], env, ctx)
         if kind == "comp":
             for iterable in expr[2]:
-                for value in self._eval(iterable, env, ctx):
-                    if isinstance(value, QueryVal):
-                        self._use(value, ctx, "read")  # iterating a legacy Query runs it
+                self._iterated(self._eval(iterable, env, ctx), ctx)
             for element in expr[1]:
                 self._eval(element, env, ctx)
             return frozenset({None})
@@ -651,10 +653,16 @@ class QueryAnalyzer:
                     return frozenset({QueryVal(name, tables, line=line, column=col, path=ctx.module.path)})
         values = self._eval_args(expr, env, ctx)
         if lib in _ITERATING_BUILTINS and values:
-            for item in values[0]:
-                if isinstance(item, QueryVal):
-                    self._use(item, ctx, "read")  # list(Model.query...) runs it, as a for loop does
+            self._iterated(values[0], ctx)  # list(Model.query...) runs it, as a for loop does
         return frozenset({None})
+
+    def _iterated(self, values: frozenset, ctx: _Context) -> None:
+        """Iterating a query runs it; iterating a parameter runs what the callers pass."""
+        for item in values:
+            if isinstance(item, QueryVal):
+                self._use(item, ctx, "read")
+            elif isinstance(item, ParamVal) and ctx.summary:
+                ctx.executed.add(item.name)
 
     def _has_unknown_entity(self, args: tuple) -> bool:
         return any(a[0] in ("local", "param", "attr") for a in args)
@@ -844,7 +852,10 @@ class QueryAnalyzer:
                 # an ON clause can carry the tenant filter: outerjoin(Cred, and_(..., Cred.user_id == uid))
                 on_scoped, _terms, _opaque = self._condition(onclause, env, ctx)
                 scoped = scoped | on_scoped
-            return replace(query, joined=query.joined + tables, scoped=scoped)
+            outer = method.startswith("outerjoin") or any(
+                k in ("isouter", "full") and v == ("c", True) for k, v in kwargs)
+            return replace(query, joined=query.joined + tables, scoped=scoped,
+                           outer=query.outer + tables if outer else query.outer)
         if method in _PASS_THROUGH:
             self._eval_args(expr, env, ctx)
             return query
@@ -1406,7 +1417,10 @@ def unscoped_table(index: "ProjectIndex", config: "Config", query: Optional[Quer
         return None
     if _TENANT_ROW in query.scoped and config.tenant_table in query.tables + query.joined:
         return None
-    owned = [(name, tenant_owned(index, config, name)) for name in query.tables + query.joined]
+    # An outer-joined table that is neither selected nor filtered on hands back no rows
+    # of its own (Tile.query.outerjoin(Chart) returns tiles, whatever the charts are).
+    owned = [(name, tenant_owned(index, config, name)) for name in query.tables + query.joined
+             if name not in query.outer or name in query.tables or name in query.scoped]
     owned = [(name, table) for name, table in owned if table is not None]
     if not owned:
         return None
