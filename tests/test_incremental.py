@@ -240,6 +240,15 @@ CASES = {
         "app/b.py": "from app.repos import TaskRepo\n\n\ndef view_b(session, uid):\n"
                     "    return TaskRepo(session).fetch(2, uid)\n",
     }, ("app/a.py", "return TaskRepo(session).fetch(1, uid)", "return None")),
+    "a classmethod's body": ({
+        "app/models.py": "from flask_sqlalchemy import SQLAlchemy\n\ndb = SQLAlchemy()\n\n\n"
+                         "class User(db.Model):\n    __tablename__ = \"users\"\n    id = db.Column(db.Integer, primary_key=True)\n\n\n"
+                         "class Report(db.Model):\n    __tablename__ = \"reports\"\n    id = db.Column(db.Integer, primary_key=True)\n"
+                         "    user_id = db.Column(db.Integer, db.ForeignKey(\"users.id\", ondelete=\"CASCADE\"), nullable=False, index=True)\n"
+                         "    owner = db.relationship(User)\n\n"
+                         "    @classmethod\n    def of(cls, user):\n        return cls.query.filter(cls.owner == user)\n",
+        "app/views.py": "from app.models import Report\n\n\ndef mine(user):\n    return [r.id for r in Report.of(user)]\n",
+    }, ("app/models.py", "cls.query.filter(cls.owner == user)", "cls.query.filter(cls.id > 0)")),
     "a mixin's column": ({
         "app/mixins.py": "from sqlalchemy import ForeignKey\nfrom sqlalchemy.orm import Mapped, mapped_column\n\n\n"
                          "class OwnedMixin:\n    owner: Mapped[int] = mapped_column(\"user_id\", "
