@@ -495,6 +495,13 @@ class _Builder:
         if info.library_base and info.mapped_parent is None:
             self._library_columns(info, table)
         self._class_attributes(info, table, mapped_names)
+        given = _own_attr(ref.fact, "__table__")
+        call, name, _d = self._callee(given.value) if given is not None and given.value is not None else (None, None, None)
+        if name == "sa:Table" and call is not None and table.class_name == ref.fact.name:
+            # ``__table__ = Table("events", metadata, Column(...))``: the columns are the
+            # Table's; annotations in the class body only type them
+            table.columns = []
+            self._table_items(table, ref.module, list(call[2][1:]), given.line, given.column, mapped=True)
         for cls in _mro(self.symbols, ref):
             for attribute, transforms in cls.fact.validators.items():
                 column = table.column_by_attribute(attribute)
@@ -1068,15 +1075,20 @@ class _Builder:
             complete=isinstance(name, str),
         )
         self.tables.append(table)
+        self._table_items(table, module, args[1:], line, column, mapped=False)
+
+    def _table_items(self, table: TableModel, module: ModuleFacts, args: list, line: int, column: int,
+                     mapped: bool) -> None:
+        """The columns and constraints of a ``Table(name, metadata, ...)`` call."""
         fake_owner = ClassRef(module, ClassFact("Table", line, column, [], {}, [], []))
         # Flask-SQLAlchemy's db.Table takes no MetaData: anything that is not a schema
         # item is skipped rather than counted by position.
-        for arg in args[1:]:
+        for arg in args:
             sub, sub_name, defaults = self._callee(arg)
             if sub_name == "sa:Column":
                 col_attr = AttrFact(_const_str(sub[2][0]) if sub[2] else "?", sub[4] or line, sub[5] or 1, None, sub)
                 col = self._column(ClassInfo(fake_owner, "declarative"), col_attr, fake_owner, sub, sub_name, defaults, None)
-                col.attribute = None
+                col.attribute = col.name if mapped else None
                 col.declared_in = f"Table({table.name!r})"
                 table.columns.append(col)
             elif sub_name in ("sa:Index", "sa:UniqueConstraint", "sa:PrimaryKeyConstraint", "sa:ForeignKeyConstraint"):

@@ -359,6 +359,14 @@ class Solve(Audited, Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id = column_property(Column(Integer, ForeignKey("users.id", ondelete="CASCADE")), comparator_factory=None)  # expect: DBC303
 ''',
+        # A foreign key in the Table a declarative class gives as __table__.
+        _BASE + '''
+class Note(Base):
+    __table__ = Table("notes", Base.metadata,
+        Column("id", Integer, primary_key=True),
+        Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False))  # expect: DBC303
+    user = relationship("User")
+''',
         # The second column of a composite primary key is not served by it.
         _BASE + '''
 task_tags = Table(
@@ -625,6 +633,16 @@ class Users(db.Model):
 class Admins(Users):  # ok: DBC305
     __tablename__ = "admins"
     __mapper_args__ = {"polymorphic_identity": "admin"}
+''',
+        # Columns given as a Table: the class body's annotations only type them (CKAN).
+        '''
+from sqlalchemy import Column, DateTime, Table, Text
+from sqlalchemy.orm import DeclarativeBase, Mapped
+class Base(DeclarativeBase): pass
+class Hit(Base):  # ok: DBC305
+    __table__ = Table("hits", Base.metadata,
+        Column("url", Text, primary_key=True), Column("at", DateTime, primary_key=True))
+    url: Mapped[str]
 ''',
         # The key column made by a project function (Redash's primary_key("Query")).
         '''
