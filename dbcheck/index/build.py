@@ -1077,6 +1077,45 @@ class _Builder:
         self.tables.append(table)
         self._table_items(table, module, args[1:], line, column, mapped=False)
 
+    def imperative_mappings(self) -> None:
+        """``registry.map_imperatively(Doc, doc_table, properties={...})`` and 1.x's
+        ``mapper(Doc, doc_table)``: the plain class is mapped to the imperative table."""
+        tables = {(t.location.path, t.location.line, t.location.column): t for t in self.tables if t.is_imperative}
+        for module in self.modules.values():
+            if is_alembic_revision(module):
+                continue
+            for call_fact in module.calls:
+                call = call_fact.value
+                if call is None or call[0] != "call" or len(call[2]) < 2 or not self._is_mapping_call(call[1]):
+                    continue
+                cls = self.symbols.lookup(call[2][0])
+                given = self.symbols.lookup(call[2][1])
+                if not isinstance(cls, ClassRef) or not isinstance(given, Value) or given.rest \
+                        or given.expr[0] != "call":
+                    continue
+                table = tables.get((given.module.path, given.expr[4], given.expr[5]))
+                info = self.infos.get(cls.qualname)
+                if table is None or info is None or info.mapped or table.class_name is not None:
+                    continue
+                info.style, info.mapped, info.table = "imperative-registry", True, table
+                # from here on the table is the class's, as a declarative class's is
+                table.class_name, table.qualname, table.is_imperative = cls.fact.name, cls.qualname, False
+                properties = _kw(call, "properties")
+                for key, value in (properties[1] if properties is not None and properties[0] == "dict" else ()):
+                    name = _const(key)
+                    rel, rel_name, defaults = self._callee(value)
+                    if isinstance(name, str) and rel_name in _RELATIONSHIP_FUNCS:
+                        attr = AttrFact(name, rel[4] or call_fact.line, rel[5] or 1, None, rel)
+                        table.relationships.append(self._relationship(attr, cls, rel, rel_name, None, defaults))
+
+    def _is_mapping_call(self, func: Expr) -> bool:
+        sym = self.symbols.lookup(func)
+        if lib_name_of(sym) in ("sa:mapper", "sa:map_imperatively"):
+            return True
+        if isinstance(sym, Value) and sym.rest == ("map_imperatively",) and sym.expr[0] == "call":
+            return self.symbols.lib_name(sym.expr[1]) == "sa:registry"  # registry().map_imperatively
+        return False
+
     def _table_items(self, table: TableModel, module: ModuleFacts, args: list, line: int, column: int,
                      mapped: bool) -> None:
         """The columns and constraints of a ``Table(name, metadata, ...)`` call."""
@@ -1400,6 +1439,7 @@ def build_index(modules: dict[str, ModuleFacts], encrypted_types: Iterable[str] 
     builder = _Builder(modules, encrypted_types)
     builder.build_class_tables()
     builder.module_tables()
+    builder.imperative_mappings()
     class_names = {c.name for m in modules.values() for c in m.classes}
     hints = {name for m in modules.values() for name in m.class_hints}
     return ProjectIndex(modules, builder.tables, builder.infos, builder.symbols, class_names, hints)

@@ -232,6 +232,32 @@ def export_counts(session, user):
     return session.scalars(select(web.models.Task).where(web.models.Task.user_id == user.id)).all()  # ok: DBC501
 ''',
         },
+        # Classes mapped imperatively to a Table (CKAN's style).
+        {
+            "models.py": '''
+from sqlalchemy import Column, ForeignKey, Integer, MetaData, Table, Text
+from sqlalchemy.orm import registry
+metadata = MetaData()
+mapper_registry = registry(metadata=metadata)
+users = Table("users", metadata, Column("id", Integer, primary_key=True))
+notes = Table("notes", metadata, Column("id", Integer, primary_key=True),
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("body", Text))
+class User:
+    pass
+class Note:
+    pass
+mapper_registry.map_imperatively(User, users)
+mapper_registry.map_imperatively(Note, notes)
+''',
+            "views.py": '''
+from models import Note
+def everything(session):
+    return session.query(Note).all()  # expect: DBC501
+def mine(session, user):
+    return session.query(Note).filter(Note.user_id == user.id).all()  # ok: DBC501
+''',
+        },
         # Flask-SQLAlchemy models that query themselves.
         '''
 from flask_sqlalchemy import SQLAlchemy
