@@ -462,10 +462,13 @@ def _is_type_checking(test: cst.BaseExpression) -> bool:
 
 
 def _target_name(conv: ExprConverter, target: cst.BaseExpression) -> str:
-    """A local name bound by an assignment ("" when the target is not a plain name)."""
+    """A local name bound by an assignment; ``name[]`` for a store into a container or an
+    object (``context["package"] = pkg``, ``ctx.row = pkg``); "" for anything else."""
     if isinstance(target, cst.Name):
         return target.value
     conv.convert(target)  # keep call positions in step
+    if isinstance(target, (cst.Subscript, cst.Attribute)) and isinstance(target.value, cst.Name):
+        return f"{target.value.value}[]"
     return ""
 
 

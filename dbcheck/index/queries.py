@@ -26,6 +26,7 @@ operations in the same order, so the result equals a full analysis.
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass, field, fields, replace
 from typing import TYPE_CHECKING, Any, Iterable, Iterator, NamedTuple, Optional, Union
 
@@ -58,6 +59,9 @@ _DB_METHODS = frozenset({"get_or_404", "first_or_404", "one_or_404", "paginate",
                          "scalar", "get", "query", "exec"})
 _CHECK_WORDS = ("check", "authori", "permission", "access", "owner", "ensure", "verify", "assert",
                 "can_", "allowed", "policy", "require", "guard", "validate")
+# Names of checks on a whole request (not only on a row handed to them): check_access,
+# is_authorized, require_permission - not log_access.
+_ACCESS_CHECK = re.compile(r"(check|ensure|require|assert|verify|has|can)\w*(access|permission|polic)|authori[sz]")
 _SUBQUERY = frozenset({"subquery", "cte", "exists", "scalar_subquery", "alias", "lateral", "label",
                        "as_scalar", "union", "union_all", "except_", "intersect"})
 _MAX_DEPTH = 6
@@ -231,6 +235,7 @@ class QueryAnalyzer:
         self._gets: dict[tuple[str, int, int], tuple[GetVal, str, str]] = {}
         self._returned_gets: dict[str, list[tuple[str, int, int]]] = {}
         self._called: set[str] = set()
+        self._guarded: set[str] = set()  # functions that hand their parameters to an access check
         # query origin -> (the use at a top-level call site, the query as that call builds it)
         self._observed: dict[tuple[str, int, int], list[tuple[QueryUse, QueryVal]]] = {}
 
@@ -271,7 +276,7 @@ class QueryAnalyzer:
                 for key in keys:
                     self._gets.pop(key, None)
         for get, var, function in self._gets.values():
-            if var != "__checked__":
+            if var != "__checked__" and function not in self._guarded:
                 self.result.unchecked_gets.append(
                     QueryUse("get", None, get, get.path, get.line, get.column, function))
         return self.result
@@ -329,6 +334,8 @@ class QueryAnalyzer:
             self._returned_gets.setdefault(op[1], []).append(op[2])
         elif kind == "called":
             self._called.add(op[1])
+        elif kind == "guarded":
+            self._guarded.add(op[1])
         elif kind == "obs":
             self._observed.setdefault(op[1], []).append((op[2], op[3]))
 
@@ -369,7 +376,10 @@ class QueryAnalyzer:
                 _k, targets, value, _line = stmt
                 result = self._eval(value, env, ctx)
                 for target in targets:
-                    if target:
+                    if target.endswith("[]"):
+                        # what was stored into ``name``: handed on with it (see _arguments_escape)
+                        env.set(target, env.get(target, frozenset()) | result)
+                    elif target:
                         env.set(target, result)
             elif kind == "expr":
                 value = stmt[1]
@@ -695,6 +705,8 @@ class QueryAnalyzer:
                     return self._relationship_table(rel)
                 table = self._class_table(sym.cls)
             return table
+        if arg == ("param", "cls") and ctx.cls is not None and ctx.cls.mapped and ctx.cls.table is not None:
+            return ctx.cls.table.name  # session.query(cls) in a model's classmethod
         if arg[0] == "attr" and arg[1] in (("param", "self"), ("param", "cls")) and ctx.cls is not None:
             value = self._self_attribute(ctx.cls, arg[2])
             return value.table if isinstance(value, ClassVal) else None
@@ -758,17 +770,36 @@ class QueryAnalyzer:
         return frozenset({None})
 
     def _arguments_escape(self, name: str, values: list[frozenset], expr: Expr, env: _Env, ctx: _Context) -> None:
-        lowered = name.lower()
         for value in values:
             for item in value:
                 if isinstance(item, QueryVal) and name in _EXECUTOR_FUNCTIONS:
                     self._use(item, ctx, item.kind)
-                elif isinstance(item, GetVal) and any(w in lowered for w in _CHECK_WORDS):
+        self._owner_checked_by_call(name, values, expr, env, ctx)
+
+    def _owner_checked_by_call(self, name: str, values: list[frozenset], expr: Expr, env: _Env,
+                               ctx: _Context) -> None:
+        """A call named like an access check (``check_owner(task)``, ``authorize(...)``)
+        checks the rows it is handed - directly, or stored into what it is handed
+        (``context["package"] = pkg; check_access("package_show", context)``, CKAN)."""
+        lowered = name.lower()
+        if not any(w in lowered for w in _CHECK_WORDS):
+            return
+        if _ACCESS_CHECK.search(lowered) and any(
+                a[0] == "param" for a in tuple(expr[2]) + tuple(v for _k, v in expr[3])):
+            # check_access("package_delete", context, data_dict): the request the function
+            # was given is checked as a whole, lookups by its ids included (CKAN's actions)
+            self._apply(("guarded", ctx.function.qualname))
+        for value in values:
+            for item in value:
+                if isinstance(item, GetVal):
                     self._mark_checked(item)
-        if any(w in lowered for w in _CHECK_WORDS):
-            for arg in expr[2]:
-                if arg[0] == "local":
-                    env.checked.add(arg[1])
+        for arg in tuple(expr[2]) + tuple(v for _k, v in expr[3]):
+            if arg[0] == "local":
+                env.checked.add(arg[1])
+            if arg[0] in ("local", "param"):
+                for item in env.get(f"{arg[1]}[]", frozenset()):
+                    if isinstance(item, GetVal):
+                        self._mark_checked(item)
 
     def _method_call(self, receiver: Val, method: str, expr: Expr, env: _Env, ctx: _Context,
                      func: Optional[Expr]) -> frozenset:
@@ -1150,6 +1181,7 @@ class QueryAnalyzer:
         if body is None or ctx.depth >= _MAX_DEPTH:
             self._arguments_escape(name, values, expr, env, ctx)
             return frozenset({None})
+        self._owner_checked_by_call(name, values, expr, env, ctx)
         if body.qualname not in self._called_here:  # a set: once per module's log is enough
             self._called_here.add(body.qualname)
             self._apply(("called", body.qualname))
@@ -1530,6 +1562,6 @@ def _decode_op(payload: tuple) -> tuple:
         return (kind, tuple(payload[1]), _decode_use(payload[2]), _decode_query(payload[3]))
     if kind == "ret":
         return (kind, payload[1], tuple(payload[2]))
-    if kind == "called":
+    if kind in ("called", "guarded"):
         return payload
     raise ValueError(f"unknown operation {kind!r}")

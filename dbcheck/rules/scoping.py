@@ -366,7 +366,11 @@ guess or enumerate ids. The id in the URL is user-controlled; the owner check is
 makes it safe."""
     known_problems = """
 A check delegated to a helper is recognised by the helper's name (`check_owner`,
-`authorize`, `ensure_access`, ...) when the loaded row is passed to it."""
+`authorize`, `ensure_access`, ...) when the loaded row is passed to it, or stored into
+what is passed to it (`context["task"] = task`). A request-wide access check handed the
+function's own parameters (`check_access("task_delete", context, data_dict)`, as CKAN's
+actions do) counts for every lookup of the function: it cannot tell which rows the
+check covers."""
     example = """
 def show(session, task_id):
     return session.get(Task, task_id)  # DBC502
@@ -380,6 +384,24 @@ def show(session, task_id, user):
 """
     options = "`tenant-column`, `global-tables`."
     valid = (
+        # Action-style handlers (CKAN): the whole request goes to an access check, or the
+        # row is stored into the context an owner check is handed.
+        _MODELS + '''
+def check_access(action, context, data_dict):
+    return context["auth"](action, data_dict)
+def ensure_owner(context):
+    return context["task"].user_id == context["user"].id
+def task_delete(session, context, data_dict):
+    task = session.get(Task, data_dict["id"])  # ok: DBC502
+    check_access("task_delete", context, data_dict)
+    session.delete(task)
+def task_show(session, context, data_dict):
+    task = session.get(Task, data_dict["id"])  # ok: DBC502
+    context["task"] = task
+    if not ensure_owner(context):
+        raise PermissionError()
+    return task
+''',
         _MODELS + '''
 def show(session, task_id, user):
     task = session.get(Task, task_id)  # ok: DBC502
@@ -406,6 +428,29 @@ def caller_checks(session, task_id, user):
 ''',
     )
     invalid = (
+        # An active-record model whose classmethod does the lookup (CKAN's Package.get).
+        '''
+from sqlalchemy import Column, ForeignKey, Integer
+from sqlalchemy.orm import declarative_base, scoped_session, sessionmaker
+Session = scoped_session(sessionmaker())
+Base = declarative_base()
+class User(Base):
+    __tablename__ = "users"
+    id = Column(Integer, primary_key=True)
+class Doc(Base):
+    __tablename__ = "docs"
+    id = Column(Integer, primary_key=True)
+    user_id = Column(Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True)
+    @classmethod
+    def get(cls, reference):
+        return Session.get(cls, reference)
+def show(doc_id):
+    return Doc.get(doc_id)  # expect: DBC502
+def show_logged(doc_id):
+    doc = Doc.get(doc_id)  # expect: DBC502
+    log_access("show", doc_id)
+    return doc
+''',
         _MODELS + '''
 def show(session, task_id):
     task = session.get(Task, task_id)  # expect: DBC502
