@@ -21,7 +21,8 @@ from dbcheck.index.build import build_index
 from dbcheck.config import Config
 
 REPO = Path(__file__).resolve().parent.parent
-MODELS = sorted((REPO / "fixtures" / "saas" / "app" / "models").glob("*.py"))
+MODELS = sorted((REPO / "fixtures" / "saas" / "app" / "models").glob("*.py")) + \
+    sorted((REPO / "tests" / "fuzz_models").glob("*.py"))
 
 
 def _analyse_source(source: str) -> None:
