@@ -27,6 +27,10 @@ _DECLARATIVE_ROOTS = {"sa:DeclarativeBase", "sa:DeclarativeBaseNoMeta", "fsa:Mod
 _NEUTRAL_LIB_BASES = {
     "sa:MappedAsDataclass", "sa:AsyncAttrs", "builtins:object", "typing:Generic", "typing:Protocol",
     "ext:abc.ABC", "sa:ReprMixin", "sa:TypeDecorator",
+    # library mixins that add methods and properties, never columns
+    "ext:flask_login.UserMixin", "ext:flask_login.mixins.UserMixin", "ext:flask_login.AnonymousUserMixin",
+    "ext:flask_security.UserMixin", "ext:flask_security.RoleMixin", "ext:flask_security.core.UserMixin",
+    "ext:flask_security.core.RoleMixin", "ext:sqlalchemy_serializer.SerializerMixin",
 }
 _COLUMN_FUNCS = {"sa:Column", "sa:mapped_column", "sqlmodel:Field", "sa:column_property", "sa:deferred"}
 _RELATIONSHIP_FUNCS = {"sa:relationship", "sa:relation", "sqlmodel:Relationship", "sa:dynamic_loader"}

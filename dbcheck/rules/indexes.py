@@ -92,6 +92,20 @@ def everything(session):
 ''',
     )
     invalid = (
+        # A model that also takes flask_login's UserMixin (methods only, no columns).
+        '''
+from flask_login import UserMixin
+from flask_sqlalchemy import SQLAlchemy
+db = SQLAlchemy()
+class Account(db.Model, UserMixin):
+    __tablename__ = "accounts"
+    id = db.Column(db.Integer, primary_key=True)
+    org_id = db.Column(db.Integer, nullable=False)
+    email = db.Column(db.String(320), nullable=False)
+    __table_args__ = (db.Index("accounts_org_id_email", "org_id", "email", unique=True),)
+def by_email(email):
+    return Account.query.filter(Account.email == email).first()  # expect: DBC401
+''',
         _MODELS + '''
 def by_status(session, status):
     return session.scalars(select(Task).where(Task.status == status)).all()  # expect: DBC401
