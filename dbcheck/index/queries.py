@@ -377,7 +377,7 @@ class QueryAnalyzer:
                 result = self._eval(value, env, ctx)
                 for target in targets:
                     if target.endswith("[]"):
-                        # what was stored into ``name``: handed on with it (see _arguments_escape)
+                        # what was stored into ``name``: handed on with it (see _owner_checked_by_call)
                         env.set(target, env.get(target, frozenset()) | result)
                     elif target:
                         env.set(target, result)
