@@ -569,6 +569,11 @@ class _Builder:
         if func_name in _RELATIONSHIP_FUNCS:
             table.relationships.append(self._relationship(attr, owner, call, func_name, inner, defaults))
             return
+        if func_name in ("sa:Index", "sa:UniqueConstraint") and call is not None:
+            # ``not_after_ix = Index("ix_not_after", not_after.desc())`` in the class body:
+            # SQLAlchemy attaches it to the table of the columns it names
+            self._constraint(table, call, owner.module, attr.line, owner)
+            return
         if func_name in ("sa:column_property", "sa:deferred") and call[2]:
             # column_property(Column(...)) / deferred(Column(...)) map a real column
             inner_call, inner_name, inner_defaults = self._callee(call[2][0])

@@ -77,6 +77,20 @@ class Task(Base):
 """
     fix_safety = "No automatic fix: which index to add is a design decision."
     valid = (
+        # An Index assigned in the class body names the class's columns: SQLAlchemy
+        # attaches it to the table.
+        '''
+from sqlalchemy import Column, DateTime, Index, Integer, select
+from sqlalchemy.orm import declarative_base
+Base = declarative_base()
+class Certificate(Base):
+    __tablename__ = "certificates"
+    id = Column(Integer, primary_key=True)
+    not_after = Column(DateTime)
+    not_after_ix = Index("ix_certificates_not_after", not_after.desc())
+def expiring(session, end):
+    return session.scalars(select(Certificate).where(Certificate.not_after <= end)).all()  # ok: DBC401
+''',
         _MODELS + '''
 def by_user(session, uid):
     return session.scalars(select(Task).where(Task.user_id == uid, Task.title == "x")).all()  # ok: DBC401
