@@ -112,6 +112,11 @@ def _decode(payload: tuple, name: str = "ModuleFacts") -> Any:
     return classes[name](*fields)
 
 
+def _scope_digest(scope: str) -> str:
+    """The file name of an entry kept per project and configuration."""
+    return hashlib.sha256(scope.encode("utf-8", "surrogateescape")).hexdigest()
+
+
 def facts_key(module: str, is_package: bool, source: bytes) -> str:
     digest = hashlib.sha256()
     digest.update(f"{_FORMAT}\0{module}\0{int(is_package)}\0".encode("utf-8", "surrogateescape"))
@@ -248,7 +253,7 @@ class Cache:
     # ---- the last full run of a project: which files were inert (see engine)
 
     def _last_run_path(self, scope: str) -> Path:
-        return self.folder / "results" / ("last-" + hashlib.sha256(scope.encode("utf-8", "surrogateescape")).hexdigest())
+        return self.folder / "results" / ("last-" + _scope_digest(scope))
 
     def get_last_run(self, scope: str) -> Optional[dict]:
         if not self.enabled:
@@ -286,7 +291,7 @@ class QueryMemo:
 
     def __init__(self, cache: Cache, scope: str) -> None:
         self.cache = cache
-        self.path = cache.folder / "queries" / hashlib.sha256(scope.encode("utf-8", "surrogateescape")).hexdigest()
+        self.path = cache.folder / "queries" / _scope_digest(scope)
         self.loaded: dict = {}
 
     def load(self) -> dict:

@@ -182,6 +182,7 @@ def load_facts(sources: Sequence[SourceFile], messages: list[str], errors: list[
             in_cache.append(i)
         else:
             read(i)
+
     def tasks(indices: list[int], texts: dict[int, str]) -> list[tuple[str, str, str, bool]]:
         return [(texts[i], sources[i].shown, sources[i].module, sources[i].is_package) for i in indices]
 

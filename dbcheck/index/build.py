@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import TYPE_CHECKING, Callable, Iterable, Iterator, Optional
 
 from dbcheck.index.facts import UNKNOWN, AttrFact, ClassFact, Expr, ModuleFacts, is_alembic_revision
@@ -245,7 +246,6 @@ class _Builder:
         self.tables: list[TableModel] = []
         self._model_names: Optional[set[str]] = None
         self._type_cache: dict[str, TypeInfo] = {}
-        self._spelling: Optional[tuple[Optional[Callable[[str], str]]]] = None
 
     # ---- classification
 
@@ -448,27 +448,31 @@ class _Builder:
             func = value[1][1]
             if func.endswith("cls.__name__.lower"):
                 return info.ref.fact.name.lower()
-        if value is not None and _mentions_class_name(value):
+        if value is not None and any(n[1].endswith("cls.__name__") for n in _name_references([value])):
             # ``return resolve_table_name(cls.__name__)``, ``inflection.underscore(...)``,
             # an inline join: some spelling of the class name, told by the project's own
             # foreign keys (or unknown, as before, when they name none of them).
-            spell = self._class_name_spelling()
+            spell = self._class_name_spelling
             return spell(info.ref.fact.name) if spell is not None else None
         return None
 
+    @cached_property
     def _class_name_spelling(self) -> Optional[Callable[[str], str]]:
         """The spelling of class names as table names that the most foreign-key targets
         of the project agree with (ties: snake_case, the usual convention)."""
-        if self._spelling is None:
-            referenced = _foreign_key_tables(self.modules.values())
-            names = {info.ref.fact.name for info in self.infos.values()}
-            best, best_count = None, 0
-            for spell in _CLASS_NAME_SPELLINGS:
-                count = sum(1 for name in names if spell(name) in referenced)
-                if count > best_count:
-                    best, best_count = spell, count
-            self._spelling = (best,)
-        return self._spelling[0]
+        referenced = _foreign_key_tables(self.modules.values())
+        names = {info.ref.fact.name for info in self.infos.values()}
+        best, best_count = None, 0
+        for spell in _CLASS_NAME_SPELLINGS:
+            count = sum(1 for name in names if spell(name) in referenced)
+            if count > best_count:
+                best, best_count = spell, count
+        return best
+
+    @cached_property
+    def _schema_modules(self) -> list[ModuleFacts]:
+        """The modules whose tables are the project's: not Alembic revisions (see classify)."""
+        return [m for m in self.modules.values() if not is_alembic_revision(m)]
 
     def _declares_primary_key(self, info: ClassInfo) -> bool:
         for attr in info.ref.fact.attrs:
@@ -1046,13 +1050,12 @@ class _Builder:
 
     def module_tables(self) -> None:
         """Imperative ``Table()`` calls, then module-level ``Index`` / ``UniqueConstraint``."""
-        schema_modules = [m for m in self.modules.values() if not is_alembic_revision(m)]  # see classify
-        for module in schema_modules:
+        for module in self._schema_modules:
             for call_fact in module.calls:
                 call, name, _d = self._callee(call_fact.value)
                 if name == "sa:Table":
                     self._imperative_table(module, call, call_fact.line, call_fact.column)
-        for module in schema_modules:
+        for module in self._schema_modules:
             for call_fact in module.calls:
                 call, name, _d = self._callee(call_fact.value)
                 if name in ("sa:Index", "sa:UniqueConstraint") and call is not None:
@@ -1090,9 +1093,7 @@ class _Builder:
         """``registry.map_imperatively(Doc, doc_table, properties={...})`` and 1.x's
         ``mapper(Doc, doc_table)``: the plain class is mapped to the imperative table."""
         tables = {(t.location.path, t.location.line, t.location.column): t for t in self.tables if t.is_imperative}
-        for module in self.modules.values():
-            if is_alembic_revision(module):
-                continue
+        for module in self._schema_modules:
             for call_fact in module.calls:
                 call = call_fact.value
                 if call is None or call[0] != "call" or len(call[2]) < 2 or not self._is_mapping_call(call[1]):
@@ -1161,44 +1162,25 @@ _CLASS_NAME_SPELLINGS: tuple[Callable[[str], str], ...] = (
 )
 
 
-def _mentions_class_name(expr: object) -> bool:
-    if not isinstance(expr, tuple) or not expr:
-        return False
-    if expr[0] == "n" and isinstance(expr[1], str):
-        return expr[1].endswith("cls.__name__")
-    parts = expr[1:] if isinstance(expr[0], str) else expr  # a node, or a tuple of nodes
-    return any(_mentions_class_name(part) for part in parts if isinstance(part, tuple))
-
-
 def _foreign_key_tables(modules: Iterable[ModuleFacts]) -> set[str]:
     """The table part of every ``ForeignKey("table.column")`` (and
     ``ForeignKeyConstraint``) string in the project's classes and module-level calls."""
+    exprs = [e for m in modules for e in (
+        *(part for c in m.classes for a in c.attrs for part in (a.value, a.annotation)),
+        *(call.value for call in m.calls))]
     found: set[str] = set()
-
-    def walk(expr: object) -> None:
-        if not isinstance(expr, tuple) or not expr:
-            return
-        if expr[0] == "call" and len(expr) == 6 and isinstance(expr[1], tuple):
-            func = expr[1]
-            name = func[1] if func[0] == "n" else func[2] if func[0] == "attr" else ""
-            last = name.rsplit(".", 1)[-1] if isinstance(name, str) else ""
-            targets = expr[2][:1] if last == "ForeignKey" else _items(expr[2][1]) if (
-                last == "ForeignKeyConstraint" and len(expr[2]) > 1) else ()
-            for target in targets:
-                text = _const(target)
-                if isinstance(text, str) and "." in text:
-                    found.add(text.rsplit(".", 1)[0].rsplit(".", 1)[-1])
-        for part in (expr[1:] if isinstance(expr[0], str) else expr):
-            if isinstance(part, tuple):
-                walk(part)
-
-    for module in modules:
-        for cls in module.classes:
-            for attr in cls.attrs:
-                walk(attr.value)
-                walk(attr.annotation)
-        for call in module.calls:
-            walk(call.value)
+    for expr in _subexpressions(exprs):
+        if expr[0] != "call" or len(expr) != 6 or not isinstance(expr[1], tuple):
+            continue
+        func = expr[1]
+        name = func[1] if func[0] == "n" else func[2] if func[0] == "attr" else ""
+        last = name.rsplit(".", 1)[-1] if isinstance(name, str) else ""
+        targets = expr[2][:1] if last == "ForeignKey" else _items(expr[2][1]) if (
+            last == "ForeignKeyConstraint" and len(expr[2]) > 1) else ()
+        for target in targets:
+            text = _const(target)
+            if isinstance(text, str) and "." in text:
+                found.add(text.rsplit(".", 1)[0].rsplit(".", 1)[-1])
     return found
 
 
@@ -1216,18 +1198,23 @@ _ANNOTATION_PRIMITIVES = {"int", "str", "bool", "float", "bytes", "dict", "list"
                           "Decimal", "UUID", "uuid.UUID", "Any", "None", "time", "timedelta"}
 
 
-def _name_references(exprs: Iterable[Expr]) -> Iterator[Expr]:
-    """Every name inside the expressions, outermost first: ``func.lower(User.email)``
-    yields ``func.lower`` then ``User.email``."""
+def _subexpressions(exprs: Iterable[Optional[Expr]]) -> Iterator[Expr]:
+    """Every node inside the expressions, outermost first (a tuple of nodes, such as a
+    call's arguments, is walked through)."""
     for expr in exprs:
         if not isinstance(expr, tuple) or not expr:
             continue
         if not isinstance(expr[0], str):
-            yield from _name_references(expr)
-        elif expr[0] == "n":
-            yield expr
-        else:
-            yield from _name_references(p for p in expr[1:] if isinstance(p, tuple))
+            yield from _subexpressions(expr)
+            continue
+        yield expr
+        yield from _subexpressions(p for p in expr[1:] if isinstance(p, tuple))
+
+
+def _name_references(exprs: Iterable[Expr]) -> Iterator[Expr]:
+    """Every name inside the expressions, outermost first: ``func.lower(User.email)``
+    yields ``func.lower`` then ``User.email``."""
+    return (expr for expr in _subexpressions(exprs) if expr[0] == "n")
 
 
 def _named_in_string(expr: Expr) -> tuple[Expr, Optional[str]]:

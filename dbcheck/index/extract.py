@@ -480,21 +480,31 @@ def _target_names(target: cst.BaseExpression) -> tuple[str, ...]:
     return ()
 
 
+_COMPOUND = (cst.If, cst.For, cst.While, cst.With, cst.Try, cst.TryStar, cst.Match)
+
+
+def _body_statements(body: Sequence[cst.CSTNode]) -> Iterator[cst.CSTNode]:
+    """Every statement of a function body, those of its nested blocks included (after
+    the statement that holds them), not those of nested functions and classes."""
+    for stmt in _cst_statements(body):
+        yield stmt
+        if isinstance(stmt, _COMPOUND):
+            for block, _ in nested_blocks(stmt, None):
+                yield from _body_statements(block)
+
+
 def _function_imports(body: Sequence[cst.CSTNode], module: str, is_package: bool, names: dict[str, str]) -> None:
     """The imports of a function body, nested blocks included (not nested functions)."""
-    for stmt in _cst_statements(body):
+    for stmt in _body_statements(body):
         if isinstance(stmt, (cst.Import, cst.ImportFrom)):
             _collect_import(stmt, module, is_package, names, [])
-        elif isinstance(stmt, (cst.If, cst.For, cst.While, cst.With, cst.Try, cst.TryStar, cst.Match)):
-            for block, _ in nested_blocks(stmt, None):
-                _function_imports(block, module, is_package, names)
 
 
 def _assigned_names(body: Sequence[cst.CSTNode], imports: bool = True) -> set[str]:
     """Names a function body binds (not counting nested functions and classes); with
     ``imports`` False, the names only an import binds are left out."""
     names: set[str] = set()
-    for stmt in _cst_statements(body):
+    for stmt in _body_statements(body):
         if isinstance(stmt, cst.Assign):
             for t in stmt.targets:
                 names.update(_target_names(t.target))
@@ -508,7 +518,6 @@ def _assigned_names(body: Sequence[cst.CSTNode], imports: bool = True) -> set[st
                     names.update(_target_names(item.asname.name))
         elif isinstance(stmt, (cst.FunctionDef, cst.ClassDef)):
             names.add(stmt.name.value)
-            continue
         elif imports and isinstance(stmt, (cst.Import, cst.ImportFrom)):
             if isinstance(stmt, cst.ImportFrom) and isinstance(stmt.names, cst.ImportStar):
                 continue
@@ -520,9 +529,6 @@ def _assigned_names(body: Sequence[cst.CSTNode], imports: bool = True) -> set[st
                     root = _dotted(bound)
                     if root:
                         names.add(root.split(".")[0])
-        if isinstance(stmt, (cst.If, cst.For, cst.While, cst.With, cst.Try, cst.TryStar, cst.Match)):
-            for block, _ in nested_blocks(stmt, None):
-                names |= _assigned_names(block, imports)
     return names
 
 
@@ -552,16 +558,13 @@ def _attributes_hashed_by(body: Sequence[cst.CSTNode]) -> list[str]:
     """``self.<name>`` attributes a method body assigns the result of a hashing call to
     (statements only, nested blocks included: cheap enough for every method)."""
     found: list[str] = []
-    for stmt in _cst_statements(body):
+    for stmt in _body_statements(body):
         if isinstance(stmt, cst.Assign) and isinstance(stmt.value, cst.Call) \
                 and _HASHING_CALL.search(_callee_text(stmt.value.func) + "("):
             for target in stmt.targets:
                 t = target.target
                 if isinstance(t, cst.Attribute) and isinstance(t.value, cst.Name) and t.value.value == "self":
                     found.append(t.attr.value)
-        elif isinstance(stmt, (cst.If, cst.For, cst.While, cst.With, cst.Try, cst.TryStar, cst.Match)):
-            for block, _ in nested_blocks(stmt, None):
-                found += _attributes_hashed_by(block)
     return found
 
 

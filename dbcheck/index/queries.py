@@ -229,7 +229,7 @@ class QueryAnalyzer:
         self._memo = memo  # module path -> (own key, what it read (Reads.encode()), its log)
         self.new_memo: dict[str, tuple] = {}
         self._log: Optional[list] = None
-        self._called_here: set[str] = set()
+        self._applied_here: set[tuple] = set()  # operations applied once per module (see _apply_once)
         self._summary_reads: dict[tuple, Any] = {}
         self._interface_unchanged = False
         self._gets: dict[tuple[str, int, int], tuple[GetVal, str, str]] = {}
@@ -254,7 +254,7 @@ class QueryAnalyzer:
             own = _own_key(module) if module.key and self._memo is not None else ""
             if own and self._replay(module.path, own):
                 continue
-            self._log, self._called_here = [], set()
+            self._log, self._applied_here = [], set()
             # Summaries are shared within a module, never across: one computed under
             # another module's call chain (cut at the depth limit, or resolved to nothing
             # inside a recursion) would make this module's result depend on which module
@@ -338,6 +338,12 @@ class QueryAnalyzer:
             self._guarded.add(op[1])
         elif kind == "obs":
             self._observed.setdefault(op[1], []).append((op[2], op[3]))
+
+    def _apply_once(self, op: tuple) -> None:
+        """An operation that only adds to a set: once in a module's log is enough."""
+        if op not in self._applied_here:
+            self._applied_here.add(op)
+            self._apply(op)
 
     def _judge_scoping(self) -> None:
         for use in self.result.uses:
@@ -569,9 +575,9 @@ class QueryAnalyzer:
             if isinstance(value, ClassVal) and name == "query":
                 out.add(QueryVal("read", (value.table,), path=ctx.module.path))
             elif isinstance(value, ParamVal) and value.name in ("self", "cls") and ctx.cls is not None:
-                table = ctx.cls.table.name if name == "query" and ctx.cls.mapped and ctx.cls.table else None
+                own = _own_table(ctx) if name == "query" else None
                 # ``cls.query`` in a model's classmethod (Flask-SQLAlchemy's query property)
-                out.add(QueryVal("read", (table,), path=ctx.module.path) if table
+                out.add(QueryVal("read", (own.name,), path=ctx.module.path) if own is not None
                         else self._self_attribute(ctx.cls, name))
             else:
                 out.add(None)
@@ -705,8 +711,8 @@ class QueryAnalyzer:
                     return self._relationship_table(rel)
                 table = self._class_table(sym.cls)
             return table
-        if arg == ("param", "cls") and ctx.cls is not None and ctx.cls.mapped and ctx.cls.table is not None:
-            return ctx.cls.table.name  # session.query(cls) in a model's classmethod
+        if arg == ("param", "cls") and _own_table(ctx) is not None:
+            return _own_table(ctx).name  # session.query(cls) in a model's classmethod
         if arg[0] == "attr" and arg[1] in (("param", "self"), ("param", "cls")) and ctx.cls is not None:
             value = self._self_attribute(ctx.cls, arg[2])
             return value.table if isinstance(value, ClassVal) else None
@@ -715,6 +721,12 @@ class QueryAnalyzer:
             base = self._entity(arg[1], ctx)
             return base
         return None
+
+    def _attribute_column(self, table: TableModel, attribute: str) -> Optional[str]:
+        """The column ``T.<attribute>`` stands for in SQL: a mapped column's name, or the
+        key column of a many-to-one relationship."""
+        col = table.column_by_attribute(attribute)
+        return col.name if col is not None else self._many_to_one_column(table, attribute)
 
     def _many_to_one_column(self, table: TableModel, attribute: str) -> Optional[str]:
         """The foreign-key column behind ``T.owner == owner`` / ``filter_by(owner=owner)``:
@@ -784,16 +796,16 @@ class QueryAnalyzer:
         lowered = name.lower()
         if not any(w in lowered for w in _CHECK_WORDS):
             return
-        if _ACCESS_CHECK.search(lowered) and any(
-                a[0] == "param" for a in tuple(expr[2]) + tuple(v for _k, v in expr[3])):
+        args = tuple(expr[2]) + tuple(v for _k, v in expr[3])
+        if _ACCESS_CHECK.search(lowered) and any(a[0] == "param" for a in args):
             # check_access("package_delete", context, data_dict): the request the function
             # was given is checked as a whole, lookups by its ids included (CKAN's actions)
-            self._apply(("guarded", ctx.function.qualname))
+            self._apply_once(("guarded", ctx.function.qualname))
         for value in values:
             for item in value:
                 if isinstance(item, GetVal):
                     self._mark_checked(item)
-        for arg in tuple(expr[2]) + tuple(v for _k, v in expr[3]):
+        for arg in args:
             if arg[0] == "local":
                 env.checked.add(arg[1])
             if arg[0] in ("local", "param"):
@@ -986,27 +998,19 @@ class QueryAnalyzer:
             if isinstance(sym, ClassAttr) and len(sym.path) == 1:
                 info = self.index.classes.get(sym.cls.qualname)
                 if info is not None and info.table is not None and info.table.name:
-                    col = info.table.column_by_attribute(sym.path[0])
-                    if col is not None:
-                        return info.table.name, col.name, None
-                    through = self._many_to_one_column(info.table, sym.path[0])
-                    if through is not None:
-                        return info.table.name, through, None
+                    name = self._attribute_column(info.table, sym.path[0])
+                    if name is not None:
+                        return info.table.name, name, None
                     if not sym.path[0].startswith("_") and info.table.complete is not None:
                         # a hybrid_property / column_property (CTFd's account_id): it can
                         # scope, but no index serves it
                         return info.table.name, sym.path[0], "expression"
             return None
-        if expr[0] == "attr" and ctx.cls is not None and expr[1] == ("param", "cls"):
+        if expr[0] == "attr" and expr[1] == ("param", "cls"):
             # cls.org_id / cls.org in a model's own classmethod (self.org_id is a value)
-            table = ctx.cls.table if ctx.cls.mapped else None
-            if table is None or not table.name:
-                return None
-            col = table.column_by_attribute(expr[2])
-            if col is not None:
-                return table.name, col.name, None
-            through = self._many_to_one_column(table, expr[2])
-            return (table.name, through, None) if through is not None else None
+            own = _own_table(ctx)
+            name = self._attribute_column(own, expr[2]) if own is not None else None
+            return (own.name, name, None) if name is not None else None
         if expr[0] == "attr" and ctx.cls is not None and expr[1][0] == "attr":
             # self.model.user_id, where self.model names a mapped class
             table_name = self._entity(expr[1], ctx)
@@ -1137,9 +1141,7 @@ class QueryAnalyzer:
         for key, value in kwargs:
             if key == "**":
                 return replace(query, opaque=True)
-            column = table.column_by_attribute(key) if table is not None else None
-            through = self._many_to_one_column(table, key) if table is not None and column is None else None
-            name = column.name if column is not None else through or key
+            name = (self._attribute_column(table, key) if table is not None else None) or key
             constant = self._is_constant(value)
             if name in self.config.tenant_columns and not constant:
                 scoped.add(target)
@@ -1182,9 +1184,7 @@ class QueryAnalyzer:
             self._arguments_escape(name, values, expr, env, ctx)
             return frozenset({None})
         self._owner_checked_by_call(name, values, expr, env, ctx)
-        if body.qualname not in self._called_here:  # a set: once per module's log is enough
-            self._called_here.add(body.qualname)
-            self._apply(("called", body.qualname))
+        self._apply_once(("called", body.qualname))
         params = [p for p in body.params if p not in ("self", "cls")] if body.class_name else list(body.params)
         bound: dict[str, frozenset] = {}
         for param, value in zip(params, values):
@@ -1296,6 +1296,12 @@ class QueryAnalyzer:
 
 
 _ITERATING_BUILTINS = {f"builtins:{name}" for name in ("list", "tuple", "set", "sorted", "enumerate", "iter")}
+
+
+def _own_table(ctx: _Context) -> Optional[TableModel]:
+    """The table of the mapped class whose method is being interpreted (``cls``)."""
+    cls = ctx.cls
+    return cls.table if cls is not None and cls.mapped and cls.table is not None and cls.table.name else None
 
 
 def _is_class_level(body: FunctionIR) -> bool:

@@ -34,6 +34,20 @@ class Task(Base):
 '''
 
 
+# Flask-SQLAlchemy models that query themselves; the examples continue Report's body.
+_FLASK_REPORTS = '''
+from flask_sqlalchemy import SQLAlchemy
+db = SQLAlchemy()
+class User(db.Model):
+    __tablename__ = "users"
+    id = db.Column(db.Integer, primary_key=True)
+class Report(db.Model):
+    __tablename__ = "reports"
+    id = db.Column(db.Integer, primary_key=True)
+    user_id = db.Column(db.Integer, db.ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True)
+'''
+
+
 def _label(table: TableModel) -> str:
     return table.class_name or table.name or "?"
 
@@ -138,16 +152,7 @@ def comments_of(session, task):
 ''',
         # A many-to-one relationship compared to the owner row is its key column in SQL
         # (reports.user_id = :param): Redash scopes every lookup this way.
-        '''
-from flask_sqlalchemy import SQLAlchemy
-db = SQLAlchemy()
-class User(db.Model):
-    __tablename__ = "users"
-    id = db.Column(db.Integer, primary_key=True)
-class Report(db.Model):
-    __tablename__ = "reports"
-    id = db.Column(db.Integer, primary_key=True)
-    user_id = db.Column(db.Integer, db.ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True)
+        _FLASK_REPORTS + '''
     owner = db.relationship(User, backref="reports")
     @classmethod
     def of(cls, user):
@@ -259,16 +264,7 @@ def mine(session, user):
 ''',
         },
         # Flask-SQLAlchemy models that query themselves.
-        '''
-from flask_sqlalchemy import SQLAlchemy
-db = SQLAlchemy()
-class User(db.Model):
-    __tablename__ = "users"
-    id = db.Column(db.Integer, primary_key=True)
-class Report(db.Model):
-    __tablename__ = "reports"
-    id = db.Column(db.Integer, primary_key=True)
-    user_id = db.Column(db.Integer, db.ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True)
+        _FLASK_REPORTS + '''
     team_id = db.Column(db.Integer, nullable=False, index=True)
     @classmethod
     def get_by_id(cls, report_id):
