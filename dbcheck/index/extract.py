@@ -593,7 +593,10 @@ class _ModuleExtractor:
         self.facts = facts
         self.positions = positions
         names: dict[str, str] = {}
-        self.names = names
+        self.names = names  # what each module-level name means once the module has run
+        # Names that, at the statement being read, still mean what an earlier statement
+        # bound, not what the module ends up binding (see _bind).
+        self.rebound_later: dict[str, str] = {}
         self.conv = ExprConverter(names, positions)
 
     def run(self, module: cst.Module, tree: Optional[ast.Module]) -> None:
@@ -602,22 +605,50 @@ class _ModuleExtractor:
         self._block(module.body, tree.body if tree is not None else None)
 
     def _block(self, body: Sequence[cst.CSTNode], ast_body: Optional[Sequence[ast.stmt]]) -> None:
+        conv = self.conv
         for stmt, twin in paired(body, ast_body):
             line, col = self.positions.enter(stmt, twin)
-            if isinstance(stmt, cst.ClassDef):
-                self.facts.classes.append(self._class(stmt, twin, line, col))
-            elif isinstance(stmt, cst.FunctionDef):
-                self._function(stmt, twin, line)
-                self.facts.bodies.append(self._function_ir(stmt, twin, None, line, col))
-            elif isinstance(stmt, (cst.Assign, cst.AnnAssign)):
-                self._assignment(stmt, line, col)
-            elif isinstance(stmt, cst.Expr):
-                value = self.conv.convert(stmt.value)
-                if value[0] == "call":
-                    self.facts.calls.append(CallFact(None, value, line, col))
-            elif isinstance(stmt, (cst.If, cst.Try)):
-                for block, ast_block in nested_blocks(stmt, twin):
-                    self._block(block, ast_block)
+            # Class bodies, decorators and module-level statements run as the module is
+            # imported, so a name means its binding so far (an import later shadowed by a
+            # class of the same name); function bodies run later and see the final one.
+            conv.module_names = {**self.names, **self.rebound_later} if self.rebound_later else self.names
+            try:
+                if isinstance(stmt, cst.ClassDef):
+                    self.facts.classes.append(self._class(stmt, twin, line, col))
+                elif isinstance(stmt, cst.FunctionDef):
+                    self._function(stmt, twin, line)
+                    self.facts.bodies.append(self._function_ir(stmt, twin, None, line, col))
+                elif isinstance(stmt, (cst.Assign, cst.AnnAssign)):
+                    self._assignment(stmt, line, col)
+                elif isinstance(stmt, cst.Expr):
+                    value = conv.convert(stmt.value)
+                    if value[0] == "call":
+                        self.facts.calls.append(CallFact(None, value, line, col))
+                elif isinstance(stmt, (cst.If, cst.Try)):
+                    for block, ast_block in nested_blocks(stmt, twin):
+                        self._block(block, ast_block)
+            finally:
+                conv.module_names = self.names
+            self._bind(stmt)
+
+    def _bind(self, stmt: cst.CSTNode) -> None:
+        """The names ``stmt`` binds take effect for the statements after it."""
+        bound: dict[str, str] = {}
+        module = self.facts.module
+        if isinstance(stmt, (cst.Import, cst.ImportFrom)):
+            _collect_import(stmt, module, self.facts.is_package, bound, [])
+        elif isinstance(stmt, (cst.ClassDef, cst.FunctionDef)):
+            bound[stmt.name.value] = f"{module}.{stmt.name.value}"
+        elif isinstance(stmt, (cst.Assign, cst.AnnAssign)):
+            targets = stmt.targets if isinstance(stmt, cst.Assign) else [stmt]
+            for target in targets:
+                if isinstance(target.target, cst.Name):
+                    bound[target.target.value] = f"{module}.{target.target.value}"
+        for name, qualified in bound.items():
+            if self.names.get(name) == qualified:
+                self.rebound_later.pop(name, None)
+            else:
+                self.rebound_later[name] = qualified
 
     def _assignment(self, stmt: Union[cst.Assign, cst.AnnAssign], line: int, col: int) -> None:
         if isinstance(stmt, cst.AnnAssign):
@@ -669,6 +700,7 @@ class _ModuleExtractor:
                 names.append(star.name.value)
         saved = (conv.params, conv.locals, conv.class_names, conv.module_names)
         conv.params, conv.class_names = frozenset(names), set()
+        conv.module_names = self.names  # the body runs once the module has (see _block)
         # ``from app.models import Task`` inside the function (the usual cure for an
         # import cycle) names what a module-level import would, unless the function
         # also assigns the name
