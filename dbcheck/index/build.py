@@ -1431,11 +1431,32 @@ def _render(expr: Expr) -> str:
     return "expr"
 
 
+def _mark_hashed_on_write(tables: list[TableModel], modules: Iterable[ModuleFacts]) -> None:
+    """A column the project writes a hash into holds hashes, wherever the write happens:
+    mealie hashes in its services (``new_user.password = hash_password(...)``), fief
+    builds ``SessionToken(token=token_hash)``; the model never sees the plaintext.
+    Writes are matched by name, not followed to the model: ``Model(attr=...)`` counts for
+    that model's column; a write to an object of unknown class only marks the columns
+    so named (``hashed_by_name``)."""
+    hashed = {name for module in modules for name in module.hashed_names}
+    if not hashed:
+        return
+    for table in tables:
+        classes = [table.class_name, *table.subclasses]
+        for column in table.columns:
+            attribute = column.attribute or column.name
+            if any(f"{cls}.{attribute}" in hashed for cls in classes):
+                column.hashed_on_write = True
+            elif f".{attribute}" in hashed:
+                column.hashed_by_name = True
+
+
 def build_index(modules: dict[str, ModuleFacts], encrypted_types: Iterable[str] = ()) -> ProjectIndex:
     builder = _Builder(modules, encrypted_types)
     builder.build_class_tables()
     builder.module_tables()
     builder.imperative_mappings()
+    _mark_hashed_on_write(builder.tables, modules.values())
     class_names = {c.name for m in modules.values() for c in m.classes}
     hints = {name for m in modules.values() for name in m.class_hints}
     return ProjectIndex(modules, builder.tables, builder.infos, builder.symbols, class_names, hints)

@@ -141,6 +141,9 @@ class ModuleFacts:
     notice: Optional[str] = None  # skipped, with the reason
     noqa: dict[int, Optional[tuple[str, ...]]] = field(default_factory=dict)
     class_hints: list[str] = field(default_factory=list)  # class names of a file we could not parse
+    # names the module gives a hashing call's result: ``user.password = hash_password(raw)``,
+    # ``User(password=bcrypt.hashpw(...))``, ``{"password": hash_password(...)}``
+    hashed_names: list[str] = field(default_factory=list)
     skimmed: bool = False  # only syntax-checked: nothing in the project made it relevant
     identifiers: list[str] = field(default_factory=list)  # the names a skimmed file uses
     # What other modules can see of this one, positions left out (see ``interface_digest``)
@@ -188,7 +191,7 @@ def interface_digest(facts: ModuleFacts) -> str:
         [(b.name, b.qualname, b.class_name, list(b.params), sorted((k, strip(v)) for k, v in b.defaults.items()),
           strip(tuple(b.decorators)), b.is_async) for b in facts.bodies],
         [(c.target, strip(c.value)) for c in facts.calls],
-        facts.error is not None, list(facts.class_hints), facts.skimmed,
+        facts.error is not None, list(facts.class_hints), facts.skimmed, list(facts.hashed_names),
     )
     # repr, not marshal: marshal's bytes depend on which strings are interned and shared
     return hashlib.sha256(repr(shape).encode("utf-8", "surrogatepass")).hexdigest()[:32]

@@ -43,7 +43,11 @@ class ColumnModel:
     location: Location
     declared_in: str  # the class (or "Table") that declares it: "OwnedMixin", "Task"
     from_library: bool = False  # synthesised from a known library base: no line to fix
-    hashed_on_write: bool = False  # a @validates hook hashes or encrypts what is stored
+    hashed_on_write: bool = False  # the model, or code building this model, hashes or encrypts what is stored
+    # the project stores hashes under this name into objects of a class it does not show
+    # (``new_user.password = hash_password(...)``): evidence for passwords, too weak for
+    # tokens, which projects hash in one table and keep replayable in another
+    hashed_by_name: bool = False
 
 
 @dataclass

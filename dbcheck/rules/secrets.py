@@ -110,9 +110,14 @@ a leak of the database to a leak of ciphertext."""
     known_problems = """
 A column whose type is unknown to dbcheck (a type from a library it does not know) is not
 reported. A fixed-width `CHAR(40)` / `CHAR(64)` / `CHAR(128)` column - exactly the width of
-a hex SHA digest - is taken to hold a digest, and a column whose `@validates` hook calls a
-hashing or encrypting function is taken to be stored hashed. Tokens you issue are better hashed (store `token_hash`, compare digests) than
-encrypted; both silence the rule."""
+a hex SHA digest - is taken to hold a digest. A column is taken to be stored hashed when its
+`@validates` hook or a method of the model hashes or encrypts what is assigned, or when the
+project builds the model with a hash for that column (`OAuthClient(secret=hash_token(raw))`,
+`SessionToken(token=token_hash)`, or `client.secret = hash_token(raw)` after
+`client = OAuthClient(...)`). A hash written into a dict or an object whose class does not
+show is not enough: projects hash the tokens they issue and keep third-party tokens under the
+same name replayable. Tokens you issue are better hashed (store `token_hash`, compare digests)
+than encrypted; both silence the rule."""
     example = """
 api_token: Mapped[str] = mapped_column(String(64))  # DBC201
 """
@@ -172,6 +177,36 @@ class Webhook(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     signing_secret: Mapped[str] = mapped_column(EncryptedString())  # ok: DBC201
 ''',
+        # The code that registers a client stores only the hash (JupyterHub's idiom).
+        '''
+from sqlalchemy import Column, Integer, Unicode
+from sqlalchemy.orm import declarative_base
+from app.crypto import hash_token
+Base = declarative_base()
+class OAuthClient(Base):
+    __tablename__ = "oauth_clients"
+    id = Column(Integer, primary_key=True)
+    secret = Column(Unicode(255))  # ok: DBC201
+def add_client(db, client_secret):
+    client = OAuthClient()
+    client.secret = hash_token(client_secret) if client_secret else ""
+    db.add(client)
+''',
+        # The row gets the digest, the caller the token (fief's idiom).
+        '''
+from sqlalchemy import Column, Integer, String
+from sqlalchemy.orm import declarative_base
+from app.crypto import generate_token
+Base = declarative_base()
+class SessionToken(Base):
+    __tablename__ = "session_tokens"
+    id = Column(Integer, primary_key=True)
+    token = Column(String(255), unique=True)  # ok: DBC201
+def create_session(db):
+    token, token_hash = generate_token()
+    db.add(SessionToken(token=token_hash))
+    return token
+''',
     )
     invalid = (
         '''
@@ -193,6 +228,54 @@ class Account(Base):
     __tablename__ = "accounts"
     id: Mapped[int] = mapped_column(primary_key=True)
     client_secret: Mapped[Optional[str]]  # expect: DBC201
+''',
+        # Another value is hashed, not the secret that is stored.
+        '''
+from sqlalchemy import Column, Integer, String
+from sqlalchemy.orm import declarative_base
+from app.crypto import hash_token
+Base = declarative_base()
+class Webhook(Base):
+    __tablename__ = "webhooks"
+    id = Column(Integer, primary_key=True)
+    signing_secret = Column(String(64))  # expect: DBC201
+    secret_fingerprint = Column(String(64))
+def add_webhook(db, raw):
+    db.add(Webhook(signing_secret=raw, secret_fingerprint=hash_token(raw)))
+''',
+        # A hash written into one model's token says nothing of another model's.
+        '''
+from sqlalchemy import Column, Integer, String
+from sqlalchemy.orm import declarative_base
+from app.crypto import generate_token
+Base = declarative_base()
+class SessionToken(Base):
+    __tablename__ = "session_tokens"
+    id = Column(Integer, primary_key=True)
+    token = Column(String(255), unique=True)
+class LoginSession(Base):
+    __tablename__ = "login_sessions"
+    id = Column(Integer, primary_key=True)
+    token = Column(String(255), unique=True)  # expect: DBC201
+def log_in(db):
+    token, token_hash = generate_token()
+    db.add(SessionToken(token=token_hash))
+    db.add(LoginSession(token=token))
+''',
+        # The tokens it issues are hashed through a dict; the provider's token is kept as
+        # given (polar's OAuth accounts).
+        '''
+from sqlalchemy import Column, Integer, String
+from sqlalchemy.orm import declarative_base
+from app.crypto import get_token_hash
+Base = declarative_base()
+class OAuthAccount(Base):
+    __tablename__ = "oauth_accounts"
+    id = Column(Integer, primary_key=True)
+    access_token = Column(String(1024), nullable=False)  # expect: DBC201
+def save_issued_token(token, build):
+    data = {**token, "access_token": get_token_hash(token["access_token"])}
+    return build(**data)
 ''',
         # A TypeDecorator that does not encrypt is still plain text.
         '''
@@ -243,7 +326,13 @@ turns any read of the table into account takeovers elsewhere. Store a slow salte
 (argon2, bcrypt, scrypt) and name the column for what it is."""
     known_problems = """
 Third-party credentials that must be replayed (an SMTP password) cannot be hashed; store
-them with an encrypting type, which silences the rule."""
+them with an encrypting type, which silences the rule. A column is taken to hold hashes when
+a `@validates` hook or a method of the model hashes what is assigned, or when the project
+anywhere assigns a hashing call's result under the column's name
+(`new_user.password = hash_password(form.password)` in a service, `User(password=...)`,
+`{"password": hash_password(...)}`): writes are matched by name, not followed to the model,
+so a project that hashes one table's `password` and stores another's in plain text is not
+caught."""
     example = """
 password = Column(String(128))  # DBC202
 """
@@ -296,6 +385,21 @@ class Account(Base):
             raise ValueError("empty password")
         else:
             self.password = bcrypt.hashpw(raw.encode(), bcrypt.gensalt())
+''',
+        # The service layer hashes before the row is built (mealie's idiom): the model
+        # never sees the plaintext.
+        '''
+from sqlalchemy import Column, Integer, String
+from sqlalchemy.orm import declarative_base
+from app.security import hash_password
+Base = declarative_base()
+class Member(Base):
+    __tablename__ = "members"
+    id = Column(Integer, primary_key=True)
+    password = Column(String(128), nullable=False)  # ok: DBC202
+def register(session, form):
+    form.password = hash_password(form.password)
+    session.add(Member(**form.dict()))
 ''',
     )
     invalid = (
@@ -352,7 +456,7 @@ class Mailbox(SQLModel, table=True):
             for column in table.columns:
                 name = column.attribute or column.name
                 if column.type_kind not in ("string", "binary") or column.encrypted or column.from_library \
-                        or column.hashed_on_write:
+                        or column.hashed_on_write or column.hashed_by_name:
                     continue
                 reason = password_reason(name)
                 if reason:
