@@ -50,6 +50,8 @@ _PASS_THROUGH = frozenset({
 _FILTERS = frozenset({"where", "filter"})
 _JOINS = frozenset({"join", "outerjoin", "join_from", "outerjoin_from"})
 _EXECUTE = frozenset({"execute", "scalars", "scalar", "exec", "stream", "stream_scalars"})
+_ONE_ROW = frozenset({"first", "one", "one_or_none", "scalar", "first_or_404", "one_or_404", "scalar_one",
+                      "scalar_one_or_none"})
 _TERMINAL_READ = frozenset({"all", "first", "one", "one_or_none", "scalar", "count", "paginate",
                             "first_or_404", "one_or_404", "scalar_one", "scalar_one_or_none", "__iter__"})
 _EXECUTOR_FUNCTIONS = frozenset({"paginate", "apaginate", "fetch_all", "fetch_one", "fetch_val",
@@ -59,6 +61,9 @@ _DB_METHODS = frozenset({"get_or_404", "first_or_404", "one_or_404", "paginate",
                          "scalar", "get", "query", "exec"})
 _CHECK_WORDS = ("check", "authori", "permission", "access", "owner", "ensure", "verify", "assert",
                 "can_", "allowed", "policy", "require", "guard", "validate")
+# Calls whose names sound like checks but only convert a row (pydantic, marshmallow)
+_CONVERSIONS = frozenset({"model_validate", "model_validate_json", "validate", "validate_python", "from_orm",
+                          "parse_obj"})
 # Names of checks on a whole request (not only on a row handed to them): check_access,
 # is_authorized, require_permission - not log_access.
 _ACCESS_CHECK = re.compile(r"(check|ensure|require|assert|verify|has|can)\w*(access|permission|polic)|authori[sz]")
@@ -109,6 +114,19 @@ class GetVal:
 
 
 @dataclass(frozen=True)
+class RowVal:
+    """What a query just run hands back (``result``: the result of ``session.execute``,
+    else one row): an owner check of that row, next in the same function, scopes the
+    query as a filter would (``t = q.filter_by(id=i).first(); if t.user_id != me: abort``)."""
+
+    path: str
+    line: int
+    column: int
+    function: str
+    result: bool = False
+
+
+@dataclass(frozen=True)
 class ClassVal:
     table: str
 
@@ -133,7 +151,7 @@ class InstanceVal:
     qualname: str
 
 
-Val = Union[QueryVal, GetVal, ClassVal, ExprVal, ParamVal, InstanceVal, None]
+Val = Union[QueryVal, GetVal, RowVal, ClassVal, ExprVal, ParamVal, InstanceVal, None]
 
 
 @dataclass(frozen=True)
@@ -236,6 +254,7 @@ class QueryAnalyzer:
         self._returned_gets: dict[str, list[tuple[str, int, int]]] = {}
         self._called: set[str] = set()
         self._guarded: set[str] = set()  # functions that hand their parameters to an access check
+        self._checked_rows: set[tuple[str, int, int]] = set()  # reads whose row's owner is checked next
         # query origin -> (the use at a top-level call site, the query as that call builds it)
         self._observed: dict[tuple[str, int, int], list[tuple[QueryUse, QueryVal]]] = {}
 
@@ -336,6 +355,8 @@ class QueryAnalyzer:
             self._called.add(op[1])
         elif kind == "guarded":
             self._guarded.add(op[1])
+        elif kind == "rowcheck":
+            self._checked_rows.add(op[1])
         elif kind == "obs":
             self._observed.setdefault(op[1], []).append((op[2], op[3]))
 
@@ -348,6 +369,8 @@ class QueryAnalyzer:
     def _judge_scoping(self) -> None:
         for use in self.result.uses:
             origin = (use.path, use.line, use.column)
+            if origin in self._checked_rows:
+                continue
             if use.function not in self._called or origin not in self._observed:
                 self.result.scoping_uses.append(use)
                 continue
@@ -480,17 +503,36 @@ class QueryAnalyzer:
     # ------------------------------------------------------------------ owner checks (DBC502)
 
     def _note_owner_check(self, test: Expr, env: _Env, ctx: _Context, only_if_exits: Optional[tuple] = None) -> None:
-        if only_if_exits is not None and not _exits(only_if_exits):
-            return
-        for var in _owner_checked_locals(test, self.config, self.index):
-            env.checked.add(var)
-            for value in env.get(var, frozenset()):
-                if isinstance(value, GetVal):
-                    self._mark_checked(value)
+        """``assert`` (``only_if_exits`` None) or ``if`` whose branch leaves: a branch that
+        refuses (raise, abort) must be taken when the row is not the tenant's
+        (``if t.user_id != me: raise``; ``if t.user_id == me: raise`` guards the
+        opposite), one that returns may be either (``if t.user_id == me: return t``)."""
+        says_owner: Optional[bool] = True
+        if only_if_exits is not None:
+            exit_kind = _exits(only_if_exits)
+            if not exit_kind:
+                return
+            says_owner = None if exit_kind == "return" else False
+        for group in _owner_comparisons(test, self.config, says_owner):
+            for var in group:
+                env.checked.add(var)
+                # A row compared with another row loaded here (``member.org_id !=
+                # key.org_id``) is checked against that row, not against the tenant: it
+                # vouches for a lookup (DBC502), never for the query that loaded it.
+                against_row = any(isinstance(v, (RowVal, GetVal)) for other in group if other != var
+                                  for v in env.get(other, frozenset()))
+                for value in env.get(var, frozenset()):
+                    if not (against_row and isinstance(value, RowVal)):
+                        self._mark_checked(value, ctx)
 
-    def _mark_checked(self, get: GetVal) -> None:
-        # logged whether or not the lookup is known yet: a replay re-applies the test
-        self._apply(("check", (get.path, get.line, get.column), get))
+    def _mark_checked(self, value: Val, ctx: _Context) -> None:
+        if isinstance(value, GetVal):
+            # logged whether or not the lookup is known yet: a replay re-applies the test
+            self._apply(("check", (value.path, value.line, value.column), value))
+        elif isinstance(value, RowVal) and not value.result and value.function == ctx.function.qualname \
+                and not ctx.summary:
+            # only where the query ran: a helper's other callers may not check
+            self._apply(("rowcheck", (value.path, value.line, value.column)))
 
     # ------------------------------------------------------------------ expressions
 
@@ -794,7 +836,7 @@ class QueryAnalyzer:
         checks the rows it is handed - directly, or stored into what it is handed
         (``context["package"] = pkg; check_access("package_show", context)``, CKAN)."""
         lowered = name.lower()
-        if not any(w in lowered for w in _CHECK_WORDS):
+        if not any(w in lowered for w in _CHECK_WORDS) or lowered in _CONVERSIONS:
             return
         args = tuple(expr[2]) + tuple(v for _k, v in expr[3])
         if _ACCESS_CHECK.search(lowered) and any(a[0] == "param" for a in args):
@@ -803,15 +845,13 @@ class QueryAnalyzer:
             self._apply_once(("guarded", ctx.function.qualname))
         for value in values:
             for item in value:
-                if isinstance(item, GetVal):
-                    self._mark_checked(item)
+                self._mark_checked(item, ctx)
         for arg in args:
             if arg[0] == "local":
                 env.checked.add(arg[1])
             if arg[0] in ("local", "param"):
                 for item in env.get(f"{arg[1]}[]", frozenset()):
-                    if isinstance(item, GetVal):
-                        self._mark_checked(item)
+                    self._mark_checked(item, ctx)
 
     def _method_call(self, receiver: Val, method: str, expr: Expr, env: _Env, ctx: _Context,
                      func: Optional[Expr]) -> frozenset:
@@ -819,6 +859,13 @@ class QueryAnalyzer:
         if isinstance(receiver, QueryVal):
             return frozenset({self._query_method(receiver, method, expr, env, ctx)})
         if isinstance(receiver, ClassVal) and method == "query":
+            return frozenset({None})
+        if isinstance(receiver, RowVal):
+            self._eval_args(expr, env, ctx)
+            if receiver.result and method in _ONE_ROW:
+                return frozenset({replace(receiver, result=False)})
+            if receiver.result and method in ("scalars", "unique"):
+                return frozenset({receiver})
             return frozenset({None})
         if isinstance(receiver, ParamVal) and receiver.name in ("self", "cls") and ctx.cls is not None:
             found = self._find_method(ctx.cls, method)
@@ -838,12 +885,15 @@ class QueryAnalyzer:
         values = self._eval_args(expr, env, ctx)
         # session.execute(stmt) / scalars / exec ...
         if method in _EXECUTE and values:
+            rows: set = set()
             for item in values[0]:
                 if isinstance(item, QueryVal):
-                    self._use(item, ctx, item.kind)
+                    row = self._use(item, ctx, item.kind)
+                    if row is not None and item.kind == "read":
+                        rows.add(replace(row, result=method not in _ONE_ROW))
                 elif isinstance(item, ParamVal) and ctx.summary:
                     ctx.executed.add(item.name)
-            return frozenset({None})
+            return frozenset(rows) if len(rows) == 1 else frozenset({None})
         if method in ("query",) and args:
             tables = self._entities(args, ctx)
             if tables:
@@ -904,8 +954,8 @@ class QueryAnalyzer:
             return query
         if method in _TERMINAL_READ:
             self._eval_args(expr, env, ctx)
-            self._use(query, ctx, "read")
-            return None
+            row = self._use(query, ctx, "read")
+            return row if method in _ONE_ROW else None
         if method in ("update", "delete") and query.kind == "read":
             self._eval_args(expr, env, ctx)
             self._use(replace(query, kind=method), ctx, method)
@@ -1277,15 +1327,16 @@ class QueryAnalyzer:
 
     # ------------------------------------------------------------------ uses
 
-    def _use(self, query: QueryVal, ctx: _Context, kind: str) -> None:
+    def _use(self, query: QueryVal, ctx: _Context, kind: str) -> Optional[RowVal]:
+        """Record a query run here; what it hands back, for an owner check to follow."""
         if ctx.summary:
             if query.param is not None:
                 ctx.executed.add(query.param)
             else:
                 ctx.inner_uses.append((kind, query))
-            return
+            return None
         if query.param is not None or query.subquery:
-            return
+            return None
         if query.line == 0:
             # a bare ``Model.query`` run as it is (``for row in Model.query:``): no call
             # gave it a position, the statement does
@@ -1293,6 +1344,7 @@ class QueryAnalyzer:
         hint = "admin path" if ctx.privileged or any(_mentions_privilege(d) for d in ctx.function.decorators) else ""
         self._apply(("use", QueryUse(kind, query, None, ctx.module.path, query.line, query.column,
                                      ctx.function.qualname, hint)))
+        return RowVal(ctx.module.path, query.line, query.column, ctx.function.qualname)
 
 
 _ITERATING_BUILTINS = {f"builtins:{name}" for name in ("list", "tuple", "set", "sorted", "enumerate", "iter")}
@@ -1378,13 +1430,14 @@ def _mentions_privilege(expr: object) -> bool:
         bool(expr) and not isinstance(expr[0], str) and any(_mentions_privilege(p) for p in expr))
 
 
-def _exits(block: tuple) -> bool:
+def _exits(block: tuple) -> str:
+    """How the block leaves the function: "return", "raise" (abort() too) or ""."""
     for stmt in block:
         if stmt[0] in ("raise", "return"):
-            return True
+            return stmt[0]
         if stmt[0] == "expr" and _is_abort(stmt[1]):
-            return True
-    return False
+            return "raise"
+    return ""
 
 
 def _is_abort(expr: Expr) -> bool:
@@ -1395,30 +1448,35 @@ def _is_abort(expr: Expr) -> bool:
     return name in ("abort", "abort_404", "abort_403") or name.startswith("raise_")
 
 
-def _owner_checked_locals(test: Expr, config: "Config", index: "ProjectIndex") -> set[str]:
-    """Locals whose tenant column (or owner relationship) the test compares."""
-    out: set[str] = set()
+def _owner_comparisons(test: Expr, config: "Config", says_owner: Optional[bool] = None) -> list[list[str]]:
+    """Per comparison in the test, the locals whose tenant column (or owner
+    relationship) it compares. ``says_owner``: only comparisons true when the row is the
+    tenant's (``==``: an ``assert``) or when it is not (``!=``: a branch that refuses)."""
+    out: list[list[str]] = []
     owner_words = set(config.tenant_columns) | {"owner", "user", "owner_id", "author_id", "created_by",
                                                   "created_by_id", config.tenant_table.rstrip("s")}
 
-    def walk(node: object) -> None:
+    def walk(node: object, negated: bool) -> None:
         if not isinstance(node, tuple) or not node:
             return
         if not isinstance(node[0], str):
             for part in node:
-                walk(part)
+                walk(part, negated)
+            return
+        if node[0] == "not":
+            walk(node[1], not negated)
             return
         if node[0] == "cmp":
             sides = [node[1]] + [t[1] for t in node[2]]
-            for side in sides:
-                base = _owner_attribute_base(side, owner_words)
-                if base is not None:
-                    out.add(base)
+            group = [base for base in (_owner_attribute_base(side, owner_words) for side in sides) if base is not None]
+            positive = all(op in ("==", "is", "in") for op, _right in node[2]) != negated
+            if group and (says_owner is None or says_owner == positive):
+                out.append(group)
         for part in node[1:]:
             if isinstance(part, tuple):
-                walk(part)
+                walk(part, negated)
 
-    walk(test)
+    walk(test, False)
     return out
 
 
@@ -1566,8 +1624,8 @@ def _decode_op(payload: tuple) -> tuple:
         return (kind, tuple(payload[1]), _decode_get(payload[2]), *payload[3:])
     if kind == "obs":
         return (kind, tuple(payload[1]), _decode_use(payload[2]), _decode_query(payload[3]))
-    if kind == "ret":
-        return (kind, payload[1], tuple(payload[2]))
+    if kind in ("ret", "rowcheck"):
+        return (kind, *payload[1:-1], tuple(payload[-1]))
     if kind in ("called", "guarded"):
         return payload
     raise ValueError(f"unknown operation {kind!r}")

@@ -237,7 +237,7 @@ def lib_name_of(sym: Symbol) -> Optional[str]:
             return "fsa:Model"
         if len(sym.rest) == 1:
             return f"sa:{sym.rest[0]}"
-        if sym.rest[0] in ("orm", "types", "sql", "schema", "dialects"):
+        if sym.rest[0] in ("orm", "types", "sql", "schema", "dialects", "func"):
             return f"sa:{sym.rest[-1]}"
         return None
     if sym.rest:

@@ -52,6 +52,17 @@ def _label(table: TableModel) -> str:
     return table.class_name or table.name or "?"
 
 
+def _tenant_attribute(table: TableModel, config: "Config") -> str:
+    """The table's own tenant column (the first configured one it has), as the model
+    names it: with ``tenant-column = ["user_id", "owner_id"]`` a table keyed by
+    ``owner_id`` is to be filtered by that, not by a column it lacks."""
+    for name in config.tenant_columns:
+        for column in table.columns:
+            if column.name == name:
+                return column.attribute or column.name
+    return config.tenant_columns[0]
+
+
 def _where(use: QueryUse) -> str:
     function = use.function.rsplit(".", 1)[-1]
     where = f" in {function}()" if function else ""
@@ -72,7 +83,10 @@ column with a non-constant value (`T.user_id == current_user.id`, `.in_(ids)`,
 `filter_by(user_id=...)`) on every path to where it runs, directly or through a join to
 a scoped tenant-owned table. A term inside `or_(...)` counts only if every branch
 scopes. The analysis follows a statement through its function (`stmt = stmt.where(...)`)
-and into project functions that add the filter, and trusts `scope-helpers`."""
+and into project functions that add the filter, and trusts `scope-helpers`. A query that
+loads one row (`.first()`, `.one_or_none()`, `session.execute(...).scalar_one()`) whose
+owner the same function then checks, leaving when it is not the current tenant's
+(`if row is None or row.user_id != me: raise NotFound`), is scoped by that check."""
     why_bad = """
 One missing `WHERE user_id = :me` returns every customer's rows to whoever asks: the
 classic insecure direct object reference. It passes every test written by a developer
@@ -165,6 +179,22 @@ def mine(user):
 def one_of_mine(user, report_id):
     return Report.query.filter_by(id=report_id, owner=user).first()  # ok: DBC501
 ''',
+        # The row is loaded by id, then its owner checked before anything else (JupyterHub's
+        # handlers): the same guarantee as the filter.
+        _MODELS + '''
+class NotFound(Exception): pass
+def get_task(session, user, task_id):
+    task = session.query(Task).filter_by(id=task_id).first()  # ok: DBC501
+    if task is None or task.user_id != user.id:
+        raise NotFound()
+    return task
+def get_project(session, user, project_id):
+    result = session.execute(select(Project).where(Project.id == project_id))  # ok: DBC501
+    project = result.scalars().one_or_none()
+    if project is None or project.user_id != user.id:
+        raise NotFound()
+    return project
+''',
         # A data migration rewrites every tenant's rows on purpose.
         {
             "web/__init__.py": "",
@@ -187,6 +217,27 @@ def downgrade():
         },
     )
     invalid = (
+        # An owner check that does not stop the function, or that a helper's caller
+        # makes (another caller may not), leaves the query unscoped.
+        _MODELS + '''
+def warn_only(session, user, task_id):
+    task = session.query(Task).filter_by(id=task_id).first()  # expect: DBC501
+    if task.user_id != user.id:
+        print("not yours")
+    return task
+def load_task(session, task_id):
+    return session.query(Task).filter_by(id=task_id).first()  # expect: DBC501
+def get_task(session, user, task_id):
+    task = load_task(session, task_id)
+    if task.user_id != user.id:
+        raise PermissionError()
+    return task
+def first_of_all(session, user):
+    tasks = session.execute(select(Task)).scalars().all()  # expect: DBC501
+    if tasks[0].user_id != user.id:
+        raise PermissionError()
+    return tasks
+''',
         _MODELS + '''
 def everything(session):
     return session.scalars(select(Task)).all()  # expect: DBC501
@@ -285,6 +336,8 @@ def titles(rows):
     return [row.title for row in rows]
 def team_titles(team_id):
     return titles(Report.query.filter(Report.team_id == team_id))  # expect: DBC501
+def team_count(team_id):
+    return db.session.scalar(db.select(db.func.count(Report.id)).where(Report.team_id == team_id))  # expect: DBC501
 ''',
         # The application's model is the one queries are judged by, not a revision's
         # frozen copy of it (which has no user_id).
@@ -329,13 +382,13 @@ def downgrade():
 
     def _findings(self, index: "ProjectIndex", config: "Config") -> Iterator[Finding]:
         queries = index.query_index(config)
-        column = config.tenant_columns[0]
         for use in queries.scoping_uses:
             if use.kind != "read":
                 continue
             table = unscoped_table(index, config, use.query)
             if table is None:
                 continue
+            column = _tenant_attribute(table, config)
             built = f" ({use.query.note})" if use.query.note else ""
             yield Finding(
                 use.path, use.line, use.column, self.code,
@@ -463,6 +516,16 @@ def check_without_exit(session, task_id, user):
     if task.user_id != user.id:
         print("not yours")
     return task
+
+def as_schema(session, task_id):
+    task = session.get(Task, task_id)  # expect: DBC502
+    return TaskOut.model_validate(task)
+
+def refuses_the_owner(session, task_id, user):
+    task = session.get(Task, task_id)  # expect: DBC502
+    if task.user_id == user.id:
+        raise ValueError("the owner cannot leave their own task")
+    return task
 ''',
     )
 
@@ -471,11 +534,11 @@ def check_without_exit(session, task_id, user):
 
     def _findings(self, index: "ProjectIndex", config: "Config") -> Iterator[Finding]:
         queries = index.query_index(config)
-        column = config.tenant_columns[0]
         for use in queries.unchecked_gets:
             table = tenant_owned(index, config, use.get.table)
             if table is None:
                 continue
+            column = _tenant_attribute(table, config)
             var = (table.class_name or "row").lower()
             yield Finding(
                 use.path, use.line, use.column, self.code,
@@ -536,13 +599,13 @@ def wipe(session):
 
     def _findings(self, index: "ProjectIndex", config: "Config") -> Iterator[Finding]:
         queries = index.query_index(config)
-        column = config.tenant_columns[0]
         for use in queries.scoping_uses:
             if use.kind not in ("update", "delete"):
                 continue
             table = unscoped_table(index, config, use.query)
             if table is None:
                 continue
+            column = _tenant_attribute(table, config)
             yield Finding(
                 use.path, use.line, use.column, self.code,
                 f"{use.kind} of tenant-owned {_label(table)} ({table.name!r}){_where(use)} is not filtered by "

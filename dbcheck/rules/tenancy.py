@@ -231,7 +231,12 @@ field."""
 A row with `user_id IS NULL` belongs to nobody: it is invisible to every tenant-scoped
 query, or visible to all of them when someone writes `user_id IS NULL OR ...`. Ownership
 must be enforced by the database, not by convention."""
-    known_problems = "Reported once at the declaring line, even when a mixin shares it."
+    known_problems = """
+Reported once at the declaring line, even when a mixin shares it. With several tenant
+columns configured, every one a table has is expected NOT NULL (nested tenancy: a group and
+its households); a column that on one table names someone else than the owner (a share's
+grantee, NULL when shared with a group) is reported too: mark it
+`# noqa: DBC102 <what it holds>`."""
     example = """
 user_id = Column(Integer, ForeignKey("users.id", ondelete="CASCADE"))  # DBC102: nullable by default
 """
