@@ -367,6 +367,12 @@ class QueryAnalyzer:
             self._apply(op)
 
     def _judge_scoping(self) -> None:
+        origins = {(use.path, use.line, use.column) for use in self.result.uses}
+        for origin, observed in self._observed.items():
+            if origin not in origins:
+                # A query whose table only its callers tell: a mixin's classmethod on
+                # ``cls`` (``Token.purge_expired(db)``) - judged at each call.
+                self._judge_at_calls(observed)
         for use in self.result.uses:
             origin = (use.path, use.line, use.column)
             if origin in self._checked_rows:
@@ -388,6 +394,15 @@ class QueryAnalyzer:
                 self.result.scoping_uses.extend(unscoped)
             elif unscoped or not scoped:
                 self.result.scoping_uses.append(use)
+
+    def _judge_at_calls(self, observed: list[tuple[QueryUse, QueryVal]]) -> None:
+        """One verdict per call: unscoped if any path through the callee is."""
+        reported: set[tuple[str, int, int]] = set()
+        for site, query in observed:
+            where = (site.path, site.line, site.column)
+            if where not in reported and unscoped_table(self.index, self.config, query) is not None:
+                reported.add(where)
+                self.result.scoping_uses.append(site)
 
     def _class_of(self, module: ModuleFacts, body: FunctionIR) -> Optional["ClassInfo"]:
         if body.class_name is None:
@@ -1259,7 +1274,9 @@ class QueryAnalyzer:
         for kind, query in inner:
             if ctx.summary:
                 continue  # judged at the callee's direct callers only, never up the chain
-            site = QueryUse(kind, replace(query, line=expr[4], column=expr[5], path=ctx.module.path),
+            runner = f"{body.qualname.rsplit('.', 2)[-2]}.{body.name}" if body.class_name else body.name
+            site = QueryUse(kind, replace(query, line=expr[4], column=expr[5], path=ctx.module.path,
+                                          note=query.note or f"run by {runner}()"),
                             None, ctx.module.path, expr[4], expr[5], ctx.function.qualname,
                             "admin path" if ctx.privileged else "")
             self._apply(("obs", (query.path, query.line, query.column), site, query))
@@ -1286,6 +1303,10 @@ class QueryAnalyzer:
             for arg in bound.get(param, frozenset()):
                 if isinstance(arg, QueryVal):
                     self._use(arg, ctx, arg.kind)
+                elif isinstance(arg, ParamVal) and ctx.summary:
+                    # handed on as it came (get_one -> _execute_query -> session.execute):
+                    # this function runs its parameter too, whatever the depth
+                    ctx.executed.add(arg.name)
         return frozenset(out) or frozenset({None})
 
     def _summary(self, module: ModuleFacts, body: FunctionIR, signature: tuple, cls: Optional["ClassInfo"],

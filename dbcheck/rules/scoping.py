@@ -83,7 +83,9 @@ column with a non-constant value (`T.user_id == current_user.id`, `.in_(ids)`,
 `filter_by(user_id=...)`) on every path to where it runs, directly or through a join to
 a scoped tenant-owned table. A term inside `or_(...)` counts only if every branch
 scopes. The analysis follows a statement through its function (`stmt = stmt.where(...)`)
-and into project functions that add the filter, and trusts `scope-helpers`. A query that
+and into project functions that add the filter or run it (however many helpers hand the
+statement on), and trusts `scope-helpers`; a mixin's classmethod that queries `cls` is
+judged at each call, on the class it is called on. A query that
 loads one row (`.first()`, `.one_or_none()`, `session.execute(...).scalar_one()`) whose
 owner the same function then checks, leaving when it is not the current tenant's
 (`if row is None or row.user_id != me: raise NotFound`), is scoped by that check."""
@@ -237,6 +239,54 @@ def first_of_all(session, user):
     if tasks[0].user_id != user.id:
         raise PermissionError()
     return tasks
+''',
+        # A repository whose helpers hand the statement on before one runs it (fief's
+        # get_one_or_none -> _execute_query -> session.execute).
+        _MODELS + '''
+class BaseRepository:
+    def __init__(self, session):
+        self.session = session
+    async def get_one_or_none(self, statement):
+        result = await self._execute_query(statement)
+        return result.scalar_one_or_none()
+    async def _execute_query(self, statement):
+        return await self.session.execute(statement)
+class TaskRepository(BaseRepository):
+    async def by_title(self, title):
+        return await self.get_one_or_none(select(Task).where(Task.title == title))  # expect: DBC501
+    async def mine_by_title(self, user, title):
+        return await self.get_one_or_none(select(Task).where(Task.title == title, Task.user_id == user.id))  # ok: DBC501
+''',
+        # A mixin's classmethod queries whatever class it is called on (JupyterHub's
+        # Expiring.purge_expired): judged at each call, where the class is known.
+        '''
+from sqlalchemy import Column, DateTime, ForeignKey, Integer, func
+from sqlalchemy.orm import declarative_base
+Base = declarative_base()
+class Expiring:
+    @classmethod
+    def purge_expired(cls, db):
+        for row in db.query(cls).filter(cls.expires_at < func.now()):
+            db.delete(row)
+    @classmethod
+    def mine(cls, db, user):
+        return db.query(cls).filter(cls.user_id == user.id).all()
+class User(Base):
+    __tablename__ = "users"
+    id = Column(Integer, primary_key=True)
+class Token(Expiring, Base):
+    __tablename__ = "tokens"
+    id = Column(Integer, primary_key=True)
+    user_id = Column(Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True)
+    expires_at = Column(DateTime, index=True)
+class Region(Expiring, Base):
+    __tablename__ = "regions"
+    id = Column(Integer, primary_key=True)
+    expires_at = Column(DateTime, index=True)
+def cleanup(db, user):
+    Token.purge_expired(db)  # expect: DBC501
+    Region.purge_expired(db)  # ok: DBC501
+    return Token.mine(db, user)  # ok: DBC501
 ''',
         _MODELS + '''
 def everything(session):
