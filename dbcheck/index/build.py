@@ -605,6 +605,10 @@ class _Builder:
             table.columns.append(self._sqlmodel_column(info, attr, owner, call if func_name == "sqlmodel:Field" else None, defaults))
             return
         if wrapper is not None and value is None and inner is not None:
+            if attr.declared_attr:
+                # a @declared_attr whose return could not be read: its annotation only
+                # types it (the class is already marked incomplete)
+                return
             if self._names_model(inner):
                 # Mapped["User"] with no relationship(): SQLAlchemy 2 makes it a relationship.
                 table.relationships.append(self._relationship(attr, owner, None, "sa:relationship", inner, ()))

@@ -863,16 +863,26 @@ class _ModuleExtractor:
         if func.returns is not None:
             annotation = conv.convert(func.returns.annotation)
         returned: Optional[Expr] = None
-        # A declared_attr returns its column; the last plain ``return`` is what counts.
-        for inner, inner_twin in paired(_block(func), getattr(twin, "body", None) if twin else None):
-            self.positions.enter(inner, inner_twin)
-            if isinstance(inner, cst.Return) and inner.value is not None:
-                returned = conv.convert(inner.value)
-            elif isinstance(inner, (cst.Import, cst.ImportFrom)):
-                continue  # a local import before the return (to dodge an import cycle)
-            elif not isinstance(inner, cst.Expr):
-                returned = None
-                break
+        ambiguous = False
+        # A declared_attr returns its column; the last plain ``return`` is what counts,
+        # after statements that only prepare it (a default looked up in a try block, as
+        # fief's ExpiresAt does). A return inside a branch makes the value unknowable.
+        saved_locals, conv.locals = conv.locals, frozenset(_assigned_names(_block(func)))
+        try:
+            for inner, inner_twin in paired(_block(func), getattr(twin, "body", None) if twin else None):
+                self.positions.enter(inner, inner_twin)
+                if isinstance(inner, cst.Return) and inner.value is not None:
+                    returned = conv.convert(inner.value)
+                elif isinstance(inner, (cst.Import, cst.ImportFrom, cst.Expr)):
+                    continue  # a docstring; a local import before the return (an import cycle)
+                elif isinstance(inner, (cst.Assign, cst.AnnAssign, cst.If, cst.Try, cst.With)):
+                    ambiguous = ambiguous or any(isinstance(s, cst.Return) for s in _body_statements([inner]))
+                else:
+                    ambiguous = True
+        finally:
+            conv.locals = saved_locals
+        if ambiguous or (returned is not None and returned[0] == "local"):
+            returned = None  # ``col = mapped_column(...); return col`` is not followed
         if returned is None:
             fact.dynamic = fact.dynamic or func.name.value not in ("__tablename__", "__table_args__", "__mapper_args__")
         fact.attrs.append(AttrFact(func.name.value, line, col, annotation, returned, declared_attr=True))
