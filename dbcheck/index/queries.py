@@ -78,7 +78,7 @@ class Term(NamedTuple):
 
     table: str
     column: str
-    op: str  # "==", "in", "range", "is", "!=", "like", "other"
+    op: str  # "==", "in", "range", "is", "notnull", "!=", "like", "other"
     wrapped: Optional[str]  # "lower", "ilike", "like%", "cast": the column is wrapped
     line: int
     column_offset: int
@@ -1140,6 +1140,8 @@ class QueryAnalyzer:
             return frozenset({_TENANT_ROW}), [Term(table, column, "==", None, line, col, False)], False
         kind = {"==": "==", "<": "range", ">": "range", "<=": "range", ">=": "range",
                 "is": "is", "!=": "!=", "is not": "!="}.get(op, "other")
+        if kind == "!=" and right == ("c", None):
+            kind = "notnull"  # IS NOT NULL: a b-tree index on the column can serve it
         term = Term(table, column, kind, wrapped, line, col, constant)
         scoped = frozenset()
         if op == "==" and not constant and column in self.config.tenant_columns and wrapped in (None, "expression"):
@@ -1174,7 +1176,8 @@ class QueryAnalyzer:
         if method in ("is_",):
             return frozenset(), [Term(table, name, "is", wrapper, line, col, True)], False
         if method in ("isnot", "is_not"):
-            return frozenset(), [Term(table, name, "!=", wrapper, line, col, True)], False
+            kind = "notnull" if args and args[0] == ("c", None) else "!="
+            return frozenset(), [Term(table, name, kind, wrapper, line, col, True)], False
         if method in ("between",):
             return frozenset(), [Term(table, name, "range", wrapper, line, col, constant)], False
         if method == "ilike":

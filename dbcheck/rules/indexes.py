@@ -13,7 +13,7 @@ if TYPE_CHECKING:
     from dbcheck.config import Config
     from dbcheck.index.build import ProjectIndex
 
-_SARGABLE = frozenset({"==", "in", "range", "is"})
+_SARGABLE = frozenset({"==", "in", "range", "is", "notnull"})
 
 _MODELS = '''
 from sqlalchemy import ForeignKey, Index, String, func, select, cast, Date
@@ -103,6 +103,13 @@ def by_pk(session, ids):
 
 def everything(session):
     return session.scalars(select(Task)).all()  # ok: DBC401
+
+def with_email(session):
+    # IS NOT NULL: the index on email serves it
+    return session.scalars(select(Task).where(Task.email != None)).all()  # ok: DBC401
+
+def with_email_too(session):
+    return session.scalars(select(Task).where(Task.email.isnot(None))).all()  # ok: DBC401
 ''',
     )
     invalid = (
@@ -127,6 +134,12 @@ def by_status(session, status):
 def second_column_only(session, title):
     stmt = select(Task).where(Task.title == title)  # expect: DBC401
     return session.scalars(stmt).all()
+
+def scheduled(session):
+    return session.scalars(select(Task).where(Task.due.is_not(None))).all()  # expect: DBC401
+
+def not_this_email(session, email):
+    return session.scalars(select(Task).where(Task.email != email)).all()  # expect: DBC401
 ''',
     )
 
@@ -151,6 +164,7 @@ def second_column_only(session, title):
             best = next((t.column for t in terms if t.op in ("==", "in", "is") and t.column not in leading),
                         columns[0])
             sargable = [t for t in terms if t.op in _SARGABLE and t.wrapped is None and t.column not in leading]
+            sargable.sort(key=lambda t: t.op in ("range", "notnull"))  # an equality narrows most
             if not sargable:
                 problem = (f"only by {', '.join(columns)} with terms no b-tree index can use "
                            f"(!=, NOT, LIKE '%...', contains)")
