@@ -624,6 +624,18 @@ class QueryAnalyzer:
                 return info.table.name
         return None
 
+    def _table_object(self, sym: object) -> Optional[str]:
+        """The name of the table a module-level ``watchlist = Table("watchlist", ...)``
+        builds, for ``select(watchlist)``, ``watchlist.c.user_id``, ``watchlist.delete()``."""
+        if not isinstance(sym, Value) or sym.expr[0] != "call" or not sym.expr[2]:
+            return None
+        if self.index.symbols.lib_name(sym.expr[1]) != "sa:Table":
+            return None
+        name = sym.expr[2][0]
+        if name[0] == "c" and isinstance(name[1], str) and self.index.tables_named(name[1]):
+            return name[1]
+        return None
+
     def _attribute(self, expr: Expr, env: _Env, ctx: _Context) -> frozenset:
         base = self._eval(expr[1], env, ctx)
         name = expr[2]
@@ -682,6 +694,12 @@ class QueryAnalyzer:
             body = self._function_body(sym)
             if body is not None:
                 return self._project_call(body[0], body[1].name, body[1], expr, env, ctx)
+            if isinstance(sym, Value) and len(sym.rest) == 1 and sym.rest[0] in ("select", "update", "delete"):
+                table = self._table_object(replace(sym, rest=()))  # watchlist.delete().where(...)
+                if table is not None:
+                    self._eval_args(expr, env, ctx)
+                    kind = "read" if sym.rest[0] == "select" else sym.rest[0]
+                    return frozenset({QueryVal(kind, (table,), line=line, column=col, path=ctx.module.path)})
             if "." in func[1] and sym is None or isinstance(sym, (Lib, Value)):
                 # db.session.execute(stmt), session.get(T, id) on a module-level session
                 return self._method_call(None, func[1].rsplit(".", 1)[-1], expr, env, ctx, func)
@@ -716,8 +734,14 @@ class QueryAnalyzer:
         name = lib.split(":", 1)[-1]
         if lib.startswith("sa:") or lib.startswith("sqlmodel:"):
             if name == "select":
-                self._eval_args(expr, env, ctx)
+                values = self._eval_args(expr, env, ctx)
                 tables = self._entities(args, ctx)
+                choices = () if tables or len(args) != 1 else _class_choices(values)
+                if choices:
+                    # ``cls_ = Share if kind == "share" else ShareCode; select(cls_)``: a
+                    # query on each table the local may name
+                    return frozenset(QueryVal("read", (table,), line=line, column=col, path=ctx.module.path)
+                                     for table in choices)
                 return frozenset({QueryVal("read", tables, line=line, column=col, path=ctx.module.path,
                                            opaque=not tables and bool(args) and self._has_unknown_entity(args))})
             if name in ("update", "delete") and args:
@@ -758,6 +782,8 @@ class QueryAnalyzer:
     def _entity(self, arg: Expr, ctx: _Context) -> Optional[str]:
         if arg[0] == "n":
             sym = self.index.symbols.lookup(arg)
+            if isinstance(sym, Value) and (not sym.rest or (len(sym.rest) == 2 and sym.rest[0] in ("c", "columns"))):
+                return self._table_object(replace(sym, rest=()))  # a Table, or one of its columns
             table = self._class_table(sym)
             if table is None and isinstance(sym, ClassAttr) and len(sym.path) == 1:
                 info = self.index.classes.get(sym.cls.qualname)
@@ -913,7 +939,8 @@ class QueryAnalyzer:
             tables = self._entities(args, ctx)
             if tables:
                 return frozenset({QueryVal("read", tables, line=line, column=col, path=ctx.module.path)})
-            return frozenset({None})
+            return frozenset(QueryVal("read", (table,), line=line, column=col, path=ctx.module.path)
+                             for table in _class_choices(values[:1])) or frozenset({None})
         if method in ("get", "get_or_404") and len(args) >= 2:
             tables = self._entities(args[:1], ctx)
             if tables:
@@ -1060,6 +1087,12 @@ class QueryAnalyzer:
         """(table, column, wrapper) for ``T.col``, ``func.lower(T.col)``, ``cast(T.col, X)``."""
         if expr[0] == "n":
             sym = self.index.symbols.lookup(expr)
+            if isinstance(sym, Value) and len(sym.rest) == 2 and sym.rest[0] in ("c", "columns"):
+                name = self._table_object(replace(sym, rest=()))  # watchlist.c.user_id
+                table = self._table_named(name) if name else None
+                if table is not None and any(c.name == sym.rest[1] for c in table.columns):
+                    return table.name, sym.rest[1], None
+                return None
             if isinstance(sym, ClassAttr) and len(sym.path) == 1:
                 info = self.index.classes.get(sym.cls.qualname)
                 if info is not None and info.table is not None and info.table.name:
@@ -1130,7 +1163,10 @@ class QueryAnalyzer:
         elif left_col is not None and right_col is not None:
             return frozenset(), [], False  # a join condition
         if left_col is None:
-            return frozenset(), [], left[0] in ("local", "param")
+            # a local's attribute (``cls_.user_id`` where cls_ names one model or another,
+            # ``sub.c.user_id`` of a local subquery) may be the tenant column: unknown
+            unknown = left[0] in ("local", "param") or (left[0] == "attr" and left[1][0] == "local")
+            return frozenset(), [], unknown
         table, column, wrapped = left_col
         constant = self._is_constant(right)
         if (table == self.config.tenant_table and op == "==" and not constant and wrapped is None
@@ -1369,6 +1405,14 @@ class QueryAnalyzer:
         self._apply(("use", QueryUse(kind, query, None, ctx.module.path, query.line, query.column,
                                      ctx.function.qualname, hint)))
         return RowVal(ctx.module.path, query.line, query.column, ctx.function.qualname)
+
+
+def _class_choices(values: list[frozenset]) -> tuple[str, ...]:
+    """The tables of a first argument that is always a mapped class (a local assigned one
+    model or another), else nothing."""
+    if not values or not values[0] or not all(isinstance(v, ClassVal) for v in values[0]):
+        return ()
+    return tuple(sorted({v.table for v in values[0]}))
 
 
 _ITERATING_BUILTINS = {f"builtins:{name}" for name in ("list", "tuple", "set", "sorted", "enumerate", "iter")}

@@ -73,13 +73,15 @@ def column_label(table: "TableModel", column: "ColumnModel") -> str:
 
 
 def unique_places(findings: Iterable[Finding], by_message: bool = False) -> Iterator[Finding]:
-    """One finding per place (per place and message with ``by_message``)."""
-    seen: set[tuple] = set()
+    """One finding per place (per place and message with ``by_message``): the first by
+    message, so the choice does not depend on the order the analysis met them in."""
+    chosen: dict[tuple, Finding] = {}
     for finding in findings:
         key = (finding.path, finding.line, finding.column) + ((finding.message,) if by_message else ())
-        if key not in seen:
-            seen.add(key)
-            yield finding
+        kept = chosen.get(key)
+        if kept is None or finding.message < kept.message:
+            chosen[key] = finding
+    yield from chosen.values()
 
 
 def dedupe_by_site(findings: Iterable[tuple[Finding, str]]) -> Iterator[Finding]:

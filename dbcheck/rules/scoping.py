@@ -34,6 +34,22 @@ class Task(Base):
 '''
 
 
+# A user's private rows in an imperative Table.
+_WATCHLIST = '''
+from sqlalchemy import Column, ForeignKey, Integer, Table, delete, select
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+class Base(DeclarativeBase): pass
+class User(Base):
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(primary_key=True)
+watchlist = Table(
+    "watchlist", Base.metadata,
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("item_id", Integer, nullable=False, index=True),
+)
+'''
+
+
 # Flask-SQLAlchemy models that query themselves; the examples continue Report's body.
 _FLASK_REPORTS = '''
 from flask_sqlalchemy import SQLAlchemy
@@ -50,6 +66,16 @@ class Report(db.Model):
 
 def _label(table: TableModel) -> str:
     return table.class_name or table.name or "?"
+
+
+def _described(table: TableModel) -> str:
+    """``Task ('tasks')`` for a mapped class, ``table 'watchlist'`` for a Table()."""
+    return f"{table.class_name} ({table.name!r})" if table.class_name else f"table {table.name!r}"
+
+
+def _column_ref(table: TableModel, column: str) -> str:
+    """How the code names the column: ``Task.user_id``, ``watchlist.c.user_id``."""
+    return f"{table.class_name}.{column}" if table.class_name else f"{table.name}.c.{column}"
 
 
 def _tenant_attribute(table: TableModel, config: "Config") -> str:
@@ -288,6 +314,14 @@ def cleanup(db, user):
     Region.purge_expired(db)  # ok: DBC501
     return Token.mine(db, user)  # ok: DBC501
 ''',
+        _WATCHLIST + '''
+def who_watches(session, item_id):
+    return session.execute(select(watchlist).where(watchlist.c.item_id == item_id)).all()  # expect: DBC501
+def watcher_ids(session, item_id):
+    return session.scalars(select(watchlist.c.user_id).where(watchlist.c.item_id == item_id)).all()  # expect: DBC501
+def my_watchlist(session, user):
+    return session.execute(select(watchlist).where(watchlist.c.user_id == user.id)).all()  # ok: DBC501
+''',
         _MODELS + '''
 def everything(session):
     return session.scalars(select(Task)).all()  # expect: DBC501
@@ -300,6 +334,21 @@ def conditional(session, user, mine):
 
 def constant(session):
     return session.scalars(select(Task).where(Task.user_id == 1)).all()  # expect: DBC501
+
+def either(session, kind):
+    cls_ = Task if kind == "task" else Project
+    return session.scalars(select(cls_)).all()  # expect: DBC501
+
+def either_listed(session, kind):
+    if kind == "task":
+        cls_ = Task
+    else:
+        cls_ = Project
+    return session.query(cls_).all()  # expect: DBC501
+
+def either_mine(session, user, kind):
+    cls_ = Task if kind == "task" else Project
+    return session.scalars(select(cls_).where(cls_.user_id == user.id)).all()  # ok: DBC501
 
 def half_or(session, user):
     stmt = select(Task).where(or_(Task.user_id == user.id, Task.id < 10))  # expect: DBC501
@@ -442,8 +491,8 @@ def downgrade():
             built = f" ({use.query.note})" if use.query.note else ""
             yield Finding(
                 use.path, use.line, use.column, self.code,
-                f"query on tenant-owned {_label(table)} ({table.name!r}){built}{_where(use)} is not "
-                f"filtered by {_label(table)}.{column}: add .where({_label(table)}.{column} == <current "
+                f"query on tenant-owned {_described(table)}{built}{_where(use)} is not "
+                f"filtered by {_column_ref(table, column)}: add .where({_column_ref(table, column)} == <current "
                 f"{column}>), or '# noqa: DBC501 <reason>' if it is cross-tenant on purpose",
             )
 
@@ -642,6 +691,15 @@ def wipe(session):
     stmt = delete(Task)  # expect: DBC503
     session.execute(stmt)
 ''',
+        # A user's private rows kept in an imperative Table (flaskbb's topictracker).
+        _WATCHLIST + '''
+def drop_watchers(session, item_id):
+    session.execute(delete(watchlist).where(watchlist.c.item_id == item_id))  # expect: DBC503
+def unwatch_all(session, item_id):
+    session.execute(watchlist.delete().where(watchlist.c.item_id == item_id))  # expect: DBC503
+def unwatch(session, user, item_id):
+    session.execute(watchlist.delete().where(watchlist.c.item_id == item_id, watchlist.c.user_id == user.id))  # ok: DBC503
+''',
     )
 
     def check(self, index: "ProjectIndex", config: "Config") -> Iterable[Finding]:
@@ -658,7 +716,7 @@ def wipe(session):
             column = _tenant_attribute(table, config)
             yield Finding(
                 use.path, use.line, use.column, self.code,
-                f"{use.kind} of tenant-owned {_label(table)} ({table.name!r}){_where(use)} is not filtered by "
-                f"{_label(table)}.{column}: add .where({_label(table)}.{column} == <current {column}>), or "
+                f"{use.kind} of tenant-owned {_described(table)}{_where(use)} is not filtered by "
+                f"{_column_ref(table, column)}: add .where({_column_ref(table, column)} == <current {column}>), or "
                 f"'# noqa: {self.code} <reason>' if it is cross-tenant on purpose",
             )
