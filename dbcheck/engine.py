@@ -403,8 +403,9 @@ def project_findings(found: ProjectFiles, config: Config, cache: Optional[Cache]
     return findings, messages, errors, index
 
 
-def _noqa_digest(facts: ModuleFacts) -> str:
-    return repr(sorted(facts.noqa.items()))
+def _inert_digest(facts: ModuleFacts) -> str:
+    """What an inert file gives the analysis: its ``# noqa`` comments and its hash writes."""
+    return repr((sorted(facts.noqa.items()), facts.hashed_names))
 
 
 def _remember_run(found: ProjectFiles, key: str, scope: str, modules: dict[str, ModuleFacts], cache: Cache) -> None:
@@ -421,7 +422,7 @@ def _remember_run(found: ProjectFiles, key: str, scope: str, modules: dict[str, 
         if facts is None:
             continue
         if facts.skimmed:
-            inert[absolute] = _noqa_digest(facts)
+            inert[absolute] = _inert_digest(facts)
         else:
             known |= phase1.defined_names(facts)
     cache.put_last_run(scope, {"results": key, "files": files, "inert": inert, "known": sorted(known)})
@@ -431,7 +432,7 @@ def _results_if_only_inert_files_changed(found: ProjectFiles, key: str, scope: s
                                          ) -> Optional[tuple[list[Finding], list[str]]]:
     """The last run's findings, if every file changed since was inert then and is inert
     now: no database code, no name the project's other files define (so nothing
-    resolves into it and it is not parsed), the same ``# noqa`` comments - editing
+    resolves into it and it is not parsed), the same ``# noqa`` comments and hash writes - editing
     such a file cannot change a finding. A common case: most edits in a large
     repository are to code that never touches the database."""
     from dbcheck import phase1
@@ -453,7 +454,7 @@ def _results_if_only_inert_files_changed(found: ProjectFiles, key: str, scope: s
                 return None
             facts = phase1.skim(text or "", source.shown, source.module, source.is_package)
             if not facts.skimmed or not known.isdisjoint(facts.identifiers) or \
-                    _noqa_digest(facts) != inert[os.path.abspath(source.path)]:
+                    _inert_digest(facts) != inert[os.path.abspath(source.path)]:
                 return None
             skims.append((source, facts))
         previous = cache.get_results(last["results"])

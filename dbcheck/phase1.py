@@ -55,6 +55,7 @@ def defined_names(facts: ModuleFacts) -> set[str]:
 
 def skim(text: str, shown: str, module: str, is_package: bool) -> ModuleFacts:
     """A file no other file makes relevant: syntax-checked, not parsed with libcst."""
+    from dbcheck.index.hashes import hashed_writes
     from dbcheck.noqa import parse_noqa_lines
 
     try:
@@ -71,6 +72,8 @@ def skim(text: str, shown: str, module: str, is_package: bool) -> ModuleFacts:
     # interned: the same few thousand names recur in every file of a project
     facts.identifiers = sorted(map(sys.intern, identifiers(text)))
     facts.noqa = parse_noqa_lines(text)
+    # a service module that hashes a password before handing it on names no model
+    facts.hashed_names = hashed_writes(text)
     return facts
 
 

@@ -205,6 +205,28 @@ def test_editing_code_that_cannot_matter_reuses_the_last_findings(tmp_path, monk
     assert [(f.path, f.line) for f in fourth.findings if f.code == "DBC900"] == [("app/text.py", 1), ("app/text.py", 2)]
 
 
+def test_a_hash_written_in_a_file_that_cannot_matter_still_counts(tmp_path, monkeypatch):
+    """A service module with no database code that hashes a password before handing it
+    on: skimmed, not parsed, yet its write silences DBC202 - and editing it away (an
+    inert edit, the last run's findings otherwise reused) brings the finding back."""
+    root = _small_project(tmp_path)
+    models = root / "app" / "models.py"
+    models.write_text(MODELS + "    password: Mapped[str]\n")
+    monkeypatch.chdir(root)
+    cache = Cache(tmp_path / "cache")
+    config = load_config(start=root)
+    text = root / "app" / "text.py"
+    text.write_text("def prepare(form, hasher):\n    form.password = hasher.hash_password(form.password)\n")
+    first = analyze([Path(".")], config, cache=cache, jobs=1)
+    assert [f for f in first.findings if f.code == "DBC202"] == []
+    assert sorted(first.findings) == _check(root, None)[0]
+
+    text.write_text("def prepare(form, hasher):\n    return form\n")
+    again = analyze([Path(".")], config, cache=cache, jobs=1)
+    assert [(f.path, f.code) for f in again.findings if f.code == "DBC202"] == [("app/models.py", "DBC202")]
+    assert sorted(again.findings) == _check(root, None)[0]
+
+
 # Cases a second reader found (each failed before the fix): summaries computed under
 # another module's call chain, ops inside shared summaries, and table contents read
 # through a class.

@@ -78,8 +78,15 @@ class Service:
     name: str
 
 
+import json  # noqa: E402 - an import after the class must not bring the model's name back
+
+
 def describe(service: Service) -> str:
-    return service.name
+    return json.dumps(service.name)
+
+
+def every_service(db):
+    return db.query(Service).all()  # the API class: no query
 '''
 
 
@@ -124,3 +131,7 @@ def test_a_class_body_sees_the_names_bound_so_far(tmp_path):
     assert found == expected
     relationships = {(r["attribute"], r["target"]) for r in tables["signal"]["relationships"]}
     assert relationships == {("oncall_service", "Service"), ("children", "Child")}
+    # in a function body, Service is the module's last binding of the name: the API class
+    proc = subprocess.run([sys.executable, "-m", "dbcheck", ".", "--no-cache", "--select", "DBC5"],
+                          cwd=root, capture_output=True, text=True, timeout=120)
+    assert proc.stdout == "", proc.stdout

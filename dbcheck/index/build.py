@@ -1058,7 +1058,7 @@ class _Builder:
             for call_fact in module.calls:
                 call, name, _d = self._callee(call_fact.value)
                 if name == "sa:Table":
-                    self._imperative_table(module, call, call_fact.line, call_fact.column)
+                    self._imperative_table(module, call, call_fact.line, call_fact.column, call_fact.target)
         for module in self._schema_modules:
             for call_fact in module.calls:
                 call, name, _d = self._callee(call_fact.value)
@@ -1082,13 +1082,14 @@ class _Builder:
                         return table
         return None
 
-    def _imperative_table(self, module: ModuleFacts, call: Expr, line: int, column: int) -> None:
+    def _imperative_table(self, module: ModuleFacts, call: Expr, line: int, column: int,
+                          variable: Optional[str] = None) -> None:
         args = list(call[2])
         name = _const(args[0]) if args else None
         table = TableModel(
             name=name if isinstance(name, str) else None, class_name=None, qualname=None,
             location=_loc(module, call[4] or line, call[5] or column), is_imperative=True,
-            complete=isinstance(name, str),
+            complete=isinstance(name, str), variable=variable,
         )
         self.tables.append(table)
         self._table_items(table, module, args[1:], line, column, mapped=False)

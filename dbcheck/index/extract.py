@@ -27,6 +27,7 @@ import libcst as cst
 from dbcheck.index.facts import (
     UNKNOWN, AttrFact, CallFact, ClassFact, Expr, FunctionFact, FunctionIR, ModuleFacts,
 )
+from dbcheck.index.hashes import HASHING_CALL, hashed_writes
 from dbcheck.index.names import BUILTIN_NAMES, resolve_relative
 
 
@@ -442,18 +443,30 @@ def _module_bindings(body: Sequence[cst.CSTNode], module: str, is_package: bool,
     ``TYPE_CHECKING`` imports and optional imports live): what each name means."""
     for stmt in _cst_statements(body):
         if isinstance(stmt, (cst.Import, cst.ImportFrom)):
-            _collect_import(stmt, module, is_package, imports, stars)
-            names.update(imports)
-        elif isinstance(stmt, (cst.ClassDef, cst.FunctionDef)):
-            names[stmt.name.value] = f"{module}.{stmt.name.value}"
-        elif isinstance(stmt, (cst.Assign, cst.AnnAssign)):
-            targets = stmt.targets if isinstance(stmt, cst.Assign) else [stmt]
-            for target in targets:
-                if isinstance(target.target, cst.Name):
-                    names[target.target.value] = f"{module}.{target.target.value}"
+            bound: dict[str, str] = {}
+            _collect_import(stmt, module, is_package, bound, stars)
+            imports.update(bound)
+            names.update(bound)  # this statement's names only: a class above keeps its own
         elif isinstance(stmt, (cst.If, cst.Try)):
             for block, _ in nested_blocks(stmt, None):
                 _module_bindings(block, module, is_package, names, stars, imports)
+        else:
+            names.update(_statement_bindings(stmt, module, is_package))
+
+
+def _statement_bindings(stmt: cst.CSTNode, module: str, is_package: bool) -> dict[str, str]:
+    """The module-level names one statement binds, and what each then means."""
+    bound: dict[str, str] = {}
+    if isinstance(stmt, (cst.Import, cst.ImportFrom)):
+        _collect_import(stmt, module, is_package, bound, [])
+    elif isinstance(stmt, (cst.ClassDef, cst.FunctionDef)):
+        bound[stmt.name.value] = f"{module}.{stmt.name.value}"
+    elif isinstance(stmt, (cst.Assign, cst.AnnAssign)):
+        targets = stmt.targets if isinstance(stmt, cst.Assign) else [stmt]
+        for target in targets:
+            if isinstance(target.target, cst.Name):
+                bound[target.target.value] = f"{module}.{target.target.value}"
+    return bound
 
 
 def _is_type_checking(test: cst.BaseExpression) -> bool:
@@ -540,16 +553,6 @@ def _is_declared_attr(decorators: list[Expr]) -> bool:
     return False
 
 
-_HASHING_CALL = re.compile(r"(hash|crypt|bcrypt|argon|scrypt|pbkdf|digest|fernet|cipher)\w*\s*\(", re.IGNORECASE)
-# ``.password = hash_password(``, ``password=bcrypt.hashpw(``, ``"password": hash_password(``,
-# and a value named for a hash: ``SessionToken(token=token_hash)``
-_HASHED_WRITE = re.compile(
-    r"""(?<!\w)([A-Za-z_]\w*)["']?\s*(?::|(?<![=!<>])=(?!=))\s*(?:await\s+)?"""
-    r"""(?:[\w.]*?(?:hash|crypt|argon|scrypt|pbkdf|digest|fernet|cipher)[\w.]*\s*\("""
-    r"""|[\w.]*?(?:hash|digest|crypt)\w*\b(?!\s*[(\[]))""",
-    re.IGNORECASE)
-
-
 def _callee_text(node: cst.BaseExpression) -> str:
     """``bcrypt.hashpw``, ``PasswordHasher().hash``: a callee as written."""
     if isinstance(node, cst.Name):
@@ -567,7 +570,7 @@ def _attributes_hashed_by(body: Sequence[cst.CSTNode]) -> list[str]:
     found: list[str] = []
     for stmt in _body_statements(body):
         if isinstance(stmt, cst.Assign) and isinstance(stmt.value, cst.Call) \
-                and _HASHING_CALL.search(_callee_text(stmt.value.func) + "("):
+                and HASHING_CALL.search(_callee_text(stmt.value.func) + "("):
             for target in stmt.targets:
                 t = target.target
                 if isinstance(t, cst.Attribute) and isinstance(t.value, cst.Name) and t.value.value == "self":
@@ -640,18 +643,7 @@ class _ModuleExtractor:
 
     def _bind(self, stmt: cst.CSTNode) -> None:
         """The names ``stmt`` binds take effect for the statements after it."""
-        bound: dict[str, str] = {}
-        module = self.facts.module
-        if isinstance(stmt, (cst.Import, cst.ImportFrom)):
-            _collect_import(stmt, module, self.facts.is_package, bound, [])
-        elif isinstance(stmt, (cst.ClassDef, cst.FunctionDef)):
-            bound[stmt.name.value] = f"{module}.{stmt.name.value}"
-        elif isinstance(stmt, (cst.Assign, cst.AnnAssign)):
-            targets = stmt.targets if isinstance(stmt, cst.Assign) else [stmt]
-            for target in targets:
-                if isinstance(target.target, cst.Name):
-                    bound[target.target.value] = f"{module}.{target.target.value}"
-        for name, qualified in bound.items():
+        for name, qualified in _statement_bindings(stmt, self.facts.module, self.facts.is_package).items():
             if self.names.get(name) == qualified:
                 self.rebound_later.pop(name, None)
             else:
@@ -849,7 +841,7 @@ class _ModuleExtractor:
             # CTFd-style ``@validates("password") def ...: return hash_password(v)``: the
             # column stores what the validator returns, so read what it calls.
             body = cst.Module(body=[]).code_for_node(func.body)
-            transforms = _HASHING_CALL.search(body) is not None
+            transforms = HASHING_CALL.search(body) is not None
             for name in validated:
                 fact.validators[name] = transforms or fact.validators.get(name, False)
         for name in _attributes_hashed_by(_block(func)):
@@ -886,83 +878,6 @@ class _ModuleExtractor:
         if returned is None:
             fact.dynamic = fact.dynamic or func.name.value not in ("__tablename__", "__table_args__", "__mapper_args__")
         fact.attrs.append(AttrFact(func.name.value, line, col, annotation, returned, declared_attr=True))
-
-
-def _hashed_writes(source: str) -> Iterator[str]:
-    """``Class.attribute`` for a write into an object whose class shows
-    (``SessionToken(token=token_hash)``; ``client.secret = hash_token(raw)`` after
-    ``client = OAuthClient(...)``), ``.attribute`` where it does not (a dict key, a local
-    the row is later built from, an object handed in)."""
-    for match in _candidate_writes(source):
-        name, start = match.group(1), match.start()
-        separator = source[match.end(1):match.end(0)].lstrip("\"' \t")[:1]
-        cls = ""
-        if start and source[start - 1] == ".":
-            cls = _class_of_object(source, start - 1)
-        elif separator == "=":
-            cls = _enclosing_callee(source, start)
-        yield f".{name}" if cls in ("", "dict", "update") else f"{cls}.{name}"
-
-
-def _candidate_writes(source: str) -> Iterator[re.Match]:
-    """The write pattern, tried only on the lines that name a hash at all: found with
-    ``str.find`` on the lowered text, many times faster than any regex over whole files."""
-    lowered = source.lower()
-    lines: set[tuple[int, int]] = set()
-    for word in _HASH_WORDS:
-        at = lowered.find(word)
-        while at >= 0:
-            start = lowered.rfind("\n", 0, at) + 1
-            end = lowered.find("\n", at)
-            end = len(lowered) if end < 0 else end
-            lines.add((start, end))
-            at = lowered.find(word, end)
-    for start, end in sorted(lines):
-        yield from _HASHED_WRITE.finditer(source, start, end)
-
-
-_HASH_WORDS = ("hash", "crypt", "argon", "pbkdf", "digest", "fernet", "cipher")  # scrypt: crypt
-
-
-def _class_of_object(source: str, dot: int) -> str:
-    """The class of ``obj`` in ``obj.attr = ...`` at ``dot``, from the nearest earlier
-    ``obj = ...`` that names a class (``orm.OAuthClient(...)``, ``query(User)...``)."""
-    found = _NAME_BEFORE.search(source, max(dot - 100, 0), dot)
-    if found is None or found.group(1) in ("self", "cls"):
-        return ""
-    last = None
-    for last in re.finditer(rf"(?<![\w.]){re.escape(found.group(1))}\s*(?::[^=\n]*)?=(?!=)([^\n]*)", source[:dot]):
-        pass
-    if last is None:
-        return ""
-    named = _CLASS_NAME.search(last.group(1))
-    return named.group(1) if named else ""
-
-
-_NAME_BEFORE = re.compile(r"(\w+)$")
-_CLASS_NAME = re.compile(r"\b([A-Z]\w*[a-z]\w*)\b")
-
-
-def _enclosing_callee(source: str, position: int) -> str:
-    """The name called by the call whose argument list ``position`` is in ("" if none):
-    a short backward scan that balances brackets (strings are not skipped)."""
-    depth = 0
-    for i in range(position - 1, max(position - 4000, -1), -1):
-        char = source[i]
-        if char in ")]}":
-            depth += 1
-        elif char in "([{":
-            if depth:
-                depth -= 1
-                continue
-            if char != "(":
-                return ""
-            match = _CALLEE_BEFORE.search(source, max(i - 200, 0), i)
-            return match.group(1) if match else ""
-    return ""
-
-
-_CALLEE_BEFORE = re.compile(r"(\w+)\s*$")
 
 
 def _noqa_comments(source: str) -> dict[int, Optional[tuple[str, ...]]]:
@@ -1022,9 +937,9 @@ def _extract_module(source: str, path: str, module: str, is_package: bool) -> Mo
         _ModuleExtractor(facts, positions).run(module_node, tree)
     except RecursionError:
         facts.notice = "skipped: too deeply nested to analyse"
-    # From the text, not the tree: a write in any statement or expression counts, and
-    # a comment that happens to match only makes a column look hashed (silence).
-    facts.hashed_names = sorted(set(_hashed_writes(source)))
+    # From the text, not the tree: a write in any statement or expression counts (and a
+    # skimmed file is read the same way, see phase1.skim).
+    facts.hashed_names = hashed_writes(source)
     return facts
 
 

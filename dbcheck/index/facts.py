@@ -141,8 +141,9 @@ class ModuleFacts:
     notice: Optional[str] = None  # skipped, with the reason
     noqa: dict[int, Optional[tuple[str, ...]]] = field(default_factory=dict)
     class_hints: list[str] = field(default_factory=list)  # class names of a file we could not parse
-    # names the module gives a hashing call's result: ``user.password = hash_password(raw)``,
-    # ``User(password=bcrypt.hashpw(...))``, ``{"password": hash_password(...)}``
+    # where the module writes a hash (``dbcheck.index.hashes``): ``Class.attribute`` for
+    # ``SessionToken(token=token_hash)``, ``.attribute`` when the class does not show
+    # (``new_user.password = hash_password(raw)``, ``{"password": hash_password(raw)}``)
     hashed_names: list[str] = field(default_factory=list)
     skimmed: bool = False  # only syntax-checked: nothing in the project made it relevant
     identifiers: list[str] = field(default_factory=list)  # the names a skimmed file uses

@@ -97,6 +97,7 @@ class TableModel:
     relationships: list[RelationshipModel] = field(default_factory=list)
     extra_foreign_keys: list[tuple[list[str], ForeignKeyModel]] = field(default_factory=list)
     complete: bool = True  # every base and attribute understood: absence can be trusted
+    variable: Optional[str] = None  # the module-level name a Table() is assigned to
     is_imperative: bool = False
     subclasses: list[str] = field(default_factory=list)  # single-table inheritance children
     parent_class: Optional[str] = None  # mapped parent (inheritance)

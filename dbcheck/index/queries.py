@@ -115,15 +115,14 @@ class GetVal:
 
 @dataclass(frozen=True)
 class RowVal:
-    """What a query just run hands back (``result``: the result of ``session.execute``,
-    else one row): an owner check of that row, next in the same function, scopes the
-    query as a filter would (``t = q.filter_by(id=i).first(); if t.user_id != me: abort``)."""
+    """What one run of a query hands back: one row, or (``is_result``) the Result of
+    ``session.execute`` that rows are taken from. An owner check of that row, next in
+    the same function, scopes that run as a filter would
+    (``t = q.filter_by(id=i).first(); if t.user_id != me: abort``)."""
 
-    path: str
-    line: int
-    column: int
+    key: tuple  # the run's use: (path, line, column) of the query, (line, column) of the run
     function: str
-    result: bool = False
+    is_result: bool = False
 
 
 @dataclass(frozen=True)
@@ -166,6 +165,7 @@ class QueryUse:
     column: int
     function: str
     hint: str = ""  # "admin path" when the code around it says so
+    run: tuple = ()  # (line, column) of the call that runs it: one statement can run twice
 
 
 @dataclass
@@ -254,7 +254,7 @@ class QueryAnalyzer:
         self._returned_gets: dict[str, list[tuple[str, int, int]]] = {}
         self._called: set[str] = set()
         self._guarded: set[str] = set()  # functions that hand their parameters to an access check
-        self._checked_rows: set[tuple[str, int, int]] = set()  # reads whose row's owner is checked next
+        self._checked_rows: set[tuple] = set()  # runs of a query whose row's owner is checked next
         # query origin -> (the use at a top-level call site, the query as that call builds it)
         self._observed: dict[tuple[str, int, int], list[tuple[QueryUse, QueryVal]]] = {}
 
@@ -370,39 +370,38 @@ class QueryAnalyzer:
         origins = {(use.path, use.line, use.column) for use in self.result.uses}
         for origin, observed in self._observed.items():
             if origin not in origins:
-                # A query whose table only its callers tell: a mixin's classmethod on
-                # ``cls`` (``Token.purge_expired(db)``) - judged at each call.
-                self._judge_at_calls(observed)
+                # A query whose table only its callers tell (a mixin's classmethod on
+                # ``cls``: ``Token.purge_expired(db)``): judged at each call.
+                self.result.scoping_uses.extend(self._call_verdicts(observed)[0])
         for use in self.result.uses:
             origin = (use.path, use.line, use.column)
-            if origin in self._checked_rows:
+            if use.run and origin + use.run in self._checked_rows:
                 continue
             if use.function not in self._called or origin not in self._observed:
                 self.result.scoping_uses.append(use)
                 continue
-            # One verdict per call: unscoped if any path through the callee is.
-            verdicts: dict[tuple[str, int, int], tuple[QueryUse, bool, bool]] = {}
-            for site, query in self._observed[origin]:
-                where = (site.path, site.line, site.column)
-                bad = unscoped_table(self.index, self.config, query) is not None
-                _site, was_bad, was_opaque = verdicts.get(where, (site, False, False))
-                verdicts[where] = (site, was_bad or bad, was_opaque or query.opaque)
-            unscoped = [site for site, bad, _opaque in verdicts.values() if bad]
-            scoped = [site for site, bad, opaque in verdicts.values() if not bad and not opaque]
-            if scoped and unscoped:
+            unscoped, scoped = self._call_verdicts(self._observed[origin])
+            if use.query is not None and not use.query.tables:
+                # ``select(cls)`` in a mixin: no table of its own, each call's is judged
+                self.result.scoping_uses.extend(unscoped)
+            elif scoped and unscoped:
                 # scoped by what the calls pass: judged at the calls that leave it unscoped
                 self.result.scoping_uses.extend(unscoped)
             elif unscoped or not scoped:
                 self.result.scoping_uses.append(use)
 
-    def _judge_at_calls(self, observed: list[tuple[QueryUse, QueryVal]]) -> None:
-        """One verdict per call: unscoped if any path through the callee is."""
-        reported: set[tuple[str, int, int]] = set()
+    def _call_verdicts(self, observed: list[tuple[QueryUse, QueryVal]]) -> tuple[list[QueryUse], list[QueryUse]]:
+        """(the calls that leave the query unscoped, those that scope it) - one verdict per
+        call, unscoped if any path through the callee is; opaque calls are neither."""
+        verdicts: dict[tuple[str, int, int], tuple[QueryUse, bool, bool]] = {}
         for site, query in observed:
             where = (site.path, site.line, site.column)
-            if where not in reported and unscoped_table(self.index, self.config, query) is not None:
-                reported.add(where)
-                self.result.scoping_uses.append(site)
+            bad = unscoped_table(self.index, self.config, query) is not None
+            _site, was_bad, was_opaque = verdicts.get(where, (site, False, False))
+            verdicts[where] = (site, was_bad or bad, was_opaque or query.opaque)
+        unscoped = [site for site, bad, _opaque in verdicts.values() if bad]
+        scoped = [site for site, bad, opaque in verdicts.values() if not bad and not opaque]
+        return unscoped, scoped
 
     def _class_of(self, module: ModuleFacts, body: FunctionIR) -> Optional["ClassInfo"]:
         if body.class_name is None:
@@ -544,10 +543,10 @@ class QueryAnalyzer:
         if isinstance(value, GetVal):
             # logged whether or not the lookup is known yet: a replay re-applies the test
             self._apply(("check", (value.path, value.line, value.column), value))
-        elif isinstance(value, RowVal) and not value.result and value.function == ctx.function.qualname \
+        elif isinstance(value, RowVal) and not value.is_result and value.function == ctx.function.qualname \
                 and not ctx.summary:
             # only where the query ran: a helper's other callers may not check
-            self._apply(("rowcheck", (value.path, value.line, value.column)))
+            self._apply(("rowcheck", value.key))
 
     # ------------------------------------------------------------------ expressions
 
@@ -903,9 +902,9 @@ class QueryAnalyzer:
             return frozenset({None})
         if isinstance(receiver, RowVal):
             self._eval_args(expr, env, ctx)
-            if receiver.result and method in _ONE_ROW:
-                return frozenset({replace(receiver, result=False)})
-            if receiver.result and method in ("scalars", "unique"):
+            if receiver.is_result and method in _ONE_ROW:
+                return frozenset({replace(receiver, is_result=False)})
+            if receiver.is_result and method in ("scalars", "unique"):
                 return frozenset({receiver})
             return frozenset({None})
         if isinstance(receiver, ParamVal) and receiver.name in ("self", "cls") and ctx.cls is not None:
@@ -929,9 +928,9 @@ class QueryAnalyzer:
             rows: set = set()
             for item in values[0]:
                 if isinstance(item, QueryVal):
-                    row = self._use(item, ctx, item.kind)
+                    row = self._use(item, ctx, item.kind, (line, col))
                     if row is not None and item.kind == "read":
-                        rows.add(replace(row, result=method not in _ONE_ROW))
+                        rows.add(replace(row, is_result=method not in _ONE_ROW))
                 elif isinstance(item, ParamVal) and ctx.summary:
                     ctx.executed.add(item.name)
             return frozenset(rows) if len(rows) == 1 else frozenset({None})
@@ -996,7 +995,7 @@ class QueryAnalyzer:
             return query
         if method in _TERMINAL_READ:
             self._eval_args(expr, env, ctx)
-            row = self._use(query, ctx, "read")
+            row = self._use(query, ctx, "read", (line, col))
             return row if method in _ONE_ROW else None
         if method in ("update", "delete") and query.kind == "read":
             self._eval_args(expr, env, ctx)
@@ -1387,24 +1386,26 @@ class QueryAnalyzer:
 
     # ------------------------------------------------------------------ uses
 
-    def _use(self, query: QueryVal, ctx: _Context, kind: str) -> Optional[RowVal]:
-        """Record a query run here; what it hands back, for an owner check to follow."""
+    def _use(self, query: QueryVal, ctx: _Context, kind: str, run: tuple = ()) -> Optional[RowVal]:
+        """Record a query run here (``run``: the position of the call that runs it); what
+        that run hands back, for an owner check to follow."""
+        if query.line == 0:
+            # a bare ``Model.query`` run as it is (``for row in Model.query:``): no call
+            # gave it a position, the statement does (in a summary too, so a caller's
+            # observation names the same query as the callee's own use)
+            query = replace(query, line=ctx.line, column=1)
         if ctx.summary:
             if query.param is not None:
                 ctx.executed.add(query.param)
-            else:
+            elif not query.subquery:
                 ctx.inner_uses.append((kind, query))
             return None
         if query.param is not None or query.subquery:
             return None
-        if query.line == 0:
-            # a bare ``Model.query`` run as it is (``for row in Model.query:``): no call
-            # gave it a position, the statement does
-            query = replace(query, line=ctx.line, column=1)
         hint = "admin path" if ctx.privileged or any(_mentions_privilege(d) for d in ctx.function.decorators) else ""
         self._apply(("use", QueryUse(kind, query, None, ctx.module.path, query.line, query.column,
-                                     ctx.function.qualname, hint)))
-        return RowVal(ctx.module.path, query.line, query.column, ctx.function.qualname)
+                                     ctx.function.qualname, hint, run)))
+        return RowVal((ctx.module.path, query.line, query.column) + run, ctx.function.qualname) if run else None
 
 
 def _class_choices(values: list[frozenset]) -> tuple[str, ...]:
@@ -1538,7 +1539,9 @@ def _owner_comparisons(test: Expr, config: "Config", says_owner: Optional[bool] 
             sides = [node[1]] + [t[1] for t in node[2]]
             group = [base for base in (_owner_attribute_base(side, owner_words) for side in sides) if base is not None]
             positive = all(op in ("==", "is", "in") for op, _right in node[2]) != negated
-            if group and (says_owner is None or says_owner == positive):
+            # ``t.user_id is not None`` says the row has an owner, not whose it is
+            against_constant = any(side[0] == "c" for side in sides)
+            if group and not against_constant and (says_owner is None or says_owner == positive):
                 out.append(group)
         for part in node[1:]:
             if isinstance(part, tuple):
@@ -1663,7 +1666,7 @@ def _decode_get(payload: Optional[tuple]) -> Optional[GetVal]:
 
 def _encode_use(use: QueryUse) -> tuple:
     return (use.kind, _encode_query(use.query), _encode_get(use.get), use.path, use.line, use.column,
-            use.function, use.hint)
+            use.function, use.hint, use.run)
 
 
 def _decode_use(payload: tuple) -> QueryUse:
@@ -1681,7 +1684,7 @@ def _encode_op(op: tuple) -> tuple:
         return (kind, op[1], _encode_get(op[2]), *op[3:])
     if kind == "obs":
         return (kind, op[1], _encode_use(op[2]), _encode_query(op[3]))
-    return op
+    return op  # "ret", "rowcheck", "called", "guarded": plain tuples and strings
 
 
 def _decode_op(payload: tuple) -> tuple:
@@ -1692,8 +1695,10 @@ def _decode_op(payload: tuple) -> tuple:
         return (kind, tuple(payload[1]), _decode_get(payload[2]), *payload[3:])
     if kind == "obs":
         return (kind, tuple(payload[1]), _decode_use(payload[2]), _decode_query(payload[3]))
-    if kind in ("ret", "rowcheck"):
-        return (kind, *payload[1:-1], tuple(payload[-1]))
+    if kind == "ret":
+        return (kind, payload[1], tuple(payload[2]))
+    if kind == "rowcheck":
+        return (kind, tuple(payload[1]))
     if kind in ("called", "guarded"):
         return payload
     raise ValueError(f"unknown operation {kind!r}")

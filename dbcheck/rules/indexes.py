@@ -161,8 +161,6 @@ def not_this_email(session, email):
                 continue  # every term wraps an indexed column: DBC402's case
             columns = list(dict.fromkeys(t.column for t in terms if t.column not in leading)) or \
                 list(dict.fromkeys(t.column for t in terms))
-            best = next((t.column for t in terms if t.op in ("==", "in", "is") and t.column not in leading),
-                        columns[0])
             sargable = [t for t in terms if t.op in _SARGABLE and t.wrapped is None and t.column not in leading]
             sargable.sort(key=lambda t: t.op in ("range", "notnull"))  # an equality narrows most
             if not sargable:

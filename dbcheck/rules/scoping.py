@@ -74,8 +74,10 @@ def _described(table: TableModel) -> str:
 
 
 def _column_ref(table: TableModel, column: str) -> str:
-    """How the code names the column: ``Task.user_id``, ``watchlist.c.user_id``."""
-    return f"{table.class_name}.{column}" if table.class_name else f"{table.name}.c.{column}"
+    """How the code names the column: ``Task.user_id``, ``topic_tracker.c.user_id``."""
+    if table.class_name:
+        return f"{table.class_name}.{column}"
+    return f"{table.variable or table.name}.c.{column}"
 
 
 def _tenant_attribute(table: TableModel, config: "Config") -> str:
@@ -265,6 +267,17 @@ def first_of_all(session, user):
     if tasks[0].user_id != user.id:
         raise PermissionError()
     return tasks
+def claim(session, task_id):
+    task = session.query(Task).filter_by(id=task_id).first()  # expect: DBC501
+    if task.user_id is not None:
+        raise PermissionError("already claimed")
+    return task
+def checked_then_listed(session, user, task_id):
+    tasks = session.query(Task)  # expect: DBC501
+    task = tasks.filter_by(id=task_id).first()
+    if task is None or task.user_id != user.id:
+        raise PermissionError()
+    return tasks.all()
 ''',
         # A repository whose helpers hand the statement on before one runs it (fief's
         # get_one_or_none -> _execute_query -> session.execute).
@@ -286,7 +299,7 @@ class TaskRepository(BaseRepository):
         # A mixin's classmethod queries whatever class it is called on (JupyterHub's
         # Expiring.purge_expired): judged at each call, where the class is known.
         '''
-from sqlalchemy import Column, DateTime, ForeignKey, Integer, func
+from sqlalchemy import Column, DateTime, ForeignKey, Integer, func, select
 from sqlalchemy.orm import declarative_base
 Base = declarative_base()
 class Expiring:
@@ -297,6 +310,9 @@ class Expiring:
     @classmethod
     def mine(cls, db, user):
         return db.query(cls).filter(cls.user_id == user.id).all()
+    @classmethod
+    def live(cls, db):
+        return db.scalars(select(cls).where(cls.expires_at > func.now())).all()
 class User(Base):
     __tablename__ = "users"
     id = Column(Integer, primary_key=True)
@@ -312,6 +328,7 @@ class Region(Expiring, Base):
 def cleanup(db, user):
     Token.purge_expired(db)  # expect: DBC501
     Region.purge_expired(db)  # ok: DBC501
+    Token.live(db)  # expect: DBC501
     return Token.mine(db, user)  # ok: DBC501
 ''',
         _WATCHLIST + '''
@@ -437,6 +454,11 @@ def team_titles(team_id):
     return titles(Report.query.filter(Report.team_id == team_id))  # expect: DBC501
 def team_count(team_id):
     return db.session.scalar(db.select(db.func.count(Report.id)).where(Report.team_id == team_id))  # expect: DBC501
+def every_title():
+    for report in Report.query:  # expect: DBC501
+        yield report.title
+def index_page():
+    return list(every_title())
 ''',
         # The application's model is the one queries are judged by, not a revision's
         # frozen copy of it (which has no user_id).
@@ -690,6 +712,13 @@ def purge(session, project_id):
 def wipe(session):
     stmt = delete(Task)  # expect: DBC503
     session.execute(stmt)
+
+def checked_then_wiped(session, user, task_id):
+    tasks = session.query(Task)  # expect: DBC503
+    task = tasks.filter_by(id=task_id).first()
+    if task is None or task.user_id != user.id:
+        raise PermissionError()
+    tasks.delete()
 ''',
         # A user's private rows kept in an imperative Table (flaskbb's topictracker).
         _WATCHLIST + '''

@@ -243,6 +243,20 @@ class Webhook(Base):
 def add_webhook(db, raw):
     db.add(Webhook(signing_secret=raw, secret_fingerprint=hash_token(raw)))
 ''',
+        # What is decrypted on the way in is stored in plain text.
+        '''
+from sqlalchemy import Column, Integer, String
+from sqlalchemy.orm import declarative_base
+Base = declarative_base()
+class Integration(Base):
+    __tablename__ = "integrations"
+    id = Column(Integer, primary_key=True)
+    api_key = Column(String(64))  # expect: DBC201
+    signing_secret = Column(String(64))  # expect: DBC201
+def import_integration(db, fernet, payload, signed):
+    decrypted_secret = fernet.decrypt(signed).decode()
+    db.add(Integration(api_key=fernet.decrypt(payload), signing_secret=decrypted_secret))
+''',
         # A hash written into one model's token says nothing of another model's.
         '''
 from sqlalchemy import Column, Integer, String
@@ -401,8 +415,35 @@ def register(session, form):
     form.password = hash_password(form.password)
     session.add(Member(**form.dict()))
 ''',
+        # Hashed before a service function builds the row.
+        '''
+from sqlalchemy import Column, Integer, String
+from sqlalchemy.orm import declarative_base
+from app.security import hash_password
+from app.services import create_member
+Base = declarative_base()
+class Member(Base):
+    __tablename__ = "members"
+    id = Column(Integer, primary_key=True)
+    password = Column(String(128), nullable=False)  # ok: DBC202
+def register(session, form):
+    return create_member(session, email=form.email, password=hash_password(form.password))
+''',
     )
     invalid = (
+        # A comment that says the password should be hashed is not a write.
+        '''
+from sqlalchemy import Column, Integer, String
+from sqlalchemy.orm import declarative_base
+Base = declarative_base()
+class Member(Base):
+    __tablename__ = "members"
+    id = Column(Integer, primary_key=True)
+    password = Column(String(128))  # expect: DBC202
+def register(session, form):
+    # TODO: member.password = hash_password(form.password)
+    session.add(Member(password=form.password))
+''',
         # A validator that does not hash leaves the password in plain text.
         '''
 from sqlalchemy import Column, Integer, String
