@@ -233,6 +233,10 @@ class _Context:
     inner_uses: list = field(default_factory=list)  # queries of its own the callee runs
     privileged: int = 0  # inside ``if user.is_superuser:`` and the like
     line: int = 0  # of the statement being interpreted
+    # evaluating what stops the function when it fails: an expression statement
+    # (ensure_owner(user, row)), the test of an ``if`` whose branch leaves (not an
+    # ``assert``: ``python -O`` drops it)
+    guarding: bool = False
 
 
 class QueryAnalyzer:
@@ -380,28 +384,33 @@ class QueryAnalyzer:
             if use.function not in self._called or origin not in self._observed:
                 self.result.scoping_uses.append(use)
                 continue
-            unscoped, scoped = self._call_verdicts(self._observed[origin])
+            unscoped, scoped, checked = self._call_verdicts(self._observed[origin])
             if use.query is not None and not use.query.tables:
                 # ``select(cls)`` in a mixin: no table of its own, each call's is judged
                 self.result.scoping_uses.extend(unscoped)
             elif scoped and unscoped:
                 # scoped by what the calls pass: judged at the calls that leave it unscoped
                 self.result.scoping_uses.extend(unscoped)
-            elif unscoped or not scoped:
+            elif unscoped or not (scoped or checked):
+                # the helper's own query is unscoped: reported once, where it is built
                 self.result.scoping_uses.append(use)
 
-    def _call_verdicts(self, observed: list[tuple[QueryUse, QueryVal]]) -> tuple[list[QueryUse], list[QueryUse]]:
-        """(the calls that leave the query unscoped, those that scope it) - one verdict per
-        call, unscoped if any path through the callee is; opaque calls are neither."""
+    def _call_verdicts(self, observed: list[tuple[QueryUse, QueryVal]]
+                       ) -> tuple[list[QueryUse], list[QueryUse], list[QueryUse]]:
+        """(the calls that leave the query unscoped, those that scope it, those whose caller
+        owner-checks the row it returns) - one verdict per call, unscoped if any path
+        through the callee is; opaque calls are none of them."""
         verdicts: dict[tuple[str, int, int], tuple[QueryUse, bool, bool]] = {}
         for site, query in observed:
             where = (site.path, site.line, site.column)
             bad = unscoped_table(self.index, self.config, query) is not None
             _site, was_bad, was_opaque = verdicts.get(where, (site, False, False))
             verdicts[where] = (site, was_bad or bad, was_opaque or query.opaque)
-        unscoped = [site for site, bad, _opaque in verdicts.values() if bad]
+        checked = [site for site, bad, _opaque in verdicts.values()
+                   if bad and (site.path, site.line, site.column) in self._checked_rows]
+        unscoped = [site for site, bad, _opaque in verdicts.values() if bad and site not in checked]
         scoped = [site for site, bad, opaque in verdicts.values() if not bad and not opaque]
-        return unscoped, scoped
+        return unscoped, scoped, checked
 
     def _class_of(self, module: ModuleFacts, body: FunctionIR) -> Optional["ClassInfo"]:
         if body.class_name is None:
@@ -426,7 +435,9 @@ class QueryAnalyzer:
                         env.set(target, result)
             elif kind == "expr":
                 value = stmt[1]
+                ctx.guarding = True
                 self._eval(value, env, ctx)
+                ctx.guarding = False
                 if _is_abort(value):
                     return None
             elif kind == "return":
@@ -443,7 +454,9 @@ class QueryAnalyzer:
                 self._note_owner_check(stmt[1], env, ctx)
             elif kind == "if":
                 _k, test, then, orelse, _line = stmt
+                ctx.guarding = bool(_exits(then))
                 self._eval(test, env, ctx)
+                ctx.guarding = False
                 truth = self._truth(test, env)
                 # Only a check whose branch leaves the function counts, in either form:
                 # ``if t.user_id != me: abort(403)`` or ``if t.user_id == me: return t``.
@@ -522,6 +535,7 @@ class QueryAnalyzer:
         (``if t.user_id != me: raise``; ``if t.user_id == me: raise`` guards the
         opposite), one that returns may be either (``if t.user_id == me: return t``)."""
         says_owner: Optional[bool] = True
+        rows = only_if_exits is not None  # an assert vouches for a lookup, not for a query (python -O)
         if only_if_exits is not None:
             exit_kind = _exits(only_if_exits)
             if not exit_kind:
@@ -536,14 +550,13 @@ class QueryAnalyzer:
                 against_row = any(isinstance(v, (RowVal, GetVal)) for other in group if other != var
                                   for v in env.get(other, frozenset()))
                 for value in env.get(var, frozenset()):
-                    if not (against_row and isinstance(value, RowVal)):
-                        self._mark_checked(value, ctx)
+                    self._mark_checked(value, ctx, rows and not against_row)
 
-    def _mark_checked(self, value: Val, ctx: _Context) -> None:
+    def _mark_checked(self, value: Val, ctx: _Context, rows: bool = True) -> None:
         if isinstance(value, GetVal):
             # logged whether or not the lookup is known yet: a replay re-applies the test
             self._apply(("check", (value.path, value.line, value.column), value))
-        elif isinstance(value, RowVal) and not value.is_result and value.function == ctx.function.qualname \
+        elif rows and isinstance(value, RowVal) and not value.is_result and value.function == ctx.function.qualname \
                 and not ctx.summary:
             # only where the query ran: a helper's other callers may not check
             self._apply(("rowcheck", value.key))
@@ -883,15 +896,21 @@ class QueryAnalyzer:
             # check_access("package_delete", context, data_dict): the request the function
             # was given is checked as a whole, lookups by its ids included (CKAN's actions)
             self._apply_once(("guarded", ctx.function.qualname))
+        # A row a query loaded needs more than a check-like name to be scoped: the call
+        # must be told who asks (can_delete_persona(acting_user, persona); not
+        # can_user_access_llm_provider(provider, group_ids, persona)) and stop the
+        # function when it fails (not ``if can_delete(user, row): row.is_public = True``).
+        rows = ctx.guarding and _PREDICATE.search(lowered) is not None and \
+            any(_names_who_asks(arg, self.config) for arg in args)
         for value in values:
             for item in value:
-                self._mark_checked(item, ctx)
+                self._mark_checked(item, ctx, rows)
         for arg in args:
             if arg[0] == "local":
                 env.checked.add(arg[1])
             if arg[0] in ("local", "param"):
                 for item in env.get(f"{arg[1]}[]", frozenset()):
-                    self._mark_checked(item, ctx)
+                    self._mark_checked(item, ctx, rows)
 
     def _method_call(self, receiver: Val, method: str, expr: Expr, env: _Env, ctx: _Context,
                      func: Optional[Expr]) -> frozenset:
@@ -1334,17 +1353,26 @@ class QueryAnalyzer:
                 out.add(None if result.checked else self._get(result.table, expr[4], expr[5], ctx))
             elif isinstance(result, ParamVal) and result.name in bound:
                 out |= bound[result.name]
+            elif isinstance(result, RowVal):
+                # a row the callee loaded and returns: checked here, this call is scoped
+                # (judged per call, see _judge_scoping)
+                out.add(RowVal((ctx.module.path, expr[4], expr[5]), ctx.function.qualname, result.is_result))
             else:
                 out.add(result)
         # A query handed to a callee that runs it is the caller's query running.
+        rows: set = set()
         for param in escapes:
             for arg in bound.get(param, frozenset()):
                 if isinstance(arg, QueryVal):
-                    self._use(arg, ctx, arg.kind)
+                    row = self._use(arg, ctx, arg.kind, (expr[4], expr[5]))
+                    if row is not None and arg.kind == "read":
+                        rows.add(row)
                 elif isinstance(arg, ParamVal) and ctx.summary:
                     # handed on as it came (get_one -> _execute_query -> session.execute):
                     # this function runs its parameter too, whatever the depth
                     ctx.executed.add(arg.name)
+        if len(rows) == 1 and out <= {None}:
+            return frozenset(rows)  # repository.get_one_or_none(stmt): the row of that run
         return frozenset(out) or frozenset({None})
 
     def _summary(self, module: ModuleFacts, body: FunctionIR, signature: tuple, cls: Optional["ClassInfo"],
@@ -1399,6 +1427,9 @@ class QueryAnalyzer:
                 ctx.executed.add(query.param)
             elif not query.subquery:
                 ctx.inner_uses.append((kind, query))
+                if run and kind == "read":
+                    # what the helper returns of it: each caller's call stands for this run
+                    return RowVal((query.path, query.line, query.column) + run, ctx.function.qualname)
             return None
         if query.param is not None or query.subquery:
             return None
@@ -1515,6 +1546,29 @@ def _is_abort(expr: Expr) -> bool:
     func = expr[1]
     name = func[1].rsplit(".", 1)[-1] if func[0] == "n" else (func[2] if func[0] == "attr" else "")
     return name in ("abort", "abort_404", "abort_403") or name.startswith("raise_")
+
+
+# A call that asks whether access is allowed (not add_role_permissions, which grants it).
+_PREDICATE = re.compile(r"^_*(check|ensure|verify|assert|require|validate|guard|can|may|user_can|is_allowed)"
+                        r"|owner|authori[sz]|(check|ensure|require|assert|verify|has|can)\w*(access|permission|polic)")
+_ASKERS = frozenset({"user", "owner", "actor", "account", "member", "principal", "requester", "viewer",
+                     "identity", "me", "caller"})
+
+
+def _names_who_asks(expr: Expr, config: "Config") -> bool:
+    """Whether an argument names who is asking: ``user``, ``current_user.id``,
+    ``acting_user``, ``user_id`` (a tenant column), ``org``."""
+    while expr[0] == "attr":
+        expr = expr[1]
+    if expr[0] in ("param", "local"):
+        names = [expr[1]]
+    elif expr[0] == "n":
+        names = expr[1].removeprefix("?.").split(".")  # flask_login.current_user.id
+    else:
+        return False
+    tenant = config.tenant_table.rstrip("s")
+    return any(name in _ASKERS or name.endswith("_user") or name in config.tenant_columns or name == tenant
+               for name in names)
 
 
 def _owner_comparisons(test: Expr, config: "Config", says_owner: Optional[bool] = None) -> list[list[str]]:

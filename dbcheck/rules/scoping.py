@@ -115,8 +115,11 @@ and into project functions that add the filter or run it (however many helpers h
 statement on), and trusts `scope-helpers`; a mixin's classmethod that queries `cls` is
 judged at each call, on the class it is called on. A query that
 loads one row (`.first()`, `.one_or_none()`, `session.execute(...).scalar_one()`) whose
-owner the same function then checks, leaving when it is not the current tenant's
-(`if row is None or row.user_id != me: raise NotFound`), is scoped by that check."""
+owner the function then checks, leaving when it is not the current tenant's
+(`if row is None or row.user_id != me: raise NotFound`, `if not can_edit(user, row): abort(403)`,
+`ensure_owner(current_user, row)` - not an `assert`, which `python -O` drops), is scoped by
+that check, also when a helper loads the row and returns it and every call of the helper
+checks it."""
     why_bad = """
 One missing `WHERE user_id = :me` returns every customer's rows to whoever asks: the
 classic insecure direct object reference. It passes every test written by a developer
@@ -224,6 +227,30 @@ def get_project(session, user, project_id):
     if project is None or project.user_id != user.id:
         raise NotFound()
     return project
+def editable_task(session, user, task_id):
+    task = session.query(Task).filter_by(id=task_id).first()  # ok: DBC501
+    if task is None or not can_edit_task(user, task):
+        raise NotFound()
+    return task
+def owned_task(session, current_user, task_id):
+    task = session.query(Task).filter_by(id=task_id).first()  # ok: DBC501
+    ensure_owner(current_user, task)
+    return task
+class Repository:
+    def __init__(self, session):
+        self.session = session
+    def get_one_or_none(self, statement):
+        return self.session.execute(statement).scalar_one_or_none()
+    def get_by_id(self, task_id):
+        return self.session.query(Task).filter_by(id=task_id).one_or_none()  # ok: DBC501
+def task_for(session, user, task_id):
+    task = Repository(session).get_one_or_none(select(Task).where(Task.id == task_id))  # ok: DBC501
+    if task is None or task.user_id != user.id:
+        raise NotFound()
+    other = Repository(session).get_by_id(task_id)
+    if other is None or other.user_id != user.id:
+        raise NotFound()
+    return task, other
 ''',
         # A data migration rewrites every tenant's rows on purpose.
         {
@@ -247,8 +274,8 @@ def downgrade():
         },
     )
     invalid = (
-        # An owner check that does not stop the function, or that a helper's caller
-        # makes (another caller may not), leaves the query unscoped.
+        # An owner check that does not stop the function leaves the query unscoped, and
+        # so does a helper's whose row one caller checks and another does not.
         _MODELS + '''
 def warn_only(session, user, task_id):
     task = session.query(Task).filter_by(id=task_id).first()  # expect: DBC501
@@ -262,6 +289,8 @@ def get_task(session, user, task_id):
     if task.user_id != user.id:
         raise PermissionError()
     return task
+def peek_task(session, task_id):
+    return load_task(session, task_id)
 def first_of_all(session, user):
     tasks = session.execute(select(Task)).scalars().all()  # expect: DBC501
     if tasks[0].user_id != user.id:
@@ -271,6 +300,19 @@ def claim(session, task_id):
     task = session.query(Task).filter_by(id=task_id).first()  # expect: DBC501
     if task.user_id is not None:
         raise PermissionError("already claimed")
+    return task
+def published(session, user, task_id):
+    task = session.query(Task).filter_by(id=task_id).first()  # expect: DBC501
+    if can_edit_task(user, task):
+        task.public = True
+    return task
+def granted(session, user, task_id):
+    task = session.query(Task).filter_by(id=task_id).first()  # expect: DBC501
+    add_task_permissions(user, task)
+    return task
+def asserted(session, user, task_id):
+    task = session.query(Task).filter_by(id=task_id).first()  # expect: DBC501
+    assert task.user_id == user.id  # gone under python -O
     return task
 def checked_then_listed(session, user, task_id):
     tasks = session.query(Task)  # expect: DBC501
