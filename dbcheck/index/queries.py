@@ -1549,8 +1549,8 @@ def _is_abort(expr: Expr) -> bool:
 
 
 # A call that asks whether access is allowed (not add_role_permissions, which grants it).
-_PREDICATE = re.compile(r"^_*(check|ensure|verify|assert|require|validate|guard|can|may|user_can|is_allowed)"
-                        r"|owner|authori[sz]|(check|ensure|require|assert|verify|has|can)\w*(access|permission|polic)")
+_PREDICATE = re.compile(r"^_*(check|ensure|verify|assert|require|validate|guard|can|may|user_can|is_allowed|is_owner)"
+                        r"|authori[sz]|(check|ensure|require|assert|verify|has|can)\w*(access|permission|polic)")
 _ASKERS = frozenset({"user", "owner", "actor", "account", "member", "principal", "requester", "viewer",
                      "identity", "me", "caller"})
 

@@ -310,6 +310,10 @@ def granted(session, user, task_id):
     task = session.query(Task).filter_by(id=task_id).first()  # expect: DBC501
     add_task_permissions(user, task)
     return task
+def taken_over(session, current_user, task_id):
+    task = session.query(Task).filter_by(id=task_id).first()  # expect: DBC501
+    set_owner(current_user, task)
+    return task
 def asserted(session, user, task_id):
     task = session.query(Task).filter_by(id=task_id).first()  # expect: DBC501
     assert task.user_id == user.id  # gone under python -O
