@@ -6,13 +6,13 @@ marked incomplete so that rules needing certainty stay silent."""
 from __future__ import annotations
 
 import importlib
-import json
 import subprocess
 import sys
 import textwrap
-from pathlib import Path
 
 import pytest
+
+from tests.oracle import dbcheck_schema, on_path
 
 pytest.importorskip("sqlalchemy")
 
@@ -68,21 +68,13 @@ def test_declared_attr_columns_match_sqlalchemy(tmp_path):
     (root / "declared" / "__init__.py").write_text("")
     (root / "declared" / "models.py").write_text(textwrap.dedent(MODELS))
 
-    sys.path.insert(0, str(root))
-    try:
+    with on_path(root, "declared"):
         module = importlib.import_module("declared.models")
         expected = {name: {c.name: (c.nullable, bool(c.index)) for c in table.columns}
                     for name, table in module.Base.metadata.tables.items()}
-    finally:
-        sys.path.remove(str(root))
-        for name in [m for m in sys.modules if m == "declared" or m.startswith("declared.")]:
-            del sys.modules[name]
     assert expected["sessions"]["expires_at"] == (False, True)
 
-    proc = subprocess.run([sys.executable, "-m", "dbcheck", "schema", ".", "--format", "json", "--no-cache"],
-                          cwd=root, capture_output=True, text=True, timeout=120)
-    assert proc.returncode == 0, proc.stderr
-    tables = {t["name"]: t for t in json.loads(proc.stdout)["tables"]}
+    tables = dbcheck_schema(root)
     sessions = tables["sessions"]
     indexed = {c for index in sessions["indexes"] for c in index["columns"]}
     assert sessions["complete"] is True

@@ -13,17 +13,17 @@ Needs SQLAlchemy, Flask-SQLAlchemy, SQLModel and sqlalchemy-utils, never dbcheck
 
 from __future__ import annotations
 
-import contextlib
 import importlib
 import re
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.orm import configure_mappers
 from sqlalchemy.orm import registry as Registry
+
+from tests.oracle import on_path
 
 REPO = Path(__file__).resolve().parents[1]
 FIXTURES = REPO / "fixtures"
@@ -73,19 +73,6 @@ def module_name(root: Path, path: Path) -> str:
     if parts[-1] == "__init__":
         parts.pop()
     return ".".join(parts)
-
-
-@contextlib.contextmanager
-def on_path(root: Path, package: str) -> Iterator[None]:
-    """Put a fixture root on sys.path; afterwards forget every module of its package."""
-    sys.path.insert(0, str(root))
-    try:
-        yield
-    finally:
-        with contextlib.suppress(ValueError):
-            sys.path.remove(str(root))
-        for name in [n for n in sys.modules if n == package or n.startswith(package + ".")]:
-            del sys.modules[name]
 
 
 def _sqlmodel_cleanup() -> None:

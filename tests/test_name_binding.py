@@ -7,13 +7,14 @@ Checked against the foreign keys SQLAlchemy itself builds from the same files.""
 from __future__ import annotations
 
 import importlib
-import json
 import subprocess
 import sys
 import textwrap
 from pathlib import Path
 
 import pytest
+
+from tests.oracle import dbcheck_schema, on_path
 
 pytest.importorskip("sqlalchemy")
 
@@ -101,31 +102,19 @@ def _project(tmp_path: Path, package: str) -> Path:
 
 
 def _sqlalchemy_keys(root: Path, package: str) -> dict[str, set[tuple[str, str]]]:
-    sys.path.insert(0, str(root))
-    try:
+    with on_path(root, package):
         importlib.import_module(f"{package}.service")
         module = importlib.import_module(f"{package}.signal")
         module.Base.registry.configure()  # resolves the relationships; fails on a wrong target
         return {name: {(fk.parent.name, fk.target_fullname) for fk in table.foreign_keys}
                 for name, table in module.Base.metadata.tables.items()}
-    finally:
-        sys.path.remove(str(root))
-        for name in [m for m in sys.modules if m == package or m.startswith(package + ".")]:
-            del sys.modules[name]
-
-
-def _dbcheck_schema(root: Path) -> dict:
-    proc = subprocess.run([sys.executable, "-m", "dbcheck", "schema", ".", "--format", "json", "--no-cache"],
-                          cwd=root, capture_output=True, text=True, timeout=120)
-    assert proc.returncode == 0, proc.stderr
-    return {t["name"]: t for t in json.loads(proc.stdout)["tables"]}
 
 
 def test_a_class_body_sees_the_names_bound_so_far(tmp_path):
     root = _project(tmp_path, "rebound")
     expected = _sqlalchemy_keys(root, "rebound")
     assert expected["signal"] == {("oncall_service_id", "service.id")}
-    tables = _dbcheck_schema(root)
+    tables = dbcheck_schema(root)
     found = {name: {(c["name"], fk["target"]) for c in t["columns"] for fk in c["foreign_keys"]}
              for name, t in tables.items()}
     assert found == expected

@@ -6,13 +6,14 @@ against the names SQLAlchemy itself gives the same models."""
 from __future__ import annotations
 
 import importlib
-import json
 import subprocess
 import sys
 import textwrap
 from pathlib import Path
 
 import pytest
+
+from tests.oracle import dbcheck_schema, on_path
 
 pytest.importorskip("sqlalchemy")
 
@@ -104,22 +105,14 @@ def _project(tmp_path: Path, package: str, models: str) -> Path:
 
 
 def _sqlalchemy_tables(root: Path, package: str) -> dict[str, dict[str, bool]]:
-    sys.path.insert(0, str(root))
-    try:
+    with on_path(root, package):
         module = importlib.import_module(f"{package}.models")
         return {name: {c.name: c.nullable for c in table.columns}
                 for name, table in module.Base.metadata.tables.items()}
-    finally:
-        sys.path.remove(str(root))
-        for name in [m for m in sys.modules if m == package or m.startswith(package + ".")]:
-            del sys.modules[name]
 
 
 def _dbcheck_tables(root: Path) -> dict[str, dict[str, bool]]:
-    proc = subprocess.run([sys.executable, "-m", "dbcheck", "schema", ".", "--format", "json", "--no-cache"],
-                          cwd=root, capture_output=True, text=True, timeout=120)
-    assert proc.returncode == 0, proc.stderr
-    return {t["name"]: {c["name"]: c["nullable"] for c in t["columns"]} for t in json.loads(proc.stdout)["tables"]}
+    return {name: {c["name"]: c["nullable"] for c in t["columns"]} for name, t in dbcheck_schema(root).items()}
 
 
 @pytest.mark.parametrize("package, models", [
