@@ -180,6 +180,9 @@ class ExprConverter:
 
     def __init__(self, module_names: dict[str, str], positions: _Positions) -> None:
         self.module_names = module_names  # alias -> qualified name
+        # module names that still mean an earlier binding at the statement being read
+        # (consulted first; see _ModuleExtractor._block)
+        self.bound_so_far: dict[str, str] = {}
         self.positions = positions
         self.params: frozenset[str] = frozenset()
         self.locals: frozenset[str] = frozenset()
@@ -195,7 +198,7 @@ class ExprConverter:
             return ("self", ident)
         if ident in ("True", "False", "None"):
             return ("c", {"True": True, "False": False, "None": None}[ident])
-        qualified = self.module_names.get(ident)
+        qualified = (self.bound_so_far.get(ident) if self.bound_so_far else None) or self.module_names.get(ident)
         if qualified is not None:
             return ("n", sys.intern(qualified))
         if ident in BUILTIN_NAMES:
@@ -621,7 +624,7 @@ class _ModuleExtractor:
             # Class bodies, decorators and module-level statements run as the module is
             # imported, so a name means its binding so far (an import later shadowed by a
             # class of the same name); function bodies run later and see the final one.
-            conv.module_names = {**self.names, **self.rebound_later} if self.rebound_later else self.names
+            conv.bound_so_far = self.rebound_later
             try:
                 if isinstance(stmt, cst.ClassDef):
                     self.facts.classes.append(self._class(stmt, twin, line, col))
@@ -638,7 +641,7 @@ class _ModuleExtractor:
                     for block, ast_block in nested_blocks(stmt, twin):
                         self._block(block, ast_block)
             finally:
-                conv.module_names = self.names
+                conv.bound_so_far = {}
             self._bind(stmt)
 
     def _bind(self, stmt: cst.CSTNode) -> None:
@@ -697,9 +700,9 @@ class _ModuleExtractor:
         for star in (params.star_arg, params.star_kwarg):
             if isinstance(star, cst.Param):
                 names.append(star.name.value)
-        saved = (conv.params, conv.locals, conv.class_names, conv.module_names)
+        saved = (conv.params, conv.locals, conv.class_names, conv.module_names, conv.bound_so_far)
         conv.params, conv.class_names = frozenset(names), set()
-        conv.module_names = self.names  # the body runs once the module has (see _block)
+        conv.bound_so_far = {}  # the body runs once the module has (see _block)
         # ``from app.models import Task`` inside the function (the usual cure for an
         # import cycle) names what a module-level import would, unless the function
         # also assigns the name
@@ -717,7 +720,7 @@ class _ModuleExtractor:
                         if p.default is not None}
             body = self._ir_block(_block(func), getattr(twin, "body", None) if twin is not None else None)
         finally:
-            conv.params, conv.locals, conv.class_names, conv.module_names = saved
+            conv.params, conv.locals, conv.class_names, conv.module_names, conv.bound_so_far = saved
         owner = f"{self.facts.module}.{class_name}" if class_name else self.facts.module
         return FunctionIR(func.name.value, f"{owner}.{func.name.value}", class_name, line, col, names,
                           defaults, decorators, FunctionIR.encode_body(body), func.asynchronous is not None)

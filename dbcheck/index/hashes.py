@@ -8,11 +8,10 @@ from __future__ import annotations
 
 import functools
 import re
-from typing import Iterator
 
 # The words; "de"crypt and "un"hashed say the opposite.
 HASH_WORDS = ("hash", "crypt", "argon", "pbkdf", "digest", "fernet", "cipher")  # scrypt, bcrypt: crypt
-_WORD = r"(?<![Dd]e)(?<![Uu]n)(?:hash|crypt|argon|pbkdf|digest|fernet|cipher)"
+_WORD = rf"(?<![Dd]e)(?<![Uu]n)(?:{'|'.join(HASH_WORDS)})"
 
 # A call whose name says it hashes or encrypts: ``bcrypt.hashpw(``, ``make_hash(``.
 HASHING_CALL = re.compile(rf"{_WORD}\w*\s*\(", re.IGNORECASE)

@@ -406,10 +406,14 @@ class QueryAnalyzer:
             bad = unscoped_table(self.index, self.config, query) is not None
             _site, was_bad, was_opaque = verdicts.get(where, (site, False, False))
             verdicts[where] = (site, was_bad or bad, was_opaque or query.opaque)
-        checked = [site for site, bad, _opaque in verdicts.values()
-                   if bad and (site.path, site.line, site.column) in self._checked_rows]
-        unscoped = [site for site, bad, _opaque in verdicts.values() if bad and site not in checked]
-        scoped = [site for site, bad, opaque in verdicts.values() if not bad and not opaque]
+        unscoped: list[QueryUse] = []
+        scoped: list[QueryUse] = []
+        checked: list[QueryUse] = []
+        for where, (site, bad, opaque) in verdicts.items():
+            if bad:
+                (checked if where in self._checked_rows else unscoped).append(site)
+            elif not opaque:
+                scoped.append(site)
         return unscoped, scoped, checked
 
     def _class_of(self, module: ModuleFacts, body: FunctionIR) -> Optional["ClassInfo"]:
@@ -1549,8 +1553,8 @@ def _is_abort(expr: Expr) -> bool:
 
 
 # A call that asks whether access is allowed (not add_role_permissions, which grants it).
-_PREDICATE = re.compile(r"^_*(check|ensure|verify|assert|require|validate|guard|can|may|user_can|is_allowed|is_owner)"
-                        r"|authori[sz]|(check|ensure|require|assert|verify|has|can)\w*(access|permission|polic)")
+_PREDICATE = re.compile(r"^_*(check|ensure|verify|assert|require|validate|guard|can|may|user_can|is_allowed|is_owner)|"
+                        + _ACCESS_CHECK.pattern)
 _ASKERS = frozenset({"user", "owner", "actor", "account", "member", "principal", "requester", "viewer",
                      "identity", "me", "caller"})
 

@@ -9,6 +9,7 @@ from dbcheck.findings import Finding
 from dbcheck.index.models import TableModel
 from dbcheck.index.queries import QueryUse, tenant_owned, unscoped_table
 from dbcheck.rules.base import Rule, unique_places
+from dbcheck.rules.tenancy import tenant_columns_of
 
 if TYPE_CHECKING:
     from dbcheck.config import Config
@@ -84,11 +85,11 @@ def _tenant_attribute(table: TableModel, config: "Config") -> str:
     """The table's own tenant column (the first configured one it has), as the model
     names it: with ``tenant-column = ["user_id", "owner_id"]`` a table keyed by
     ``owner_id`` is to be filtered by that, not by a column it lacks."""
-    for name in config.tenant_columns:
-        for column in table.columns:
-            if column.name == name:
-                return column.attribute or column.name
-    return config.tenant_columns[0]
+    columns = tenant_columns_of(table, config)
+    if not columns:
+        return config.tenant_columns[0]
+    first = min(columns, key=lambda c: config.tenant_columns.index(c.name))
+    return first.attribute or first.name
 
 
 def _where(use: QueryUse) -> str:
