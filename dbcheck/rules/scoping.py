@@ -212,6 +212,8 @@ def mine(user):
     return Report.query.filter(Report.owner == user).all()  # ok: DBC501
 def one_of_mine(user, report_id):
     return Report.query.filter_by(id=report_id, owner=user).first()  # ok: DBC501
+def how_many_of_mine(user):
+    return db.session.scalar(db.select(db.func.count(Report.id)).where(Report.owner == user))  # ok: DBC501
 ''',
         # The row is loaded by id, then its owner checked before anything else (JupyterHub's
         # handlers): the same guarantee as the filter.
