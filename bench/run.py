@@ -93,6 +93,41 @@ def add_function(original: str, marker: str) -> str:
     return original + f"\n\ndef bench_edit_{marker}():\n    return {marker}\n"
 
 
+def _wait_for_daemon(root: Path, shown: str, seconds: float = 120.0) -> None:
+    """Until the daemon the last flake8 run started answers (it loads the project first)."""
+    sys.path.insert(0, str(HERE.parent))
+    from dbcheck import daemon
+    from dbcheck.config import load_config
+
+    here = os.getcwd()
+    os.chdir(root)
+    try:
+        config = load_config(start=root)
+        end = time.monotonic() + seconds
+        while time.monotonic() < end and daemon.ask(config, shown, None) is None:
+            time.sleep(0.1)
+    finally:
+        os.chdir(here)
+
+
+def _stop_daemon(root: Path, env: dict) -> int:
+    """Stop the project's daemon; its peak RSS in MB, read from /proc first (Linux; 0
+    elsewhere)."""
+    peak = 0
+    for status in Path("/proc").glob("[0-9]*/status"):
+        try:
+            cmdline = (status.parent / "cmdline").read_bytes().split(b"\0")
+            if b"dbcheck.daemon" not in cmdline or Path(os.readlink(status.parent / "cwd")) != root:
+                continue
+            hwm = next(line for line in status.read_text().splitlines() if line.startswith("VmHWM:"))
+            peak = max(peak, int(hwm.split()[1]) // 1024)
+        except (OSError, StopIteration, ValueError):
+            continue
+    subprocess.run([sys.executable, "-m", "dbcheck.daemon", "--stop", str(root)], cwd=root, env=env,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return peak
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--corpus", type=Path, help="an existing checkout instead of the synthetic corpus")
@@ -119,15 +154,26 @@ def main() -> int:
     subprocess.run(dbcheck("."), cwd=root, env=env, stdout=subprocess.DEVNULL)  # warm the cache
 
     samples: dict[str, list[tuple[float, int]]] = {}
+    daemons: dict[str, int] = {}
 
-    def record(name: str, command: list[str], before=None) -> None:
+    def record(name: str, command: list[str], before=None, run_env: dict = env) -> None:
         if before is not None:
             before()
-        samples.setdefault(name, []).append(measure(command, root, env))
+        samples.setdefault(name, []).append(measure(command, root, run_env))
 
     model_text, plain_text = model.read_text(), plain.read_text()
     edits = iter(range(10**6))
+
+    def start_daemon(run_env: dict) -> None:
+        """The first flake8 run after an edit analyses in its own process and starts the
+        plugin's daemon (dbcheck.daemon); every later save is answered by the daemon. The
+        figures are that steady state: the daemon is started, unmeasured, beforehand."""
+        model.write_text(add_column(model_text, str(next(edits))))
+        subprocess.run(flake8_one_plugin, cwd=root, env=run_env, stdout=subprocess.DEVNULL)
+        _wait_for_daemon(root, rel(model))
+
     try:
+        start_daemon(env)
         for _ in range(args.runs):
             record("flake8 E,F -j2 (all files)", flake8_all)
             record("dbcheck cold (--no-cache)", dbcheck(".", "--no-cache"))
@@ -143,9 +189,20 @@ def main() -> int:
             record("pre-commit path: dbcheck on 5 files (warm)", dbcheck(*[rel(p) for p in five]))
             record("flake8 + DBC on a file just edited", flake8_one_plugin,
                    lambda: model.write_text(add_column(model_text, str(next(edits)))))
+        # The daemon watches the project's files (inotify, on Linux), so it starts on an
+        # edit before flake8 asks. The same without watching, where the request finds
+        # the edit (other systems, or a watch limit reached): another daemon, alone.
+        daemons = {"watching": _stop_daemon(root, env)}
+        unwatched = dict(env, DBCHECK_DAEMON_WATCH="0")
+        start_daemon(unwatched)
+        for _ in range(args.runs):
+            record("flake8 on one file, plugin disabled (daemon not watching)", flake8_one_plain)
+            record("flake8 + DBC on a file just edited, daemon not watching", flake8_one_plugin,
+                   lambda: model.write_text(add_column(model_text, str(next(edits)))), unwatched)
     finally:
         model.write_text(model_text)
         plain.write_text(plain_text)
+        daemons["not watching"] = _stop_daemon(root, env)
 
     table = {name: {"median_s": statistics.median(t for t, _ in runs), "peak_rss_mb": max(r for _, r in runs),
                     "runs": len(runs)} for name, runs in samples.items()}
@@ -160,6 +217,9 @@ def main() -> int:
             m["flake8 + DBC on one file (warm)"] / m["flake8 on one file, plugin disabled"],
         "flake8+DBC on a just-edited file / flake8 (target <= 3)":
             m["flake8 + DBC on a file just edited"] / m["flake8 on one file, plugin disabled"],
+        "the same, daemon not watching / flake8":
+            m["flake8 + DBC on a file just edited, daemon not watching"]
+            / m["flake8 on one file, plugin disabled (daemon not watching)"],
     }
 
     scaling = {}
@@ -183,12 +243,15 @@ def main() -> int:
     for name, row in scaling.items():
         print(f"  cold at {name}: {row['files']} files, {row['lines']} lines, {row['cold_s']:.2f} s, "
               f"{row['us_per_line']:.1f} us/line, peak RSS {row['peak_rss_mb']} MB")
+    for kind, mb in daemons.items():
+        print(f"  the plugin's daemon ({kind}): peak RSS {mb} MB")
     print("ratios:")
     for name, value in ratios.items():
         print(f"  {name}: {value:.3f}")
     args.json.write_text(json.dumps({"corpus": str(root), "size": size, "runs": args.runs, "table": table,
                                      "model_file": rel(model), "unrelated_file": rel(plain),
-                                     "scaling": scaling, "ratios": ratios}, indent=2) + "\n")
+                                     "scaling": scaling, "ratios": ratios, "daemon_peak_rss_mb": daemons},
+                                    indent=2) + "\n")
     print(f"written to {args.json}")
     shutil.rmtree(work, ignore_errors=True)
     return 0

@@ -368,39 +368,102 @@ def collector_paused() -> Iterator[None]:
             gc.enable()
 
 
-@collector_paused()
-def project_findings(found: ProjectFiles, config: Config, cache: Optional[Cache] = None,
-                     jobs: Optional[int] = None) -> tuple[list[Finding], list[str], list[str], Optional["ProjectIndex"]]:
-    """(findings after ``# noqa``, notices, internal errors, the index if built) for the
-    whole project: from the cache when no file and no setting changed."""
-    key = results_key(config.fingerprint(), [(os.path.abspath(f.path), f.key) for f in found.files])
-    scope = f"{config.fingerprint()}\0{os.path.abspath(config.root)}"
-    if cache is not None:
-        cached = cache.get_results(key)
-        if cached is None:
-            cached = _results_if_only_inert_files_changed(found, key, scope, cache)
-        if cached is not None:
-            findings, notices = cached
-            return [_shown(f) for f in findings], [_shown_notice(n) for n in notices], [], None
+def project_key(found: ProjectFiles, config: Config) -> str:
+    """The key of a whole-project result: the configuration and every file's content."""
+    return results_key(config.fingerprint(), [(os.path.abspath(f.path), f.key) for f in found.files])
+
+
+def _scope(config: Config) -> str:
+    return f"{config.fingerprint()}\0{os.path.abspath(config.root)}"
+
+
+def cached_findings(found: ProjectFiles, config: Config, cache: Cache
+                    ) -> Optional[tuple[list[Finding], list[str]]]:
+    """(findings, notices) of the last run over exactly these files, if the cache has
+    them - or has the run before an edit that cannot change a finding. Parses nothing."""
+    key = project_key(found, config)
+    cached = cache.get_results(key)
+    if cached is None:
+        cached = _results_if_only_inert_files_changed(found, key, _scope(config), cache)
+    if cached is None:
+        return None
+    findings, notices = cached
+    return [_shown(f) for f in findings], [_shown_notice(n) for n in notices]
+
+
+@dataclass
+class Analysis:
+    """The project loaded and indexed: what the rules read."""
+
+    modules: dict[str, "ModuleFacts"]
+    index: "ProjectIndex"
+    messages: list[str]  # notices for stderr
+    errors: list[str]  # internal errors
+
+
+def analyse_project(found: ProjectFiles, config: Config, cache: Optional[Cache] = None,
+                    jobs: Optional[int] = None, query_memo: Optional[object] = None) -> Analysis:
+    """Phase 1 (facts, cached or parsed) and the index, with the query analysis's memo
+    attached: every rule can run on the result."""
     messages: list[str] = []
     errors: list[str] = []
     modules = load_facts(found.files, messages, errors, cache, jobs)
     from dbcheck.index.build import build_index
 
     index = build_index(modules, config.encrypted_types)
-    if cache is not None:
+    if query_memo is None and cache is not None:
         from dbcheck.cache import QueryMemo
 
-        index.query_memos[config.fingerprint()] = QueryMemo(cache, f"{config.fingerprint()}\0{os.getcwd()}")
-    findings, rule_errors = run_rules(index, config)
-    errors += rule_errors
+        query_memo = QueryMemo(cache, f"{config.fingerprint()}\0{os.getcwd()}")
+    if query_memo is not None:
+        index.query_memos[config.fingerprint()] = query_memo
+    return Analysis(modules, index, messages, errors)
+
+
+def findings_of(analysis: Analysis, config: Config, focus: Optional[frozenset[str]] = None
+                ) -> tuple[list[Finding], list[str]]:
+    """(findings after ``# noqa``, internal errors). With ``focus``, only the findings
+    reported in those files are computed (the rules skip the rest of the project, see
+    ``ProjectIndex.focus``); they are the same as the whole run's in those files."""
+    analysis.index.focus = focus
+    try:
+        findings, errors = run_rules(analysis.index, config)
+    finally:
+        analysis.index.focus = None
     from dbcheck.rules.noqa import unused_noqa
 
-    findings = suppress_noqa(findings + unused_noqa(findings, modules), modules)
+    modules = analysis.modules
+    if focus is not None:
+        findings = [f for f in findings if f.path in focus]
+        reported = {name: m for name, m in modules.items() if m.path in focus}
+    else:
+        reported = modules
+    return suppress_noqa(findings + unused_noqa(findings, reported), modules), errors
+
+
+def store_run(found: ProjectFiles, config: Config, analysis: Analysis, findings: list[Finding],
+              cache: Cache) -> None:
+    """The whole run's findings, for the next run over the same files."""
+    key = project_key(found, config)
+    cache.put_results(key, [_absolute(f) for f in findings], [_absolute_notice(m) for m in analysis.messages])
+    _remember_run(found, key, _scope(config), analysis.modules, cache)
+
+
+@collector_paused()
+def project_findings(found: ProjectFiles, config: Config, cache: Optional[Cache] = None,
+                     jobs: Optional[int] = None) -> tuple[list[Finding], list[str], list[str], Optional["ProjectIndex"]]:
+    """(findings after ``# noqa``, notices, internal errors, the index if built) for the
+    whole project: from the cache when no file and no setting changed."""
+    if cache is not None:
+        cached = cached_findings(found, config, cache)
+        if cached is not None:
+            return cached[0], cached[1], [], None
+    analysis = analyse_project(found, config, cache, jobs)
+    findings, rule_errors = findings_of(analysis, config)
+    errors = analysis.errors + rule_errors
     if cache is not None and not errors:
-        cache.put_results(key, [_absolute(f) for f in findings], [_absolute_notice(m) for m in messages])
-        _remember_run(found, key, scope, modules, cache)
-    return findings, messages, errors, index
+        store_run(found, config, analysis, findings, cache)
+    return findings, analysis.messages, errors, analysis.index
 
 
 def _inert_digest(facts: ModuleFacts) -> str:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any, Iterator, Sequence
+from typing import Any, Iterator, Optional, Sequence
 
 from dbcheck import __version__
 
@@ -44,8 +44,7 @@ class DbcheckPlugin:
             yield finding.line, max(finding.column - 1, 0), f"{finding.code} {finding.message}", type(self)
 
     def _findings(self, path: Path, config: Any) -> list[Any]:
-        from dbcheck.cache import Cache
-        from dbcheck.engine import display_path, project_files, project_findings, select_findings
+        from dbcheck.engine import display_path, select_findings
 
         shown = display_path(path)
         text = "".join(self.lines)
@@ -53,10 +52,8 @@ class DbcheckPlugin:
         memo_key = (str(config.root), config.fingerprint(), shown if sources else "", text if sources else "")
         findings = self._projects.get(memo_key)
         if findings is None:
-            cache = None if os.environ.get("DBCHECK_NO_CACHE") else Cache.for_project(config.root)
-            files = project_files([path] if path.exists() else [], config, sources, cache)
-            findings, _notices, _errors, _index = project_findings(files, config, cache)
-            if not sources:
+            findings, complete = self._analyse(path, shown, text if sources else None, config)
+            if complete and not sources:
                 self._projects[memo_key] = findings
         # this file's findings only: select, per-file-ignores and the baseline are per file
         found = select_findings([f for f in findings if f.path == shown], config)
@@ -68,6 +65,32 @@ class DbcheckPlugin:
             except BaselineError:
                 pass  # the CLI reports a broken baseline; flake8 shows every finding
         return found
+
+    @staticmethod
+    def _analyse(path: Path, shown: str, text: Optional[str], config: Any) -> tuple[list[Any], bool]:
+        """(findings, whether they are the whole project's): from the cache when the
+        project did not change, else from the project's daemon (see ``dbcheck.daemon``),
+        else analysed here - and then a daemon is started for the next edit."""
+        from dbcheck import daemon
+        from dbcheck.cache import Cache
+        from dbcheck.engine import cached_findings, project_files, project_findings
+
+        if daemon.enabled():
+            # The daemon checks the cache too, with the files' keys in memory.
+            answer = daemon.ask(config, shown, text)
+            if answer is not None:
+                return answer.findings, answer.complete
+        cache = None if os.environ.get("DBCHECK_NO_CACHE") else Cache.for_project(config.root)
+        sources = {shown: text} if text is not None else None
+        files = project_files([path] if path.exists() else [], config, sources, cache)
+        if cache is not None:
+            cached = cached_findings(files, config, cache)
+            if cached is not None:
+                return cached[0], True
+        findings, _notices, _errors, _index = project_findings(files, config, cache)
+        if cache is not None and daemon.may_spawn():
+            daemon.spawn(path.parent if path.parent.is_dir() else Path.cwd())
+        return findings, True
 
 
 def _read(path: Path) -> str:

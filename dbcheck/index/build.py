@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import TYPE_CHECKING, Callable, Iterable, Iterator, Optional
+from typing import TYPE_CHECKING, Callable, Iterable, Iterator, Optional, TypeVar
 
 from dbcheck.index.facts import UNKNOWN, AttrFact, ClassFact, Expr, ModuleFacts, is_alembic_revision
 from dbcheck.index.models import (
@@ -23,6 +23,8 @@ from dbcheck.index.types import TypeInfo, builtin_annotation_type, classify_type
 
 if TYPE_CHECKING:
     from dbcheck.index.queries import QueryIndex
+
+_U = TypeVar("_U")
 
 _DECLARATIVE_ROOTS = {"sa:DeclarativeBase", "sa:DeclarativeBaseNoMeta", "fsa:Model"}
 _NEUTRAL_LIB_BASES = {
@@ -97,6 +99,9 @@ class ProjectIndex:
     _query_indexes: dict = field(default_factory=dict, repr=False)
     # the on-disk logs of the previous query analysis, per configuration (engine-set)
     query_memos: dict = field(default_factory=dict, repr=False)
+    # The files whose findings are wanted, when not all are (the flake8 plugin asking
+    # the daemon about the file just edited): rules report from ``reported_*`` only.
+    focus: Optional[frozenset[str]] = None
 
     def query_index(self, config) -> "QueryIndex":
         """Every query the project builds and runs (computed once per configuration)."""
@@ -110,6 +115,7 @@ class ProjectIndex:
     def __post_init__(self) -> None:
         # Lookups every rule makes per column or relationship: dictionaries, so a
         # project with thousands of tables is not quadratic.
+        self._reported: Optional[tuple[frozenset[str], list[TableModel]]] = None
         self._by_table_name: dict[Optional[str], list[TableModel]] = {}
         for table in self.tables:
             self._by_table_name.setdefault(table.name, []).append(table)
@@ -120,6 +126,27 @@ class ProjectIndex:
                 self._mapped_by_name.setdefault(info.ref.fact.name, []).append(info)
                 if info.table is not None:
                     self._classes_by_table.setdefault(id(info.table), []).append(info)
+
+    def reported_tables(self) -> list[TableModel]:
+        """The tables whose findings are wanted. Every lookup (``tables_named``, the
+        foreign-key targets) still sees the whole project; only the loops a rule reports
+        from are narrowed."""
+        if self.focus is None:
+            return self.tables
+        if self._reported is None or self._reported[0] != self.focus:
+            self._reported = (self.focus, [t for t in self.tables if not self.focus.isdisjoint(t.paths())])
+        return self._reported[1]
+
+    def reports_on(self, table: TableModel) -> bool:
+        return self.focus is None or any(t is table for t in self.reported_tables())
+
+    def reported_modules(self) -> list[ModuleFacts]:
+        modules = list(self.modules.values())
+        return modules if self.focus is None else [m for m in modules if m.path in self.focus]
+
+    def reported_uses(self, uses: Iterable[_U]) -> Iterable[_U]:
+        """Query uses (reported where they are: ``use.path``) whose findings are wanted."""
+        return uses if self.focus is None else [u for u in uses if u.path in self.focus]
 
     def tables_named(self, name: str) -> list[TableModel]:
         return list(self._by_table_name.get(name, ()))

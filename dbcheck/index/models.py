@@ -133,6 +133,17 @@ class TableModel:
             leading.add(pk[0])
         return leading
 
+    def paths(self) -> set[str]:
+        """Every file that declares a part of the table (a mixin's columns live in the
+        mixin's file): where its findings can be reported."""
+        found = {self.location.path}
+        found.update(c.location.path for c in self.columns)
+        found.update(fk.location.path for c in self.columns for fk in c.foreign_keys)
+        found.update(i.location.path for i in self.indexes + self.unique_constraints)
+        found.update(r.location.path for r in self.relationships)
+        found.update(fk.location.path for _local, fk in self.extra_foreign_keys)
+        return found
+
     def all_foreign_keys(self) -> list[tuple[list[str], ForeignKeyModel]]:
         """Every FK as (local columns, key): column-level and constraint-level."""
         out = [([c.name], fk) for c in self.columns for fk in c.foreign_keys]

@@ -240,7 +240,8 @@ class _Context:
 
 
 class QueryAnalyzer:
-    def __init__(self, index: "ProjectIndex", config: "Config", memo: Optional[dict] = None) -> None:
+    def __init__(self, index: "ProjectIndex", config: "Config", memo: Optional[dict] = None,
+                 decoded: Optional[dict] = None) -> None:
         from dbcheck.index.reads import RecordingIndex
 
         self.index = RecordingIndex(index)  # type: ignore[assignment]  # the reads it notes are the logs' keys
@@ -249,6 +250,9 @@ class QueryAnalyzer:
         self._summaries: dict[tuple, tuple[frozenset, frozenset, tuple]] = {}
         # incremental analysis (see the module docstring)
         self._memo = memo  # module path -> (own key, what it read (Reads.encode()), its log)
+        # module path -> (a log, its operations decoded): kept by a long-lived process
+        # (the daemon) so a replay does not decode the same log again
+        self._decoded = decoded
         self.new_memo: dict[str, tuple] = {}
         self._log: Optional[list] = None
         self._applied_here: set[tuple] = set()  # operations applied once per module (see _apply_once)
@@ -332,7 +336,13 @@ class QueryAnalyzer:
             key, reads, log = entry
             if key != own or not self.index.digests.still_valid(reads, self._interface_unchanged):
                 return False
-            ops = [_decode_op(op) for op in log]
+            known = self._decoded.get(path) if self._decoded is not None else None
+            if known is not None and known[0] is log:
+                ops = known[1]
+            else:
+                ops = [_decode_op(op) for op in log]
+                if self._decoded is not None:
+                    self._decoded[path] = (log, ops)
         except (TypeError, ValueError, KeyError, IndexError):
             return False  # an entry of another shape: analysed again
         for op in ops:
@@ -1662,7 +1672,8 @@ def unscoped_table(index: "ProjectIndex", config: "Config", query: Optional[Quer
 def analyze_queries(index: "ProjectIndex", config: "Config", memo: Optional[Any] = None) -> QueryIndex:
     """``memo``: where the previous run's per-module logs are kept (``load()`` /
     ``save(entries)``), or None for a full analysis."""
-    analyzer = QueryAnalyzer(index, config, memo.load() if memo is not None else None)
+    analyzer = QueryAnalyzer(index, config, memo.load() if memo is not None else None,
+                             getattr(memo, "decoded", None))
     result = analyzer.run()
     # rewritten when a module was analysed again, one is gone, or an interface changed
     if memo is not None and not (len(result.replayed) + 1 == len(analyzer.new_memo) == len(memo.loaded)

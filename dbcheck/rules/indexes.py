@@ -147,7 +147,7 @@ def not_this_email(session, email):
         yield from unique_places(self._findings(index, config), by_message=True)
 
     def _findings(self, index: "ProjectIndex", config: "Config") -> Iterator[Finding]:
-        for use in index.query_index(config).uses:
+        for use in index.reported_uses(index.query_index(config).uses):
             found = _single_table_terms(index, use)
             if found is None:
                 continue
@@ -227,7 +227,7 @@ def suffix(session):
         yield from unique_places(self._findings(index, config), by_message=True)
 
     def _findings(self, index: "ProjectIndex", config: "Config") -> Iterator[Finding]:
-        for use in index.query_index(config).uses:
+        for use in index.reported_uses(index.query_index(config).uses):
             query = use.query
             if query is None or query.opaque:
                 continue

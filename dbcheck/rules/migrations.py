@@ -160,7 +160,7 @@ def downgrade():  # expect: DBC601
     )
 
     def check(self, index: "ProjectIndex", config: "Config") -> Iterable[Finding]:
-        for module in index.modules.values():
+        for module in index.reported_modules():
             if not is_alembic_revision(module):
                 continue
             upgrade = _function(module, "upgrade")

@@ -30,7 +30,7 @@ import."""
     invalid = ("class Broken(:  # expect: DBC001\n    pass\n",)
 
     def check(self, index: "ProjectIndex", config: "Config") -> Iterable[Finding]:
-        for module in index.modules.values():
+        for module in index.reported_modules():
             if module.error is not None:
                 line, column, message = module.error
                 yield Finding(module.path, line, column, self.code, f"cannot parse this file: {message}")

@@ -172,7 +172,7 @@ class Task(Base):
     def _findings(self, index: "ProjectIndex") -> Iterator[tuple[Finding, str]]:
         # A many-to-many relationship through a table covers every key of that table.
         secondaries = {r.secondary_table for t in index.tables for r in t.relationships if r.secondary_table}
-        for table in index.tables:
+        for table in index.reported_tables():
             if table.is_imperative or table.class_name is None or table.name in secondaries:
                 continue
             ours = _class_names(index, table)
@@ -276,7 +276,7 @@ class Hero(SQLModel, table=True):
         return dedupe_by_site(self._findings(index))
 
     def _findings(self, index: "ProjectIndex") -> Iterator[tuple[Finding, str]]:
-        for table in index.tables:
+        for table in index.reported_tables():
             for local, fk in table.all_foreign_keys():
                 column = table.column(local[0]) if local else None
                 if column is not None and column.from_library:
@@ -381,7 +381,7 @@ task_tags = Table(
         return dedupe_by_site(self._findings(index))
 
     def _findings(self, index: "ProjectIndex") -> Iterator[tuple[Finding, str]]:
-        for table in index.tables:
+        for table in index.reported_tables():
             if not table.complete or table.name is None:
                 continue
             leading = table.leading_index_columns()
@@ -511,7 +511,7 @@ class Tag(Base):
     def check(self, index: "ProjectIndex", config: "Config") -> Iterable[Finding]:
         seen: set[tuple[str, int]] = set()
         for info in index.classes.values():
-            if not info.mapped or info.table is None:
+            if not info.mapped or info.table is None or not index.reports_on(info.table):
                 continue
             for rel in info.table.relationships:
                 if rel.declared_in != info.ref.fact.name and (rel.location.path, rel.location.line) in seen:
@@ -666,7 +666,7 @@ class AuditEntry(Base):  # expect: DBC305
     )
 
     def check(self, index: "ProjectIndex", config: "Config") -> Iterable[Finding]:
-        for table in index.tables:
+        for table in index.reported_tables():
             if table.is_imperative or table.class_name is None or not table.complete:
                 continue
             if table.primary_key or table.mapper_primary_key:

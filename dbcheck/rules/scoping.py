@@ -552,7 +552,7 @@ def downgrade():
 
     def _findings(self, index: "ProjectIndex", config: "Config") -> Iterator[Finding]:
         queries = index.query_index(config)
-        for use in queries.scoping_uses:
+        for use in index.reported_uses(queries.scoping_uses):
             if use.kind != "read":
                 continue
             table = unscoped_table(index, config, use.query)
@@ -704,7 +704,7 @@ def refuses_the_owner(session, task_id, user):
 
     def _findings(self, index: "ProjectIndex", config: "Config") -> Iterator[Finding]:
         queries = index.query_index(config)
-        for use in queries.unchecked_gets:
+        for use in index.reported_uses(queries.unchecked_gets):
             table = tenant_owned(index, config, use.get.table)
             if table is None:
                 continue
@@ -785,7 +785,7 @@ def unwatch(session, user, item_id):
 
     def _findings(self, index: "ProjectIndex", config: "Config") -> Iterator[Finding]:
         queries = index.query_index(config)
-        for use in queries.scoping_uses:
+        for use in index.reported_uses(queries.scoping_uses):
             if use.kind not in ("update", "delete"):
                 continue
             table = unscoped_table(index, config, use.query)

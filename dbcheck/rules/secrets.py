@@ -310,7 +310,7 @@ class Webhook(Base):
         return dedupe_by_site(self._findings(index, config))
 
     def _findings(self, index: "ProjectIndex", config: "Config") -> Iterator[tuple[Finding, str]]:
-        for table in index.tables:
+        for table in index.reported_tables():
             for column in table.columns:
                 name = column.attribute or column.name
                 reason = secret_reason(name, config) or (
@@ -493,7 +493,7 @@ class Mailbox(SQLModel, table=True):
         return dedupe_by_site(self._findings(index))
 
     def _findings(self, index: "ProjectIndex") -> Iterator[tuple[Finding, str]]:
-        for table in index.tables:
+        for table in index.reported_tables():
             for column in table.columns:
                 name = column.attribute or column.name
                 if column.type_kind not in ("string", "binary") or column.encrypted or column.from_library \

@@ -203,7 +203,7 @@ audit = Table(  # expect: DBC101
     )
 
     def check(self, index: "ProjectIndex", config: "Config") -> Iterable[Finding]:
-        for table in index.tables:
+        for table in index.reported_tables():
             if table.name is None or not table.complete or is_exempt(table, config):
                 continue
             if tenant_columns_of(table, config):
@@ -322,7 +322,7 @@ class PromptUser(Base):
         return dedupe_by_site(self._findings(index, config))
 
     def _findings(self, index: "ProjectIndex", config: "Config") -> Iterator[tuple[Finding, str]]:
-        for table in index.tables:
+        for table in index.reported_tables():
             if table.name is None or is_exempt(table, config):
                 continue
             for column in tenant_columns_of(table, config):
@@ -401,7 +401,7 @@ class Task(Base):
 
     def _findings(self, index: "ProjectIndex", config: "Config") -> Iterator[tuple[Finding, str]]:
         primary = config.tenant_columns[0]
-        for table in index.tables:
+        for table in index.reported_tables():
             if table.name is None or is_exempt(table, config):
                 continue
             for column in tenant_columns_of(table, config):

@@ -1,0 +1,535 @@
+"""A per-project analysis process for the flake8 plugin, so a file just edited in an
+editor gets its findings without paying for a whole analysis in flake8's process.
+
+Why: flake8 runs the plugin in a fresh process on every save. When the project's
+cached result still holds (nothing relevant changed) the plugin answers from it
+without parsing anything. When a file was just edited, the answer needs the whole
+project's index again - and a new process would first pay for importing libcst and
+loading every file's facts from the cache, several times flake8's own run. This
+process has them in memory already and re-reads only what changed; it also computes
+only the findings reported in the file asked about (``ProjectIndex.focus``), then the
+whole project's if a second file of the same state is asked about (flake8 on many
+files).
+
+How it is used:
+
+- The plugin asks it (``ask``) whenever the on-disk cache has no result for the
+  project as it is now. No daemon, a dead one, a stale socket, a time-out or any
+  error: ``ask`` answers None and the plugin analyses in its own process, as before.
+- After such an in-process analysis the plugin starts one (``spawn``) for next time,
+  unless ``DBCHECK_NO_DAEMON`` is set, the ``CI`` variable is set (one-shot runs gain
+  nothing), the cache is off, or the platform has no Unix sockets.
+- One daemon per project root, configuration, dbcheck build and working directory
+  (the socket's name hashes them), so a changed configuration or an upgraded dbcheck
+  never talks to an old one; that one exits after ``DBCHECK_DAEMON_IDLE`` seconds
+  without a request (default 600).
+- The socket lives in a folder only the user can enter; the daemon reads the project
+  exactly as the CLI does and, like it, never imports or runs the analysed code.
+
+Every answer is computed from the files as they are on disk at the time of the
+request (each request scans them; an unchanged file is known by its size and
+modification time, as in the CLI), plus the unsaved buffer the plugin sends.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import errno
+import gc
+import hashlib
+import json
+import os
+import select
+import socket
+import stat
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Optional
+
+from dbcheck.cache import _FORMAT, Cache, QueryMemo
+from dbcheck.findings import Finding
+
+if TYPE_CHECKING:
+    from dbcheck.config import Config
+    from dbcheck.engine import Analysis
+    from dbcheck.index.facts import ModuleFacts
+
+IDLE_SECONDS = 600.0
+_SETTLE_SECONDS = 0.01  # an editor's save: the writes that make it
+_QUIET_SECONDS = 0.05  # no request or change for that long: write the cache
+_MAX_REQUEST = 64 * 1024 * 1024  # an editor buffer, JSON-escaped
+
+
+def enabled() -> bool:
+    """Whether the plugin may talk to a daemon at all."""
+    return (os.name == "posix" and hasattr(socket, "AF_UNIX") and not os.environ.get("DBCHECK_NO_DAEMON")
+            and not os.environ.get("DBCHECK_NO_CACHE"))
+
+
+def may_spawn() -> bool:
+    return enabled() and not os.environ.get("CI")
+
+
+def _private_folder() -> Optional[str]:
+    """A folder only this user can enter, for the sockets: ``$XDG_RUNTIME_DIR`` (made so by
+    the system) or ``<tmp>/dbcheck-<uid>``, created 0700 and refused if anyone else owns it
+    or may enter it (another user could otherwise answer in the daemon's place)."""
+    runtime = os.environ.get("XDG_RUNTIME_DIR")
+    folder = os.path.join(runtime, "dbcheck") if runtime and os.path.isdir(runtime) else \
+        os.path.join(tempfile.gettempdir(), f"dbcheck-{os.getuid()}")
+    try:
+        os.mkdir(folder, 0o700)
+    except FileExistsError:
+        pass
+    except OSError:
+        return None
+    try:
+        info = os.lstat(folder)
+    except OSError:
+        return None
+    if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.getuid() or info.st_mode & 0o077:
+        return None
+    return folder
+
+
+def socket_path(config: "Config", cwd: str) -> Optional[str]:
+    """The socket of the daemon for this project, configuration, dbcheck build and
+    working directory (findings' paths are shown relative to it)."""
+    folder = _private_folder()
+    if folder is None:
+        return None
+    identity = "\0".join((_FORMAT, os.path.abspath(config.root), config.fingerprint(), cwd))
+    digest = hashlib.sha256(identity.encode("utf-8", "surrogateescape")).hexdigest()[:24]
+    return os.path.join(folder, f"{digest}.sock")
+
+
+# ---------------------------------------------------------------------------- the client
+
+class Answer:
+    def __init__(self, findings: list[Finding], complete: bool) -> None:
+        self.findings = findings
+        # every finding of the project (else only those of the file asked about)
+        self.complete = complete
+
+
+def ask(config: "Config", shown: str, text: Optional[str], timeout: float = 60.0) -> Optional[Answer]:
+    """The findings of the file ``shown`` (as flake8 names it; ``text`` is its unsaved
+    buffer, None when the file on disk is what flake8 read), or None without a daemon."""
+    payload = _request(config, {"file": shown, "text": text}, timeout)
+    try:
+        return Answer([Finding(*row) for row in payload["findings"]], bool(payload["complete"]))
+    except (ValueError, TypeError, KeyError, AttributeError):
+        return None  # no answer, or an error: the plugin analyses on its own
+
+
+def stop(config: "Config", timeout: float = 10.0) -> bool:
+    """Stop the project's daemon; whether one was running."""
+    return bool(_request(config, {"stop": True}, timeout).get("stopped"))
+
+
+def _request(config: "Config", request: dict, timeout: float) -> dict:
+    path = socket_path(config, os.getcwd())
+    if path is None or not os.path.exists(path):
+        return {}
+    client = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    client.settimeout(timeout)
+    try:
+        client.connect(path)
+        client.sendall(json.dumps(dict(request, format=_FORMAT)).encode("utf-8", "surrogatepass"))
+        client.shutdown(socket.SHUT_WR)
+        reply = _receive(client)
+    except OSError:
+        return {}  # no daemon (a stale socket), or it died or took too long
+    finally:
+        client.close()
+    try:
+        payload = json.loads(reply.decode("utf-8", "surrogatepass"))
+    except ValueError:
+        return {}
+    return payload if isinstance(payload, dict) and payload.get("format") == _FORMAT and "error" not in payload else {}
+
+
+def spawn(start: Path) -> None:
+    """Start the daemon of the project ``start`` belongs to, in the background; it
+    outlives this process. Failing to start is not an error: the plugin works without."""
+    try:
+        subprocess.Popen(
+            [sys.executable, "-m", "dbcheck.daemon", os.fspath(start)], cwd=os.getcwd(),
+            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            start_new_session=True, close_fds=True,
+        )
+    except OSError:
+        pass
+
+
+def _receive(conn: socket.socket) -> bytes:
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        chunk = conn.recv(1 << 20)
+        if not chunk:
+            return b"".join(chunks)
+        size += len(chunk)
+        if size > _MAX_REQUEST:
+            raise OSError(errno.EMSGSIZE, "message too large")
+        chunks.append(chunk)
+
+
+# ---------------------------------------------------------------------------- watching
+
+class FolderWatcher:
+    """Linux's inotify on the project's folders, through libc (no dependency): tells when
+    a Python file, a folder or ``pyproject.toml`` may have changed. Elsewhere, or when
+    the system refuses (watch limits), there is no watcher and every request finds the
+    changes itself - the same answers, without the head start."""
+
+    _MASK = 0x8 | 0x40 | 0x80 | 0x100 | 0x200  # CLOSE_WRITE, MOVED_FROM, MOVED_TO, CREATE, DELETE
+    _HEADER = 16  # struct inotify_event: int wd; uint32 mask, cookie, len; char name[len]
+
+    def __init__(self, fd: int) -> None:
+        self.fd = fd
+
+    def fileno(self) -> int:
+        return self.fd
+
+    @classmethod
+    def start(cls, folders: list[str]) -> Optional["FolderWatcher"]:
+        if not sys.platform.startswith("linux") or os.environ.get("DBCHECK_DAEMON_WATCH") == "0":
+            return None
+        try:
+            libc = ctypes.CDLL(None, use_errno=True)
+            fd = libc.inotify_init1(os.O_NONBLOCK | os.O_CLOEXEC)
+            if fd < 0:
+                return None
+            for folder in folders:
+                if libc.inotify_add_watch(fd, os.fsencode(folder), cls._MASK) < 0:
+                    os.close(fd)
+                    return None  # over the watch limit: a partial watch would mislead
+        except (OSError, AttributeError, ValueError):
+            return None
+        return cls(fd)
+
+    def changed(self) -> bool:
+        """Read every pending event: whether one may change an analysis."""
+        relevant = False
+        while True:
+            try:
+                data = os.read(self.fd, 1 << 16)
+            except BlockingIOError:
+                return relevant
+            except OSError:
+                return relevant
+            if not data:
+                return relevant
+            at = 0
+            while at + self._HEADER <= len(data):
+                mask = int.from_bytes(data[at + 4:at + 8], sys.byteorder)
+                length = int.from_bytes(data[at + 12:at + 16], sys.byteorder)
+                name = data[at + self._HEADER:at + self._HEADER + length].rstrip(b"\0")
+                at += self._HEADER + length
+                if name.endswith((b".py", b".toml")) or mask & 0x40000000:  # IN_ISDIR
+                    relevant = True
+
+
+def project_folders(config: "Config") -> list[str]:
+    """The folders the project's files are found in (the walk's own list)."""
+    from dbcheck.discovery import iter_python_files
+
+    folders: list[str] = []
+    iter_python_files([Path(config.root)], config, folders)
+    return sorted(set(folders) | {os.path.abspath(config.root)})
+
+
+# ---------------------------------------------------------------------------- the server
+
+class MemoryCache(Cache):
+    """The project's disk cache, with every file's facts also kept in memory. New facts
+    are written to disk after the answer is sent (``flush``)."""
+
+    def __init__(self, folder: Path) -> None:
+        super().__init__(folder)
+        self.facts_in_memory: dict[str, "ModuleFacts"] = {}
+        self._unwritten: dict[str, "ModuleFacts"] = {}
+
+    def has_facts(self, key: str) -> bool:
+        return key in self.facts_in_memory or super().has_facts(key)
+
+    def get_facts(self, key: str) -> Optional["ModuleFacts"]:
+        facts = self.facts_in_memory.get(key)
+        if facts is None:
+            facts = super().get_facts(key)
+            if facts is None:
+                return None
+            self.facts_in_memory[key] = facts
+        # a copy of the top level: the engine sets the path it is shown under (two
+        # scripts with one content and one module name share a key)
+        copy = object.__new__(type(facts))
+        copy.__dict__.update(facts.__dict__)
+        return copy
+
+    def put_facts(self, key: str, facts: "ModuleFacts") -> None:
+        self.facts_in_memory[key] = facts
+        self._unwritten[key] = facts
+
+    def keep_only(self, keys: set[str]) -> None:
+        """Forget the facts of content no file has any more (every edit makes one)."""
+        for key in [k for k in self.facts_in_memory if k not in keys]:
+            del self.facts_in_memory[key]
+
+    def flush(self) -> None:
+        unwritten, self._unwritten = self._unwritten, {}
+        for key, facts in unwritten.items():
+            super().put_facts(key, facts)
+
+
+class MemoryQueryMemo(QueryMemo):
+    """The query analysis's logs kept in memory, decoded once; written to disk after
+    the answer is sent, so the CLI's next run replays them too."""
+
+    def __init__(self, cache: Cache, scope: str) -> None:
+        super().__init__(cache, scope)
+        self.decoded: dict = {}
+        self._from_disk = False
+        self._dirty = False
+
+    def load(self) -> dict:
+        if not self._from_disk:
+            super().load()
+            self._from_disk = True
+        return self.loaded
+
+    def save(self, entries: dict) -> None:
+        self.loaded = entries
+        self._dirty = True
+        for path in [p for p in self.decoded if p not in entries]:
+            del self.decoded[path]
+
+    def flush(self) -> None:
+        if self._dirty:
+            self._dirty = False
+            super().save(self.loaded)
+
+
+class ProjectServer:
+    """The state one daemon keeps: the facts of every file, the query logs, and the
+    last analysis with its key (every file's content and the configuration)."""
+
+    def __init__(self, config: "Config") -> None:
+        from dbcheck.cache import CACHE_DIR_NAME
+
+        self.config = config
+        folder = os.environ.get("DBCHECK_CACHE_DIR")
+        self.cache = MemoryCache(Path(folder) if folder else Path(config.root) / CACHE_DIR_NAME)
+        self.memo = MemoryQueryMemo(self.cache, f"{config.fingerprint()}\0{os.getcwd()}")
+        self._key: Optional[str] = None
+        self._analysis: Optional["Analysis"] = None
+        self._found: Any = None
+        self._everything: Optional[list[Finding]] = None
+        self._asked: set[str] = set()
+        self._answers = 0
+
+    def prepare(self) -> None:
+        """Every file's facts into memory, the query logs decoded, from the cache the run
+        that started this daemon has just written: the first request finds them there."""
+        self.refresh()
+        self.flush()
+
+    def refresh(self) -> None:
+        """Analyse the project as it is on disk now, if it changed since the last
+        analysis (a file watched was written): the request that follows an edit then
+        finds the analysis done or under way."""
+        from dbcheck.engine import project_files
+
+        self._analysed(project_files([], self.config, None, self.cache), None)
+
+    def _analysed(self, found: Any, sources: Optional[dict[str, str]]) -> "Analysis":
+        from dbcheck.engine import analyse_project, collector_paused, project_key
+
+        key = project_key(found, self.config)
+        if key != self._key or self._analysis is None:
+            with collector_paused():
+                analysis = analyse_project(found, self.config, self.cache, jobs=1, query_memo=self.memo)
+                analysis.index.query_index(self.config)
+            self._key, self._analysis, self._found, self._everything, self._asked = key, analysis, found, None, set()
+            self.cache.keep_only({f.key for f in found.files})
+        return self._analysis
+
+    def answer(self, shown: str, text: Optional[str]) -> dict:
+        from dbcheck.engine import cached_findings, collector_paused, findings_of, project_files, project_key, store_run
+
+        sources = {shown: text} if text is not None else None
+        path = Path(shown)
+        found = project_files([path] if path.exists() else [], self.config, sources, self.cache)
+        if project_key(found, self.config) != self._key and not sources:
+            cached = cached_findings(found, self.config, self.cache)
+            if cached is not None:
+                return self._reply(cached[0], True)
+        analysis = self._analysed(found, sources)
+        if self._everything is None and self._asked and shown not in self._asked:
+            # A second file of the same state: flake8 is going through many; from now
+            # on every file's answer comes from one whole run.
+            with collector_paused():
+                findings, errors = findings_of(analysis, self.config)
+            if errors or analysis.errors:
+                return {"format": _FORMAT, "error": "; ".join(errors + analysis.errors)}
+            self._everything = findings
+            if not sources:
+                store_run(found, self.config, analysis, findings, self.cache)
+        if self._everything is not None:
+            return self._reply(self._everything, True)
+        self._asked.add(shown)
+        with collector_paused():
+            findings, errors = findings_of(analysis, self.config, frozenset({shown}))
+        if errors or analysis.errors:
+            return {"format": _FORMAT, "error": "; ".join(errors + analysis.errors)}
+        return self._reply(findings, False)
+
+    def _reply(self, findings: list[Finding], complete: bool) -> dict:
+        return {"format": _FORMAT, "complete": complete,
+                "findings": [[f.path, f.line, f.column, f.code, f.message] for f in findings]}
+
+    def flush(self) -> None:
+        """What waits until the answer is sent: the cache writes, and the collector."""
+        self.cache.flush()
+        self.memo.flush()
+        self._settle()
+
+    def _settle(self) -> None:
+        # The state held here is millions of objects. Parsing an edited file runs the
+        # cyclic collector, which would walk all of them on every request: they are
+        # frozen (left out of collections) between requests instead. What a request
+        # leaves behind is collected here, after its answer; a full collection every
+        # few requests frees the cycles the frozen generation kept.
+        self._answers += 1
+        if self._answers % 25 == 0:
+            gc.unfreeze()
+        gc.collect()
+        gc.freeze()
+
+
+def serve(start: Path, idle: float) -> int:
+    """Answer requests on the project's socket until ``idle`` seconds pass without one."""
+    import fcntl
+
+    from dbcheck.config import ConfigError, load_config
+
+    try:
+        config = load_config(start=start.resolve())
+    except ConfigError:
+        return 2
+    path = socket_path(config, os.getcwd())
+    if path is None:
+        return 2
+    lock = open(path + ".lock", "a")  # noqa: SIM115 - held for the daemon's life
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        return 0  # another daemon serves this project already (or is starting)
+    server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    bound: Optional[int] = None
+    try:
+        try:
+            os.unlink(path)  # a socket left by a daemon that was killed
+        except FileNotFoundError:
+            pass
+        server.bind(path)
+        bound = os.stat(path).st_ino
+        server.listen(16)
+        project = ProjectServer(config)
+        project.prepare()
+        watcher = FolderWatcher.start(project_folders(config))
+        waiting = [server] + ([watcher] if watcher is not None else [])
+        deadline = time.monotonic() + idle
+        unflushed = False
+        while True:
+            wait = max(deadline - time.monotonic(), 0)
+            ready, _w, _x = select.select(waiting, [], [], min(wait, _QUIET_SECONDS) if unflushed else wait)
+            if not ready:
+                if unflushed:
+                    # a quiet moment: the writes and the collection no request waits for
+                    project.flush()
+                    unflushed = False
+                    continue
+                return 0  # idle: requests stopped coming (file changes do not keep it alive)
+            if not os.path.isdir(config.root):
+                return 0  # the project is gone (a temporary checkout)
+            if watcher is not None and watcher in ready and watcher.changed():
+                # an editor's save is often several writes (a temporary file renamed
+                # over the original): wait for the last before reading the files
+                while select.select([watcher], [], [], _SETTLE_SECONDS)[0]:
+                    watcher.changed()
+                project.refresh()
+                unflushed = True
+            if server in ready:
+                if not _serve_one(server, project):
+                    return 0
+                unflushed = True
+                deadline = time.monotonic() + idle
+    finally:
+        try:
+            if bound is not None and os.stat(path).st_ino == bound:
+                os.unlink(path)  # not a successor's
+        except OSError:
+            pass
+        server.close()
+        lock.close()
+
+
+def _serve_one(server: socket.socket, project: ProjectServer) -> bool:
+    """Answer one request; False when asked to stop."""
+    try:
+        conn, _address = server.accept()
+    except OSError:
+        return True
+    with conn:
+        conn.settimeout(30.0)
+        try:
+            request = json.loads(_receive(conn).decode("utf-8", "surrogatepass"))
+            if request.get("format") != _FORMAT:
+                reply = {"format": _FORMAT, "error": "another dbcheck build"}
+            elif request.get("stop"):
+                _send(conn, {"format": _FORMAT, "stopped": True})
+                return False
+            else:
+                reply = project.answer(str(request["file"]), request.get("text"))
+        except (OSError, ValueError, TypeError, KeyError, AttributeError) as err:
+            reply = {"format": _FORMAT, "error": f"bad request: {err}"}
+        _send(conn, reply)
+    return True
+
+
+def _send(conn: socket.socket, reply: dict) -> None:
+    try:
+        conn.sendall(json.dumps(reply).encode("utf-8", "surrogatepass"))
+    except OSError:
+        pass  # the client gave up waiting; it has analysed on its own
+
+
+def main(argv: Optional[list[str]] = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    if len(args) == 2 and args[0] == "--stop":
+        from dbcheck.config import ConfigError, load_config
+
+        try:
+            config = load_config(start=Path(args[1]).resolve())
+        except ConfigError as err:
+            print(f"dbcheck: {err}", file=sys.stderr)
+            return 2
+        print("stopped" if stop(config) else "no daemon was running for this project and working directory")
+        return 0
+    if len(args) != 1:
+        print("usage: python -m dbcheck.daemon [--stop] PROJECT_DIR (the flake8 plugin starts it)", file=sys.stderr)
+        return 2
+    try:
+        idle = float(os.environ.get("DBCHECK_DAEMON_IDLE", IDLE_SECONDS))
+    except ValueError:
+        idle = IDLE_SECONDS
+    gc.disable()  # collections run between requests (see ProjectServer.flush)
+    return serve(Path(args[0]), idle)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

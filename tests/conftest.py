@@ -1,0 +1,7 @@
+"""The suite starts no flake8-plugin daemons of its own accord: every flake8 run under
+test analyses in its own process unless a test asks for a daemon (tests/test_daemon.py),
+and no background process outlives the suite."""
+
+import os
+
+os.environ["DBCHECK_NO_DAEMON"] = "1"
