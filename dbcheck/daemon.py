@@ -33,7 +33,6 @@ modification time, as in the CLI), plus the unsaved buffer the plugin sends.
 
 from __future__ import annotations
 
-import ctypes
 import errno
 import gc
 import hashlib
@@ -42,12 +41,11 @@ import os
 import select
 import socket
 import stat
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Optional
+from typing import TYPE_CHECKING, Any, Callable, Optional
 
 from dbcheck.cache import _FORMAT, Cache, QueryMemo
 from dbcheck.findings import Finding
@@ -155,6 +153,8 @@ def _request(config: "Config", request: dict, timeout: float) -> dict:
 def spawn(start: Path) -> None:
     """Start the daemon of the project ``start`` belongs to, in the background; it
     outlives this process. Failing to start is not an error: the plugin works without."""
+    import subprocess
+
     try:
         subprocess.Popen(
             [sys.executable, "-m", "dbcheck.daemon", os.fspath(start)], cwd=os.getcwd(),
@@ -200,6 +200,8 @@ class FolderWatcher:
         if not sys.platform.startswith("linux") or os.environ.get("DBCHECK_DAEMON_WATCH") == "0":
             return None
         try:
+            import ctypes
+
             libc = ctypes.CDLL(None, use_errno=True)
             fd = libc.inotify_init1(os.O_NONBLOCK | os.O_CLOEXEC)
             if fd < 0:
@@ -337,13 +339,16 @@ class ProjectServer:
         self.refresh()
         self.flush()
 
-    def refresh(self) -> None:
+    def refresh(self, request_waiting: Callable[[], bool] = lambda: False) -> None:
         """Analyse the project as it is on disk now, if it changed since the last
         analysis (a file watched was written): the request that follows an edit then
-        finds the analysis done or under way."""
+        finds the analysis done or under way. The query analysis follows unless a
+        request is already waiting (its file may need none, see records_queries)."""
         from dbcheck.engine import project_files
 
-        self._analysed(project_files([], self.config, None, self.cache), None)
+        analysis = self._analysed(project_files([], self.config, None, self.cache), None)
+        if not request_waiting():
+            analysis.index.query_index(self.config)
 
     def _analysed(self, found: Any, sources: Optional[dict[str, str]]) -> "Analysis":
         from dbcheck.engine import analyse_project, collector_paused, project_key
@@ -351,8 +356,9 @@ class ProjectServer:
         key = project_key(found, self.config)
         if key != self._key or self._analysis is None:
             with collector_paused():
+                # the query analysis waits until a rule needs it: a focused answer on
+                # a file that runs no query does not (see records_queries)
                 analysis = analyse_project(found, self.config, self.cache, jobs=1, query_memo=self.memo)
-                analysis.index.query_index(self.config)
             self._key, self._analysis, self._found, self._everything, self._asked = key, analysis, found, None, set()
             self.cache.keep_only({f.key for f in found.files})
         return self._analysis
@@ -461,7 +467,7 @@ def serve(start: Path, idle: float) -> int:
                 # over the original): wait for the last before reading the files
                 while select.select([watcher], [], [], _SETTLE_SECONDS)[0]:
                     watcher.changed()
-                project.refresh()
+                project.refresh(lambda: bool(select.select([server], [], [], 0)[0]))
                 unflushed = True
             if server in ready:
                 if not _serve_one(server, project):

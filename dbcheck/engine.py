@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Iterable, Iterator, Optional, Sequence
 from dbcheck.config import Config, project_root
 from dbcheck.cache import Cache, facts_key, results_key
 from dbcheck.discovery import SourceDecodeError, decode_source, iter_python_files
-from dbcheck.findings import Finding
+from dbcheck.findings import Finding, display_path, select_findings  # noqa: F401 - the engine's API too
 from dbcheck.index.names import module_name_for
 from dbcheck.noqa import is_suppressed
 
@@ -54,24 +54,6 @@ class ProjectFiles:
     files: list[SourceFile]
     errors: list[str]
     given: list[Path]
-
-
-def display_path(path: Path, cwd: Optional[str] = None) -> str:
-    """How a path is shown: relative to the working directory when under it."""
-    raw = os.fspath(path)
-    if not os.path.isabs(raw):
-        # the common case (paths found under a relative argument): no system calls
-        normal = os.path.normpath(raw)
-        if normal != os.pardir and not normal.startswith(os.pardir + os.sep):
-            return normal
-    cwd = cwd or os.getcwd()
-    absolute = os.path.normpath(os.path.join(cwd, raw))
-    if absolute.startswith(cwd + os.sep):
-        return absolute[len(cwd) + 1:]
-    rel = os.path.relpath(absolute, cwd)
-    if rel.startswith(os.pardir + os.sep) or rel == os.pardir:
-        return absolute
-    return rel
 
 
 def scan_files(files: Sequence[Path], sources: Optional[dict[str, str]] = None,
@@ -270,19 +252,6 @@ def suppress_noqa(findings: Iterable[Finding], modules: dict[str, ModuleFacts]) 
         if not is_suppressed(finding.code, noqa.get(finding.line), finding.line in noqa):
             kept.append(finding)
     return kept
-
-
-def select_findings(findings: Iterable[Finding], config: Config) -> list[Finding]:
-    """``select`` / ``ignore`` / ``per-file-ignores``, flake8's way."""
-    kept = []
-    enabled: dict[tuple[str, str], bool] = {}
-    for finding in findings:
-        key = (finding.code, finding.path)
-        if key not in enabled:
-            enabled[key] = config.is_code_enabled(finding.code, Path(finding.path))
-        if enabled[key]:
-            kept.append(finding)
-    return sorted(set(kept))
 
 
 def _project_roots(paths: Sequence[Path], config: Config) -> list[Path]:

@@ -1,8 +1,16 @@
-"""The one record every rule produces."""
+"""The one record every rule produces, how its path is shown and which findings the
+configuration lets through. Light on imports: the flake8 plugin's answer from the daemon
+needs nothing else."""
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Iterable, Optional
+
+if TYPE_CHECKING:
+    from dbcheck.config import Config
 
 
 @dataclass(frozen=True, order=True)
@@ -40,3 +48,34 @@ def fingerprints(findings: "list[Finding]") -> dict[Finding, str]:
         text = "\0".join((*key, str(index)))
         out[finding] = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:32]
     return out
+
+
+def display_path(path: Path, cwd: Optional[str] = None) -> str:
+    """How a path is shown: relative to the working directory when under it."""
+    raw = os.fspath(path)
+    if not os.path.isabs(raw):
+        # the common case (paths found under a relative argument): no system calls
+        normal = os.path.normpath(raw)
+        if normal != os.pardir and not normal.startswith(os.pardir + os.sep):
+            return normal
+    cwd = cwd or os.getcwd()
+    absolute = os.path.normpath(os.path.join(cwd, raw))
+    if absolute.startswith(cwd + os.sep):
+        return absolute[len(cwd) + 1:]
+    rel = os.path.relpath(absolute, cwd)
+    if rel.startswith(os.pardir + os.sep) or rel == os.pardir:
+        return absolute
+    return rel
+
+
+def select_findings(findings: Iterable[Finding], config: Config) -> list[Finding]:
+    """``select`` / ``ignore`` / ``per-file-ignores``, flake8's way."""
+    kept = []
+    enabled: dict[tuple[str, str], bool] = {}
+    for finding in findings:
+        key = (finding.code, finding.path)
+        if key not in enabled:
+            enabled[key] = config.is_code_enabled(finding.code, Path(finding.path))
+        if enabled[key]:
+            kept.append(finding)
+    return sorted(set(kept))

@@ -44,7 +44,7 @@ class DbcheckPlugin:
             yield finding.line, max(finding.column - 1, 0), f"{finding.code} {finding.message}", type(self)
 
     def _findings(self, path: Path, config: Any) -> list[Any]:
-        from dbcheck.engine import display_path, select_findings
+        from dbcheck.findings import display_path, select_findings
 
         shown = display_path(path)
         text = "".join(self.lines)

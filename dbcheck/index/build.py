@@ -105,9 +105,17 @@ class ProjectIndex:
 
     def query_index(self, config) -> "QueryIndex":
         """Every query the project builds and runs (computed once per configuration)."""
-        from dbcheck.index.queries import analyze_queries
+        from dbcheck.index.queries import QueryIndex, analyze_queries, records_queries
 
         key = config.fingerprint()
+        if self.focus is not None and key not in self._query_indexes:
+            # A run focused on files that record no query cannot report one there.
+            silent = (key, self.focus)
+            if silent not in self._silent_focus:
+                self._silent_focus[silent] = not any(
+                    records_queries(self, config, m) for m in self.modules.values() if m.path in self.focus)
+            if self._silent_focus[silent]:
+                return QueryIndex()
         if key not in self._query_indexes:
             self._query_indexes[key] = analyze_queries(self, config, self.query_memos.get(key))
         return self._query_indexes[key]
@@ -116,6 +124,7 @@ class ProjectIndex:
         # Lookups every rule makes per column or relationship: dictionaries, so a
         # project with thousands of tables is not quadratic.
         self._reported: Optional[tuple[frozenset[str], list[TableModel]]] = None
+        self._silent_focus: dict[tuple[str, frozenset[str]], bool] = {}
         self._by_table_name: dict[Optional[str], list[TableModel]] = {}
         for table in self.tables:
             self._by_table_name.setdefault(table.name, []).append(table)

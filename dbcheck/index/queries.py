@@ -1669,6 +1669,25 @@ def unscoped_table(index: "ProjectIndex", config: "Config", query: Optional[Quer
     return owned[0][1]
 
 
+def records_queries(index: "ProjectIndex", config: "Config", module: ModuleFacts) -> bool:
+    """Whether interpreting ``module`` records a query, a primary-key lookup or a call
+    that runs a helper's query. Every query use, lookup and observed call carries the
+    path of the module being interpreted (a helper followed from it only reports through
+    its caller's observation), so a module that records none can have no finding of the
+    query rules, whatever the rest of the project does: a focused run on it needs no
+    project-wide query analysis."""
+    from dbcheck.index.reads import Reads
+
+    if not module.bodies or is_alembic_revision(module):
+        return False
+    analyzer = QueryAnalyzer(index, config)
+    analyzer._log, analyzer._applied_here = [], set()
+    analyzer.index.stack.append(Reads())
+    analyzer._analyze_module(module)
+    analyzer.index.stack.pop()
+    return bool(analyzer.result.uses or analyzer._gets or analyzer._observed)
+
+
 def analyze_queries(index: "ProjectIndex", config: "Config", memo: Optional[Any] = None) -> QueryIndex:
     """``memo``: where the previous run's per-module logs are kept (``load()`` /
     ``save(entries)``), or None for a full analysis."""
