@@ -93,21 +93,15 @@ def add_function(original: str, marker: str) -> str:
     return original + f"\n\ndef bench_edit_{marker}():\n    return {marker}\n"
 
 
-def _wait_for_daemon(root: Path, shown: str, seconds: float = 120.0) -> None:
-    """Until the daemon the last flake8 run started answers (it loads the project first)."""
-    sys.path.insert(0, str(HERE.parent))
-    from dbcheck import daemon
-    from dbcheck.config import load_config
-
-    here = os.getcwd()
-    os.chdir(root)
-    try:
-        config = load_config(start=root)
-        end = time.monotonic() + seconds
-        while time.monotonic() < end and daemon.ask(config, shown, None) is None:
-            time.sleep(0.1)
-    finally:
-        os.chdir(here)
+def _wait_for_daemon(root: Path, shown: str, env: dict, seconds: float = 120.0) -> None:
+    """Until the daemon the last flake8 run started answers (it loads the project first).
+    Asked from a process like the timed ones: the dbcheck they import names the socket."""
+    probe = ("import sys, time\nfrom pathlib import Path\nfrom dbcheck import daemon\n"
+             "from dbcheck.config import load_config\nconfig = load_config(start=Path.cwd())\n"
+             "end = time.monotonic() + float(sys.argv[2])\n"
+             "while daemon.ask(config, sys.argv[1], None) is None and time.monotonic() < end:\n"
+             "    time.sleep(0.1)\n")
+    subprocess.run([sys.executable, "-c", probe, shown, str(seconds)], cwd=root, env=env)
 
 
 def _stop_daemon(root: Path, env: dict) -> int:
@@ -170,7 +164,7 @@ def main() -> int:
         figures are that steady state: the daemon is started, unmeasured, beforehand."""
         model.write_text(add_column(model_text, str(next(edits))))
         subprocess.run(flake8_one_plugin, cwd=root, env=run_env, stdout=subprocess.DEVNULL)
-        _wait_for_daemon(root, rel(model))
+        _wait_for_daemon(root, rel(model), run_env)
 
     try:
         start_daemon(env)

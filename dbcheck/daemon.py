@@ -47,7 +47,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Optional
 
-from dbcheck.cache import _FORMAT, Cache, QueryMemo
+from dbcheck.cache import _FORMAT, Cache, QueryMemo, _code_digest
 from dbcheck.findings import Finding
 
 if TYPE_CHECKING:
@@ -56,7 +56,7 @@ if TYPE_CHECKING:
     from dbcheck.index.facts import ModuleFacts
 
 IDLE_SECONDS = 600.0
-_SETTLE_SECONDS = 0.01  # an editor's save: the writes that make it
+_SETTLE_SECONDS = 0.003  # an editor's save: the writes that make it
 _QUIET_SECONDS = 0.05  # no request or change for that long: write the cache
 _MAX_REQUEST = 64 * 1024 * 1024  # an editor buffer, JSON-escaped
 
@@ -331,6 +331,7 @@ class ProjectServer:
         self._found: Any = None
         self._everything: Optional[list[Finding]] = None
         self._asked: set[str] = set()
+        self._buffered = False  # the analysis holds an unsaved buffer
         self._answers = 0
 
     def prepare(self) -> None:
@@ -360,6 +361,7 @@ class ProjectServer:
                 # a file that runs no query does not (see records_queries)
                 analysis = analyse_project(found, self.config, self.cache, jobs=1, query_memo=self.memo)
             self._key, self._analysis, self._found, self._everything, self._asked = key, analysis, found, None, set()
+            self._buffered = bool(sources)
             self.cache.keep_only({f.key for f in found.files})
         return self._analysis
 
@@ -392,6 +394,22 @@ class ProjectServer:
         if errors or analysis.errors:
             return {"format": _FORMAT, "error": "; ".join(errors + analysis.errors)}
         return self._reply(findings, False)
+
+    def complete(self) -> None:
+        """The whole project's findings for the files as they are, stored in the cache,
+        after a focused answer: the next CLI, pre-commit or flake8 run on another file
+        then finds them there (done while no request waits)."""
+        from dbcheck.engine import collector_paused, findings_of, store_run
+
+        analysis = self._analysis
+        if analysis is None or self._everything is not None or self._buffered:
+            return
+        with collector_paused():
+            findings, errors = findings_of(analysis, self.config)
+        if errors or analysis.errors:
+            return
+        self._everything = findings
+        store_run(self._found, self.config, analysis, findings, self.cache)
 
     def _reply(self, findings: list[Finding], complete: bool) -> dict:
         return {"format": _FORMAT, "complete": complete,
@@ -447,6 +465,7 @@ def serve(start: Path, idle: float) -> int:
         project = ProjectServer(config)
         project.prepare()
         watcher = FolderWatcher.start(project_folders(config))
+        build = _code_digest()
         waiting = [server] + ([watcher] if watcher is not None else [])
         deadline = time.monotonic() + idle
         unflushed = False
@@ -455,7 +474,9 @@ def serve(start: Path, idle: float) -> int:
             ready, _w, _x = select.select(waiting, [], [], min(wait, _QUIET_SECONDS) if unflushed else wait)
             if not ready:
                 if unflushed:
-                    # a quiet moment: the writes and the collection no request waits for
+                    # a quiet moment: what no request waits for - the whole project's
+                    # findings for the cache, the writes, the collection
+                    project.complete()
                     project.flush()
                     unflushed = False
                     continue
@@ -463,6 +484,8 @@ def serve(start: Path, idle: float) -> int:
             if not os.path.isdir(config.root):
                 return 0  # the project is gone (a temporary checkout)
             if watcher is not None and watcher in ready and watcher.changed():
+                if _superseded(config, start, build):
+                    return 0  # clients now name another daemon's socket: no one asks this one
                 # an editor's save is often several writes (a temporary file renamed
                 # over the original): wait for the last before reading the files
                 while select.select([watcher], [], [], _SETTLE_SECONDS)[0]:
@@ -482,6 +505,16 @@ def serve(start: Path, idle: float) -> int:
             pass
         server.close()
         lock.close()
+
+
+def _superseded(config: "Config", start: Path, build: str) -> bool:
+    """Whether the configuration or dbcheck itself changed since this daemon started."""
+    from dbcheck.config import ConfigError, load_config
+
+    try:
+        return load_config(start=start.resolve()).fingerprint() != config.fingerprint() or _code_digest() != build
+    except ConfigError:
+        return True
 
 
 def _serve_one(server: socket.socket, project: ProjectServer) -> bool:

@@ -18,7 +18,8 @@ import pytest
 
 from dbcheck import daemon
 from dbcheck.config import load_config
-from dbcheck.engine import project_files, project_findings
+from dbcheck.cache import Cache
+from dbcheck.engine import cached_findings, project_files, project_findings
 
 REPO = Path(__file__).resolve().parent.parent
 POSIX = pytest.mark.skipif(os.name != "posix", reason="the daemon needs Unix sockets")
@@ -102,6 +103,15 @@ def test_answers_after_a_sequence_of_edits_are_a_fresh_analysis(project):
         # cached (the removal brings back the state before the file was added)
         assert got == (truth if answer["complete"] else [f for f in truth if f[0] == first]), label
         focused += not answer["complete"]
+        if label == "a column added to a model":
+            # in the quiet moment after a focused answer, the whole project's findings go
+            # to the cache: the CLI's next run (its own Cache object) reads them
+            server.complete()
+            server.flush()
+            cached = cached_findings(project_files([Path(".")], config, None, Cache.for_project(project)), config,
+                                     Cache.for_project(project))
+            assert cached is not None and sorted((f.path, f.line, f.column, f.code, f.message)
+                                                 for f in cached[0]) == truth
         # a second file of the same state: the whole project's findings, once for all
         second = str(queries.relative_to(project))
         answer = server.answer(second, None)
@@ -181,7 +191,8 @@ def test_flake8_starts_a_daemon_that_answers_the_next_edit(project, tmp_path, mo
         # the test process asks it directly too: proof that it, not flake8's process, answered
         answer = daemon.ask(config, shown, None)
         assert answer is not None
-        assert {(f.path, str(f.line), f.code) for f in answer.findings} == expected
+        # this file's findings, or every file's once the daemon has completed the run
+        assert {(f.path, str(f.line), f.code) for f in answer.findings if f.path == shown} == expected
         assert _flake8(project, env, shown) == expected
         # a second project file: the answer is the whole project's
         other = str(_query_file(project).relative_to(project))
@@ -294,3 +305,22 @@ def test_the_watcher_tells_python_files_from_the_rest(tmp_path):
         assert watcher.changed()
     finally:
         os.close(watcher.fd)
+
+
+@POSIX
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="inotify")
+def test_a_watching_daemon_exits_when_the_configuration_changes(project, tmp_path):
+    """Clients then name another socket; this one would only re-analyse for no one."""
+    env = _daemon_env(project, tmp_path, DBCHECK_DAEMON_IDLE="120")
+    config = load_config(start=project)
+    path = daemon.socket_path(config, str(project))
+    proc = subprocess.Popen([sys.executable, "-m", "dbcheck.daemon", str(project)], cwd=project, env=env)
+    try:
+        assert _wait_for(lambda: daemon.ask(config, "models.py", None) is not None)
+        pyproject = project / "pyproject.toml"
+        pyproject.write_text(pyproject.read_text().replace("[tool.dbcheck]", '[tool.dbcheck]\nignore = ["DBC302"]'))
+        assert proc.wait(timeout=30) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert not os.path.exists(path)

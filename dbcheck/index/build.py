@@ -9,10 +9,11 @@ the affected table is marked incomplete and rules that need certainty stay silen
 
 from __future__ import annotations
 
+import copy
 import re
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import TYPE_CHECKING, Callable, Iterable, Iterator, Optional, TypeVar
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Optional, TypeVar
 
 from dbcheck.index.facts import UNKNOWN, AttrFact, ClassFact, Expr, ModuleFacts, is_alembic_revision
 from dbcheck.index.models import (
@@ -66,6 +67,9 @@ _LIBRARY_MODELS: dict[str, tuple[Optional[str], list[tuple[str, str, bool, bool,
         ("token", "String", False, True, None), ("created_at", "DateTime", False, False, None),
         ("user_id", "GUID", False, False, "user.id")]),
 }
+
+
+_MISSING = object()
 
 
 def camel_to_snake(name: str) -> str:
@@ -282,6 +286,10 @@ class _Builder:
         self.tables: list[TableModel] = []
         self._model_names: Optional[set[str]] = None
         self._type_cache: dict[str, TypeInfo] = {}
+        # (attribute, declaring class, type map) -> its column (see _inherited_column);
+        # the keys' objects live as long as the build
+        self._inherited_columns: dict[tuple[int, str, int], ColumnModel] = {}
+        self._memos: dict[str, dict] = {}
 
     # ---- classification
 
@@ -598,10 +606,10 @@ class _Builder:
         value = attr.value
         call, func_name, defaults = self._callee(value)
         annotation = attr.annotation
-        wrapper, inner = self._unwrap_mapped(annotation)
+        wrapper, inner = self._memoised("mapped", annotation, self._unwrap_mapped, annotation)
         alias_call: Optional[Expr] = None
         if inner is not None:
-            inner, alias_call = self._unwrap_annotated(inner)
+            inner, alias_call = self._memoised("annotated", inner, self._unwrap_annotated, inner)
             if alias_call is not None and self._callee(alias_call)[1] != "sa:mapped_column":
                 alias_call = None
             if alias_call is not None and call is None:
@@ -629,7 +637,7 @@ class _Builder:
                 call = ("call", call[1], tuple(alias_call[2]) + tuple(call[2]),
                         tuple(alias_call[3]) + tuple(defaults) + tuple(call[3]), call[4], call[5])
                 defaults = ()
-            table.columns.append(self._column(info, attr, owner, call, func_name, defaults, inner))
+            table.columns.append(self._inherited_column(info, attr, owner, call, func_name, defaults, inner))
             return
         if func_name == "sqlmodel:Field" or (info.style == "sqlmodel" and annotation is not None and wrapper is None):
             if info.style != "sqlmodel" or annotation is None:
@@ -738,7 +746,34 @@ class _Builder:
             self._model_names = {info.ref.fact.name for info in self.infos.values() if info.style != "none"}
         return target.rsplit(".", 1)[-1] in self._model_names
 
+    def _memoised(self, kind: str, key: object, compute: Callable, *args: object) -> Any:
+        """``compute(*args)``, once per build for each ``key``: the same annotation or
+        column type is read for thousands of columns. Every result kept is a pure
+        function of its key and the project (``_type`` does not depend on the class it
+        is called for); keys are expressions, their objects live as long as the build."""
+        memo = self._memos.setdefault(kind, {})
+        try:
+            found = memo.get(key, _MISSING)
+        except TypeError:  # an unhashable constant
+            return compute(*args)
+        if found is _MISSING:
+            found = memo[key] = compute(*args)
+        return found
+
     # ---- columns
+
+    def _inherited_column(self, info: ClassInfo, attr: AttrFact, owner: ClassRef, call: Expr, func_name: str,
+                          defaults: tuple, inner: Optional[Expr]) -> ColumnModel:
+        """``_column``, read once per mixin attribute and type map rather than once per
+        class that inherits it (a copy each: tables change their own columns later). The
+        column depends on the class only through its type annotation map."""
+        if owner.fact is info.ref.fact:
+            return self._column(info, attr, owner, call, func_name, defaults, inner)
+        key = (id(attr), owner.qualname, id(info.type_map))
+        known = self._inherited_columns.get(key)
+        if known is None:
+            known = self._inherited_columns[key] = self._column(info, attr, owner, call, func_name, defaults, inner)
+        return copy.copy(known)
 
     def _column(self, info: ClassInfo, attr: AttrFact, owner: ClassRef, call: Expr, func_name: str,
                 defaults: tuple, inner: Optional[Expr]) -> ColumnModel:
@@ -767,15 +802,17 @@ class _Builder:
         elif func_name == "sa:mapped_column" and inner is not None:
             # SQLAlchemy derives it from the annotation even for a primary key:
             # Mapped[Optional[int]] = mapped_column(primary_key=True) is nullable.
-            nullable = _annotation_optional(inner, self.symbols)
+            nullable = self._memoised("optional", inner, _annotation_optional, inner, self.symbols)
         elif primary_key:
             nullable = False
         else:
             nullable = True
         if type_expr is not None:
-            tinfo = self._type(type_expr, owner)
+            # a call's position is no part of the type it names
+            key = type_expr[:3] if type_expr[0] == "call" else type_expr
+            tinfo = self._memoised("type", key, self._type, type_expr, owner)
         elif inner is not None:
-            tinfo = self._annotation_type(inner, info)
+            tinfo = self._memoised("annotation", (inner, id(info.type_map)), self._annotation_type, inner, info)
         elif fks:
             tinfo = TypeInfo(None, "other", False)  # SQLAlchemy copies the referenced column's type
         else:
