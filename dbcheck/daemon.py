@@ -359,7 +359,9 @@ class ProjectServer:
             with collector_paused():
                 # the query analysis waits until a rule needs it: a focused answer on
                 # a file that runs no query does not (see records_queries)
-                analysis = analyse_project(found, self.config, self.cache, jobs=1, query_memo=self.memo)
+                previous = self._analysis.index.build_memory if self._analysis is not None else None
+                analysis = analyse_project(found, self.config, self.cache, jobs=1, query_memo=self.memo,
+                                           previous=previous, remember=True)
             self._key, self._analysis, self._found, self._everything, self._asked = key, analysis, found, None, set()
             self._buffered = bool(sources)
             self.cache.keep_only({f.key for f in found.files})

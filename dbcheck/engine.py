@@ -20,7 +20,7 @@ from dbcheck.noqa import is_suppressed
 
 if TYPE_CHECKING:
     from dbcheck.index.facts import ModuleFacts
-    from dbcheck.index.build import ProjectIndex
+    from dbcheck.index.build import BuildMemory, ProjectIndex
     from dbcheck.rules import Rule
 
 # The index builder and the rules are imported where they run: a warm run (the
@@ -371,15 +371,18 @@ class Analysis:
 
 
 def analyse_project(found: ProjectFiles, config: Config, cache: Optional[Cache] = None,
-                    jobs: Optional[int] = None, query_memo: Optional[object] = None) -> Analysis:
+                    jobs: Optional[int] = None, query_memo: Optional[object] = None,
+                    previous: Optional["BuildMemory"] = None, remember: bool = False) -> Analysis:
     """Phase 1 (facts, cached or parsed) and the index, with the query analysis's memo
-    attached: every rule can run on the result."""
+    attached: every rule can run on the result. A long-lived process (the daemon) passes
+    ``remember`` and, after that, the last index's ``build_memory`` as ``previous``: class
+    tables nothing changed for are copied from it (see ``build_index``)."""
     messages: list[str] = []
     errors: list[str] = []
     modules = load_facts(found.files, messages, errors, cache, jobs)
     from dbcheck.index.build import build_index
 
-    index = build_index(modules, config.encrypted_types)
+    index = build_index(modules, config.encrypted_types, previous, remember)
     if query_memo is None and cache is not None:
         from dbcheck.cache import QueryMemo
 

@@ -106,6 +106,8 @@ class ProjectIndex:
     # The files whose findings are wanted, when not all are (the flake8 plugin asking
     # the daemon about the file just edited): rules report from ``reported_*`` only.
     focus: Optional[frozenset[str]] = None
+    build_memory: Optional["BuildMemory"] = field(default=None, repr=False)  # see build_index
+    reused_tables: int = 0
 
     def query_index(self, config) -> "QueryIndex":
         """Every query the project builds and runs (computed once per configuration)."""
@@ -290,6 +292,10 @@ class _Builder:
         # the keys' objects live as long as the build
         self._inherited_columns: dict[tuple[int, str, int], ColumnModel] = {}
         self._memos: dict[str, dict] = {}
+        self.spelled: set[str] = set()  # classes named by the project-wide spelling
+        self.reused: set[str] = set()  # classes whose table came from the last build
+        self._same_layout = False
+        self.memory: Optional[BuildMemory] = None
 
     # ---- classification
 
@@ -405,11 +411,13 @@ class _Builder:
 
     # ---- tables of classes
 
-    def build_class_tables(self) -> None:
+    def build_class_tables(self, previous: Optional["BuildMemory"] = None, remember: bool = False) -> None:
         refs = [ClassRef(m, c) for m in self.modules.values() for c in m.classes]
         for ref in refs:
             self.classify(ref)
         mapped_names = {q for q, i in self.infos.items() if i.mapped}
+        reusable = self._reusable_tables(previous, mapped_names) if previous is not None else set()
+        copies: dict[str, TableModel] = {}
         # Parents before children, so single-table inheritance finds the parent's table.
         pending = [self.infos[r.qualname] for r in refs if self.infos[r.qualname].mapped]
         done: set[str] = set()
@@ -419,7 +427,11 @@ class _Builder:
                 parent = info.mapped_parent
                 if parent is not None and parent.ref.qualname not in done and parent.mapped:
                     continue
-                self._class_table(info, mapped_names)
+                owner = previous.owners.get(info.ref.qualname) if previous is not None else None
+                if owner in reusable and (owner == info.ref.qualname or owner in copies):
+                    self._reuse_table(info, owner, previous, copies)  # type: ignore[arg-type]
+                else:
+                    self._class_table(info, mapped_names)
                 done.add(info.ref.qualname)
                 pending.remove(info)
                 progressed = True
@@ -428,6 +440,93 @@ class _Builder:
                     info.complete = False
                     self._class_table(info, mapped_names)
                 break
+        if remember:
+            self.memory = self._remember(previous, mapped_names, reusable)
+
+    # ---- reusing the last build's class tables (the daemon: one file edited at a time)
+
+    def _shared_inputs(self, mapped_names: set[str]) -> tuple:
+        """What every class table may depend on besides the modules its names reach."""
+        models = frozenset(info.ref.fact.name for info in self.infos.values() if info.style != "none")
+        return frozenset(mapped_names), models, self.encrypted_types
+
+    def _reusable_tables(self, previous: "BuildMemory", mapped_names: set[str]) -> set[str]:
+        """The classes whose table the last build made and this one would make again,
+        identical: no module their names can reach changed (the reach is taken from every
+        qualified name a module's classes, assignments and functions mention - wider than
+        what resolution follows), no project-wide input changed, and every class sharing
+        the table (single-table inheritance) is unchanged too."""
+        layout = tuple((name, m.path) for name, m in self.modules.items())
+        self._same_layout = layout == previous.layout
+        if not self._same_layout or self._shared_inputs(mapped_names) != previous.shared:
+            return set()
+        changed = {name for name, m in self.modules.items() if previous.keys.get(name) != m.key}
+        reaches = self._reaches(previous)
+        affected = set(changed)
+        reached_by: dict[str, list[str]] = {}
+        for name, targets in reaches.items():
+            for target in targets:
+                reached_by.setdefault(target, []).append(name)
+        stack = list(changed)
+        while stack:
+            for name in reached_by.get(stack.pop(), ()):
+                if name not in affected:
+                    affected.add(name)
+                    stack.append(name)
+        blocked = {owner for qualname, owner in previous.owners.items()
+                   if previous.modules[qualname] in affected or qualname in previous.spelled}
+        return {owner for owner in previous.tables if owner not in blocked}
+
+    def _reaches(self, previous: Optional["BuildMemory"]) -> dict[str, frozenset[str]]:
+        """Module name -> the modules the qualified names it mentions can resolve into."""
+        # a module's reach is a function of its content and the project's layout
+        known = previous.reach_by_key if previous is not None and self._same_layout else {}
+        key_of = {id(m): name for name, m in self.modules.items()}
+        out: dict[str, frozenset[str]] = {}
+        for name, module in self.modules.items():
+            found = known.get(module.key) if module.key else None
+            if found is None:
+                targets = (self.symbols._module(prefix) for prefix in _name_prefixes(module))
+                found = frozenset(key_of[id(t)] for t in targets if t is not None and id(t) in key_of)
+            out[name] = found
+        self._reach = out
+        return out
+
+    def _reuse_table(self, info: ClassInfo, owner: str, previous: "BuildMemory", copies: dict[str, TableModel]) -> None:
+        if owner == info.ref.qualname:
+            table = _copy_table(previous.tables[owner])
+            copies[owner] = table
+            self.tables.append(table)
+        else:
+            table = copies[owner]  # single-table inheritance: the parent's copy, children included
+        info.table = table
+        self.reused.add(info.ref.qualname)
+
+    def _remember(self, previous: Optional["BuildMemory"], mapped_names: set[str], reusable: set[str]) -> "BuildMemory":
+        reach = getattr(self, "_reach", None) or self._reaches(previous)
+        owners: dict[str, str] = {}
+        modules: dict[str, str] = {}
+        tables: dict[str, TableModel] = {}
+        names_by_path = {m.path: name for name, m in self.modules.items()}
+        for qualname, info in self.infos.items():
+            if not info.mapped or info.table is None or info.table.qualname is None:
+                continue
+            owners[qualname] = info.table.qualname
+            modules[qualname] = names_by_path.get(info.ref.module.path, info.ref.module.module)
+        for table in self.tables:
+            if table.qualname is None or table.is_imperative:
+                continue
+            if previous is not None and table.qualname in reusable and table.qualname in self.reused:
+                tables[table.qualname] = previous.tables[table.qualname]  # as built, never handed out
+            else:
+                tables[table.qualname] = _copy_table(table)
+        return BuildMemory(
+            keys={name: m.key for name, m in self.modules.items()},
+            layout=tuple((name, m.path) for name, m in self.modules.items()),
+            shared=self._shared_inputs(mapped_names),
+            reach_by_key={self.modules[name].key: found for name, found in reach.items() if self.modules[name].key},
+            owners=owners, modules=modules, tables=tables, spelled=set(self.spelled),
+        )
 
     def _table_name(self, info: ClassInfo, mapped_names: set[str]) -> tuple[Optional[str], bool]:
         """(table name, has own table). Own table False means single-table inheritance."""
@@ -497,6 +596,7 @@ class _Builder:
             # an inline join: some spelling of the class name, told by the project's own
             # foreign keys (or unknown, as before, when they name none of them).
             spell = self._class_name_spelling
+            self.spelled.add(info.ref.qualname)  # depends on every module's foreign keys
             return spell(info.ref.fact.name) if spell is not None else None
         return None
 
@@ -1529,12 +1629,95 @@ def _mark_hashed_on_write(tables: list[TableModel], modules: Iterable[ModuleFact
                 column.hashed_by_name = True
 
 
-def build_index(modules: dict[str, ModuleFacts], encrypted_types: Iterable[str] = ()) -> ProjectIndex:
+@dataclass
+class BuildMemory:
+    """What one build leaves for the next in the same process (the daemon, after an
+    edit): every class table as ``build_class_tables`` made it (copies: the index's own
+    are changed by later steps and by rules' readers), and what decides whether the next
+    build may copy them instead (see ``_Builder._reusable_tables``)."""
+
+    keys: dict[str, str]  # module name -> facts key
+    layout: tuple  # every module's name and path: resolution by path tails depends on them
+    shared: tuple  # the project-wide inputs (see _shared_inputs)
+    reach_by_key: dict[str, frozenset[str]]  # facts key -> the modules its names reach
+    owners: dict[str, str]  # mapped class -> the class whose table it is
+    modules: dict[str, str]  # mapped class -> its module's name
+    tables: dict[str, TableModel]  # table-owning class -> its table as built
+    spelled: set[str]  # classes named by the project-wide spelling: always built again
+
+
+def _name_prefixes(module: ModuleFacts) -> set[str]:
+    """Every dotted prefix of every qualified name the module's classes, assignments,
+    functions and imports mention, and of its own name."""
+    names: set[str] = {module.module}
+    names.update(module.imports.values())
+    names.update(module.star_imports)
+
+    def walk(value: object) -> None:
+        if isinstance(value, tuple):
+            if len(value) == 2 and value[0] == "n" and isinstance(value[1], str):
+                names.add(value[1])
+                return
+            for item in value:
+                walk(item)
+        elif isinstance(value, list):
+            for item in value:
+                walk(item)
+        elif isinstance(value, dict):
+            for key, item in value.items():
+                walk(key)
+                walk(item)
+
+    for cls in module.classes:
+        walk(cls.bases)
+        walk(cls.decorators)
+        walk(cls.keywords)
+        for attr in cls.attrs:
+            walk(attr.annotation)
+            walk(attr.value)
+    walk(module.assignments)
+    for function in module.functions.values():
+        walk(function.returns)
+        walk(function.defaults)
+    prefixes: set[str] = set()
+    for name in names:
+        parts = name.split(".")
+        prefixes.update(".".join(parts[:i]) for i in range(1, len(parts) + 1))
+    return prefixes
+
+
+def _copy_table(table: TableModel) -> TableModel:
+    """A table whose lists and columns can change without changing ``table``."""
+    new = copy.copy(table)
+    columns = []
+    for column in table.columns:
+        twin = object.__new__(ColumnModel)
+        twin.__dict__.update(column.__dict__)
+        columns.append(twin)
+    new.columns = columns
+    new.indexes = list(table.indexes)
+    new.unique_constraints = list(table.unique_constraints)
+    new.relationships = list(table.relationships)
+    new.extra_foreign_keys = list(table.extra_foreign_keys)
+    new.subclasses = list(table.subclasses)
+    if table.primary_key_constraint is not None:
+        new.primary_key_constraint = list(table.primary_key_constraint)
+    return new
+
+
+def build_index(modules: dict[str, ModuleFacts], encrypted_types: Iterable[str] = (),
+                previous: Optional[BuildMemory] = None, remember: bool = False) -> ProjectIndex:
+    """``previous`` (with ``remember``, the index's ``build_memory`` carries the next
+    one): a long-lived process's last build, whose class tables are copied where
+    nothing they depend on changed. The index is the same as without it."""
     builder = _Builder(modules, encrypted_types)
-    builder.build_class_tables()
+    builder.build_class_tables(previous, remember)
     builder.module_tables()
     builder.imperative_mappings()
     _mark_hashed_on_write(builder.tables, modules.values())
     class_names = {c.name for m in modules.values() for c in m.classes}
     hints = {name for m in modules.values() for name in m.class_hints}
-    return ProjectIndex(modules, builder.tables, builder.infos, builder.symbols, class_names, hints)
+    index = ProjectIndex(modules, builder.tables, builder.infos, builder.symbols, class_names, hints)
+    index.build_memory = builder.memory
+    index.reused_tables = len(builder.reused)
+    return index

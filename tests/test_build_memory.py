@@ -1,0 +1,180 @@
+"""The daemon's incremental index: after an edit, class tables are copied from the last
+build where nothing they depend on changed (``build_index(previous=...)``). The oracle
+is the build from scratch: after any edit, and after chains of edits, the two indexes
+must be equal - every table, column, key, index, relationship and class."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from dbcheck import phase1
+from dbcheck.config import load_config
+from dbcheck.engine import load_facts, project_files
+from dbcheck.index.build import build_index
+
+REPO = Path(__file__).resolve().parent.parent
+PROJECTS = [REPO / "fixtures" / name for name in ("saas", "flask_app", "sqlmodel_app", "indexes_app")] + [
+    REPO / "tests" / "fuzz_models"]
+
+
+def _dump(index) -> tuple:
+    tables = sorted(repr(t) for t in index.tables)
+    classes = sorted((q, i.style, i.mapped, i.complete, i.abstract, repr(i.table) if i.table is not None else None)
+                     for q, i in index.classes.items())
+    return tables, classes
+
+
+class _Project:
+    """A project's facts, with single files replaced by edited versions."""
+
+    def __init__(self, root: Path, monkeypatch) -> None:
+        monkeypatch.chdir(root)
+        self.config = load_config(start=root)
+        found = project_files([Path(".")], self.config)
+        self.sources = {s.shown: s for s in found.files}
+        self.modules = load_facts(found.files, [], [])
+        self.texts = {m.path: (root / m.path).read_text(errors="replace") for m in self.modules.values()}
+        self.edits = 0
+
+    def edited(self, modules: dict, path: str, text: str) -> dict:
+        source = self.sources[path]
+        facts = phase1.extract(text, source.shown, source.module, source.is_package)
+        self.edits += 1
+        facts.key = f"edit-{self.edits}"
+        out = dict(modules)
+        for name, module in modules.items():
+            if module.path == path:
+                out[name] = facts
+        return out
+
+    def check(self, before: dict, after: dict) -> None:
+        """The incremental build of ``after`` from ``before``'s equals the full one."""
+        enc = self.config.encrypted_types
+        memory = build_index(before, enc, None, remember=True).build_memory
+        incremental = build_index(after, enc, memory, remember=True)
+        assert _dump(incremental) == _dump(build_index(after, enc))
+        # and again, from the incremental build's own memory
+        again = build_index(after, enc, incremental.build_memory, remember=True)
+        assert _dump(again) == _dump(build_index(after, enc))
+
+
+@pytest.fixture(params=PROJECTS, ids=lambda p: p.name)
+def project(request, tmp_path, monkeypatch):
+    root = tmp_path / request.param.name
+    shutil.copytree(request.param, root, ignore=shutil.ignore_patterns(".dbcheck_cache", "__pycache__"))
+    if not (root / "pyproject.toml").exists():
+        (root / "pyproject.toml").write_text("[tool.dbcheck]\n")
+    return _Project(root, monkeypatch)
+
+
+_WORD = re.compile(r"\b[A-Za-z_][A-Za-z_0-9]*\b")
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
+                                                                  HealthCheck.too_slow])
+@given(data=st.data())
+def test_after_any_edit_the_incremental_index_is_the_full_one(project, data):
+    paths = sorted(project.texts)
+    modules = project.modules
+    for _step in range(data.draw(st.integers(1, 3))):  # chains of edits, memory carried over
+        path = data.draw(st.sampled_from(paths))
+        lines = project.texts[path].splitlines(keepends=True)
+        kind = data.draw(st.sampled_from(["word", "word", "drop", "dup", "column"]))
+        at = data.draw(st.integers(0, max(len(lines) - 1, 0)))
+        if kind == "word" and lines:
+            # one name swapped for another the project uses: a type, a base, a table name
+            words = sorted({w for text in project.texts.values() for w in _WORD.findall(text)})
+            found = list(_WORD.finditer(lines[at]))
+            if found:
+                hit = data.draw(st.sampled_from(found))
+                lines[at] = lines[at][:hit.start()] + data.draw(st.sampled_from(words)) + lines[at][hit.end():]
+        elif kind == "drop":
+            del lines[at:at + data.draw(st.integers(1, 5))]
+        elif kind == "dup":
+            lines[at:at] = lines[at:at + data.draw(st.integers(1, 5))]
+        elif kind == "column" and lines:
+            indent = re.match(r"\s*", lines[at]).group(0) or "    "
+            lines.insert(at + 1, f"{indent}extra_token = Column(String(40), index=True)\n")
+        after = project.edited(modules, path, "".join(lines))
+        project.check(modules, after)
+        modules = after
+
+
+def _write(root: Path, files: dict[str, str]) -> None:
+    for name, text in files.items():
+        (root / name).write_text(text)
+
+
+BASE = """\
+from sqlalchemy import ForeignKey, Index, String
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class TimestampMixin:
+    created_at: Mapped[str] = mapped_column(String(30))
+"""
+
+USERS = """\
+from sqlalchemy import String
+from sqlalchemy.orm import Mapped, mapped_column
+from base import Base, TimestampMixin
+
+
+class User(TimestampMixin, Base):
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    __mapper_args__ = {"polymorphic_on": "kind"}
+"""
+
+ITEMS = """\
+from sqlalchemy import ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column
+from base import Base, TimestampMixin
+from users import User
+
+
+class Item(TimestampMixin, Base):
+    __tablename__ = "items"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey(User.id))
+"""
+
+
+@pytest.mark.parametrize("file, old, new", [
+    # a mixin's column changes type: every table that inherits it
+    ("base.py", "String(30)", "String(31), index=True"),
+    # the foreign key's target table is renamed in another module
+    ("users.py", '__tablename__ = "users"', '__tablename__ = "accounts"'),
+    # a single-table-inheritance child appears in another module: the parent's table grows
+    ("admins.py", "", "from sqlalchemy.orm import Mapped, mapped_column\nfrom users import User\n\n\n"
+                      "class Admin(User):\n    level: Mapped[int] = mapped_column(default=0)\n"),
+    # a module-level index on another module's class
+    ("indexes.py", "", "from sqlalchemy import Index\nfrom items import Item\n\nIndex('ix_items_user', Item.user_id)\n"),
+    # a hash written in another module marks the column hashed
+    ("users.py", 'kind: Mapped[str] = mapped_column(String(20))',
+     'kind: Mapped[str] = mapped_column(String(20))\n    api_token: Mapped[str] = mapped_column(String(64))'),
+])
+def test_edits_whose_effect_lands_in_other_modules(tmp_path, monkeypatch, file, old, new):
+    _write(tmp_path, {"pyproject.toml": "[tool.dbcheck]\n", "base.py": BASE, "users.py": USERS, "items.py": ITEMS,
+                      "admins.py": "", "indexes.py": "", "service.py": "from users import User\n"})
+    project = _Project(tmp_path, monkeypatch)
+    text = project.texts[file]
+    assert old in text
+    after = project.edited(project.modules, file, text.replace(old, new, 1) if old else new)
+    project.check(project.modules, after)
+    # the build did reuse tables where it could (the memory is not just thrown away)
+    enc = project.config.encrypted_types
+    memory = build_index(project.modules, enc, None, remember=True).build_memory
+    untouched = project.edited(project.modules, "service.py", "from users import User\n\nX = 1\n")
+    assert build_index(untouched, enc, memory, remember=True).reused_tables == 2  # users, items
