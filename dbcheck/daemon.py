@@ -39,13 +39,14 @@ import hashlib
 import json
 import os
 import select
+import signal
 import socket
 import stat
 import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Optional
+from typing import TYPE_CHECKING, Any, Optional
 
 from dbcheck.cache import _FORMAT, Cache, QueryMemo, _code_digest
 from dbcheck.findings import Finding
@@ -109,14 +110,16 @@ def socket_path(config: "Config", cwd: str) -> Optional[str]:
 class Answer:
     def __init__(self, findings: list[Finding], complete: bool) -> None:
         self.findings = findings
-        # every finding of the project (else only those of the file asked about)
+        # every finding of the project (else those of the file asked about)
         self.complete = complete
 
 
-def ask(config: "Config", shown: str, text: Optional[str], timeout: float = 60.0) -> Optional[Answer]:
+def ask(config: "Config", shown: str, text: Optional[str], everything: bool = False,
+        timeout: float = 60.0) -> Optional[Answer]:
     """The findings of the file ``shown`` (as flake8 names it; ``text`` is its unsaved
-    buffer, None when the file on disk is what flake8 read), or None without a daemon."""
-    payload = _request(config, {"file": shown, "text": text}, timeout)
+    buffer, None when the file on disk is what flake8 read) - with ``everything``, of the
+    whole project - or None without a daemon."""
+    payload = _request(config, {"file": shown, "text": text, "everything": everything}, timeout)
     try:
         return Answer([Finding(*row) for row in payload["findings"]], bool(payload["complete"]))
     except (ValueError, TypeError, KeyError, AttributeError):
@@ -255,6 +258,9 @@ class MemoryCache(Cache):
         super().__init__(folder)
         self.facts_in_memory: dict[str, "ModuleFacts"] = {}
         self._unwritten: dict[str, "ModuleFacts"] = {}
+        self._manifest: Optional[dict[str, tuple]] = None
+        self._manifest_unwritten = False
+        self._tree: Optional[tuple[str, dict[str, int], list[str]]] = None
 
     def has_facts(self, key: str) -> bool:
         return key in self.facts_in_memory or super().has_facts(key)
@@ -276,6 +282,40 @@ class MemoryCache(Cache):
         self.facts_in_memory[key] = facts
         self._unwritten[key] = facts
 
+    # The manifest (each file's size, mtime and key) and the folder listing are checked
+    # against the files on every use, so this process's own copies serve as well as the
+    # disk's and are not read and decoded again on every request.
+
+    def get_manifest(self) -> dict[str, tuple]:
+        if self._manifest is None:
+            self._manifest = super().get_manifest()
+        return self._manifest
+
+    def put_manifest(self, manifest: dict[str, tuple]) -> None:
+        self._manifest = manifest
+        self._manifest_unwritten = True
+
+    def get_tree(self, key: str) -> Optional[list[str]]:
+        if self._tree is not None and self._tree[0] == key:
+            for folder, mtime in self._tree[1].items():
+                try:
+                    if os.stat(folder).st_mtime_ns != mtime:
+                        return None
+                except OSError:
+                    return None
+            return self._tree[2]
+        return super().get_tree(key)
+
+    def put_tree(self, key: str, folders: list[str], files: list[str]) -> None:
+        stamps = {}
+        for folder in folders:
+            try:
+                stamps[folder] = os.stat(folder).st_mtime_ns
+            except OSError:
+                return
+        self._tree = (key, stamps, files)
+        super().put_tree(key, folders, files)
+
     def keep_only(self, keys: set[str]) -> None:
         """Forget the facts of content no file has any more (every edit makes one)."""
         for key in [k for k in self.facts_in_memory if k not in keys]:
@@ -285,6 +325,9 @@ class MemoryCache(Cache):
         unwritten, self._unwritten = self._unwritten, {}
         for key, facts in unwritten.items():
             super().put_facts(key, facts)
+        if self._manifest_unwritten and self._manifest is not None:
+            self._manifest_unwritten = False
+            super().put_manifest(self._manifest)
 
 
 class MemoryQueryMemo(QueryMemo):
@@ -330,25 +373,26 @@ class ProjectServer:
         self._analysis: Optional["Analysis"] = None
         self._found: Any = None
         self._everything: Optional[list[Finding]] = None
-        self._asked: set[str] = set()
         self._buffered = False  # the analysis holds an unsaved buffer
+        self._completed: Optional[str] = None  # the state last completed (see complete)
+        self._completer = 0  # the process completing it in the background
         self._answers = 0
 
     def prepare(self) -> None:
         """Every file's facts into memory, the query logs decoded, from the cache the run
         that started this daemon has just written: the first request finds them there."""
-        self.refresh()
+        self.refresh(queries=True)
         self.flush()
 
-    def refresh(self, request_waiting: Callable[[], bool] = lambda: False) -> None:
+    def refresh(self, queries: bool = False) -> None:
         """Analyse the project as it is on disk now, if it changed since the last
         analysis (a file watched was written): the request that follows an edit then
-        finds the analysis done or under way. The query analysis follows unless a
-        request is already waiting (its file may need none, see records_queries)."""
+        finds the index built, or under way. The query analysis waits for a request
+        that needs it (its file may need none, see records_queries) unless ``queries``."""
         from dbcheck.engine import project_files
 
         analysis = self._analysed(project_files([], self.config, None, self.cache), None)
-        if not request_waiting():
+        if queries:
             analysis.index.query_index(self.config)
 
     def _analysed(self, found: Any, sources: Optional[dict[str, str]]) -> "Analysis":
@@ -362,12 +406,14 @@ class ProjectServer:
                 previous = self._analysis.index.build_memory if self._analysis is not None else None
                 analysis = analyse_project(found, self.config, self.cache, jobs=1, query_memo=self.memo,
                                            previous=previous, remember=True)
-            self._key, self._analysis, self._found, self._everything, self._asked = key, analysis, found, None, set()
+            self._key, self._analysis, self._found, self._everything = key, analysis, found, None
             self._buffered = bool(sources)
             self.cache.keep_only({f.key for f in found.files})
         return self._analysis
 
-    def answer(self, shown: str, text: Optional[str]) -> dict:
+    def answer(self, shown: str, text: Optional[str], everything: bool = False) -> dict:
+        """The findings of the file ``shown`` - or, with ``everything``, the whole
+        project's (flake8 going through many files: the plugin keeps them)."""
         from dbcheck.engine import cached_findings, collector_paused, findings_of, project_files, project_key, store_run
 
         sources = {shown: text} if text is not None else None
@@ -376,11 +422,13 @@ class ProjectServer:
         if project_key(found, self.config) != self._key and not sources:
             cached = cached_findings(found, self.config, self.cache)
             if cached is not None:
-                return self._reply(cached[0], True)
+                return self._reply(cached[0], shown, everything)
         analysis = self._analysed(found, sources)
-        if self._everything is None and self._asked and shown not in self._asked:
-            # A second file of the same state: flake8 is going through many; from now
-            # on every file's answer comes from one whole run.
+        if self._everything is None and not sources:
+            cached = cached_findings(found, self.config, self.cache)  # completed in the background since
+            if cached is not None:
+                self._everything = cached[0]
+        if self._everything is None and everything:
             with collector_paused():
                 findings, errors = findings_of(analysis, self.config)
             if errors or analysis.errors:
@@ -389,23 +437,65 @@ class ProjectServer:
             if not sources:
                 store_run(found, self.config, analysis, findings, self.cache)
         if self._everything is not None:
-            return self._reply(self._everything, True)
-        self._asked.add(shown)
+            return self._reply(self._everything, shown, everything)
         with collector_paused():
             findings, errors = findings_of(analysis, self.config, frozenset({shown}))
         if errors or analysis.errors:
             return {"format": _FORMAT, "error": "; ".join(errors + analysis.errors)}
-        return self._reply(findings, False)
+        return self._reply(findings, shown, False)
 
-    def complete(self) -> None:
+    def complete(self, background: bool = False) -> None:
         """The whole project's findings for the files as they are, stored in the cache,
-        after a focused answer: the next CLI, pre-commit or flake8 run on another file
-        then finds them there (done while no request waits)."""
+        after a focused answer or a watched save: the next CLI, pre-commit or flake8 run
+        on another file then finds them there. With ``background``, in a forked copy of
+        this process (on the other core, at the lowest priority), so the next request -
+        an editor linting as you type - never waits for it; a newer state's copy
+        replaces an older one's."""
+        analysis = self._analysis
+        if analysis is None or self._everything is not None or self._buffered or self._completed == self._key:
+            return
+        self._completed = self._key
+        if not background or not hasattr(os, "fork"):
+            self._complete_here()
+            return
+        if self._completer and not self.reap(self._completer):
+            # still running (unreaped, so the pid is still its own): its state is stale
+            try:
+                os.kill(self._completer, signal.SIGTERM)  # its cache writes are atomic
+            except OSError:
+                pass
+        pid = os.fork()
+        if pid:
+            self._completer = pid
+            return
+        try:  # the copy: compute, write, and leave without running anything of the parent's
+            os.nice(19)
+            self._complete_here()
+            self.cache.flush()
+            self.memo.flush()
+        finally:
+            os._exit(0)
+
+    @staticmethod
+    def reap(pid: int = -1) -> bool:
+        """Collect finished background completions; whether ``pid`` has finished."""
+        finished = False
+        while True:
+            try:
+                done, _status = os.waitpid(pid, os.WNOHANG)
+            except ChildProcessError:
+                return True
+            if done == 0:
+                return finished
+            finished = True
+            if pid != -1:
+                return True
+
+    def _complete_here(self) -> None:
         from dbcheck.engine import collector_paused, findings_of, store_run
 
         analysis = self._analysis
-        if analysis is None or self._everything is not None or self._buffered:
-            return
+        assert analysis is not None
         with collector_paused():
             findings, errors = findings_of(analysis, self.config)
         if errors or analysis.errors:
@@ -413,8 +503,11 @@ class ProjectServer:
         self._everything = findings
         store_run(self._found, self.config, analysis, findings, self.cache)
 
-    def _reply(self, findings: list[Finding], complete: bool) -> dict:
-        return {"format": _FORMAT, "complete": complete,
+    @staticmethod
+    def _reply(findings: list[Finding], shown: str, everything: bool) -> dict:
+        if not everything:
+            findings = [f for f in findings if f.path == shown]
+        return {"format": _FORMAT, "complete": everything,
                 "findings": [[f.path, f.line, f.column, f.code, f.message] for f in findings]}
 
     def flush(self) -> None:
@@ -478,11 +571,12 @@ def serve(start: Path, idle: float) -> int:
                 if unflushed:
                     # a quiet moment: what no request waits for - the whole project's
                     # findings for the cache, the writes, the collection
-                    project.complete()
+                    project.complete(background=True)
                     project.flush()
                     unflushed = False
                     continue
                 return 0  # idle: requests stopped coming (file changes do not keep it alive)
+            project.reap()
             if not os.path.isdir(config.root):
                 return 0  # the project is gone (a temporary checkout)
             if watcher is not None and watcher in ready and watcher.changed():
@@ -492,7 +586,7 @@ def serve(start: Path, idle: float) -> int:
                 # over the original): wait for the last before reading the files
                 while select.select([watcher], [], [], _SETTLE_SECONDS)[0]:
                     watcher.changed()
-                project.refresh(lambda: bool(select.select([server], [], [], 0)[0]))
+                project.refresh()
                 unflushed = True
             if server in ready:
                 if not _serve_one(server, project):
@@ -535,7 +629,7 @@ def _serve_one(server: socket.socket, project: ProjectServer) -> bool:
                 _send(conn, {"format": _FORMAT, "stopped": True})
                 return False
             else:
-                reply = project.answer(str(request["file"]), request.get("text"))
+                reply = project.answer(str(request["file"]), request.get("text"), bool(request.get("everything")))
         except (OSError, ValueError, TypeError, KeyError, AttributeError) as err:
             reply = {"format": _FORMAT, "error": f"bad request: {err}"}
         _send(conn, reply)

@@ -25,6 +25,7 @@ class DbcheckPlugin:
     # One project analysis per flake8 worker process, reused for every file of that
     # project that the worker is handed (flake8 builds a plugin object per file).
     _projects: dict[tuple[str, str, str, str], list[Any]] = {}
+    _asked_daemon = 0  # requests this process made to a daemon (see _analyse)
 
     def __init__(self, tree: Any, filename: str, lines: Sequence[str]) -> None:
         self.filename = filename
@@ -76,8 +77,11 @@ class DbcheckPlugin:
         from dbcheck.engine import cached_findings, project_files, project_findings
 
         if daemon.enabled():
-            # The daemon checks the cache too, with the files' keys in memory.
-            answer = daemon.ask(config, shown, text)
+            # The daemon checks the cache too, with the files' keys in memory. The first
+            # file a process asks about gets its own findings; a second means flake8 is
+            # going through many, and it gets (and keeps) the whole project's.
+            answer = daemon.ask(config, shown, text, everything=DbcheckPlugin._asked_daemon > 0)
+            DbcheckPlugin._asked_daemon += 1
             if answer is not None:
                 return answer.findings, answer.complete
         cache = None if os.environ.get("DBCHECK_NO_CACHE") else Cache.for_project(config.root)
