@@ -178,3 +178,18 @@ def test_edits_whose_effect_lands_in_other_modules(tmp_path, monkeypatch, file, 
     memory = build_index(project.modules, enc, None, remember=True).build_memory
     untouched = project.edited(project.modules, "service.py", "from users import User\n\nX = 1\n")
     assert build_index(untouched, enc, memory, remember=True).reused_tables == 2  # users, items
+
+
+def test_a_class_defined_twice_in_one_module_is_built_twice_again(tmp_path, monkeypatch):
+    """Both definitions are mapped under one qualified name (found by hypothesis on the
+    flask fixture: a duplicated class header); a copy keyed by that name would give one."""
+    _write(tmp_path, {"pyproject.toml": "[tool.dbcheck]\n", "base.py": BASE, "users.py": USERS, "items.py": ITEMS,
+                      "admins.py": "", "indexes.py": "", "service.py": "from users import User\n"})
+    project = _Project(tmp_path, monkeypatch)
+    header = 'class User(TimestampMixin, Base):\n    __tablename__ = "users"\n' \
+             '    id: Mapped[int] = mapped_column(primary_key=True)\n\n\n'
+    child = '\n\nclass Staff(User):\n    desk: Mapped[str] = mapped_column(String(9), nullable=True)\n'
+    twice = USERS.replace("class User(", header + "class User(", 1) + child
+    after = project.edited(project.modules, "users.py", twice)
+    project.check(project.modules, after)
+    assert sum(t.class_name == "User" for t in build_index(after, project.config.encrypted_types).tables) == 2

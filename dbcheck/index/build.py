@@ -288,9 +288,8 @@ class _Builder:
         self.tables: list[TableModel] = []
         self._model_names: Optional[set[str]] = None
         self._type_cache: dict[str, TypeInfo] = {}
-        # (attribute, declaring class, type map) -> its column (see _inherited_column);
-        # the keys' objects live as long as the build
-        self._inherited_columns: dict[tuple[int, str, int], ColumnModel] = {}
+        # (attribute, declaring class, type map) -> (the attribute, its column): see _inherited_column
+        self._inherited_columns: dict[tuple, tuple[AttrFact, ColumnModel]] = {}
         self._memos: dict[str, dict] = {}
         self.spelled: set[str] = set()  # classes named by the project-wide spelling
         self.reused: set[str] = set()  # classes whose table came from the last build
@@ -513,9 +512,11 @@ class _Builder:
                 continue
             owners[qualname] = info.table.qualname
             modules[qualname] = names_by_path.get(info.ref.module.path, info.ref.module.module)
+        built = [t.qualname for t in self.tables if t.qualname is not None and not t.is_imperative]
+        twice = {q for q in built if built.count(q) > 1} if len(set(built)) != len(built) else set()
         for table in self.tables:
-            if table.qualname is None or table.is_imperative:
-                continue
+            if table.qualname is None or table.is_imperative or table.qualname in twice:
+                continue  # a class defined twice under one name (both are built) is built again
             if previous is not None and table.qualname in reusable and table.qualname in self.reused:
                 tables[table.qualname] = previous.tables[table.qualname]  # as built, never handed out
             else:
@@ -850,7 +851,7 @@ class _Builder:
         """``compute(*args)``, once per build for each ``key``: the same annotation or
         column type is read for thousands of columns. Every result kept is a pure
         function of its key and the project (``_type`` does not depend on the class it
-        is called for); keys are expressions, their objects live as long as the build."""
+        is called for); keys are values (expressions), never object ids."""
         memo = self._memos.setdefault(kind, {})
         try:
             found = memo.get(key, _MISSING)
@@ -869,11 +870,13 @@ class _Builder:
         column depends on the class only through its type annotation map."""
         if owner.fact is info.ref.fact:
             return self._column(info, attr, owner, call, func_name, defaults, inner)
-        key = (id(attr), owner.qualname, id(info.type_map))
+        # the attribute is kept with its column: an id is only unique among live objects
+        key = (id(attr), owner.qualname, tuple(info.type_map))
         known = self._inherited_columns.get(key)
-        if known is None:
-            known = self._inherited_columns[key] = self._column(info, attr, owner, call, func_name, defaults, inner)
-        return copy.copy(known)
+        if known is None or known[0] is not attr:
+            known = self._inherited_columns[key] = (attr, self._column(info, attr, owner, call, func_name, defaults,
+                                                                       inner))
+        return copy.copy(known[1])
 
     def _column(self, info: ClassInfo, attr: AttrFact, owner: ClassRef, call: Expr, func_name: str,
                 defaults: tuple, inner: Optional[Expr]) -> ColumnModel:
@@ -912,7 +915,7 @@ class _Builder:
             key = type_expr[:3] if type_expr[0] == "call" else type_expr
             tinfo = self._memoised("type", key, self._type, type_expr, owner)
         elif inner is not None:
-            tinfo = self._memoised("annotation", (inner, id(info.type_map)), self._annotation_type, inner, info)
+            tinfo = self._memoised("annotation", (inner, tuple(info.type_map)), self._annotation_type, inner, info)
         elif fks:
             tinfo = TypeInfo(None, "other", False)  # SQLAlchemy copies the referenced column's type
         else:
