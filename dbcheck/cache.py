@@ -205,7 +205,7 @@ class Cache:
     def get_tree(self, key: str) -> Optional[list[str]]:
         if not self.enabled:
             return None
-        payload = self._load(self.folder / "tree")
+        payload = self._tree_payload()
         if not isinstance(payload, dict) or payload.get("key") != key:
             return None
         for folder, mtime in payload.get("folders", {}).items():
@@ -226,7 +226,13 @@ class Cache:
                 stamps[folder] = os.stat(folder).st_mtime_ns
             except OSError:
                 return
-        self._store(self.folder / "tree", {"key": key, "folders": stamps, "files": files})
+        self._put_tree_payload({"key": key, "folders": stamps, "files": files})
+
+    def _tree_payload(self) -> Any:
+        return self._load(self.folder / "tree")
+
+    def _put_tree_payload(self, payload: dict) -> None:
+        self._store(self.folder / "tree", payload)
 
     # ---- facts
 

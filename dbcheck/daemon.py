@@ -260,7 +260,7 @@ class MemoryCache(Cache):
         self._unwritten: dict[str, "ModuleFacts"] = {}
         self._manifest: Optional[dict[str, tuple]] = None
         self._manifest_unwritten = False
-        self._tree: Optional[tuple[str, dict[str, int], list[str]]] = None
+        self._tree: Any = None  # the folder listing's payload (see Cache.get_tree)
 
     def has_facts(self, key: str) -> bool:
         return key in self.facts_in_memory or super().has_facts(key)
@@ -295,26 +295,14 @@ class MemoryCache(Cache):
         self._manifest = manifest
         self._manifest_unwritten = True
 
-    def get_tree(self, key: str) -> Optional[list[str]]:
-        if self._tree is not None and self._tree[0] == key:
-            for folder, mtime in self._tree[1].items():
-                try:
-                    if os.stat(folder).st_mtime_ns != mtime:
-                        return None
-                except OSError:
-                    return None
-            return self._tree[2]
-        return super().get_tree(key)
+    def _tree_payload(self) -> Any:
+        if self._tree is None:
+            self._tree = super()._tree_payload()
+        return self._tree
 
-    def put_tree(self, key: str, folders: list[str], files: list[str]) -> None:
-        stamps = {}
-        for folder in folders:
-            try:
-                stamps[folder] = os.stat(folder).st_mtime_ns
-            except OSError:
-                return
-        self._tree = (key, stamps, files)
-        super().put_tree(key, folders, files)
+    def _put_tree_payload(self, payload: dict) -> None:
+        self._tree = payload
+        super()._put_tree_payload(payload)
 
     def keep_only(self, keys: set[str]) -> None:
         """Forget the facts of content no file has any more (every edit makes one)."""
@@ -389,16 +377,18 @@ class ProjectServer:
         analysis (a file watched was written): the request that follows an edit then
         finds the index built, or under way. The query analysis waits for a request
         that needs it (its file may need none, see records_queries) unless ``queries``."""
-        from dbcheck.engine import project_files
+        from dbcheck.engine import project_files, project_key
 
-        analysis = self._analysed(project_files([], self.config, None, self.cache), None)
+        found = project_files([], self.config, None, self.cache)
+        analysis = self._analysed(found, project_key(found, self.config), None)
         if queries:
             analysis.index.query_index(self.config)
 
-    def _analysed(self, found: Any, sources: Optional[dict[str, str]]) -> "Analysis":
-        from dbcheck.engine import analyse_project, collector_paused, project_key
+    def _analysed(self, found: Any, key: str, sources: Optional[dict[str, str]]) -> "Analysis":
+        """The analysis of ``found`` (whose ``project_key`` is ``key``): the one kept, or
+        a new one."""
+        from dbcheck.engine import analyse_project, collector_paused
 
-        key = project_key(found, self.config)
         if key != self._key or self._analysis is None:
             with collector_paused():
                 # the query analysis waits until a rule needs it: a focused answer on
@@ -419,15 +409,15 @@ class ProjectServer:
         sources = {shown: text} if text is not None else None
         path = Path(shown)
         found = project_files([path] if path.exists() else [], self.config, sources, self.cache)
-        if project_key(found, self.config) != self._key and not sources:
-            cached = cached_findings(found, self.config, self.cache)
+        key = project_key(found, self.config)
+        if not sources and (key != self._key or self._everything is None):
+            # a state the cache has (a CLI run, or this state completed in the background)
+            cached = cached_findings(found, self.config, self.cache, key)
             if cached is not None:
+                if key == self._key:
+                    self._everything = cached[0]
                 return self._reply(cached[0], shown, everything)
-        analysis = self._analysed(found, sources)
-        if self._everything is None and not sources:
-            cached = cached_findings(found, self.config, self.cache)  # completed in the background since
-            if cached is not None:
-                self._everything = cached[0]
+        analysis = self._analysed(found, key, sources)
         if self._everything is None and everything:
             with collector_paused():
                 findings, errors = findings_of(analysis, self.config)

@@ -346,11 +346,12 @@ def _scope(config: Config) -> str:
     return f"{config.fingerprint()}\0{os.path.abspath(config.root)}"
 
 
-def cached_findings(found: ProjectFiles, config: Config, cache: Cache
+def cached_findings(found: ProjectFiles, config: Config, cache: Cache, key: Optional[str] = None
                     ) -> Optional[tuple[list[Finding], list[str]]]:
     """(findings, notices) of the last run over exactly these files, if the cache has
-    them - or has the run before an edit that cannot change a finding. Parses nothing."""
-    key = project_key(found, config)
+    them - or has the run before an edit that cannot change a finding. Parses nothing.
+    ``key``: their ``project_key``, when the caller has it already."""
+    key = key or project_key(found, config)
     cached = cache.get_results(key)
     if cached is None:
         cached = _results_if_only_inert_files_changed(found, key, _scope(config), cache)

@@ -154,6 +154,15 @@ def _daemon_env(project: Path, tmp_path: Path, **extra: str) -> dict:
     return env
 
 
+def _start_daemon(project: Path, env: dict) -> subprocess.Popen:
+    """A daemon for the project, as the plugin starts one (``daemon.spawn``), in the test's
+    reach: the test waits for it and stops it."""
+    return subprocess.Popen(_DAEMON + [str(project)], cwd=project, env=env)
+
+
+_DAEMON = [sys.executable, "-m", "dbcheck.daemon"]
+
+
 def _flake8(root: Path, env: dict, *paths: str) -> set:
     proc = subprocess.run([sys.executable, "-m", "flake8", "--select", "DBC", "--format",
                            "%(path)s\t%(row)d\t%(code)s", *paths],
@@ -209,7 +218,7 @@ def test_the_daemon_exits_when_idle_and_survives_a_bad_request(project, tmp_path
     env = _daemon_env(project, tmp_path, DBCHECK_DAEMON_IDLE="3")
     config = load_config(start=project)
     path = daemon.socket_path(config, str(project))
-    proc = subprocess.Popen([sys.executable, "-m", "dbcheck.daemon", str(project)], cwd=project, env=env)
+    proc = _start_daemon(project, env)
     try:
         assert _wait_for(lambda: os.path.exists(path))
         client = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -232,11 +241,10 @@ def test_a_second_daemon_for_the_same_project_steps_aside(project, tmp_path):
     env = _daemon_env(project, tmp_path, DBCHECK_DAEMON_IDLE="20")
     config = load_config(start=project)
     path = daemon.socket_path(config, str(project))
-    first = subprocess.Popen([sys.executable, "-m", "dbcheck.daemon", str(project)], cwd=project, env=env)
+    first = _start_daemon(project, env)
     try:
         assert _wait_for(lambda: os.path.exists(path))
-        second = subprocess.run([sys.executable, "-m", "dbcheck.daemon", str(project)], cwd=project, env=env,
-                                timeout=60)
+        second = subprocess.run(_DAEMON + [str(project)], cwd=project, env=env, timeout=60)
         assert second.returncode == 0
         assert first.poll() is None
         assert daemon.ask(config, "models.py", None) is not None
@@ -311,7 +319,7 @@ def test_a_watching_daemon_exits_when_the_configuration_changes(project, tmp_pat
     env = _daemon_env(project, tmp_path, DBCHECK_DAEMON_IDLE="120")
     config = load_config(start=project)
     path = daemon.socket_path(config, str(project))
-    proc = subprocess.Popen([sys.executable, "-m", "dbcheck.daemon", str(project)], cwd=project, env=env)
+    proc = _start_daemon(project, env)
     try:
         assert _wait_for(lambda: daemon.ask(config, "models.py", None) is not None)
         pyproject = project / "pyproject.toml"

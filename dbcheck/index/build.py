@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import copy
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Optional, TypeVar
@@ -293,7 +294,6 @@ class _Builder:
         self._memos: dict[str, dict] = {}
         self.spelled: set[str] = set()  # classes named by the project-wide spelling
         self.reused: set[str] = set()  # classes whose table came from the last build
-        self._same_layout = False
         self.memory: Optional[BuildMemory] = None
 
     # ---- classification
@@ -415,7 +415,11 @@ class _Builder:
         for ref in refs:
             self.classify(ref)
         mapped_names = {q for q, i in self.infos.items() if i.mapped}
-        reusable = self._reusable_tables(previous, mapped_names) if previous is not None else set()
+        layout = tuple((name, m.path) for name, m in self.modules.items())
+        same_layout = previous is not None and previous.layout == layout
+        # a module's reach is a function of its content and the project's layout
+        reach = self._reaches(previous.reach_by_key if same_layout else {}) if remember or same_layout else {}
+        reusable = self._reusable_tables(previous, mapped_names, reach) if same_layout else set()
         copies: dict[str, TableModel] = {}
         # Parents before children, so single-table inheritance finds the parent's table.
         pending = [self.infos[r.qualname] for r in refs if self.infos[r.qualname].mapped]
@@ -440,7 +444,7 @@ class _Builder:
                     self._class_table(info, mapped_names)
                 break
         if remember:
-            self.memory = self._remember(previous, mapped_names, reusable)
+            self.memory = self._remember(previous, mapped_names, reusable, reach, layout)
 
     # ---- reusing the last build's class tables (the daemon: one file edited at a time)
 
@@ -449,18 +453,17 @@ class _Builder:
         models = frozenset(info.ref.fact.name for info in self.infos.values() if info.style != "none")
         return frozenset(mapped_names), models, self.encrypted_types
 
-    def _reusable_tables(self, previous: "BuildMemory", mapped_names: set[str]) -> set[str]:
+    def _reusable_tables(self, previous: "BuildMemory", mapped_names: set[str],
+                         reaches: dict[str, frozenset[str]]) -> set[str]:
         """The classes whose table the last build made and this one would make again,
         identical: no module their names can reach changed (the reach is taken from every
         qualified name a module's classes, assignments and functions mention - wider than
         what resolution follows), no project-wide input changed, and every class sharing
-        the table (single-table inheritance) is unchanged too."""
-        layout = tuple((name, m.path) for name, m in self.modules.items())
-        self._same_layout = layout == previous.layout
-        if not self._same_layout or self._shared_inputs(mapped_names) != previous.shared:
+        the table (single-table inheritance) is unchanged too. The modules and their
+        paths are the same as the last build's (resolution by path tails depends on them)."""
+        if self._shared_inputs(mapped_names) != previous.shared:
             return set()
         changed = {name for name, m in self.modules.items() if previous.keys.get(name) != m.key}
-        reaches = self._reaches(previous)
         affected = set(changed)
         reached_by: dict[str, list[str]] = {}
         for name, targets in reaches.items():
@@ -476,10 +479,9 @@ class _Builder:
                    if previous.modules[qualname] in affected or qualname in previous.spelled}
         return {owner for owner in previous.tables if owner not in blocked}
 
-    def _reaches(self, previous: Optional["BuildMemory"]) -> dict[str, frozenset[str]]:
-        """Module name -> the modules the qualified names it mentions can resolve into."""
-        # a module's reach is a function of its content and the project's layout
-        known = previous.reach_by_key if previous is not None and self._same_layout else {}
+    def _reaches(self, known: dict[str, frozenset[str]]) -> dict[str, frozenset[str]]:
+        """Module name -> the modules the qualified names it mentions can resolve into
+        (``known``: by facts key, from a build with the same modules and paths)."""
         key_of = {id(m): name for name, m in self.modules.items()}
         out: dict[str, frozenset[str]] = {}
         for name, module in self.modules.items():
@@ -488,7 +490,6 @@ class _Builder:
                 targets = (self.symbols._module(prefix) for prefix in _name_prefixes(module))
                 found = frozenset(key_of[id(t)] for t in targets if t is not None and id(t) in key_of)
             out[name] = found
-        self._reach = out
         return out
 
     def _reuse_table(self, info: ClassInfo, owner: str, previous: "BuildMemory", copies: dict[str, TableModel]) -> None:
@@ -501,8 +502,8 @@ class _Builder:
         info.table = table
         self.reused.add(info.ref.qualname)
 
-    def _remember(self, previous: Optional["BuildMemory"], mapped_names: set[str], reusable: set[str]) -> "BuildMemory":
-        reach = getattr(self, "_reach", None) or self._reaches(previous)
+    def _remember(self, previous: Optional["BuildMemory"], mapped_names: set[str], reusable: set[str],
+                  reach: dict[str, frozenset[str]], layout: tuple) -> "BuildMemory":
         owners: dict[str, str] = {}
         modules: dict[str, str] = {}
         tables: dict[str, TableModel] = {}
@@ -512,8 +513,8 @@ class _Builder:
                 continue
             owners[qualname] = info.table.qualname
             modules[qualname] = names_by_path.get(info.ref.module.path, info.ref.module.module)
-        built = [t.qualname for t in self.tables if t.qualname is not None and not t.is_imperative]
-        twice = {q for q in built if built.count(q) > 1} if len(set(built)) != len(built) else set()
+        built = Counter(t.qualname for t in self.tables if t.qualname is not None and not t.is_imperative)
+        twice = {qualname for qualname, count in built.items() if count > 1}
         for table in self.tables:
             if table.qualname is None or table.is_imperative or table.qualname in twice:
                 continue  # a class defined twice under one name (both are built) is built again
@@ -523,7 +524,7 @@ class _Builder:
                 tables[table.qualname] = _copy_table(table)
         return BuildMemory(
             keys={name: m.key for name, m in self.modules.items()},
-            layout=tuple((name, m.path) for name, m in self.modules.items()),
+            layout=layout,
             shared=self._shared_inputs(mapped_names),
             reach_by_key={self.modules[name].key: found for name, found in reach.items() if self.modules[name].key},
             owners=owners, modules=modules, tables=tables, spelled=set(self.spelled),

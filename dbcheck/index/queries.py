@@ -37,6 +37,7 @@ from dbcheck.index.symbols import ClassAttr, ClassRef, Function, Lib, Value, lib
 if TYPE_CHECKING:
     from dbcheck.config import Config
     from dbcheck.index.build import ClassInfo, ProjectIndex
+    from dbcheck.index.reads import Reads
 
 # Methods that return a new statement with the same FROM list.
 _PASS_THROUGH = frozenset({
@@ -269,29 +270,18 @@ class QueryAnalyzer:
     # ------------------------------------------------------------------ driver
 
     def run(self) -> QueryIndex:
-        from dbcheck.index.reads import Reads, project_interface
+        from dbcheck.index.reads import project_interface
 
         interface = project_interface(self.index.modules.values())
         self._interface_unchanged = self._memo is not None and self._memo.get("") == interface
         self.new_memo[""] = interface
         for module in self.index.modules.values():
-            if not module.bodies or is_alembic_revision(module):
-                # A data migration reads and rewrites every tenant's rows on purpose, once.
+            if not interpreted(module):
                 continue
             own = _own_key(module) if module.key and self._memo is not None else ""
             if own and self._replay(module.path, own):
                 continue
-            self._log, self._applied_here = [], set()
-            # Summaries are shared within a module, never across: one computed under
-            # another module's call chain (cut at the depth limit, or resolved to nothing
-            # inside a recursion) would make this module's result depend on which module
-            # came first - and a replayed module computes nothing.
-            self._summaries, self._summary_reads = {}, {}
-            reads = Reads()
-            self.index.stack.append(reads)
-            self.index.note("bodies", module.path)
-            self._analyze_module(module)
-            self.index.stack.pop()
+            reads = self._interpret(module)
             if own:
                 self.new_memo[module.path] = (own, reads.encode(), tuple(self._log))
             self._log = None
@@ -313,6 +303,24 @@ class QueryAnalyzer:
             return None
         found = self.index.tables_named(name)
         return found[0] if found else None
+
+    def _interpret(self, module: ModuleFacts) -> "Reads":
+        """Interpret one module's bodies, its operations logged (``self._log``); what it
+        read."""
+        from dbcheck.index.reads import Reads
+
+        self._log, self._applied_here = [], set()
+        # Summaries are shared within a module, never across: one computed under
+        # another module's call chain (cut at the depth limit, or resolved to nothing
+        # inside a recursion) would make this module's result depend on which module
+        # came first - and a replayed module computes nothing.
+        self._summaries, self._summary_reads = {}, {}
+        reads = Reads()
+        self.index.stack.append(reads)
+        self.index.note("bodies", module.path)
+        self._analyze_module(module)
+        self.index.stack.pop()
+        return reads
 
     def _analyze_module(self, module: ModuleFacts) -> None:
         for body in module.bodies:
@@ -1676,16 +1684,18 @@ def records_queries(index: "ProjectIndex", config: "Config", module: ModuleFacts
     its caller's observation), so a module that records none can have no finding of the
     query rules, whatever the rest of the project does: a focused run on it needs no
     project-wide query analysis."""
-    from dbcheck.index.reads import Reads
-
-    if not module.bodies or is_alembic_revision(module):
+    if not interpreted(module):
         return False
     analyzer = QueryAnalyzer(index, config)
-    analyzer._log, analyzer._applied_here = [], set()
-    analyzer.index.stack.append(Reads())
-    analyzer._analyze_module(module)
-    analyzer.index.stack.pop()
+    analyzer._interpret(module)
     return bool(analyzer.result.uses or analyzer._gets or analyzer._observed)
+
+
+def interpreted(module: ModuleFacts) -> bool:
+    """Whether the query analysis interprets the module: it has function bodies and is
+    no migration (a data migration reads and rewrites every tenant's rows on purpose,
+    once)."""
+    return bool(module.bodies) and not is_alembic_revision(module)
 
 
 def analyze_queries(index: "ProjectIndex", config: "Config", memo: Optional[Any] = None) -> QueryIndex:
