@@ -15,6 +15,7 @@ from typing import Sequence
 
 from dbcheck import __version__
 from dbcheck.atomic import write_atomic
+from dbcheck.files import read_regular_file
 from dbcheck.findings import Finding, fingerprints
 
 FORMAT_VERSION = 1
@@ -51,7 +52,7 @@ def write_baseline(path: Path, findings: Sequence[Finding], root: Path) -> int:
 
 def load_baseline(path: Path) -> set[str]:
     try:
-        data = json.loads(path.read_text())
+        data = json.loads(read_regular_file(path, 256 * 1024 * 1024))
     except OSError as err:
         raise BaselineError(f"{path}: cannot read the baseline ({err.strerror or err})") from err
     except ValueError as err:

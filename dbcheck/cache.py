@@ -1,18 +1,26 @@
-"""The on-disk cache shared by the CLI and the flake8 plugin.
+"""The on-disk cache shared by the CLI, the flake8 plugin and its daemon.
 
-Two kinds of entries, both written atomically (a temporary file renamed over the
-final name, so two processes can share a cache and a reader never sees half a file):
+Entries live in ``.dbcheck_cache`` at the project root (or ``DBCHECK_CACHE_DIR``), in a
+folder that ignores itself for git. That folder is part of the checked tree and so is
+untrusted: every entry is authenticated with a per-user secret kept outside any project,
+nothing is followed through a symbolic link, and reads are bounded (see
+``dbcheck.store``). A committed ``.dbcheck_cache`` can therefore neither crash a run nor
+change its findings: anything that fails a check is a miss, rebuilt from the source.
 
-- ``facts/<key>``: the phase-1 facts of one file. The key hashes the dbcheck version,
+- ``facts/<key>``: the phase-1 facts of one file. The key hashes the dbcheck build,
   the Python version (the encoding is ``marshal``'s), the module name the file is
   imported as (relative imports are resolved against it) and the file's content.
 - ``results/<key>``: every finding of one whole-project run. The key hashes the
-  version, the configuration and the keys of all the project's facts, so any edit
+  build, the configuration and the keys of all the project's facts, so any edit
   anywhere, or any configuration change, selects another entry.
+- ``manifest``: each file's size, times and inode with its facts key, so an unchanged
+  file is not read again. An entry is trusted only when the file's times are clearly
+  older than the moment it was recorded (git's "racy clean" rule): an edit made in the
+  same second as a run, on a file system with one-second times, is never missed.
+- ``tree``: the last folder walk, trusted under the same rule for every folder.
 
-``marshal`` rather than ``pickle``: it cannot run code when it loads, so a cache
-folder checked into a malicious repository is only ever data. Anything unreadable -
-truncated, corrupt, from another version - is a miss, and the entry is rebuilt.
+The cache prunes itself: facts no file of the project has any more, and all but the
+newest results and query logs (``prune``). ``dbcheck clean`` removes the folder.
 """
 
 from __future__ import annotations
@@ -23,17 +31,26 @@ import hashlib
 import marshal
 import os
 import sys
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Optional
 
 from dbcheck import __version__
-from dbcheck.atomic import write_atomic
 from dbcheck.findings import Finding
+from dbcheck.store import EntryStore, StoreError, load_secret
 
 if TYPE_CHECKING:
     from dbcheck.index.facts import ModuleFacts
 
 CACHE_DIR_NAME = ".dbcheck_cache"
+# A file (or folder) whose modification or change time is this close to the moment its
+# entry was recorded may change again within the same time stamp: its entry is checked
+# against the content. Two seconds covers one-second file systems and FAT's two.
+RACY_NS = 2_000_000_000
+# What pruning keeps: the newest results / last-run records and query logs.
+KEEP_RESULTS = 24
+KEEP_QUERY_LOGS = 8
+_SUBFOLDERS = ("facts", "results", "queries")
 
 
 def _code_digest() -> str:
@@ -131,16 +148,32 @@ def results_key(config_fingerprint: str, file_keys: list[tuple[str, str]]) -> st
     return digest.hexdigest()
 
 
+@functools.lru_cache(maxsize=1)
+def _secret() -> tuple[bytes, Optional[str]]:
+    return load_secret()
+
+
+def stat_signature(info: os.stat_result) -> tuple[int, int, int, int]:
+    """What must stay equal for a file to count as unchanged: modification and change
+    times (``touch -r`` restores the first, not the second), size and inode."""
+    return (info.st_mtime_ns, info.st_ctime_ns, info.st_size, info.st_ino)
+
+
+def is_racy(info: os.stat_result, recorded_ns: int) -> bool:
+    """Whether a change after ``recorded_ns`` could leave ``info``'s times as they are."""
+    return max(info.st_mtime_ns, info.st_ctime_ns) >= recorded_ns - RACY_NS
+
+
 class Cache:
     """One cache folder. ``warnings`` collects the one message an unusable folder
     deserves; after that the cache is simply off."""
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
-        self._facts_folder = os.path.join(os.fspath(folder), "facts")
         self.enabled = True
         self.warnings: list[str] = []
         self._prepared = False
+        self._store_: Optional[EntryStore] = None
 
     @classmethod
     def for_project(cls, root: Path) -> "Cache":
@@ -151,96 +184,115 @@ class Cache:
         if self._prepared:
             return self.enabled
         self._prepared = True
+        key, why_not = _secret()
+        if why_not is not None:
+            self._disable(f"{why_not}; running without a cache")
+            return False
+        store = EntryStore(self.folder, _FORMAT, _SUBFOLDERS, key)
         try:
-            for sub in ("facts", "results", "queries"):
-                (self.folder / sub).mkdir(parents=True, exist_ok=True)
-            ignore = self.folder / ".gitignore"
-            if not ignore.exists():
-                write_atomic(ignore, b"# created by dbcheck\n*\n")
+            store.open()
+            if not store.is_regular("", ".gitignore"):
+                store.write_plain(".gitignore", b"# created by dbcheck\n*\n")
+        except StoreError as err:
+            store.close()
+            self._disable(f"cannot use the cache folder {self.folder}: {err}; running without a cache")
+            return False
         except OSError as err:
+            store.close()
             self._disable(f"cannot use the cache folder {self.folder} ({err.strerror or err}); running without a cache")
-        return self.enabled
+            return False
+        self._store_ = store
+        return True
 
     def _disable(self, message: str) -> None:
         if self.enabled:
             self.warnings.append(message)
         self.enabled = False
 
-    def _load(self, path: "Path | str") -> Any:
-        try:
-            with open(path, "rb") as handle:
-                data = handle.read()
-        except OSError:
+    def _load(self, sub: str, name: str) -> Any:
+        if not self._prepare() or self._store_ is None:
+            return None
+        data = self._store_.read(sub, name)
+        if data is None:
             return None
         try:
-            stamp, payload = marshal.loads(data)
-        except Exception:  # noqa: BLE001 - truncated, corrupt or foreign: a miss
+            return marshal.loads(data)
+        except Exception:  # noqa: BLE001 - authenticated, so only a dbcheck bug gets here: a miss
             return None
-        return payload if stamp == _FORMAT else None
 
-    def _store(self, path: Path, payload: Any) -> None:
-        if not self._prepare():
+    def _store(self, sub: str, name: str, payload: Any) -> None:
+        if not self._prepare() or self._store_ is None:
             return
         try:
-            write_atomic(path, marshal.dumps((_FORMAT, payload)))
+            self._store_.write(sub, name, marshal.dumps(payload))
         except (OSError, ValueError) as err:
             self._disable(f"cannot write to the cache folder {self.folder} ({err}); running without a cache")
 
-    # ---- manifest: path -> (mtime_ns, size, module, is_package, facts key)
+    # ---- manifest: path -> (mtime_ns, ctime_ns, size, inode, module, is_package, facts key, recorded_ns)
 
     def get_manifest(self) -> dict[str, tuple]:
-        """Keys of files seen before, so an unchanged file (same size and mtime) is
-        not read and hashed again. The content key stays the source of truth."""
+        """Keys of files seen before, so an unchanged file is not read and hashed again
+        (see ``known_key``). The content key stays the source of truth."""
         if not self.enabled:
             return {}
-        payload = self._load(self.folder / "manifest")
+        payload = self._load("", "manifest")
         return payload if isinstance(payload, dict) else {}
 
     def put_manifest(self, manifest: dict[str, tuple]) -> None:
         if self.enabled:
-            self._store(self.folder / "manifest", manifest)
+            self._store("", "manifest", manifest)
 
-    # ---- the file list of a walk, valid while no folder's modification time changed
+    # ---- the file list of a walk, valid while no folder changed
 
-    def get_tree(self, key: str) -> Optional[list[str]]:
+    def get_tree(self, key: str) -> Optional[tuple[list[str], list[str]]]:
+        """(files, problems) of the last walk with this key, if no folder changed since."""
         if not self.enabled:
             return None
         payload = self._tree_payload()
         if not isinstance(payload, dict) or payload.get("key") != key:
             return None
-        for folder, mtime in payload.get("folders", {}).items():
+        recorded = payload.get("recorded")
+        folders = payload.get("folders")
+        if not isinstance(recorded, int) or not isinstance(folders, dict):
+            return None
+        for folder, signature in folders.items():
             try:
-                if os.stat(folder).st_mtime_ns != mtime:
-                    return None
+                info = os.stat(folder)
             except OSError:
                 return None
-        files = payload.get("files")
-        return files if isinstance(files, list) else None
+            if (info.st_mtime_ns, info.st_ctime_ns, info.st_ino) != signature or is_racy(info, recorded):
+                return None
+        files, problems = payload.get("files"), payload.get("problems", [])
+        if not isinstance(files, list) or not isinstance(problems, list):
+            return None
+        return files, problems
 
-    def put_tree(self, key: str, folders: list[str], files: list[str]) -> None:
+    def put_tree(self, key: str, folders: list[str], files: list[str], problems: list[str], recorded: int) -> None:
+        """Remember a walk that started at ``recorded`` (``time.time_ns()``)."""
         if not self.enabled:
             return
-        stamps = {}
+        signatures = {}
         for folder in folders:
             try:
-                stamps[folder] = os.stat(folder).st_mtime_ns
+                info = os.stat(folder)
             except OSError:
                 return
-        self._put_tree_payload({"key": key, "folders": stamps, "files": files})
+            signatures[folder] = (info.st_mtime_ns, info.st_ctime_ns, info.st_ino)
+        self._put_tree_payload({"key": key, "folders": signatures, "files": files, "problems": problems,
+                                "recorded": recorded})
 
     def _tree_payload(self) -> Any:
-        return self._load(self.folder / "tree")
+        return self._load("", "tree")
 
     def _put_tree_payload(self, payload: dict) -> None:
-        self._store(self.folder / "tree", payload)
+        self._store("", "tree", payload)
 
     # ---- facts
 
     def get_facts(self, key: str) -> Optional[ModuleFacts]:
         if not self.enabled:
             return None
-        # string paths: this runs for every file of the project (pathlib costs here)
-        payload = self._load(os.path.join(self._facts_folder, key))
+        payload = self._load("facts", key)
         if payload is None:
             return None
         try:
@@ -250,26 +302,27 @@ class Cache:
         return facts if isinstance(facts, _schema()[0]["ModuleFacts"]) else None
 
     def has_facts(self, key: str) -> bool:
-        return self.enabled and os.path.exists(os.path.join(self._facts_folder, key))
+        return self._prepare() and self._store_ is not None and self._store_.is_regular("facts", key)
 
     def put_facts(self, key: str, facts: ModuleFacts) -> None:
         if self.enabled:
-            self._store(self.folder / "facts" / key, _encode(facts))
+            self._store("facts", key, _encode(facts))
 
     # ---- the last full run of a project: which files were inert (see engine)
 
-    def _last_run_path(self, scope: str) -> Path:
-        return self.folder / "results" / ("last-" + _scope_digest(scope))
+    @staticmethod
+    def _last_run_name(scope: str) -> str:
+        return "last-" + _scope_digest(scope)
 
     def get_last_run(self, scope: str) -> Optional[dict]:
         if not self.enabled:
             return None
-        payload = self._load(self._last_run_path(scope))
+        payload = self._load("results", self._last_run_name(scope))
         return payload if isinstance(payload, dict) else None
 
     def put_last_run(self, scope: str, payload: dict) -> None:
         if self.enabled:
-            self._store(self._last_run_path(scope), payload)
+            self._store("results", self._last_run_name(scope), payload)
 
     # ---- whole-run results
 
@@ -277,7 +330,7 @@ class Cache:
         """(findings, notices) of a whole-project run."""
         if not self.enabled:
             return None
-        payload = self._load(self.folder / "results" / key)
+        payload = self._load("results", key)
         try:
             findings, notices = payload
             return [Finding(*f) for f in findings], [str(n) for n in notices]
@@ -287,7 +340,41 @@ class Cache:
     def put_results(self, key: str, findings: list[Finding], notices: list[str]) -> None:
         if self.enabled:
             rows = [(f.path, f.line, f.column, f.code, f.message) for f in findings]
-            self._store(self.folder / "results" / key, (rows, list(notices)))
+            self._store("results", key, (rows, list(notices)))
+
+    # ---- keeping the folder small
+
+    def prune(self, live_facts: set[str]) -> int:
+        """Remove what no run will read again: facts of content no file of the project has
+        (when they outnumber the live ones), all but the newest ``KEEP_RESULTS`` results
+        and last-run records and ``KEEP_QUERY_LOGS`` query logs, and temporary files a
+        killed process left. Returns how many entries went."""
+        if not self._prepare() or self._store_ is None:
+            return 0
+        store = self._store_
+        removed = 0
+        stale_before = time.time_ns() - 3600 * 10**9  # a temporary file older than an hour is orphaned
+        facts = store.names("facts")
+        if len(facts) > 2 * len(live_facts) + 256:
+            for name in facts:
+                if name not in live_facts and (not name.endswith(".tmp") or store.mtime_ns("facts", name) < stale_before):
+                    store.remove("facts", name)
+                    removed += 1
+        for sub, keep in (("results", KEEP_RESULTS), ("queries", KEEP_QUERY_LOGS), ("", 0)):
+            names = store.names(sub)
+            temporary = [n for n in names if n.endswith(".tmp")]
+            for name in temporary:
+                if store.mtime_ns(sub, name) < stale_before:
+                    store.remove(sub, name)
+                    removed += 1
+            if sub == "":
+                continue
+            entries = sorted((n for n in names if not n.endswith(".tmp")), key=lambda n: store.mtime_ns(sub, n),
+                             reverse=True)
+            for name in entries[keep:]:
+                store.remove(sub, name)
+                removed += 1
+        return removed
 
 
 class QueryMemo:
@@ -297,14 +384,41 @@ class QueryMemo:
 
     def __init__(self, cache: Cache, scope: str) -> None:
         self.cache = cache
-        self.path = cache.folder / "queries" / _scope_digest(scope)
+        self.name = _scope_digest(scope)
         self.loaded: dict = {}
 
     def load(self) -> dict:
-        payload = self.cache._load(self.path) if self.cache.enabled else None
+        payload = self.cache._load("queries", self.name) if self.cache.enabled else None
         self.loaded = payload if isinstance(payload, dict) else {}
         return self.loaded
 
     def save(self, entries: dict) -> None:
         if self.cache.enabled:
-            self.cache._store(self.path, entries)
+            self.cache._store("queries", self.name, entries)
+
+
+def remove_cache(folder: Path) -> bool:
+    """Remove a cache folder (``dbcheck clean``); whether there was one. A symbolic link
+    in its place is removed, never followed; a folder that is not a dbcheck cache (no
+    ``.gitignore`` of ours: ``DBCHECK_CACHE_DIR`` pointed somewhere else) is refused."""
+    import shutil
+    import stat as stat_module
+
+    try:
+        info = os.lstat(folder)
+    except FileNotFoundError:
+        return False
+    if not stat_module.S_ISDIR(info.st_mode):
+        os.unlink(folder)
+        return True
+    marker = Path(folder) / ".gitignore"
+    try:
+        from dbcheck.files import read_regular_file
+
+        ours = read_regular_file(marker, 4096).startswith(b"# created by dbcheck")
+    except OSError:
+        ours = False
+    if not ours:
+        raise OSError(f"{folder} does not look like a dbcheck cache folder (no .gitignore written by dbcheck)")
+    shutil.rmtree(folder)  # never follows a symbolic link inside (see shutil.rmtree.avoids_symlink_attacks)
+    return True

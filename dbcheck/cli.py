@@ -11,10 +11,11 @@ from dbcheck import __version__
 from dbcheck.baseline import BaselineError, load_baseline, new_findings, write_baseline
 from dbcheck.cache import Cache
 from dbcheck.config import Config, ConfigError, load_config
+from dbcheck.findings import UNANALYSED, printable
 from dbcheck.rules import ALL_RULES, RULES_BY_CODE
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
-SUBCOMMANDS = ("rules", "rule", "schema", "fix")
+SUBCOMMANDS = ("rules", "rule", "schema", "fix", "clean", "daemon")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -71,15 +72,16 @@ def _run_check(argv: Sequence[str]) -> int:
         return EXIT_ERROR
     cache = None if args.no_cache else Cache.for_project(config.root)
     result = analyze([Path(p) for p in args.paths], config, cache=cache, jobs=args.jobs)
-    for message in result.messages:
-        sys.stderr.write(f"dbcheck: {message}\n")
-    for error in result.errors:
-        sys.stderr.write(f"dbcheck: error: {error}\n")
-    findings = result.findings
+    findings, problems = _split_unanalysed(result.findings, result.errors)
+    _report_problems(result.messages, problems)
     if args.write_baseline is not None:
-        count = write_baseline(args.write_baseline, findings, config.root)
-        sys.stderr.write(f"dbcheck: {count} finding(s) recorded in {args.write_baseline}\n")
-        return EXIT_ERROR if result.errors else EXIT_CLEAN
+        try:
+            count = write_baseline(args.write_baseline, findings, config.root)
+        except OSError as err:
+            sys.stderr.write(f"dbcheck: error: cannot write {printable(str(args.write_baseline))}: {err.strerror or err}\n")
+            return EXIT_ERROR
+        sys.stderr.write(f"dbcheck: {count} finding(s) recorded in {printable(str(args.write_baseline))}\n")
+        return EXIT_ERROR if problems else EXIT_CLEAN
     baseline = args.baseline or (config.root / config.baseline if config.baseline else None)
     if baseline is not None:
         try:
@@ -89,10 +91,24 @@ def _run_check(argv: Sequence[str]) -> int:
             return EXIT_ERROR
     if args.fix or args.diff:
         return _run_fixes(args, config, findings, cache)
-    sys.stdout.write(REPORTERS[args.format](findings))
-    if result.errors:
+    sys.stdout.write(REPORTERS[args.format](findings, problems))
+    if problems:
         return EXIT_ERROR
     return EXIT_FINDINGS if findings else EXIT_CLEAN
+
+
+def _split_unanalysed(findings: list, errors: list[str]) -> tuple[list, list[str]]:
+    """(the findings to report, every reason the run is incomplete: files not analysed
+    (``DBC000``), folders not read, internal errors) - each problem one line."""
+    problems = [f"{f.path}: {f.message}" for f in findings if f.code == UNANALYSED] + list(errors)
+    return [f for f in findings if f.code != UNANALYSED], problems
+
+
+def _report_problems(messages: Sequence[str], problems: Sequence[str]) -> None:
+    for message in messages:
+        sys.stderr.write(f"dbcheck: {printable(message)}\n")
+    for problem in problems:
+        sys.stderr.write(f"dbcheck: error: {printable(problem)}\n")
 
 
 def _run_fixes(args: argparse.Namespace, config: Config, findings: list, cache: Optional[Cache]) -> int:
@@ -104,7 +120,9 @@ def _run_fixes(args: argparse.Namespace, config: Config, findings: list, cache: 
         for plan in plans:
             sys.stdout.write(plan.diff())
         return EXIT_FINDINGS if plans else EXIT_CLEAN
-    fix.apply(plans)
+    _fixed, write_errors = fix.apply(plans, config.root)
+    for error in write_errors:
+        sys.stderr.write(f"dbcheck: error: {error}\n")
     message = fix.summary(plans)
     if message:
         sys.stderr.write(f"dbcheck: {message}\n")
@@ -119,10 +137,12 @@ def _run_fixes(args: argparse.Namespace, config: Config, findings: list, cache: 
         if written is not None:
             sys.stderr.write(f"dbcheck: wrote {written}\n")
     remaining = analyze([Path(p) for p in args.paths], config, cache=cache, jobs=args.jobs)
-    sys.stdout.write(_reporter(args.format)(remaining.findings))
-    if remaining.errors:
+    left, problems = _split_unanalysed(remaining.findings, remaining.errors)
+    _report_problems([], problems)
+    sys.stdout.write(_reporter(args.format)(left, problems))
+    if problems or write_errors:
         return EXIT_ERROR
-    return EXIT_FINDINGS if remaining.findings else EXIT_CLEAN
+    return EXIT_FINDINGS if left else EXIT_CLEAN
 
 
 def _reporter(name: str):
@@ -183,16 +203,67 @@ def _run_schema(argv: Sequence[str]) -> int:
     cache = None if args.no_cache else Cache.for_project(config.root)
     index, messages, errors, _given = build_project([Path(p) for p in args.paths], config, cache=cache)
     messages = messages + (cache.warnings if cache is not None else [])
-    for message in messages:
-        sys.stderr.write(f"dbcheck: {message}\n")
-    for error in errors:
-        sys.stderr.write(f"dbcheck: error: {error}\n")
+    unanalysed = [f"{m.path}: not analysed: {m.notice}" for m in index.modules.values() if m.notice]
+    _report_problems(messages, unanalysed + errors)
     render = {"text": render_text, "json": render_json, "mermaid": render_mermaid}[args.format]
     sys.stdout.write(render(index))
-    return EXIT_ERROR if errors else EXIT_CLEAN
+    return EXIT_ERROR if errors or unanalysed else EXIT_CLEAN
+
+
+def _path_and_config(parser: argparse.ArgumentParser, argv: Sequence[str]
+                     ) -> tuple[argparse.Namespace, Optional[Config]]:
+    """A subcommand's optional PATH and --config, and the configuration they name (None
+    after printing why there is none)."""
+    parser.add_argument("path", nargs="?", default=".", metavar="PATH")
+    parser.add_argument("--config", type=Path)
+    args = parser.parse_args(argv)
+    try:
+        return args, _load([args.path], args.config)
+    except ConfigError as err:
+        sys.stderr.write(f"dbcheck: {err}\n")
+        return args, None
+
+
+def _run_clean(argv: Sequence[str]) -> int:
+    from dbcheck.cache import remove_cache
+
+    parser = _Parser(prog="dbcheck clean", description="Remove the project's cache folder (and stop its daemon).")
+    args, config = _path_and_config(parser, argv)
+    if config is None:
+        return EXIT_ERROR
+    from dbcheck import daemon
+
+    if daemon.enabled():
+        daemon.stop(config)
+    cache = Cache.for_project(config.root)
+    try:
+        removed = remove_cache(cache.folder)
+    except OSError as err:
+        sys.stderr.write(f"dbcheck: error: cannot remove {printable(str(cache.folder))}: {err.strerror or err}\n")
+        return EXIT_ERROR
+    if removed:
+        sys.stderr.write(f"dbcheck: removed {printable(str(cache.folder))}\n")
+    return EXIT_CLEAN
+
+
+def _run_daemon(argv: Sequence[str]) -> int:
+    from dbcheck import daemon
+
+    parser = _Parser(prog="dbcheck daemon", description="Manage the flake8 plugin's per-project daemon.")
+    parser.add_argument("--stop", action="store_true", required=True,
+                        help="stop the daemon of the project PATH belongs to (for this working directory)")
+    args, config = _path_and_config(parser, argv)
+    if config is None:
+        return EXIT_ERROR
+    stopped = daemon.stop(config) if daemon.enabled() else False
+    sys.stdout.write("stopped\n" if stopped else "no daemon was running for this project and working directory\n")
+    return EXIT_CLEAN
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
+    if sys.version_info < (3, 11):  # requires-python says so; an install that forced it gets a sentence
+        sys.stderr.write("dbcheck: error: dbcheck needs Python 3.11 or newer\n")
+        return EXIT_ERROR
     argv = list(sys.argv[1:] if argv is None else argv)
     for stream in (sys.stdout, sys.stderr):
         # a file name that is not valid UTF-8 is printed escaped, not a crash
@@ -203,7 +274,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         if argv and argv[0] == "fix":
             return _run_check(argv[1:] + ["--fix"])  # dbcheck fix --migration DIR [PATH ...]
         if argv and argv[0] in SUBCOMMANDS:
-            handler = {"rules": _run_rules, "rule": _run_rule, "schema": _run_schema}[argv[0]]
+            handler = {"rules": _run_rules, "rule": _run_rule, "schema": _run_schema, "clean": _run_clean,
+                       "daemon": _run_daemon}[argv[0]]
             return handler(argv[1:])
         return _run_check(argv)
     except KeyboardInterrupt:

@@ -15,16 +15,18 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping
 
+from dbcheck.files import read_regular_file
+
 if TYPE_CHECKING:
     import pathspec
 
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - exercised only on older interpreters
-    import tomli as tomllib
+import tomllib
 
 TENANT_OWNERSHIPS = ("inherited", "direct")
+# Parsing costs memory in proportion to the source (about 600 bytes per byte with
+# libcst): a larger file is reported as not analysed instead of taking the machine down.
+DEFAULT_MAX_FILE_SIZE = 1024 * 1024
 CODE_RE = re.compile(r"^[A-Z]{1,3}[0-9]{0,3}$")
 # Off unless a selector at least this specific names it (flake8's "DBC" must not enable it).
 OPT_IN_CODES = {"DBC900": "DBC9"}
@@ -52,6 +54,7 @@ class Config:
     exclude: tuple[str, ...] = ()
     per_file_ignores: tuple[tuple[str, tuple[str, ...]], ...] = ()
     baseline: str | None = None
+    max_file_size: int = DEFAULT_MAX_FILE_SIZE
 
     def fingerprint(self) -> str:
         """A stable hash of every setting, for cache keys."""
@@ -170,9 +173,12 @@ def _ancestors(start: Path) -> Iterable[Path]:
     yield from here.parents
 
 
+_MAX_CONFIG_BYTES = 4 * 1024 * 1024
+
+
 def _declares_dbcheck(pyproject: Path) -> bool:
     try:
-        data = pyproject.read_bytes()
+        data = read_regular_file(pyproject, _MAX_CONFIG_BYTES)
     except OSError:
         return False
     try:
@@ -235,7 +241,7 @@ def load_config(path: Path | None = None, *, start: Path | None = None) -> Confi
 
 def _read_config(path: Path) -> Config:
     try:
-        raw = path.read_bytes()
+        raw = read_regular_file(path, _MAX_CONFIG_BYTES)
     except OSError as err:
         raise ConfigError(f"{path}: cannot read configuration file: {err.strerror or err}") from None
     try:
@@ -338,6 +344,14 @@ def _patterns(value: Any) -> tuple[str, ...]:
     return patterns
 
 
+def _byte_count(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise _Invalid(f"expected a number of bytes, got {_type_name(value)}")
+    if value < 1024:
+        raise _Invalid(f"expected at least 1024 bytes, got {value}")
+    return value
+
+
 _PARSERS: Mapping[str, tuple[str, Callable[[Any], Any]]] = {
     "tenant-column": ("tenant_columns", _nonempty_strings),
     "tenant-table": ("tenant_table", _string),
@@ -352,6 +366,7 @@ _PARSERS: Mapping[str, tuple[str, Callable[[Any], Any]]] = {
     "ignore": ("ignore", _codes),
     "exclude": ("exclude", _patterns),
     "baseline": ("baseline", _string),
+    "max-file-size": ("max_file_size", _byte_count),
 }
 KNOWN_KEYS = (*_PARSERS, "per-file-ignores")
 

@@ -60,6 +60,7 @@ IDLE_SECONDS = 600.0
 _SETTLE_SECONDS = 0.003  # an editor's save: the writes that make it
 _QUIET_SECONDS = 0.05  # no request or change for that long: write the cache
 _MAX_REQUEST = 64 * 1024 * 1024  # an editor buffer, JSON-escaped
+_MAX_SOCKET_PATH = 104  # sun_path: 108 bytes on Linux, 104 on macOS
 
 
 def enabled() -> bool:
@@ -76,6 +77,12 @@ def _private_folder() -> Optional[str]:
     """A folder only this user can enter, for the sockets: ``$XDG_RUNTIME_DIR`` (made so by
     the system) or ``<tmp>/dbcheck-<uid>``, created 0700 and refused if anyone else owns it
     or may enter it (another user could otherwise answer in the daemon's place)."""
+    folder, _problem = _socket_folder()
+    return folder
+
+
+def _socket_folder() -> tuple[Optional[str], str]:
+    """(the private folder, or None and why it was refused)."""
     runtime = os.environ.get("XDG_RUNTIME_DIR")
     folder = os.path.join(runtime, "dbcheck") if runtime and os.path.isdir(runtime) else \
         os.path.join(tempfile.gettempdir(), f"dbcheck-{os.getuid()}")
@@ -83,15 +90,30 @@ def _private_folder() -> Optional[str]:
         os.mkdir(folder, 0o700)
     except FileExistsError:
         pass
-    except OSError:
-        return None
+    except OSError as err:
+        return None, f"cannot create {folder} ({err.strerror or err})"
     try:
         info = os.lstat(folder)
-    except OSError:
-        return None
-    if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.getuid() or info.st_mode & 0o077:
-        return None
-    return folder
+    except OSError as err:
+        return None, f"cannot use {folder} ({err.strerror or err})"
+    if not stat.S_ISDIR(info.st_mode):
+        return None, f"{folder} is not a folder"
+    if len(os.fsencode(os.path.join(folder, "0" * 24 + ".sock"))) >= _MAX_SOCKET_PATH:
+        return None, f"the socket folder {folder} has too long a path for a Unix socket"
+    if info.st_uid != os.getuid():
+        return None, f"{folder} belongs to another user (uid {info.st_uid})"
+    if info.st_mode & 0o077:
+        return None, f"{folder} may be entered by other users (mode {stat.S_IMODE(info.st_mode):o})"
+    return folder, ""
+
+
+def unusable_reason() -> str:
+    """Why no daemon can be used on this machine ('' when one can): said once, so a
+    refused socket folder is not a silent slowdown."""
+    if not enabled():
+        return ""
+    _folder, problem = _socket_folder()
+    return problem
 
 
 def socket_path(config: "Config", cwd: str) -> Optional[str]:
@@ -153,14 +175,26 @@ def _request(config: "Config", request: dict, timeout: float) -> dict:
     return payload if isinstance(payload, dict) and payload.get("format") == _FORMAT and "error" not in payload else {}
 
 
+def daemon_command(start: Path, cwd: str) -> list[str]:
+    """How the daemon is started. Never from the checked project: ``-m`` would put the
+    working directory first on ``sys.path``, so a project holding a ``dbcheck/`` package
+    or a ``json.py`` would have its code run. ``-P`` keeps the working directory off the
+    path, and the process starts in the private socket folder anyway (only then does it
+    move to ``cwd``, which findings' paths are shown relative to)."""
+    return [sys.executable, "-P", "-m", "dbcheck.daemon", "--cwd", cwd, os.fspath(Path(start).absolute())]
+
+
 def spawn(start: Path) -> None:
     """Start the daemon of the project ``start`` belongs to, in the background; it
     outlives this process. Failing to start is not an error: the plugin works without."""
     import subprocess
 
+    folder = _private_folder()
+    if folder is None:
+        return
     try:
         subprocess.Popen(
-            [sys.executable, "-m", "dbcheck.daemon", os.fspath(start)], cwd=os.getcwd(),
+            daemon_command(start, os.getcwd()), cwd=folder,
             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
             start_new_session=True, close_fds=True,
         )
@@ -346,6 +380,15 @@ class MemoryQueryMemo(QueryMemo):
             super().save(self.loaded)
 
 
+def tree_identity(root: Path) -> Optional[tuple[int, int, int, int]]:
+    """The project root's and the working directory's device and inode."""
+    try:
+        here, there = os.stat(root), os.stat(os.getcwd())
+    except OSError:
+        return None
+    return (here.st_dev, here.st_ino, there.st_dev, there.st_ino)
+
+
 class ProjectServer:
     """The state one daemon keeps: the facts of every file, the query logs, and the
     last analysis with its key (every file's content and the configuration)."""
@@ -365,6 +408,12 @@ class ProjectServer:
         self._completed: Optional[str] = None  # the state last completed (see complete)
         self._completer = 0  # the process completing it in the background
         self._answers = 0
+        # The tree this daemon serves. A checkout moved away and another put at the same
+        # path (same socket name) is another tree: this daemon must not answer for it.
+        self.identity = tree_identity(config.root)
+
+    def same_tree(self) -> bool:
+        return tree_identity(self.config.root) == self.identity
 
     def prepare(self) -> None:
         """Every file's facts into memory, the query logs decoded, from the cache the run
@@ -544,7 +593,10 @@ def serve(start: Path, idle: float) -> int:
             os.unlink(path)  # a socket left by a daemon that was killed
         except FileNotFoundError:
             pass
-        server.bind(path)
+        try:
+            server.bind(path)
+        except OSError:
+            return 2
         bound = os.stat(path).st_ino
         server.listen(16)
         project = ProjectServer(config)
@@ -567,8 +619,8 @@ def serve(start: Path, idle: float) -> int:
                     continue
                 return 0  # idle: requests stopped coming (file changes do not keep it alive)
             project.reap()
-            if not os.path.isdir(config.root):
-                return 0  # the project is gone (a temporary checkout)
+            if not project.same_tree():
+                return 0  # the project is gone (a temporary checkout), or another tree took its path
             if watcher is not None and watcher in ready and watcher.changed():
                 if _superseded(config, start, build):
                     return 0  # clients now name another daemon's socket: no one asks this one
@@ -613,15 +665,23 @@ def _serve_one(server: socket.socket, project: ProjectServer) -> bool:
         conn.settimeout(30.0)
         try:
             request = json.loads(_receive(conn).decode("utf-8", "surrogatepass"))
-            if request.get("format") != _FORMAT:
+            if not isinstance(request, dict) or request.get("format") != _FORMAT:
                 reply = {"format": _FORMAT, "error": "another dbcheck build"}
             elif request.get("stop"):
                 _send(conn, {"format": _FORMAT, "stopped": True})
                 return False
+            elif not project.same_tree():
+                _send(conn, {"format": _FORMAT, "error": "the project at this path is another tree now"})
+                return False
             else:
-                reply = project.answer(str(request["file"]), request.get("text"), bool(request.get("everything")))
-        except (OSError, ValueError, TypeError, KeyError, AttributeError) as err:
-            reply = {"format": _FORMAT, "error": f"bad request: {err}"}
+                text = request.get("text")
+                if text is not None and not isinstance(text, str):
+                    raise TypeError("text is not a string")
+                reply = project.answer(str(request["file"]), text, bool(request.get("everything")))
+        except (OSError, ValueError, TypeError, KeyError, AttributeError, RecursionError, MemoryError) as err:
+            reply = {"format": _FORMAT, "error": f"bad request: {type(err).__name__}"}
+        except Exception as err:  # noqa: BLE001 - one request's failure must not end the daemon
+            reply = {"format": _FORMAT, "error": f"internal error: {type(err).__name__}: {err}"}
         _send(conn, reply)
     return True
 
@@ -634,19 +694,18 @@ def _send(conn: socket.socket, reply: dict) -> None:
 
 
 def main(argv: Optional[list[str]] = None) -> int:
+    """``python -P -m dbcheck.daemon --cwd DIR PROJECT_DIR``, as ``spawn`` starts it
+    (``dbcheck daemon --stop`` stops it)."""
     args = sys.argv[1:] if argv is None else argv
-    if len(args) == 2 and args[0] == "--stop":
-        from dbcheck.config import ConfigError, load_config
-
+    if len(args) == 3 and args[0] == "--cwd":
         try:
-            config = load_config(start=Path(args[1]).resolve())
-        except ConfigError as err:
-            print(f"dbcheck: {err}", file=sys.stderr)
+            os.chdir(args[1])
+        except OSError:
             return 2
-        print("stopped" if stop(config) else "no daemon was running for this project and working directory")
-        return 0
+        args = args[2:]
     if len(args) != 1:
-        print("usage: python -m dbcheck.daemon [--stop] PROJECT_DIR (the flake8 plugin starts it)", file=sys.stderr)
+        print("usage: python -P -m dbcheck.daemon --cwd DIR PROJECT_DIR (the flake8 plugin starts it; "
+              "'dbcheck daemon --stop' stops it)", file=sys.stderr)
         return 2
     try:
         idle = float(os.environ.get("DBCHECK_DAEMON_IDLE", IDLE_SECONDS))

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Optional, Sequence
 
 from dbcheck.config import Config
+from dbcheck.files import FileTooLarge, read_regular_file  # noqa: F401 - re-exported
 
 # Folders that never hold a project's own code (ruff skips the same ones by default).
 SKIPPED_FOLDERS = frozenset({
@@ -202,9 +203,9 @@ def decode_source(data: bytes) -> str:
     return _ESCAPED_BYTE.sub("\ufffd", text)
 
 
-def read_source(path: Path) -> str:
+def read_source(path: Path, limit: int = 64 * 1024 * 1024) -> str:
     try:
-        data = Path(path).read_bytes()
+        data = read_regular_file(path, limit)
     except OSError as err:
         raise SourceDecodeError(1, f"cannot read file: {err.strerror or err}") from None
     return decode_source(data)

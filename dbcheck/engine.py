@@ -6,15 +6,17 @@ from __future__ import annotations
 import contextlib
 import gc
 import os
+import stat
+import time
 import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterable, Iterator, Optional, Sequence
 
-from dbcheck.config import Config, project_root
+from dbcheck.config import DEFAULT_MAX_FILE_SIZE, Config, project_root
 from dbcheck.cache import Cache, facts_key, results_key
-from dbcheck.discovery import SourceDecodeError, decode_source, iter_python_files
-from dbcheck.findings import Finding, display_path, select_findings  # noqa: F401 - the engine's API too
+from dbcheck.discovery import FileTooLarge, SourceDecodeError, decode_source, iter_python_files, read_regular_file
+from dbcheck.findings import UNANALYSED, Finding, display_path, select_findings  # noqa: F401 - the engine's API too
 from dbcheck.index.names import module_name_for
 from dbcheck.noqa import is_suppressed
 
@@ -46,7 +48,8 @@ class SourceFile:
     key: str  # the facts key: content, module name, dbcheck version
     raw: Optional[bytes] = None
     override: Optional[str] = None  # an editor's unsaved buffer
-    unreadable: str = ""
+    unreadable: str = ""  # why it cannot be analysed
+    max_bytes: int = DEFAULT_MAX_FILE_SIZE
 
 
 @dataclass
@@ -57,14 +60,18 @@ class ProjectFiles:
 
 
 def scan_files(files: Sequence[Path], sources: Optional[dict[str, str]] = None,
-               cache: Optional[Cache] = None) -> list[SourceFile]:
+               cache: Optional[Cache] = None, max_bytes: int = DEFAULT_MAX_FILE_SIZE) -> list[SourceFile]:
     """Hash every file: enough to find a cached result, with no parsing. A file whose
-    size and modification time match the cache's manifest keeps its key unread."""
+    size, times and inode match the cache's manifest keeps its key unread, unless its
+    entry was recorded too soon after the file changed to be sure (see ``is_racy``)."""
+    from dbcheck.cache import is_racy, stat_signature
+
     packages: dict[str, Optional[str]] = {}
     manifest = cache.get_manifest() if cache is not None else {}
     updated = False
     out: list[SourceFile] = []
     cwd = os.getcwd()
+    now = time.time_ns()  # before any file is looked at: what changes after it is racy
     for path in files:
         shown = display_path(path, cwd)
         absolute = os.path.normpath(os.path.join(cwd, path))
@@ -72,33 +79,54 @@ def scan_files(files: Sequence[Path], sources: Optional[dict[str, str]] = None,
         # Computed every time (one check per folder): an __init__.py added or removed
         # renames the modules beside it without touching them.
         module, is_package = module_name_for(absolute, packages)
-        if override is None:
-            try:
-                stat = os.stat(absolute)
-            except OSError as err:
-                out.append(SourceFile(path, shown, module, is_package, "", unreadable=str(err.strerror or err)))
-                continue
-            seen = manifest.get(absolute)
-            if seen is not None and seen[0] == stat.st_mtime_ns and seen[1] == stat.st_size \
-                    and seen[2] == module and seen[3] == is_package:
-                out.append(SourceFile(path, shown, module, is_package, seen[4]))
-                continue
         if override is not None:
             raw = override.encode("utf-8", "surrogatepass")
             out.append(SourceFile(path, shown, module, is_package, facts_key(module, is_package, raw), raw, override))
             continue
         try:
-            raw = Path(path).read_bytes()
+            info = os.stat(absolute)
+        except FileNotFoundError:
+            continue  # gone since the folder was listed: nothing left to check
         except OSError as err:
-            out.append(SourceFile(path, shown, module, is_package, "", unreadable=str(err.strerror or err)))
+            out.append(SourceFile(path, shown, module, is_package, "", unreadable=_cannot_read(err)))
+            continue
+        if not stat.S_ISREG(info.st_mode):
+            out.append(SourceFile(path, shown, module, is_package, "", unreadable="not a regular file"))
+            continue
+        if info.st_size > max_bytes:
+            out.append(SourceFile(path, shown, module, is_package, "", unreadable=_too_large(info.st_size, max_bytes)))
+            continue
+        signature = stat_signature(info)
+        seen = manifest.get(absolute)
+        if seen is not None and len(seen) == 8 and tuple(seen[:4]) == signature and seen[4] == module \
+                and seen[5] == is_package and not is_racy(info, seen[7]):
+            out.append(SourceFile(path, shown, module, is_package, seen[6], max_bytes=max_bytes))
+            continue
+        try:
+            raw = read_regular_file(absolute, max_bytes)
+        except FileNotFoundError:
+            continue
+        except OSError as err:
+            out.append(SourceFile(path, shown, module, is_package, "", unreadable=_cannot_read(err)))
             continue
         key = facts_key(module, is_package, raw)
-        out.append(SourceFile(path, shown, module, is_package, key, raw))
-        manifest[absolute] = (stat.st_mtime_ns, stat.st_size, module, is_package, key)
+        out.append(SourceFile(path, shown, module, is_package, key, raw, max_bytes=max_bytes))
+        manifest[absolute] = (*signature, module, is_package, key, now)
         updated = True
     if updated and cache is not None:
         cache.put_manifest(manifest)
     return out
+
+
+def _cannot_read(err: OSError) -> str:
+    if isinstance(err, FileTooLarge):
+        return _too_large(err.size, err.limit)
+    return f"cannot read this file ({err.strerror or err})"
+
+
+def _too_large(size: int, limit: int) -> str:
+    return (f"{size:,} bytes, over the limit of {limit:,} (raise max-file-size in [tool.dbcheck], "
+            "or exclude the file)")
 
 
 def _blank(source: SourceFile) -> "ModuleFacts":
@@ -117,10 +145,10 @@ def _source_text(source: SourceFile) -> tuple[Optional[str], Optional[ModuleFact
     source.raw = None
     if raw is None:  # known by the manifest, or already read once: read it again
         try:
-            raw = Path(source.path).read_bytes()
+            raw = read_regular_file(source.path, source.max_bytes)
         except OSError as err:
             facts = _blank(source)
-            facts.notice = f"skipped: cannot read this file ({err.strerror or err})"
+            facts.notice = _cannot_read(err)
             return None, facts
     try:
         return decode_source(raw), None
@@ -158,7 +186,7 @@ def load_facts(sources: Sequence[SourceFile], messages: list[str], errors: list[
     for i, source in enumerate(sources):
         if source.unreadable:
             facts = _blank(source)
-            facts.notice = f"skipped: cannot read this file ({source.unreadable})"
+            facts.notice = source.unreadable
             results[i] = facts
         elif cache is not None and cache.has_facts(source.key):
             in_cache.append(i)
@@ -212,8 +240,6 @@ def load_facts(sources: Sequence[SourceFile], messages: list[str], errors: list[
             errors.append(f"{source.shown}: internal error while reading")
             continue
         facts.key = source.key
-        if facts.notice:
-            messages.append(f"{source.shown}: {facts.notice}")
         name = facts.module
         if name in modules:
             # Two files claim one module name (scripts outside packages): keep both,
@@ -272,19 +298,21 @@ def _project_roots(paths: Sequence[Path], config: Config) -> list[Path]:
     return roots or [Path(root)]
 
 
-def _walk_project(roots: list[Path], config: Config, cache: Optional[Cache]) -> list[Path]:
-    """The project's files; reused from the cache while no folder changed (a folder's
-    modification time moves when an entry is added, removed or renamed)."""
+def _walk_project(roots: list[Path], config: Config, cache: Optional[Cache]) -> tuple[list[Path], list[str]]:
+    """The project's files and the folders that could not be read; reused from the cache
+    while no folder changed (a folder's modification time moves when an entry is added,
+    removed or renamed)."""
     key = f"{config.fingerprint()}|{os.getcwd()}|" + "|".join(os.path.abspath(r) for r in roots)
     if cache is not None:
         listed = cache.get_tree(key)
         if listed is not None:
             return listed  # type: ignore[return-value]  # str paths: Path() costs here
     folders: list[str] = []
-    files, _problems = iter_python_files(roots, config, folders)
+    started = time.time_ns()
+    files, problems = iter_python_files(roots, config, folders)
     if cache is not None:
-        cache.put_tree(key, [os.path.abspath(f) for f in folders], [os.fspath(f) for f in files])
-    return files
+        cache.put_tree(key, [os.path.abspath(f) for f in folders], [os.fspath(f) for f in files], problems, started)
+    return files, problems
 
 
 def project_files(paths: Sequence[Path], config: Config, sources: Optional[dict[str, str]] = None,
@@ -292,12 +320,13 @@ def project_files(paths: Sequence[Path], config: Config, sources: Optional[dict[
     """The whole project (the config's root) plus any given path outside it, so a check
     of one file still sees the models of every other file."""
     roots = _project_roots(paths, config)
-    project = _walk_project(roots, config, cache)
+    project, problems = _walk_project(roots, config, cache)
     # A given folder that is a project root (`dbcheck .`) was just walked - maybe not
     # at all, thanks to the cache: its files are the project's, not a second walk.
     root_names = {os.path.abspath(r) for r in roots}
     walked = [p for p in paths if os.path.abspath(p) in root_names]
     given, errors = iter_python_files([p for p in paths if os.path.abspath(p) not in root_names], config)
+    errors = [*problems, *(e for e in errors if e not in problems)]
     if walked:
         given = list(project) + given
     seen = {os.path.abspath(p) for p in project}
@@ -306,7 +335,7 @@ def project_files(paths: Sequence[Path], config: Config, sources: Optional[dict[
         # an unsaved buffer for a file that is not on disk yet
         known = {display_path(p) for p in files}
         files += [Path(shown) for shown in sources if shown not in known]
-    return ProjectFiles(scan_files(files, sources, cache), errors, given)
+    return ProjectFiles(scan_files(files, sources, cache, config.max_file_size), errors, given)
 
 
 def build_project(paths: Sequence[Path], config: Config, sources: Optional[dict[str, str]] = None,
@@ -411,7 +440,15 @@ def findings_of(analysis: Analysis, config: Config, focus: Optional[frozenset[st
         reported = {name: m for name, m in modules.items() if m.path in focus}
     else:
         reported = modules
-    return suppress_noqa(findings + unused_noqa(findings, reported), modules), errors
+    kept = suppress_noqa(findings + unused_noqa(findings, reported), modules)
+    return kept + unanalysed_findings(reported.values()), errors
+
+
+def unanalysed_findings(modules: Iterable["ModuleFacts"]) -> list[Finding]:
+    """A ``DBC000`` at line 1 of every file that was not analysed, with the reason. Not a
+    rule's finding: no configuration, ``# noqa`` or baseline hides it, and it makes the
+    run exit 2 (a check that silently skipped a file would pass a leak)."""
+    return [Finding(m.path, 1, 1, UNANALYSED, f"not analysed: {m.notice}") for m in modules if m.notice]
 
 
 def store_run(found: ProjectFiles, config: Config, analysis: Analysis, findings: list[Finding],
@@ -420,6 +457,7 @@ def store_run(found: ProjectFiles, config: Config, analysis: Analysis, findings:
     key = project_key(found, config)
     cache.put_results(key, [_absolute(f) for f in findings], [_absolute_notice(m) for m in analysis.messages])
     _remember_run(found, key, _scope(config), analysis.modules, cache)
+    cache.prune({f.key for f in found.files if f.key})
 
 
 @collector_paused()

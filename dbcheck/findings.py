@@ -12,6 +12,10 @@ from typing import TYPE_CHECKING, Iterable, Optional
 if TYPE_CHECKING:
     from dbcheck.config import Config
 
+# A file that was not analysed (unreadable, over the size limit, beyond the parsers):
+# reported at its line 1, never hidden by the configuration, and the run exits 2.
+UNANALYSED = "DBC000"
+
 
 @dataclass(frozen=True, order=True)
 class Finding:
@@ -68,11 +72,23 @@ def display_path(path: Path, cwd: Optional[str] = None) -> str:
     return rel
 
 
+def printable(text: str) -> str:
+    """``text`` with control characters (newlines included) escaped, for output a human
+    or a CI log reads: a file named ``"a\\n::error::x.py"`` must not print a line of its own."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() or c == " " else repr(c)[1:-1] for c in text)
+
+
 def select_findings(findings: Iterable[Finding], config: Config) -> list[Finding]:
-    """``select`` / ``ignore`` / ``per-file-ignores``, flake8's way."""
+    """``select`` / ``ignore`` / ``per-file-ignores``, flake8's way. A file that was not
+    analysed is always reported."""
     kept = []
     enabled: dict[tuple[str, str], bool] = {}
     for finding in findings:
+        if finding.code == UNANALYSED:
+            kept.append(finding)
+            continue
         key = (finding.code, finding.path)
         if key not in enabled:
             enabled[key] = config.is_code_enabled(finding.code, Path(finding.path))

@@ -16,13 +16,14 @@ over it; running ``--fix`` again changes nothing.
 from __future__ import annotations
 
 import difflib
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Optional, Sequence
 
 from dbcheck.atomic import write_atomic
-from dbcheck.findings import Finding
+from dbcheck.findings import Finding, printable
 
 SAFE = frozenset({"DBC303", "DBC900"})
 _NOQA_COMMENT = re.compile(r"(?P<space>\s*)#\s*noqa:\s?(?P<codes>[A-Z]+[0-9]*(?:[,\s]+[A-Z]+[0-9]*)*)", re.IGNORECASE)
@@ -265,8 +266,14 @@ def _drop_noqa_codes(source: str, unused: dict[int, set[str]]) -> tuple[str, set
     return "".join(lines), done
 
 
+def _read_for_fix(path: str) -> str:
+    from dbcheck.files import read_regular_file
+
+    return read_regular_file(path, 64 * 1024 * 1024).decode("utf-8").replace("\r\n", "\n").replace("\r", "\n")
+
+
 def plan_fixes(findings: Sequence[Finding], unsafe: bool, tenant_table: str,
-               read=lambda p: Path(p).read_text(encoding="utf-8")) -> list[FileFix]:
+               read=_read_for_fix) -> list[FileFix]:
     codes = SAFE | (UNSAFE if unsafe else frozenset())
     by_file: dict[str, dict[int, set[str]]] = {}
     chosen: dict[str, list[Finding]] = {}
@@ -308,14 +315,39 @@ def _parses(source: str) -> bool:
     return True
 
 
-def write_atomically(path: str, text: str) -> None:
-    write_atomic(Path(path), text.encode("utf-8"), keep_mode=True)
+class FixError(Exception):
+    """A fix that could not be written; ``str(err)`` names the file and why."""
 
 
-def apply(plans: Sequence[FileFix]) -> int:
+def write_atomically(path: str, text: str, root: Optional[Path] = None) -> None:
+    """Write ``text`` over ``path`` atomically. A symbolic link is written through: its
+    target is replaced and the link kept - unless the target lies outside ``root`` (the
+    project), which a fix never touches. Raises FixError."""
+    target = Path(os.path.realpath(path))
+    if root is not None and target != Path(path).absolute():
+        real_root = os.path.realpath(root)
+        if not (os.fspath(target) + os.sep).startswith(real_root.rstrip(os.sep) + os.sep):
+            raise FixError(f"{printable(path)}: not fixed: it is a symbolic link to {printable(os.fspath(target))}, "
+                           "outside the project")
+    try:
+        write_atomic(target, text.encode("utf-8"), keep_mode=True)
+    except OSError as err:
+        raise FixError(f"{printable(path)}: not fixed: cannot write ({err.strerror or err})") from None
+
+
+def apply(plans: Sequence[FileFix], root: Optional[Path] = None) -> tuple[int, list[str]]:
+    """Write every plan; (findings fixed, one message per file that could not be written).
+    Every plan is tried: a full disk on one file leaves the others fixed."""
+    fixed, errors = 0, []
     for plan in plans:
-        write_atomically(plan.path, plan.after)
-    return sum(len(p.fixed) for p in plans)
+        try:
+            write_atomically(plan.path, plan.after, root)
+        except FixError as err:
+            errors.append(str(err))
+            plan.fixed = []
+            continue
+        fixed += len(plan.fixed)
+    return fixed, errors
 
 
 def summary(plans: Sequence[FileFix]) -> Optional[str]:

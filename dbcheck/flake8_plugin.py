@@ -26,6 +26,7 @@ class DbcheckPlugin:
     # project that the worker is handed (flake8 builds a plugin object per file).
     _projects: dict[tuple[str, str, str, str], list[Any]] = {}
     _asked_daemon = 0  # requests this process made to a daemon (see _analyse)
+    _warned: set[str] = set()  # what this process has said on stderr once already
 
     def __init__(self, tree: Any, filename: str, lines: Sequence[str]) -> None:
         self.filename = filename
@@ -45,7 +46,7 @@ class DbcheckPlugin:
             yield finding.line, max(finding.column - 1, 0), f"{finding.code} {finding.message}", type(self)
 
     def _findings(self, path: Path, config: Any) -> list[Any]:
-        from dbcheck.findings import display_path, select_findings
+        from dbcheck.findings import UNANALYSED, display_path, select_findings
 
         shown = display_path(path)
         text = "".join(self.lines)
@@ -57,7 +58,10 @@ class DbcheckPlugin:
             if complete and not sources:
                 self._projects[memo_key] = findings
         # this file's findings only: select, per-file-ignores and the baseline are per file
+        # (a file not analysed - DBC000 - is always reported)
         found = select_findings([f for f in findings if f.path == shown], config)
+        unanalysed = [f for f in found if f.code == UNANALYSED]
+        found = [f for f in found if f.code != UNANALYSED]
         if config.baseline and found:
             from dbcheck.baseline import BaselineError, load_baseline, new_findings
 
@@ -65,7 +69,7 @@ class DbcheckPlugin:
                 found = new_findings(found, load_baseline(config.root / config.baseline), config.root)
             except BaselineError:
                 pass  # the CLI reports a broken baseline; flake8 shows every finding
-        return found
+        return unanalysed + found
 
     @staticmethod
     def _analyse(path: Path, shown: str, text: Optional[str], config: Any) -> tuple[list[Any], bool]:
@@ -93,8 +97,23 @@ class DbcheckPlugin:
                 return cached[0], True
         findings, _notices, _errors, _index = project_findings(files, config, cache)
         if cache is not None and daemon.may_spawn():
-            daemon.spawn(path.parent if path.parent.is_dir() else Path.cwd())
+            problem = daemon.unusable_reason()
+            if problem:
+                DbcheckPlugin._say_once(f"dbcheck: running without the daemon: {problem} "
+                                        "(set DBCHECK_NO_DAEMON=1 to silence this)")
+            else:
+                daemon.spawn(path.parent if path.parent.is_dir() else Path.cwd())
         return findings, True
+
+    @staticmethod
+    def _say_once(message: str) -> None:
+        import sys
+
+        from dbcheck.findings import printable
+
+        if message not in DbcheckPlugin._warned:
+            DbcheckPlugin._warned.add(message)
+            sys.stderr.write(printable(message) + "\n")
 
 
 def _read(path: Path) -> str:

@@ -10,6 +10,7 @@ import re
 from pathlib import Path
 from typing import Optional, Sequence
 
+from dbcheck.files import read_regular_file
 from dbcheck.findings import Finding
 
 _INDEX_HINT = re.compile(r'Index\("(?P<name>ix_[^"]+)", "(?P<column>[^"]+)"\)')
@@ -37,7 +38,7 @@ def added_indexes(fixed: Sequence[Finding]) -> list[tuple[str, str, str]]:
 
 def _revision_globals(path: Path) -> Optional[tuple[str, tuple[str, ...]]]:
     try:
-        tree = ast.parse(path.read_text(encoding="utf-8"))
+        tree = ast.parse(read_regular_file(path, 16 * 1024 * 1024).decode("utf-8"))
     except (OSError, SyntaxError, UnicodeDecodeError, ValueError):
         return None
     values: dict[str, object] = {}

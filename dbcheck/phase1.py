@@ -97,7 +97,7 @@ def _extract_task(task: tuple[str, str, str, bool]) -> ModuleFacts:
         return extract(*task)
     except Exception as err:  # noqa: BLE001 - one file's failure is that file's notice
         facts = ModuleFacts(path=task[1], module=task[2], is_package=task[3])
-        facts.notice = f"skipped: internal error while reading ({type(err).__name__}: {err})"
+        facts.notice = f"internal error while reading ({type(err).__name__}: {err})"
         return facts
 
 

@@ -56,10 +56,13 @@ def test_concurrent_runs_share_one_cache(tmp_path):
     flake8_lines = {line.split(" ")[0] for line in outs[2][0].splitlines()}
     cli_lines = {f"./{f['path']}:{f['line']}:{f['column']}:" for f in json.loads(outs[0][0]) if f["code"] != "DBC001"}
     assert flake8_lines == cli_lines
-    # every entry left behind is complete and readable
-    for entry in (cache / "facts").iterdir():
-        marshal.loads(entry.read_bytes())
-    assert not [p for p in cache.rglob(".tmp-*")]
+    # every entry left behind is complete and authenticated
+    from dbcheck.cache import Cache
+
+    reader = Cache(cache)
+    names = [entry.name for entry in (cache / "facts").iterdir()]
+    assert names and all(reader._load("facts", name) is not None for name in names)
+    assert not [p for p in cache.rglob("*.tmp")]
     again = _run([".", "--format", "json"], root, cache)
     assert json.loads(again.stdout) == json.loads(outs[0][0])
 
@@ -71,7 +74,7 @@ def test_truncated_and_foreign_entries_are_rebuilt(tmp_path):
     entries = sorted((cache / "facts").iterdir()) + sorted((cache / "results").iterdir())
     for i, entry in enumerate(entries):
         data = entry.read_bytes()
-        entry.write_bytes(data[: len(data) // 2] if i % 2 else marshal.dumps(("dbcheck-0.0.0", None)))
+        entry.write_bytes(data[: len(data) // 2] if i % 2 else data[:-1] + bytes([data[-1] ^ 1]))
     result = _run([".", "--format", "json"], root, cache)
     assert "Traceback" not in result.stderr
     assert json.loads(result.stdout) == expected

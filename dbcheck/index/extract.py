@@ -910,13 +910,13 @@ def _extract_module(source: str, path: str, module: str, is_package: bool) -> Mo
     except SyntaxError as err:
         syntax_error = err
     except (RecursionError, MemoryError, ValueError) as err:
-        facts.notice = f"skipped: too deeply nested or too large for the Python parser ({type(err).__name__})"
+        facts.notice = f"too deeply nested or too large for the Python parser ({type(err).__name__})"
         return facts
     if syntax_error is not None and _too_deep_for_libcst(source, syntax_error):
         facts.error = _error_position(syntax_error)
         return facts
     if tree is not None and _long_boolean_chain(source, tree):
-        facts.notice = "skipped: a boolean expression too long to analyse"
+        facts.notice = "a boolean expression too long to analyse"
         return facts
     try:
         module_node = cst.parse_module(source)
@@ -925,7 +925,7 @@ def _extract_module(source: str, path: str, module: str, is_package: bool) -> Mo
             facts.error = _error_position(syntax_error)
         else:
             reason = str(err).splitlines()[0] if isinstance(err, cst.ParserSyntaxError) else type(err).__name__
-            facts.notice = f"skipped: libcst cannot parse this file ({reason})"
+            facts.notice = f"libcst cannot parse this file, although Python can ({reason})"
         facts.class_hints = _class_hints(source)
         return facts
     if syntax_error is not None:
@@ -939,7 +939,7 @@ def _extract_module(source: str, path: str, module: str, is_package: bool) -> Mo
     try:
         _ModuleExtractor(facts, positions).run(module_node, tree)
     except RecursionError:
-        facts.notice = "skipped: too deeply nested to analyse"
+        facts.notice = "too deeply nested to analyse"
     # From the text, not the tree: a write in any statement or expression counts (and a
     # skimmed file is read the same way, see phase1.skim).
     facts.hashed_names = hashed_writes(source)

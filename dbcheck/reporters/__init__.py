@@ -10,7 +10,7 @@ from dbcheck.reporters.json import render_json
 from dbcheck.reporters.sarif import render_sarif
 from dbcheck.reporters.text import render_text
 
-REPORTERS: dict[str, Callable[[Sequence[Finding]], str]] = {
+REPORTERS: dict[str, Callable[..., str]] = {
     "text": render_text,
     "json": render_json,
     "sarif": render_sarif,

@@ -16,8 +16,10 @@ def _escape_property(text: str) -> str:
     return _escape_data(text).replace(":", "%3A").replace(",", "%2C")
 
 
-def render_github(findings: Sequence[Finding]) -> str:
-    lines = []
+def render_github(findings: Sequence[Finding], problems: Sequence[str] = ()) -> str:
+    """One annotation per finding, and an error annotation per problem (a file not
+    analysed), so an incomplete check is visible on the pull request too."""
+    lines = [f"::error title=dbcheck::{_escape_data(problem)}\n" for problem in problems]
     for f in findings:
         command = {"error": "error", "warning": "warning"}.get(level_of(f.code), "notice")
         lines.append(

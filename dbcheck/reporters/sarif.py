@@ -36,7 +36,7 @@ def _rule_descriptor(rule) -> dict:
     }
 
 
-def render_sarif(findings: Sequence[Finding]) -> str:
+def render_sarif(findings: Sequence[Finding], problems: Sequence[str] = ()) -> str:
     from dbcheck.rules import ALL_RULES
 
     rules = list(ALL_RULES)
@@ -70,6 +70,13 @@ def render_sarif(findings: Sequence[Finding]) -> str:
                 "informationUri": DOCS_URL,
                 "rules": [_rule_descriptor(rule) for rule in rules],
             }},
+            "invocations": [{
+                # false when a file was not analysed: code scanning shows the run as incomplete
+                "executionSuccessful": not problems,
+                "toolExecutionNotifications": [
+                    {"level": "error", "message": {"text": problem}} for problem in problems
+                ],
+            }],
             "columnKind": "unicodeCodePoints",
             "results": results,
         }],
