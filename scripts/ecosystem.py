@@ -9,8 +9,12 @@ lines do not show up) - never the projects' code.
     python scripts/ecosystem.py polar=/work/real/polar/server ctfd=/work/real/ctfd
     python scripts/ecosystem.py --update polar=... ctfd=...      # store today's result
 
-Each checkout needs its [tool.dbcheck] (or pass name=path:config.toml). Exit 1 when
-the findings differ from the summary, so CI can gate on it.
+The configuration a project's maintainers would write is kept in
+``scripts/ecosystem/NAME.toml`` and used when it exists (or pass name=path:config.toml;
+else the checkout's own [tool.dbcheck]). The summary records the commit each checkout
+was at: a checkout at another commit is compared anyway, with a warning, since the
+project's own changes then show up too. Exit 1 when the findings differ from the summary,
+so CI can gate on it.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from collections import Counter
 from pathlib import Path
 
 DEFAULT_SUMMARY = Path(__file__).with_name("ecosystem-summary.json")
+CONFIGS = Path(__file__).with_name("ecosystem")
 
 
 def fingerprint(finding: dict) -> str:
@@ -32,7 +37,9 @@ def fingerprint(finding: dict) -> str:
 
 
 def run_dbcheck(checkout: Path, config: Path | None) -> list[dict]:
-    command = [sys.executable, "-m", "dbcheck", ".", "--format", "json"]
+    # the installed command, never ``python -m`` from inside the checkout (which would put
+    # the checkout first on sys.path)
+    command = [str(Path(sys.executable).parent / "dbcheck"), ".", "--format", "json", "--no-cache"]
     if config is not None:
         command += ["--config", str(config)]
     proc = subprocess.run(command, cwd=checkout, capture_output=True, text=True)
@@ -41,8 +48,14 @@ def run_dbcheck(checkout: Path, config: Path | None) -> list[dict]:
     return json.loads(proc.stdout or "[]")
 
 
-def summarise(findings: list[dict]) -> dict:
+def commit_of(checkout: Path) -> str:
+    proc = subprocess.run(["git", "rev-parse", "HEAD"], cwd=checkout, capture_output=True, text=True)
+    return proc.stdout.strip() if proc.returncode == 0 else ""
+
+
+def summarise(findings: list[dict], commit: str) -> dict:
     return {
+        "commit": commit,
         "counts": dict(sorted(Counter(f["code"] for f in findings).items())),
         "fingerprints": sorted({fingerprint(f) for f in findings}),
     }
@@ -61,13 +74,18 @@ def main(argv: list[str] | None = None) -> int:
     for spec in args.projects:
         name, _, rest = spec.partition("=")
         path, _, config = rest.partition(":")
-        findings = run_dbcheck(Path(path), Path(config).resolve() if config else None)
-        current[name] = summarise(findings)
+        kept = CONFIGS / f"{name}.toml"
+        chosen = Path(config).resolve() if config else kept if kept.exists() else None
+        findings = run_dbcheck(Path(path), chosen)
+        current[name] = summarise(findings, commit_of(Path(path)))
         details[name] = {fingerprint(f): f for f in findings}
 
     changed = False
     for name, summary in current.items():
         before = stored.get(name, {"counts": {}, "fingerprints": []})
+        if before.get("commit") and before["commit"] != summary["commit"]:
+            print(f"!! {name} is at {summary['commit'][:12]}, the summary at {before['commit'][:12]}: "
+                  "the project's own changes show up too")
         added = sorted(set(summary["fingerprints"]) - set(before["fingerprints"]))
         removed = sorted(set(before["fingerprints"]) - set(summary["fingerprints"]))
         codes = sorted(set(summary["counts"]) | set(before["counts"]))
