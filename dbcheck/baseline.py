@@ -15,7 +15,7 @@ from typing import Sequence
 
 from dbcheck import __version__
 from dbcheck.atomic import write_atomic
-from dbcheck.files import read_regular_file
+from dbcheck.syntax.files import read_regular_file
 from dbcheck.findings import Finding, fingerprints
 
 FORMAT_VERSION = 1

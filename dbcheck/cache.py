@@ -40,7 +40,7 @@ from dbcheck.findings import Finding
 from dbcheck.store import EntryStore, StoreError, load_secret
 
 if TYPE_CHECKING:
-    from dbcheck.index.facts import ModuleFacts
+    from dbcheck.facts.model import ModuleFacts
 
 CACHE_DIR_NAME = ".dbcheck_cache"
 # A file (or folder) whose modification or change time is this close to the moment its
@@ -89,7 +89,7 @@ _NESTED = {
 def _schema() -> tuple[dict[str, type], dict[str, tuple[str, ...]]]:
     """The fact classes and their fields. Imported on first use: a warm run (the flake8
     plugin on an unchanged project) never decodes a fact."""
-    from dbcheck.index import facts
+    from dbcheck.facts import model as facts
 
     classes = {cls.__name__: cls for cls in (
         facts.ModuleFacts, facts.ClassFact, facts.AttrFact, facts.FunctionFact, facts.FunctionIR, facts.CallFact,
@@ -413,7 +413,7 @@ def remove_cache(folder: Path) -> bool:
         return True
     marker = Path(folder) / ".gitignore"
     try:
-        from dbcheck.files import read_regular_file
+        from dbcheck.syntax.files import read_regular_file
 
         ours = read_regular_file(marker, 4096).startswith(b"# created by dbcheck")
     except OSError:

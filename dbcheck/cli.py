@@ -187,7 +187,7 @@ def _run_rule(argv: Sequence[str]) -> int:
 
 def _run_schema(argv: Sequence[str]) -> int:
     from dbcheck.engine import build_project
-    from dbcheck.schema import render_json, render_mermaid, render_text
+    from dbcheck.reporters.schema import render_json, render_mermaid, render_text
 
     parser = _Parser(prog="dbcheck schema", description="Print the schema dbcheck extracted.")
     parser.add_argument("paths", nargs="*", default=["."], metavar="PATH")

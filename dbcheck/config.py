@@ -15,7 +15,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping
 
-from dbcheck.files import read_regular_file
+from dbcheck.syntax.files import read_regular_file
 
 if TYPE_CHECKING:
     import pathspec

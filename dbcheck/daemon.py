@@ -7,7 +7,7 @@ without parsing anything. When a file was just edited, the answer needs the whol
 project's index again - and a new process would first pay for importing libcst and
 loading every file's facts from the cache, several times flake8's own run. This
 process has them in memory already and re-reads only what changed; it also computes
-only the findings reported in the file asked about (``ProjectIndex.focus``), then the
+only the findings reported in the file asked about (``RuleContext.focus``), then the
 whole project's if a second file of the same state is asked about (flake8 on many
 files).
 
@@ -54,7 +54,7 @@ from dbcheck.findings import Finding
 if TYPE_CHECKING:
     from dbcheck.config import Config
     from dbcheck.engine import Analysis
-    from dbcheck.index.facts import ModuleFacts
+    from dbcheck.facts.model import ModuleFacts
 
 IDLE_SECONDS = 600.0
 _SETTLE_SECONDS = 0.003  # an editor's save: the writes that make it
@@ -431,7 +431,7 @@ class ProjectServer:
         found = project_files([], self.config, None, self.cache)
         analysis = self._analysed(found, project_key(found, self.config), None)
         if queries:
-            analysis.index.query_index(self.config)
+            analysis.queries(self.config)
 
     def _analysed(self, found: Any, key: str, sources: Optional[dict[str, str]]) -> "Analysis":
         """The analysis of ``found`` (whose ``project_key`` is ``key``): the one kept, or

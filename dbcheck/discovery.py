@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Optional, Sequence
 
 from dbcheck.config import Config
-from dbcheck.files import FileTooLarge, read_regular_file  # noqa: F401 - re-exported
+from dbcheck.syntax.files import FileTooLarge, read_regular_file  # noqa: F401 - re-exported
 
 # Folders that never hold a project's own code (ruff skips the same ones by default).
 SKIPPED_FOLDERS = frozenset({

@@ -11,19 +11,22 @@ import time
 import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterable, Iterator, Optional, Sequence
+from typing import TYPE_CHECKING, Callable, Iterable, Iterator, Optional, Sequence
 
 from dbcheck.config import DEFAULT_MAX_FILE_SIZE, Config, project_root
 from dbcheck.cache import Cache, facts_key, results_key
 from dbcheck.discovery import FileTooLarge, SourceDecodeError, decode_source, iter_python_files, read_regular_file
 from dbcheck.findings import UNANALYSED, Finding, display_path, select_findings  # noqa: F401 - the engine's API too
-from dbcheck.index.names import module_name_for
-from dbcheck.noqa import is_suppressed
+from dbcheck.syntax.modules import module_name_for
+from dbcheck.syntax.noqa import is_suppressed
 
 if TYPE_CHECKING:
-    from dbcheck.index.facts import ModuleFacts
-    from dbcheck.index.build import BuildMemory, ProjectIndex
+    from dbcheck.facts.model import ModuleFacts
+    from dbcheck.flow.values import QueryIndex
+    from dbcheck.incremental.queries import MemoStore
     from dbcheck.rules import Rule
+    from dbcheck.schema.index import ProjectIndex
+    from dbcheck.schema.memory import BuildMemory
 
 # The index builder and the rules are imported where they run: a warm run (the
 # flake8 plugin on an unchanged project) never needs them.
@@ -32,9 +35,13 @@ if TYPE_CHECKING:
 @dataclass
 class RunResult:
     findings: list[Finding]
-    index: Optional["ProjectIndex"]  # None when the whole result came from the cache
+    analysis: Optional["Analysis"]  # None when the whole result came from the cache
     messages: list[str] = field(default_factory=list)  # notices for stderr
     errors: list[str] = field(default_factory=list)  # internal errors and bad paths: exit 2
+
+    @property
+    def index(self) -> Optional["ProjectIndex"]:
+        return self.analysis.index if self.analysis is not None else None
 
 
 @dataclass
@@ -130,7 +137,7 @@ def _too_large(size: int, limit: int) -> str:
 
 
 def _blank(source: SourceFile) -> "ModuleFacts":
-    from dbcheck.index.facts import ModuleFacts
+    from dbcheck.facts.model import ModuleFacts
 
     return ModuleFacts(path=source.shown, module=source.module, is_package=source.is_package)
 
@@ -161,8 +168,8 @@ def _source_text(source: SourceFile) -> tuple[Optional[str], Optional[ModuleFact
 def load_facts(sources: Sequence[SourceFile], messages: list[str], errors: list[str],
                cache: Optional[Cache] = None, jobs: Optional[int] = None) -> dict[str, ModuleFacts]:
     """Phase 1 for every file: from the cache, else parsed once - only the files that
-    can matter, on every core (see ``dbcheck.phase1``)."""
-    from dbcheck import phase1
+    can matter, on every core (see ``dbcheck.facts.collect``)."""
+    from dbcheck.facts import collect as phase1
 
     results: dict[int, ModuleFacts] = {}
     texts: dict[int, str] = {}  # the files to parse in the pass under way
@@ -249,18 +256,24 @@ def load_facts(sources: Sequence[SourceFile], messages: list[str], errors: list[
     return modules
 
 
-def run_rules(index: "ProjectIndex", config: Config, rules: Optional[Iterable[type["Rule"]]] = None
-              ) -> tuple[list[Finding], list[str]]:
+def run_rules(index: "ProjectIndex", config: Config, rules: Optional[Iterable[type["Rule"]]] = None,
+              focus: Optional[frozenset[str]] = None,
+              analyse_queries: Optional[Callable[[], "QueryIndex"]] = None) -> tuple[list[Finding], list[str]]:
+    """Every rule's findings (only those reported in ``focus``'s files, when given) and
+    one line per rule that crashed."""
+    from dbcheck.rules.context import RuleContext
+
     if rules is None:
         from dbcheck.rules import ALL_RULES
 
         rules = ALL_RULES
+    ctx = RuleContext(index, config, focus, analyse_queries)
     findings: list[Finding] = []
     errors: list[str] = []
     for rule_class in rules:
         rule = rule_class()
         try:
-            findings.extend(rule.check(index, config))
+            findings.extend(rule.check(ctx))
         except Exception as err:  # noqa: BLE001 - a crashing rule is one error line, not a crash
             where = traceback.extract_tb(err.__traceback__)[-1]
             errors.append(
@@ -344,7 +357,7 @@ def build_project(paths: Sequence[Path], config: Config, sources: Optional[dict[
     messages: list[str] = []
     errors = list(found.errors)
     modules = load_facts(found.files, messages, errors, cache)
-    from dbcheck.index.build import build_index
+    from dbcheck.schema.build import build_index
 
     return build_index(modules, config.encrypted_types), messages, errors, found.given
 
@@ -392,16 +405,40 @@ def cached_findings(found: ProjectFiles, config: Config, cache: Cache, key: Opti
 
 @dataclass
 class Analysis:
-    """The project loaded and indexed: what the rules read."""
+    """The project loaded and indexed: what the rules read. The query analysis is
+    computed on first use per configuration (``queries``), replaying the modules the
+    memo's logs still describe."""
 
     modules: dict[str, "ModuleFacts"]
     index: "ProjectIndex"
     messages: list[str]  # notices for stderr
     errors: list[str]  # internal errors
+    query_memo: Optional["MemoStore"] = None
+    _queries: dict[str, "QueryIndex"] = field(default_factory=dict, repr=False)
+    _silent: dict[tuple[str, frozenset[str]], bool] = field(default_factory=dict, repr=False)
+
+    def queries(self, config: Config, focus: Optional[frozenset[str]] = None) -> "QueryIndex":
+        """Every query the project builds and runs (computed once per configuration). A
+        run focused on files that record no query cannot report one there: it skips the
+        project-wide analysis (see ``records_queries``)."""
+        from dbcheck.flow.values import QueryIndex
+        from dbcheck.incremental.queries import analyze_queries, records_queries
+
+        key = config.fingerprint()
+        if focus is not None and key not in self._queries:
+            silent = (key, focus)
+            if silent not in self._silent:
+                self._silent[silent] = not any(
+                    records_queries(self.index, config, m) for m in self.modules.values() if m.path in focus)
+            if self._silent[silent]:
+                return QueryIndex()
+        if key not in self._queries:
+            self._queries[key] = analyze_queries(self.index, config, self.query_memo)
+        return self._queries[key]
 
 
 def analyse_project(found: ProjectFiles, config: Config, cache: Optional[Cache] = None,
-                    jobs: Optional[int] = None, query_memo: Optional[object] = None,
+                    jobs: Optional[int] = None, query_memo: Optional["MemoStore"] = None,
                     previous: Optional["BuildMemory"] = None, remember: bool = False) -> Analysis:
     """Phase 1 (facts, cached or parsed) and the index, with the query analysis's memo
     attached: every rule can run on the result. A long-lived process (the daemon) passes
@@ -410,28 +447,23 @@ def analyse_project(found: ProjectFiles, config: Config, cache: Optional[Cache] 
     messages: list[str] = []
     errors: list[str] = []
     modules = load_facts(found.files, messages, errors, cache, jobs)
-    from dbcheck.index.build import build_index
+    from dbcheck.schema.build import build_index
 
     index = build_index(modules, config.encrypted_types, previous, remember)
     if query_memo is None and cache is not None:
         from dbcheck.cache import QueryMemo
 
         query_memo = QueryMemo(cache, f"{config.fingerprint()}\0{os.getcwd()}")
-    if query_memo is not None:
-        index.query_memos[config.fingerprint()] = query_memo
-    return Analysis(modules, index, messages, errors)
+    return Analysis(modules, index, messages, errors, query_memo)
 
 
 def findings_of(analysis: Analysis, config: Config, focus: Optional[frozenset[str]] = None
                 ) -> tuple[list[Finding], list[str]]:
     """(findings after ``# noqa``, internal errors). With ``focus``, only the findings
     reported in those files are computed (the rules skip the rest of the project, see
-    ``ProjectIndex.focus``); they are the same as the whole run's in those files."""
-    analysis.index.focus = focus
-    try:
-        findings, errors = run_rules(analysis.index, config)
-    finally:
-        analysis.index.focus = None
+    ``RuleContext``); they are the same as the whole run's in those files."""
+    findings, errors = run_rules(analysis.index, config, focus=focus,
+                                 analyse_queries=lambda: analysis.queries(config, focus))
     from dbcheck.rules.noqa import unused_noqa
 
     modules = analysis.modules
@@ -462,8 +494,8 @@ def store_run(found: ProjectFiles, config: Config, analysis: Analysis, findings:
 
 @collector_paused()
 def project_findings(found: ProjectFiles, config: Config, cache: Optional[Cache] = None,
-                     jobs: Optional[int] = None) -> tuple[list[Finding], list[str], list[str], Optional["ProjectIndex"]]:
-    """(findings after ``# noqa``, notices, internal errors, the index if built) for the
+                     jobs: Optional[int] = None) -> tuple[list[Finding], list[str], list[str], Optional["Analysis"]]:
+    """(findings after ``# noqa``, notices, internal errors, the analysis if made) for the
     whole project: from the cache when no file and no setting changed."""
     if cache is not None:
         cached = cached_findings(found, config, cache)
@@ -474,7 +506,7 @@ def project_findings(found: ProjectFiles, config: Config, cache: Optional[Cache]
     errors = analysis.errors + rule_errors
     if cache is not None and not errors:
         store_run(found, config, analysis, findings, cache)
-    return findings, analysis.messages, errors, analysis.index
+    return findings, analysis.messages, errors, analysis
 
 
 def _inert_digest(facts: ModuleFacts) -> str:
@@ -484,7 +516,7 @@ def _inert_digest(facts: ModuleFacts) -> str:
 
 def _remember_run(found: ProjectFiles, key: str, scope: str, modules: dict[str, ModuleFacts], cache: Cache) -> None:
     """What the next run needs to tell that only inert files changed since this one."""
-    from dbcheck import phase1
+    from dbcheck.facts import collect as phase1
 
     by_path = {m.path: m for m in modules.values()}
     files, inert = {}, {}
@@ -509,7 +541,7 @@ def _results_if_only_inert_files_changed(found: ProjectFiles, key: str, scope: s
     resolves into it and it is not parsed), the same ``# noqa`` comments and hash writes - editing
     such a file cannot change a finding. A common case: most edits in a large
     repository are to code that never touches the database."""
-    from dbcheck import phase1
+    from dbcheck.facts import collect as phase1
 
     last = cache.get_last_run(scope)
     if last is None:
@@ -566,9 +598,9 @@ def _shown_notice(message: str) -> str:
 def analyze(paths: Sequence[Path], config: Config, sources: Optional[dict[str, str]] = None,
             cache: Optional[Cache] = None, jobs: Optional[int] = None) -> RunResult:
     found = project_files(paths, config, sources, cache)
-    findings, messages, rule_errors, index = project_findings(found, config, cache, jobs)
+    findings, messages, rule_errors, analysis = project_findings(found, config, cache, jobs)
     wanted = {display_path(p) for p in found.given} | set(sources or ())
     findings = [f for f in select_findings(findings, config) if f.path in wanted]
     if cache is not None:
         messages = messages + cache.warnings
-    return RunResult(findings, index, messages, found.errors + rule_errors)
+    return RunResult(findings, analysis, messages, found.errors + rule_errors)

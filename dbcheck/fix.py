@@ -267,7 +267,7 @@ def _drop_noqa_codes(source: str, unused: dict[int, set[str]]) -> tuple[str, set
 
 
 def _read_for_fix(path: str) -> str:
-    from dbcheck.files import read_regular_file
+    from dbcheck.syntax.files import read_regular_file
 
     return read_regular_file(path, 64 * 1024 * 1024).decode("utf-8").replace("\r\n", "\n").replace("\r", "\n")
 

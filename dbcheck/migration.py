@@ -10,7 +10,7 @@ import re
 from pathlib import Path
 from typing import Optional, Sequence
 
-from dbcheck.files import read_regular_file
+from dbcheck.syntax.files import read_regular_file
 from dbcheck.findings import Finding
 
 _INDEX_HINT = re.compile(r'Index\("(?P<name>ix_[^"]+)", "(?P<column>[^"]+)"\)')

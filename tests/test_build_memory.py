@@ -13,10 +13,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from dbcheck import phase1
+from dbcheck.facts import collect as phase1
 from dbcheck.config import load_config
 from dbcheck.engine import load_facts, project_files
-from dbcheck.index.build import build_index
+from dbcheck.schema.build import build_index
 
 REPO = Path(__file__).resolve().parent.parent
 PROJECTS = [REPO / "fixtures" / name for name in ("saas", "flask_app", "sqlmodel_app", "indexes_app")] + [

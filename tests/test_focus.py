@@ -38,7 +38,7 @@ def _assert_focus_agrees(root: Path) -> int:
     for path in paths:
         # as the daemon runs it: no query analysis done yet, so a file that records
         # no query skips it (records_queries)
-        analysis.index._query_indexes.clear()
+        analysis._queries.clear()
         focused, errors = findings_of(analysis, config, frozenset({path}))
         assert not errors
         assert sorted(focused) == sorted(f for f in everything if f.path == path), path

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from dbcheck.cache import Cache
 from dbcheck.config import load_config
-from dbcheck.index.facts import is_alembic_revision
+from dbcheck.facts.model import is_alembic_revision
 from dbcheck.engine import analyze
 
 REPO = Path(__file__).resolve().parent.parent
@@ -26,7 +26,7 @@ def _check(root: Path, cache: Cache | None):
     config = load_config(start=root)
     result = analyze([Path(".")], config, cache=cache, jobs=1)
     assert not result.errors
-    return sorted(result.findings), result.index
+    return sorted(result.findings), result.analysis
 
 
 @pytest.fixture()
@@ -44,11 +44,11 @@ def _edit(path: Path, old: str, new: str) -> None:
 
 
 def _incremental_equals_full(root: Path, cache: Cache):
-    incremental, index = _check(root, cache)
+    incremental, analysis = _check(root, cache)
     full, _ = _check(root, None)
     assert incremental == full
-    # no index when the last findings were reused outright (only inert files changed)
-    return incremental, index.query_index(load_config(start=root)) if index is not None else None
+    # no analysis when the last findings were reused outright (only inert files changed)
+    return incremental, analysis.queries(load_config(start=root)) if analysis is not None else None
 
 
 def test_edits_anywhere_give_the_findings_of_a_full_run(project, tmp_path):
@@ -87,10 +87,10 @@ def test_an_edit_in_a_leaf_module_replays_every_other_module(project, tmp_path):
     cache = Cache(tmp_path / "cache")
     _check(project, cache)
     _edit(project / "app/jobs/nightly.py", "\n", "\n# touched\n")
-    _findings, index = _check(project, cache)
-    queries = index.query_index(load_config(start=project))
+    _findings, analysis = _check(project, cache)
+    queries = analysis.queries(load_config(start=project))
     # every module with functions but the edited one is replayed (revisions are never analysed)
-    with_bodies = {m.path for m in index.modules.values() if m.bodies and not is_alembic_revision(m)}
+    with_bodies = {m.path for m in analysis.modules.values() if m.bodies and not is_alembic_revision(m)}
     assert set(queries.replayed) == with_bodies - {"app/jobs/nightly.py"}
 
 
@@ -100,9 +100,9 @@ def test_a_broken_log_is_analysed_again(project, tmp_path):
     for entry in (tmp_path / "cache" / "queries").iterdir():
         entry.write_bytes(entry.read_bytes()[:-40])
     _edit(project / "app/jobs/nightly.py", "\n", "\n# touched\n")
-    again, index = _check(project, cache)
+    again, analysis = _check(project, cache)
     assert again == _check(project, None)[0] != first
-    assert index.query_index(load_config(start=project)).replayed == []
+    assert analysis.queries(load_config(start=project)).replayed == []
 
 
 MODELS = '''from sqlalchemy import ForeignKey

@@ -10,7 +10,7 @@ import marshal
 
 import pytest
 
-from dbcheck.index import extract
+from dbcheck.facts import extract
 
 NEWER = '''\
 from sqlalchemy import select

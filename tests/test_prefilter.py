@@ -1,4 +1,4 @@
-"""Phase 1's prefilter (``dbcheck.phase1``): files that cannot matter are only
+"""Phase 1's prefilter (``dbcheck.facts.collect``): files that cannot matter are only
 syntax-checked, and must never hide a finding. A file is read when it mentions a
 database library or a query, when it uses a name a read file defines (second pass), or
 when it star-imports (its re-exports show no identifier)."""

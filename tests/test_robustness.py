@@ -16,8 +16,8 @@ from hypothesis import strategies as st
 
 from dbcheck.config import load_config
 from dbcheck.engine import analyze
-from dbcheck.phase1 import extract
-from dbcheck.index.build import build_index
+from dbcheck.facts.collect import extract
+from dbcheck.schema.build import build_index
 from dbcheck.config import Config
 from dbcheck.findings import Finding
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from dbcheck.config import load_config
 from dbcheck.engine import analyze
-from dbcheck.index.queries import analyze_queries
+from dbcheck.incremental.queries import analyze_queries
 
 MODELS = '''
 from sqlalchemy import ForeignKey, select

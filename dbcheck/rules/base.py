@@ -7,12 +7,12 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, ClassVar, Iterable, Iterator, Mapping, Union
 
 from dbcheck.findings import Finding
-from dbcheck.index.models import Location
+from dbcheck.schema.model import Location
 
 if TYPE_CHECKING:
     from dbcheck.config import Config
-    from dbcheck.index.build import ProjectIndex
-    from dbcheck.index.models import ColumnModel, TableModel
+    from dbcheck.rules.context import RuleContext
+    from dbcheck.schema.model import ColumnModel, TableModel
 
 # An example is one source file, or several ({relative path: source}). INVALID examples
 # mark each expected finding with ``# expect: CODE`` on the line it must land on.
@@ -35,7 +35,7 @@ class Rule:
     valid: ClassVar[tuple[Example, ...]] = ()
     invalid: ClassVar[tuple[Example, ...]] = ()
 
-    def check(self, index: "ProjectIndex", config: "Config") -> Iterable[Finding]:
+    def check(self, ctx: "RuleContext") -> Iterable[Finding]:
         raise NotImplementedError
 
     def finding(self, location: Location, message: str) -> Finding:

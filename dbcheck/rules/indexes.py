@@ -5,13 +5,14 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Iterable, Iterator, Optional
 
 from dbcheck.findings import Finding
-from dbcheck.index.models import TableModel
-from dbcheck.index.queries import QueryUse, Term
+from dbcheck.schema.model import TableModel
+from dbcheck.flow.interpreter import QueryUse, Term
 from dbcheck.rules.base import Rule, unique_places
 
 if TYPE_CHECKING:
     from dbcheck.config import Config
-    from dbcheck.index.build import ProjectIndex
+    from dbcheck.rules.context import RuleContext
+    from dbcheck.schema.index import ProjectIndex
 
 _SARGABLE = frozenset({"==", "in", "range", "is", "notnull"})
 
@@ -143,11 +144,12 @@ def not_this_email(session, email):
 ''',
     )
 
-    def check(self, index: "ProjectIndex", config: "Config") -> Iterable[Finding]:
-        yield from unique_places(self._findings(index, config), by_message=True)
+    def check(self, ctx: "RuleContext") -> Iterable[Finding]:
+        yield from unique_places(self._findings(ctx), by_message=True)
 
-    def _findings(self, index: "ProjectIndex", config: "Config") -> Iterator[Finding]:
-        for use in index.reported_uses(index.query_index(config).uses):
+    def _findings(self, ctx: "RuleContext") -> Iterator[Finding]:
+        index, config = ctx.index, ctx.config
+        for use in ctx.reported_uses(ctx.queries().uses):
             found = _single_table_terms(index, use)
             if found is None:
                 continue
@@ -223,11 +225,12 @@ def suffix(session):
 ''',
     )
 
-    def check(self, index: "ProjectIndex", config: "Config") -> Iterable[Finding]:
-        yield from unique_places(self._findings(index, config), by_message=True)
+    def check(self, ctx: "RuleContext") -> Iterable[Finding]:
+        yield from unique_places(self._findings(ctx), by_message=True)
 
-    def _findings(self, index: "ProjectIndex", config: "Config") -> Iterator[Finding]:
-        for use in index.reported_uses(index.query_index(config).uses):
+    def _findings(self, ctx: "RuleContext") -> Iterator[Finding]:
+        index, config = ctx.index, ctx.config
+        for use in ctx.reported_uses(ctx.queries().uses):
             query = use.query
             if query is None or query.opaque:
                 continue

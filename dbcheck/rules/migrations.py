@@ -5,12 +5,13 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Iterable, Optional
 
 from dbcheck.findings import Finding
-from dbcheck.index.facts import FunctionIR, ModuleFacts, is_alembic_revision
+from dbcheck.facts.model import FunctionIR, ModuleFacts, is_alembic_revision
 from dbcheck.rules.base import Rule
 
 if TYPE_CHECKING:
     from dbcheck.config import Config
-    from dbcheck.index.build import ProjectIndex
+    from dbcheck.rules.context import RuleContext
+    from dbcheck.schema.index import ProjectIndex
 
 
 def _function(module: ModuleFacts, name: str) -> Optional[FunctionIR]:
@@ -159,8 +160,9 @@ def downgrade():  # expect: DBC601
 ''',
     )
 
-    def check(self, index: "ProjectIndex", config: "Config") -> Iterable[Finding]:
-        for module in index.reported_modules():
+    def check(self, ctx: "RuleContext") -> Iterable[Finding]:
+        index, config = ctx.index, ctx.config
+        for module in ctx.reported_modules():
             if not is_alembic_revision(module):
                 continue
             upgrade = _function(module, "upgrade")

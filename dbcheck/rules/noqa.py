@@ -9,8 +9,9 @@ from dbcheck.rules.base import Rule
 
 if TYPE_CHECKING:
     from dbcheck.config import Config
-    from dbcheck.index.build import ProjectIndex
-    from dbcheck.index.facts import ModuleFacts
+    from dbcheck.rules.context import RuleContext
+    from dbcheck.schema.index import ProjectIndex
+    from dbcheck.facts.model import ModuleFacts
 
 
 class UnusedNoqa(Rule):
@@ -62,7 +63,8 @@ class Task(Base):
         },
     )
 
-    def check(self, index: "ProjectIndex", config: "Config") -> Iterable[Finding]:
+    def check(self, ctx: "RuleContext") -> Iterable[Finding]:
+        index, config = ctx.index, ctx.config
         return ()  # needs the other rules' findings: see unused_noqa()
 
 

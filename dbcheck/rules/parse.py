@@ -9,7 +9,8 @@ from dbcheck.rules.base import Rule
 
 if TYPE_CHECKING:
     from dbcheck.config import Config
-    from dbcheck.index.build import ProjectIndex
+    from dbcheck.rules.context import RuleContext
+    from dbcheck.schema.index import ProjectIndex
 
 
 class ParseError(Rule):
@@ -29,8 +30,9 @@ import."""
     valid = ("x = 1\n",)
     invalid = ("class Broken(:  # expect: DBC001\n    pass\n",)
 
-    def check(self, index: "ProjectIndex", config: "Config") -> Iterable[Finding]:
-        for module in index.reported_modules():
+    def check(self, ctx: "RuleContext") -> Iterable[Finding]:
+        index, config = ctx.index, ctx.config
+        for module in ctx.reported_modules():
             if module.error is not None:
                 line, column, message = module.error
                 yield Finding(module.path, line, column, self.code, f"cannot parse this file: {message}")

@@ -5,12 +5,12 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Iterable, Iterator, Optional
 
 from dbcheck.findings import Finding
-from dbcheck.index.models import ColumnModel, ForeignKeyModel, RelationshipModel, TableModel
+from dbcheck.schema.model import ColumnModel, ForeignKeyModel, RelationshipModel, TableModel
 from dbcheck.rules.base import Rule, column_label, dedupe_by_site
 
 if TYPE_CHECKING:
     from dbcheck.config import Config
-    from dbcheck.index.build import ClassInfo, ProjectIndex
+    from dbcheck.schema.build import ClassInfo, ProjectIndex
 
 _BASE = '''
 from sqlalchemy import Column, ForeignKey, Integer, Index, String, Table
@@ -166,13 +166,14 @@ class Task(Base):
 ''',
     )
 
-    def check(self, index: "ProjectIndex", config: "Config") -> Iterable[Finding]:
-        return dedupe_by_site(self._findings(index))
+    def check(self, ctx: "RuleContext") -> Iterable[Finding]:
+        return dedupe_by_site(self._findings(ctx))
 
-    def _findings(self, index: "ProjectIndex") -> Iterator[tuple[Finding, str]]:
+    def _findings(self, ctx: "RuleContext") -> Iterator[tuple[Finding, str]]:
+        index, config = ctx.index, ctx.config
         # A many-to-many relationship through a table covers every key of that table.
         secondaries = {r.secondary_table for t in index.tables for r in t.relationships if r.secondary_table}
-        for table in index.reported_tables():
+        for table in ctx.reported_tables():
             if table.is_imperative or table.class_name is None or table.name in secondaries:
                 continue
             ours = _class_names(index, table)
@@ -272,11 +273,12 @@ class Hero(SQLModel, table=True):
 ''',
     )
 
-    def check(self, index: "ProjectIndex", config: "Config") -> Iterable[Finding]:
-        return dedupe_by_site(self._findings(index))
+    def check(self, ctx: "RuleContext") -> Iterable[Finding]:
+        return dedupe_by_site(self._findings(ctx))
 
-    def _findings(self, index: "ProjectIndex") -> Iterator[tuple[Finding, str]]:
-        for table in index.reported_tables():
+    def _findings(self, ctx: "RuleContext") -> Iterator[tuple[Finding, str]]:
+        index, config = ctx.index, ctx.config
+        for table in ctx.reported_tables():
             for local, fk in table.all_foreign_keys():
                 column = table.column(local[0]) if local else None
                 if column is not None and column.from_library:
@@ -377,11 +379,12 @@ task_tags = Table(
 ''',
     )
 
-    def check(self, index: "ProjectIndex", config: "Config") -> Iterable[Finding]:
-        return dedupe_by_site(self._findings(index))
+    def check(self, ctx: "RuleContext") -> Iterable[Finding]:
+        return dedupe_by_site(self._findings(ctx))
 
-    def _findings(self, index: "ProjectIndex") -> Iterator[tuple[Finding, str]]:
-        for table in index.reported_tables():
+    def _findings(self, ctx: "RuleContext") -> Iterator[tuple[Finding, str]]:
+        index, config = ctx.index, ctx.config
+        for table in ctx.reported_tables():
             if not table.complete or table.name is None:
                 continue
             leading = table.leading_index_columns()
@@ -508,10 +511,11 @@ class Tag(Base):
 ''',
     )
 
-    def check(self, index: "ProjectIndex", config: "Config") -> Iterable[Finding]:
+    def check(self, ctx: "RuleContext") -> Iterable[Finding]:
+        index, config = ctx.index, ctx.config
         seen: set[tuple[str, int]] = set()
         for info in index.classes.values():
-            if not info.mapped or info.table is None or not index.reports_on(info.table):
+            if not info.mapped or info.table is None or not ctx.reports_on(info.table):
                 continue
             for rel in info.table.relationships:
                 if rel.declared_in != info.ref.fact.name and (rel.location.path, rel.location.line) in seen:
@@ -665,8 +669,9 @@ class AuditEntry(Base):  # expect: DBC305
 ''',
     )
 
-    def check(self, index: "ProjectIndex", config: "Config") -> Iterable[Finding]:
-        for table in index.reported_tables():
+    def check(self, ctx: "RuleContext") -> Iterable[Finding]:
+        index, config = ctx.index, ctx.config
+        for table in ctx.reported_tables():
             if table.is_imperative or table.class_name is None or not table.complete:
                 continue
             if table.primary_key or table.mapper_primary_key:

@@ -6,14 +6,15 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Iterable, Iterator
 
 from dbcheck.findings import Finding
-from dbcheck.index.models import TableModel
-from dbcheck.index.queries import QueryUse, tenant_owned, unscoped_table
+from dbcheck.schema.model import TableModel
+from dbcheck.flow.interpreter import QueryUse, tenant_owned, unscoped_table
 from dbcheck.rules.base import Rule, unique_places
 from dbcheck.rules.tenancy import tenant_columns_of
 
 if TYPE_CHECKING:
     from dbcheck.config import Config
-    from dbcheck.index.build import ProjectIndex
+    from dbcheck.rules.context import RuleContext
+    from dbcheck.schema.index import ProjectIndex
 
 _MODELS = '''
 from sqlalchemy import ForeignKey, select, update, delete, or_, and_
@@ -547,12 +548,13 @@ def downgrade():
         },
     )
 
-    def check(self, index: "ProjectIndex", config: "Config") -> Iterable[Finding]:
-        yield from unique_places(self._findings(index, config))
+    def check(self, ctx: "RuleContext") -> Iterable[Finding]:
+        yield from unique_places(self._findings(ctx))
 
-    def _findings(self, index: "ProjectIndex", config: "Config") -> Iterator[Finding]:
-        queries = index.query_index(config)
-        for use in index.reported_uses(queries.scoping_uses):
+    def _findings(self, ctx: "RuleContext") -> Iterator[Finding]:
+        index, config = ctx.index, ctx.config
+        queries = ctx.queries()
+        for use in ctx.reported_uses(queries.scoping_uses):
             if use.kind != "read":
                 continue
             table = unscoped_table(index, config, use.query)
@@ -699,12 +701,13 @@ def refuses_the_owner(session, task_id, user):
 ''',
     )
 
-    def check(self, index: "ProjectIndex", config: "Config") -> Iterable[Finding]:
-        yield from unique_places(self._findings(index, config))
+    def check(self, ctx: "RuleContext") -> Iterable[Finding]:
+        yield from unique_places(self._findings(ctx))
 
-    def _findings(self, index: "ProjectIndex", config: "Config") -> Iterator[Finding]:
-        queries = index.query_index(config)
-        for use in index.reported_uses(queries.unchecked_gets):
+    def _findings(self, ctx: "RuleContext") -> Iterator[Finding]:
+        index, config = ctx.index, ctx.config
+        queries = ctx.queries()
+        for use in ctx.reported_uses(queries.unchecked_gets):
             table = tenant_owned(index, config, use.get.table)
             if table is None:
                 continue
@@ -780,12 +783,13 @@ def unwatch(session, user, item_id):
 ''',
     )
 
-    def check(self, index: "ProjectIndex", config: "Config") -> Iterable[Finding]:
-        yield from unique_places(self._findings(index, config))
+    def check(self, ctx: "RuleContext") -> Iterable[Finding]:
+        yield from unique_places(self._findings(ctx))
 
-    def _findings(self, index: "ProjectIndex", config: "Config") -> Iterator[Finding]:
-        queries = index.query_index(config)
-        for use in index.reported_uses(queries.scoping_uses):
+    def _findings(self, ctx: "RuleContext") -> Iterator[Finding]:
+        index, config = ctx.index, ctx.config
+        queries = ctx.queries()
+        for use in ctx.reported_uses(queries.scoping_uses):
             if use.kind not in ("update", "delete"):
                 continue
             table = unscoped_table(index, config, use.query)

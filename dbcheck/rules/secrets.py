@@ -7,12 +7,13 @@ import re
 from typing import TYPE_CHECKING, Iterable, Iterator
 
 from dbcheck.findings import Finding
-from dbcheck.index.models import ColumnModel
+from dbcheck.schema.model import ColumnModel
 from dbcheck.rules.base import Rule, column_label, dedupe_by_site
 
 if TYPE_CHECKING:
     from dbcheck.config import Config
-    from dbcheck.index.build import ProjectIndex
+    from dbcheck.rules.context import RuleContext
+    from dbcheck.schema.index import ProjectIndex
 
 _SECRET_WORDS = frozenset({"token", "secret", "credential", "credentials", "passphrase", "apikey",
                            "privatekey", "accesskey", "secretkey", "webhooksecret", "seed"})
@@ -306,11 +307,12 @@ class Webhook(Base):
 ''',
     )
 
-    def check(self, index: "ProjectIndex", config: "Config") -> Iterable[Finding]:
-        return dedupe_by_site(self._findings(index, config))
+    def check(self, ctx: "RuleContext") -> Iterable[Finding]:
+        return dedupe_by_site(self._findings(ctx))
 
-    def _findings(self, index: "ProjectIndex", config: "Config") -> Iterator[tuple[Finding, str]]:
-        for table in index.reported_tables():
+    def _findings(self, ctx: "RuleContext") -> Iterator[tuple[Finding, str]]:
+        index, config = ctx.index, ctx.config
+        for table in ctx.reported_tables():
             for column in table.columns:
                 name = column.attribute or column.name
                 reason = secret_reason(name, config) or (
@@ -489,11 +491,12 @@ class Mailbox(SQLModel, table=True):
 ''',
     )
 
-    def check(self, index: "ProjectIndex", config: "Config") -> Iterable[Finding]:
-        return dedupe_by_site(self._findings(index))
+    def check(self, ctx: "RuleContext") -> Iterable[Finding]:
+        return dedupe_by_site(self._findings(ctx))
 
-    def _findings(self, index: "ProjectIndex") -> Iterator[tuple[Finding, str]]:
-        for table in index.reported_tables():
+    def _findings(self, ctx: "RuleContext") -> Iterator[tuple[Finding, str]]:
+        index, config = ctx.index, ctx.config
+        for table in ctx.reported_tables():
             for column in table.columns:
                 name = column.attribute or column.name
                 if column.type_kind not in ("string", "binary") or column.encrypted or column.from_library \

@@ -5,41 +5,14 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Iterable, Iterator, Optional
 
 from dbcheck.findings import Finding
-from dbcheck.index.models import ColumnModel, TableModel
+from dbcheck.schema.model import ColumnModel, TableModel
 from dbcheck.rules.base import Rule, column_label, dedupe_by_site
+from dbcheck.schema.tenancy import is_exempt, owned_through_foreign_key, tenant_columns_of
 
 if TYPE_CHECKING:
     from dbcheck.config import Config
-    from dbcheck.index.build import ProjectIndex
-
-
-def is_exempt(table: TableModel, config: "Config") -> bool:
-    return table.name == config.tenant_table or table.name in config.global_tables
-
-
-def tenant_columns_of(table: TableModel, config: "Config") -> list[ColumnModel]:
-    return [c for c in table.columns if c.name in config.tenant_columns]
-
-
-def owned_through_foreign_key(index: "ProjectIndex", table: TableModel, config: "Config",
-                              seen: Optional[set[int]] = None) -> bool:
-    """Does every row belong to a tenant-owned row through a NOT NULL foreign key?"""
-    seen = set() if seen is None else seen
-    if id(table) in seen:
-        return False
-    seen.add(id(table))
-    for local, fk in table.all_foreign_keys():
-        if not fk.target_table:
-            continue
-        columns = [table.column(name) for name in local]
-        if not columns or any(c is None or c.nullable is not False for c in columns):
-            continue
-        if fk.target_table == config.tenant_table:
-            return True  # created_by_id -> users.id NOT NULL: every row has a tenant
-        for target in index.tables_named(fk.target_table):
-            if tenant_columns_of(target, config) or owned_through_foreign_key(index, target, config, seen):
-                return True
-    return False
+    from dbcheck.rules.context import RuleContext
+    from dbcheck.schema.index import ProjectIndex
 
 
 def _label(table: TableModel) -> str:
@@ -202,8 +175,9 @@ audit = Table(  # expect: DBC101
 ''',
     )
 
-    def check(self, index: "ProjectIndex", config: "Config") -> Iterable[Finding]:
-        for table in index.reported_tables():
+    def check(self, ctx: "RuleContext") -> Iterable[Finding]:
+        index, config = ctx.index, ctx.config
+        for table in ctx.reported_tables():
             if table.name is None or not table.complete or is_exempt(table, config):
                 continue
             if tenant_columns_of(table, config):
@@ -318,11 +292,12 @@ class PromptUser(Base):
 ''',
     )
 
-    def check(self, index: "ProjectIndex", config: "Config") -> Iterable[Finding]:
-        return dedupe_by_site(self._findings(index, config))
+    def check(self, ctx: "RuleContext") -> Iterable[Finding]:
+        return dedupe_by_site(self._findings(ctx))
 
-    def _findings(self, index: "ProjectIndex", config: "Config") -> Iterator[tuple[Finding, str]]:
-        for table in index.reported_tables():
+    def _findings(self, ctx: "RuleContext") -> Iterator[tuple[Finding, str]]:
+        index, config = ctx.index, ctx.config
+        for table in ctx.reported_tables():
             if table.name is None or is_exempt(table, config):
                 continue
             for column in tenant_columns_of(table, config):
@@ -396,12 +371,13 @@ class Task(Base):
 ''',
     )
 
-    def check(self, index: "ProjectIndex", config: "Config") -> Iterable[Finding]:
-        return dedupe_by_site(self._findings(index, config))
+    def check(self, ctx: "RuleContext") -> Iterable[Finding]:
+        return dedupe_by_site(self._findings(ctx))
 
-    def _findings(self, index: "ProjectIndex", config: "Config") -> Iterator[tuple[Finding, str]]:
+    def _findings(self, ctx: "RuleContext") -> Iterator[tuple[Finding, str]]:
+        index, config = ctx.index, ctx.config
         primary = config.tenant_columns[0]
-        for table in index.reported_tables():
+        for table in ctx.reported_tables():
             if table.name is None or is_exempt(table, config):
                 continue
             for column in tenant_columns_of(table, config):

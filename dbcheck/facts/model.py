@@ -141,7 +141,7 @@ class ModuleFacts:
     notice: Optional[str] = None  # skipped, with the reason
     noqa: dict[int, Optional[tuple[str, ...]]] = field(default_factory=dict)
     class_hints: list[str] = field(default_factory=list)  # class names of a file we could not parse
-    # where the module writes a hash (``dbcheck.index.hashes``): ``Class.attribute`` for
+    # where the module writes a hash (``dbcheck.facts.hashes``): ``Class.attribute`` for
     # ``SessionToken(token=token_hash)``, ``.attribute`` when the class does not show
     # (``new_user.password = hash_password(raw)``, ``{"password": hash_password(raw)}``)
     hashed_names: list[str] = field(default_factory=list)
@@ -176,7 +176,7 @@ def interface_digest(facts: ModuleFacts) -> str:
     this module - imports, assignments, classes, factories, module-level calls, the
     signatures of its functions - but not their bodies, and no line numbers. Editing a
     function body, or moving code up or down, keeps it; what the analysis of other
-    modules takes from a body is tracked per body (``dbcheck.index.queries``)."""
+    modules takes from a body is tracked per body (``dbcheck.flow.interpreter``)."""
     import hashlib
 
     strip = _without_positions

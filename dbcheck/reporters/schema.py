@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from dbcheck.index.build import ProjectIndex
-from dbcheck.index.models import IndexModel, TableModel
+from dbcheck.schema.build import ProjectIndex
+from dbcheck.schema.model import IndexModel, TableModel
 
 
 def _index_dict(index: IndexModel) -> dict[str, Any]:

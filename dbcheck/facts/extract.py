@@ -24,11 +24,11 @@ from typing import Any, Callable, Iterator, Optional, Sequence, Union
 
 import libcst as cst
 
-from dbcheck.index.facts import (
+from dbcheck.facts.model import (
     UNKNOWN, AttrFact, CallFact, ClassFact, Expr, FunctionFact, FunctionIR, ModuleFacts,
 )
-from dbcheck.index.hashes import HASHING_CALL, hashed_writes
-from dbcheck.index.names import BUILTIN_NAMES, resolve_relative
+from dbcheck.facts.hashes import HASHING_CALL, hashed_writes
+from dbcheck.syntax.modules import BUILTIN_NAMES, resolve_relative
 
 
 # --------------------------------------------------------------------------- positions
@@ -885,7 +885,7 @@ class _ModuleExtractor:
 
 def _noqa_comments(source: str) -> dict[int, Optional[tuple[str, ...]]]:
     """line -> codes of ``# noqa: A1,B2`` (None for a bare ``# noqa``)."""
-    from dbcheck.noqa import parse_noqa_lines
+    from dbcheck.syntax.noqa import parse_noqa_lines
 
     return parse_noqa_lines(source)
 

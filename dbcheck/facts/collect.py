@@ -23,7 +23,7 @@ import warnings
 from concurrent.futures import ProcessPoolExecutor
 from typing import Optional, Sequence
 
-from dbcheck.index.facts import ModuleFacts, interface_digest
+from dbcheck.facts.model import ModuleFacts, interface_digest
 
 _DATABASE_TEXT = re.compile(
     r"sqlalchemy|sqlmodel|flask_sqlalchemy|alembic|\bdown_revision\b|\bsession\b|\bSession\b|select\(|"
@@ -55,8 +55,8 @@ def defined_names(facts: ModuleFacts) -> set[str]:
 
 def skim(text: str, shown: str, module: str, is_package: bool) -> ModuleFacts:
     """A file no other file makes relevant: syntax-checked, not parsed with libcst."""
-    from dbcheck.index.hashes import hashed_writes
-    from dbcheck.noqa import parse_noqa_lines
+    from dbcheck.facts.hashes import hashed_writes
+    from dbcheck.syntax.noqa import parse_noqa_lines
 
     try:
         with warnings.catch_warnings():
@@ -78,7 +78,7 @@ def skim(text: str, shown: str, module: str, is_package: bool) -> ModuleFacts:
 
 
 def extract(text: str, shown: str, module: str, is_package: bool) -> ModuleFacts:
-    from dbcheck.index.extract import extract_module
+    from dbcheck.facts.extract import extract_module
 
     facts = extract_module(text, shown, module, is_package)
     try:

@@ -16,15 +16,15 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Optional, TypeVar
 
-from dbcheck.index.facts import UNKNOWN, AttrFact, ClassFact, Expr, ModuleFacts, is_alembic_revision
-from dbcheck.index.models import (
+from dbcheck.facts.model import UNKNOWN, AttrFact, ClassFact, Expr, ModuleFacts, is_alembic_revision
+from dbcheck.schema.model import (
     ColumnModel, ForeignKeyModel, IndexModel, Location, RelationshipModel, TableModel,
 )
-from dbcheck.index.symbols import ClassAttr, ClassRef, Function, Lib, SymbolTable, Value, lib_name_of
-from dbcheck.index.types import TypeInfo, builtin_annotation_type, classify_type_name
-
-if TYPE_CHECKING:
-    from dbcheck.index.queries import QueryIndex
+from dbcheck.schema.index import ClassInfo, ProjectIndex, camel_to_snake
+from dbcheck.schema.memory import BuildMemory
+from dbcheck.schema.types import TypeInfo, builtin_annotation_type, classify_type_name
+from dbcheck.semantic.classes import attributes_in_mro, mro, own_attr, visible_classes
+from dbcheck.semantic.symbols import ClassAttr, ClassRef, Function, Lib, SymbolTable, Value, lib_name_of
 
 _U = TypeVar("_U")
 
@@ -73,121 +73,6 @@ _LIBRARY_MODELS: dict[str, tuple[Optional[str], list[tuple[str, str, bool, bool,
 _MISSING = object()
 
 
-def camel_to_snake(name: str) -> str:
-    """Flask-SQLAlchemy's automatic table name: ``ApiKey`` -> ``api_key``."""
-    name = re.sub(r"((?<=[a-z0-9])[A-Z]|(?!^)[A-Z](?=[a-z]))", r"_\1", name)
-    return name.lower().lstrip("_")
-
-
-@dataclass
-class ClassInfo:
-    ref: ClassRef
-    style: str  # "declarative" | "flask" | "sqlmodel" | "imperative-registry" | "none"
-    is_root: bool = False  # the declarative base itself
-    abstract: bool = False
-    mapped: bool = False
-    table: Optional[TableModel] = None
-    complete: bool = True
-    mapped_parent: Optional["ClassInfo"] = None
-    library_base: Optional[str] = None
-    type_map: list[tuple[Expr, Expr]] = field(default_factory=list)
-
-
-@dataclass
-class ProjectIndex:
-    modules: dict[str, ModuleFacts]
-    tables: list[TableModel]
-    classes: dict[str, ClassInfo]  # qualname -> info
-    symbols: SymbolTable
-    class_names: set[str]
-    unparsed_class_names: set[str] = field(default_factory=set)
-    _query_indexes: dict = field(default_factory=dict, repr=False)
-    # the on-disk logs of the previous query analysis, per configuration (engine-set)
-    query_memos: dict = field(default_factory=dict, repr=False)
-    # The files whose findings are wanted, when not all are (the flake8 plugin asking
-    # the daemon about the file just edited): rules report from ``reported_*`` only.
-    focus: Optional[frozenset[str]] = None
-    build_memory: Optional["BuildMemory"] = field(default=None, repr=False)  # see build_index
-    reused_tables: int = 0
-
-    def query_index(self, config) -> "QueryIndex":
-        """Every query the project builds and runs (computed once per configuration)."""
-        from dbcheck.index.queries import QueryIndex, analyze_queries, records_queries
-
-        key = config.fingerprint()
-        if self.focus is not None and key not in self._query_indexes:
-            # A run focused on files that record no query cannot report one there.
-            silent = (key, self.focus)
-            if silent not in self._silent_focus:
-                self._silent_focus[silent] = not any(
-                    records_queries(self, config, m) for m in self.modules.values() if m.path in self.focus)
-            if self._silent_focus[silent]:
-                return QueryIndex()
-        if key not in self._query_indexes:
-            self._query_indexes[key] = analyze_queries(self, config, self.query_memos.get(key))
-        return self._query_indexes[key]
-
-    def __post_init__(self) -> None:
-        # Lookups every rule makes per column or relationship: dictionaries, so a
-        # project with thousands of tables is not quadratic.
-        self._reported: Optional[tuple[frozenset[str], list[TableModel]]] = None
-        self._silent_focus: dict[tuple[str, frozenset[str]], bool] = {}
-        self._by_table_name: dict[Optional[str], list[TableModel]] = {}
-        for table in self.tables:
-            self._by_table_name.setdefault(table.name, []).append(table)
-        self._mapped_by_name: dict[str, list[ClassInfo]] = {}
-        self._classes_by_table: dict[int, list[ClassInfo]] = {}
-        for info in self.classes.values():
-            if info.mapped:
-                self._mapped_by_name.setdefault(info.ref.fact.name, []).append(info)
-                if info.table is not None:
-                    self._classes_by_table.setdefault(id(info.table), []).append(info)
-
-    def reported_tables(self) -> list[TableModel]:
-        """The tables whose findings are wanted. Every lookup (``tables_named``, the
-        foreign-key targets) still sees the whole project; only the loops a rule reports
-        from are narrowed."""
-        if self.focus is None:
-            return self.tables
-        if self._reported is None or self._reported[0] != self.focus:
-            self._reported = (self.focus, [t for t in self.tables if not self.focus.isdisjoint(t.paths())])
-        return self._reported[1]
-
-    def reports_on(self, table: TableModel) -> bool:
-        return self.focus is None or any(t is table for t in self.reported_tables())
-
-    def reported_modules(self) -> list[ModuleFacts]:
-        modules = list(self.modules.values())
-        return modules if self.focus is None else [m for m in modules if m.path in self.focus]
-
-    def reported_uses(self, uses: Iterable[_U]) -> Iterable[_U]:
-        """Query uses (reported where they are: ``use.path``) whose findings are wanted."""
-        return uses if self.focus is None else [u for u in uses if u.path in self.focus]
-
-    def tables_named(self, name: str) -> list[TableModel]:
-        return list(self._by_table_name.get(name, ()))
-
-    def mapped_classes_named(self, class_name: str) -> list[ClassInfo]:
-        return list(self._mapped_by_name.get(class_name.rsplit(".", 1)[-1], ()))
-
-    def classes_of_table(self, table: TableModel) -> list[ClassInfo]:
-        return list(self._classes_by_table.get(id(table), ()))
-
-    def class_attribute_kinds(self, info: ClassInfo) -> dict[str, str]:
-        """attribute -> "column" | "relationship" | "other", own and inherited."""
-        kinds: dict[str, str] = {}
-        for attr, _owner in _attributes_in_mro(self.symbols, info.ref, include_mapped=True):
-            kinds[attr.name] = "other"
-        table = info.table
-        if table is not None:
-            for col in table.columns:
-                if col.attribute:
-                    kinds[col.attribute] = "column"
-            for rel in table.relationships:
-                kinds[rel.attribute] = "relationship"
-        return kinds
-
-
 # --------------------------------------------------------------------------- helpers on Expr
 
 def _kw(call: Expr, name: str) -> Optional[Expr]:
@@ -217,65 +102,6 @@ def _items(expr: Optional[Expr]) -> list[Expr]:
     if expr[0] in ("tuple", "list", "set"):
         return list(expr[1])
     return [expr]
-
-
-def _mro(symbols: SymbolTable, ref: ClassRef, depth: int = 0) -> list[ClassRef]:
-    """Project classes in method resolution order (an approximation of C3: depth-first,
-    left to right, each class once, late duplicates win as in C3 for diamond mixins)."""
-    if depth > 40:
-        return [ref]
-    out: list[ClassRef] = [ref]
-    for base in ref.fact.bases:
-        sym = symbols.lookup(base)
-        if isinstance(sym, ClassRef):
-            for cls in _mro(symbols, sym, depth + 1):
-                if cls in out:
-                    out.remove(cls)
-                out.append(cls)
-    return out
-
-
-def _attributes_in_mro(symbols: SymbolTable, ref: ClassRef, include_mapped: bool,
-                       mapped: Optional[set[str]] = None) -> list[tuple[AttrFact, ClassRef]]:
-    """Attributes visible on ``ref``: own first, then bases, the first binding wins.
-    Without ``include_mapped``, attributes of mapped ancestors (they live on the
-    ancestor's table) and of classes reached only through them are left out."""
-    seen: set[str] = set()
-    out: list[tuple[AttrFact, ClassRef]] = []
-    for cls in _visible_classes(symbols, ref, include_mapped, mapped or set()):
-        for attr in cls.fact.attrs:
-            if attr.name not in seen:
-                seen.add(attr.name)
-                out.append((attr, cls))
-    return out
-
-
-def _visible_classes(symbols: SymbolTable, ref: ClassRef, include_mapped: bool,
-                     mapped: set[str]) -> list[ClassRef]:
-    if include_mapped:
-        return _mro(symbols, ref)
-    order: list[ClassRef] = []
-
-    def walk(cls: ClassRef, depth: int) -> None:
-        if depth > 40:
-            return
-        if cls in order:
-            order.remove(cls)
-        order.append(cls)
-        for base in cls.fact.bases:
-            sym = symbols.lookup(base)
-            if isinstance(sym, ClassRef) and sym.qualname not in mapped:
-                walk(sym, depth + 1)
-
-    walk(ref, 0)
-    return order
-
-
-def _own_attr(fact: ClassFact, name: str) -> Optional[AttrFact]:
-    for attr in fact.attrs:
-        if attr.name == name:
-            return attr
-    return None
 
 
 # --------------------------------------------------------------------------- the builder
@@ -344,10 +170,10 @@ class _Builder:
                 info.complete = False
         if fact.dynamic:
             info.complete = False
-        own_map = _own_attr(fact, "type_annotation_map")
+        own_map = own_attr(fact, "type_annotation_map")
         if own_map is not None and own_map.value is not None and own_map.value[0] == "dict":
             info.type_map = list(own_map.value[1]) + info.type_map
-        info.abstract = _is_true((_own_attr(fact, "__abstract__") or AttrFact("", 0, 0, None, None)).value)
+        info.abstract = _is_true((own_attr(fact, "__abstract__") or AttrFact("", 0, 0, None, None)).value)
         if info.style == "sqlmodel":
             info.mapped = _is_true(fact.keywords.get("table"))
         elif info.style != "none":
@@ -374,7 +200,7 @@ class _Builder:
         return sym
 
     def _has_mapped_root(self, ref: ClassRef) -> bool:
-        for cls in _mro(self.symbols, ref)[1:] + [ref]:
+        for cls in mro(self.symbols, ref)[1:] + [ref]:
             info = self.infos.get(cls.qualname)
             if info is None:
                 continue
@@ -533,15 +359,15 @@ class _Builder:
     def _table_name(self, info: ClassInfo, mapped_names: set[str]) -> tuple[Optional[str], bool]:
         """(table name, has own table). Own table False means single-table inheritance."""
         fact = info.ref.fact
-        own = _own_attr(fact, "__tablename__")
+        own = own_attr(fact, "__tablename__")
         if info.style == "flask" and info.mapped_parent is not None and not self._declares_primary_key(info):
             # Flask-SQLAlchemy drops the __tablename__ of a subclass without its own
             # primary key: it is single-table inheritance.
             return None, False
         if own is not None:
             return self._tablename_value(own, info), True
-        if _own_attr(fact, "__table__") is not None:
-            table_expr = _own_attr(fact, "__table__").value
+        if own_attr(fact, "__table__") is not None:
+            table_expr = own_attr(fact, "__table__").value
             if table_expr and table_expr[0] == "call" and table_expr[2]:
                 name = _const(table_expr[2][0])
                 return (name if isinstance(name, str) else None), True
@@ -569,8 +395,8 @@ class _Builder:
         return None, True
 
     def _inherited_tablename(self, info: ClassInfo, mapped_names: set[str]) -> Optional[tuple[Optional[str], bool]]:
-        for cls in _visible_classes(self.symbols, info.ref, False, mapped_names)[1:]:
-            attr = _own_attr(cls.fact, "__tablename__")
+        for cls in visible_classes(self.symbols, info.ref, False, mapped_names)[1:]:
+            attr = own_attr(cls.fact, "__tablename__")
             if attr is None:
                 continue
             if attr.declared_attr and info.mapped_parent is not None and self._guards_inherited_table(attr):
@@ -649,14 +475,14 @@ class _Builder:
         if info.library_base and info.mapped_parent is None:
             self._library_columns(info, table)
         self._class_attributes(info, table, mapped_names)
-        given = _own_attr(ref.fact, "__table__")
+        given = own_attr(ref.fact, "__table__")
         call, name, _d = self._callee(given.value) if given is not None and given.value is not None else (None, None, None)
         if name == "sa:Table" and call is not None and table.class_name == ref.fact.name:
             # ``__table__ = Table("events", metadata, Column(...))``: the columns are the
             # Table's; annotations in the class body only type them
             table.columns = []
             self._table_items(table, ref.module, list(call[2][1:]), given.line, given.column, mapped=True)
-        for cls in _mro(self.symbols, ref):
+        for cls in mro(self.symbols, ref):
             for attribute, transforms in cls.fact.validators.items():
                 column = table.column_by_attribute(attribute)
                 if column is not None and transforms:
@@ -668,8 +494,8 @@ class _Builder:
                     table.mapper_primary_key = True
 
     def _find_attr(self, info: ClassInfo, name: str, mapped_names: set[str]) -> Optional[AttrFact]:
-        for cls in _visible_classes(self.symbols, info.ref, False, mapped_names):
-            attr = _own_attr(cls.fact, name)
+        for cls in visible_classes(self.symbols, info.ref, False, mapped_names):
+            attr = own_attr(cls.fact, name)
             if attr is not None:
                 return attr
         return None
@@ -691,7 +517,7 @@ class _Builder:
     def _class_attributes(self, info: ClassInfo, table: TableModel, mapped_names: set[str]) -> None:
         ref = info.ref
         table_args: Optional[tuple[AttrFact, ClassRef]] = None
-        for attr, owner in _attributes_in_mro(self.symbols, ref, False, mapped_names):
+        for attr, owner in attributes_in_mro(self.symbols, ref, False, mapped_names):
             if attr.name == "__table_args__":
                 table_args = (attr, owner)
                 continue
@@ -1047,19 +873,19 @@ class _Builder:
         elif re.search(r"encrypt|crypt|cipher|fernet|seal|vault|kms", ref.fact.name, re.IGNORECASE):
             result = TypeInfo(key, "string", True)
         else:
-            for cls in _mro(self.symbols, ref):
+            for cls in mro(self.symbols, ref):
                 for base in cls.fact.bases:
                     base_name = self.symbols.lib_name(base)
                     if base_name in ("sau:EncryptedType", "sau:StringEncryptedType"):
                         result = TypeInfo(key, "string", True)
-                impl = _own_attr(cls.fact, "impl")
+                impl = own_attr(cls.fact, "impl")
                 if impl is not None and impl.value is not None and result.kind == "unknown":
                     inner = self._type(impl.value, cls)
                     result = TypeInfo(key, inner.kind, inner.encrypted)
                 if result.kind != "unknown":
                     break
             if result.kind == "unknown":
-                for cls in _mro(self.symbols, ref):
+                for cls in mro(self.symbols, ref):
                     for base in cls.fact.bases:
                         base_type = self._type(base, cls)
                         if base_type.kind != "unknown":
@@ -1633,23 +1459,6 @@ def _mark_hashed_on_write(tables: list[TableModel], modules: Iterable[ModuleFact
                 column.hashed_by_name = True
 
 
-@dataclass
-class BuildMemory:
-    """What one build leaves for the next in the same process (the daemon, after an
-    edit): every class table as ``build_class_tables`` made it (copies: the index's own
-    are changed by later steps and by rules' readers), and what decides whether the next
-    build may copy them instead (see ``_Builder._reusable_tables``)."""
-
-    keys: dict[str, str]  # module name -> facts key
-    layout: tuple  # every module's name and path: resolution by path tails depends on them
-    shared: tuple  # the project-wide inputs (see _shared_inputs)
-    reach_by_key: dict[str, frozenset[str]]  # facts key -> the modules its names reach
-    owners: dict[str, str]  # mapped class -> the class whose table it is
-    modules: dict[str, str]  # mapped class -> its module's name
-    tables: dict[str, TableModel]  # table-owning class -> its table as built
-    spelled: set[str]  # classes named by the project-wide spelling: always built again
-
-
 def _name_prefixes(module: ModuleFacts) -> set[str]:
     """Every dotted prefix of every qualified name the module's classes, assignments,
     functions and imports mention, and of its own name."""
@@ -1721,7 +1530,5 @@ def build_index(modules: dict[str, ModuleFacts], encrypted_types: Iterable[str] 
     _mark_hashed_on_write(builder.tables, modules.values())
     class_names = {c.name for m in modules.values() for c in m.classes}
     hints = {name for m in modules.values() for name in m.class_hints}
-    index = ProjectIndex(modules, builder.tables, builder.infos, builder.symbols, class_names, hints)
-    index.build_memory = builder.memory
-    index.reused_tables = len(builder.reused)
-    return index
+    return ProjectIndex(modules, builder.tables, builder.infos, builder.symbols, class_names, hints,
+                        build_memory=builder.memory, reused_tables=len(builder.reused))

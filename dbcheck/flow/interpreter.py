@@ -1,264 +1,65 @@
-"""Query shapes: every query the project's functions build and run, with the tables it
-reads or writes, the tenant filters applied to it on every path, and its AND-ed filter
-terms. Computed once from the function IR and the model index; the scoping rules
-(DBC5xx) and the index-coverage rules (DBC4xx) read it.
+"""The query analysis: a small abstract interpreter over each function's IR that finds
+every query the project builds and runs, with the tables it reads or writes, the tenant
+filters applied to it on every path, and its AND-ed filter terms. The scoping rules
+(DBC5xx) and the index-coverage rules (DBC4xx) read its result (``QueryIndex``).
 
-The analysis is a small abstract interpreter over each function's IR. A local holds a
-set of possible values, one per path; an ``if`` interprets both branches and joins
-them, and a branch that returns or raises does not reach the code after it. So
-``stmt = select(T)``; ``if x: stmt = stmt.where(T.user_id == uid)``; ``run(stmt)``
-reaches ``run`` with two possibilities, one of them unscoped.
+A local holds a set of possible values, one per path (``dbcheck.flow.values``); an
+``if`` interprets both branches and joins them, and a branch that returns or raises
+does not reach the code after it. So ``stmt = select(T)``; ``if x: stmt =
+stmt.where(T.user_id == uid)``; ``run(stmt)`` reaches ``run`` with two possibilities,
+one of them unscoped.
 
 Project functions that take or build queries are summarised per call (with what the
 call passes, so ``read(id, actor=None)`` scoped only ``if actor`` scopes the calls
 that pass an actor). Anything the analysis cannot follow makes the query opaque, and
 opaque queries are never reported.
 
-Incremental: what interpreting one module's functions adds to the shared state is kept
-as a log of operations, with everything the interpretation read from the project
-(``dbcheck.index.reads``: names, classes, tables, the bodies of the helpers it
-followed). On the next run a module whose content and reads are unchanged is replayed
-from its log instead of interpreted; the judging that needs every module's uses
-(helpers judged at their callers) always runs on the whole. A replay applies the same
-operations in the same order, so the result equals a full analysis.
+Every change interpreting a module makes to the shared state is an operation
+(``apply``); with ``log`` set they are also recorded, so the incremental analysis
+(``dbcheck.incremental``) can replay a module whose inputs did not change.
 """
 
 from __future__ import annotations
 
-import hashlib
 import re
-from dataclasses import dataclass, field, fields, replace
-from typing import TYPE_CHECKING, Any, Iterable, Iterator, NamedTuple, Optional, Union
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any, Iterable, Optional
 
-from dbcheck.index.facts import Expr, FunctionIR, ModuleFacts, is_alembic_revision
-from dbcheck.index.models import TableModel
-from dbcheck.index.symbols import ClassAttr, ClassRef, Function, Lib, Value, lib_name_of
+from dbcheck.dialects.sqlalchemy import (
+    DB_METHODS, EXECUTE, EXECUTOR_FUNCTIONS, FILTERS, JOINS, ONE_ROW, PASS_THROUGH, SUBQUERY, TERMINAL_READ,
+)
+from dbcheck.facts.model import Expr, FunctionIR, ModuleFacts, is_alembic_revision
+from dbcheck.flow.env import Context, Env
+from dbcheck.flow.policy import (
+    ACCESS_CHECK, CHECK_WORDS, CONVERSIONS, PREDICATE, TENANT_ROW, exits, is_abort, mentions_privilege,
+    names_who_asks, owner_comparisons, unscoped_table,
+)
+from dbcheck.flow.values import (
+    ClassVal, ExprVal, GetVal, InstanceVal, ParamVal, QueryIndex, QueryUse, QueryVal, RowVal, Term, Val, flatten,
+)
+from dbcheck.schema.model import TableModel
+from dbcheck.schema.tenancy import tenant_owned
+from dbcheck.semantic.classes import attributes_in_mro, mro
+from dbcheck.semantic.symbols import ClassAttr, ClassRef, Function, FunctionBody, Lib, Value, lib_name_of
 
 if TYPE_CHECKING:
     from dbcheck.config import Config
-    from dbcheck.index.build import ClassInfo, ProjectIndex
-    from dbcheck.index.reads import Reads
+    from dbcheck.flow.view import ProjectView
+    from dbcheck.schema.index import ClassInfo
 
-# Methods that return a new statement with the same FROM list.
-_PASS_THROUGH = frozenset({
-    "order_by", "limit", "offset", "options", "group_by", "having", "distinct", "with_for_update",
-    "execution_options", "params", "correlate", "add_columns", "with_only_columns", "returning",
-    "values", "unique", "slice", "enable_eagerloads", "populate_existing", "yield_per",
-    "with_entities", "prefix_with", "suffix_with", "limit_by", "fetch", "set_label_style",
-    "ordered_values", "with_hint", "autoflush", "order_by_nulls", "add_cte", "with_statement_hint",
-    "undefer", "load_only", "execution_option", "inline",
-})
-_FILTERS = frozenset({"where", "filter"})
-_JOINS = frozenset({"join", "outerjoin", "join_from", "outerjoin_from"})
-_EXECUTE = frozenset({"execute", "scalars", "scalar", "exec", "stream", "stream_scalars"})
-_ONE_ROW = frozenset({"first", "one", "one_or_none", "scalar", "first_or_404", "one_or_404", "scalar_one",
-                      "scalar_one_or_none"})
-_TERMINAL_READ = frozenset({"all", "first", "one", "one_or_none", "scalar", "count", "paginate",
-                            "first_or_404", "one_or_404", "scalar_one", "scalar_one_or_none", "__iter__"})
-_EXECUTOR_FUNCTIONS = frozenset({"paginate", "apaginate", "fetch_all", "fetch_one", "fetch_val",
-                                 "read_sql", "read_sql_query", "first_or_404", "one_or_404"})
-_TENANT_ROW = "<tenant row>"  # marks a query narrowed to one row of the tenant table
-_DB_METHODS = frozenset({"get_or_404", "first_or_404", "one_or_404", "paginate", "execute", "scalars",
-                         "scalar", "get", "query", "exec"})
-_CHECK_WORDS = ("check", "authori", "permission", "access", "owner", "ensure", "verify", "assert",
-                "can_", "allowed", "policy", "require", "guard", "validate")
-# Calls whose names sound like checks but only convert a row (pydantic, marshmallow)
-_CONVERSIONS = frozenset({"model_validate", "model_validate_json", "validate", "validate_python", "from_orm",
-                          "parse_obj"})
-# Names of checks on a whole request (not only on a row handed to them): check_access,
-# is_authorized, require_permission - not log_access.
-_ACCESS_CHECK = re.compile(r"(check|ensure|require|assert|verify|has|can)\w*(access|permission|polic)|authori[sz]")
-_SUBQUERY = frozenset({"subquery", "cte", "exists", "scalar_subquery", "alias", "lateral", "label",
-                       "as_scalar", "union", "union_all", "except_", "intersect"})
-_MAX_DEPTH = 6
-
-
-class Term(NamedTuple):
-    """One AND-ed filter term: ``T.col <op> value`` on a known table (a named tuple:
-    the incremental analysis decodes tens of thousands of them per run)."""
-
-    table: str
-    column: str
-    op: str  # "==", "in", "range", "is", "notnull", "!=", "like", "other"
-    wrapped: Optional[str]  # "lower", "ilike", "like%", "cast": the column is wrapped
-    line: int
-    column_offset: int
-    constant: bool
-
-
-@dataclass(frozen=True)
-class QueryVal:
-    kind: str  # "read" | "update" | "delete"
-    tables: tuple[str, ...]  # entity tables (by name)
-    joined: tuple[str, ...] = ()
-    scoped: frozenset[str] = frozenset()
-    terms: tuple[Term, ...] = ()
-    line: int = 0
-    column: int = 0
-    path: str = ""
-    opaque: bool = False
-    param: Optional[str] = None  # derived from this parameter of the function analysed
-    partial: bool = False  # a filter whose terms we could not list (or_, text(), a local)
-    subquery: bool = False  # .subquery() / .scalar_subquery(): used inside another statement
-    note: str = ""  # how it was built, for messages ("built by TaskRepo.base()")
-    filtered: bool = False  # some filter was applied
-    outer: tuple[str, ...] = ()  # joined tables that are outer-joined (read only if selected or filtered)
-
-
-@dataclass(frozen=True)
-class GetVal:
-    table: str
-    line: int
-    column: int
-    path: str
-    checked: bool = False  # the function that loaded it checked the owner before returning it
-
-
-@dataclass(frozen=True)
-class RowVal:
-    """What one run of a query hands back: one row, or (``is_result``) the Result of
-    ``session.execute`` that rows are taken from. An owner check of that row, next in
-    the same function, scopes that run as a filter would
-    (``t = q.filter_by(id=i).first(); if t.user_id != me: abort``)."""
-
-    key: tuple  # the run's use: (path, line, column) of the query, (line, column) of the run
-    function: str
-    is_result: bool = False
-
-
-@dataclass(frozen=True)
-class ClassVal:
-    table: str
-
-
-@dataclass(frozen=True)
-class ExprVal:
-    """A local holding an expression (a condition built before ``.where(cond)``)."""
-
-    expr: Expr
-
-
-@dataclass(frozen=True)
-class ParamVal:
-    name: str
-    truthy: Optional[bool] = None
-
-
-@dataclass(frozen=True)
-class InstanceVal:
-    """An instance of a project class (a repository): its methods can be followed."""
-
-    qualname: str
-
-
-Val = Union[QueryVal, GetVal, RowVal, ClassVal, ExprVal, ParamVal, InstanceVal, None]
-
-
-@dataclass(frozen=True)
-class QueryUse:
-    """A query that runs: read, write, or a primary-key lookup."""
-
-    kind: str  # "read" | "update" | "delete" | "get"
-    query: Optional[QueryVal]
-    get: Optional[GetVal]
-    path: str
-    line: int
-    column: int
-    function: str
-    hint: str = ""  # "admin path" when the code around it says so
-    run: tuple = ()  # (line, column) of the call that runs it: one statement can run twice
-
-
-@dataclass
-class QueryIndex:
-    uses: list[QueryUse] = field(default_factory=list)  # every query that runs, where it is built
-    # For the scoping rules: a query inside a helper the project calls is judged by what
-    # the calls pass, at the calls that leave it unscoped - unless every call does.
-    scoping_uses: list[QueryUse] = field(default_factory=list)
-    unchecked_gets: list[QueryUse] = field(default_factory=list)
-    replayed: list[str] = field(default_factory=list)  # modules taken from the last run's logs
-
-
-class _Env:
-    """Locals -> possible values, plus which locals had their owner checked.
-
-    A branch is a child layer over its parent (O(1) to open), and a join writes back
-    only the names the branches assigned, so a long function with many ``if``s stays
-    linear in its length."""
-
-    __slots__ = ("local", "parent", "checked")
-
-    def __init__(self, parent: Optional["_Env"] = None) -> None:
-        self.local: dict[str, frozenset] = {}
-        self.parent = parent
-        self.checked: set[str] = set(parent.checked) if parent is not None else set()
-
-    def get(self, key: str, default: frozenset) -> frozenset:
-        env: Optional[_Env] = self
-        while env is not None:
-            found = env.local.get(key)
-            if found is not None:
-                return found
-            env = env.parent
-        return default
-
-    def set(self, key: str, value: frozenset) -> None:
-        self.local[key] = value
-
-    def child(self) -> "_Env":
-        return _Env(self)
-
-    def join(self, branches: list["_Env"], include_self: bool = False) -> None:
-        """Merge children that reached the end of their branch back into this env."""
-        keys: set[str] = set()
-        for branch in branches:
-            keys.update(branch.local)
-        for key in keys:
-            values: set = set(self.get(key, frozenset({None}))) if include_self else set()
-            for branch in branches:
-                values |= branch.get(key, frozenset({None}))
-            self.local[key] = _merge(values)
-        for branch in branches:
-            # a Get counts as checked if any path checks it ("never checked" is the rule)
-            self.checked |= branch.checked
-
-
-@dataclass
-class _Context:
-    module: ModuleFacts
-    function: FunctionIR
-    cls: Optional["ClassInfo"]
-    depth: int = 0
-    summary: bool = False  # interpreting a callee: record returns, not uses
-    executed: set = field(default_factory=set)  # parameters the callee runs as queries
-    inner_uses: list = field(default_factory=list)  # queries of its own the callee runs
-    privileged: int = 0  # inside ``if user.is_superuser:`` and the like
-    line: int = 0  # of the statement being interpreted
-    # evaluating what stops the function when it fails: an expression statement
-    # (ensure_owner(user, row)), the test of an ``if`` whose branch leaves (not an
-    # ``assert``: ``python -O`` drops it)
-    guarding: bool = False
+MAX_DEPTH = 6
 
 
 class QueryAnalyzer:
-    def __init__(self, index: "ProjectIndex", config: "Config", memo: Optional[dict] = None,
-                 decoded: Optional[dict] = None) -> None:
-        from dbcheck.index.reads import RecordingIndex
-
-        self.index = RecordingIndex(index)  # type: ignore[assignment]  # the reads it notes are the logs' keys
+    def __init__(self, index: "ProjectView", config: "Config") -> None:
+        self.index = index
         self.config = config
         self.result = QueryIndex()
         self._summaries: dict[tuple, tuple[frozenset, frozenset, tuple]] = {}
-        # incremental analysis (see the module docstring)
-        self._memo = memo  # module path -> (own key, what it read (Reads.encode()), its log)
-        # module path -> (a log, its operations decoded): kept by a long-lived process
-        # (the daemon) so a replay does not decode the same log again
-        self._decoded = decoded
-        self.new_memo: dict[str, tuple] = {}
-        self._log: Optional[list] = None
-        self._applied_here: set[tuple] = set()  # operations applied once per module (see _apply_once)
         self._summary_reads: dict[tuple, Any] = {}
-        self._interface_unchanged = False
+        # the operations of the module being interpreted, when the caller keeps them
+        self.log: Optional[list] = None
+        self._applied_here: set[tuple] = set()  # operations applied once per module (see _apply_once)
         self._gets: dict[tuple[str, int, int], tuple[GetVal, str, str]] = {}
         self._returned_gets: dict[str, list[tuple[str, int, int]]] = {}
         self._called: set[str] = set()
@@ -269,22 +70,31 @@ class QueryAnalyzer:
 
     # ------------------------------------------------------------------ driver
 
-    def run(self) -> QueryIndex:
-        from dbcheck.index.reads import project_interface
+    def interpret_module(self, module: ModuleFacts) -> None:
+        """Interpret every function body of ``module``, applying (and, with ``log``,
+        recording) what it adds to the shared state."""
+        self._applied_here = set()
+        # Summaries are shared within a module, never across: one computed under
+        # another module's call chain (cut at the depth limit, or resolved to nothing
+        # inside a recursion) would make this module's result depend on which module
+        # came first - and a replayed module computes nothing.
+        self._summaries, self._summary_reads = {}, {}
+        self.index.note("bodies", module.path)
+        for body in module.bodies:
+            cls = self._class_of(module, body)
+            ctx = Context(module, body, cls)
+            env = Env()
+            for p in body.params:
+                env.set(p, frozenset({ParamVal(p)}))
+            returns: list = []
+            self._block(body.body, env, ctx, returns)
+            for value in flatten(returns):
+                if isinstance(value, GetVal):
+                    self._apply(("ret", body.qualname, (value.path, value.line, value.column)))
 
-        interface = project_interface(self.index.modules.values())
-        self._interface_unchanged = self._memo is not None and self._memo.get("") == interface
-        self.new_memo[""] = interface
-        for module in self.index.modules.values():
-            if not interpreted(module):
-                continue
-            own = _own_key(module) if module.key and self._memo is not None else ""
-            if own and self._replay(module.path, own):
-                continue
-            reads = self._interpret(module)
-            if own:
-                self.new_memo[module.path] = (own, reads.encode(), tuple(self._log))
-            self._log = None
+    def finish(self) -> QueryIndex:
+        """The result, once every module was interpreted or replayed: queries in helpers
+        judged at their callers, lookups returned to a project caller judged there."""
         self._judge_scoping()
         # A lookup returned to a project caller is judged at the caller's call, where
         # the owner may be checked; one returned to a framework (a view) is judged here.
@@ -298,71 +108,20 @@ class QueryAnalyzer:
                     QueryUse("get", None, get, get.path, get.line, get.column, function))
         return self.result
 
+    def records_anything(self) -> bool:
+        """Whether what was interpreted recorded a query, a lookup or an observed call."""
+        return bool(self.result.uses or self._gets or self._observed)
+
     def _table_named(self, name: str) -> Optional[TableModel]:
         if not name:
             return None
         found = self.index.tables_named(name)
         return found[0] if found else None
 
-    def _interpret(self, module: ModuleFacts) -> "Reads":
-        """Interpret one module's bodies, its operations logged (``self._log``); what it
-        read."""
-        from dbcheck.index.reads import Reads
-
-        self._log, self._applied_here = [], set()
-        # Summaries are shared within a module, never across: one computed under
-        # another module's call chain (cut at the depth limit, or resolved to nothing
-        # inside a recursion) would make this module's result depend on which module
-        # came first - and a replayed module computes nothing.
-        self._summaries, self._summary_reads = {}, {}
-        reads = Reads()
-        self.index.stack.append(reads)
-        self.index.note("bodies", module.path)
-        self._analyze_module(module)
-        self.index.stack.pop()
-        return reads
-
-    def _analyze_module(self, module: ModuleFacts) -> None:
-        for body in module.bodies:
-            cls = self._class_of(module, body)
-            ctx = _Context(module, body, cls)
-            env = _Env()
-            for p in body.params:
-                env.set(p, frozenset({ParamVal(p)}))
-            returns: list = []
-            self._block(body.body, env, ctx, returns)
-            for value in _flatten(returns):
-                if isinstance(value, GetVal):
-                    self._apply(("ret", body.qualname, (value.path, value.line, value.column)))
-
-    def _replay(self, path: str, own: str) -> bool:
-        """Apply a module's logged operations if nothing it read has changed."""
-        entry = self._memo.get(path) if self._memo is not None else None
-        if entry is None:
-            return False
-        try:
-            key, reads, log = entry
-            if key != own or not self.index.digests.still_valid(reads, self._interface_unchanged):
-                return False
-            known = self._decoded.get(path) if self._decoded is not None else None
-            if known is not None and known[0] is log:
-                ops = known[1]
-            else:
-                ops = [_decode_op(op) for op in log]
-                if self._decoded is not None:
-                    self._decoded[path] = (log, ops)
-        except (TypeError, ValueError, KeyError, IndexError):
-            return False  # an entry of another shape: analysed again
-        for op in ops:
-            self._apply(op)
-        self.new_memo[path] = entry
-        self.result.replayed.append(path)
-        return True
-
-    def _apply(self, op: tuple) -> None:
+    def apply(self, op: tuple) -> None:
         """Every change the interpretation of a module makes to the shared state."""
-        if self._log is not None:
-            self._log.append(_encode_op(op))
+        if self.log is not None:
+            self.log.append(op)
         kind = op[0]
         if kind == "use":
             self.result.uses.append(op[1])
@@ -381,6 +140,8 @@ class QueryAnalyzer:
             self._checked_rows.add(op[1])
         elif kind == "obs":
             self._observed.setdefault(op[1], []).append((op[2], op[3]))
+
+    _apply = apply
 
     def _apply_once(self, op: tuple) -> None:
         """An operation that only adds to a set: once in a module's log is enough."""
@@ -441,7 +202,7 @@ class QueryAnalyzer:
 
     # ------------------------------------------------------------------ statements
 
-    def _block(self, stmts: tuple, env: _Env, ctx: _Context, returns: list) -> Optional[_Env]:
+    def _block(self, stmts: tuple, env: Env, ctx: Context, returns: list) -> Optional[Env]:
         """Interpret a block; None when every path through it leaves the function."""
         for stmt in stmts:
             kind = stmt[0]
@@ -460,7 +221,7 @@ class QueryAnalyzer:
                 ctx.guarding = True
                 self._eval(value, env, ctx)
                 ctx.guarding = False
-                if _is_abort(value):
+                if is_abort(value):
                     return None
             elif kind == "return":
                 if stmt[1] is not None:
@@ -476,7 +237,7 @@ class QueryAnalyzer:
                 self._note_owner_check(stmt[1], env, ctx)
             elif kind == "if":
                 _k, test, then, orelse, _line = stmt
-                ctx.guarding = bool(_exits(then))
+                ctx.guarding = bool(exits(then))
                 self._eval(test, env, ctx)
                 ctx.guarding = False
                 truth = self._truth(test, env)
@@ -485,7 +246,7 @@ class QueryAnalyzer:
                 self._note_owner_check(test, env, ctx, only_if_exits=then)
                 then_env = env.child()
                 outs = []
-                privileged = _mentions_privilege(test)
+                privileged = mentions_privilege(test)
                 if truth is not False:
                     ctx.privileged += privileged
                     outs.append(self._block(then, then_env, ctx, returns))
@@ -530,7 +291,7 @@ class QueryAnalyzer:
                 env.join([e for e in outs if e is not None], include_self=True)
         return env
 
-    def _truth(self, test: Expr, env: _Env) -> Optional[bool]:
+    def _truth(self, test: Expr, env: Env) -> Optional[bool]:
         """What we know of a test on a parameter whose truthiness the caller fixed."""
         negate = False
         if test[0] == "not":
@@ -551,7 +312,7 @@ class QueryAnalyzer:
 
     # ------------------------------------------------------------------ owner checks (DBC502)
 
-    def _note_owner_check(self, test: Expr, env: _Env, ctx: _Context, only_if_exits: Optional[tuple] = None) -> None:
+    def _note_owner_check(self, test: Expr, env: Env, ctx: Context, only_if_exits: Optional[tuple] = None) -> None:
         """``assert`` (``only_if_exits`` None) or ``if`` whose branch leaves: a branch that
         refuses (raise, abort) must be taken when the row is not the tenant's
         (``if t.user_id != me: raise``; ``if t.user_id == me: raise`` guards the
@@ -559,11 +320,11 @@ class QueryAnalyzer:
         says_owner: Optional[bool] = True
         rows = only_if_exits is not None  # an assert vouches for a lookup, not for a query (python -O)
         if only_if_exits is not None:
-            exit_kind = _exits(only_if_exits)
+            exit_kind = exits(only_if_exits)
             if not exit_kind:
                 return
             says_owner = None if exit_kind == "return" else False
-        for group in _owner_comparisons(test, self.config, says_owner):
+        for group in owner_comparisons(test, self.config, says_owner):
             for var in group:
                 env.checked.add(var)
                 # A row compared with another row loaded here (``member.org_id !=
@@ -574,7 +335,7 @@ class QueryAnalyzer:
                 for value in env.get(var, frozenset()):
                     self._mark_checked(value, ctx, rows and not against_row)
 
-    def _mark_checked(self, value: Val, ctx: _Context, rows: bool = True) -> None:
+    def _mark_checked(self, value: Val, ctx: Context, rows: bool = True) -> None:
         if isinstance(value, GetVal):
             # logged whether or not the lookup is known yet: a replay re-applies the test
             self._apply(("check", (value.path, value.line, value.column), value))
@@ -585,7 +346,7 @@ class QueryAnalyzer:
 
     # ------------------------------------------------------------------ expressions
 
-    def _eval(self, expr: Optional[Expr], env: _Env, ctx: _Context) -> frozenset:
+    def _eval(self, expr: Optional[Expr], env: Env, ctx: Context) -> frozenset:
         if expr is None:
             return frozenset({None})
         kind = expr[0]
@@ -640,7 +401,7 @@ class QueryAnalyzer:
             return frozenset({ExprVal(expr)})
         return frozenset({None})
 
-    def _name_value(self, expr: Expr, ctx: _Context) -> Val:
+    def _name_value(self, expr: Expr, ctx: Context) -> Val:
         sym = self.index.symbols.lookup(expr)
         table = self._class_table(sym)
         if table is not None:
@@ -670,7 +431,7 @@ class QueryAnalyzer:
             return name[1]
         return None
 
-    def _attribute(self, expr: Expr, env: _Env, ctx: _Context) -> frozenset:
+    def _attribute(self, expr: Expr, env: Env, ctx: Context) -> frozenset:
         base = self._eval(expr[1], env, ctx)
         name = expr[2]
         out: set = set()
@@ -689,14 +450,12 @@ class QueryAnalyzer:
     def _self_attribute(self, cls: "ClassInfo", name: str) -> Val:
         """``self.model`` in a repository: the class attribute (or the type argument
         of a generic base) naming a mapped class."""
-        from dbcheck.index.build import _attributes_in_mro, _mro
-
-        for attr, _owner in _attributes_in_mro(self.index.symbols, cls.ref, include_mapped=True):
+        for attr, _owner in attributes_in_mro(self.index.symbols, cls.ref, include_mapped=True):
             if attr.name == name and attr.value is not None:
                 table = self._class_table(self.index.symbols.lookup(attr.value))
                 return ClassVal(table) if table else None
         if name in ("model", "model_class", "model_cls", "entity", "__model__"):
-            for ref in _mro(self.index.symbols, cls.ref):
+            for ref in mro(self.index.symbols, cls.ref):
                 for base in ref.fact.bases:
                     if base[0] == "sub":
                         for arg in base[2]:
@@ -707,12 +466,12 @@ class QueryAnalyzer:
 
     # ------------------------------------------------------------------ calls
 
-    def _call(self, expr: Expr, env: _Env, ctx: _Context) -> frozenset:
+    def _call(self, expr: Expr, env: Env, ctx: Context) -> frozenset:
         _c, func, args, kwargs, line, col = expr
         # A name chain like ``Task.query.filter_by`` or ``select``: resolve it whole.
         if func[0] == "n":
             sym = self.index.symbols.lookup(func)
-            if isinstance(sym, Lib) and sym.name == "fsa:db" and sym.rest and sym.rest[-1] in _DB_METHODS:
+            if isinstance(sym, Lib) and sym.name == "fsa:db" and sym.rest and sym.rest[-1] in DB_METHODS:
                 # db.get_or_404(T, id), db.first_or_404(stmt), db.session.execute(stmt)
                 return self._method_call(None, sym.rest[-1], expr, env, ctx, func)
             lib = lib_name_of(sym)
@@ -749,13 +508,11 @@ class QueryAnalyzer:
         return frozenset({None})
 
     def _function_body(self, sym: object) -> Optional[tuple[ModuleFacts, FunctionIR]]:
-        from dbcheck.index.symbols import FunctionBody
-
         if isinstance(sym, FunctionBody):
             return sym.module, sym.body
         return None
 
-    def _eval_args(self, expr: Expr, env: _Env, ctx: _Context) -> list[frozenset]:
+    def _eval_args(self, expr: Expr, env: Env, ctx: Context) -> list[frozenset]:
         values = []
         for arg in expr[2]:
             values.append(self._eval(arg[1] if arg[0] == "star" else arg, env, ctx))
@@ -763,7 +520,7 @@ class QueryAnalyzer:
             self._eval(value, env, ctx)
         return values
 
-    def _library_call(self, lib: str, expr: Expr, env: _Env, ctx: _Context) -> frozenset:
+    def _library_call(self, lib: str, expr: Expr, env: Env, ctx: Context) -> frozenset:
         _c, _func, args, _kwargs, line, col = expr
         name = lib.split(":", 1)[-1]
         if lib.startswith("sa:") or lib.startswith("sqlmodel:"):
@@ -787,7 +544,7 @@ class QueryAnalyzer:
             self._iterated(values[0], ctx)  # list(Model.query...) runs it, as a for loop does
         return frozenset({None})
 
-    def _iterated(self, values: frozenset, ctx: _Context) -> None:
+    def _iterated(self, values: frozenset, ctx: Context) -> None:
         """Iterating a query runs it; iterating a parameter runs what the callers pass."""
         for item in values:
             if isinstance(item, QueryVal):
@@ -798,7 +555,7 @@ class QueryAnalyzer:
     def _has_unknown_entity(self, args: tuple) -> bool:
         return any(a[0] in ("local", "param", "attr") for a in args)
 
-    def _entities(self, args: Iterable[Expr], ctx: _Context, aggregates: bool = True) -> tuple[str, ...]:
+    def _entities(self, args: Iterable[Expr], ctx: Context, aggregates: bool = True) -> tuple[str, ...]:
         """Tables named by select()/query()/join() arguments: a class, a column
         (``Task.title``), a relationship (``Task.project`` -> projects), ``self.model``,
         and - for ``func.count(Task.id)`` - the table of the aggregated column."""
@@ -813,7 +570,7 @@ class QueryAnalyzer:
                 tables.append(table)
         return tuple(tables)
 
-    def _entity(self, arg: Expr, ctx: _Context) -> Optional[str]:
+    def _entity(self, arg: Expr, ctx: Context) -> Optional[str]:
         if arg[0] == "n":
             sym = self.index.symbols.lookup(arg)
             if isinstance(sym, Value) and (not sym.rest or (len(sym.rest) == 2 and sym.rest[0] in ("c", "columns"))):
@@ -870,7 +627,7 @@ class QueryAnalyzer:
             return targets[0].table.name
         return None
 
-    def _class_attr_call(self, sym: ClassAttr, expr: Expr, env: _Env, ctx: _Context) -> frozenset:
+    def _class_attr_call(self, sym: ClassAttr, expr: Expr, env: Env, ctx: Context) -> frozenset:
         table = self._class_table(sym.cls)
         path = sym.path
         if len(path) == 1:
@@ -892,29 +649,29 @@ class QueryAnalyzer:
         self._eval_args(expr, env, ctx)
         return frozenset({None})
 
-    def _unknown_call(self, func: Expr, expr: Expr, env: _Env, ctx: _Context) -> frozenset:
+    def _unknown_call(self, func: Expr, expr: Expr, env: Env, ctx: Context) -> frozenset:
         values = self._eval_args(expr, env, ctx)
         name = func[1].rsplit(".", 1)[-1] if func[0] == "n" else ""
         self._arguments_escape(name, values, expr, env, ctx)
         return frozenset({None})
 
-    def _arguments_escape(self, name: str, values: list[frozenset], expr: Expr, env: _Env, ctx: _Context) -> None:
+    def _arguments_escape(self, name: str, values: list[frozenset], expr: Expr, env: Env, ctx: Context) -> None:
         for value in values:
             for item in value:
-                if isinstance(item, QueryVal) and name in _EXECUTOR_FUNCTIONS:
+                if isinstance(item, QueryVal) and name in EXECUTOR_FUNCTIONS:
                     self._use(item, ctx, item.kind)
         self._owner_checked_by_call(name, values, expr, env, ctx)
 
-    def _owner_checked_by_call(self, name: str, values: list[frozenset], expr: Expr, env: _Env,
-                               ctx: _Context) -> None:
+    def _owner_checked_by_call(self, name: str, values: list[frozenset], expr: Expr, env: Env,
+                               ctx: Context) -> None:
         """A call named like an access check (``check_owner(task)``, ``authorize(...)``)
         checks the rows it is handed - directly, or stored into what it is handed
         (``context["package"] = pkg; check_access("package_show", context)``, CKAN)."""
         lowered = name.lower()
-        if not any(w in lowered for w in _CHECK_WORDS) or lowered in _CONVERSIONS:
+        if not any(w in lowered for w in CHECK_WORDS) or lowered in CONVERSIONS:
             return
         args = tuple(expr[2]) + tuple(v for _k, v in expr[3])
-        if _ACCESS_CHECK.search(lowered) and any(a[0] == "param" for a in args):
+        if ACCESS_CHECK.search(lowered) and any(a[0] == "param" for a in args):
             # check_access("package_delete", context, data_dict): the request the function
             # was given is checked as a whole, lookups by its ids included (CKAN's actions)
             self._apply_once(("guarded", ctx.function.qualname))
@@ -922,8 +679,8 @@ class QueryAnalyzer:
         # must be told who asks (can_delete_persona(acting_user, persona); not
         # can_user_access_llm_provider(provider, group_ids, persona)) and stop the
         # function when it fails (not ``if can_delete(user, row): row.is_public = True``).
-        rows = ctx.guarding and _PREDICATE.search(lowered) is not None and \
-            any(_names_who_asks(arg, self.config) for arg in args)
+        rows = ctx.guarding and PREDICATE.search(lowered) is not None and \
+            any(names_who_asks(arg, self.config) for arg in args)
         for value in values:
             for item in value:
                 self._mark_checked(item, ctx, rows)
@@ -934,7 +691,7 @@ class QueryAnalyzer:
                 for item in env.get(f"{arg[1]}[]", frozenset()):
                     self._mark_checked(item, ctx, rows)
 
-    def _method_call(self, receiver: Val, method: str, expr: Expr, env: _Env, ctx: _Context,
+    def _method_call(self, receiver: Val, method: str, expr: Expr, env: Env, ctx: Context,
                      func: Optional[Expr]) -> frozenset:
         _c, _f, args, kwargs, line, col = expr
         if isinstance(receiver, QueryVal):
@@ -943,7 +700,7 @@ class QueryAnalyzer:
             return frozenset({None})
         if isinstance(receiver, RowVal):
             self._eval_args(expr, env, ctx)
-            if receiver.is_result and method in _ONE_ROW:
+            if receiver.is_result and method in ONE_ROW:
                 return frozenset({replace(receiver, is_result=False)})
             if receiver.is_result and method in ("scalars", "unique"):
                 return frozenset({receiver})
@@ -959,19 +716,19 @@ class QueryAnalyzer:
             if found is not None:
                 return self._project_call(found[0], found[1].name, found[1], expr, env, ctx, self_cls=info)
         if isinstance(receiver, ParamVal) and receiver.truthy is not False and (
-                method in _FILTERS or method in _JOINS or method in _PASS_THROUGH or method == "filter_by"):
+                method in FILTERS or method in JOINS or method in PASS_THROUGH or method == "filter_by"):
             # A statement handed in by the caller, refined here.
             return frozenset({self._query_method(QueryVal("read", (), param=receiver.name, line=-1),
                                                  method, expr, env, ctx)})
         values = self._eval_args(expr, env, ctx)
         # session.execute(stmt) / scalars / exec ...
-        if method in _EXECUTE and values:
+        if method in EXECUTE and values:
             rows: set = set()
             for item in values[0]:
                 if isinstance(item, QueryVal):
                     row = self._use(item, ctx, item.kind, (line, col))
                     if row is not None and item.kind == "read":
-                        rows.add(replace(row, is_result=method not in _ONE_ROW))
+                        rows.add(replace(row, is_result=method not in ONE_ROW))
                 elif isinstance(item, ParamVal) and ctx.summary:
                     ctx.executed.add(item.name)
             return frozenset(rows) if len(rows) == 1 else frozenset({None})
@@ -995,7 +752,7 @@ class QueryAnalyzer:
         self._arguments_escape(method, values, expr, env, ctx)
         return frozenset({None})
 
-    def _get(self, table: str, line: int, col: int, ctx: _Context) -> GetVal:
+    def _get(self, table: str, line: int, col: int, ctx: Context) -> GetVal:
         get = GetVal(table, line, col, ctx.module.path)
         if not ctx.summary:
             key = (get.path, line, col)
@@ -1003,20 +760,20 @@ class QueryAnalyzer:
                 self._apply(("get", key, get, ctx.function.qualname))
         return get
 
-    def _query_method(self, query: QueryVal, method: str, expr: Expr, env: _Env, ctx: _Context) -> Val:
+    def _query_method(self, query: QueryVal, method: str, expr: Expr, env: Env, ctx: Context) -> Val:
         _c, _f, args, kwargs, line, col = expr
         if query.line == 0:
             query = replace(query, line=line, column=col)
         if query.line == -1:
             query = replace(query, line=0)
-        if method in _FILTERS:
+        if method in FILTERS:
             for arg in args:
                 query = self._apply_filter(query, arg, env, ctx)
             return query
         if method == "filter_by":
             return self._filter_by(query, kwargs, env, ctx, line, col)
-        if method in _JOINS or method == "select_from":
-            tables = self._entities(args[:1] if method in _JOINS and method != "join_from" else args, ctx)
+        if method in JOINS or method == "select_from":
+            tables = self._entities(args[:1] if method in JOINS and method != "join_from" else args, ctx)
             if not tables and args:
                 return replace(query, opaque=True)
             if method == "select_from":
@@ -1031,13 +788,13 @@ class QueryAnalyzer:
                 k in ("isouter", "full") and v == ("c", True) for k, v in kwargs)
             return replace(query, joined=query.joined + tables, scoped=scoped,
                            outer=query.outer + tables if outer else query.outer)
-        if method in _PASS_THROUGH:
+        if method in PASS_THROUGH:
             self._eval_args(expr, env, ctx)
             return query
-        if method in _TERMINAL_READ:
+        if method in TERMINAL_READ:
             self._eval_args(expr, env, ctx)
             row = self._use(query, ctx, "read", (line, col))
-            return row if method in _ONE_ROW else None
+            return row if method in ONE_ROW else None
         if method in ("update", "delete") and query.kind == "read":
             self._eval_args(expr, env, ctx)
             self._use(replace(query, kind=method), ctx, method)
@@ -1046,7 +803,7 @@ class QueryAnalyzer:
             if query.filtered:
                 return None
             return self._get(query.tables[0], query.line or line, query.column or col, ctx)
-        if method in _SUBQUERY:
+        if method in SUBQUERY:
             return replace(query, subquery=True)
         if self._is_scope_helper(method, None):
             return self._scope_all(query)
@@ -1056,13 +813,13 @@ class QueryAnalyzer:
 
     # ------------------------------------------------------------------ filters
 
-    def _apply_filter(self, query: QueryVal, arg: Expr, env: _Env, ctx: _Context) -> QueryVal:
+    def _apply_filter(self, query: QueryVal, arg: Expr, env: Env, ctx: Context) -> QueryVal:
         scoped, terms, opaque = self._condition(arg, env, ctx, top=True)
         return replace(query, scoped=query.scoped | scoped, terms=query.terms + tuple(terms),
                        opaque=query.opaque or opaque, filtered=True,
                        partial=query.partial or opaque or not terms)
 
-    def _condition(self, expr: Expr, env: _Env, ctx: _Context, top: bool = False
+    def _condition(self, expr: Expr, env: Env, ctx: Context, top: bool = False
                    ) -> tuple[frozenset[str], list[Term], bool]:
         """(tables scoped by the condition, its AND-ed terms, whether it is opaque)."""
         kind = expr[0]
@@ -1123,7 +880,7 @@ class QueryAnalyzer:
         table = self._table_named(table_name)
         return table.primary_key if table is not None else []
 
-    def _column(self, expr: Expr, ctx: _Context) -> Optional[tuple[str, str, Optional[str]]]:
+    def _column(self, expr: Expr, ctx: Context) -> Optional[tuple[str, str, Optional[str]]]:
         """(table, column, wrapper) for ``T.col``, ``func.lower(T.col)``, ``cast(T.col, X)``."""
         if expr[0] == "n":
             sym = self.index.symbols.lookup(expr)
@@ -1191,7 +948,7 @@ class QueryAnalyzer:
                 return True  # DEMO_ORG_ID = 1 at module level
         return False
 
-    def _comparison(self, expr: Expr, env: _Env, ctx: _Context) -> tuple[frozenset[str], list[Term], bool]:
+    def _comparison(self, expr: Expr, env: Env, ctx: Context) -> tuple[frozenset[str], list[Term], bool]:
         _k, left, targets, line, col = expr
         if len(targets) != 1:
             return frozenset(), [], False
@@ -1213,7 +970,7 @@ class QueryAnalyzer:
                 and column in self._primary_key(table)):
             # join(User, Note.user_id == User.id).where(User.id == uid): every joined
             # owned row belongs to that tenant
-            return frozenset({_TENANT_ROW}), [Term(table, column, "==", None, line, col, False)], False
+            return frozenset({TENANT_ROW}), [Term(table, column, "==", None, line, col, False)], False
         kind = {"==": "==", "<": "range", ">": "range", "<=": "range", ">=": "range",
                 "is": "is", "!=": "!=", "is not": "!="}.get(op, "other")
         if kind == "!=" and right == ("c", None):
@@ -1224,7 +981,7 @@ class QueryAnalyzer:
             scoped = frozenset({table})
         return scoped, [term], False
 
-    def _call_condition(self, expr: Expr, env: _Env, ctx: _Context) -> tuple[frozenset[str], list[Term], bool]:
+    def _call_condition(self, expr: Expr, env: Env, ctx: Context) -> tuple[frozenset[str], list[Term], bool]:
         """``T.col.in_(ids)``, ``T.col.is_(None)``, ``T.col.ilike(x)``, ``T.col.between(a, b)``."""
         func = expr[1]
         if func[0] == "n" and "." in func[1]:
@@ -1266,7 +1023,7 @@ class QueryAnalyzer:
                                       line, col, constant)], False
         return frozenset(), [], False
 
-    def _scoped_subquery(self, arg: Expr, env: _Env, ctx: _Context) -> bool:
+    def _scoped_subquery(self, arg: Expr, env: Env, ctx: Context) -> bool:
         values = self._eval(arg, env, ctx)
         queries = [v for v in values if isinstance(v, QueryVal)]
         return bool(queries) and len(queries) == len(values) and all(
@@ -1274,7 +1031,7 @@ class QueryAnalyzer:
             and any(tenant_owned(self.index, self.config, t) for t in q.tables + q.joined)
             for q in queries)
 
-    def _filter_by(self, query: QueryVal, kwargs: tuple, env: _Env, ctx: _Context, line: int, col: int) -> QueryVal:
+    def _filter_by(self, query: QueryVal, kwargs: tuple, env: Env, ctx: Context, line: int, col: int) -> QueryVal:
         # filter_by applies to the last joined entity, else the first one.
         target = query.joined[-1] if query.joined else (query.tables[0] if query.tables else None)
         if target is None:
@@ -1309,22 +1066,20 @@ class QueryAnalyzer:
     # ------------------------------------------------------------------ project functions
 
     def _find_method(self, cls: "ClassInfo", name: str) -> Optional[tuple[ModuleFacts, FunctionIR]]:
-        from dbcheck.index.build import _mro
-
-        for ref in _mro(self.index.symbols, cls.ref):
+        for ref in mro(self.index.symbols, cls.ref):
             for body in ref.module.bodies:
                 if body.class_name == ref.fact.name and body.name == name:
                     return ref.module, body
         return None
 
     def _project_call(self, module: ModuleFacts, name: str, body: Optional[FunctionIR], expr: Expr,
-                      env: _Env, ctx: _Context, self_cls: Optional["ClassInfo"] = None) -> frozenset:
+                      env: Env, ctx: Context, self_cls: Optional["ClassInfo"] = None) -> frozenset:
         values = self._eval_args(expr, env, ctx)
         if body is None:
             body = next((b for b in module.bodies if b.class_name is None and b.name == name), None)
         if self._is_scope_helper(name, None) or (body is not None and self._is_scope_helper(body.qualname, None)):
             return frozenset(self._scope_all(v) for value in values[:1] for v in value) or frozenset({None})
-        if body is None or ctx.depth >= _MAX_DEPTH:
+        if body is None or ctx.depth >= MAX_DEPTH:
             self._arguments_escape(name, values, expr, env, ctx)
             return frozenset({None})
         self._owner_checked_by_call(name, values, expr, env, ctx)
@@ -1400,23 +1155,21 @@ class QueryAnalyzer:
     def _summary(self, module: ModuleFacts, body: FunctionIR, signature: tuple, cls: Optional["ClassInfo"],
                  depth: int) -> tuple[frozenset, frozenset, tuple]:
         key = (module.path, body.qualname, signature, cls.ref.qualname if cls else None)
-        stack = self.index.stack
+        tracking = self.index.tracking
         if key in self._summaries:
-            if stack:
+            if tracking:
                 done = self._summary_reads.get(key)
                 if done is not None:
-                    stack[-1].update(done)
+                    self.index.merge_reads(done)
                 else:  # a summary under way (recursion): its reads reach this caller anyway
                     self.index.note("bodies", module.path)
             return self._summaries[key]
         self._summaries[key] = (frozenset({None}), frozenset(), ())  # recursion resolves to nothing
-        if stack:
-            from dbcheck.index.reads import Reads
-
-            stack.append(Reads())
+        if tracking:
+            self.index.open_reads()
             self.index.note("bodies", module.path)
-        ctx = _Context(module, body, cls, depth, summary=True)
-        env = _Env()
+        ctx = Context(module, body, cls, depth, summary=True)
+        env = Env()
         params = [p for p in body.params if p not in ("self", "cls")] if body.class_name else list(body.params)
         for p in body.params:
             env.set(p, frozenset({ParamVal(p)}))
@@ -1424,19 +1177,19 @@ class QueryAnalyzer:
             env.set(param, frozenset({ParamVal(param, truth)}))
         returns: list = []
         self._block(body.body, env, ctx, returns)
-        flat = frozenset(_flatten(returns))
+        flat = frozenset(flatten(returns))
         result = (flat, frozenset(ctx.executed), tuple(ctx.inner_uses))
         self._summaries[key] = result
-        if stack:
+        if tracking:
             # what this summary read: read by every module that uses it
-            reads = stack.pop()
+            reads = self.index.close_reads()
             self._summary_reads[key] = reads
-            stack[-1].update(reads)
+            self.index.merge_reads(reads)
         return result
 
     # ------------------------------------------------------------------ uses
 
-    def _use(self, query: QueryVal, ctx: _Context, kind: str, run: tuple = ()) -> Optional[RowVal]:
+    def _use(self, query: QueryVal, ctx: Context, kind: str, run: tuple = ()) -> Optional[RowVal]:
         """Record a query run here (``run``: the position of the call that runs it); what
         that run hands back, for an owner check to follow."""
         if query.line == 0:
@@ -1455,10 +1208,12 @@ class QueryAnalyzer:
             return None
         if query.param is not None or query.subquery:
             return None
-        hint = "admin path" if ctx.privileged or any(_mentions_privilege(d) for d in ctx.function.decorators) else ""
+        hint = "admin path" if ctx.privileged or any(mentions_privilege(d) for d in ctx.function.decorators) else ""
         self._apply(("use", QueryUse(kind, query, None, ctx.module.path, query.line, query.column,
                                      ctx.function.qualname, hint, run)))
         return RowVal((ctx.module.path, query.line, query.column) + run, ctx.function.qualname) if run else None
+
+
 
 
 def _class_choices(values: list[frozenset]) -> tuple[str, ...]:
@@ -1472,7 +1227,7 @@ def _class_choices(values: list[frozenset]) -> tuple[str, ...]:
 _ITERATING_BUILTINS = {f"builtins:{name}" for name in ("list", "tuple", "set", "sorted", "enumerate", "iter")}
 
 
-def _own_table(ctx: _Context) -> Optional[TableModel]:
+def _own_table(ctx: Context) -> Optional[TableModel]:
     """The table of the mapped class whose method is being interpreted (``cls``)."""
     cls = ctx.cls
     return cls.table if cls is not None and cls.mapped and cls.table is not None and cls.table.name else None
@@ -1506,297 +1261,8 @@ def _sql(lib: Optional[str]) -> Optional[str]:
     return None
 
 
-def _merge(values: set) -> frozenset:
-    """One value per query origin at a join point: what holds on every path (the
-    tenant filters and terms all paths share). Keeps the number of possibilities
-    bounded by the number of places queries are built, not 2**branches."""
-    by_origin: dict[tuple, QueryVal] = {}
-    rest: set = set()
-    for value in values:
-        if not isinstance(value, QueryVal):
-            rest.add(value)
-            continue
-        key = (value.kind, value.tables, value.line, value.column, value.path, value.param)
-        seen = by_origin.get(key)
-        if seen is None:
-            by_origin[key] = value
-            continue
-        terms = tuple(t for t in seen.terms if t in set(value.terms))
-        by_origin[key] = replace(
-            seen, scoped=seen.scoped & value.scoped, terms=terms,
-            joined=tuple(t for t in seen.joined if t in value.joined),
-            opaque=seen.opaque or value.opaque, partial=seen.partial or value.partial,
-            filtered=seen.filtered or value.filtered, note=seen.note or value.note)
-    return frozenset(rest | set(by_origin.values()))
-
-
-def _flatten(values: Iterable[frozenset]) -> Iterator[Val]:
-    for value in values:
-        yield from value
-
-
-_PRIVILEGE_WORDS = ("admin", "superuser", "staff", "internal", "backoffice", "is_root")
-
-
-def _mentions_privilege(expr: object) -> bool:
-    """Does a test or decorator say the code runs for administrators?"""
-    if not isinstance(expr, tuple):
-        return False
-    if expr and isinstance(expr[0], str) and expr[0] in ("n", "c") and isinstance(expr[1], str):
-        lowered = expr[1].lower()
-        return any(word in lowered for word in _PRIVILEGE_WORDS)
-    if expr and isinstance(expr[0], str) and expr[0] == "attr":
-        if any(word in expr[2].lower() for word in _PRIVILEGE_WORDS):
-            return True
-    return any(_mentions_privilege(part) for part in expr[1:] if isinstance(part, tuple)) or (
-        bool(expr) and not isinstance(expr[0], str) and any(_mentions_privilege(p) for p in expr))
-
-
-def _exits(block: tuple) -> str:
-    """How the block leaves the function: "return", "raise" (abort() too) or ""."""
-    for stmt in block:
-        if stmt[0] in ("raise", "return"):
-            return stmt[0]
-        if stmt[0] == "expr" and _is_abort(stmt[1]):
-            return "raise"
-    return ""
-
-
-def _is_abort(expr: Expr) -> bool:
-    if expr[0] != "call":
-        return False
-    func = expr[1]
-    name = func[1].rsplit(".", 1)[-1] if func[0] == "n" else (func[2] if func[0] == "attr" else "")
-    return name in ("abort", "abort_404", "abort_403") or name.startswith("raise_")
-
-
-# A call that asks whether access is allowed (not add_role_permissions, which grants it).
-_PREDICATE = re.compile(r"^_*(check|ensure|verify|assert|require|validate|guard|can|may|user_can|is_allowed|is_owner)|"
-                        + _ACCESS_CHECK.pattern)
-_ASKERS = frozenset({"user", "owner", "actor", "account", "member", "principal", "requester", "viewer",
-                     "identity", "me", "caller"})
-
-
-def _names_who_asks(expr: Expr, config: "Config") -> bool:
-    """Whether an argument names who is asking: ``user``, ``current_user.id``,
-    ``acting_user``, ``user_id`` (a tenant column), ``org``."""
-    while expr[0] == "attr":
-        expr = expr[1]
-    if expr[0] in ("param", "local"):
-        names = [expr[1]]
-    elif expr[0] == "n":
-        names = expr[1].removeprefix("?.").split(".")  # flask_login.current_user.id
-    else:
-        return False
-    tenant = config.tenant_table.rstrip("s")
-    return any(name in _ASKERS or name.endswith("_user") or name in config.tenant_columns or name == tenant
-               for name in names)
-
-
-def _owner_comparisons(test: Expr, config: "Config", says_owner: Optional[bool] = None) -> list[list[str]]:
-    """Per comparison in the test, the locals whose tenant column (or owner
-    relationship) it compares. ``says_owner``: only comparisons true when the row is the
-    tenant's (``==``: an ``assert``) or when it is not (``!=``: a branch that refuses)."""
-    out: list[list[str]] = []
-    owner_words = set(config.tenant_columns) | {"owner", "user", "owner_id", "author_id", "created_by",
-                                                  "created_by_id", config.tenant_table.rstrip("s")}
-
-    def walk(node: object, negated: bool) -> None:
-        if not isinstance(node, tuple) or not node:
-            return
-        if not isinstance(node[0], str):
-            for part in node:
-                walk(part, negated)
-            return
-        if node[0] == "not":
-            walk(node[1], not negated)
-            return
-        if node[0] == "cmp":
-            sides = [node[1]] + [t[1] for t in node[2]]
-            group = [base for base in (_owner_attribute_base(side, owner_words) for side in sides) if base is not None]
-            positive = all(op in ("==", "is", "in") for op, _right in node[2]) != negated
-            # ``t.user_id is not None`` says the row has an owner, not whose it is
-            against_constant = any(side[0] == "c" for side in sides)
-            if group and not against_constant and (says_owner is None or says_owner == positive):
-                out.append(group)
-        for part in node[1:]:
-            if isinstance(part, tuple):
-                walk(part, negated)
-
-    walk(test, False)
-    return out
-
-
-def _owner_attribute_base(expr: Expr, owner_words: set[str]) -> Optional[str]:
-    """``task.user_id`` / ``task.owner.id`` / ``task.user`` -> "task"."""
-    if expr[0] == "n" and expr[1].startswith("?."):
-        # ``task.user_id`` where task was bound by a walrus: a folded name chain
-        parts = expr[1][2:].split(".")
-        if len(parts) >= 2 and (parts[1] in owner_words or (len(parts) >= 3 and parts[2] in owner_words)):
-            return parts[0]
-        return None
-    while expr[0] == "attr":
-        if expr[2] in owner_words and expr[1][0] in ("local", "param"):
-            return expr[1][1]
-        if expr[1][0] == "attr" and expr[1][2] in owner_words and expr[1][1][0] in ("local", "param"):
-            return expr[1][1][1]
-        expr = expr[1]
-    return None
-
-
-def tenant_owned(index: "ProjectIndex", config: "Config", table_name: str) -> Optional[TableModel]:
-    """The table, if it carries a tenant column and is not the tenant table or global."""
-    for table in index.tables_named(table_name):
-        if table.name == config.tenant_table or table.name in config.global_tables:
-            continue
-        if any(c.name in config.tenant_columns for c in table.columns):
-            return table
-    return None
-
-
-def unscoped_table(index: "ProjectIndex", config: "Config", query: Optional[QueryVal]) -> Optional[TableModel]:
-    """The tenant-owned table a query reads or writes without its tenant filter."""
-    if query is None or query.opaque:
-        return None
-    if _TENANT_ROW in query.scoped and config.tenant_table in query.tables + query.joined:
-        return None
-    # An outer-joined table that is neither selected nor filtered on hands back no rows
-    # of its own (Tile.query.outerjoin(Chart) returns tiles, whatever the charts are).
-    owned = [(name, tenant_owned(index, config, name)) for name in query.tables + query.joined
-             if name not in query.outer or name in query.tables or name in query.scoped]
-    owned = [(name, table) for name, table in owned if table is not None]
-    if not owned:
-        return None
-    if any(name in query.scoped for name, _t in owned):
-        if query.joined:
-            return None  # the rest is reached through a join to a scoped table
-        for name, table in owned:
-            if name not in query.scoped:
-                return table
-        return None
-    return owned[0][1]
-
-
-def records_queries(index: "ProjectIndex", config: "Config", module: ModuleFacts) -> bool:
-    """Whether interpreting ``module`` records a query, a primary-key lookup or a call
-    that runs a helper's query. Every query use, lookup and observed call carries the
-    path of the module being interpreted (a helper followed from it only reports through
-    its caller's observation), so a module that records none can have no finding of the
-    query rules, whatever the rest of the project does: a focused run on it needs no
-    project-wide query analysis."""
-    if not interpreted(module):
-        return False
-    analyzer = QueryAnalyzer(index, config)
-    analyzer._interpret(module)
-    return bool(analyzer.result.uses or analyzer._gets or analyzer._observed)
-
-
 def interpreted(module: ModuleFacts) -> bool:
     """Whether the query analysis interprets the module: it has function bodies and is
     no migration (a data migration reads and rewrites every tenant's rows on purpose,
     once)."""
     return bool(module.bodies) and not is_alembic_revision(module)
-
-
-def analyze_queries(index: "ProjectIndex", config: "Config", memo: Optional[Any] = None) -> QueryIndex:
-    """``memo``: where the previous run's per-module logs are kept (``load()`` /
-    ``save(entries)``), or None for a full analysis."""
-    analyzer = QueryAnalyzer(index, config, memo.load() if memo is not None else None,
-                             getattr(memo, "decoded", None))
-    result = analyzer.run()
-    # rewritten when a module was analysed again, one is gone, or an interface changed
-    if memo is not None and not (len(result.replayed) + 1 == len(analyzer.new_memo) == len(memo.loaded)
-                                 and analyzer._interface_unchanged):
-        memo.save(analyzer.new_memo)
-    return result
-
-
-def _own_key(module: ModuleFacts) -> str:
-    return hashlib.sha256(f"{module.key}\0{module.path}".encode("utf-8", "surrogateescape")).hexdigest()
-
-
-_QUERY_FIELDS = tuple(f.name for f in fields(QueryVal))
-_TERMS_AT = _QUERY_FIELDS.index("terms")
-
-
-def _encode_query(query: Optional[QueryVal]) -> Optional[tuple]:
-    if query is None:
-        return None
-    values = [getattr(query, name) for name in _QUERY_FIELDS]
-    values[_TERMS_AT] = tuple(map(tuple, query.terms))
-    return tuple(values)
-
-
-def _frozen(cls: type, names: tuple[str, ...], values: Iterable[Any]) -> Any:
-    """An instance of a frozen dataclass from its field values in order. Its __init__
-    sets each field through object.__setattr__; filling __dict__ at once is several
-    times faster, and a replay builds tens of thousands."""
-    made = object.__new__(cls)
-    made.__dict__.update(zip(names, values))
-    return made
-
-
-_GET_FIELDS = tuple(f.name for f in fields(GetVal))
-_USE_FIELDS = tuple(f.name for f in fields(QueryUse))
-
-
-def _decode_query(payload: Optional[tuple]) -> Optional[QueryVal]:
-    if payload is None:
-        return None
-    if len(payload) != len(_QUERY_FIELDS):
-        raise ValueError("not a query")
-    values = list(payload)
-    values[_TERMS_AT] = tuple(map(Term._make, values[_TERMS_AT]))
-    return _frozen(QueryVal, _QUERY_FIELDS, values)
-
-
-def _encode_get(get: Optional[GetVal]) -> Optional[tuple]:
-    return None if get is None else (get.table, get.line, get.column, get.path, get.checked)
-
-
-def _decode_get(payload: Optional[tuple]) -> Optional[GetVal]:
-    if payload is None:
-        return None
-    if len(payload) != len(_GET_FIELDS):
-        raise ValueError("not a lookup")
-    return _frozen(GetVal, _GET_FIELDS, payload)
-
-
-def _encode_use(use: QueryUse) -> tuple:
-    return (use.kind, _encode_query(use.query), _encode_get(use.get), use.path, use.line, use.column,
-            use.function, use.hint, use.run)
-
-
-def _decode_use(payload: tuple) -> QueryUse:
-    if len(payload) != len(_USE_FIELDS):
-        raise ValueError("not a use")
-    kind, query, get, *rest = payload
-    return _frozen(QueryUse, _USE_FIELDS, (kind, _decode_query(query), _decode_get(get), *rest))
-
-
-def _encode_op(op: tuple) -> tuple:
-    kind = op[0]
-    if kind == "use":
-        return (kind, _encode_use(op[1]))
-    if kind in ("get", "check"):
-        return (kind, op[1], _encode_get(op[2]), *op[3:])
-    if kind == "obs":
-        return (kind, op[1], _encode_use(op[2]), _encode_query(op[3]))
-    return op  # "ret", "rowcheck", "called", "guarded": plain tuples and strings
-
-
-def _decode_op(payload: tuple) -> tuple:
-    kind = payload[0]
-    if kind == "use":
-        return (kind, _decode_use(payload[1]))
-    if kind in ("get", "check"):
-        return (kind, tuple(payload[1]), _decode_get(payload[2]), *payload[3:])
-    if kind == "obs":
-        return (kind, tuple(payload[1]), _decode_use(payload[2]), _decode_query(payload[3]))
-    if kind == "ret":
-        return (kind, payload[1], tuple(payload[2]))
-    if kind == "rowcheck":
-        return (kind, tuple(payload[1]))
-    if kind in ("called", "guarded"):
-        return payload
-    raise ValueError(f"unknown operation {kind!r}")

@@ -1,7 +1,7 @@
 """What one module's query analysis reads from the rest of the project.
 
 The analysis of a module's functions is replayed from the last run's log (see
-``dbcheck.index.queries``) while everything it read is unchanged. It reads the project
+``dbcheck.flow.interpreter``) while everything it read is unchanged. It reads the project
 through a ``RecordingIndex``, which notes each read together with a digest of what it
 returned: the names it resolved (and the interface of the module each resolved into),
 the mapped classes, the tables by name, and the bodies of the functions it followed.
@@ -17,12 +17,12 @@ import hashlib
 import operator
 from typing import TYPE_CHECKING, Any, Iterable, Optional
 
-from dbcheck.index.facts import ModuleFacts, _without_positions
-from dbcheck.index.symbols import ClassAttr, ClassRef, Function, FunctionBody, Lib, Symbol, SymbolTable, Value
+from dbcheck.facts.model import ModuleFacts, _without_positions
+from dbcheck.semantic.symbols import ClassAttr, ClassRef, Function, FunctionBody, Lib, Symbol, SymbolTable, Value
 
 if TYPE_CHECKING:
-    from dbcheck.index.build import ClassInfo, ProjectIndex
-    from dbcheck.index.models import TableModel
+    from dbcheck.schema.index import ClassInfo, ProjectIndex
+    from dbcheck.schema.model import TableModel
 
 
 class Reads:
@@ -52,7 +52,7 @@ _FIELDS: dict[type, Any] = {}  # model class -> a getter of its fields but its l
 
 
 def _plain(value: object) -> object:
-    """A model object (``dbcheck.index.models``) as plain tuples, its declared
+    """A model object (``dbcheck.schema.model``) as plain tuples, its declared
     locations left out. Runs over every column of the project after a model edit, so
     plain values are passed through without a call."""
     kind = type(value)
@@ -181,11 +181,25 @@ class RecordingIndex:
         self.digests = ProjectDigests(index)
         self.stack: list[Reads] = []
 
+    @property
+    def tracking(self) -> bool:
+        return bool(self.stack)
+
     def note(self, kind: str, key: str) -> None:
         if self.stack:
             reads = getattr(self.stack[-1], kind)
             if key not in reads:
                 reads[key] = self.digests.current(kind, key)
+
+    def open_reads(self) -> None:
+        self.stack.append(Reads())
+
+    def close_reads(self) -> object:
+        return self.stack.pop()
+
+    def merge_reads(self, reads: object) -> None:
+        if self.stack and isinstance(reads, Reads):
+            self.stack[-1].update(reads)
 
     def note_symbol(self, qualified: str, sym: Symbol) -> None:
         if not self.stack:

@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Optional, Union
 
-from dbcheck.index.facts import ClassFact, Expr, FunctionFact, FunctionIR, ModuleFacts
+from dbcheck.facts.model import ClassFact, Expr, FunctionFact, FunctionIR, ModuleFacts
 
 # Library packages -> the short prefix their names are canonicalised to.
 _LIBRARIES = (

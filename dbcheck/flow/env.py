@@ -1,0 +1,76 @@
+"""The state the query analysis carries through a function: the environment of locals
+and the context of the function being interpreted."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Optional
+
+from dbcheck.facts.model import FunctionIR, ModuleFacts
+from dbcheck.flow.values import join
+
+if TYPE_CHECKING:
+    from dbcheck.schema.index import ClassInfo
+
+
+class Env:
+    """Locals -> possible values, plus which locals had their owner checked.
+
+    A branch is a child layer over its parent (O(1) to open), and a join writes back
+    only the names the branches assigned, so a long function with many ``if``s stays
+    linear in its length."""
+
+    __slots__ = ("local", "parent", "checked")
+
+    def __init__(self, parent: Optional["Env"] = None) -> None:
+        self.local: dict[str, frozenset] = {}
+        self.parent = parent
+        self.checked: set[str] = set(parent.checked) if parent is not None else set()
+
+    def get(self, key: str, default: frozenset) -> frozenset:
+        env: Optional[Env] = self
+        while env is not None:
+            found = env.local.get(key)
+            if found is not None:
+                return found
+            env = env.parent
+        return default
+
+    def set(self, key: str, value: frozenset) -> None:
+        self.local[key] = value
+
+    def child(self) -> "Env":
+        return Env(self)
+
+    def join(self, branches: list["Env"], include_self: bool = False) -> None:
+        """Merge children that reached the end of their branch back into this env."""
+        keys: set[str] = set()
+        for branch in branches:
+            keys.update(branch.local)
+        for key in keys:
+            values: set = set(self.get(key, frozenset({None}))) if include_self else set()
+            for branch in branches:
+                values |= branch.get(key, frozenset({None}))
+            self.local[key] = join(values)
+        for branch in branches:
+            # a Get counts as checked if any path checks it ("never checked" is the rule)
+            self.checked |= branch.checked
+
+
+
+
+@dataclass
+class Context:
+    module: ModuleFacts
+    function: FunctionIR
+    cls: Optional["ClassInfo"]
+    depth: int = 0
+    summary: bool = False  # interpreting a callee: record returns, not uses
+    executed: set = field(default_factory=set)  # parameters the callee runs as queries
+    inner_uses: list = field(default_factory=list)  # queries of its own the callee runs
+    privileged: int = 0  # inside ``if user.is_superuser:`` and the like
+    line: int = 0  # of the statement being interpreted
+    # evaluating what stops the function when it fails: an expression statement
+    # (ensure_owner(user, row)), the test of an ``if`` whose branch leaves (not an
+    # ``assert``: ``python -O`` drops it)
+    guarding: bool = False

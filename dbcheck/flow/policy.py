@@ -1,0 +1,160 @@
+"""The tenancy policy of the query analysis: what a scoped query is, which tables are
+tenant-owned, and how code says it checked a row's owner or runs for administrators.
+Word lists are heuristics read off real projects; each is explained where it is used."""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING, Optional
+
+from dbcheck.facts.model import Expr
+from dbcheck.flow.values import QueryVal
+from dbcheck.schema.model import TableModel
+from dbcheck.schema.tenancy import tenant_owned
+
+if TYPE_CHECKING:
+    from dbcheck.config import Config
+    from dbcheck.flow.view import ProjectView
+
+TENANT_ROW = "<tenant row>"  # marks a query narrowed to one row of the tenant table
+CHECK_WORDS = ("check", "authori", "permission", "access", "owner", "ensure", "verify", "assert",
+                "can_", "allowed", "policy", "require", "guard", "validate")
+# Calls whose names sound like checks but only convert a row (pydantic, marshmallow)
+CONVERSIONS = frozenset({"model_validate", "model_validate_json", "validate", "validate_python", "from_orm",
+                          "parse_obj"})
+# Names of checks on a whole request (not only on a row handed to them): check_access,
+# is_authorized, require_permission - not log_access.
+ACCESS_CHECK = re.compile(r"(check|ensure|require|assert|verify|has|can)\w*(access|permission|polic)|authori[sz]")
+
+
+PRIVILEGE_WORDS = ("admin", "superuser", "staff", "internal", "backoffice", "is_root")
+
+
+def mentions_privilege(expr: object) -> bool:
+    """Does a test or decorator say the code runs for administrators?"""
+    if not isinstance(expr, tuple):
+        return False
+    if expr and isinstance(expr[0], str) and expr[0] in ("n", "c") and isinstance(expr[1], str):
+        lowered = expr[1].lower()
+        return any(word in lowered for word in PRIVILEGE_WORDS)
+    if expr and isinstance(expr[0], str) and expr[0] == "attr":
+        if any(word in expr[2].lower() for word in PRIVILEGE_WORDS):
+            return True
+    return any(mentions_privilege(part) for part in expr[1:] if isinstance(part, tuple)) or (
+        bool(expr) and not isinstance(expr[0], str) and any(mentions_privilege(p) for p in expr))
+
+
+def exits(block: tuple) -> str:
+    """How the block leaves the function: "return", "raise" (abort() too) or ""."""
+    for stmt in block:
+        if stmt[0] in ("raise", "return"):
+            return stmt[0]
+        if stmt[0] == "expr" and is_abort(stmt[1]):
+            return "raise"
+    return ""
+
+
+def is_abort(expr: Expr) -> bool:
+    if expr[0] != "call":
+        return False
+    func = expr[1]
+    name = func[1].rsplit(".", 1)[-1] if func[0] == "n" else (func[2] if func[0] == "attr" else "")
+    return name in ("abort", "abort_404", "abort_403") or name.startswith("raise_")
+
+
+# A call that asks whether access is allowed (not add_role_permissions, which grants it).
+PREDICATE = re.compile(r"^_*(check|ensure|verify|assert|require|validate|guard|can|may|user_can|is_allowed|is_owner)|"
+                        + ACCESS_CHECK.pattern)
+ASKERS = frozenset({"user", "owner", "actor", "account", "member", "principal", "requester", "viewer",
+                     "identity", "me", "caller"})
+
+
+def names_who_asks(expr: Expr, config: "Config") -> bool:
+    """Whether an argument names who is asking: ``user``, ``current_user.id``,
+    ``acting_user``, ``user_id`` (a tenant column), ``org``."""
+    while expr[0] == "attr":
+        expr = expr[1]
+    if expr[0] in ("param", "local"):
+        names = [expr[1]]
+    elif expr[0] == "n":
+        names = expr[1].removeprefix("?.").split(".")  # flask_login.current_user.id
+    else:
+        return False
+    tenant = config.tenant_table.rstrip("s")
+    return any(name in ASKERS or name.endswith("_user") or name in config.tenant_columns or name == tenant
+               for name in names)
+
+
+def owner_comparisons(test: Expr, config: "Config", says_owner: Optional[bool] = None) -> list[list[str]]:
+    """Per comparison in the test, the locals whose tenant column (or owner
+    relationship) it compares. ``says_owner``: only comparisons true when the row is the
+    tenant's (``==``: an ``assert``) or when it is not (``!=``: a branch that refuses)."""
+    out: list[list[str]] = []
+    owner_words = set(config.tenant_columns) | {"owner", "user", "owner_id", "author_id", "created_by",
+                                                  "created_by_id", config.tenant_table.rstrip("s")}
+
+    def walk(node: object, negated: bool) -> None:
+        if not isinstance(node, tuple) or not node:
+            return
+        if not isinstance(node[0], str):
+            for part in node:
+                walk(part, negated)
+            return
+        if node[0] == "not":
+            walk(node[1], not negated)
+            return
+        if node[0] == "cmp":
+            sides = [node[1]] + [t[1] for t in node[2]]
+            group = [base for base in (owner_attribute_base(side, owner_words) for side in sides) if base is not None]
+            positive = all(op in ("==", "is", "in") for op, _right in node[2]) != negated
+            # ``t.user_id is not None`` says the row has an owner, not whose it is
+            against_constant = any(side[0] == "c" for side in sides)
+            if group and not against_constant and (says_owner is None or says_owner == positive):
+                out.append(group)
+        for part in node[1:]:
+            if isinstance(part, tuple):
+                walk(part, negated)
+
+    walk(test, False)
+    return out
+
+
+def owner_attribute_base(expr: Expr, owner_words: set[str]) -> Optional[str]:
+    """``task.user_id`` / ``task.owner.id`` / ``task.user`` -> "task"."""
+    if expr[0] == "n" and expr[1].startswith("?."):
+        # ``task.user_id`` where task was bound by a walrus: a folded name chain
+        parts = expr[1][2:].split(".")
+        if len(parts) >= 2 and (parts[1] in owner_words or (len(parts) >= 3 and parts[2] in owner_words)):
+            return parts[0]
+        return None
+    while expr[0] == "attr":
+        if expr[2] in owner_words and expr[1][0] in ("local", "param"):
+            return expr[1][1]
+        if expr[1][0] == "attr" and expr[1][2] in owner_words and expr[1][1][0] in ("local", "param"):
+            return expr[1][1][1]
+        expr = expr[1]
+    return None
+
+
+def unscoped_table(index: "ProjectView", config: "Config", query: Optional[QueryVal]) -> Optional[TableModel]:
+    """The tenant-owned table a query reads or writes without its tenant filter."""
+    if query is None or query.opaque:
+        return None
+    if TENANT_ROW in query.scoped and config.tenant_table in query.tables + query.joined:
+        return None
+    # An outer-joined table that is neither selected nor filtered on hands back no rows
+    # of its own (Tile.query.outerjoin(Chart) returns tiles, whatever the charts are).
+    owned = [(name, tenant_owned(index, config, name)) for name in query.tables + query.joined
+             if name not in query.outer or name in query.tables or name in query.scoped]
+    owned = [(name, table) for name, table in owned if table is not None]
+    if not owned:
+        return None
+    if any(name in query.scoped for name, _t in owned):
+        if query.joined:
+            return None  # the rest is reached through a join to a scoped table
+        for name, table in owned:
+            if name not in query.scoped:
+                return table
+        return None
+    return owned[0][1]
+

@@ -1,0 +1,85 @@
+"""What the query analysis reads of the project: the ``ProjectView`` protocol. The
+project index implements it plainly (``IndexView``); the incremental analysis implements
+it with every read noted (``dbcheck.incremental.reads.RecordingIndex``), so a module's
+result can be replayed while nothing it read has changed."""
+
+from __future__ import annotations
+
+from typing import Mapping, Optional, Protocol
+
+from dbcheck.facts.model import Expr, ModuleFacts
+from dbcheck.schema.index import ClassInfo, ProjectIndex
+from dbcheck.schema.model import TableModel
+from dbcheck.semantic.symbols import Symbol
+
+
+class SymbolLookup(Protocol):
+    def lookup(self, expr: Optional[Expr]) -> Symbol: ...
+
+    def resolve(self, qualified: str) -> Symbol: ...
+
+    def lib_name(self, expr: Optional[Expr]) -> Optional[str]: ...
+
+    def extend(self, symbol: Symbol, tail: tuple[str, ...]) -> Symbol: ...
+
+
+class ClassLookup(Protocol):
+    def get(self, qualname: str) -> Optional[ClassInfo]: ...
+
+
+class ProjectView(Protocol):
+    """The project as the interpreter reads it. ``note`` and the reads scopes tell the
+    incremental analysis what a module's result depends on; a plain view ignores them."""
+
+    modules: Mapping[str, ModuleFacts]
+    symbols: SymbolLookup
+    classes: ClassLookup
+
+    def tables_named(self, name: str) -> list[TableModel]: ...
+
+    def mapped_classes_named(self, class_name: str) -> list[ClassInfo]: ...
+
+    @property
+    def tracking(self) -> bool:
+        """Whether reads are being noted (then the scopes below matter)."""
+
+    def note(self, kind: str, key: str) -> None: ...
+
+    def open_reads(self) -> None:
+        """Start noting the reads of a helper's summary apart."""
+
+    def close_reads(self) -> object:
+        """Stop noting them apart; what they were (for ``merge_reads``)."""
+
+    def merge_reads(self, reads: object) -> None:
+        """Count reads noted apart (a summary's) as read here too."""
+
+
+class IndexView:
+    """A project index as a ``ProjectView`` that notes nothing."""
+
+    tracking = False
+
+    def __init__(self, index: ProjectIndex) -> None:
+        self.index = index
+        self.modules = index.modules
+        self.symbols = index.symbols
+        self.classes = index.classes
+
+    def tables_named(self, name: str) -> list[TableModel]:
+        return self.index.tables_named(name)
+
+    def mapped_classes_named(self, class_name: str) -> list[ClassInfo]:
+        return self.index.mapped_classes_named(class_name)
+
+    def note(self, kind: str, key: str) -> None:
+        pass
+
+    def open_reads(self) -> None:
+        pass
+
+    def close_reads(self) -> object:
+        return None
+
+    def merge_reads(self, reads: object) -> None:
+        pass

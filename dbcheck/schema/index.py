@@ -1,0 +1,91 @@
+"""The project model index: every mapped class and table of the project, with the
+lookups rules and the query analysis make. Built once per run (``dbcheck.schema.build``)
+and never changed after: what a run wants to know about one file (the daemon's focus)
+or to remember between runs (the query logs) is the engine's, not the index's."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Optional
+
+from dbcheck.facts.model import Expr, ModuleFacts
+from dbcheck.schema.model import TableModel
+from dbcheck.semantic.classes import attributes_in_mro
+from dbcheck.semantic.symbols import ClassRef, SymbolTable
+
+if TYPE_CHECKING:
+    from dbcheck.schema.memory import BuildMemory
+
+
+def camel_to_snake(name: str) -> str:
+    """Flask-SQLAlchemy's automatic table name: ``ApiKey`` -> ``api_key``."""
+    name = re.sub(r"((?<=[a-z0-9])[A-Z]|(?!^)[A-Z](?=[a-z]))", r"_\1", name)
+    return name.lower().lstrip("_")
+
+
+@dataclass
+class ClassInfo:
+    ref: ClassRef
+    style: str  # "declarative" | "flask" | "sqlmodel" | "imperative-registry" | "none"
+    is_root: bool = False  # the declarative base itself
+    abstract: bool = False
+    mapped: bool = False
+    table: Optional[TableModel] = None
+    complete: bool = True
+    mapped_parent: Optional["ClassInfo"] = None
+    library_base: Optional[str] = None
+    type_map: list[tuple[Expr, Expr]] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class ProjectIndex:
+    modules: dict[str, ModuleFacts]
+    tables: list[TableModel]
+    classes: dict[str, ClassInfo]  # qualname -> info
+    symbols: SymbolTable
+    class_names: set[str]
+    unparsed_class_names: set[str] = field(default_factory=set)
+    # what this build leaves for the next one in a long-lived process (see build_index)
+    build_memory: Optional["BuildMemory"] = field(default=None, repr=False, compare=False)
+    reused_tables: int = 0
+
+    def __post_init__(self) -> None:
+        # Lookups every rule makes per column or relationship: dictionaries, so a
+        # project with thousands of tables is not quadratic.
+        by_table_name: dict[Optional[str], list[TableModel]] = {}
+        for table in self.tables:
+            by_table_name.setdefault(table.name, []).append(table)
+        mapped_by_name: dict[str, list[ClassInfo]] = {}
+        classes_by_table: dict[int, list[ClassInfo]] = {}
+        for info in self.classes.values():
+            if info.mapped:
+                mapped_by_name.setdefault(info.ref.fact.name, []).append(info)
+                if info.table is not None:
+                    classes_by_table.setdefault(id(info.table), []).append(info)
+        object.__setattr__(self, "_by_table_name", by_table_name)
+        object.__setattr__(self, "_mapped_by_name", mapped_by_name)
+        object.__setattr__(self, "_classes_by_table", classes_by_table)
+
+    def tables_named(self, name: str) -> list[TableModel]:
+        return list(self._by_table_name.get(name, ()))  # type: ignore[attr-defined]
+
+    def mapped_classes_named(self, class_name: str) -> list[ClassInfo]:
+        return list(self._mapped_by_name.get(class_name.rsplit(".", 1)[-1], ()))  # type: ignore[attr-defined]
+
+    def classes_of_table(self, table: TableModel) -> list[ClassInfo]:
+        return list(self._classes_by_table.get(id(table), ()))  # type: ignore[attr-defined]
+
+    def class_attribute_kinds(self, info: ClassInfo) -> dict[str, str]:
+        """attribute -> "column" | "relationship" | "other", own and inherited."""
+        kinds: dict[str, str] = {}
+        for attr, _owner in attributes_in_mro(self.symbols, info.ref, include_mapped=True):
+            kinds[attr.name] = "other"
+        table = info.table
+        if table is not None:
+            for col in table.columns:
+                if col.attribute:
+                    kinds[col.attribute] = "column"
+            for rel in table.relationships:
+                kinds[rel.attribute] = "relationship"
+        return kinds

@@ -1,0 +1,52 @@
+"""Which tables a tenant owns, by the configuration: one policy for the schema rules
+(DBC1xx) and the query analysis (DBC5xx)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Optional, Protocol
+
+from dbcheck.schema.model import ColumnModel, TableModel
+
+if TYPE_CHECKING:
+    from dbcheck.config import Config
+
+
+class TablesByName(Protocol):
+    def tables_named(self, name: str) -> list[TableModel]: ...
+
+
+def is_exempt(table: TableModel, config: "Config") -> bool:
+    return table.name == config.tenant_table or table.name in config.global_tables
+
+
+def tenant_columns_of(table: TableModel, config: "Config") -> list[ColumnModel]:
+    return [c for c in table.columns if c.name in config.tenant_columns]
+
+
+def owned_through_foreign_key(index: TablesByName, table: TableModel, config: "Config",
+                              seen: Optional[set[int]] = None) -> bool:
+    """Does every row belong to a tenant-owned row through a NOT NULL foreign key?"""
+    seen = set() if seen is None else seen
+    if id(table) in seen:
+        return False
+    seen.add(id(table))
+    for local, fk in table.all_foreign_keys():
+        if not fk.target_table:
+            continue
+        columns = [table.column(name) for name in local]
+        if not columns or any(c is None or c.nullable is not False for c in columns):
+            continue
+        if fk.target_table == config.tenant_table:
+            return True  # created_by_id -> users.id NOT NULL: every row has a tenant
+        for target in index.tables_named(fk.target_table):
+            if tenant_columns_of(target, config) or owned_through_foreign_key(index, target, config, seen):
+                return True
+    return False
+
+
+def tenant_owned(index: TablesByName, config: "Config", table_name: str) -> Optional[TableModel]:
+    """The table, if it carries a tenant column and is not the tenant table or global."""
+    for table in index.tables_named(table_name):
+        if not is_exempt(table, config) and tenant_columns_of(table, config):
+            return table
+    return None
