@@ -55,11 +55,11 @@ def load_baseline(path: Path) -> set[str]:
         data = json.loads(read_regular_file(path, 256 * 1024 * 1024))
     except OSError as err:
         raise BaselineError(f"{path}: cannot read the baseline ({err.strerror or err})") from err
-    except ValueError as err:
+    except (ValueError, RecursionError) as err:
         raise BaselineError(f"{path}: not a dbcheck baseline (invalid JSON: {err})") from err
     if not isinstance(data, dict) or data.get("version") != FORMAT_VERSION or not isinstance(data.get("findings"), list):
         raise BaselineError(f"{path}: not a dbcheck baseline (expected version {FORMAT_VERSION})")
-    return {e["fingerprint"] for e in data["findings"] if isinstance(e, dict) and "fingerprint" in e}
+    return {e["fingerprint"] for e in data["findings"] if isinstance(e, dict) and isinstance(e.get("fingerprint"), str)}
 
 
 def new_findings(findings: Sequence[Finding], accepted: set[str], root: Path) -> list[Finding]:

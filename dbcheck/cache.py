@@ -30,6 +30,8 @@ import functools
 import hashlib
 import marshal
 import os
+import re
+import stat
 import sys
 import time
 from pathlib import Path
@@ -51,6 +53,26 @@ RACY_NS = 2_000_000_000
 KEEP_RESULTS = 24
 KEEP_QUERY_LOGS = 8
 _SUBFOLDERS = ("facts", "results", "queries")
+MARKER = b"# created by dbcheck\n"
+_HEX_KEY = re.compile(r"[0-9a-f]{64}")
+_TEMPORARY = re.compile(r"\.(?P<name>[^/]+)\.[0-9]+\.[0-9a-f]{8}\.tmp")
+
+
+def _is_own_name(sub: str, name: str) -> bool:
+    """Whether ``name`` in the cache's folder ``sub`` is one dbcheck writes: pruning and
+    ``dbcheck clean`` touch nothing else."""
+    temporary = _TEMPORARY.fullmatch(name)
+    if temporary is not None:
+        name = temporary.group("name")
+    if sub == "":
+        return name in (".gitignore", "manifest", "tree") or name in _SUBFOLDERS
+    if sub == "results" and name.startswith("last-"):
+        name = name[len("last-"):]
+    return _HEX_KEY.fullmatch(name) is not None
+# The largest entry of each kind read back (a committed file of junk costs no more): a
+# manifest for 100,000 files is about 15 MB, one file's facts a few, a project's query
+# logs some tens.
+_LIMITS = {"": 64 << 20, "facts": 64 << 20, "results": 64 << 20, "queries": 256 << 20}
 
 
 def _code_digest() -> str:
@@ -159,6 +181,15 @@ def stat_signature(info: os.stat_result) -> tuple[int, int, int, int]:
     return (info.st_mtime_ns, info.st_ctime_ns, info.st_size, info.st_ino)
 
 
+def _link_kind(path: str) -> str:
+    """What a symbolic link leads to: nothing, a regular file, or something else."""
+    try:
+        info = os.stat(path)
+    except OSError:
+        return "missing"
+    return "file" if stat.S_ISREG(info.st_mode) else "other"
+
+
 def is_racy(info: os.stat_result, recorded_ns: int) -> bool:
     """Whether a change after ``recorded_ns`` could leave ``info``'s times as they are."""
     return max(info.st_mtime_ns, info.st_ctime_ns) >= recorded_ns - RACY_NS
@@ -190,9 +221,19 @@ class Cache:
             return False
         store = EntryStore(self.folder, _FORMAT, _SUBFOLDERS, key)
         try:
-            store.open()
-            if not store.is_regular("", ".gitignore"):
-                store.write_plain(".gitignore", b"# created by dbcheck\n*\n")
+            created = store.open()
+            marker = store.read_plain(".gitignore")
+            if marker is None or not marker.startswith(MARKER):
+                # A folder that is no cache of ours (DBCHECK_CACHE_DIR naming a folder of the
+                # user's): never written into, pruned or cleaned
+                foreign = [n for n in store.names("") if not _is_own_name("", n)]
+                if not created and foreign:
+                    store.close()
+                    self._disable(f"{self.folder} is not a dbcheck cache folder (it holds {foreign[0]!r} and no "
+                                  "dbcheck marker); running without a cache")
+                    return False
+                store.write_plain(".gitignore", MARKER + b"*\n")
+            store.open_subfolders()
         except StoreError as err:
             store.close()
             self._disable(f"cannot use the cache folder {self.folder}: {err}; running without a cache")
@@ -212,7 +253,7 @@ class Cache:
     def _load(self, sub: str, name: str) -> Any:
         if not self._prepare() or self._store_ is None:
             return None
-        data = self._store_.read(sub, name)
+        data = self._store_.read(sub, name, _LIMITS[sub])
         if data is None:
             return None
         try:
@@ -224,7 +265,10 @@ class Cache:
         if not self._prepare() or self._store_ is None:
             return
         try:
-            self._store_.write(sub, name, marshal.dumps(payload))
+            data = marshal.dumps(payload)
+            if len(data) > _LIMITS[sub]:
+                return  # it would not be read back: the work is redone next time instead
+            self._store_.write(sub, name, data)
         except (OSError, ValueError) as err:
             self._disable(f"cannot write to the cache folder {self.folder} ({err}); running without a cache")
 
@@ -245,7 +289,9 @@ class Cache:
     # ---- the file list of a walk, valid while no folder changed
 
     def get_tree(self, key: str) -> Optional[tuple[list[str], list[str]]]:
-        """(files, problems) of the last walk with this key, if no folder changed since."""
+        """(files, problems) of the last walk with this key, if no folder changed since
+        and every ``*.py`` symbolic link met points at what it pointed at (a link's target
+        outside the walked folders can appear without any of them changing)."""
         if not self.enabled:
             return None
         payload = self._tree_payload()
@@ -253,7 +299,8 @@ class Cache:
             return None
         recorded = payload.get("recorded")
         folders = payload.get("folders")
-        if not isinstance(recorded, int) or not isinstance(folders, dict):
+        links = payload.get("links", {})
+        if not isinstance(recorded, int) or not isinstance(folders, dict) or not isinstance(links, dict):
             return None
         for folder, signature in folders.items():
             try:
@@ -262,12 +309,16 @@ class Cache:
                 return None
             if (info.st_mtime_ns, info.st_ctime_ns, info.st_ino) != signature or is_racy(info, recorded):
                 return None
+        for link, kind in links.items():
+            if _link_kind(link) != kind:
+                return None
         files, problems = payload.get("files"), payload.get("problems", [])
         if not isinstance(files, list) or not isinstance(problems, list):
             return None
         return files, problems
 
-    def put_tree(self, key: str, folders: list[str], files: list[str], problems: list[str], recorded: int) -> None:
+    def put_tree(self, key: str, folders: list[str], files: list[str], problems: list[str], recorded: int,
+                 links: Optional[list[str]] = None) -> None:
         """Remember a walk that started at ``recorded`` (``time.time_ns()``)."""
         if not self.enabled:
             return
@@ -279,7 +330,7 @@ class Cache:
                 return
             signatures[folder] = (info.st_mtime_ns, info.st_ctime_ns, info.st_ino)
         self._put_tree_payload({"key": key, "folders": signatures, "files": files, "problems": problems,
-                                "recorded": recorded})
+                                "recorded": recorded, "links": {link: _link_kind(link) for link in links or ()}})
 
     def _tree_payload(self) -> Any:
         return self._load("", "tree")
@@ -348,32 +399,32 @@ class Cache:
         """Remove what no run will read again: facts of content no file of the project has
         (when they outnumber the live ones), all but the newest ``KEEP_RESULTS`` results
         and last-run records and ``KEEP_QUERY_LOGS`` query logs, and temporary files a
-        killed process left. Returns how many entries went."""
+        killed process left. Only names dbcheck writes are ever removed. Returns how many
+        entries went."""
         if not self._prepare() or self._store_ is None:
             return 0
         store = self._store_
         removed = 0
         stale_before = time.time_ns() - 3600 * 10**9  # a temporary file older than an hour is orphaned
-        facts = store.names("facts")
-        if len(facts) > 2 * len(live_facts) + 256:
-            for name in facts:
-                if name not in live_facts and (not name.endswith(".tmp") or store.mtime_ns("facts", name) < stale_before):
-                    store.remove("facts", name)
-                    removed += 1
-        for sub, keep in (("results", KEEP_RESULTS), ("queries", KEEP_QUERY_LOGS), ("", 0)):
-            names = store.names(sub)
+        for sub, keep in (("facts", None), ("results", KEEP_RESULTS), ("queries", KEEP_QUERY_LOGS), ("", None)):
+            names = [n for n in store.names(sub) if _is_own_name(sub, n)]
             temporary = [n for n in names if n.endswith(".tmp")]
+            entries = [n for n in names if not n.endswith(".tmp")]
             for name in temporary:
                 if store.mtime_ns(sub, name) < stale_before:
                     store.remove(sub, name)
                     removed += 1
-            if sub == "":
-                continue
-            entries = sorted((n for n in names if not n.endswith(".tmp")), key=lambda n: store.mtime_ns(sub, n),
-                             reverse=True)
-            for name in entries[keep:]:
-                store.remove(sub, name)
-                removed += 1
+            if sub == "facts":
+                if len(entries) > 2 * len(live_facts) + 256:
+                    for name in entries:
+                        if name not in live_facts:
+                            store.remove(sub, name)
+                            removed += 1
+            elif keep is not None:
+                entries.sort(key=lambda n: store.mtime_ns(sub, n), reverse=True)
+                for name in entries[keep:]:
+                    store.remove(sub, name)
+                    removed += 1
         return removed
 
 
@@ -399,9 +450,9 @@ class QueryMemo:
 
 def remove_cache(folder: Path) -> bool:
     """Remove a cache folder (``dbcheck clean``); whether there was one. A symbolic link
-    in its place is removed, never followed; a folder that is not a dbcheck cache (no
-    ``.gitignore`` of ours: ``DBCHECK_CACHE_DIR`` pointed somewhere else) is refused."""
-    import shutil
+    in its place is removed, never followed; a folder without dbcheck's marker
+    (``DBCHECK_CACHE_DIR`` naming a folder of the user's) is refused. Only the names
+    dbcheck writes are removed, then the folder if that leaves it empty."""
     import stat as stat_module
 
     try:
@@ -411,14 +462,46 @@ def remove_cache(folder: Path) -> bool:
     if not stat_module.S_ISDIR(info.st_mode):
         os.unlink(folder)
         return True
-    marker = Path(folder) / ".gitignore"
-    try:
-        from dbcheck.syntax.files import read_regular_file
+    from dbcheck.syntax.files import read_regular_file
 
-        ours = read_regular_file(marker, 4096).startswith(b"# created by dbcheck")
+    try:
+        ours = read_regular_file(Path(folder) / ".gitignore", 4096).startswith(MARKER)
     except OSError:
         ours = False
     if not ours:
         raise OSError(f"{folder} does not look like a dbcheck cache folder (no .gitignore written by dbcheck)")
-    shutil.rmtree(folder)  # never follows a symbolic link inside (see shutil.rmtree.avoids_symlink_attacks)
+    top = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | getattr(os, "O_NOFOLLOW", 0))
+    try:
+        for sub in _SUBFOLDERS:
+            try:
+                inner = os.open(sub, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | getattr(os, "O_NOFOLLOW", 0),
+                                dir_fd=top)
+            except OSError:
+                continue  # missing, or a link: what a link points at is never touched
+            try:
+                for name in os.listdir(inner):
+                    if _is_own_name(sub, name):
+                        try:
+                            os.unlink(name, dir_fd=inner)
+                        except OSError:
+                            pass
+            finally:
+                os.close(inner)
+            try:
+                os.rmdir(sub, dir_fd=top)
+            except OSError:
+                pass  # something of someone else's is left in it
+        for name in os.listdir(top):
+            if _is_own_name("", name) and name not in _SUBFOLDERS and name != ".gitignore":
+                try:
+                    os.unlink(name, dir_fd=top)
+                except OSError:
+                    pass
+        leftovers = [n for n in os.listdir(top) if n != ".gitignore"]
+        if not leftovers:
+            os.unlink(".gitignore", dir_fd=top)
+    finally:
+        os.close(top)
+    if not leftovers:
+        os.rmdir(folder)
     return True

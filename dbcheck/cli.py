@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 from typing import Optional, Sequence
@@ -55,8 +56,16 @@ def _check_parser() -> argparse.ArgumentParser:
 
 
 def _load(paths: Sequence[str], config_path: Optional[Path]) -> Config:
+    """The configuration for the first path, found from where the path is, never from
+    where a symbolic link of the checked tree points (that could make any folder of the
+    machine the project, and put a cache there)."""
     start = Path(paths[0]) if paths else Path.cwd()
-    return load_config(config_path, start=start.resolve() if start.exists() else Path.cwd())
+    if not os.path.lexists(start):
+        return load_config(config_path, start=Path.cwd())
+    if os.path.isdir(start) and not os.path.islink(start):
+        return load_config(config_path, start=start.resolve())
+    folder = Path(os.path.abspath(start)).parent
+    return load_config(config_path, start=folder.resolve())
 
 
 def _run_check(argv: Sequence[str]) -> int:
@@ -90,7 +99,7 @@ def _run_check(argv: Sequence[str]) -> int:
             sys.stderr.write(f"dbcheck: {err}\n")
             return EXIT_ERROR
     if args.fix or args.diff:
-        return _run_fixes(args, config, findings, cache)
+        return _run_fixes(args, config, findings, cache, problems)
     sys.stdout.write(REPORTERS[args.format](findings, problems))
     if problems:
         return EXIT_ERROR
@@ -111,7 +120,8 @@ def _report_problems(messages: Sequence[str], problems: Sequence[str]) -> None:
         sys.stderr.write(f"dbcheck: error: {printable(problem)}\n")
 
 
-def _run_fixes(args: argparse.Namespace, config: Config, findings: list, cache: Optional[Cache]) -> int:
+def _run_fixes(args: argparse.Namespace, config: Config, findings: list, cache: Optional[Cache],
+               problems: Sequence[str] = ()) -> int:
     from dbcheck import fix
     from dbcheck.engine import analyze
 
@@ -119,6 +129,8 @@ def _run_fixes(args: argparse.Namespace, config: Config, findings: list, cache: 
     if args.diff:
         for plan in plans:
             sys.stdout.write(plan.diff())
+        if problems:
+            return EXIT_ERROR
         return EXIT_FINDINGS if plans else EXIT_CLEAN
     _fixed, write_errors = fix.apply(plans, config.root)
     for error in write_errors:
@@ -233,7 +245,7 @@ def _run_clean(argv: Sequence[str]) -> int:
         return EXIT_ERROR
     from dbcheck import daemon
 
-    if daemon.enabled():
+    if daemon.supported():
         daemon.stop(config)
     cache = Cache.for_project(config.root)
     try:
@@ -255,7 +267,7 @@ def _run_daemon(argv: Sequence[str]) -> int:
     args, config = _path_and_config(parser, argv)
     if config is None:
         return EXIT_ERROR
-    stopped = daemon.stop(config) if daemon.enabled() else False
+    stopped = daemon.stop(config) if daemon.supported() else False
     sys.stdout.write("stopped\n" if stopped else "no daemon was running for this project and working directory\n")
     return EXIT_CLEAN
 

@@ -183,7 +183,7 @@ def _declares_dbcheck(pyproject: Path) -> bool:
         return False
     try:
         tool = tomllib.loads(data.decode("utf-8")).get("tool")
-    except (UnicodeDecodeError, tomllib.TOMLDecodeError):
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError, RecursionError):
         # Cannot tell; claim it when it seems to be ours so load_config reports why.
         return re.search(rb"^\s*\[\s*tool\s*\.\s*dbcheck", data, re.MULTILINE) is not None
     return isinstance(tool, dict) and "dbcheck" in tool
@@ -250,6 +250,8 @@ def _read_config(path: Path) -> Config:
         raise ConfigError(f"{path}: not valid UTF-8 ({err.reason} at byte {err.start})") from None
     except tomllib.TOMLDecodeError as err:
         raise ConfigError(f"{path}: invalid TOML: {err}") from None
+    except RecursionError:
+        raise ConfigError(f"{path}: invalid TOML: nested too deeply") from None
 
     tool = data.get("tool")
     if path.name == "pyproject.toml" or (isinstance(tool, dict) and "dbcheck" in tool):

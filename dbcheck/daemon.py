@@ -65,8 +65,7 @@ _MAX_SOCKET_PATH = 104  # sun_path: 108 bytes on Linux, 104 on macOS
 
 def enabled() -> bool:
     """Whether the plugin may talk to a daemon at all."""
-    return (os.name == "posix" and hasattr(socket, "AF_UNIX") and not os.environ.get("DBCHECK_NO_DAEMON")
-            and not os.environ.get("DBCHECK_NO_CACHE"))
+    return supported() and not os.environ.get("DBCHECK_NO_DAEMON") and not os.environ.get("DBCHECK_NO_CACHE")
 
 
 def may_spawn() -> bool:
@@ -146,6 +145,11 @@ def ask(config: "Config", shown: str, text: Optional[str], everything: bool = Fa
         return Answer([Finding(*row) for row in payload["findings"]], bool(payload["complete"]))
     except (ValueError, TypeError, KeyError, AttributeError):
         return None  # no answer, or an error: the plugin analyses on its own
+
+
+def supported() -> bool:
+    """Whether this platform can run a daemon at all (whatever the settings say)."""
+    return os.name == "posix" and hasattr(socket, "AF_UNIX")
 
 
 def stop(config: "Config", timeout: float = 10.0) -> bool:
@@ -458,6 +462,9 @@ class ProjectServer:
         sources = {shown: text} if text is not None else None
         path = Path(shown)
         found = project_files([path] if path.exists() else [], self.config, sources, self.cache)
+        if found.errors:
+            # a folder that cannot be read: the plugin analyses on its own and says so
+            return {"format": _FORMAT, "error": "; ".join(found.errors)}
         key = project_key(found, self.config)
         if not sources and (key != self._key or self._everything is None):
             # a state the cache has (a CLI run, or this state completed in the background)

@@ -15,7 +15,9 @@ from typing import TYPE_CHECKING, Callable, Iterable, Iterator, Optional, Sequen
 
 from dbcheck.config import DEFAULT_MAX_FILE_SIZE, Config, project_root
 from dbcheck.cache import Cache, facts_key, results_key
-from dbcheck.discovery import FileTooLarge, SourceDecodeError, decode_source, iter_python_files, read_regular_file
+from dbcheck.discovery import iter_python_files
+from dbcheck.syntax.files import FileTooLarge, read_regular_file
+from dbcheck.syntax.source import SourceDecodeError, decode_source
 from dbcheck.findings import UNANALYSED, Finding, display_path, select_findings  # noqa: F401 - the engine's API too
 from dbcheck.syntax.modules import module_name_for
 from dbcheck.syntax.noqa import is_suppressed
@@ -88,6 +90,9 @@ def scan_files(files: Sequence[Path], sources: Optional[dict[str, str]] = None,
         module, is_package = module_name_for(absolute, packages)
         if override is not None:
             raw = override.encode("utf-8", "surrogatepass")
+            if len(raw) > max_bytes:  # an editor's buffer gets no more memory than a file
+                out.append(SourceFile(path, shown, module, is_package, "", unreadable=_too_large(len(raw), max_bytes)))
+                continue
             out.append(SourceFile(path, shown, module, is_package, facts_key(module, is_package, raw), raw, override))
             continue
         try:
@@ -121,6 +126,10 @@ def scan_files(files: Sequence[Path], sources: Optional[dict[str, str]] = None,
         manifest[absolute] = (*signature, module, is_package, key, now)
         updated = True
     if updated and cache is not None:
+        # entries of files gone since (deleted, renamed) go with the next write
+        seen = {os.path.normpath(os.path.join(cwd, f.path)) for f in out}
+        for gone in [p for p in manifest if p not in seen and not os.path.lexists(p)]:
+            del manifest[gone]
         cache.put_manifest(manifest)
     return out
 
@@ -321,10 +330,12 @@ def _walk_project(roots: list[Path], config: Config, cache: Optional[Cache]) -> 
         if listed is not None:
             return listed  # type: ignore[return-value]  # str paths: Path() costs here
     folders: list[str] = []
+    links: list[str] = []
     started = time.time_ns()
-    files, problems = iter_python_files(roots, config, folders)
+    files, problems = iter_python_files(roots, config, folders, links)
     if cache is not None:
-        cache.put_tree(key, [os.path.abspath(f) for f in folders], [os.fspath(f) for f in files], problems, started)
+        cache.put_tree(key, [os.path.abspath(f) for f in folders], [os.fspath(f) for f in files], problems, started,
+                       links)
     return files, problems
 
 

@@ -351,7 +351,8 @@ def apply(plans: Sequence[FileFix], root: Optional[Path] = None) -> tuple[int, l
 
 
 def summary(plans: Sequence[FileFix]) -> Optional[str]:
-    if not plans:
+    written = [p for p in plans if p.fixed]
+    if not written:
         return None
-    count = sum(len(p.fixed) for p in plans)
-    return f"fixed {count} finding(s) in {len(plans)} file(s)"
+    count = sum(len(p.fixed) for p in written)
+    return f"fixed {count} finding(s) in {len(written)} file(s)"

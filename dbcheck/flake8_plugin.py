@@ -18,6 +18,10 @@ from typing import Any, Iterator, Optional, Sequence
 from dbcheck import __version__
 
 
+# A finding's path for a problem of the whole analysis, reported on every file.
+_EVERY_FILE = "\0every file"
+
+
 class DbcheckPlugin:
     name = "dbcheck"
     version = __version__
@@ -46,7 +50,7 @@ class DbcheckPlugin:
             yield finding.line, max(finding.column - 1, 0), f"{finding.code} {finding.message}", type(self)
 
     def _findings(self, path: Path, config: Any) -> list[Any]:
-        from dbcheck.findings import UNANALYSED, display_path, select_findings
+        from dbcheck.findings import UNANALYSED, Finding, display_path, select_findings
 
         shown = display_path(path)
         text = "".join(self.lines)
@@ -58,8 +62,11 @@ class DbcheckPlugin:
             if complete and not sources:
                 self._projects[memo_key] = findings
         # this file's findings only: select, per-file-ignores and the baseline are per file
-        # (a file not analysed - DBC000 - is always reported)
-        found = select_findings([f for f in findings if f.path == shown], config)
+        # (a file not analysed - DBC000 - is always reported, and so is a problem of the
+        # whole project's analysis: every file's findings may be missing something)
+        mine = [f if f.path == shown else Finding(shown, f.line, f.column, f.code, f.message)
+                for f in findings if f.path == shown or f.path == _EVERY_FILE]
+        found = select_findings(mine, config)
         unanalysed = [f for f in found if f.code == UNANALYSED]
         found = [f for f in found if f.code != UNANALYSED]
         if config.baseline and found:
@@ -94,8 +101,9 @@ class DbcheckPlugin:
         if cache is not None:
             cached = cached_findings(files, config, cache)
             if cached is not None:
-                return cached[0], True
-        findings, _notices, _errors, _index = project_findings(files, config, cache)
+                return cached[0] + _whole_project_problems(files.errors), True
+        findings, _notices, errors, _analysis = project_findings(files, config, cache)
+        findings = findings + _whole_project_problems(files.errors + errors)
         if cache is not None and daemon.may_spawn():
             problem = daemon.unusable_reason()
             if problem:
@@ -116,8 +124,17 @@ class DbcheckPlugin:
             sys.stderr.write(printable(message) + "\n")
 
 
+def _whole_project_problems(errors: list[str]) -> list[Any]:
+    """What kept the analysis from seeing the whole project (a folder it could not read, a
+    rule that crashed), as a DBC000 for every file: any file's findings may be missing."""
+    from dbcheck.findings import UNANALYSED, Finding, printable
+
+    return [Finding(_EVERY_FILE, 1, 1, UNANALYSED, f"the project was not analysed whole: {printable(error)}")
+            for error in errors]
+
+
 def _read(path: Path) -> str:
-    from dbcheck.discovery import SourceDecodeError, read_source
+    from dbcheck.syntax.source import SourceDecodeError, read_source
 
     try:
         return read_source(path)

@@ -151,20 +151,29 @@ class EntryStore:
 
     # ---- the folders
 
-    def open(self) -> None:
-        """Create (if need be) and open the folder and its subfolders, following no
-        symbolic link at the folder itself or below it."""
+    def open(self) -> bool:
+        """Create (if need be) and open the folder, following no symbolic link; whether
+        this call created it. The subfolders wait for ``open_subfolders``: the caller
+        first decides whether the folder is one it may use."""
         if self._fds:
-            return
+            return False
         folder = os.path.abspath(self.folder)
         parent, name = os.path.split(folder)
         os.makedirs(parent, exist_ok=True)  # the project's own path: the user's choice
         parent_fd = os.open(parent, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | getattr(os, "O_CLOEXEC", 0))
         try:
-            top = _open_folder(name, parent_fd, create=True)
+            try:
+                os.mkdir(name, 0o755, dir_fd=parent_fd)
+                created = True
+            except FileExistsError:
+                created = False
+            self._fds[""] = _open_folder(name, parent_fd, create=False)
         finally:
             os.close(parent_fd)
-        self._fds[""] = top
+        return created
+
+    def open_subfolders(self) -> None:
+        top = self._fds[""]
         try:
             for sub in self.subfolders:
                 try:
@@ -175,6 +184,24 @@ class EntryStore:
         except BaseException:
             self.close()
             raise
+
+    def read_plain(self, name: str, limit: int = 4096) -> Optional[bytes]:
+        """A small regular file of the folder itself (its ``.gitignore``), or None."""
+        folder = self._fds.get("")
+        if folder is None:
+            return None
+        try:
+            fd = os.open(name, _READ_FLAGS, dir_fd=folder)
+        except OSError:
+            return None
+        try:
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
+                return None
+            return _read_at_most(fd, limit)
+        except OSError:
+            return None
+        finally:
+            os.close(fd)
 
     def close(self) -> None:
         fds, self._fds = self._fds, {}
@@ -189,15 +216,17 @@ class EntryStore:
 
     # ---- entries
 
-    def _mac(self, sub: str, name: str, payload: bytes) -> bytes:
+    def _mac(self, sub: str, name: str, payload: "bytes | bytearray") -> bytes:
         mac = hashlib.blake2b(key=self._key, digest_size=_MAC_BYTES, person=_PERSON)
         mac.update(self.stamp + b"\0" + f"{sub}/{name}".encode("utf-8", "surrogateescape") + b"\0")
         mac.update(payload)
         return mac.digest()
 
-    def read(self, sub: str, name: str) -> Optional[bytes]:
-        """The entry's payload, or None: missing, not a regular file, too large, or not
-        written by this user's dbcheck build under this name."""
+    def read(self, sub: str, name: str, limit: int = MAX_ENTRY_BYTES) -> Optional[memoryview]:
+        """The entry's payload, or None: missing, not a regular file, larger than
+        ``limit``, or not written by this user's dbcheck build under this name. Read
+        into one buffer (the header first: bytes that do not start like an entry cost
+        nothing more), never copied."""
         folder = self._fds.get(sub)
         if folder is None:
             return None
@@ -205,22 +234,24 @@ class EntryStore:
             fd = os.open(name, _READ_FLAGS, dir_fd=folder)
         except OSError:
             return None
+        head = len(_MAGIC) + _MAC_BYTES
         try:
             info = os.fstat(fd)
-            if not stat.S_ISREG(info.st_mode) or info.st_size > MAX_ENTRY_BYTES:
+            if not stat.S_ISREG(info.st_mode) or not head <= info.st_size <= min(limit, MAX_ENTRY_BYTES):
                 return None
-            data = _read_at_most(fd, info.st_size + 1)
+            header = _read_at_most(fd, head)
+            if len(header) != head or not header.startswith(_MAGIC):
+                return None
+            payload = bytearray(info.st_size - head)
+            if not _read_into(fd, payload) or os.read(fd, 1):
+                return None  # changed size while read
         except OSError:
             return None
         finally:
             os.close(fd)
-        head = len(_MAGIC) + _MAC_BYTES
-        if len(data) < head or len(data) > MAX_ENTRY_BYTES or not data.startswith(_MAGIC):
+        if not secrets.compare_digest(header[len(_MAGIC):], self._mac(sub, name, payload)):
             return None
-        payload = data[head:]
-        if not secrets.compare_digest(data[len(_MAGIC):head], self._mac(sub, name, payload)):
-            return None
-        return payload
+        return memoryview(payload)
 
     def write(self, sub: str, name: str, payload: bytes) -> None:
         """Write the entry atomically: a new file created beside it (never through a
@@ -297,6 +328,17 @@ def _read_at_most(fd: int, limit: int) -> bytes:
         chunks.append(chunk)
         size += len(chunk)
     return b"".join(chunks)
+
+
+def _read_into(fd: int, buffer: bytearray) -> bool:
+    """Fill ``buffer`` from ``fd``; False when the file ends first."""
+    view = memoryview(buffer)
+    while view:
+        count = os.readv(fd, [view])
+        if not count:
+            return False
+        view = view[count:]
+    return True
 
 
 def _write_all(fd: int, data: bytes) -> None:

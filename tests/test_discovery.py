@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from dbcheck.config import Config
-from dbcheck.discovery import SourceDecodeError, decode_source, iter_python_files, read_source
+from dbcheck.discovery import iter_python_files
+from dbcheck.syntax.source import SourceDecodeError, decode_source, read_source
 
 
 def touch(path: Path, data: bytes = b"") -> Path:
@@ -37,7 +38,7 @@ def test_walks_folders_and_skips_tool_folders(tmp_path: Path) -> None:
         ".git/hooks/x.py", ".venv/lib/x.py", "venv/lib/x.py", "node_modules/pkg/x.py",
         "app/__pycache__/models.py", "build/lib/app/x.py", "dist/x.py", ".tox/py/x.py",
         ".mypy_cache/x.py", ".dbcheck_cache/x.py", "lib/site-packages/x.py",
-        "app.egg-info/x.py", "myenv/lib/x.py",
+        "app.egg-info/x.py", "myenv/lib/x.py", "myenv/lib/python3.12/site-packages/x.py",
     ]:
         touch(tmp_path / name)
     touch(tmp_path / "myenv" / "pyvenv.cfg")
@@ -49,8 +50,17 @@ def test_walks_folders_and_skips_tool_folders(tmp_path: Path) -> None:
 def test_env_folder_is_skipped_only_when_it_is_a_virtualenv(tmp_path: Path) -> None:
     touch(tmp_path / "env" / "lib" / "x.py")
     touch(tmp_path / "env" / "pyvenv.cfg")
+    touch(tmp_path / "env" / "lib" / "python3.11" / "site-packages" / "pkg.py")
     files, _ = iter_python_files([tmp_path], Config(root=tmp_path))
     assert files == []
+
+
+def test_a_pyvenv_cfg_alone_does_not_hide_a_package(tmp_path: Path) -> None:
+    """A marker committed into a package (to hide it from the check) is not a virtualenv."""
+    touch(tmp_path / "app" / "models.py")
+    touch(tmp_path / "app" / "pyvenv.cfg")
+    files, _ = iter_python_files([tmp_path], Config(root=tmp_path))
+    assert rel(files, tmp_path) == ["app/models.py"]
 
 
 def test_exclude_globs_apply_to_walk_and_explicit_files(tmp_path: Path) -> None:

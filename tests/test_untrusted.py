@@ -225,6 +225,7 @@ def test_committed_results_cannot_hide_findings(tmp_path, env):
     attacker_key = (tmp_path / "attacker" / "dbcheck" / "secret").read_bytes()
     forged = EntryStore(folder, cache_module._FORMAT, ("facts", "results", "queries"), attacker_key)
     forged.open()
+    forged.open_subfolders()
     for entry in (folder / "results").iterdir():
         if entry.name.startswith("last-"):
             continue
@@ -686,3 +687,196 @@ def test_the_secret_is_private_and_a_bad_one_disables_the_cache(tmp_path, env):
     proc = _run([DBCHECK, "."], root, env)
     assert (proc.returncode, proc.stdout) == truth
     assert "readable by others); running without a cache" in proc.stderr
+
+
+# ---------------------------------------------------------------- a second reader's attacks
+
+@pytest.mark.parametrize("cookie", [b"# coding: undefined\n", b"# -*- coding: punycode -*-\n",
+                                    b"# coding: idna\nx = '\xc3\xa9'\n"])
+def test_a_coding_cookie_of_a_codec_that_is_no_source_encoding(tmp_path, env, cookie):
+    root = _project(tmp_path)
+    (root / "app" / "odd.py").write_bytes(cookie + b"x = 1\n")
+    proc = _run([DBCHECK, "."], root, env)
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr, proc.stderr
+    assert "app/odd.py:1:1: DBC001 cannot parse this file: cannot decode as" in proc.stdout
+    flake8 = _run([FLAKE8, "--select", "DBC", "app/odd.py"], root, env)
+    assert "Traceback" not in flake8.stderr and flake8.returncode in (0, 1), flake8.stderr
+
+
+def test_a_config_nested_too_deeply_is_an_error_not_a_traceback(tmp_path, env):
+    root = _project(tmp_path)
+    (root / "pyproject.toml").write_text("[tool.dbcheck]\nx = " + "[" * 100_000 + "\n")
+    for args in ([DBCHECK, "."], [DBCHECK, "clean", "."], [DBCHECK, "schema", "."]):
+        proc = _run(args, root, env)
+        assert proc.returncode == 2 and "Traceback" not in proc.stderr, proc.stderr
+        assert "invalid TOML: nested too deeply" in proc.stderr
+    flake8 = _run([FLAKE8, "--select", "DBC", "app/models.py"], root, env)
+    assert "DBC000 dbcheck configuration error" in flake8.stdout and "Traceback" not in flake8.stderr
+
+
+def test_a_hostile_baseline_is_an_error_or_ignored_never_a_traceback(tmp_path, env):
+    root = _project(tmp_path)
+    (root / "pyproject.toml").write_text('[tool.dbcheck]\nbaseline = "baseline.json"\n')
+    (root / "baseline.json").write_text("[" * 200_000)
+    proc = _run([DBCHECK, "."], root, env)
+    assert proc.returncode == 2 and "not a dbcheck baseline" in proc.stderr and "Traceback" not in proc.stderr
+    (root / "baseline.json").write_text('{"version": 1, "findings": [{"fingerprint": [1]}, {"fingerprint": {}}]}')
+    proc = _run([DBCHECK, "."], root, env)
+    assert proc.returncode == 1 and "DBC501" in proc.stdout and "Traceback" not in proc.stderr, proc.stderr
+
+
+def test_a_huge_committed_cache_entry_costs_no_memory(tmp_path, env):
+    root = _project(tmp_path)
+    truth = _truth(root, env)
+    folder = root / ".dbcheck_cache"
+    folder.mkdir()
+    for name in ("manifest", "tree"):
+        with open(folder / name, "wb") as handle:
+            handle.truncate(500 << 20)  # sparse: nothing on disk, 500 MB to a reader
+    probe = ("import resource, subprocess, sys; p = subprocess.run(sys.argv[1:], capture_output=True, text=True); "
+             "print(p.returncode); print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss); "
+             "sys.stdout.write(p.stdout)")
+    proc = _run([sys.executable, "-c", probe, DBCHECK, "."], root, env)
+    code, peak_kib, *rest = proc.stdout.split("\n")
+    assert (int(code), "\n".join(rest)) == truth
+    assert int(peak_kib) < 150 * 1024, peak_kib
+
+
+def test_max_file_size_holds_under_flake8_whatever_its_decoding(tmp_path, env):
+    """flake8 decodes a stray Latin-1 byte differently, so the plugin hands its text
+    over as a buffer: a buffer gets the same limit as a file."""
+    root = _project(tmp_path)
+    big = root / "app" / "big.py"
+    big.write_bytes(MODELS.encode() + b"\n".join(b"x%d = %d" % (i, i) for i in range(120_000)) + b"\n# caf\xe9\n")
+    assert big.stat().st_size > 1_048_576
+    flake8 = _run([FLAKE8, "--select", "DBC", "app/big.py"], root, dict(env, DBCHECK_NO_CACHE="1"))
+    assert flake8.stdout.startswith("app/big.py:1:1: DBC000 not analysed:"), flake8.stdout[:300]
+    assert "over the limit of 1,048,576" in flake8.stdout
+
+
+def test_a_symlinked_first_path_never_moves_the_project(tmp_path, env):
+    root = _project(tmp_path)
+    outside = tmp_path / "outside" / "deep"
+    outside.mkdir(parents=True)
+    (outside / "x.py").write_text("x = 1\n")
+    (root / "app" / "a.py").symlink_to(outside / "x.py")
+    proc = _run([DBCHECK, "app/a.py", "app/models.py"], root, env)
+    assert proc.returncode == 1 and "DBC501" in proc.stdout, proc.stderr
+    assert not (outside / ".dbcheck_cache").exists() and (root / ".dbcheck_cache").is_dir()
+
+
+def test_a_file_whose_link_target_appears_later_is_found(tmp_path, env):
+    root = _project(tmp_path)
+    external = tmp_path / "external"
+    external.mkdir()
+    (root / "app" / "leak.py").symlink_to(external / "leak.py")
+    assert _run([DBCHECK, "."], root, env).returncode == 1
+    time.sleep(2.2)  # past the racy window: the listing is trusted unless something says otherwise
+    assert _run([DBCHECK, "."], root, env).returncode == 1
+    (external / "leak.py").write_text("from sqlalchemy import select\nfrom app.models import Note\n\n\n"
+                                      "def leak(session):\n    return session.scalars(select(Note)).all()\n")
+    proc = _run([DBCHECK, "."], root, env)
+    assert "app/leak.py:6:28: DBC501" in proc.stdout, proc.stdout
+    assert proc.stdout == _run([DBCHECK, ".", "--no-cache"], root, env).stdout
+
+
+def test_special_files_found_by_the_walk_are_not_skipped_in_silence(tmp_path, env):
+    root = _project(tmp_path)
+    os.mkfifo(root / "app" / "pipe.py")
+    (root / "app" / "zero.py").symlink_to("/dev/zero")
+    (root / "app" / "dangling.py").symlink_to(tmp_path / "nothing-here.py")
+    for args in ([DBCHECK, "."], [DBCHECK, "--diff", "."]):
+        proc = _run(args, root, env, timeout=60)
+        assert proc.returncode == 2, args
+        assert "app/pipe.py: not analysed: not a regular file" in proc.stderr
+        assert "app/zero.py: not analysed: not a regular file" in proc.stderr
+        assert "dangling" not in proc.stderr  # a link to nothing is no file
+
+
+def _unreadable_folder(root: Path) -> str:
+    """A folder whose path is too long to read (the one failure root cannot override)."""
+    fd = os.open(root / "app", os.O_RDONLY)
+    name = "d" * 250
+    try:
+        for _ in range(18):
+            os.mkdir(name, dir_fd=fd)
+            inner = os.open(name, os.O_RDONLY, dir_fd=fd)
+            os.close(fd)
+            fd = inner
+    finally:
+        os.close(fd)
+    return name
+
+
+def test_flake8_says_when_the_project_was_not_analysed_whole(tmp_path, env):
+    root = _project(tmp_path)
+    _unreadable_folder(root)
+    cli = _run([DBCHECK, "."], root, env)
+    assert cli.returncode == 2 and "cannot read folder: File name too long" in cli.stderr
+    flake8 = _run([FLAKE8, "--select", "DBC", "app/models.py"], root, env)
+    assert "app/models.py:1:1: DBC000 the project was not analysed whole:" in flake8.stdout, flake8.stdout
+
+
+def test_a_user_folder_named_as_the_cache_is_never_written_or_emptied(tmp_path, env):
+    root = _project(tmp_path)
+    mine = tmp_path / "mine"
+    (mine / "results").mkdir(parents=True)
+    for i in range(30):
+        (mine / "results" / f"report{i}.txt").write_text(str(i))
+    (mine / "notes.tmp").write_text("keep")
+    os.utime(mine / "notes.tmp", (time.time() - 7200,) * 2)
+    before = sorted(p.relative_to(mine) for p in mine.rglob("*"))
+    user_env = dict(env, DBCHECK_CACHE_DIR=str(mine))
+    proc = _run([DBCHECK, "."], root, user_env)
+    assert proc.returncode == 1 and "is not a dbcheck cache folder" in proc.stderr
+    clean = _run([DBCHECK, "clean", "."], root, user_env)
+    assert clean.returncode == 2 and "does not look like a dbcheck cache folder" in clean.stderr
+    assert sorted(p.relative_to(mine) for p in mine.rglob("*")) == before
+
+
+def test_clean_removes_only_what_dbcheck_wrote(tmp_path, env):
+    root = _project(tmp_path)
+    folder = tmp_path / "fresh"
+    user_env = dict(env, DBCHECK_CACHE_DIR=str(folder))
+    assert _run([DBCHECK, "."], root, user_env).returncode == 1
+    (folder / "results" / "my-notes.txt").write_text("mine")
+    assert _run([DBCHECK, "clean", "."], root, user_env).returncode == 0
+    assert sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*")) == [
+        ".gitignore", "results", "results/my-notes.txt"]
+
+
+def test_stop_and_clean_reach_the_daemon_whatever_the_environment_says(tmp_path, env, monkeypatch):
+    root = _project(tmp_path)
+    process = _start_daemon(root, env)
+    try:
+        _wait_for_socket(env)
+        proc = _run([DBCHECK, "daemon", "--stop", "."], root, dict(env, DBCHECK_NO_DAEMON="1"))
+        assert proc.stdout == "stopped\n", proc.stdout + proc.stderr
+        process.wait(timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+
+
+def test_the_manifest_forgets_files_that_are_gone(tmp_path, env):
+    root = _project(tmp_path)
+    (root / "app" / "old.py").write_text("x = 1\n")
+    assert _run([DBCHECK, "."], root, env).returncode == 1
+    cache = Cache(root / ".dbcheck_cache")
+    assert os.path.abspath(root / "app" / "old.py") in cache.get_manifest()
+    (root / "app" / "old.py").rename(root / "app" / "new.py")
+    assert _run([DBCHECK, "."], root, env).returncode == 1
+    manifest = Cache(root / ".dbcheck_cache").get_manifest()
+    assert os.path.abspath(root / "app" / "old.py") not in manifest
+    assert os.path.abspath(root / "app" / "new.py") in manifest
+
+
+def test_the_fix_summary_counts_only_what_was_written(tmp_path, env):
+    root = _project(tmp_path)
+    (root / "app" / "models.py").write_text(FIXABLE)
+    outside = tmp_path / "outside.py"
+    outside.write_text(FIXABLE.replace("class Note", "class Other").replace('"notes"', '"others"'))
+    (root / "app" / "other.py").symlink_to(outside)
+    proc = _run([DBCHECK, "--fix", "."], root, env)
+    assert proc.returncode == 2
+    assert "dbcheck: fixed 1 finding(s) in 1 file(s)" in proc.stderr, proc.stderr

@@ -23,6 +23,9 @@ class FileTooLarge(OSError):
 def read_regular_file(path: Union[str, Path], limit: int) -> bytes:
     """The bytes of ``path`` if it is a regular file of at most ``limit`` bytes; else
     OSError (``FileTooLarge`` for size, EINVAL for a FIFO, device or folder)."""
+    # Looked at before it is opened: opening some devices does something (a watchdog)
+    if not stat.S_ISREG(os.stat(path).st_mode):
+        raise OSError(errno.EINVAL, "not a regular file")
     fd = os.open(path, _FLAGS)
     try:
         info = os.fstat(fd)
