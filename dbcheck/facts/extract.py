@@ -758,11 +758,15 @@ class _ModuleExtractor:
                 conv.convert(stmt.target)
                 iterable = conv.convert(stmt.iter)
                 blocks = [self._ir_block(b, a) for b, a in nested_blocks(stmt, twin)]
-                out.append(("loop", targets, iterable, blocks[0], blocks[1] if len(blocks) > 1 else (), line))
+                out.append(("loop", targets, iterable, blocks[0], blocks[1] if len(blocks) > 1 else (), line, False))
             elif isinstance(stmt, cst.While):
                 test = conv.convert(stmt.test)
                 blocks = [self._ir_block(b, a) for b, a in nested_blocks(stmt, twin)]
-                out.append(("loop", (), test, blocks[0], blocks[1] if len(blocks) > 1 else (), line))
+                out.append(("loop", (), test, blocks[0], blocks[1] if len(blocks) > 1 else (), line, True))
+            elif isinstance(stmt, cst.Break):
+                out.append(("break", line))
+            elif isinstance(stmt, cst.Continue):
+                out.append(("continue", line))
             elif isinstance(stmt, cst.With):
                 items = []
                 for item in stmt.items:

@@ -29,7 +29,10 @@ from __future__ import annotations
 
 import marshal
 from dataclasses import dataclass, field
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
+
+if TYPE_CHECKING:
+    from dbcheck.facts.ir import Block
 
 Expr = tuple  # see the module docstring
 
@@ -86,7 +89,8 @@ class FunctionIR:
         ("raise", line, exception or None)
         ("assert", test, line)
         ("if", test, then, orelse, line)
-        ("loop", targets, iter or None, body, orelse, line)   for / while
+        ("loop", targets, iter or None, body, orelse, line, is_while)   for / while
+        ("break", line), ("continue", line)
         ("with", ((expr, name or None), ...), body, line)
         ("try", body, (handler bodies), orelse, finalbody, line)
         ("branches", subject, (case bodies), line)            match
@@ -107,8 +111,11 @@ class FunctionIR:
     is_async: bool = False
 
     @property
-    def body(self) -> tuple:
-        return marshal.loads(self.code)
+    def body(self) -> "Block":
+        """The statements, typed (``dbcheck.facts.ir``); decoded on every access."""
+        from dbcheck.facts.ir import decode_body
+
+        return decode_body(marshal.loads(self.code))
 
     @staticmethod
     def encode_body(body: tuple) -> bytes:

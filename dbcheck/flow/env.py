@@ -42,11 +42,20 @@ class Env:
     def child(self) -> "Env":
         return Env(self)
 
+    def assigned_up_to(self, ancestor: "Env") -> set[str]:
+        """The names assigned in this env and its parents below ``ancestor``."""
+        keys: set[str] = set()
+        env: Optional[Env] = self
+        while env is not None and env is not ancestor:
+            keys.update(env.local)
+            env = env.parent
+        return keys
+
     def join(self, branches: list["Env"], include_self: bool = False) -> None:
-        """Merge children that reached the end of their branch back into this env."""
+        """Merge descendants that reached the end of their path back into this env."""
         keys: set[str] = set()
         for branch in branches:
-            keys.update(branch.local)
+            keys |= branch.assigned_up_to(self)
         for key in keys:
             values: set = set(self.get(key, frozenset({None}))) if include_self else set()
             for branch in branches:
@@ -74,3 +83,15 @@ class Context:
     # (ensure_owner(user, row)), the test of an ``if`` whose branch leaves (not an
     # ``assert``: ``python -O`` drops it)
     guarding: bool = False
+    returns: list = field(default_factory=list)  # what each ``return`` hands back
+    loops: list["LoopFrame"] = field(default_factory=list)  # the loops around the statement
+
+
+@dataclass
+class LoopFrame:
+    """The paths leaving one pass through a loop's body: by ``break`` (to after the loop)
+    and back to its head (the end of the body, ``continue``)."""
+
+    breaks: list[Env] = field(default_factory=list)
+    continues: list[Env] = field(default_factory=list)
+    back: list[Env] = field(default_factory=list)

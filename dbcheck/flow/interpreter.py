@@ -21,21 +21,27 @@ Every change interpreting a module makes to the shared state is an operation
 
 from __future__ import annotations
 
+import collections
+import contextlib
 import re
-from dataclasses import replace
-from typing import TYPE_CHECKING, Any, Iterable, Optional
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Optional
 
 from dbcheck.dialects.sqlalchemy import (
     DB_METHODS, EXECUTE, EXECUTOR_FUNCTIONS, FILTERS, JOINS, ONE_ROW, PASS_THROUGH, SUBQUERY, TERMINAL_READ,
 )
-from dbcheck.facts.model import Expr, FunctionIR, ModuleFacts, is_alembic_revision
-from dbcheck.flow.env import Context, Env
+from dbcheck.facts.ir import (
+    Assert, Assign, Block, Branches, Break, Const, Continue, Expr, ExprStmt, If, Local, Loop, Name, Raise, Return, Try,
+    Walrus, With,
+)
+from dbcheck.facts.model import FunctionIR, ModuleFacts, is_alembic_revision
+from dbcheck.flow.env import Context, Env, LoopFrame
 from dbcheck.flow.policy import (
     ACCESS_CHECK, CHECK_WORDS, CONVERSIONS, PREDICATE, TENANT_ROW, exits, is_abort, mentions_privilege,
     names_who_asks, owner_comparisons, unscoped_table,
 )
 from dbcheck.flow.values import (
-    ClassVal, ExprVal, GetVal, InstanceVal, ParamVal, QueryIndex, QueryUse, QueryVal, RowVal, Term, Val, flatten,
+    ClassVal, ExprVal, GetVal, InstanceVal, ParamVal, QueryIndex, QueryUse, QueryVal, RowVal, Term, Val, flatten, join,
 )
 from dbcheck.schema.model import TableModel
 from dbcheck.schema.tenancy import tenant_owned
@@ -67,6 +73,9 @@ class QueryAnalyzer:
         self._checked_rows: set[tuple] = set()  # runs of a query whose row's owner is checked next
         # query origin -> (the use at a top-level call site, the query as that call builds it)
         self._observed: dict[tuple[str, int, int], list[tuple[QueryUse, QueryVal]]] = {}
+        self._held: list[_Held] = []  # interpretations whose effects are held back, innermost last
+        # bodies decoded lately: a helper is summarised once per way it is called
+        self._decoded: collections.OrderedDict[int, Block] = collections.OrderedDict()
 
     # ------------------------------------------------------------------ driver
 
@@ -86,9 +95,8 @@ class QueryAnalyzer:
             env = Env()
             for p in body.params:
                 env.set(p, frozenset({ParamVal(p)}))
-            returns: list = []
-            self._block(body.body, env, ctx, returns)
-            for value in flatten(returns):
+            self._block(self._statements(body), env, ctx)
+            for value in flatten(ctx.returns):
                 if isinstance(value, GetVal):
                     self._apply(("ret", body.qualname, (value.path, value.line, value.column)))
 
@@ -112,6 +120,19 @@ class QueryAnalyzer:
         """Whether what was interpreted recorded a query, a lookup or an observed call."""
         return bool(self.result.uses or self._gets or self._observed)
 
+    def _statements(self, body: FunctionIR) -> Block:
+        """The typed statements of ``body``, decoded once while it is among the last
+        ``DECODED_BODIES`` used (bodies are kept encoded: half a project's facts)."""
+        key = id(body)
+        found = self._decoded.get(key)
+        if found is not None:
+            self._decoded.move_to_end(key)
+            return found
+        decoded = self._decoded[key] = body.body
+        if len(self._decoded) > DECODED_BODIES:
+            self._decoded.popitem(last=False)
+        return decoded
+
     def _table_named(self, name: str) -> Optional[TableModel]:
         if not name:
             return None
@@ -119,7 +140,11 @@ class QueryAnalyzer:
         return found[0] if found else None
 
     def apply(self, op: tuple) -> None:
-        """Every change the interpretation of a module makes to the shared state."""
+        """Every change the interpretation of a module makes to the shared state (held
+        back while a loop's first pass is, see ``_held_back``)."""
+        if self._held:
+            self._held[-1].ops.append((False, op))
+            return
         if self.log is not None:
             self.log.append(op)
         kind = op[0]
@@ -145,7 +170,9 @@ class QueryAnalyzer:
 
     def _apply_once(self, op: tuple) -> None:
         """An operation that only adds to a set: once in a module's log is enough."""
-        if op not in self._applied_here:
+        if self._held:
+            self._held[-1].ops.append((True, op))
+        elif op not in self._applied_here:
             self._applied_here.add(op)
             self._apply(op)
 
@@ -202,94 +229,236 @@ class QueryAnalyzer:
 
     # ------------------------------------------------------------------ statements
 
-    def _block(self, stmts: tuple, env: Env, ctx: Context, returns: list) -> Optional[Env]:
-        """Interpret a block; None when every path through it leaves the function."""
+    def _block(self, stmts: Block, env: Env, ctx: Context) -> Optional[Env]:
+        """Interpret a block; None when no path through it reaches its end (each path
+        returns, raises, breaks or continues)."""
         for stmt in stmts:
-            kind = stmt[0]
-            ctx.line = stmt[1] if kind == "raise" else stmt[-1]
-            if kind == "assign":
-                _k, targets, value, _line = stmt
-                result = self._eval(value, env, ctx)
-                for target in targets:
-                    if target.endswith("[]"):
-                        # what was stored into ``name``: handed on with it (see _owner_checked_by_call)
-                        env.set(target, env.get(target, frozenset()) | result)
-                    elif target:
-                        env.set(target, result)
-            elif kind == "expr":
-                value = stmt[1]
-                ctx.guarding = True
-                self._eval(value, env, ctx)
-                ctx.guarding = False
-                if is_abort(value):
-                    return None
-            elif kind == "return":
-                if stmt[1] is not None:
-                    value = self._eval(stmt[1], env, ctx)
-                    if stmt[1][0] == "local" and stmt[1][1] in env.checked:
-                        value = frozenset(replace(v, checked=True) if isinstance(v, GetVal) else v for v in value)
-                    returns.append(value)
+            ctx.line = stmt.line
+            result = _TRANSFER[type(stmt)](self, stmt, env, ctx)
+            if result is None:
                 return None
-            elif kind == "raise":
-                return None
-            elif kind == "assert":
-                self._eval(stmt[1], env, ctx)
-                self._note_owner_check(stmt[1], env, ctx)
-            elif kind == "if":
-                _k, test, then, orelse, _line = stmt
-                ctx.guarding = bool(exits(then))
-                self._eval(test, env, ctx)
-                ctx.guarding = False
-                truth = self._truth(test, env)
-                # Only a check whose branch leaves the function counts, in either form:
-                # ``if t.user_id != me: abort(403)`` or ``if t.user_id == me: return t``.
-                self._note_owner_check(test, env, ctx, only_if_exits=then)
-                then_env = env.child()
-                outs = []
-                privileged = mentions_privilege(test)
-                if truth is not False:
-                    ctx.privileged += privileged
-                    outs.append(self._block(then, then_env, ctx, returns))
-                    ctx.privileged -= privileged
-                if truth is not True:
-                    outs.append(self._block(orelse, env.child(), ctx, returns))
-                live = [e for e in outs if e is not None]
-                if not live:
-                    return None
-                env.join(live)
-            elif kind == "loop":
-                _k, targets, iterable, body, orelse, _line = stmt
-                value = self._eval(iterable, env, ctx) if iterable is not None else frozenset()
-                self._iterated(value, ctx)
-                for target in targets:
-                    env.set(target, frozenset({None}))
-                after = self._block(body, env.child(), ctx, returns)
-                after_else = self._block(orelse, env.child(), ctx, returns) if orelse else None
-                env.join([e for e in (after, after_else) if e is not None], include_self=True)
-            elif kind == "with":
-                _k, items, body, _line = stmt
-                for expr, name in items:
-                    value = self._eval(expr, env, ctx)
-                    if name:
-                        env.set(name, value)
-                if self._block(body, env, ctx, returns) is None:
-                    return None
-            elif kind == "try":
-                _k, body, handlers, orelse, final, _line = stmt
-                out = self._block(body, env.child(), ctx, returns)
-                if out is not None and orelse:
-                    out = self._block(orelse, out, ctx, returns)
-                outs = [out] + [self._block(h, env.child(), ctx, returns) for h in handlers]
-                live = [e for e in outs if e is not None]
-                if final:
-                    self._block(final, env.child(), ctx, returns)
-                if not live:
-                    return None
-                env.join(live)
-            elif kind == "branches":
-                outs = [self._block(b, env.child(), ctx, returns) for b in stmt[2]]
-                env.join([e for e in outs if e is not None], include_self=True)
+            env = result
         return env
+
+    # One transfer function per statement type (``_TRANSFER``): the environment after
+    # the statement, or None when the statement leaves the block.
+
+    def _assign(self, stmt: Assign, env: Env, ctx: Context) -> Optional[Env]:
+        result = self._eval(stmt.value, env, ctx)
+        for target in stmt.targets:
+            if target.endswith("[]"):
+                # what was stored into ``name``: handed on with it (see _owner_checked_by_call)
+                env.set(target, env.get(target, frozenset()) | result)
+            elif target:
+                env.set(target, result)
+        return env
+
+    def _expression(self, stmt: ExprStmt, env: Env, ctx: Context) -> Optional[Env]:
+        ctx.guarding = True
+        self._eval(stmt.value, env, ctx)
+        ctx.guarding = False
+        return None if is_abort(stmt.value) else env
+
+    def _return(self, stmt: Return, env: Env, ctx: Context) -> Optional[Env]:
+        if stmt.value is not None:
+            value = self._eval(stmt.value, env, ctx)
+            if isinstance(stmt.value, Local) and stmt.value.tag == "local" and stmt.value.name in env.checked:
+                value = frozenset(replace(v, checked=True) if isinstance(v, GetVal) else v for v in value)
+            ctx.returns.append(value)
+        return None
+
+    def _raise(self, stmt: Raise, env: Env, ctx: Context) -> Optional[Env]:
+        return None
+
+    def _assert(self, stmt: Assert, env: Env, ctx: Context) -> Optional[Env]:
+        self._eval(stmt.test, env, ctx)
+        self._note_owner_check(stmt.test, env, ctx)
+        return env
+
+    def _if(self, stmt: If, env: Env, ctx: Context) -> Optional[Env]:
+        ctx.guarding = bool(exits(stmt.then))
+        self._eval(stmt.test, env, ctx)
+        ctx.guarding = False
+        truth = self._truth(stmt.test, env)
+        # Only a check whose branch leaves counts, in either form: ``if t.user_id != me:
+        # abort(403)`` (or ``continue`` in a loop) or ``if t.user_id == me: return t``.
+        self._note_owner_check(stmt.test, env, ctx, only_if_exits=stmt.then)
+        outs = []
+        privileged = mentions_privilege(stmt.test)
+        if truth is not False:
+            ctx.privileged += privileged
+            outs.append(self._block(stmt.then, env.child(), ctx))
+            ctx.privileged -= privileged
+        if truth is not True:
+            outs.append(self._block(stmt.orelse, env.child(), ctx))
+        live = [e for e in outs if e is not None]
+        if not live:
+            return None
+        env.join(live)
+        return env
+
+    def _with(self, stmt: With, env: Env, ctx: Context) -> Optional[Env]:
+        for expr, name in stmt.items:
+            value = self._eval(expr, env, ctx)
+            if name:
+                env.set(name, value)
+        return None if self._block(stmt.body, env, ctx) is None else env
+
+    def _try(self, stmt: Try, env: Env, ctx: Context) -> Optional[Env]:
+        out = self._block(stmt.body, env.child(), ctx)
+        if out is not None and stmt.orelse:
+            out = self._block(stmt.orelse, out, ctx)
+        outs = [out] + [self._block(h, env.child(), ctx) for h in stmt.handlers]
+        live = [e for e in outs if e is not None]
+        if stmt.final:
+            self._block(stmt.final, env.child(), ctx)
+        if not live:
+            return None
+        env.join(live)
+        return env
+
+    def _branches(self, stmt: Branches, env: Env, ctx: Context) -> Optional[Env]:
+        outs = [self._block(case, env.child(), ctx) for case in stmt.cases]
+        env.join([e for e in outs if e is not None], include_self=True)
+        return env
+
+    def _break(self, stmt: Break, env: Env, ctx: Context) -> Optional[Env]:
+        if ctx.loops:
+            ctx.loops[-1].breaks.append(env)
+        return None
+
+    def _continue(self, stmt: Continue, env: Env, ctx: Context) -> Optional[Env]:
+        if ctx.loops:
+            ctx.loops[-1].continues.append(env)
+        return None
+
+    # ------------------------------------------------------------------ loops
+
+    def _loop(self, stmt: Loop, env: Env, ctx: Context) -> Optional[Env]:
+        """A loop runs its body any number of times. Its first pass is interpreted from
+        the entry state with its effects held back: when nothing the body assigns reaches
+        the head any different (the common case), the entry state was the fixpoint and
+        the effects are kept - one pass, as straight-line code. Otherwise the head state
+        is iterated to a fixpoint without effects (what holds on entry joined with what
+        every path back to the head - the end of the body, a ``continue`` - carries), and
+        the body is interpreted once more from it with effects on: a query that only runs
+        from the second iteration is seen, and seen once. The loop is left from the head
+        (the test false, the iterator done: then ``else`` runs) or by a ``break``. A loop
+        that does not settle within ``MAX_LOOP_PASSES`` passes makes the queries it
+        carries opaque: never reported on a guess."""
+        if not stmt.is_while and stmt.iterable is not None:
+            self._iterated(self._eval(stmt.iterable, env, ctx), ctx)
+        for target in stmt.targets:
+            env.set(target, NOTHING)
+        with self._held_back(ctx) as held:
+            head, frame = self._loop_pass(stmt, env, ctx, {}, frozenset())
+        carried, checked, targets_after = self._back_edges(stmt, env, frame)
+        # only what the body may read before it assigns it reaches the next iteration
+        live = _read_before_assigned(stmt)
+        carried = {key: values for key, values in carried.items() if key in live}
+        if all(values == env.get(key, NOTHING) for key, values in carried.items()):
+            self._release(held, ctx)
+        else:
+            if len(self._held) < MAX_QUIET_NESTING:
+                settled = False
+                for _ in range(MAX_LOOP_PASSES):
+                    with self._held_back(ctx):
+                        _head, frame = self._loop_pass(stmt, env, ctx, carried, checked)
+                    new_carried, new_checked, _after = self._back_edges(stmt, env, frame)
+                    new_carried = {key: values for key, values in new_carried.items() if key in live}
+                    if new_carried == carried and new_checked <= checked:
+                        settled = True
+                        break
+                    carried, checked = new_carried, checked | new_checked
+                if not settled:
+                    carried = {key: _opaque(values) for key, values in carried.items()}
+            else:
+                # nested too deep to settle: one pass from the entry (a second iteration's
+                # queries may be missed, nothing is reported on a guess)
+                carried = {key: _opaque(values) for key, values in carried.items()}
+            head, frame = self._loop_pass(stmt, env, ctx, carried, checked)
+            _carried, checked, targets_after = self._back_edges(stmt, env, frame)
+        exits: list[Optional[Env]] = list(frame.breaks)
+        if not (stmt.is_while and _always_true(stmt.iterable)):
+            normal = head.child()
+            for target, values in targets_after.items():
+                normal.set(target, values)  # the last element (or none: NOTHING is in there)
+            normal.checked |= checked
+            exits.append(self._block(stmt.orelse, normal, ctx) if stmt.orelse else normal)
+        live = [e for e in exits if e is not None]
+        if not live:
+            return None
+        env.join(live)
+        return env
+
+    def _loop_pass(self, stmt: Loop, env: Env, ctx: Context, carried: dict[str, frozenset],
+                   checked: frozenset[str]) -> tuple[Env, "LoopFrame"]:
+        """One interpretation of the body from the head state ``carried``."""
+        head = env.child()
+        for key, values in carried.items():
+            head.set(key, values)
+        head.checked |= checked
+        for target in stmt.targets:
+            head.set(target, NOTHING)  # rebound at every iteration
+        frame = LoopFrame()
+        ctx.loops.append(frame)
+        try:
+            if stmt.is_while and stmt.iterable is not None:
+                self._eval(stmt.iterable, head, ctx)  # the test runs at every head
+            out = self._block(stmt.body, head.child(), ctx)
+        finally:
+            ctx.loops.pop()
+        frame.back = [e for e in [out, *frame.continues] if e is not None]
+        return head, frame
+
+    def _back_edges(self, stmt: Loop, env: Env, frame: "LoopFrame"
+                    ) -> tuple[dict[str, frozenset], frozenset[str], dict[str, frozenset]]:
+        """(the head state: every local the body assigns, joined over the entry and every
+        path back to the head; the locals checked on some path; the loop targets' values
+        after the loop)."""
+        keys: set[str] = set()
+        for back in frame.back:
+            keys |= back.assigned_up_to(env)
+        targets = set(stmt.targets)
+        carried: dict[str, frozenset] = {}
+        after: dict[str, frozenset] = {}
+        for key in keys:
+            values: set = set(env.get(key, NOTHING)) if key not in targets else set(NOTHING)
+            for back in frame.back:
+                values |= back.get(key, NOTHING)
+            if key in targets:
+                after[key] = join(values)
+            else:
+                carried[key] = join(values)
+        for target in targets - keys:
+            after[target] = NOTHING
+        checked: set[str] = set()
+        for back in frame.back:
+            checked |= back.checked
+        return carried, frozenset(checked), after
+
+    @contextlib.contextmanager
+    def _held_back(self, ctx: Context) -> Iterator["_Held"]:
+        """Interpretation whose effects are held back: the operations it would apply,
+        what a summary returns, runs or records. ``_release`` keeps them; otherwise they
+        are dropped (a loop's head being settled)."""
+        held = _Held(ctx.returns, ctx.executed, ctx.inner_uses)
+        ctx.returns, ctx.executed, ctx.inner_uses = [], set(), []
+        self._held.append(held)
+        try:
+            yield held
+        finally:
+            self._held.pop()
+            held.returns, held.executed, held.inner_uses, ctx.returns, ctx.executed, ctx.inner_uses = (
+                ctx.returns, ctx.executed, ctx.inner_uses, held.returns, held.executed, held.inner_uses)
+
+    def _release(self, held: "_Held", ctx: Context) -> None:
+        """Keep what a held-back interpretation did, as if it had run with effects."""
+        for once, op in held.ops:
+            (self._apply_once if once else self.apply)(op)
+        ctx.returns.extend(held.returns)
+        ctx.executed.update(held.executed)
+        ctx.inner_uses.extend(held.inner_uses)
 
     def _truth(self, test: Expr, env: Env) -> Optional[bool]:
         """What we know of a test on a parameter whose truthiness the caller fixed."""
@@ -1175,9 +1344,8 @@ class QueryAnalyzer:
             env.set(p, frozenset({ParamVal(p)}))
         for param, truth in zip(params, signature):
             env.set(param, frozenset({ParamVal(param, truth)}))
-        returns: list = []
-        self._block(body.body, env, ctx, returns)
-        flat = frozenset(flatten(returns))
+        self._block(self._statements(body), env, ctx)
+        flat = frozenset(flatten(ctx.returns))
         result = (flat, frozenset(ctx.executed), tuple(ctx.inner_uses))
         self._summaries[key] = result
         if tracking:
@@ -1266,3 +1434,171 @@ def interpreted(module: ModuleFacts) -> bool:
     no migration (a data migration reads and rewrites every tenant's rows on purpose,
     once)."""
     return bool(module.bodies) and not is_alembic_revision(module)
+
+
+@dataclass
+class _Held:
+    """What an interpretation held back (see ``QueryAnalyzer._held_back``): the caller's
+    containers while it runs, its own once it is done."""
+
+    returns: list
+    executed: set
+    inner_uses: list
+    ops: list = field(default_factory=list)  # (applied once per module, operation)
+
+
+MAX_LOOP_PASSES = 5
+DECODED_BODIES = 1024
+# Loops nested deeper than this inside loops being settled take one pass: each level
+# multiplies the work by the passes it takes.
+MAX_QUIET_NESTING = 3
+NOTHING: frozenset = frozenset({None})
+
+_TRANSFER: dict[type, Callable[[QueryAnalyzer, Any, Env, Context], Optional[Env]]] = {
+    Assign: QueryAnalyzer._assign,
+    ExprStmt: QueryAnalyzer._expression,
+    Return: QueryAnalyzer._return,
+    Raise: QueryAnalyzer._raise,
+    Assert: QueryAnalyzer._assert,
+    If: QueryAnalyzer._if,
+    Loop: QueryAnalyzer._loop,
+    With: QueryAnalyzer._with,
+    Try: QueryAnalyzer._try,
+    Branches: QueryAnalyzer._branches,
+    Break: QueryAnalyzer._break,
+    Continue: QueryAnalyzer._continue,
+}
+
+
+def _opaque(values: frozenset) -> frozenset:
+    return frozenset(replace(v, opaque=True) if isinstance(v, QueryVal) else v for v in values)
+
+
+def _always_true(test: Optional[Expr]) -> bool:
+    """``while True:`` / ``while 1:``: left only by a break (or a return, a raise)."""
+    return isinstance(test, Const) and bool(test.value) is True
+
+
+def _assigns(block: Block) -> bool:
+    """Whether a block binds a local anywhere (a name, a ``with ... as``, a nested loop's
+    targets): a loop whose body binds none has its entry state as its head's."""
+    for stmt in block:
+        if isinstance(stmt, Assign) and any(stmt.targets):
+            return True
+        if isinstance(stmt, With) and (any(name for _expr, name in stmt.items) or _assigns(stmt.body)):
+            return True
+        if isinstance(stmt, Loop) and (stmt.targets or _assigns(stmt.body) or _assigns(stmt.orelse)):
+            return True
+        if isinstance(stmt, If) and (_assigns(stmt.then) or _assigns(stmt.orelse)):
+            return True
+        if isinstance(stmt, Try) and (_assigns(stmt.body) or _assigns(stmt.orelse) or _assigns(stmt.final)
+                                      or any(_assigns(h) for h in stmt.handlers)):
+            return True
+        if isinstance(stmt, Branches) and any(_assigns(case) for case in stmt.cases):
+            return True
+    return False
+
+
+def _read_before_assigned(loop: Loop) -> frozenset[str]:
+    """The locals a loop's body (its ``while`` test included) may read before assigning
+    them in the same iteration: the only ones whose value at the head depends on the
+    iteration before (a must-assign scan in statement order; branches assign what all
+    of them assign)."""
+    live: set[str] = set()
+    assigned: set[str] = set()
+    if loop.is_while and loop.iterable is not None:
+        _reads(loop.iterable, assigned, live)
+    _scan_block(loop.body, set(loop.targets), live)
+    return frozenset(live)
+
+
+def _scan_block(block: Block, assigned: set[str], live: set[str]) -> Optional[set[str]]:
+    """Note in ``live`` the reads of names not in ``assigned``; the names assigned on every
+    path through the block, or None when no path reaches its end."""
+    for stmt in block:
+        result = _scan_stmt(stmt, assigned, live)
+        if result is None:
+            return None
+        assigned = result
+    return assigned
+
+
+def _scan_stmt(stmt: Any, assigned: set[str], live: set[str]) -> Optional[set[str]]:
+    if isinstance(stmt, Assign):
+        _reads(stmt.value, assigned, live)
+        for target in stmt.targets:
+            if target.endswith("[]"):
+                live.add(target)  # adds to what was stored before
+            elif target:
+                assigned = assigned | {target}
+        return assigned
+    if isinstance(stmt, (ExprStmt, Assert)):
+        _reads(stmt.value if isinstance(stmt, ExprStmt) else stmt.test, assigned, live)
+        return assigned
+    if isinstance(stmt, Return):
+        if stmt.value is not None:
+            _reads(stmt.value, assigned, live)
+        return None
+    if isinstance(stmt, Raise):
+        if stmt.exception is not None:
+            _reads(stmt.exception, assigned, live)
+        return None
+    if isinstance(stmt, (Break, Continue)):
+        return None
+    if isinstance(stmt, If):
+        _reads(stmt.test, assigned, live)
+        return _meet([_scan_block(stmt.then, assigned, live), _scan_block(stmt.orelse, assigned, live)])
+    if isinstance(stmt, With):
+        for expr, name in stmt.items:
+            _reads(expr, assigned, live)
+            if name:
+                assigned = assigned | {name}
+        return _scan_block(stmt.body, assigned, live)
+    if isinstance(stmt, Loop):
+        if stmt.iterable is not None:
+            _reads(stmt.iterable, assigned, live)
+        inner = _scan_block(stmt.body, assigned | set(stmt.targets), live)
+        _scan_block(stmt.orelse, assigned, live)
+        return assigned  # the body may run no time at all
+    if isinstance(stmt, Try):
+        body = _scan_block(stmt.body, assigned, live)
+        handlers = [_scan_block(h, assigned, live) for h in stmt.handlers]
+        orelse = _scan_block(stmt.orelse, body, live) if body is not None and stmt.orelse else body
+        _scan_block(stmt.final, assigned, live)
+        return _meet([orelse, *handlers])
+    if isinstance(stmt, Branches):
+        _reads(stmt.subject, assigned, live)
+        for case in stmt.cases:
+            _scan_block(case, assigned, live)
+        return assigned
+    return assigned
+
+
+def _meet(paths: list[Optional[set[str]]]) -> Optional[set[str]]:
+    reached = [p for p in paths if p is not None]
+    if not reached:
+        return None
+    return set.intersection(*reached)
+
+
+def _reads(expr: Any, assigned: set[str], live: set[str]) -> None:
+    """Every local ``expr`` reads that is not yet assigned goes into ``live`` (a name read
+    as ``?.x`` - bound by a walrus or a comprehension - counts by its first part). Nodes
+    are the typed classes; plain tuples inside them (arguments, keyword pairs) are only
+    containers."""
+    stack = [expr]
+    while stack:
+        node = stack.pop()
+        if type(node) is tuple:
+            stack.extend(node)
+        elif isinstance(node, Local):
+            if node.tag == "local" and node.name not in assigned:
+                live.add(node.name)
+        elif isinstance(node, Walrus):
+            live.add(node.name)  # assigned inside an expression: carried, to be safe
+            stack.append(node.value)
+        elif isinstance(node, Name):
+            if node.qualified.startswith("?."):
+                live.add(node.qualified[2:].split(".", 1)[0])
+        elif isinstance(node, tuple) and not isinstance(node, Const):
+            stack.extend(node[1:])

@@ -45,9 +45,10 @@ def mentions_privilege(expr: object) -> bool:
 
 
 def exits(block: tuple) -> str:
-    """How the block leaves the function: "return", "raise" (abort() too) or ""."""
+    """How the block leaves: "return", "raise" (``abort()`` too), "continue" / "break" (the
+    rest of a loop's iteration is skipped), or "" when it falls through."""
     for stmt in block:
-        if stmt[0] in ("raise", "return"):
+        if stmt[0] in ("raise", "return", "continue", "break"):
             return stmt[0]
         if stmt[0] == "expr" and is_abort(stmt[1]):
             return "raise"

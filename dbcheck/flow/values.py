@@ -129,31 +129,43 @@ ValueSet = frozenset  # of Val: the possible values of one local
 def join(values: Iterable[Val]) -> ValueSet:
     """One value per query origin at a join point: what holds on every path (the
     tenant filters and terms all paths share). Keeps the number of possibilities
-    bounded by the number of places queries are built, not 2**branches."""
-    by_origin: dict[tuple, QueryVal] = {}
+    bounded by the number of places queries are built, not 2**branches. The result does
+    not depend on the order the values come in (a set's order changes from run to run):
+    the values of one origin are folded in a canonical order."""
+    groups: dict[tuple, list[QueryVal]] = {}
     rest: set = set()
     for value in values:
         if not isinstance(value, QueryVal):
             rest.add(value)
             continue
         key = (value.kind, value.tables, value.line, value.column, value.path, value.param)
-        seen = by_origin.get(key)
-        if seen is None:
-            by_origin[key] = value
+        groups.setdefault(key, []).append(value)
+    for group in groups.values():
+        if len(group) == 1:
+            rest.add(group[0])
             continue
-        terms = tuple(t for t in seen.terms if t in set(value.terms))
-        by_origin[key] = replace(
-            seen, scoped=seen.scoped & value.scoped, terms=terms,
-            joined=tuple(t for t in seen.joined if t in value.joined),
-            opaque=seen.opaque or value.opaque, partial=seen.partial or value.partial,
-            filtered=seen.filtered or value.filtered, note=seen.note or value.note)
-    return frozenset(rest | set(by_origin.values()))
+        group.sort(key=_canonical)
+        merged = group[0]
+        for value in group[1:]:
+            kept = set(value.terms)
+            merged = replace(
+                merged, scoped=merged.scoped & value.scoped, terms=tuple(t for t in merged.terms if t in kept),
+                joined=tuple(t for t in merged.joined if t in value.joined),
+                opaque=merged.opaque or value.opaque, partial=merged.partial or value.partial,
+                filtered=merged.filtered or value.filtered, note=merged.note or value.note)
+        rest.add(merged)
+    return frozenset(rest)
+
+
+def _canonical(value: QueryVal) -> tuple:
+    return (value.note == "", value.note, value.joined, value.outer,
+            tuple((t.line, t.column_offset, t.table, t.column, t.op, t.wrapped or "", t.constant) for t in value.terms),
+            tuple(sorted(value.scoped)), value.opaque, value.partial, value.filtered, value.subquery)
 
 
 def flatten(values: Iterable[frozenset]) -> Iterator[Val]:
     for value in values:
         yield from value
-
 
 
 def leq(smaller: ValueSet, larger: ValueSet) -> bool:

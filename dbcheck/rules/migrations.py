@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Iterable, Optional
 
 from dbcheck.findings import Finding
+from dbcheck.facts.ir import Block, Call, Const, Expr, ExprStmt, If, Name, Opaque, Raise, Return
 from dbcheck.facts.model import FunctionIR, ModuleFacts, is_alembic_revision
 from dbcheck.rules.base import Rule
 
@@ -19,25 +20,25 @@ def _function(module: ModuleFacts, name: str) -> Optional[FunctionIR]:
     return found[-1] if found else None
 
 
-def does_nothing(body: tuple) -> bool:
+def does_nothing(body: "Block") -> bool:
     """Only ``pass``, ``...``, a docstring, comments, ``raise NotImplementedError``, a bare
     ``return``, or an ``if`` doing nothing either way (CKAN's ``if skip(op): return``)."""
     for stmt in body:
-        if stmt[0] == "expr" and stmt[1][0] in ("c", "?") and (stmt[1][0] == "c" or len(stmt[1]) == 1):
+        if isinstance(stmt, ExprStmt) and (isinstance(stmt.value, Const) or stmt.value == Opaque()):
             continue  # a docstring, a string, or ``...``
-        if stmt[0] == "return" and stmt[1] is None:
+        if isinstance(stmt, Return) and stmt.value is None:
             continue
-        if stmt[0] == "if" and does_nothing(stmt[2]) and does_nothing(stmt[3]):
+        if isinstance(stmt, If) and does_nothing(stmt.then) and does_nothing(stmt.orelse):
             continue
-        if stmt[0] == "raise" and len(stmt) > 2 and stmt[2] is not None and _names_not_implemented(stmt[2]):
+        if isinstance(stmt, Raise) and stmt.exception is not None and _names_not_implemented(stmt.exception):
             continue
         return False
     return True
 
 
-def _names_not_implemented(expr: tuple) -> bool:
-    target = expr[1] if expr[0] == "call" else expr
-    return target[0] == "n" and target[1].rsplit(".", 1)[-1] == "NotImplementedError"
+def _names_not_implemented(expr: "Expr") -> bool:
+    target = expr.func if isinstance(expr, Call) else expr
+    return isinstance(target, Name) and target.qualified.rsplit(".", 1)[-1] == "NotImplementedError"
 
 
 class IrreversibleMigration(Rule):

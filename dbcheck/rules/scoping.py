@@ -141,6 +141,22 @@ def list_tasks(session, user):
 """
     options = "`tenant-column`, `tenant-table`, `global-tables`, `scope-helpers`."
     valid = (
+        # Loops: a statement refined on every iteration stays scoped; a row a loop skips
+        # unless it is the user's is checked, as a raise would check it.
+        _MODELS + '''
+def refined(session, user, titles):
+    stmt = select(Task).where(Task.user_id == user.id)  # ok: DBC501
+    for title in titles:
+        stmt = stmt.where(Task.project_id != title)
+    return session.scalars(stmt).all()
+
+def each_checked(session, user, ids):
+    for task_id in ids:
+        task = session.execute(select(Task).where(Task.id == task_id)).scalar_one_or_none()  # ok: DBC501
+        if task is None or task.user_id != user.id:
+            continue
+        task.done = True
+''',
         _MODELS + '''
 def scoped(session, user):
     return session.scalars(select(Task).where(Task.user_id == user.id)).all()  # ok: DBC501
@@ -546,6 +562,40 @@ def downgrade():
     pass
 ''',
         },
+        # Queries that run only from a loop's second iteration.
+        _MODELS + '''
+def pages(session, user, count):
+    stmt = None
+    for page in range(count):
+        if stmt is not None:
+            session.execute(stmt)
+        stmt = select(Task).offset(page * 50)  # expect: DBC501
+
+def drain(session, user):
+    stmt = select(Task).where(Task.user_id == user.id)  # ok: DBC501
+    while True:
+        rows = session.scalars(stmt).all()
+        if not rows:
+            break
+        stmt = select(Project)  # expect: DBC501
+
+def nested(session, groups):
+    stmt = None
+    for group in groups:
+        for task_id in group:
+            if stmt is not None:
+                session.execute(stmt)
+            stmt = select(Task).where(Task.id == task_id)  # expect: DBC501
+
+def after_the_loop(session, user, ids):
+    for task_id in ids:
+        stmt = select(Task).where(Task.id == task_id)  # expect: DBC501
+        if task_id < 0:
+            break
+    else:
+        stmt = select(Task).where(Task.user_id == user.id)  # ok: DBC501
+    return session.scalars(stmt).all()
+''',
     )
 
     def check(self, ctx: "RuleContext") -> Iterable[Finding]:
@@ -647,6 +697,42 @@ def caller_checks(session, task_id, user):
         raise PermissionError()
     return task
 ''',
+        # A loop that skips the rows that are not the user's checks each one, as a raise does.
+        _MODELS + '''
+def mark_done(session, user, task_ids):
+    for task_id in task_ids:
+        task = session.get(Task, task_id)  # ok: DBC502
+        if task is None or task.user_id != user.id:
+            continue
+        task.done = True
+
+def first_foreign(session, user, task_ids):
+    while task_ids:
+        task = session.get(Task, task_ids.pop())  # ok: DBC502
+        if task.user_id != user.id:
+            break
+        yield task
+
+def nested(session, user, groups):
+    for group in groups:
+        for task_id in group:
+            task = session.get(Task, task_id)  # ok: DBC502
+            if task.user_id != user.id:
+                continue
+            task.done = True
+        else:
+            session.commit()
+
+def guarded(session, user, task_ids):
+    try:
+        for task_id in task_ids:
+            task = session.get(Task, task_id)  # ok: DBC502
+            if task.user_id != user.id:
+                continue
+            task.done = True
+    finally:
+        session.commit()
+''',
     )
     invalid = (
         # An active-record model whose classmethod does the lookup (CKAN's Package.get).
@@ -698,6 +784,22 @@ def refuses_the_owner(session, task_id, user):
     if task.user_id == user.id:
         raise ValueError("the owner cannot leave their own task")
     return task
+''',
+        # Skipping an iteration on some other condition checks nothing.
+        _MODELS + '''
+def mark_done(session, user, task_ids):
+    for task_id in task_ids:
+        task = session.get(Task, task_id)  # expect: DBC502
+        if task is None:
+            continue
+        task.done = True
+
+def skips_the_owner(session, user, task_ids):
+    for task_id in task_ids:
+        task = session.get(Task, task_id)  # expect: DBC502
+        if task.user_id == user.id:
+            continue
+        task.done = True
 ''',
     )
 
