@@ -38,7 +38,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Optional
 
 from dbcheck import __version__
-from dbcheck.findings import Finding
+from dbcheck.findings import Finding, Fix
 from dbcheck.store import EntryStore, StoreError, load_secret
 
 if TYPE_CHECKING:
@@ -384,13 +384,13 @@ class Cache:
         payload = self._load("results", key)
         try:
             findings, notices = payload
-            return [Finding(*f) for f in findings], [str(n) for n in notices]
+            return [Finding(*f[:5], Fix.decode(f[5])) for f in findings], [str(n) for n in notices]
         except (TypeError, ValueError):
             return None
 
     def put_results(self, key: str, findings: list[Finding], notices: list[str]) -> None:
         if self.enabled:
-            rows = [(f.path, f.line, f.column, f.code, f.message) for f in findings]
+            rows = [(f.path, f.line, f.column, f.code, f.message, f.fix.encode() if f.fix else None) for f in findings]
             self._store("results", key, (rows, list(notices)))
 
     # ---- keeping the folder small

@@ -125,7 +125,7 @@ def _run_fixes(args: argparse.Namespace, config: Config, findings: list, cache: 
     from dbcheck import fix
     from dbcheck.engine import analyze
 
-    plans = fix.plan_fixes(findings, args.unsafe_fixes, config.tenant_table)
+    plans = fix.plan_fixes(findings, args.unsafe_fixes)
     if args.diff:
         for plan in plans:
             sys.stdout.write(plan.diff())

@@ -589,11 +589,11 @@ def _results_if_only_inert_files_changed(found: ProjectFiles, key: str, scope: s
 
 
 def _absolute(finding: Finding) -> Finding:
-    return Finding(os.path.abspath(finding.path), finding.line, finding.column, finding.code, finding.message)
+    return finding.moved(os.path.abspath(finding.path))
 
 
 def _shown(finding: Finding) -> Finding:
-    return Finding(display_path(finding.path), finding.line, finding.column, finding.code, finding.message)
+    return finding.moved(display_path(finding.path))
 
 
 def _absolute_notice(message: str) -> str:

@@ -5,7 +5,7 @@ needs nothing else."""
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterable, Optional
 
@@ -17,15 +17,66 @@ if TYPE_CHECKING:
 UNANALYSED = "DBC000"
 
 
+SAFE = "safe"  # keeps what the code does (--fix)
+UNSAFE = "unsafe"  # changes what it does, or needs a migration (--unsafe-fixes)
+
+
+@dataclass(frozen=True)
+class Edit:
+    """One change a fix makes, applied by ``dbcheck.fix`` at ``line`` of the finding's file:
+
+    - ``("keyword", (name, value, "replace" | "keep"))``: set ``name=value`` on the column
+      call (``mapped_column``, ``Column``, ``Field``) at the line;
+    - ``("index", (index name, column))``: ``index=True`` on that column call, or, where the
+      column cannot take it (an ``Annotated`` alias, a factory), ``Index(name, column)`` in
+      the mapped class's ``__table_args__``;
+    - ``("ondelete", (value, target table))``: ``ondelete=value`` on the column's
+      ``ForeignKey`` to that table (or on SQLModel's ``Field(foreign_key=...)``);
+    - ``("noqa", (code,))``: drop ``code`` from the line's ``# noqa:`` comment.
+    """
+
+    kind: str
+    line: int
+    values: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Fix:
+    """What the check that found a problem knows will solve it: the edits and whether
+    they keep behaviour (``SAFE``) or not (``UNSAFE``). ``index``: (index name, table,
+    column) of an index the fix creates, for the migration ``--migration`` writes."""
+
+    safety: str
+    edits: tuple[Edit, ...]
+    index: Optional[tuple[str, str, str]] = None
+
+    def encode(self) -> tuple:
+        return (self.safety, tuple((e.kind, e.line, e.values) for e in self.edits), self.index)
+
+    @classmethod
+    def decode(cls, payload: Optional[tuple]) -> Optional["Fix"]:
+        if payload is None:
+            return None
+        safety, edits, index = payload
+        return cls(str(safety), tuple(Edit(str(k), int(n), tuple(map(str, v))) for k, n, v in edits),
+                   tuple(index) if index is not None else None)  # type: ignore[arg-type]
+
+
 @dataclass(frozen=True, order=True)
 class Finding:
-    """A problem at a place. ``line`` and ``column`` are 1-based, like flake8's output."""
+    """A problem at a place. ``line`` and ``column`` are 1-based, like flake8's output.
+    ``fix``, when the problem has one, is not part of the finding's identity."""
 
     path: str
     line: int
     column: int
     code: str
     message: str
+    fix: Optional[Fix] = field(default=None, compare=False)
+
+    def moved(self, path: str) -> "Finding":
+        """The same finding under another spelling of its path."""
+        return Finding(path, self.line, self.column, self.code, self.message, self.fix)
 
     def as_dict(self) -> dict[str, object]:
         return {

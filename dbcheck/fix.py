@@ -1,13 +1,12 @@
-"""``--fix``: rewrite the code a finding points at, keeping formatting and comments.
+"""``--fix``: apply the fixes the checks attached to their findings (``Finding.fix``),
+keeping formatting and comments. This module never decides what to change or how safe
+it is - the rule that found the problem did (see each rule's ``fix``); it only carries
+out the edits (``dbcheck.findings.Edit``):
 
-Safe fixes (``--fix``):
-- DBC303: ``index=True`` on the column (``mapped_column``, ``Column``, SQLModel ``Field``).
-- DBC900: the unused code is removed from its ``# noqa`` comment (the comment, if it was the
-  only code).
-
-Unsafe fixes (``--unsafe-fixes``, they change behaviour and need a migration):
-- DBC302: ``ondelete="CASCADE"`` on a foreign key to the tenant table.
-- DBC102: ``nullable=False`` on the tenant column.
+- ``keyword``: ``name=value`` on the column call (``mapped_column``, ``Column``, ``Field``);
+- ``index``: ``index=True`` there, or an ``Index(...)`` in the class's ``__table_args__``;
+- ``ondelete``: ``ondelete=...`` on the column's ``ForeignKey`` to a given table;
+- ``noqa``: a code removed from a ``# noqa`` comment (the comment, if it was the only one).
 
 A file is rewritten only if the result still parses, through a temporary file renamed
 over it; running ``--fix`` again changes nothing.
@@ -23,13 +22,9 @@ from pathlib import Path
 from typing import Optional, Sequence
 
 from dbcheck.atomic import write_atomic
-from dbcheck.findings import Finding, printable
+from dbcheck.findings import SAFE, UNSAFE, Edit, Finding, printable
 
-SAFE = frozenset({"DBC303", "DBC900"})
 _NOQA_COMMENT = re.compile(r"(?P<space>\s*)#\s*noqa:\s?(?P<codes>[A-Z]+[0-9]*(?:[,\s]+[A-Z]+[0-9]*)*)", re.IGNORECASE)
-_INDEX_HINT = re.compile(r'Index\("(ix_[^"]+)", "([^"]+)"\)')
-_UNUSED_CODE = re.compile(r"'# noqa: (?P<code>[A-Z]+[0-9]*)'")
-UNSAFE = frozenset({"DBC302", "DBC102"})
 _COLUMN_CALLS = ("mapped_column", "Column", "Field")
 
 
@@ -93,12 +88,10 @@ def _with_keyword(call, name: str, value: str, replace: bool):
     return call.with_changes(args=args)
 
 
-def _fix_source(source: str, wanted: dict[int, set[str]], tenant_table: str,
-                index_hints: Optional[dict[int, tuple[str, str]]] = None) -> tuple[str, set[int]]:
-    """Apply the fixes for ``{line: {codes}}``; returns the new source and fixed lines.
-    ``index_hints`` ({line: (index name, column)}) serve DBC303 columns that cannot take
-    ``index=True`` (an ``Annotated`` alias, a column factory): an ``Index(...)`` goes
-    into the mapped class's ``__table_args__`` instead."""
+def _fix_source(source: str, edits: dict[int, list[Edit]]) -> tuple[str, set[int]]:
+    """Apply the code edits (``{line: [edits]}``); the new source and the lines fixed. An
+    ``index`` edit whose column cannot take ``index=True`` (an ``Annotated`` alias, a
+    column factory) puts an ``Index(...)`` into the mapped class's ``__table_args__``."""
     import libcst as cst
     from libcst.metadata import MetadataWrapper, PositionProvider
 
@@ -106,42 +99,48 @@ def _fix_source(source: str, wanted: dict[int, set[str]], tenant_table: str,
     wrapper = MetadataWrapper(module)
     positions = wrapper.resolve(PositionProvider)
     done: set[int] = set()
+    declined: set[int] = set()  # the column says index=... itself: that is the author's call
 
     class Fixer(cst.CSTTransformer):
         def leave_Call(self, original, updated):  # noqa: N802 - libcst's naming
             line = positions[original].start.line if original in positions else None
-            codes = wanted.get(line or -1)
-            if not codes or _callee_name(original) not in _COLUMN_CALLS:
+            wanted = edits.get(line or -1)
+            if not wanted or _callee_name(original) not in _COLUMN_CALLS:
                 return updated
             result = updated
-            if "DBC303" in codes:
-                result = _with_keyword(result, "index", "True", replace=False)
-            if "DBC102" in codes:
-                result = _with_keyword(result, "nullable", "False", replace=True)
-            if "DBC302" in codes:
-                result = self._ondelete(result)
+            for edit in wanted:
+                if edit.kind == "index":
+                    if any(a.keyword is not None and a.keyword.value == "index" for a in original.args):
+                        declined.add(line)
+                        continue
+                    result = _with_keyword(result, "index", "True", replace=False)
+                elif edit.kind == "keyword":
+                    name, value, how = edit.values
+                    result = _with_keyword(result, name, value, replace=how == "replace")
+                elif edit.kind == "ondelete":
+                    result = self._ondelete(result, *edit.values)
             if result is not updated:
                 done.add(line)
             return result
 
         @staticmethod
-        def _ondelete(call):
+        def _ondelete(call, value: str, table: str):
             args = list(call.args)
             for i, arg in enumerate(args):
                 inner = arg.value
                 if isinstance(inner, cst.Call) and _callee_name(inner) == "ForeignKey" and inner.args:
                     target = inner.args[0].value
-                    if isinstance(target, cst.SimpleString) and target.evaluated_value.split(".")[0] == tenant_table:
-                        args[i] = arg.with_changes(value=_with_keyword(inner, "ondelete", '"CASCADE"', replace=False))
+                    if isinstance(target, cst.SimpleString) and target.evaluated_value.split(".")[0] == table:
+                        args[i] = arg.with_changes(value=_with_keyword(inner, "ondelete", value, replace=False))
                         return call.with_changes(args=args)
             for i, arg in enumerate(args):  # SQLModel: Field(foreign_key="users.id")
                 if arg.keyword is not None and arg.keyword.value == "foreign_key":
-                    return _with_keyword(call, "ondelete", '"CASCADE"', replace=False)
+                    return _with_keyword(call, "ondelete", value, replace=False)
             return call
 
     new = wrapper.module.visit(Fixer())
-    leftover = {line: hint for line, hint in (index_hints or {}).items()
-                if line not in done and "DBC303" in wanted.get(line, ())}
+    leftover = {line: (edit.values[0], edit.values[1]) for line, wanted in edits.items()
+                if line not in done and line not in declined for edit in wanted if edit.kind == "index"}
     if leftover:
         new, more = _index_in_table_args(new, positions, wrapper.module, leftover)
         done |= more
@@ -272,35 +271,36 @@ def _read_for_fix(path: str) -> str:
     return read_regular_file(path, 64 * 1024 * 1024).decode("utf-8").replace("\r\n", "\n").replace("\r", "\n")
 
 
-def plan_fixes(findings: Sequence[Finding], unsafe: bool, tenant_table: str,
-               read=_read_for_fix) -> list[FileFix]:
-    codes = SAFE | (UNSAFE if unsafe else frozenset())
-    by_file: dict[str, dict[int, set[str]]] = {}
+def plan_fixes(findings: Sequence[Finding], unsafe: bool, read=_read_for_fix) -> list[FileFix]:
+    """The files the attached fixes change (safe ones; with ``unsafe``, unsafe ones too),
+    each as it is and as it would be."""
+    allowed = {SAFE, UNSAFE} if unsafe else {SAFE}
     chosen: dict[str, list[Finding]] = {}
     for f in findings:
-        if f.code in codes:
-            by_file.setdefault(f.path, {}).setdefault(f.line, set()).add(f.code)
+        if f.fix is not None and f.fix.safety in allowed:
             chosen.setdefault(f.path, []).append(f)
     plans: list[FileFix] = []
-    for path, wanted in sorted(by_file.items()):
-        unused = {line: {m.group("code").upper() for f in chosen[path] if f.line == line and f.code == "DBC900"
-                         for m in [_UNUSED_CODE.search(f.message)] if m}
-                  for line, line_codes in wanted.items() if "DBC900" in line_codes}
+    for path, fixed in sorted(chosen.items()):
+        unused: dict[int, set[str]] = {}
+        code_edits: dict[int, list[Edit]] = {}
+        for f in fixed:
+            assert f.fix is not None
+            for edit in f.fix.edits:
+                if edit.kind == "noqa":
+                    unused.setdefault(edit.line, set()).update(edit.values)
+                else:
+                    code_edits.setdefault(edit.line, []).append(edit)
         try:
             before = read(path)
             # comment edits first: they keep line numbers, which the code edits rely on
             text, noqa_done = _drop_noqa_codes(before, unused)
-            hints = {}
-            for f in chosen[path]:
-                match = _INDEX_HINT.search(f.message) if f.code == "DBC303" else None
-                if match:
-                    hints[f.line] = (match.group(1), match.group(2))
-            after, done = _fix_source(text, wanted, tenant_table, hints)
+            after, done = _fix_source(text, code_edits) if code_edits else (text, set())
             done |= noqa_done
         except Exception:  # noqa: BLE001 - a file we cannot fix is left as it is
             continue
         if after != before and _parses(after):
-            plans.append(FileFix(path, before, after, [f for f in chosen[path] if f.line in done]))
+            plans.append(FileFix(path, before, after, [f for f in fixed if f.line in done or any(
+                e.line in done for e in f.fix.edits)]))  # type: ignore[union-attr]
     return plans
 
 

@@ -50,7 +50,7 @@ class DbcheckPlugin:
             yield finding.line, max(finding.column - 1, 0), f"{finding.code} {finding.message}", type(self)
 
     def _findings(self, path: Path, config: Any) -> list[Any]:
-        from dbcheck.findings import UNANALYSED, Finding, display_path, select_findings
+        from dbcheck.findings import UNANALYSED, display_path, select_findings
 
         shown = display_path(path)
         text = "".join(self.lines)
@@ -64,8 +64,7 @@ class DbcheckPlugin:
         # this file's findings only: select, per-file-ignores and the baseline are per file
         # (a file not analysed - DBC000 - is always reported, and so is a problem of the
         # whole project's analysis: every file's findings may be missing something)
-        mine = [f if f.path == shown else Finding(shown, f.line, f.column, f.code, f.message)
-                for f in findings if f.path == shown or f.path == _EVERY_FILE]
+        mine = [f if f.path == shown else f.moved(shown) for f in findings if f.path == shown or f.path == _EVERY_FILE]
         found = select_findings(mine, config)
         unanalysed = [f for f in found if f.code == UNANALYSED]
         found = [f for f in found if f.code != UNANALYSED]

@@ -13,7 +13,6 @@ from typing import Optional, Sequence
 from dbcheck.syntax.files import read_regular_file
 from dbcheck.findings import Finding
 
-_INDEX_HINT = re.compile(r'Index\("(?P<name>ix_[^"]+)", "(?P<column>[^"]+)"\)')
 
 
 class MigrationError(Exception):
@@ -21,18 +20,11 @@ class MigrationError(Exception):
 
 
 def added_indexes(fixed: Sequence[Finding]) -> list[tuple[str, str, str]]:
-    """(index name, table, column) for every DBC303 finding a fix resolved."""
-    out = []
+    """(index name, table, column) of every index the applied fixes created."""
+    out: list[tuple[str, str, str]] = []
     for finding in fixed:
-        if finding.code != "DBC303":
-            continue
-        match = _INDEX_HINT.search(finding.message)
-        if match is None:
-            continue
-        name, column = match.group("name"), match.group("column")
-        table = name[len("ix_"):-(len(column) + 1)]
-        if table and (name, table, column) not in out:
-            out.append((name, table, column))
+        if finding.fix is not None and finding.fix.index is not None and finding.fix.index not in out:
+            out.append(finding.fix.index)
     return out
 
 

@@ -10,11 +10,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from dbcheck.fix import plan_fixes
-from dbcheck.findings import Finding
+from dbcheck.findings import SAFE, Edit, Finding, Fix
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -136,15 +137,17 @@ def test_generated_models_round_trip(tmp_path_factory, styles):
         f"    {columns}\n"
     )
     lines = source.splitlines()
-    findings = [Finding("gen.py", i + 1, 5, "DBC303", "") for i, line in enumerate(lines)
-                if line.strip().startswith("c") and "ForeignKey" in line]
+    findings = [Finding("gen.py", i + 1, 5, "DBC303", "", Fix(SAFE, (Edit("index", i + 1, (f"ix_{i}", f"c{i}")),)))
+                for i, line in enumerate(lines) if line.strip().startswith("c") and "ForeignKey" in line]
     (root / "gen.py").write_text(source)
-    plans = plan_fixes(findings, False, "users", read=lambda p: (root / p).read_text())
+    plans = plan_fixes(findings, False, read=lambda p: (root / p).read_text())
+    # a column that states index= itself is left to its author
+    assert bool(plans) == any("index=" not in lines[f.line - 1] for f in findings)
     for plan in plans:
         compile(plan.after, "gen.py", "exec")
         assert plan.after.count("index=True") == len(plan.fixed)
         # a second pass over the fixed text changes nothing
-        again = plan_fixes(findings, False, "users", read=lambda p, text=plan.after: text)
+        again = plan_fixes(findings, False, read=lambda p, text=plan.after: text)
         assert all(p.after.count("index=True") == plan.after.count("index=True") for p in again)
 
 
@@ -209,3 +212,50 @@ def test_columns_that_cannot_take_index_true_get_an_index_in_table_args(tmp_path
             "print(sorted(i.name for t in models.Base.metadata.tables.values() for i in t.indexes))")
     out = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True)
     assert out.stdout.strip() == "['ix_notes_project_id', 'ix_tasks_project_id']", out.stderr
+
+
+def test_fixes_come_from_the_check_not_the_message(tmp_path, monkeypatch):
+    """Rewording a message changes no fix: the check attached it (in-process, so the
+    reworded template is the one the rules run)."""
+    from dbcheck import cli
+    from dbcheck.rules.relations import ForeignKeyWithoutIndex
+
+    monkeypatch.setattr(ForeignKeyWithoutIndex, "message", "reworded: {label} needs {index} on {column}")
+    (tmp_path / "pyproject.toml").write_text("[tool.dbcheck]\nglobal-tables = [\"t\", \"a\"]\n")
+    (tmp_path / "m.py").write_text(
+        "from sqlalchemy import ForeignKey\n"
+        "from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship\n"
+        "class Base(DeclarativeBase): pass\n"
+        "class A(Base):\n"
+        "    __tablename__ = 'a'\n"
+        "    id: Mapped[int] = mapped_column(primary_key=True)\n"
+        "class T(Base):\n"
+        "    __tablename__ = 't'\n"
+        "    id: Mapped[int] = mapped_column(primary_key=True)\n"
+        "    a_id: Mapped[int] = mapped_column(ForeignKey('a.id', ondelete='CASCADE'))\n"
+        "    a: Mapped[A] = relationship()\n")
+    monkeypatch.chdir(tmp_path)
+    assert cli.main([".", "--fix", "--no-cache"]) == 0
+    assert "mapped_column(ForeignKey('a.id', ondelete='CASCADE'), index=True)" in (tmp_path / "m.py").read_text()
+
+
+def test_every_attached_fix_is_of_the_safety_its_rule_declares():
+    from dbcheck.rules import ALL_RULES
+    from dbcheck.schema.model import Location
+
+    for rule_class in ALL_RULES:
+        rule = rule_class()
+        for safety in (SAFE, "unsafe"):
+            fix = Fix(safety, ())
+            if safety == rule.fix:
+                continue
+            with pytest.raises(TypeError, match="declares fixes"):
+                rule.finding(Location("x.py", 1, 1), fix=fix, **_fields(rule))
+        assert rule.fix_safety().startswith(("Safe fix", "Unsafe fix", "No automatic fix"))
+        assert rule.fix_safety() in rule.documentation()
+
+
+def _fields(rule) -> dict:
+    import string
+
+    return {name: "x" for _t, name, _s, _c in string.Formatter().parse(rule.message) if name}

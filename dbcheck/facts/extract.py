@@ -831,12 +831,26 @@ class _ModuleExtractor:
                 if _mentions_dynamic(value):
                     fact.dynamic = True
             elif isinstance(inner, cst.ClassDef):
-                continue  # nested classes (Meta, Config) are not mapped attributes
+                # nested classes (Meta, Config) are not mapped attributes; their plain
+                # assignments are kept for the dialects that read them (Django, Peewee)
+                fact.nested[inner.name.value] = self._nested_class(inner)
             elif isinstance(inner, cst.If) and _is_type_checking(inner.test):
                 continue  # annotations for type checkers bind nothing at run time
             elif isinstance(inner, (cst.If, cst.Try, cst.For, cst.With)):
                 # Attributes bound conditionally cannot be known statically.
                 fact.dynamic = True
+
+    def _nested_class(self, stmt: cst.ClassDef) -> dict[str, Expr]:
+        """``class Meta: db_table = "tasks"``: the names the nested class binds to values
+        (positions are not kept: a finding is never reported inside it)."""
+        conv = ExprConverter(self.names, _Positions({}))
+        values: dict[str, Expr] = {}
+        for inner in _cst_statements(_block(stmt)):
+            if isinstance(inner, cst.Assign) and len(inner.targets) == 1 and isinstance(inner.targets[0].target, cst.Name):
+                values[inner.targets[0].target.value] = conv.convert(inner.value)
+            elif isinstance(inner, cst.AnnAssign) and isinstance(inner.target, cst.Name) and inner.value is not None:
+                values[inner.target.value] = conv.convert(inner.value)
+        return values
 
     def _method(self, func: cst.FunctionDef, twin: Optional[ast.AST], fact: ClassFact,
                 line: int, col: int) -> None:

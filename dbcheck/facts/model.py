@@ -64,6 +64,8 @@ class ClassFact:
     methods: list[str] = field(default_factory=list)
     # attribute -> its @validates function hashes or encrypts what is assigned
     validators: dict[str, bool] = field(default_factory=dict)
+    # nested class -> the names it binds (``class Meta: db_table = "tasks"``)
+    nested: dict[str, dict[str, Expr]] = field(default_factory=dict)
 
 
 @dataclass
@@ -193,7 +195,9 @@ def interface_digest(facts: ModuleFacts) -> str:
         [(c.name, strip(tuple(c.bases)), sorted((k, strip(v)) for k, v in c.keywords.items()),
           strip(tuple(c.decorators)),
           [(a.name, strip(a.annotation), strip(a.value), a.declared_attr) for a in c.attrs],
-          c.dynamic, list(c.methods), sorted(c.validators.items())) for c in facts.classes],
+          c.dynamic, list(c.methods), sorted(c.validators.items()),
+          sorted((name, sorted((k, strip(v)) for k, v in values.items())) for name, values in c.nested.items()))
+         for c in facts.classes],
         sorted((name, list(f.params), sorted((k, strip(v)) for k, v in f.defaults.items()), strip(f.returns))
                for name, f in facts.functions.items()),
         [(b.name, b.qualname, b.class_name, list(b.params), sorted((k, strip(v)) for k, v in b.defaults.items()),

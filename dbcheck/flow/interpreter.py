@@ -27,9 +27,8 @@ import re
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Optional
 
-from dbcheck.dialects.sqlalchemy import (
-    DB_METHODS, EXECUTE, EXECUTOR_FUNCTIONS, FILTERS, JOINS, ONE_ROW, PASS_THROUGH, SUBQUERY, TERMINAL_READ,
-)
+from dbcheck.dialects import KNOWLEDGE
+from dbcheck.dialects.flask_sqlalchemy import DB_OBJECT
 from dbcheck.facts.ir import (
     Assert, Assign, Block, Branches, Break, Const, Continue, Expr, ExprStmt, If, Local, Loop, Name, Raise, Return, Try,
     Walrus, With,
@@ -54,6 +53,7 @@ if TYPE_CHECKING:
     from dbcheck.schema.index import ClassInfo
 
 MAX_DEPTH = 6
+_API = KNOWLEDGE.query_api
 
 
 class QueryAnalyzer:
@@ -640,7 +640,7 @@ class QueryAnalyzer:
         # A name chain like ``Task.query.filter_by`` or ``select``: resolve it whole.
         if func[0] == "n":
             sym = self.index.symbols.lookup(func)
-            if isinstance(sym, Lib) and sym.name == "fsa:db" and sym.rest and sym.rest[-1] in DB_METHODS:
+            if isinstance(sym, Lib) and sym.name == DB_OBJECT and sym.rest and sym.rest[-1] in _API.db_methods:
                 # db.get_or_404(T, id), db.first_or_404(stmt), db.session.execute(stmt)
                 return self._method_call(None, sym.rest[-1], expr, env, ctx, func)
             lib = lib_name_of(sym)
@@ -827,7 +827,7 @@ class QueryAnalyzer:
     def _arguments_escape(self, name: str, values: list[frozenset], expr: Expr, env: Env, ctx: Context) -> None:
         for value in values:
             for item in value:
-                if isinstance(item, QueryVal) and name in EXECUTOR_FUNCTIONS:
+                if isinstance(item, QueryVal) and name in _API.executor_functions:
                     self._use(item, ctx, item.kind)
         self._owner_checked_by_call(name, values, expr, env, ctx)
 
@@ -869,7 +869,7 @@ class QueryAnalyzer:
             return frozenset({None})
         if isinstance(receiver, RowVal):
             self._eval_args(expr, env, ctx)
-            if receiver.is_result and method in ONE_ROW:
+            if receiver.is_result and method in _API.one_row:
                 return frozenset({replace(receiver, is_result=False)})
             if receiver.is_result and method in ("scalars", "unique"):
                 return frozenset({receiver})
@@ -885,19 +885,19 @@ class QueryAnalyzer:
             if found is not None:
                 return self._project_call(found[0], found[1].name, found[1], expr, env, ctx, self_cls=info)
         if isinstance(receiver, ParamVal) and receiver.truthy is not False and (
-                method in FILTERS or method in JOINS or method in PASS_THROUGH or method == "filter_by"):
+                method in _API.filters or method in _API.joins or method in _API.pass_through or method == "filter_by"):
             # A statement handed in by the caller, refined here.
             return frozenset({self._query_method(QueryVal("read", (), param=receiver.name, line=-1),
                                                  method, expr, env, ctx)})
         values = self._eval_args(expr, env, ctx)
         # session.execute(stmt) / scalars / exec ...
-        if method in EXECUTE and values:
+        if method in _API.execute and values:
             rows: set = set()
             for item in values[0]:
                 if isinstance(item, QueryVal):
                     row = self._use(item, ctx, item.kind, (line, col))
                     if row is not None and item.kind == "read":
-                        rows.add(replace(row, is_result=method not in ONE_ROW))
+                        rows.add(replace(row, is_result=method not in _API.one_row))
                 elif isinstance(item, ParamVal) and ctx.summary:
                     ctx.executed.add(item.name)
             return frozenset(rows) if len(rows) == 1 else frozenset({None})
@@ -935,14 +935,14 @@ class QueryAnalyzer:
             query = replace(query, line=line, column=col)
         if query.line == -1:
             query = replace(query, line=0)
-        if method in FILTERS:
+        if method in _API.filters:
             for arg in args:
                 query = self._apply_filter(query, arg, env, ctx)
             return query
         if method == "filter_by":
             return self._filter_by(query, kwargs, env, ctx, line, col)
-        if method in JOINS or method == "select_from":
-            tables = self._entities(args[:1] if method in JOINS and method != "join_from" else args, ctx)
+        if method in _API.joins or method == "select_from":
+            tables = self._entities(args[:1] if method in _API.joins and method != "join_from" else args, ctx)
             if not tables and args:
                 return replace(query, opaque=True)
             if method == "select_from":
@@ -957,13 +957,13 @@ class QueryAnalyzer:
                 k in ("isouter", "full") and v == ("c", True) for k, v in kwargs)
             return replace(query, joined=query.joined + tables, scoped=scoped,
                            outer=query.outer + tables if outer else query.outer)
-        if method in PASS_THROUGH:
+        if method in _API.pass_through:
             self._eval_args(expr, env, ctx)
             return query
-        if method in TERMINAL_READ:
+        if method in _API.terminal_read:
             self._eval_args(expr, env, ctx)
             row = self._use(query, ctx, "read", (line, col))
-            return row if method in ONE_ROW else None
+            return row if method in _API.one_row else None
         if method in ("update", "delete") and query.kind == "read":
             self._eval_args(expr, env, ctx)
             self._use(replace(query, kind=method), ctx, method)
@@ -972,7 +972,7 @@ class QueryAnalyzer:
             if query.filtered:
                 return None
             return self._get(query.tables[0], query.line or line, query.column or col, ctx)
-        if method in SUBQUERY:
+        if method in _API.subquery:
             return replace(query, subquery=True)
         if self._is_scope_helper(method, None):
             return self._scope_all(query)

@@ -4,9 +4,10 @@ test suite runs. ``check`` is a pure function of the project index and the confi
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ClassVar, Iterable, Iterator, Mapping, Union
+import string
+from typing import TYPE_CHECKING, ClassVar, Iterable, Iterator, Mapping, Optional, Union
 
-from dbcheck.findings import Finding
+from dbcheck.findings import SAFE, UNSAFE, Finding, Fix
 from dbcheck.schema.model import Location
 
 if TYPE_CHECKING:
@@ -29,7 +30,14 @@ class Rule:
     example: ClassVar[str] = ""
     use_instead: ClassVar[str] = ""
     options: ClassVar[str] = "None."
-    fix_safety: ClassVar[str] = "No automatic fix."
+    # The messages, as templates of the fields a check fills in (``finding``); a rule with
+    # several shapes of message names them in ``messages``.
+    message: ClassVar[str] = ""
+    messages: ClassVar[Mapping[str, str]] = {}
+    # The fix the check attaches, declared once: SAFE (--fix), UNSAFE (--unsafe-fixes) or
+    # None, with what it does (or why there is none) for the documentation.
+    fix: ClassVar[Optional[str]] = None
+    fix_description: ClassVar[str] = ""
     default_enabled: ClassVar[bool] = True
     cwe: ClassVar[str] = ""
     valid: ClassVar[tuple[Example, ...]] = ()
@@ -38,8 +46,27 @@ class Rule:
     def check(self, ctx: "RuleContext") -> Iterable[Finding]:
         raise NotImplementedError
 
-    def finding(self, location: Location, message: str) -> Finding:
-        return Finding(location.path, location.line, location.column, self.code, message)
+    def finding(self, location: Location, variant: str = "", fix: Optional[Fix] = None, **fields: object) -> Finding:
+        """The finding at ``location``, its message rendered from the declared template
+        (``variant`` names one of ``messages``) and ``fields``, which must be exactly the
+        template's. A fix must be of the safety the rule declares."""
+        template = self.messages[variant] if variant else self.message
+        wanted = {name for _text, name, _spec, _conv in string.Formatter().parse(template) if name}
+        if wanted != set(fields):
+            raise TypeError(f"{self.code} message {variant or 'message'!r} takes {sorted(wanted)}, "
+                            f"got {sorted(fields)}")
+        if fix is not None and fix.safety != self.fix:
+            raise TypeError(f"{self.code} declares fixes {self.fix!r}, got a {fix.safety!r} one")
+        return Finding(location.path, location.line, location.column, self.code, template.format(**fields), fix)
+
+    @classmethod
+    def fix_safety(cls) -> str:
+        """The documentation's "Fix safety" section, from the declaration."""
+        if cls.fix == SAFE:
+            return f"Safe fix (`--fix`): {cls.fix_description}"
+        if cls.fix == UNSAFE:
+            return f"Unsafe fix (`--unsafe-fixes`): {cls.fix_description}"
+        return f"No automatic fix{': ' + cls.fix_description if cls.fix_description else '.'}"
 
     @classmethod
     def documentation(cls) -> str:
@@ -59,7 +86,7 @@ class Rule:
             sections += ["", "## Example", "```python", cls.example.strip("\n"), "```"]
         if cls.use_instead:
             sections += ["", "## Use instead", "```python", cls.use_instead.strip("\n"), "```"]
-        sections += ["", "## Options", cls.options.strip(), "", "## Fix safety", cls.fix_safety.strip()]
+        sections += ["", "## Options", cls.options.strip(), "", "## Fix safety", cls.fix_safety()]
         if cls.cwe:
             sections += ["", f"References: {cls.cwe}"]
         return "\n".join(sections) + "\n"
@@ -98,6 +125,6 @@ def dedupe_by_site(findings: Iterable[tuple[Finding, str]]) -> Iterator[Finding]
         if others:
             shown = ", ".join(others[:3]) + (f" and {len(others) - 3} more" if len(others) > 3 else "")
             yield Finding(first.path, first.line, first.column, first.code,
-                          f"{first.message} (also on {shown})")
+                          f"{first.message} (also on {shown})", first.fix)
         else:
             yield first

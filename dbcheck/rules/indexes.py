@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Iterable, Iterator, Optional
 
 from dbcheck.findings import Finding
-from dbcheck.schema.model import TableModel
+from dbcheck.schema.model import Location, TableModel
 from dbcheck.flow.interpreter import QueryUse, Term
 from dbcheck.rules.base import Rule, unique_places
 
@@ -56,6 +56,11 @@ class UnindexedFilter(Rule):
     code = "DBC401"
     name = "unindexed-filter"
     summary = "A query that filters a table only by columns no index can serve: a full scan."
+    message = ("query filters {table!r} only by {columns}, which no index serves (a full scan): "
+               'add Index("{index}", "{column}") to {model}')
+    messages = {"unusable": ("query filters {table!r} only by {columns} with terms no b-tree index can use "
+                             "(!=, NOT, LIKE '%...', contains) (a full scan): add an equality, IN or range term "
+                             "on an indexed column, or a partial or trigram (gin_trgm_ops) index that matches")}
     what_it_does = """
 Flags a single-table query whose AND-ed filter terms (equality, `IN`, ranges, `IS NULL`)
 include none on the leading column of an index, a unique constraint or the primary key
@@ -76,7 +81,7 @@ select(Task).where(Task.status == "open")  # DBC401: no index starts with status
 class Task(Base):
     __table_args__ = (Index("ix_tasks_status", "status"),)
 """
-    fix_safety = "No automatic fix: which index to add is a design decision."
+    fix_description = "which index to add is a design decision."
     valid = (
         # An Index assigned in the class body names the class's columns: SQLAlchemy
         # attaches it to the table.
@@ -165,23 +170,23 @@ def not_this_email(session, email):
                 list(dict.fromkeys(t.column for t in terms))
             sargable = [t for t in terms if t.op in _SARGABLE and t.wrapped is None and t.column not in leading]
             sargable.sort(key=lambda t: t.op in ("range", "notnull"))  # an equality narrows most
+            where = Location(use.path, use.line, use.column)
             if not sargable:
-                problem = (f"only by {', '.join(columns)} with terms no b-tree index can use "
-                           f"(!=, NOT, LIKE '%...', contains)")
-                fix = ("add an equality, IN or range term on an indexed column, or a partial or "
-                       "trigram (gin_trgm_ops) index that matches")
+                yield self.finding(where, "unusable", table=table.name, columns=", ".join(columns))
             else:
                 best = sargable[0].column
-                problem = f"only by {', '.join(columns)}, which no index serves"
-                fix = f'add Index("ix_{table.name}_{best}", "{best}") to {table.class_name or table.name}'
-            yield Finding(use.path, use.line, use.column, self.code,
-                          f"query filters {table.name!r} {problem} (a full scan): {fix}")
+                yield self.finding(where, table=table.name, columns=", ".join(columns), index=f"ix_{table.name}_{best}",
+                                   column=best, model=table.class_name or table.name)
 
 
 class NonSargableFilter(Rule):
     code = "DBC402"
     name = "non-sargable-filter"
     summary = "A filter that wraps an indexed column (`func.lower(col)`, `ilike`, `like('%...')`, `cast`) so its index cannot be used."
+    message = ("{how} cannot use the index on {table}.{column}: compare the bare column, or add "
+               'Index("ix_{table}_{function}_{column}", func.{function}({model}.{column}))')
+    messages = {"pattern": ("{how} cannot use the index on {table}.{column}: compare the bare column, or add an "
+                            "expression or trigram (gin_trgm_ops) index that matches")}
     what_it_does = """
 Flags a filter term that wraps an indexed column so that its b-tree index cannot be used
 - `func.lower(col) == x`, `col.ilike(...)`, `col.like("%...")` / `.contains()` /
@@ -199,7 +204,6 @@ select(User).where(func.lower(User.email) == email.lower())  # DBC402
     use_instead = """
 Index("ix_users_lower_email", func.lower(User.email))  # and keep the query
 """
-    fix_safety = "No automatic fix."
     valid = (
         _MODELS + '''
 def by_title(session, title):
@@ -249,15 +253,12 @@ def suffix(session):
                     "like%": f"a leading-wildcard LIKE on {term.column}",
                     "cast": f"cast({term.column}, ...)",
                 }.get(term.wrapped or "", f"{term.wrapped}({term.column})")
-                fix = (f'Index("ix_{table.name}_{term.wrapped}_{term.column}", func.{term.wrapped}'
-                       f'({table.class_name or table.name}.{term.column}))'
-                       if term.wrapped not in ("ilike", "like%", "cast") else
-                       "an expression or trigram (gin_trgm_ops) index that matches")
-                yield Finding(
-                    use.path, term.line, term.column_offset, self.code,
-                    f"{how} cannot use the index on {table.name}.{term.column}: compare the bare column, "
-                    f"or add {fix}",
-                )
+                where = Location(use.path, term.line, term.column_offset)
+                if term.wrapped in ("ilike", "like%", "cast"):
+                    yield self.finding(where, "pattern", how=how, table=table.name, column=term.column)
+                else:
+                    yield self.finding(where, how=how, table=table.name, column=term.column, function=term.wrapped,
+                                       model=table.class_name or table.name)
 
 
 def _served(table: TableModel, term: Term, leading: set[str]) -> bool:

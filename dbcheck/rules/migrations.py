@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Iterable, Optional
 
 from dbcheck.findings import Finding
+from dbcheck.schema.model import Location
 from dbcheck.facts.ir import Block, Call, Const, Expr, ExprStmt, If, Name, Opaque, Raise, Return
 from dbcheck.facts.model import FunctionIR, ModuleFacts, is_alembic_revision
 from dbcheck.rules.base import Rule
@@ -45,6 +46,10 @@ class IrreversibleMigration(Rule):
     code = "DBC601"
     name = "irreversible-migration"
     summary = "An Alembic revision whose `downgrade()` is missing or does nothing."
+    message = ("downgrade() does nothing: reverse what upgrade() does (drop what it adds, restore what it drops), "
+               "so the deploy can be rolled back")
+    messages = {"missing": ("revision has no downgrade(): add one that reverses upgrade(), so the deploy can be "
+                            "rolled back with `alembic downgrade -1`")}
     what_it_does = """
 Flags an Alembic (or Flask-Migrate) revision script - recognised by its `revision` and
 `down_revision` globals, wherever it lives - whose `downgrade()` is missing (reported at
@@ -171,10 +176,6 @@ def downgrade():  # expect: DBC601
             if upgrade is None or does_nothing(upgrade.body):
                 continue  # nothing to reverse (a merge revision)
             if downgrade is None:
-                yield Finding(module.path, upgrade.line, upgrade.column, self.code,
-                              "revision has no downgrade(): add one that reverses upgrade(), so the deploy "
-                              "can be rolled back with `alembic downgrade -1`")
+                yield self.finding(Location(module.path, upgrade.line, upgrade.column), "missing")
             elif does_nothing(downgrade.body):
-                yield Finding(module.path, downgrade.line, downgrade.column, self.code,
-                              "downgrade() does nothing: reverse what upgrade() does (drop what it adds, "
-                              "restore what it drops), so the deploy can be rolled back")
+                yield self.finding(Location(module.path, downgrade.line, downgrade.column))

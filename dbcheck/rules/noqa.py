@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Iterable, Mapping, Sequence
 
-from dbcheck.findings import Finding
+from dbcheck.findings import SAFE, Edit, Finding, Fix
+from dbcheck.schema.model import Location
 from dbcheck.rules.base import Rule
 
 if TYPE_CHECKING:
@@ -26,7 +27,9 @@ reported on that line. Off by default: enable it with `--select DBC900` or
     why_bad = """
 A suppression outlives the problem it hid: after a fix it silently waits to hide the next
 real finding on that line, and readers keep believing the line is an exception."""
-    fix_safety = "Safe fix (`--fix`): removes the unused code from the comment, or the comment when no code is left."
+    message = "'# noqa: {code}' suppresses nothing on this line: remove it"
+    fix = SAFE
+    fix_description = "removes the unused code from the comment, or the comment when no code is left."
     example = """
 user_id = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)  # noqa: DBC303
 """
@@ -64,12 +67,12 @@ class Task(Base):
     )
 
     def check(self, ctx: "RuleContext") -> Iterable[Finding]:
-        index, config = ctx.index, ctx.config
         return ()  # needs the other rules' findings: see unused_noqa()
 
 
 def unused_noqa(findings: Sequence[Finding], modules: Mapping[str, "ModuleFacts"]) -> list[Finding]:
     """DBC900 findings, from every other finding before ``# noqa`` is applied."""
+    rule = UnusedNoqa()
     by_line: dict[tuple[str, int], list[str]] = {}
     for finding in findings:
         by_line.setdefault((finding.path, finding.line), []).append(finding.code)
@@ -81,6 +84,6 @@ def unused_noqa(findings: Sequence[Finding], modules: Mapping[str, "ModuleFacts"
             reported = by_line.get((facts.path, line), [])
             for code in codes:
                 if code.startswith("DBC") and code != "DBC900" and not any(c.startswith(code) for c in reported):
-                    out.append(Finding(facts.path, line, 1, UnusedNoqa.code,
-                                       f"'# noqa: {code}' suppresses nothing on this line: remove it"))
+                    fix = Fix(SAFE, (Edit("noqa", line, (code,)),))
+                    out.append(rule.finding(Location(facts.path, line, 1), fix=fix, code=code))
     return out

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Iterable
 
 from dbcheck.findings import Finding
+from dbcheck.schema.model import Location
 from dbcheck.rules.base import Rule
 
 if TYPE_CHECKING:
@@ -17,6 +18,7 @@ class ParseError(Rule):
     code = "DBC001"
     name = "parse-error"
     summary = "A file that cannot be parsed; the run goes on with the rest."
+    message = "cannot parse this file: {problem}"
     what_it_does = """
 Reports a Python file that does not decode (bad bytes for its declared encoding, a NUL
 byte) or does not parse, at the line CPython reports. A file that only a newer Python
@@ -35,4 +37,4 @@ import."""
         for module in ctx.reported_modules():
             if module.error is not None:
                 line, column, message = module.error
-                yield Finding(module.path, line, column, self.code, f"cannot parse this file: {message}")
+                yield self.finding(Location(module.path, line, column), problem=message)

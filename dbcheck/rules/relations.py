@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Iterable, Iterator, Optional
 
-from dbcheck.findings import Finding
+from dbcheck.findings import SAFE, UNSAFE, Edit, Finding, Fix
 from dbcheck.schema.model import ColumnModel, ForeignKeyModel, RelationshipModel, TableModel
 from dbcheck.rules.base import Rule, column_label, dedupe_by_site
 
@@ -42,6 +42,8 @@ class ForeignKeyWithoutRelationship(Rule):
     code = "DBC301"
     name = "fk-without-relationship"
     summary = "An ORM foreign key with no `relationship()` linking the two models in either direction."
+    message = ("{label} is a foreign key to {target!r} but no relationship() links {model} and {target_class}: "
+               "add relationship(back_populates=...) on one side (or backref)")
     what_it_does = """
 Flags a foreign key column of a mapped class when no `relationship()` links the two
 models in either direction (a `relationship` on either class, a `backref`, or a
@@ -193,12 +195,9 @@ class Task(Base):
                 target_class = next((t.class_name for t in targets if t.class_name), fk.target_table)
                 label = column_label(table, column) if len(columns) == 1 else \
                     f"{table.class_name}({', '.join(local)})"
-                yield self.finding(
-                    column.location if len(columns) == 1 else fk.location,
-                    f"{label} is a foreign key to {fk.target_table!r} but no "
-                    f"relationship() links {table.class_name} and {target_class}: add "
-                    f"relationship(back_populates=...) on one side (or backref)",
-                ), table.name or "?"
+                yield self.finding(column.location if len(columns) == 1 else fk.location, label=label,
+                                   target=fk.target_table, model=table.class_name, target_class=target_class
+                                   ), table.name or "?"
 
     @staticmethod
     def _covered(columns: list[ColumnModel], table: TableModel, targets: list[TableModel],
@@ -238,7 +237,10 @@ project_id = mapped_column(ForeignKey("projects.id"))  # DBC302
     use_instead = """
 project_id = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
 """
-    fix_safety = "Unsafe fix (`--unsafe-fixes`): adds `ondelete=\"CASCADE\"` to keys to the tenant table; changes what a delete does."
+    message = ("{label} is a foreign key to {target!r} without ondelete=: state what deleting the referenced row "
+               'does, e.g. ondelete="CASCADE" or "SET NULL"')
+    fix = UNSAFE
+    fix_description = 'adds `ondelete="CASCADE"` to keys to the tenant table; changes what a delete does.'
     valid = (
         _BASE + '''
 class Task(Base):
@@ -287,11 +289,10 @@ class Hero(SQLModel, table=True):
                     continue
                 label = column_label(table, column) if column is not None and len(local) == 1 else \
                     f"{table.name}({', '.join(local)})"
-                yield self.finding(
-                    fk.location,
-                    f"{label} is a foreign key to {fk.target!r} without ondelete=: state what deleting "
-                    f"the referenced row does, e.g. ondelete=\"CASCADE\" or \"SET NULL\"",
-                ), table.name or "?"
+                # a key to the tenant table: deleting the tenant deletes what it owns
+                fix = Fix(UNSAFE, (Edit("ondelete", fk.location.line, ('"CASCADE"', config.tenant_table)),)) \
+                    if fk.target_table == config.tenant_table and column is not None else None
+                yield self.finding(fk.location, fix=fix, label=label, target=fk.target), table.name or "?"
 
 
 class ForeignKeyWithoutIndex(Rule):
@@ -314,7 +315,12 @@ project_id = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))  # DBC
     use_instead = """
 project_id = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"), index=True)
 """
-    fix_safety = "Safe fix (`--fix`): adds `index=True` (or an `Index(...)` in `__table_args__`); `dbcheck fix --migration DIR` writes the migration."
+    message = '{label} is a foreign key without an index: add index=True or an Index("{index}", "{column}")'
+    messages = {"table": '{label} is a foreign key without an index: add index=True to Column("{column}", ...) '
+                         'or an Index("{index}", "{column}")'}
+    fix = SAFE
+    fix_description = ("adds `index=True` (or an `Index(...)` in `__table_args__`); `dbcheck fix --migration DIR` writes "
+                       "the migration.")
     valid = (
         _BASE + '''
 class TaskTag(Base):
@@ -394,19 +400,18 @@ task_tags = Table(
                 column = table.column(local[0])
                 if column is None or column.from_library:
                     continue
-                label = column_label(table, column)
                 ix = f"ix_{table.name}_{column.name}"
-                if column.attribute and not column.declared_in.startswith("Table("):
-                    how = f'add index=True or an Index("{ix}", "{column.name}")'
-                else:
-                    how = f'add index=True to Column("{column.name}", ...) or an Index("{ix}", "{column.name}")'
-                yield self.finding(column.location, f"{label} is a foreign key without an index: {how}"), table.name
+                fix = Fix(SAFE, (Edit("index", column.location.line, (ix, column.name)),), (ix, table.name, column.name))
+                variant = "" if column.attribute and not column.declared_in.startswith("Table(") else "table"
+                yield self.finding(column.location, variant, fix, label=column_label(table, column), index=ix,
+                                   column=column.name), table.name
 
 
 class BrokenRelationship(Rule):
     code = "DBC304"
     name = "broken-relationship"
     summary = "A `relationship()` SQLAlchemy cannot configure: unknown target, bad back_populates, no join path."
+    message = "{owner}.{attribute}: {problem}"
     what_it_does = """
 Flags a `relationship()` (or SQLModel `Relationship`) that SQLAlchemy will refuse when
 the mappers are configured: a target class that does not exist in the project, a
@@ -523,7 +528,7 @@ class Tag(Base):
                 problem = self._problem(index, info, rel)
                 if problem and (rel.location.path, rel.location.line) not in seen:
                     seen.add((rel.location.path, rel.location.line))
-                    yield self.finding(rel.location, f"{rel.declared_in}.{rel.attribute}: {problem}")
+                    yield self.finding(rel.location, owner=rel.declared_in, attribute=rel.attribute, problem=problem)
 
     def _problem(self, index: "ProjectIndex", info: "ClassInfo", rel: RelationshipModel) -> Optional[str]:
         if rel.target is None or rel.from_library:
@@ -588,6 +593,7 @@ class MissingPrimaryKey(Rule):
     code = "DBC305"
     name = "missing-primary-key"
     summary = "A mapped table with no primary key."
+    message = "{model} (table {table!r}) has no primary key: add id: Mapped[int] = mapped_column(primary_key=True)"
     what_it_does = """
 Flags a mapped class that owns a table with no primary key column, no
 `PrimaryKeyConstraint` and no `__mapper_args__["primary_key"]`."""
@@ -676,8 +682,4 @@ class AuditEntry(Base):  # expect: DBC305
                 continue
             if table.primary_key or table.mapper_primary_key:
                 continue
-            yield self.finding(
-                table.location,
-                f"{table.class_name} (table {table.name!r}) has no primary key: add "
-                f"id: Mapped[int] = mapped_column(primary_key=True)",
-            )
+            yield self.finding(table.location, model=table.class_name, table=table.name)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Iterable, Iterator
 
 from dbcheck.findings import Finding
-from dbcheck.schema.model import TableModel
+from dbcheck.schema.model import Location, TableModel
 from dbcheck.flow.interpreter import QueryUse, tenant_owned, unscoped_table
 from dbcheck.rules.base import Rule, unique_places
 from dbcheck.rules.tenancy import tenant_columns_of
@@ -105,6 +105,8 @@ class UnscopedQuery(Rule):
     code = "DBC501"
     name = "unscoped-query"
     summary = "A read of a tenant-owned table that is never filtered by the tenant column."
+    message = ("query on tenant-owned {table}{built}{where} is not filtered by {column}: add .where({column} == "
+               "<current {key}>), or '# noqa: DBC501 <reason>' if it is cross-tenant on purpose")
     cwe = "CWE-639: Authorization Bypass Through User-Controlled Key"
     what_it_does = """
 Flags a read - `select(...)`, `session.query(...)`, `Model.query`, `session.exec(...)` -
@@ -612,18 +614,16 @@ def after_the_loop(session, user, ids):
                 continue
             column = _tenant_attribute(table, config)
             built = f" ({use.query.note})" if use.query.note else ""
-            yield Finding(
-                use.path, use.line, use.column, self.code,
-                f"query on tenant-owned {_described(table)}{built}{_where(use)} is not "
-                f"filtered by {_column_ref(table, column)}: add .where({_column_ref(table, column)} == <current "
-                f"{column}>), or '# noqa: DBC501 <reason>' if it is cross-tenant on purpose",
-            )
+            yield self.finding(Location(use.path, use.line, use.column), table=_described(table), built=built,
+                               where=_where(use), column=_column_ref(table, column), key=column)
 
 
 class UnscopedGet(Rule):
     code = "DBC502"
     name = "unscoped-get"
     summary = "A primary-key lookup of a tenant-owned row whose owner is never checked in the same function."
+    message = ("primary-key lookup of tenant-owned {table}{where} never checks its owner: add 'if {row} is None or "
+               "{row}.{key} != <current {key}>: abort(404)', or '# noqa: DBC502 <reason>' if any tenant may read it")
     cwe = "CWE-639: Authorization Bypass Through User-Controlled Key"
     what_it_does = """
 Flags `session.get(T, id)`, `T.query.get(id)`, `T.query.get_or_404(id)` and
@@ -814,19 +814,16 @@ def skips_the_owner(session, user, task_ids):
             if table is None:
                 continue
             column = _tenant_attribute(table, config)
-            var = (table.class_name or "row").lower()
-            yield Finding(
-                use.path, use.line, use.column, self.code,
-                f"primary-key lookup of tenant-owned {_label(table)}{_where(use)} never checks its owner: "
-                f"add 'if {var} is None or {var}.{column} != <current {column}>: abort(404)', or "
-                f"'# noqa: DBC502 <reason>' if any tenant may read it",
-            )
+            yield self.finding(Location(use.path, use.line, use.column), table=_label(table), where=_where(use),
+                               row=(table.class_name or "row").lower(), key=column)
 
 
 class UnscopedWrite(Rule):
     code = "DBC503"
     name = "unscoped-write"
     summary = "An `update(T)` / `delete(T)` / `query(T)....update()` / `.delete()` of a tenant-owned table not filtered by the tenant column."
+    message = ("{kind} of tenant-owned {table}{where} is not filtered by {column}: add .where({column} == "
+               "<current {key}>), or '# noqa: DBC503 <reason>' if it is cross-tenant on purpose")
     cwe = "CWE-639: Authorization Bypass Through User-Controlled Key"
     what_it_does = """
 Flags a bulk `update(T)` / `delete(T)` statement, or a legacy `query(T)....update()` /
@@ -898,9 +895,5 @@ def unwatch(session, user, item_id):
             if table is None:
                 continue
             column = _tenant_attribute(table, config)
-            yield Finding(
-                use.path, use.line, use.column, self.code,
-                f"{use.kind} of tenant-owned {_described(table)}{_where(use)} is not filtered by "
-                f"{_column_ref(table, column)}: add .where({_column_ref(table, column)} == <current {column}>), or "
-                f"'# noqa: {self.code} <reason>' if it is cross-tenant on purpose",
-            )
+            yield self.finding(Location(use.path, use.line, use.column), kind=use.kind, table=_described(table),
+                               where=_where(use), column=_column_ref(table, column), key=column)

@@ -94,6 +94,9 @@ class UnencryptedSecretColumn(Rule):
     code = "DBC201"
     name = "unencrypted-secret-column"
     summary = "A column named like a secret (token, api_key, ...) stored with a plain type."
+    message = ("{column} looks like a secret ({reason!r}) stored as plain {type}: use an encrypting type (e.g. "
+               'StringEncryptedType) or store a hash, or mark it info={{"encrypted": True}} if it is encrypted before '
+               "it is stored")
     cwe = "CWE-312: Cleartext Storage of Sensitive Information"
     what_it_does = """
 Flags a string, binary or JSON column whose name says it holds a secret - `token`,
@@ -318,19 +321,15 @@ class Webhook(Base):
                 reason = secret_reason(name, config) or (
                     secret_reason(column.name, config) if column.name != name else None)
                 if reason and _plain(column):
-                    yield self.finding(
-                        column.location,
-                        f"{column_label(table, column)} looks like a secret ({reason!r}) stored as plain "
-                        f"{column.type_name or column.type_kind}: use an encrypting type (e.g. "
-                        f"StringEncryptedType) or store a hash, or mark it info={{\"encrypted\": True}} "
-                        f"if it is encrypted before it is stored",
-                    ), table.name or "?"
+                    yield self.finding(column.location, column=column_label(table, column), reason=reason,
+                                       type=column.type_name or column.type_kind), table.name or "?"
 
 
 class PlaintextPasswordColumn(Rule):
     code = "DBC202"
     name = "plaintext-password-column"
     summary = "A column named like a password (`password`, `passwd`, `pwd`) that is not a hash."
+    message = "{column} looks like a plaintext password: store a salted hash (argon2/bcrypt) in a column named password_hash"
     cwe = "CWE-256: Plaintext Storage of a Password"
     what_it_does = """
 Flags a string or binary column named like a password (`password`, `passwd`, `pwd`,
@@ -504,8 +503,4 @@ class Mailbox(SQLModel, table=True):
                     continue
                 reason = password_reason(name)
                 if reason:
-                    yield self.finding(
-                        column.location,
-                        f"{column_label(table, column)} looks like a plaintext password: store a salted hash "
-                        f"(argon2/bcrypt) in a column named password_hash",
-                    ), table.name or "?"
+                    yield self.finding(column.location, column=column_label(table, column)), table.name or "?"

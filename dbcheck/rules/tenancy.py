@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Iterable, Iterator, Optional
 
-from dbcheck.findings import Finding
+from dbcheck.findings import UNSAFE, Edit, Finding, Fix
 from dbcheck.schema.model import ColumnModel, TableModel
 from dbcheck.rules.base import Rule, column_label, dedupe_by_site
 from dbcheck.schema.tenancy import is_exempt, owned_through_foreign_key, tenant_columns_of
@@ -23,6 +23,9 @@ class MissingTenantColumn(Rule):
     code = "DBC101"
     name = "missing-tenant-column"
     summary = "A mapped table with no tenant column (default `user_id`)."
+    message = ('{model} (table {table!r}) has no {column} column: add {column} = mapped_column(ForeignKey('
+               '"{tenant_table}.id", ondelete="CASCADE"), index=True), or list {table!r} in global-tables if it is '
+               "shared by all tenants")
     what_it_does = """
 Flags a mapped class or `Table()` that has no tenant column (`tenant-column`, default
 `user_id`), counting columns inherited from mixins and abstract bases in any file.
@@ -184,19 +187,16 @@ audit = Table(  # expect: DBC101
                 continue
             if config.tenant_ownership == "inherited" and owned_through_foreign_key(index, table, config):
                 continue
-            wanted = config.tenant_columns[0]
-            yield self.finding(
-                table.location,
-                f"{_label(table)} (table {table.name!r}) has no {wanted} column: add "
-                f'{wanted} = mapped_column(ForeignKey("{config.tenant_table}.id", ondelete="CASCADE"), '
-                f"index=True), or list {table.name!r} in global-tables if it is shared by all tenants",
-            )
+            yield self.finding(table.location, model=_label(table), table=table.name,
+                               column=config.tenant_columns[0], tenant_table=config.tenant_table)
 
 
 class NullableTenantColumn(Rule):
     code = "DBC102"
     name = "nullable-tenant-column"
     summary = "The tenant column is nullable."
+    message = ("{column} is the tenant column of {table!r} but is nullable: add nullable=False (a row without an "
+               "owner belongs to nobody)")
     what_it_does = """
 Flags a tenant column that allows NULL: `Column(..., nullable=True)` (the default for
 `Column`), `Mapped[Optional[int]]`, `Mapped[int | None]`, a SQLModel `Optional[...]`
@@ -218,7 +218,8 @@ user_id = Column(Integer, ForeignKey("users.id", ondelete="CASCADE"))  # DBC102:
 user_id = Column(Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True)
 """
     options = "`tenant-column`."
-    fix_safety = "Unsafe fix (`--unsafe-fixes`): adds `nullable=False`, which needs a migration and fails on existing NULL rows."
+    fix = UNSAFE
+    fix_description = "adds `nullable=False`, which needs a migration and fails on existing NULL rows."
     valid = (
         '''
 from sqlalchemy import ForeignKey
@@ -302,17 +303,16 @@ class PromptUser(Base):
                 continue
             for column in tenant_columns_of(table, config):
                 if column.nullable is True and not column.from_library:
-                    yield self.finding(
-                        column.location,
-                        f"{column_label(table, column)} is the tenant column of {table.name!r} but is nullable: "
-                        f"add nullable=False (a row without an owner belongs to nobody)",
-                    ), table.name
+                    fix = Fix(UNSAFE, (Edit("keyword", column.location.line, ("nullable", "False", "replace")),))
+                    yield self.finding(column.location, fix=fix, column=column_label(table, column),
+                                       table=table.name), table.name
 
 
 class TenantColumnWithoutForeignKey(Rule):
     code = "DBC103"
     name = "tenant-column-without-fk"
     summary = "The tenant column is not a foreign key to the tenant table."
+    message = '{column} is the tenant column of {table!r} but {problem}: use ForeignKey("{tenant_table}.id", ondelete="CASCADE")'
     what_it_does = """
 Flags a tenant column that is not a foreign key to the tenant table (`tenant-table`,
 default `users`): a plain integer, or a key to some other table."""
@@ -396,8 +396,5 @@ class Task(Base):
                     problem = f"points at {keys[0].target_table!r}, not the tenant table {config.tenant_table!r}"
                 else:
                     problem = "is not a foreign key"
-                yield self.finding(
-                    column.location,
-                    f"{column_label(table, column)} is the tenant column of {table.name!r} but {problem}: "
-                    f'use ForeignKey("{config.tenant_table}.id", ondelete="CASCADE")',
-                ), table.name
+                yield self.finding(column.location, column=column_label(table, column), table=table.name,
+                                   problem=problem, tenant_table=config.tenant_table), table.name

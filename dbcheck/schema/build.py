@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Optional, TypeVar
 
+from dbcheck.dialects import KNOWLEDGE
 from dbcheck.facts.model import UNKNOWN, AttrFact, ClassFact, Expr, ModuleFacts, is_alembic_revision
 from dbcheck.schema.model import (
     ColumnModel, ForeignKeyModel, IndexModel, Location, RelationshipModel, TableModel,
@@ -28,47 +29,8 @@ from dbcheck.semantic.symbols import ClassAttr, ClassRef, Function, Lib, SymbolT
 
 _U = TypeVar("_U")
 
-_DECLARATIVE_ROOTS = {"sa:DeclarativeBase", "sa:DeclarativeBaseNoMeta", "fsa:Model"}
-_NEUTRAL_LIB_BASES = {
-    "sa:MappedAsDataclass", "sa:AsyncAttrs", "builtins:object", "typing:Generic", "typing:Protocol",
-    "ext:abc.ABC", "sa:ReprMixin", "sa:TypeDecorator",
-    # library mixins that add methods and properties, never columns
-    "ext:flask_login.UserMixin", "ext:flask_login.mixins.UserMixin", "ext:flask_login.AnonymousUserMixin",
-    "ext:flask_security.UserMixin", "ext:flask_security.RoleMixin", "ext:flask_security.core.UserMixin",
-    "ext:flask_security.core.RoleMixin", "ext:sqlalchemy_serializer.SerializerMixin",
-}
-_COLUMN_FUNCS = {"sa:Column", "sa:mapped_column", "sqlmodel:Field", "sa:column_property", "sa:deferred"}
-_RELATIONSHIP_FUNCS = {"sa:relationship", "sa:relation", "sqlmodel:Relationship", "sa:dynamic_loader"}
-_MAPPED_WRAPPERS = {"sa:Mapped", "sa:WriteOnlyMapped", "sa:DynamicMapped"}
 _SPECIAL_ATTRS = {"__tablename__", "__table_args__", "__mapper_args__", "__abstract__", "__table__",
                   "type_annotation_map", "metadata", "registry", "__allow_unmapped__", "__bind_key__"}
-
-# Mapped bases shipped by libraries, with the columns they declare (name, type, nullable, pk, fk).
-_LIBRARY_MODELS: dict[str, tuple[Optional[str], list[tuple[str, str, bool, bool, Optional[str]]]]] = {
-    "fastapi_users:SQLAlchemyBaseUserTable": ("user", [
-        ("email", "String", False, False, None), ("hashed_password", "String", False, False, None),
-        ("is_active", "Boolean", False, False, None), ("is_superuser", "Boolean", False, False, None),
-        ("is_verified", "Boolean", False, False, None)]),
-    "fastapi_users:SQLAlchemyBaseUserTableUUID": ("user", [
-        ("id", "GUID", False, True, None), ("email", "String", False, False, None),
-        ("hashed_password", "String", False, False, None), ("is_active", "Boolean", False, False, None),
-        ("is_superuser", "Boolean", False, False, None), ("is_verified", "Boolean", False, False, None)]),
-    "fastapi_users:SQLAlchemyBaseOAuthAccountTable": ("oauth_account", [
-        ("oauth_name", "String", False, False, None), ("access_token", "String", False, False, None),
-        ("expires_at", "Integer", True, False, None), ("refresh_token", "String", True, False, None),
-        ("account_id", "String", False, False, None), ("account_email", "String", False, False, None)]),
-    "fastapi_users:SQLAlchemyBaseOAuthAccountTableUUID": ("oauth_account", [
-        ("id", "GUID", False, True, None), ("oauth_name", "String", False, False, None),
-        ("access_token", "String", False, False, None), ("expires_at", "Integer", True, False, None),
-        ("refresh_token", "String", True, False, None), ("account_id", "String", False, False, None),
-        ("account_email", "String", False, False, None), ("user_id", "GUID", False, False, "user.id")]),
-    "fastapi_users:SQLAlchemyBaseAccessTokenTable": ("accesstoken", [
-        ("token", "String", False, True, None), ("created_at", "DateTime", False, False, None)]),
-    "fastapi_users:SQLAlchemyBaseAccessTokenTableUUID": ("accesstoken", [
-        ("token", "String", False, True, None), ("created_at", "DateTime", False, False, None),
-        ("user_id", "GUID", False, False, "user.id")]),
-}
-
 
 _MISSING = object()
 
@@ -132,21 +94,18 @@ class _Builder:
         self.infos[ref.qualname] = info  # cycle guard
         fact = ref.fact
         for dec in fact.decorators:
-            name = lib_name_of(self._decorator_symbol(dec))
-            if name in ("sa:mapped", "sa:mapped_as_dataclass", "sa:as_declarative", "sa:as_declarative_base"):
-                if name.startswith("sa:as_declarative"):
-                    info.style, info.is_root = "declarative", True
-                else:
-                    info.style = "declarative"
+            role = KNOWLEDGE.class_decorators.get(lib_name_of(self._decorator_symbol(dec)) or "")
+            if role is not None:
+                info.style = role.style
+                info.is_root = info.is_root if role.is_root is None else role.is_root
         for base in fact.bases:
             sym = self.symbols.lookup(base)
             name = lib_name_of(sym)
-            if name in _DECLARATIVE_ROOTS:
-                info.style = "flask" if name == "fsa:Model" else "declarative"
-                info.is_root = name != "fsa:Model"
-            elif name == "sqlmodel:SQLModel":
-                info.style = "sqlmodel"
-            elif name in _LIBRARY_MODELS:
+            role = KNOWLEDGE.bases.get(name or "")
+            if role is not None:
+                info.style = role.style
+                info.is_root = info.is_root if role.is_root is None else role.is_root
+            elif name in KNOWLEDGE.library_models:
                 info.library_base = name
             elif isinstance(sym, ClassRef):
                 parent = self.classify(sym, depth + 1)
@@ -161,7 +120,7 @@ class _Builder:
                 info.type_map = info.type_map or parent.type_map
             elif isinstance(sym, Value) and self._is_declarative_value(sym):
                 info.style = "declarative"
-            elif name in _NEUTRAL_LIB_BASES or (name or "").startswith(("sa:", "typing:", "builtins:")):
+            elif name in KNOWLEDGE.neutral_bases or (name or "").startswith(KNOWLEDGE.neutral_families):
                 continue
             elif sym is None and base[0] == "n" and base[1].startswith("?."):
                 info.complete = False
@@ -174,8 +133,9 @@ class _Builder:
         if own_map is not None and own_map.value is not None and own_map.value[0] == "dict":
             info.type_map = list(own_map.value[1]) + info.type_map
         info.abstract = _is_true((own_attr(fact, "__abstract__") or AttrFact("", 0, 0, None, None)).value)
-        if info.style == "sqlmodel":
-            info.mapped = _is_true(fact.keywords.get("table"))
+        keyword = KNOWLEDGE.mapped_keywords.get(info.style)
+        if keyword is not None:
+            info.mapped = _is_true(fact.keywords.get(keyword))
         elif info.style != "none":
             info.mapped = not info.is_root and not info.abstract and (
                 self._has_mapped_root(ref) or info.mapped_parent is not None)
@@ -204,16 +164,17 @@ class _Builder:
             info = self.infos.get(cls.qualname)
             if info is None:
                 continue
-            if info.is_root or info.style in ("flask",):
+            if info.is_root or info.style in KNOWLEDGE.root_styles:
                 return True
             for base in cls.fact.bases:
                 sym = self.symbols.lookup(base)
-                if lib_name_of(sym) in _DECLARATIVE_ROOTS:
+                role = KNOWLEDGE.bases.get(lib_name_of(sym) or "")
+                if role is not None and (role.is_root or role.style in KNOWLEDGE.root_styles):
                     return True
                 if isinstance(sym, Value) and self._is_declarative_value(sym):
                     return True
         for dec in ref.fact.decorators:
-            if lib_name_of(self._decorator_symbol(dec)) in ("sa:mapped", "sa:mapped_as_dataclass"):
+            if lib_name_of(self._decorator_symbol(dec)) in KNOWLEDGE.class_decorators:
                 return True
         return False
 
@@ -226,7 +187,7 @@ class _Builder:
         if expr[0] == "call":
             func = expr[1]
             name = self.symbols.lib_name(func)
-            if name in ("sa:declarative_base",):
+            if name in KNOWLEDGE.base_factories:
                 return True
             if func[0] == "attr" and func[2] == "generate_base":
                 return True
@@ -378,7 +339,7 @@ class _Builder:
             inherited = self._inherited_tablename(info, mapped_names)
             if inherited is not None:
                 return inherited
-            return _LIBRARY_MODELS[info.library_base][0], True
+            return KNOWLEDGE.library_models[info.library_base].table, True
         inherited = self._inherited_tablename(info, mapped_names)
         if info.style == "flask":
             if info.mapped_parent is None:
@@ -501,7 +462,7 @@ class _Builder:
         return None
 
     def _library_columns(self, info: ClassInfo, table: TableModel) -> None:
-        _name, columns = _LIBRARY_MODELS[info.library_base]
+        columns = KNOWLEDGE.library_models[info.library_base].columns
         for col_name, type_name, nullable, pk, fk in columns:
             fks = []
             if fk:
@@ -542,7 +503,7 @@ class _Builder:
                 alias_call = None
             if alias_call is not None and call is None:
                 call, func_name, defaults = self._callee(alias_call)
-        if func_name in _RELATIONSHIP_FUNCS:
+        if func_name in KNOWLEDGE.relationship_functions:
             table.relationships.append(self._relationship(attr, owner, call, func_name, inner, defaults))
             return
         if func_name in ("sa:Index", "sa:UniqueConstraint") and call is not None:
@@ -570,7 +531,7 @@ class _Builder:
         if func_name == "sqlmodel:Field" or (info.style == "sqlmodel" and annotation is not None and wrapper is None):
             if info.style != "sqlmodel" or annotation is None:
                 return
-            if self._is_classvar(annotation) or func_name in _RELATIONSHIP_FUNCS:
+            if self._is_classvar(annotation) or func_name in KNOWLEDGE.relationship_functions:
                 return
             if self._names_model(annotation):
                 return
@@ -639,7 +600,7 @@ class _Builder:
             return None, None
         if annotation[0] == "sub":
             name = self.symbols.lib_name(annotation[1])
-            if name in _MAPPED_WRAPPERS and annotation[2]:
+            if name in KNOWLEDGE.mapped_wrappers and annotation[2]:
                 return name, annotation[2][0]
         return None, None
 
@@ -844,14 +805,14 @@ class _Builder:
         if name is None:
             return TypeInfo(None, "unknown", False)
         short = name.split(":", 1)[-1]
-        if name in ("sau:EncryptedType", "sau:StringEncryptedType", "sau:AesEncryptedType"):
+        if name in KNOWLEDGE.encrypting_types:
             return TypeInfo(short, "string", True)
-        if name == "sau:PasswordType":
+        if name in KNOWLEDGE.hashing_types:
             return TypeInfo(short, "hash", False)
         if short in ("CHAR", "NCHAR") and expr[0] == "call" and expr[2] and _const(expr[2][0]) in _HEX_DIGEST_LENGTHS:
             # A fixed-width column exactly as wide as a hex SHA-1/256/512 digest holds a digest.
             return TypeInfo(short, "hash", False)
-        if name.startswith(("sa:", "sqlmodel:", "sau:")):
+        if name.startswith(KNOWLEDGE.type_families):
             return TypeInfo(short, classify_type_name(short), False)
         return TypeInfo(short, "unknown", False)
 
@@ -876,7 +837,7 @@ class _Builder:
             for cls in mro(self.symbols, ref):
                 for base in cls.fact.bases:
                     base_name = self.symbols.lib_name(base)
-                    if base_name in ("sau:EncryptedType", "sau:StringEncryptedType"):
+                    if base_name in KNOWLEDGE.encrypting_types:
                         result = TypeInfo(key, "string", True)
                 impl = own_attr(cls.fact, "impl")
                 if impl is not None and impl.value is not None and result.kind == "unknown":
@@ -1122,7 +1083,7 @@ class _Builder:
                 for key, value in (properties[1] if properties is not None and properties[0] == "dict" else ()):
                     name = _const(key)
                     rel, rel_name, defaults = self._callee(value)
-                    if isinstance(name, str) and rel_name in _RELATIONSHIP_FUNCS:
+                    if isinstance(name, str) and rel_name in KNOWLEDGE.relationship_functions:
                         attr = AttrFact(name, rel[4] or call_fact.line, rel[5] or 1, None, rel)
                         table.relationships.append(self._relationship(attr, cls, rel, rel_name, None, defaults))
 
@@ -1344,7 +1305,7 @@ def _annotation_target(annotation: Expr, symbols: SymbolTable) -> Optional[str]:
             return None
         if expr[0] == "sub":
             name = symbols.lib_name(expr[1])
-            if name in _MAPPED_WRAPPERS or name in ("typing:Optional", "typing:List", "typing:Set", "builtins:list",
+            if name in KNOWLEDGE.mapped_wrappers or name in ("typing:Optional", "typing:List", "typing:Set", "builtins:list",
                                                     "builtins:set", "typing:Sequence", "typing:Collection"):
                 expr = expr[2][0]
                 continue

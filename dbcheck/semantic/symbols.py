@@ -7,23 +7,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Optional, Union
 
+from dbcheck.dialects import KNOWLEDGE
+from dbcheck.dialects.flask_sqlalchemy import DB_CLASS, DB_OBJECT
 from dbcheck.facts.model import ClassFact, Expr, FunctionFact, FunctionIR, ModuleFacts
 
-# Library packages -> the short prefix their names are canonicalised to.
-_LIBRARIES = (
-    ("sqlalchemy_utils", "sau"),
-    ("sqlalchemy", "sa"),
-    ("sqlmodel", "sqlmodel"),
-    ("flask_sqlalchemy", "fsa"),
-    ("typing_extensions", "typing"),
-    ("typing", "typing"),
-    ("builtins", "builtins"),
-    ("fastapi_users_db_sqlalchemy", "fastapi_users"),
-    ("fastapi_users", "fastapi_users"),
-    ("functools", "functools"),
-)
-
-
+# Library packages -> the short prefix their names are canonicalised to (the dialects').
+_LIBRARIES = KNOWLEDGE.packages
 _LIBRARY_ROOTS = frozenset(package for package, _prefix in _LIBRARIES)
 
 
@@ -177,10 +166,10 @@ class SymbolTable:
             return self.extend(target, tail)
         if expr[0] == "call" and expr[1][0] == "n":
             func = self.resolve(expr[1][1], depth + 1)
-            if isinstance(func, Lib) and func.name in ("fsa:SQLAlchemy",):
-                return Lib("fsa:db", tail)
-            if isinstance(func, ClassRef) and self.is_subclass_of_lib(func, "fsa:SQLAlchemy"):
-                return Lib("fsa:db", tail)
+            if isinstance(func, Lib) and func.name == DB_CLASS:
+                return Lib(DB_OBJECT, tail)
+            if isinstance(func, ClassRef) and self.is_subclass_of_lib(func, DB_CLASS):
+                return Lib(DB_OBJECT, tail)
         return Value(module, name, expr, tail)
 
     def extend(self, symbol: Symbol, tail: tuple[str, ...]) -> Symbol:
@@ -230,9 +219,10 @@ class SymbolTable:
 def lib_name_of(sym: Symbol) -> Optional[str]:
     if not isinstance(sym, Lib):
         return None
-    if sym.name == "fsa:db":
+    if sym.name == DB_OBJECT:
+        # db.Model is Flask-SQLAlchemy's base; every other attribute is SQLAlchemy's name
         if not sym.rest:
-            return "fsa:db"
+            return DB_OBJECT
         if sym.rest == ("Model",):
             return "fsa:Model"
         if len(sym.rest) == 1:
