@@ -25,7 +25,6 @@ newest results and query logs (``prune``). ``dbcheck clean`` removes the folder.
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 import hashlib
 import marshal
@@ -38,6 +37,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Optional
 
 from dbcheck import __version__
+from dbcheck.facts.codec import decode_facts, encode_facts
 from dbcheck.findings import Finding, Fix
 from dbcheck.store import EntryStore, StoreError, load_secret
 
@@ -97,59 +97,6 @@ def _code_digest() -> str:
 
 
 _FORMAT = f"dbcheck-{__version__}-{_code_digest()}-py{sys.version_info[0]}.{sys.version_info[1]}"
-
-# Which fields of the facts hold other facts; every other field is plain data (strings,
-# numbers, Expr tuples, lists and dicts of them) that marshal hands back as it was.
-_NESTED = {
-    "ModuleFacts": {"classes": ("list", "ClassFact"), "functions": ("dict", "FunctionFact"),
-                    "bodies": ("list", "FunctionIR"), "calls": ("list", "CallFact")},
-    "ClassFact": {"attrs": ("list", "AttrFact")},
-}
-
-
-@functools.lru_cache(maxsize=1)
-def _schema() -> tuple[dict[str, type], dict[str, tuple[str, ...]]]:
-    """The fact classes and their fields. Imported on first use: a warm run (the flake8
-    plugin on an unchanged project) never decodes a fact."""
-    from dbcheck.facts import model as facts
-
-    classes = {cls.__name__: cls for cls in (
-        facts.ModuleFacts, facts.ClassFact, facts.AttrFact, facts.FunctionFact, facts.FunctionIR, facts.CallFact,
-    )}
-    return classes, {name: tuple(f.name for f in dataclasses.fields(cls)) for name, cls in classes.items()}
-
-
-def _encode(value: Any, name: str = "ModuleFacts") -> tuple:
-    """A fact as the tuple of its fields, in declaration order; nested facts likewise."""
-    nested = _NESTED.get(name, {})
-    out = []
-    for field_name in _schema()[1][name]:
-        item = getattr(value, field_name)
-        shape, inner = nested.get(field_name, (None, ""))
-        if shape == "list":
-            item = [_encode(v, inner) for v in item]
-        elif shape == "dict":
-            item = {k: _encode(v, inner) for k, v in item.items()}
-        out.append(item)
-    return tuple(out)
-
-
-def _decode(payload: tuple, name: str = "ModuleFacts") -> Any:
-    """The inverse of ``_encode``: one constructor call per fact, no walk through the
-    expressions (this runs for every file of a warm run)."""
-    classes, names = _schema()
-    nested = _NESTED.get(name)
-    if nested is None:
-        return classes[name](*payload)
-    fields = list(payload)
-    for position, field_name in enumerate(names[name]):
-        shape, inner = nested.get(field_name, (None, ""))
-        if shape == "list":
-            fields[position] = [_decode(v, inner) for v in fields[position]]
-        elif shape == "dict":
-            fields[position] = {k: _decode(v, inner) for k, v in fields[position].items()}
-    return classes[name](*fields)
-
 
 def _scope_digest(scope: str) -> str:
     """The file name of an entry kept per project and configuration."""
@@ -346,18 +293,14 @@ class Cache:
         payload = self._load("facts", key)
         if payload is None:
             return None
-        try:
-            facts = _decode(payload)
-        except (TypeError, ValueError, AttributeError, KeyError):
-            return None
-        return facts if isinstance(facts, _schema()[0]["ModuleFacts"]) else None
+        return decode_facts(payload)
 
     def has_facts(self, key: str) -> bool:
         return self._prepare() and self._store_ is not None and self._store_.is_regular("facts", key)
 
     def put_facts(self, key: str, facts: ModuleFacts) -> None:
         if self.enabled:
-            self._store("facts", key, _encode(facts))
+            self._store("facts", key, encode_facts(facts))
 
     # ---- the last full run of a project: which files were inert (see engine)
 
@@ -384,7 +327,7 @@ class Cache:
         payload = self._load("results", key)
         try:
             findings, notices = payload
-            return [Finding(*f[:5], Fix.decode(f[5])) for f in findings], [str(n) for n in notices]
+            return [Finding(f[0], f[1], f[2], f[3], f[4], Fix.decode(f[5])) for f in findings], [str(n) for n in notices]
         except (TypeError, ValueError):
             return None
 

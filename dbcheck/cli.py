@@ -6,7 +6,7 @@ import argparse
 import os
 import sys
 from pathlib import Path
-from typing import Optional, Sequence
+from typing import NoReturn, Optional, Sequence
 
 from dbcheck import __version__
 from dbcheck.baseline import BaselineError, load_baseline, new_findings, write_baseline
@@ -20,7 +20,7 @@ SUBCOMMANDS = ("rules", "rule", "schema", "fix", "clean", "daemon")
 
 
 class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # argparse exits 2 too; keep its message short
+    def error(self, message: str) -> NoReturn:  # argparse exits 2 too; keep its message short
         self.print_usage(sys.stderr)
         sys.stderr.write(f"dbcheck: error: {message}\n")
         raise SystemExit(EXIT_ERROR)

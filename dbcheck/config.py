@@ -9,7 +9,6 @@ import hashlib
 import json
 import os
 import re
-import sys
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -151,7 +150,7 @@ class Config:
                     flag = "--" + option.replace("_", "-")
                     raise ConfigError(f"{flag}: {c!r} is not a code prefix like 'DBC' or 'DBC501'")
             changes[option] = codes
-        return dataclasses.replace(self, **changes)
+        return dataclasses.replace(self, **changes)  # type: ignore[arg-type]  # only the tuple fields
 
 
 def _longest_prefix(code: str, prefixes: Iterable[str]) -> int:

@@ -127,8 +127,8 @@ def scan_files(files: Sequence[Path], sources: Optional[dict[str, str]] = None,
         updated = True
     if updated and cache is not None:
         # entries of files gone since (deleted, renamed) go with the next write
-        seen = {os.path.normpath(os.path.join(cwd, f.path)) for f in out}
-        for gone in [p for p in manifest if p not in seen and not os.path.lexists(p)]:
+        scanned = {os.path.normpath(os.path.join(cwd, f.path)) for f in out}
+        for gone in [p for p in manifest if p not in scanned and not os.path.lexists(p)]:
             del manifest[gone]
         cache.put_manifest(manifest)
     return out
@@ -251,17 +251,17 @@ def load_facts(sources: Sequence[SourceFile], messages: list[str], errors: list[
 
     modules: dict[str, ModuleFacts] = {}
     for i, source in enumerate(sources):
-        facts = results.get(i)
-        if facts is None:
+        found = results.get(i)
+        if found is None:
             errors.append(f"{source.shown}: internal error while reading")
             continue
-        facts.key = source.key
-        name = facts.module
+        found.key = source.key
+        name = found.module
         if name in modules:
             # Two files claim one module name (scripts outside packages): keep both,
             # the second only reachable through the project-wide class registry.
-            name = f"{facts.module}#{source.shown}"
-        modules[name] = facts
+            name = f"{found.module}#{source.shown}"
+        modules[name] = found
     return modules
 
 
@@ -593,7 +593,7 @@ def _absolute(finding: Finding) -> Finding:
 
 
 def _shown(finding: Finding) -> Finding:
-    return finding.moved(display_path(finding.path))
+    return finding.moved(display_path(Path(finding.path)))
 
 
 def _absolute_notice(message: str) -> str:

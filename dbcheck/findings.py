@@ -59,7 +59,7 @@ class Fix:
             return None
         safety, edits, index = payload
         return cls(str(safety), tuple(Edit(str(k), int(n), tuple(map(str, v))) for k, n, v in edits),
-                   tuple(index) if index is not None else None)  # type: ignore[arg-type]
+                   (str(index[0]), str(index[1]), str(index[2])) if index is not None else None)
 
 
 @dataclass(frozen=True, order=True)

@@ -105,7 +105,7 @@ def _fix_source(source: str, edits: dict[int, list[Edit]]) -> tuple[str, set[int
         def leave_Call(self, original, updated):  # noqa: N802 - libcst's naming
             line = positions[original].start.line if original in positions else None
             wanted = edits.get(line or -1)
-            if not wanted or _callee_name(original) not in _COLUMN_CALLS:
+            if line is None or not wanted or _callee_name(original) not in _COLUMN_CALLS:
                 return updated
             result = updated
             for edit in wanted:
@@ -130,7 +130,7 @@ def _fix_source(source: str, edits: dict[int, list[Edit]]) -> tuple[str, set[int
                 inner = arg.value
                 if isinstance(inner, cst.Call) and _callee_name(inner) == "ForeignKey" and inner.args:
                     target = inner.args[0].value
-                    if isinstance(target, cst.SimpleString) and target.evaluated_value.split(".")[0] == table:
+                    if isinstance(target, cst.SimpleString) and str(target.evaluated_value).split(".")[0] == table:
                         args[i] = arg.with_changes(value=_with_keyword(inner, "ondelete", value, replace=False))
                         return call.with_changes(args=args)
             for i, arg in enumerate(args):  # SQLModel: Field(foreign_key="users.id")

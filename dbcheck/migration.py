@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import ast
 import hashlib
-import re
 from pathlib import Path
 from typing import Optional, Sequence
 
@@ -35,17 +34,23 @@ def _revision_globals(path: Path) -> Optional[tuple[str, tuple[str, ...]]]:
         return None
     values: dict[str, object] = {}
     for node in tree.body:
-        targets = node.targets if isinstance(node, ast.Assign) else [node.target] if isinstance(node, ast.AnnAssign) else []
+        if isinstance(node, ast.Assign):
+            targets, value = node.targets, node.value
+        elif isinstance(node, ast.AnnAssign) and node.value is not None:
+            targets, value = [node.target], node.value
+        else:
+            continue
         for target in targets:
-            if isinstance(target, ast.Name) and target.id in ("revision", "down_revision") and node.value is not None:
+            if isinstance(target, ast.Name) and target.id in ("revision", "down_revision"):
                 try:
-                    values[target.id] = ast.literal_eval(node.value)
+                    values[target.id] = ast.literal_eval(value)
                 except ValueError:
                     return None
     revision, down = values.get("revision"), values.get("down_revision")
     if not isinstance(revision, str) or "down_revision" not in values:
         return None
-    downs = (down,) if isinstance(down, str) else tuple(d for d in down or () if isinstance(d, str))
+    downs = (down,) if isinstance(down, str) else \
+        tuple(d for d in down if isinstance(d, str)) if isinstance(down, (tuple, list)) else ()
     return revision, downs
 
 

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
+
+from tests.helpers import run_dbcheck
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -42,9 +41,7 @@ class Note(Base):
 
 
 def _run(args, cwd):
-    env = dict(os.environ, PYTHONPATH=str(REPO))
-    return subprocess.run([sys.executable, "-m", "dbcheck", *args], cwd=cwd, env=env,
-                          capture_output=True, text=True, timeout=120)
+    return run_dbcheck(args, cwd)
 
 
 def test_only_new_findings_after_unrelated_edits(tmp_path):

@@ -18,6 +18,8 @@ from dbcheck.config import load_config
 from dbcheck.engine import load_facts, project_files
 from dbcheck.schema.build import build_index
 
+pytestmark = pytest.mark.slow
+
 REPO = Path(__file__).resolve().parent.parent
 PROJECTS = [REPO / "fixtures" / name for name in ("saas", "flask_app", "sqlmodel_app", "indexes_app")] + [
     REPO / "tests" / "fuzz_models"]

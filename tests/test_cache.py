@@ -4,22 +4,23 @@ broken entries are rebuilt, an unusable folder means one warning and no cache.""
 from __future__ import annotations
 
 import json
-import marshal
 import os
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+pytestmark = pytest.mark.slow
+
+from tests.helpers import run_dbcheck
+
 REPO = Path(__file__).resolve().parent.parent
 
 
 def _run(args: list[str], cwd: Path, cache: Path | None = None) -> subprocess.CompletedProcess:
-    env = dict(os.environ, PYTHONPATH=str(REPO))
-    if cache is not None:
-        env["DBCHECK_CACHE_DIR"] = str(cache)
-    return subprocess.run([sys.executable, "-m", "dbcheck", *args], cwd=cwd, env=env,
-                          capture_output=True, text=True, timeout=300)
+    return run_dbcheck(args, cwd, {"DBCHECK_CACHE_DIR": str(cache)} if cache is not None else None)
 
 
 def _project(tmp_path: Path) -> Path:

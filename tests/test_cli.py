@@ -6,10 +6,11 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+
+from tests.helpers import run_dbcheck
 
 REPO = Path(__file__).resolve().parent.parent
 MODEL = '''
@@ -27,9 +28,7 @@ class Task(Base):
 
 
 def run(*args: str, cwd: Path) -> subprocess.CompletedProcess:
-    env = dict(os.environ, PYTHONPATH=str(REPO))
-    return subprocess.run([sys.executable, "-m", "dbcheck", *args], cwd=cwd, capture_output=True,
-                          text=True, env=env, timeout=120)
+    return run_dbcheck(list(args), cwd)
 
 
 @pytest.fixture

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import socket
 import subprocess
 import sys
@@ -21,6 +20,10 @@ from dbcheck.config import load_config
 from dbcheck.cache import Cache
 from dbcheck.engine import cached_findings, project_files, project_findings
 
+pytestmark = pytest.mark.slow
+
+from tests.helpers import copy_fixture
+
 REPO = Path(__file__).resolve().parent.parent
 POSIX = pytest.mark.skipif(os.name != "posix", reason="the daemon needs Unix sockets")
 
@@ -33,8 +36,7 @@ UNSCOPED = (
 
 @pytest.fixture()
 def project(tmp_path, monkeypatch):
-    root = tmp_path / "saas"
-    shutil.copytree(REPO / "fixtures" / "saas", root, ignore=shutil.ignore_patterns(".dbcheck_cache"))
+    root = copy_fixture("saas", tmp_path)
     monkeypatch.chdir(root)
     monkeypatch.setenv("DBCHECK_CACHE_DIR", str(tmp_path / "cache"))
     # sockets in a folder of the test's own

@@ -14,6 +14,8 @@ import pytest
 
 from tests.oracle import dbcheck_schema, on_path
 
+pytestmark = pytest.mark.oracle
+
 pytest.importorskip("sqlalchemy")
 
 MODELS = '''

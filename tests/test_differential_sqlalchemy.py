@@ -26,6 +26,8 @@ from typing import Any, Optional
 
 import pytest
 
+pytestmark = pytest.mark.oracle
+
 REPO = Path(__file__).resolve().parents[1]
 FIXTURES = REPO / "fixtures"
 

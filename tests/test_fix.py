@@ -4,8 +4,6 @@ idempotent, and the fixed models still build the same MetaData plus the new inde
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -17,13 +15,15 @@ from hypothesis import strategies as st
 from dbcheck.fix import plan_fixes
 from dbcheck.findings import SAFE, Edit, Finding, Fix
 
+pytestmark = pytest.mark.slow
+
+from tests.helpers import copy_fixture, run_dbcheck
+
 REPO = Path(__file__).resolve().parent.parent
 
 
 def _run(args, cwd):
-    env = dict(os.environ, PYTHONPATH=str(REPO))
-    return subprocess.run([sys.executable, "-m", "dbcheck", *args], cwd=cwd, env=env,
-                          capture_output=True, text=True, timeout=300)
+    return run_dbcheck(args, cwd)
 
 
 def _findings(cwd) -> list[tuple]:
@@ -50,8 +50,7 @@ def _metadata(root: Path) -> dict:
 
 
 def test_fix_on_the_fixture_project(tmp_path):
-    root = tmp_path / "saas"
-    shutil.copytree(REPO / "fixtures" / "saas", root, ignore=shutil.ignore_patterns(".dbcheck_cache"))
+    root = copy_fixture("saas", tmp_path)
     before = _findings(root)
     meta_before = _metadata(root)
     assert any(code == "DBC303" for _p, code, _m in before)

@@ -11,6 +11,10 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.slow
+
+from tests.helpers import copy_fixture
+
 REPO = Path(__file__).resolve().parent.parent
 PROJECTS = ["saas", "flask_app", "sqlmodel_app", "indexes_app"]
 
@@ -96,8 +100,7 @@ def test_the_plugin_leaves_flake8s_garbage_collector_as_it_found_it(tmp_path, mo
 
     from dbcheck.flake8_plugin import DbcheckPlugin
 
-    root = tmp_path / "saas"
-    shutil.copytree(REPO / "fixtures" / "saas", root, ignore=shutil.ignore_patterns(".dbcheck_cache"))
+    root = copy_fixture("saas", tmp_path)
     monkeypatch.chdir(root)
     monkeypatch.setenv("DBCHECK_NO_CACHE", "1")
     monkeypatch.setattr(DbcheckPlugin, "_projects", {})

@@ -19,6 +19,10 @@ from dbcheck.config import load_config
 from dbcheck.facts.model import is_alembic_revision
 from dbcheck.engine import analyze
 
+pytestmark = pytest.mark.slow
+
+from tests.helpers import copy_fixture
+
 REPO = Path(__file__).resolve().parent.parent
 
 
@@ -31,8 +35,7 @@ def _check(root: Path, cache: Cache | None):
 
 @pytest.fixture()
 def project(tmp_path, monkeypatch):
-    root = tmp_path / "saas"
-    shutil.copytree(REPO / "fixtures" / "saas", root, ignore=shutil.ignore_patterns(".dbcheck_cache"))
+    root = copy_fixture("saas", tmp_path)
     monkeypatch.chdir(root)
     return root
 

@@ -25,6 +25,8 @@ from sqlalchemy.orm import registry as Registry
 
 from tests.oracle import on_path
 
+pytestmark = pytest.mark.oracle
+
 REPO = Path(__file__).resolve().parents[1]
 FIXTURES = REPO / "fixtures"
 SAAS = FIXTURES / "saas"

@@ -83,6 +83,8 @@ from dbcheck.config import load_config
 from dbcheck.engine import analyze
 from tests.expectations import labels
 
+pytestmark = pytest.mark.oracle
+
 REPO = Path(__file__).resolve().parent.parent
 ROOT = REPO / "fixtures" / "indexes_app"
 QUERY_MODULES = ("shop.queries", "shop.legacy_queries")

@@ -5,8 +5,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import hypothesmith
@@ -20,6 +18,10 @@ from dbcheck.facts.collect import extract
 from dbcheck.schema.build import build_index
 from dbcheck.config import Config
 from dbcheck.findings import Finding
+
+pytestmark = pytest.mark.slow
+
+from tests.helpers import run_dbcheck
 
 REPO = Path(__file__).resolve().parent.parent
 MODELS = sorted((REPO / "fixtures" / "saas" / "app" / "models").glob("*.py")) + \
@@ -63,9 +65,7 @@ def test_mutated_fixture_models_never_crash(path, data):
 
 
 def _run(args, cwd, env_extra=None):
-    env = dict(os.environ, PYTHONPATH=str(REPO), **(env_extra or {}))
-    return subprocess.run([sys.executable, "-m", "dbcheck", *args], cwd=cwd, env=env,
-                          capture_output=True, text=True, timeout=300)
+    return run_dbcheck(args, cwd, env_extra)
 
 
 def test_huge_generated_file(tmp_path):

@@ -1,7 +1,11 @@
-"""Every rule's VALID / INVALID examples, run through the whole engine."""
+"""Every rule's VALID / INVALID examples, run through the whole engine: each finding lands
+on the line its example marks, and its column, message and fix are those recorded in
+``tests/snapshots/rule_examples.txt`` (after a deliberate change, regenerate it with
+``DBCHECK_UPDATE_SNAPSHOTS=1 pytest tests/test_rule_examples.py`` and read the diff)."""
 
 from __future__ import annotations
 
+import os
 import textwrap
 from pathlib import Path
 
@@ -34,12 +38,44 @@ def _write(tmp_path: Path, example, rule) -> list[Path]:
     return written
 
 
-@pytest.mark.parametrize("rule, kind, example", list(_cases()))
-def test_rule_example(tmp_path, monkeypatch, rule, kind, example):
+SNAPSHOT = Path(__file__).with_name("snapshots") / "rule_examples.txt"
+
+
+def _run_example(tmp_path: Path, monkeypatch, rule, example):
     files = _write(tmp_path, example, rule)
     monkeypatch.chdir(tmp_path)
     config = load_config(start=tmp_path)
-    result = analyze([tmp_path], config)
+    return files, analyze([tmp_path], config)
+
+
+def _snapshot_lines(case_id: str, findings) -> list[str]:
+    out = []
+    for f in sorted(findings):
+        fix = ""
+        if f.fix is not None:
+            fix = f" [{f.fix.safety} fix: " + "; ".join(f"{e.kind}@{e.line} {' '.join(e.values)}" for e in f.fix.edits) + "]"
+        out.append(f"{case_id} {f.path}:{f.line}:{f.column}: {f.code} {f.message}{fix}")
+    return out
+
+
+def test_rule_examples_match_the_snapshot(tmp_path_factory, monkeypatch):
+    """Every example's findings of every rule - column, message, fix - as recorded."""
+    lines: list[str] = []
+    for case in _cases():
+        rule, kind, example = case.values
+        tmp = tmp_path_factory.mktemp("example")
+        _files, result = _run_example(tmp, monkeypatch, rule, example)
+        lines += _snapshot_lines(case.id, [f for f in result.findings if f.code == rule.code])
+    text = "\n".join(lines) + "\n"
+    if os.environ.get("DBCHECK_UPDATE_SNAPSHOTS"):
+        SNAPSHOT.parent.mkdir(exist_ok=True)
+        SNAPSHOT.write_text(text)
+    assert text == SNAPSHOT.read_text()
+
+
+@pytest.mark.parametrize("rule, kind, example", list(_cases()))
+def test_rule_example(tmp_path, monkeypatch, rule, kind, example):
+    files, result = _run_example(tmp_path, monkeypatch, rule, example)
     assert not result.errors
     found = {(f.path, f.line) for f in result.findings if f.code == rule.code}
     expected, forbidden = set(), set()

@@ -5,9 +5,13 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+import pytest
+
 from dbcheck.config import load_config
 from dbcheck.engine import analyze
 from dbcheck.incremental.queries import analyze_queries
+
+pytestmark = pytest.mark.slow
 
 MODELS = '''
 from sqlalchemy import ForeignKey, select

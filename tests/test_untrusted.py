@@ -32,6 +32,8 @@ from dbcheck.cache import Cache, is_racy
 from dbcheck.config import load_config
 from dbcheck.engine import scan_files
 
+pytestmark = pytest.mark.slow
+
 REPO = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 DBCHECK = str(BIN / "dbcheck")

@@ -52,33 +52,65 @@ class QueryApi(NamedTuple):
 
 
 class Dialect(Protocol):
-    name: str
+    @property
+    def name(self) -> str: ...
+
     # import package -> the canonical prefix of its names
-    packages: tuple[tuple[str, str], ...]
+    @property
+    def packages(self) -> tuple[tuple[str, str], ...]: ...
+
     # canonical base class -> what inheriting it makes a class
-    bases: Mapping[str, BaseRole]
+    @property
+    def bases(self) -> Mapping[str, BaseRole]: ...
+
     # canonical class decorator -> what it makes the class it decorates
-    class_decorators: Mapping[str, BaseRole]
+    @property
+    def class_decorators(self) -> Mapping[str, BaseRole]: ...
+
     # calls that return a declarative base (``Base = declarative_base()``)
-    base_factories: frozenset[str]
+    @property
+    def base_factories(self) -> frozenset[str]: ...
+
     # library bases that add methods, never columns (the class stays complete)
-    neutral_bases: frozenset[str]
+    @property
+    def neutral_bases(self) -> frozenset[str]: ...
+
     # name prefixes whose bases add no columns dbcheck cannot see (``sa:``, ``typing:``)
-    neutral_families: tuple[str, ...]
-    relationship_functions: frozenset[str]
+    @property
+    def neutral_families(self) -> tuple[str, ...]: ...
+
+    @property
+    def relationship_functions(self) -> frozenset[str]: ...
+
     # annotations that wrap a mapped attribute's type (``Mapped[int]``)
-    mapped_wrappers: frozenset[str]
-    library_models: Mapping[str, LibraryModel]
+    @property
+    def mapped_wrappers(self) -> frozenset[str]: ...
+
+    @property
+    def library_models(self) -> Mapping[str, LibraryModel]: ...
+
     # a class of this style is mapped only when it says so with this keyword (SQLModel's table=True)
-    mapped_keywords: Mapping[str, str]
+    @property
+    def mapped_keywords(self) -> Mapping[str, str]: ...
+
     # styles whose base is itself the root (Flask-SQLAlchemy's db.Model)
-    root_styles: frozenset[str]
+    @property
+    def root_styles(self) -> frozenset[str]: ...
+
     # column types that encrypt what they store / that store a hash
-    encrypting_types: frozenset[str]
-    hashing_types: frozenset[str]
+    @property
+    def encrypting_types(self) -> frozenset[str]: ...
+
+    @property
+    def hashing_types(self) -> frozenset[str]: ...
+
     # prefixes whose type names are SQL types (String, Text, LargeBinary...)
-    type_families: tuple[str, ...]
-    query_api: QueryApi
+    @property
+    def type_families(self) -> tuple[str, ...]: ...
+
+    @property
+    def query_api(self) -> QueryApi: ...
+
 
 
 @dataclass(frozen=True)

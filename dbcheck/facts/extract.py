@@ -39,7 +39,7 @@ _NESTED_BODY = (ast.stmt, ast.excepthandler, ast.match_case)
 def _sort_key(node: ast.AST) -> tuple[int, int]:
     line = getattr(node, "lineno", None)
     if line is not None:
-        return (line, node.col_offset)
+        return (line, getattr(node, "col_offset", 0))
     keys = [_sort_key(child) for child in ast.iter_child_nodes(node)]
     return min(keys) if keys else (0, 0)
 
@@ -88,7 +88,7 @@ class _Positions:
             return self._stmt
         if ast_stmt is None:
             return self._stmt
-        self._stmt = self._in_characters((ast_stmt.lineno, ast_stmt.col_offset + 1))
+        self._stmt = self._in_characters((getattr(ast_stmt, "lineno", 1), getattr(ast_stmt, "col_offset", 0) + 1))
         self._queue = _ast_expression_positions(ast_stmt)
         if self._lines is not None:
             self._queue = [self._in_characters(p) for p in self._queue]
@@ -241,6 +241,7 @@ class ExprConverter:
 
     def _comprehension(self, node: Any) -> Expr:
         # Source order: element(s) first, then each ``for ... in iterable if ...``.
+        elements: tuple[Expr, ...]
         if isinstance(node, cst.DictComp):
             elements = (self.convert(node.key), self.convert(node.value))
         else:
@@ -676,15 +677,12 @@ class _ModuleExtractor:
         if not statements or not isinstance(statements[-1], cst.Return) or statements[-1].value is None \
                 or not all(isinstance(s, (cst.Assign, cst.AnnAssign)) for s in statements[:-1]):
             return
-        params = [p.name.value for p in stmt.params.params + stmt.params.kwonly_params]
-        params = [p for p in params if p not in ("self", "cls")]
+        declared = [*stmt.params.params, *stmt.params.kwonly_params]
+        params = [p.name.value for p in declared if p.name.value not in ("self", "cls")]
         conv = ExprConverter(self.names, _Positions({}))  # positions of factory bodies are not reported
         conv.params = frozenset(params)
         conv.locals = frozenset(_assigned_names(statements[:-1])) - conv.params
-        defaults = {
-            p.name.value: conv.convert(p.default)
-            for p in stmt.params.params + stmt.params.kwonly_params if p.default is not None
-        }
+        defaults = {p.name.value: conv.convert(p.default) for p in declared if p.default is not None}
         self.facts.functions[stmt.name.value] = FunctionFact(
             stmt.name.value, params, defaults, conv.convert(statements[-1].value), line)
 

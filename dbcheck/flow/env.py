@@ -4,7 +4,7 @@ and the context of the function being interpreted."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Optional
+from typing import TYPE_CHECKING, Optional, Set
 
 from dbcheck.facts.model import FunctionIR, ModuleFacts
 from dbcheck.flow.values import join
@@ -42,9 +42,9 @@ class Env:
     def child(self) -> "Env":
         return Env(self)
 
-    def assigned_up_to(self, ancestor: "Env") -> set[str]:
+    def assigned_up_to(self, ancestor: "Env") -> Set[str]:
         """The names assigned in this env and its parents below ``ancestor``."""
-        keys: set[str] = set()
+        keys: Set[str] = set()
         env: Optional[Env] = self
         while env is not None and env is not ancestor:
             keys.update(env.local)
@@ -53,7 +53,7 @@ class Env:
 
     def join(self, branches: list["Env"], include_self: bool = False) -> None:
         """Merge descendants that reached the end of their path back into this env."""
-        keys: set[str] = set()
+        keys: Set[str] = set()
         for branch in branches:
             keys |= branch.assigned_up_to(self)
         for key in keys:

@@ -23,15 +23,15 @@ from __future__ import annotations
 
 import collections
 import contextlib
-import re
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Optional
 
 from dbcheck.dialects import KNOWLEDGE
 from dbcheck.dialects.flask_sqlalchemy import DB_OBJECT
 from dbcheck.facts.ir import (
-    Assert, Assign, Block, Branches, Break, Const, Continue, Expr, ExprStmt, If, Local, Loop, Name, Raise, Return, Try,
-    Walrus, With,
+    Add, Assert, Assign, Attr, BinOr, Block, BoolOp, Branches, Break, Call, Compare, Comprehension, Const, Continue,
+    DictDisplay, Expr, ExprStmt, FString, If, IfExp, Lambda, Local, Loop, Name, Not, Opaque, Raise, Return, Sequence,
+    Star, Subscript, Try, Walrus, With,
 )
 from dbcheck.facts.model import FunctionIR, ModuleFacts, is_alembic_revision
 from dbcheck.flow.env import Context, Env, LoopFrame
@@ -40,9 +40,10 @@ from dbcheck.flow.policy import (
     names_who_asks, owner_comparisons, unscoped_table,
 )
 from dbcheck.flow.values import (
-    ClassVal, ExprVal, GetVal, InstanceVal, ParamVal, QueryIndex, QueryUse, QueryVal, RowVal, Term, Val, flatten, join,
+    ClassVal, ExprVal, GetVal, InstanceVal, ParamVal, QueryIndex, QueryUse, QueryVal, RowVal, Term, Val, ValueSet,
+    flatten, join,
 )
-from dbcheck.schema.model import TableModel
+from dbcheck.schema.model import RelationshipModel, TableModel
 from dbcheck.schema.tenancy import tenant_owned
 from dbcheck.semantic.classes import attributes_in_mro, mro
 from dbcheck.semantic.symbols import ClassAttr, ClassRef, Function, FunctionBody, Lib, Value, lib_name_of
@@ -354,8 +355,8 @@ class QueryAnalyzer:
             head, frame = self._loop_pass(stmt, env, ctx, {}, frozenset())
         carried, checked, targets_after = self._back_edges(stmt, env, frame)
         # only what the body may read before it assigns it reaches the next iteration
-        live = _read_before_assigned(stmt)
-        carried = {key: values for key, values in carried.items() if key in live}
+        read_first = _read_before_assigned(stmt)
+        carried = {key: values for key, values in carried.items() if key in read_first}
         if all(values == env.get(key, NOTHING) for key, values in carried.items()):
             self._release(held, ctx)
         else:
@@ -365,7 +366,7 @@ class QueryAnalyzer:
                     with self._held_back(ctx):
                         _head, frame = self._loop_pass(stmt, env, ctx, carried, checked)
                     new_carried, new_checked, _after = self._back_edges(stmt, env, frame)
-                    new_carried = {key: values for key, values in new_carried.items() if key in live}
+                    new_carried = {key: values for key, values in new_carried.items() if key in read_first}
                     if new_carried == carried and new_checked <= checked:
                         settled = True
                         break
@@ -378,14 +379,14 @@ class QueryAnalyzer:
                 carried = {key: _opaque(values) for key, values in carried.items()}
             head, frame = self._loop_pass(stmt, env, ctx, carried, checked)
             _carried, checked, targets_after = self._back_edges(stmt, env, frame)
-        exits: list[Optional[Env]] = list(frame.breaks)
+        leaving: list[Optional[Env]] = list(frame.breaks)
         if not (stmt.is_while and _always_true(stmt.iterable)):
             normal = head.child()
             for target, values in targets_after.items():
                 normal.set(target, values)  # the last element (or none: NOTHING is in there)
             normal.checked |= checked
-            exits.append(self._block(stmt.orelse, normal, ctx) if stmt.orelse else normal)
-        live = [e for e in exits if e is not None]
+            leaving.append(self._block(stmt.orelse, normal, ctx) if stmt.orelse else normal)
+        live = [e for e in leaving if e is not None]
         if not live:
             return None
         env.join(live)
@@ -463,16 +464,17 @@ class QueryAnalyzer:
     def _truth(self, test: Expr, env: Env) -> Optional[bool]:
         """What we know of a test on a parameter whose truthiness the caller fixed."""
         negate = False
-        if test[0] == "not":
-            negate, test = True, test[1]
-        if test[0] == "cmp" and len(test[2]) == 1 and test[2][0][1] == ("c", None) and test[2][0][0] in ("is", "is not"):
-            value = self._truth(test[1], env)
+        if isinstance(test, Not):
+            negate, test = True, test.operand
+        if isinstance(test, Compare) and len(test.ops) == 1 and test.ops[0][1] == NONE \
+                and test.ops[0][0] in ("is", "is not"):
+            value = self._truth(test.left, env)
             if value is None:
                 return None
-            result = value if test[2][0][0] == "is not" else not value
+            result = value if test.ops[0][0] == "is not" else not value
             return (not result) if negate else result
-        if test[0] in ("param", "local"):
-            values = env.get(test[1], frozenset())
+        if isinstance(test, Local) and test.tag in ("param", "local"):
+            values = env.get(test.name, frozenset())
             truths = {v.truthy for v in values if isinstance(v, ParamVal)}
             if len(values) == 1 and len(truths) == 1 and None not in truths:
                 truth = truths.pop()
@@ -481,9 +483,9 @@ class QueryAnalyzer:
 
     # ------------------------------------------------------------------ owner checks (DBC502)
 
-    def _note_owner_check(self, test: Expr, env: Env, ctx: Context, only_if_exits: Optional[tuple] = None) -> None:
+    def _note_owner_check(self, test: Expr, env: Env, ctx: Context, only_if_exits: Optional[Block] = None) -> None:
         """``assert`` (``only_if_exits`` None) or ``if`` whose branch leaves: a branch that
-        refuses (raise, abort) must be taken when the row is not the tenant's
+        refuses (raise, abort, continue) must be taken when the row is not the tenant's
         (``if t.user_id != me: raise``; ``if t.user_id == me: raise`` guards the
         opposite), one that returns may be either (``if t.user_id == me: return t``)."""
         says_owner: Optional[bool] = True
@@ -515,62 +517,76 @@ class QueryAnalyzer:
 
     # ------------------------------------------------------------------ expressions
 
-    def _eval(self, expr: Optional[Expr], env: Env, ctx: Context) -> frozenset:
+    def _eval(self, expr: Optional[Expr], env: Env, ctx: Context) -> ValueSet:
+        """The possible values of an expression (evaluating what runs inside it)."""
         if expr is None:
-            return frozenset({None})
-        kind = expr[0]
-        if kind in ("local", "param"):
-            return env.get(expr[1], frozenset({None}))
-        if kind == "c":
-            return frozenset({ExprVal(expr)})
-        if kind == "n":
-            if expr[1].startswith("?.") and "." not in expr[1][2:]:
-                # a name bound by a walrus or a comprehension inside the function
-                found = env.get(expr[1][2:], frozenset())
-                if found:
-                    return found
-            return frozenset({self._name_value(expr, ctx)})
-        if kind == "walrus":
-            value = self._eval(expr[2], env, ctx)
-            env.set(expr[1], value)
-            return value
-        if kind == "attr":
-            return self._attribute(expr, env, ctx)
-        if kind == "call":
-            return self._call(expr, env, ctx)
-        if kind in ("tuple", "list", "set"):
-            for item in expr[1]:
-                self._eval(item, env, ctx)
-            return frozenset({None})
-        if kind == "dict":
-            for key, value in expr[1]:
-                self._eval(key, env, ctx)
-                self._eval(value, env, ctx)
-            return frozenset({None})
-        if kind == "?":
-            for inner in (expr[1] if len(expr) > 1 else ()):
-                self._eval(inner, env, ctx)
-            return frozenset({None})
-        if kind == "ifexp":
-            self._eval(expr[1], env, ctx)
-            return self._eval(expr[2], env, ctx) | self._eval(expr[3], env, ctx)
-        if kind == "comp":
-            for iterable in expr[2]:
-                self._iterated(self._eval(iterable, env, ctx), ctx)
-            for element in expr[1]:
-                self._eval(element, env, ctx)
-            return frozenset({None})
-        if kind in ("cmp", "bool", "not"):
-            for part in expr[1:]:
-                if isinstance(part, tuple) and part and isinstance(part[0], str):
-                    self._eval(part, env, ctx)
-            if kind == "cmp":
-                for _op, right in expr[2]:
-                    self._eval(right, env, ctx)
-            return frozenset({ExprVal(expr)})
-        return frozenset({None})
+            return NOTHING
+        return _EVAL[type(expr)](self, expr, env, ctx)
 
-    def _name_value(self, expr: Expr, ctx: Context) -> Val:
+    def _eval_local(self, expr: Local, env: Env, ctx: Context) -> ValueSet:
+        return env.get(expr.name, NOTHING) if expr.tag != "self" else NOTHING
+
+    def _eval_const(self, expr: Const, env: Env, ctx: Context) -> ValueSet:
+        return frozenset({ExprVal(expr)})
+
+    def _eval_name(self, expr: Name, env: Env, ctx: Context) -> ValueSet:
+        if expr.qualified.startswith("?.") and "." not in expr.qualified[2:]:
+            # a name bound by a walrus or a comprehension inside the function
+            found = env.get(expr.qualified[2:], frozenset())
+            if found:
+                return found
+        return frozenset({self._name_value(expr, ctx)})
+
+    def _eval_walrus(self, expr: Walrus, env: Env, ctx: Context) -> ValueSet:
+        value = self._eval(expr.value, env, ctx)
+        env.set(expr.name, value)
+        return value
+
+    def _eval_each(self, exprs: Iterable[Expr], env: Env, ctx: Context) -> ValueSet:
+        for inner in exprs:
+            self._eval(inner, env, ctx)
+        return NOTHING
+
+    def _eval_sequence(self, expr: Sequence, env: Env, ctx: Context) -> ValueSet:
+        return self._eval_each(expr.items, env, ctx)
+
+    def _eval_dict(self, expr: DictDisplay, env: Env, ctx: Context) -> ValueSet:
+        for key, value in expr.pairs:
+            self._eval(key, env, ctx)
+            self._eval(value, env, ctx)
+        return NOTHING
+
+    def _eval_opaque(self, expr: Opaque, env: Env, ctx: Context) -> ValueSet:
+        return self._eval_each(expr.inner, env, ctx)
+
+    def _eval_ifexp(self, expr: IfExp, env: Env, ctx: Context) -> ValueSet:
+        self._eval(expr.test, env, ctx)
+        return self._eval(expr.body, env, ctx) | self._eval(expr.orelse, env, ctx)
+
+    def _eval_comprehension(self, expr: Comprehension, env: Env, ctx: Context) -> ValueSet:
+        for iterable in expr.iterables:
+            self._iterated(self._eval(iterable, env, ctx), ctx)
+        return self._eval_each(expr.elements, env, ctx)
+
+    def _eval_compare(self, expr: Compare, env: Env, ctx: Context) -> ValueSet:
+        self._eval(expr.left, env, ctx)
+        for _op, right in expr.ops:
+            self._eval(right, env, ctx)
+        return frozenset({ExprVal(expr)})
+
+    def _eval_boolean(self, expr: BoolOp, env: Env, ctx: Context) -> ValueSet:
+        self._eval(expr.left, env, ctx)
+        self._eval(expr.right, env, ctx)
+        return frozenset({ExprVal(expr)})
+
+    def _eval_not(self, expr: Not, env: Env, ctx: Context) -> ValueSet:
+        self._eval(expr.operand, env, ctx)
+        return frozenset({ExprVal(expr)})
+
+    def _eval_nothing(self, expr: Expr, env: Env, ctx: Context) -> ValueSet:
+        return NOTHING
+
+    def _name_value(self, expr: Name, ctx: Context) -> Val:
         sym = self.index.symbols.lookup(expr)
         table = self._class_table(sym)
         if table is not None:
@@ -590,19 +606,20 @@ class QueryAnalyzer:
 
     def _table_object(self, sym: object) -> Optional[str]:
         """The name of the table a module-level ``watchlist = Table("watchlist", ...)``
-        builds, for ``select(watchlist)``, ``watchlist.c.user_id``, ``watchlist.delete()``."""
+        builds, for ``select(watchlist)``, ``watchlist.c.user_id``, ``watchlist.delete()``.
+        (A module-level value is a stored expression: a plain tagged tuple.)"""
         if not isinstance(sym, Value) or sym.expr[0] != "call" or not sym.expr[2]:
             return None
         if self.index.symbols.lib_name(sym.expr[1]) != "sa:Table":
             return None
         name = sym.expr[2][0]
         if name[0] == "c" and isinstance(name[1], str) and self.index.tables_named(name[1]):
-            return name[1]
+            return str(name[1])
         return None
 
-    def _attribute(self, expr: Expr, env: Env, ctx: Context) -> frozenset:
-        base = self._eval(expr[1], env, ctx)
-        name = expr[2]
+    def _eval_attribute(self, expr: Attr, env: Env, ctx: Context) -> ValueSet:
+        base = self._eval(expr.value, env, ctx)
+        name = expr.name
         out: set = set()
         for value in base:
             if isinstance(value, ClassVal) and name == "query":
@@ -610,7 +627,7 @@ class QueryAnalyzer:
             elif isinstance(value, ParamVal) and value.name in ("self", "cls") and ctx.cls is not None:
                 own = _own_table(ctx) if name == "query" else None
                 # ``cls.query`` in a model's classmethod (Flask-SQLAlchemy's query property)
-                out.add(QueryVal("read", (own.name,), path=ctx.module.path) if own is not None
+                out.add(QueryVal("read", (own.name,), path=ctx.module.path) if own is not None and own.name
                         else self._self_attribute(ctx.cls, name))
             else:
                 out.add(None)
@@ -619,26 +636,27 @@ class QueryAnalyzer:
     def _self_attribute(self, cls: "ClassInfo", name: str) -> Val:
         """``self.model`` in a repository: the class attribute (or the type argument
         of a generic base) naming a mapped class."""
-        for attr, _owner in attributes_in_mro(self.index.symbols, cls.ref, include_mapped=True):
+        symbols = self.index.symbols
+        for attr, _owner in attributes_in_mro(symbols, cls.ref, include_mapped=True):
             if attr.name == name and attr.value is not None:
-                table = self._class_table(self.index.symbols.lookup(attr.value))
+                table = self._class_table(symbols.lookup(attr.value))
                 return ClassVal(table) if table else None
         if name in ("model", "model_class", "model_cls", "entity", "__model__"):
-            for ref in mro(self.index.symbols, cls.ref):
+            for ref in mro(symbols, cls.ref):
                 for base in ref.fact.bases:
                     if base[0] == "sub":
                         for arg in base[2]:
-                            table = self._class_table(self.index.symbols.lookup(arg))
+                            table = self._class_table(symbols.lookup(arg))
                             if table:
                                 return ClassVal(table)
         return None
 
     # ------------------------------------------------------------------ calls
 
-    def _call(self, expr: Expr, env: Env, ctx: Context) -> frozenset:
-        _c, func, args, kwargs, line, col = expr
+    def _eval_call(self, expr: Call, env: Env, ctx: Context) -> ValueSet:
+        func = expr.func
         # A name chain like ``Task.query.filter_by`` or ``select``: resolve it whole.
-        if func[0] == "n":
+        if isinstance(func, Name):
             sym = self.index.symbols.lookup(func)
             if isinstance(sym, Lib) and sym.name == DB_OBJECT and sym.rest and sym.rest[-1] in _API.db_methods:
                 # db.get_or_404(T, id), db.first_or_404(stmt), db.session.execute(stmt)
@@ -653,44 +671,35 @@ class QueryAnalyzer:
             if isinstance(sym, ClassRef):
                 self._eval_args(expr, env, ctx)
                 return frozenset({InstanceVal(sym.qualname)})
-            body = self._function_body(sym)
-            if body is not None:
-                return self._project_call(body[0], body[1].name, body[1], expr, env, ctx)
+            if isinstance(sym, FunctionBody):
+                return self._project_call(sym.module, sym.body.name, sym.body, expr, env, ctx)
             if isinstance(sym, Value) and len(sym.rest) == 1 and sym.rest[0] in ("select", "update", "delete"):
                 table = self._table_object(replace(sym, rest=()))  # watchlist.delete().where(...)
                 if table is not None:
                     self._eval_args(expr, env, ctx)
                     kind = "read" if sym.rest[0] == "select" else sym.rest[0]
-                    return frozenset({QueryVal(kind, (table,), line=line, column=col, path=ctx.module.path)})
-            if "." in func[1] and sym is None or isinstance(sym, (Lib, Value)):
+                    return frozenset({QueryVal(kind, (table,), line=expr.line, column=expr.column,
+                                               path=ctx.module.path)})
+            if "." in func.qualified and sym is None or isinstance(sym, (Lib, Value)):
                 # db.session.execute(stmt), session.get(T, id) on a module-level session
-                return self._method_call(None, func[1].rsplit(".", 1)[-1], expr, env, ctx, func)
+                return self._method_call(None, func.qualified.rsplit(".", 1)[-1], expr, env, ctx, func)
             return self._unknown_call(func, expr, env, ctx)
-        if func[0] == "attr":
-            method = func[2]
-            receivers = self._eval(func[1], env, ctx)
+        if isinstance(func, Attr):
             out: set = set()
-            for receiver in receivers:
-                out |= self._method_call(receiver, method, expr, env, ctx, func)
+            for receiver in self._eval(func.value, env, ctx):
+                out |= self._method_call(receiver, func.name, expr, env, ctx, func)
             return frozenset(out)
         self._eval_args(expr, env, ctx)
-        return frozenset({None})
+        return NOTHING
 
-    def _function_body(self, sym: object) -> Optional[tuple[ModuleFacts, FunctionIR]]:
-        if isinstance(sym, FunctionBody):
-            return sym.module, sym.body
-        return None
-
-    def _eval_args(self, expr: Expr, env: Env, ctx: Context) -> list[frozenset]:
-        values = []
-        for arg in expr[2]:
-            values.append(self._eval(arg[1] if arg[0] == "star" else arg, env, ctx))
-        for _key, value in expr[3]:
+    def _eval_args(self, expr: Call, env: Env, ctx: Context) -> list[ValueSet]:
+        values = [self._eval(arg.value if isinstance(arg, Star) else arg, env, ctx) for arg in expr.args]
+        for _key, value in expr.kwargs:
             self._eval(value, env, ctx)
         return values
 
-    def _library_call(self, lib: str, expr: Expr, env: Env, ctx: Context) -> frozenset:
-        _c, _func, args, _kwargs, line, col = expr
+    def _library_call(self, lib: str, expr: Call, env: Env, ctx: Context) -> ValueSet:
+        args = expr.args
         name = lib.split(":", 1)[-1]
         if lib.startswith("sa:") or lib.startswith("sqlmodel:"):
             if name == "select":
@@ -700,20 +709,21 @@ class QueryAnalyzer:
                 if choices:
                     # ``cls_ = Share if kind == "share" else ShareCode; select(cls_)``: a
                     # query on each table the local may name
-                    return frozenset(QueryVal("read", (table,), line=line, column=col, path=ctx.module.path)
-                                     for table in choices)
-                return frozenset({QueryVal("read", tables, line=line, column=col, path=ctx.module.path,
+                    return frozenset(QueryVal("read", (table,), line=expr.line, column=expr.column,
+                                              path=ctx.module.path) for table in choices)
+                return frozenset({QueryVal("read", tables, line=expr.line, column=expr.column, path=ctx.module.path,
                                            opaque=not tables and bool(args) and self._has_unknown_entity(args))})
             if name in ("update", "delete") and args:
                 tables = self._entities(args[:1], ctx)
                 if tables:
-                    return frozenset({QueryVal(name, tables, line=line, column=col, path=ctx.module.path)})
+                    return frozenset({QueryVal(name, tables, line=expr.line, column=expr.column,
+                                               path=ctx.module.path)})
         values = self._eval_args(expr, env, ctx)
         if lib in _ITERATING_BUILTINS and values:
             self._iterated(values[0], ctx)  # list(Model.query...) runs it, as a for loop does
-        return frozenset({None})
+        return NOTHING
 
-    def _iterated(self, values: frozenset, ctx: Context) -> None:
+    def _iterated(self, values: ValueSet, ctx: Context) -> None:
         """Iterating a query runs it; iterating a parameter runs what the callers pass."""
         for item in values:
             if isinstance(item, QueryVal):
@@ -721,8 +731,9 @@ class QueryAnalyzer:
             elif isinstance(item, ParamVal) and ctx.summary:
                 ctx.executed.add(item.name)
 
-    def _has_unknown_entity(self, args: tuple) -> bool:
-        return any(a[0] in ("local", "param", "attr") for a in args)
+    @staticmethod
+    def _has_unknown_entity(args: tuple[Expr, ...]) -> bool:
+        return any((isinstance(a, Local) and a.tag in ("local", "param")) or isinstance(a, Attr) for a in args)
 
     def _entities(self, args: Iterable[Expr], ctx: Context, aggregates: bool = True) -> tuple[str, ...]:
         """Tables named by select()/query()/join() arguments: a class, a column
@@ -731,16 +742,16 @@ class QueryAnalyzer:
         tables: list[str] = []
         for arg in args:
             table = self._entity(arg, ctx)
-            if table is None and aggregates and arg[0] == "call" and arg[1][0] == "n" and \
-                    _sql(self.index.symbols.lib_name(arg[1])):
-                inner = self._entities(arg[2], ctx, aggregates=False)
+            if table is None and aggregates and isinstance(arg, Call) and isinstance(arg.func, Name) and \
+                    _sql(self.index.symbols.lib_name(arg.func)):
+                inner = self._entities(arg.args, ctx, aggregates=False)
                 table = inner[0] if inner else None
             if table and table not in tables:
                 tables.append(table)
         return tuple(tables)
 
     def _entity(self, arg: Expr, ctx: Context) -> Optional[str]:
-        if arg[0] == "n":
+        if isinstance(arg, Name):
             sym = self.index.symbols.lookup(arg)
             if isinstance(sym, Value) and (not sym.rest or (len(sym.rest) == 2 and sym.rest[0] in ("c", "columns"))):
                 return self._table_object(replace(sym, rest=()))  # a Table, or one of its columns
@@ -754,15 +765,14 @@ class QueryAnalyzer:
                     return self._relationship_table(rel)
                 table = self._class_table(sym.cls)
             return table
-        if arg == ("param", "cls") and _own_table(ctx) is not None:
-            return _own_table(ctx).name  # session.query(cls) in a model's classmethod
-        if arg[0] == "attr" and arg[1] in (("param", "self"), ("param", "cls")) and ctx.cls is not None:
-            value = self._self_attribute(ctx.cls, arg[2])
+        own = _own_table(ctx)
+        if arg == CLS and own is not None:
+            return own.name  # session.query(cls) in a model's classmethod
+        if isinstance(arg, Attr) and arg.value in (SELF, CLS) and ctx.cls is not None:
+            value = self._self_attribute(ctx.cls, arg.name)
             return value.table if isinstance(value, ClassVal) else None
-        if arg[0] == "attr" and ctx.cls is not None:
-            # self.model.id -> the table of self.model
-            base = self._entity(arg[1], ctx)
-            return base
+        if isinstance(arg, Attr) and ctx.cls is not None:
+            return self._entity(arg.value, ctx)  # self.model.id -> the table of self.model
         return None
 
     def _attribute_column(self, table: TableModel, attribute: str) -> Optional[str]:
@@ -788,7 +798,7 @@ class QueryAnalyzer:
             return local[0][0] if len(local) == 1 else None
         return None
 
-    def _relationship_table(self, rel) -> Optional[str]:
+    def _relationship_table(self, rel: RelationshipModel) -> Optional[str]:
         if not rel.target:
             return None
         targets = self.index.mapped_classes_named(rel.target)
@@ -796,7 +806,7 @@ class QueryAnalyzer:
             return targets[0].table.name
         return None
 
-    def _class_attr_call(self, sym: ClassAttr, expr: Expr, env: Env, ctx: Context) -> frozenset:
+    def _class_attr_call(self, sym: ClassAttr, expr: Call, env: Env, ctx: Context) -> ValueSet:
         table = self._class_table(sym.cls)
         path = sym.path
         if len(path) == 1:
@@ -807,31 +817,30 @@ class QueryAnalyzer:
                 return self._project_call(found[0], found[1].name, found[1], expr, env, ctx, self_cls=info)
         if table is None or not path:
             self._eval_args(expr, env, ctx)
-            return frozenset({None})
+            return NOTHING
         if path[0] == "query" and len(path) >= 2:
             # Task.query.filter_by(...).first(): rebuild the chain on a query value
-            value: Val = QueryVal("read", (table,), line=expr[4], column=expr[5], path=ctx.module.path)
+            value: Val = QueryVal("read", (table,), line=expr.line, column=expr.column, path=ctx.module.path)
+            bare = Call(Opaque(), (), (), expr.line, expr.column)
             for method in path[1:-1]:
-                value = next(iter(self._method_call(value, method, ("call", None, (), (), expr[4], expr[5]),
-                                                    env, ctx, None)), None)
+                value = next(iter(self._method_call(value, method, bare, env, ctx, None)), None)
             return self._method_call(value, path[-1], expr, env, ctx, None)
         self._eval_args(expr, env, ctx)
-        return frozenset({None})
+        return NOTHING
 
-    def _unknown_call(self, func: Expr, expr: Expr, env: Env, ctx: Context) -> frozenset:
+    def _unknown_call(self, func: Name, expr: Call, env: Env, ctx: Context) -> ValueSet:
         values = self._eval_args(expr, env, ctx)
-        name = func[1].rsplit(".", 1)[-1] if func[0] == "n" else ""
-        self._arguments_escape(name, values, expr, env, ctx)
-        return frozenset({None})
+        self._arguments_escape(func.qualified.rsplit(".", 1)[-1], values, expr, env, ctx)
+        return NOTHING
 
-    def _arguments_escape(self, name: str, values: list[frozenset], expr: Expr, env: Env, ctx: Context) -> None:
+    def _arguments_escape(self, name: str, values: list[ValueSet], expr: Call, env: Env, ctx: Context) -> None:
         for value in values:
             for item in value:
                 if isinstance(item, QueryVal) and name in _API.executor_functions:
                     self._use(item, ctx, item.kind)
         self._owner_checked_by_call(name, values, expr, env, ctx)
 
-    def _owner_checked_by_call(self, name: str, values: list[frozenset], expr: Expr, env: Env,
+    def _owner_checked_by_call(self, name: str, values: list[ValueSet], expr: Call, env: Env,
                                ctx: Context) -> None:
         """A call named like an access check (``check_owner(task)``, ``authorize(...)``)
         checks the rows it is handed - directly, or stored into what it is handed
@@ -839,8 +848,8 @@ class QueryAnalyzer:
         lowered = name.lower()
         if not any(w in lowered for w in CHECK_WORDS) or lowered in CONVERSIONS:
             return
-        args = tuple(expr[2]) + tuple(v for _k, v in expr[3])
-        if ACCESS_CHECK.search(lowered) and any(a[0] == "param" for a in args):
+        args = tuple(expr.args) + tuple(v for _k, v in expr.kwargs)
+        if ACCESS_CHECK.search(lowered) and any(isinstance(a, Local) and a.tag == "param" for a in args):
             # check_access("package_delete", context, data_dict): the request the function
             # was given is checked as a whole, lookups by its ids included (CKAN's actions)
             self._apply_once(("guarded", ctx.function.qualname))
@@ -854,26 +863,26 @@ class QueryAnalyzer:
             for item in value:
                 self._mark_checked(item, ctx, rows)
         for arg in args:
-            if arg[0] == "local":
-                env.checked.add(arg[1])
-            if arg[0] in ("local", "param"):
-                for item in env.get(f"{arg[1]}[]", frozenset()):
+            if isinstance(arg, Local) and arg.tag in ("local", "param"):
+                if arg.tag == "local":
+                    env.checked.add(arg.name)
+                for item in env.get(f"{arg.name}[]", frozenset()):
                     self._mark_checked(item, ctx, rows)
 
-    def _method_call(self, receiver: Val, method: str, expr: Expr, env: Env, ctx: Context,
-                     func: Optional[Expr]) -> frozenset:
-        _c, _f, args, kwargs, line, col = expr
+    def _method_call(self, receiver: Val, method: str, expr: Call, env: Env, ctx: Context,
+                     func: Optional[Expr]) -> ValueSet:
+        args, line, col = expr.args, expr.line, expr.column
         if isinstance(receiver, QueryVal):
             return frozenset({self._query_method(receiver, method, expr, env, ctx)})
         if isinstance(receiver, ClassVal) and method == "query":
-            return frozenset({None})
+            return NOTHING
         if isinstance(receiver, RowVal):
             self._eval_args(expr, env, ctx)
             if receiver.is_result and method in _API.one_row:
                 return frozenset({replace(receiver, is_result=False)})
             if receiver.is_result and method in ("scalars", "unique"):
                 return frozenset({receiver})
-            return frozenset({None})
+            return NOTHING
         if isinstance(receiver, ParamVal) and receiver.name in ("self", "cls") and ctx.cls is not None:
             found = self._find_method(ctx.cls, method)
             if found is not None:
@@ -900,13 +909,13 @@ class QueryAnalyzer:
                         rows.add(replace(row, is_result=method not in _API.one_row))
                 elif isinstance(item, ParamVal) and ctx.summary:
                     ctx.executed.add(item.name)
-            return frozenset(rows) if len(rows) == 1 else frozenset({None})
+            return frozenset(rows) if len(rows) == 1 else NOTHING
         if method in ("query",) and args:
             tables = self._entities(args, ctx)
             if tables:
                 return frozenset({QueryVal("read", tables, line=line, column=col, path=ctx.module.path)})
             return frozenset(QueryVal("read", (table,), line=line, column=col, path=ctx.module.path)
-                             for table in _class_choices(values[:1])) or frozenset({None})
+                             for table in _class_choices(values[:1])) or NOTHING
         if method in ("get", "get_or_404") and len(args) >= 2:
             tables = self._entities(args[:1], ctx)
             if tables:
@@ -915,11 +924,11 @@ class QueryAnalyzer:
             for item in values[0]:
                 if isinstance(item, QueryVal):
                     self._use(item, ctx, item.kind)
-            return frozenset({None})
-        if self._is_scope_helper(method, func):
-            return frozenset(self._scope_all(v) for value in values[:1] for v in value) or frozenset({None})
+            return NOTHING
+        if self._is_scope_helper(method):
+            return frozenset(self._scope_all(v) for value in values[:1] for v in value) or NOTHING
         self._arguments_escape(method, values, expr, env, ctx)
-        return frozenset({None})
+        return NOTHING
 
     def _get(self, table: str, line: int, col: int, ctx: Context) -> GetVal:
         get = GetVal(table, line, col, ctx.module.path)
@@ -929,8 +938,8 @@ class QueryAnalyzer:
                 self._apply(("get", key, get, ctx.function.qualname))
         return get
 
-    def _query_method(self, query: QueryVal, method: str, expr: Expr, env: Env, ctx: Context) -> Val:
-        _c, _f, args, kwargs, line, col = expr
+    def _query_method(self, query: QueryVal, method: str, expr: Call, env: Env, ctx: Context) -> Val:
+        args, kwargs, line, col = expr.args, expr.kwargs, expr.line, expr.column
         if query.line == 0:
             query = replace(query, line=line, column=col)
         if query.line == -1:
@@ -954,7 +963,7 @@ class QueryAnalyzer:
                 on_scoped, _terms, _opaque = self._condition(onclause, env, ctx)
                 scoped = scoped | on_scoped
             outer = method.startswith("outerjoin") or any(
-                k in ("isouter", "full") and v == ("c", True) for k, v in kwargs)
+                k in ("isouter", "full") and v == Const(True) for k, v in kwargs)
             return replace(query, joined=query.joined + tables, scoped=scoped,
                            outer=query.outer + tables if outer else query.outer)
         if method in _API.pass_through:
@@ -974,7 +983,7 @@ class QueryAnalyzer:
             return self._get(query.tables[0], query.line or line, query.column or col, ctx)
         if method in _API.subquery:
             return replace(query, subquery=True)
-        if self._is_scope_helper(method, None):
+        if self._is_scope_helper(method):
             return self._scope_all(query)
         # An unknown method may filter: the query is no longer ours to judge.
         self._eval_args(expr, env, ctx)
@@ -983,53 +992,49 @@ class QueryAnalyzer:
     # ------------------------------------------------------------------ filters
 
     def _apply_filter(self, query: QueryVal, arg: Expr, env: Env, ctx: Context) -> QueryVal:
-        scoped, terms, opaque = self._condition(arg, env, ctx, top=True)
+        scoped, terms, opaque = self._condition(arg, env, ctx)
         return replace(query, scoped=query.scoped | scoped, terms=query.terms + tuple(terms),
                        opaque=query.opaque or opaque, filtered=True,
                        partial=query.partial or opaque or not terms)
 
-    def _condition(self, expr: Expr, env: Env, ctx: Context, top: bool = False
-                   ) -> tuple[frozenset[str], list[Term], bool]:
+    def _condition(self, expr: Expr, env: Env, ctx: Context) -> tuple[frozenset[str], list[Term], bool]:
         """(tables scoped by the condition, its AND-ed terms, whether it is opaque)."""
-        kind = expr[0]
-        if kind == "local":
-            values = env.get(expr[1], frozenset())
+        if isinstance(expr, Local) and expr.tag == "local":
+            values = env.get(expr.name, frozenset())
             conds = [v.expr for v in values if isinstance(v, ExprVal)]
             if len(conds) == 1 and len(values) == 1:
-                return self._condition(conds[0], env, ctx, top)
+                return self._condition(conds[0], env, ctx)
             return frozenset(), [], True
-        if kind == "param":
+        if isinstance(expr, Local) and expr.tag == "param":
             return frozenset(), [], True
-        if kind == "cmp":
+        if isinstance(expr, Compare):
             return self._comparison(expr, env, ctx)
-        if kind == "call":
-            func = expr[1]
-            lib = _sql(self.index.symbols.lib_name(func) if func[0] == "n" else None)
-            if lib in ("and_",):
+        if isinstance(expr, Call):
+            lib = _sql(self.index.symbols.lib_name(expr.func) if isinstance(expr.func, Name) else None)
+            if lib == "and_":
                 scoped: set[str] = set()
                 terms: list[Term] = []
                 opaque = False
-                for arg in expr[2]:
+                for arg in expr.args:
                     s, t, o = self._condition(arg, env, ctx)
                     scoped |= s
                     terms += t
                     opaque = opaque or o
                 return frozenset(scoped), terms, opaque
-            if lib in ("or_",):
-                results = [self._condition(arg, env, ctx) for arg in expr[2]]
+            if lib == "or_":
+                results = [self._condition(arg, env, ctx) for arg in expr.args]
                 if not results:
                     return frozenset(), [], False
-                scoped_sets = [r[0] for r in results]
-                common = frozenset.intersection(*scoped_sets) if scoped_sets else frozenset()
+                common = frozenset.intersection(*(r[0] for r in results))
                 return common, [], any(r[2] for r in results)
             if lib in ("text", "literal_column"):
                 return frozenset(), [], True
             return self._call_condition(expr, env, ctx)
-        if kind == "bool":
+        if isinstance(expr, BoolOp):
             return frozenset(), [], True
-        if kind == "not":
+        if isinstance(expr, Not):
             return frozenset(), [], False
-        if kind == "n":
+        if isinstance(expr, Name):
             return frozenset(), [], False  # a boolean column: T.is_active
         return frozenset(), [], True
 
@@ -1038,7 +1043,12 @@ class QueryAnalyzer:
         col = table.column(column) if table is not None else None
         if col is None or not col.type_name:
             return False
-        name = target[1] if target[0] == "n" else (target[1][1] if target[0] == "call" and target[1][0] == "n" else "")
+        if isinstance(target, Name):
+            name = target.qualified
+        elif isinstance(target, Call) and isinstance(target.func, Name):
+            name = target.func.qualified
+        else:
+            name = ""
         wanted = name.rsplit(".", 1)[-1].lower()
         have = col.type_name.rsplit(".", 1)[-1].lower()
         aliases = {"uuid": "uuid", "guid": "uuid", "text": "text", "string": "varchar", "varchar": "varchar",
@@ -1051,65 +1061,66 @@ class QueryAnalyzer:
 
     def _column(self, expr: Expr, ctx: Context) -> Optional[tuple[str, str, Optional[str]]]:
         """(table, column, wrapper) for ``T.col``, ``func.lower(T.col)``, ``cast(T.col, X)``."""
-        if expr[0] == "n":
+        if isinstance(expr, Name):
             sym = self.index.symbols.lookup(expr)
             if isinstance(sym, Value) and len(sym.rest) == 2 and sym.rest[0] in ("c", "columns"):
                 name = self._table_object(replace(sym, rest=()))  # watchlist.c.user_id
                 table = self._table_named(name) if name else None
-                if table is not None and any(c.name == sym.rest[1] for c in table.columns):
+                if table is not None and table.name and any(c.name == sym.rest[1] for c in table.columns):
                     return table.name, sym.rest[1], None
                 return None
             if isinstance(sym, ClassAttr) and len(sym.path) == 1:
                 info = self.index.classes.get(sym.cls.qualname)
                 if info is not None and info.table is not None and info.table.name:
-                    name = self._attribute_column(info.table, sym.path[0])
-                    if name is not None:
-                        return info.table.name, name, None
+                    column = self._attribute_column(info.table, sym.path[0])
+                    if column is not None:
+                        return info.table.name, column, None
                     if not sym.path[0].startswith("_") and info.table.complete is not None:
                         # a hybrid_property / column_property (CTFd's account_id): it can
                         # scope, but no index serves it
                         return info.table.name, sym.path[0], "expression"
             return None
-        if expr[0] == "attr" and expr[1] == ("param", "cls"):
+        if isinstance(expr, Attr) and expr.value == CLS:
             # cls.org_id / cls.org in a model's own classmethod (self.org_id is a value)
             own = _own_table(ctx)
-            name = self._attribute_column(own, expr[2]) if own is not None else None
-            return (own.name, name, None) if name is not None else None
-        if expr[0] == "attr" and ctx.cls is not None and expr[1][0] == "attr":
+            column = self._attribute_column(own, expr.name) if own is not None else None
+            return (own.name, column, None) if own is not None and own.name and column is not None else None
+        if isinstance(expr, Attr) and ctx.cls is not None and isinstance(expr.value, Attr):
             # self.model.user_id, where self.model names a mapped class
-            table_name = self._entity(expr[1], ctx)
+            table_name = self._entity(expr.value, ctx)
             table = self._table_named(table_name) if table_name else None
-            if table is not None:
-                col = table.column_by_attribute(expr[2])
+            if table is not None and table.name:
+                col = table.column_by_attribute(expr.name)
                 if col is not None:
                     return table.name, col.name, None
-                return table.name, expr[2], "expression"
+                return table.name, expr.name, "expression"
             return None
-        if expr[0] == "call":
-            func = expr[1]
-            lib = self.index.symbols.lib_name(func) if func[0] == "n" else None
-            if lib == "sqlmodel:col" and expr[2]:
-                return self._column(expr[2][0], ctx)  # SQLModel's typing helper, not a wrapper
-            if func[0] == "n" and (func[1].rsplit(".", 1)[-1] in ("lower", "upper", "trim", "date", "coalesce")
-                                   and _sql(lib) and expr[2]):
-                inner = self._column(expr[2][0], ctx)
+        if isinstance(expr, Call):
+            func = expr.func
+            lib = self.index.symbols.lib_name(func) if isinstance(func, Name) else None
+            if lib == "sqlmodel:col" and expr.args:
+                return self._column(expr.args[0], ctx)  # SQLModel's typing helper, not a wrapper
+            if isinstance(func, Name) and (func.qualified.rsplit(".", 1)[-1] in ("lower", "upper", "trim", "date",
+                                                                                "coalesce")
+                                           and _sql(lib) and expr.args):
+                inner = self._column(expr.args[0], ctx)
                 if inner is not None:
-                    return inner[0], inner[1], func[1].rsplit(".", 1)[-1]
-            if _sql(lib) == "cast" and expr[2]:
-                inner = self._column(expr[2][0], ctx)
+                    return inner[0], inner[1], func.qualified.rsplit(".", 1)[-1]
+            if _sql(lib) == "cast" and expr.args:
+                inner = self._column(expr.args[0], ctx)
                 if inner is not None:
-                    target = expr[2][1] if len(expr[2]) > 1 else None
+                    target = expr.args[1] if len(expr.args) > 1 else None
                     if target is not None and self._same_type(inner[0], inner[1], target):
                         return inner  # PostgreSQL drops a cast to the column's own type
                     return inner[0], inner[1], "cast"
         return None
 
     def _is_constant(self, expr: Expr) -> bool:
-        if expr[0] == "c":
+        if isinstance(expr, Const):
             return True
-        if expr[0] in ("tuple", "list", "set"):
-            return all(self._is_constant(e) for e in expr[1])
-        if expr[0] == "n":
+        if isinstance(expr, Sequence):
+            return all(self._is_constant(e) for e in expr.items)
+        if isinstance(expr, Name):
             sym = self.index.symbols.lookup(expr)
             if isinstance(sym, Lib) and sym.name.startswith(("sa:true", "sa:false", "sa:null")):
                 return True
@@ -1117,11 +1128,11 @@ class QueryAnalyzer:
                 return True  # DEMO_ORG_ID = 1 at module level
         return False
 
-    def _comparison(self, expr: Expr, env: Env, ctx: Context) -> tuple[frozenset[str], list[Term], bool]:
-        _k, left, targets, line, col = expr
-        if len(targets) != 1:
+    def _comparison(self, expr: Compare, env: Env, ctx: Context) -> tuple[frozenset[str], list[Term], bool]:
+        if len(expr.ops) != 1:
             return frozenset(), [], False
-        op, right = targets[0]
+        left = expr.left
+        op, right = expr.ops[0]
         left_col, right_col = self._column(left, ctx), self._column(right, ctx)
         if left_col is None and right_col is not None:
             left_col, right, left = right_col, left, right
@@ -1131,7 +1142,8 @@ class QueryAnalyzer:
         if left_col is None:
             # a local's attribute (``cls_.user_id`` where cls_ names one model or another,
             # ``sub.c.user_id`` of a local subquery) may be the tenant column: unknown
-            unknown = left[0] in ("local", "param") or (left[0] == "attr" and left[1][0] == "local")
+            unknown = (isinstance(left, Local) and left.tag in ("local", "param")) or (
+                isinstance(left, Attr) and isinstance(left.value, Local) and left.value.tag == "local")
             return frozenset(), [], unknown
         table, column, wrapped = left_col
         constant = self._is_constant(right)
@@ -1139,25 +1151,26 @@ class QueryAnalyzer:
                 and column in self._primary_key(table)):
             # join(User, Note.user_id == User.id).where(User.id == uid): every joined
             # owned row belongs to that tenant
-            return frozenset({TENANT_ROW}), [Term(table, column, "==", None, line, col, False)], False
+            return frozenset({TENANT_ROW}), [Term(table, column, "==", None, expr.line, expr.column, False)], False
         kind = {"==": "==", "<": "range", ">": "range", "<=": "range", ">=": "range",
                 "is": "is", "!=": "!=", "is not": "!="}.get(op, "other")
-        if kind == "!=" and right == ("c", None):
+        if kind == "!=" and right == NONE:
             kind = "notnull"  # IS NOT NULL: a b-tree index on the column can serve it
-        term = Term(table, column, kind, wrapped, line, col, constant)
-        scoped = frozenset()
+        term = Term(table, column, kind, wrapped, expr.line, expr.column, constant)
+        scoped: frozenset[str] = frozenset()
         if op == "==" and not constant and column in self.config.tenant_columns and wrapped in (None, "expression"):
             scoped = frozenset({table})
         return scoped, [term], False
 
-    def _call_condition(self, expr: Expr, env: Env, ctx: Context) -> tuple[frozenset[str], list[Term], bool]:
+    def _call_condition(self, expr: Call, env: Env, ctx: Context) -> tuple[frozenset[str], list[Term], bool]:
         """``T.col.in_(ids)``, ``T.col.is_(None)``, ``T.col.ilike(x)``, ``T.col.between(a, b)``."""
-        func = expr[1]
-        if func[0] == "n" and "." in func[1]:
-            base_name, method = func[1].rsplit(".", 1)
-            base: Expr = ("n", base_name)
-        elif func[0] == "attr":
-            base, method = func[1], func[2]
+        func = expr.func
+        base: Expr
+        if isinstance(func, Name) and "." in func.qualified:
+            base_name, method = func.qualified.rsplit(".", 1)
+            base = Name(base_name)
+        elif isinstance(func, Attr):
+            base, method = func.value, func.name
         else:
             return frozenset(), [], True
         column = self._column(base, ctx)
@@ -1165,9 +1178,9 @@ class QueryAnalyzer:
             # func.lower(T.col).like(...) and friends
             return frozenset(), [], True
         table, name, wrapper = column
-        args = expr[2]
+        args = expr.args
         constant = all(self._is_constant(a) for a in args)
-        line, col = expr[4], expr[5]
+        line, col = expr.line, expr.column
         if method == "in_":
             scoped = frozenset({table}) if (name in self.config.tenant_columns and args and not constant
                                             and wrapper in (None, "expression")) else frozenset()
@@ -1175,12 +1188,12 @@ class QueryAnalyzer:
                 # T.id.in_(select(L.t_id).where(L.org_id == org)): a semi-join on scoped rows
                 scoped = frozenset({table})
             return scoped, [Term(table, name, "in", wrapper, line, col, constant)], False
-        if method in ("is_",):
+        if method == "is_":
             return frozenset(), [Term(table, name, "is", wrapper, line, col, True)], False
         if method in ("isnot", "is_not"):
-            kind = "notnull" if args and args[0] == ("c", None) else "!="
+            kind = "notnull" if args and args[0] == NONE else "!="
             return frozenset(), [Term(table, name, kind, wrapper, line, col, True)], False
-        if method in ("between",):
+        if method == "between":
             return frozenset(), [Term(table, name, "range", wrapper, line, col, constant)], False
         if method == "ilike":
             return frozenset(), [Term(table, name, "like", wrapper or "ilike", line, col, constant)], False
@@ -1200,7 +1213,8 @@ class QueryAnalyzer:
             and any(tenant_owned(self.index, self.config, t) for t in q.tables + q.joined)
             for q in queries)
 
-    def _filter_by(self, query: QueryVal, kwargs: tuple, env: Env, ctx: Context, line: int, col: int) -> QueryVal:
+    def _filter_by(self, query: QueryVal, kwargs: tuple[tuple[str, Expr], ...], env: Env, ctx: Context,
+                   line: int, col: int) -> QueryVal:
         # filter_by applies to the last joined entity, else the first one.
         target = query.joined[-1] if query.joined else (query.tables[0] if query.tables else None)
         if target is None:
@@ -1220,11 +1234,8 @@ class QueryAnalyzer:
 
     # ------------------------------------------------------------------ scope helpers
 
-    def _is_scope_helper(self, name: str, func: Optional[Expr]) -> bool:
-        for helper in self.config.scope_helpers:
-            if helper == name or helper.rsplit(".", 1)[-1] == name:
-                return True
-        return False
+    def _is_scope_helper(self, name: str) -> bool:
+        return any(helper == name or helper.rsplit(".", 1)[-1] == name for helper in self.config.scope_helpers)
 
     def _scope_all(self, value: Val) -> Val:
         if isinstance(value, QueryVal):
@@ -1241,68 +1252,70 @@ class QueryAnalyzer:
                     return ref.module, body
         return None
 
-    def _project_call(self, module: ModuleFacts, name: str, body: Optional[FunctionIR], expr: Expr,
-                      env: Env, ctx: Context, self_cls: Optional["ClassInfo"] = None) -> frozenset:
+    def _project_call(self, module: ModuleFacts, name: str, body: Optional[FunctionIR], expr: Call,
+                      env: Env, ctx: Context, self_cls: Optional["ClassInfo"] = None) -> ValueSet:
         values = self._eval_args(expr, env, ctx)
         if body is None:
             body = next((b for b in module.bodies if b.class_name is None and b.name == name), None)
-        if self._is_scope_helper(name, None) or (body is not None and self._is_scope_helper(body.qualname, None)):
-            return frozenset(self._scope_all(v) for value in values[:1] for v in value) or frozenset({None})
+        if self._is_scope_helper(name) or (body is not None and self._is_scope_helper(body.qualname)):
+            return frozenset(self._scope_all(v) for value in values[:1] for v in value) or NOTHING
         if body is None or ctx.depth >= MAX_DEPTH:
             self._arguments_escape(name, values, expr, env, ctx)
-            return frozenset({None})
+            return NOTHING
         self._owner_checked_by_call(name, values, expr, env, ctx)
         self._apply_once(("called", body.qualname))
         params = [p for p in body.params if p not in ("self", "cls")] if body.class_name else list(body.params)
-        bound: dict[str, frozenset] = {}
+        bound: dict[str, ValueSet] = {}
         for param, value in zip(params, values):
             bound[param] = value
-        for key, value_expr in expr[3]:
+        for key, value_expr in expr.kwargs:
             if key in params:
                 bound[key] = self._eval(value_expr, env, ctx)
         # What the caller tells us about each parameter: given and not None, None, or unknown.
-        signature = []
+        signature: list[Optional[bool]] = []
         for param in params:
-            value = bound.get(param)
-            if value is None:
+            given = bound.get(param)
+            if given is None:
                 default = body.defaults.get(param)
-                truth = False if default == ("c", None) or default == ("c", False) else None
+                truth: Optional[bool] = False if default == ("c", None) or default == ("c", False) else None
             else:
                 # Passing something counts as passing it ("scopes the calls that pass
                 # it"); only a literal None/False/0 is known to be falsy.
-                consts = [v for v in value if isinstance(v, ExprVal) and v.expr[0] == "c"]
-                truth = bool(consts[0].expr[1]) if len(value) == 1 and consts else True
+                consts = [v.expr for v in given if isinstance(v, ExprVal) and isinstance(v.expr, Const)]
+                truth = bool(consts[0].value) if len(given) == 1 and consts else True
             signature.append(truth)
         results, escapes, inner = self._summary(module, body, tuple(signature), self_cls or ctx.cls, ctx.depth + 1)
+        line, col = expr.line, expr.column
         for kind, query in inner:
             if ctx.summary:
                 continue  # judged at the callee's direct callers only, never up the chain
             runner = f"{body.qualname.rsplit('.', 2)[-2]}.{body.name}" if body.class_name else body.name
-            site = QueryUse(kind, replace(query, line=expr[4], column=expr[5], path=ctx.module.path,
+            site = QueryUse(kind, replace(query, line=line, column=col, path=ctx.module.path,
                                           note=query.note or f"run by {runner}()"),
-                            None, ctx.module.path, expr[4], expr[5], ctx.function.qualname,
+                            None, ctx.module.path, line, col, ctx.function.qualname,
                             "admin path" if ctx.privileged else "")
             self._apply(("obs", (query.path, query.line, query.column), site, query))
         out: set = set()
         for result in results:
             if isinstance(result, QueryVal) and result.param is not None:
-                for arg in bound.get(result.param, frozenset({None})):
+                for arg in bound.get(result.param, NOTHING):
                     if isinstance(arg, QueryVal):
                         out.add(replace(arg, scoped=arg.scoped | result.scoped, terms=arg.terms + result.terms,
                                         opaque=arg.opaque or result.opaque, filtered=arg.filtered or result.filtered))
                     else:
                         out.add(None)
             elif isinstance(result, QueryVal):
-                out.add(replace(result, line=expr[4], column=expr[5], path=ctx.module.path,
-                                note=result.note or f"built by {body.qualname.rsplit('.', 2)[-2] + '.' if body.class_name else ''}{body.name}()"))
+                owner = body.qualname.rsplit('.', 2)[-2] + '.' if body.class_name else ''
+                out.add(replace(result, line=line, column=col, path=ctx.module.path,
+                                note=result.note or f"built by {owner}{body.name}()"))
             elif isinstance(result, GetVal):
-                out.add(None if result.checked else self._get(result.table, expr[4], expr[5], ctx))
+                out.add(None if result.checked else self._get(result.table, line, col, ctx))
             elif isinstance(result, ParamVal) and result.name in bound:
                 out |= bound[result.name]
             elif isinstance(result, RowVal):
                 # a row the callee loaded and returns: checked here, this call is scoped
                 # (judged per call, see _judge_scoping)
-                out.add(RowVal((ctx.module.path, expr[4], expr[5]), ctx.function.qualname, result.is_result))
+                out.add(RowVal((ctx.module.path, line, col), ctx.function.qualname, result.is_result))
             else:
                 out.add(result)
         # A query handed to a callee that runs it is the caller's query running.
@@ -1310,7 +1323,7 @@ class QueryAnalyzer:
         for param in escapes:
             for arg in bound.get(param, frozenset()):
                 if isinstance(arg, QueryVal):
-                    row = self._use(arg, ctx, arg.kind, (expr[4], expr[5]))
+                    row = self._use(arg, ctx, arg.kind, (line, col))
                     if row is not None and arg.kind == "read":
                         rows.add(row)
                 elif isinstance(arg, ParamVal) and ctx.summary:
@@ -1319,7 +1332,7 @@ class QueryAnalyzer:
                     ctx.executed.add(arg.name)
         if len(rows) == 1 and out <= {None}:
             return frozenset(rows)  # repository.get_one_or_none(stmt): the row of that run
-        return frozenset(out) or frozenset({None})
+        return frozenset(out) or NOTHING
 
     def _summary(self, module: ModuleFacts, body: FunctionIR, signature: tuple, cls: Optional["ClassInfo"],
                  depth: int) -> tuple[frozenset, frozenset, tuple]:
@@ -1411,14 +1424,12 @@ def _is_class_level(body: FunctionIR) -> bool:
 
 def _leading_wildcard(pattern: Optional[Expr]) -> bool:
     """``"%x"``, ``f"%{x}"``, ``"%" + x``: a pattern that starts with a wildcard."""
-    if pattern is None:
-        return False
-    if pattern[0] == "c" and isinstance(pattern[1], str):
-        return pattern[1].startswith("%")
-    if pattern[0] == "fstr":
-        return pattern[1].startswith("%")
-    if pattern[0] == "add":
-        return _leading_wildcard(pattern[1])
+    if isinstance(pattern, Const) and isinstance(pattern.value, str):
+        return pattern.value.startswith("%")
+    if isinstance(pattern, FString):
+        return pattern.prefix.startswith("%")
+    if isinstance(pattern, Add):
+        return _leading_wildcard(pattern.left)
     return False
 
 
@@ -1449,6 +1460,9 @@ class _Held:
 
 MAX_LOOP_PASSES = 5
 DECODED_BODIES = 1024
+NONE = Const(None)
+SELF = Local("param", "self")
+CLS = Local("param", "cls")
 # Loops nested deeper than this inside loops being settled take one pass: each level
 # multiplies the work by the passes it takes.
 MAX_QUIET_NESTING = 3
@@ -1557,7 +1571,7 @@ def _scan_stmt(stmt: Any, assigned: set[str], live: set[str]) -> Optional[set[st
     if isinstance(stmt, Loop):
         if stmt.iterable is not None:
             _reads(stmt.iterable, assigned, live)
-        inner = _scan_block(stmt.body, assigned | set(stmt.targets), live)
+        _scan_block(stmt.body, assigned | set(stmt.targets), live)
         _scan_block(stmt.orelse, assigned, live)
         return assigned  # the body may run no time at all
     if isinstance(stmt, Try):
@@ -1602,3 +1616,29 @@ def _reads(expr: Any, assigned: set[str], live: set[str]) -> None:
                 live.add(node.qualified[2:].split(".", 1)[0])
         elif isinstance(node, tuple) and not isinstance(node, Const):
             stack.extend(node[1:])
+
+
+# One evaluation function per expression type.
+_EVAL: dict[type, Callable[[QueryAnalyzer, Any, Env, Context], ValueSet]] = {
+    Local: QueryAnalyzer._eval_local,
+    Const: QueryAnalyzer._eval_const,
+    Name: QueryAnalyzer._eval_name,
+    Walrus: QueryAnalyzer._eval_walrus,
+    Attr: QueryAnalyzer._eval_attribute,
+    Call: QueryAnalyzer._eval_call,
+    Sequence: QueryAnalyzer._eval_sequence,
+    DictDisplay: QueryAnalyzer._eval_dict,
+    Opaque: QueryAnalyzer._eval_opaque,
+    IfExp: QueryAnalyzer._eval_ifexp,
+    Comprehension: QueryAnalyzer._eval_comprehension,
+    Compare: QueryAnalyzer._eval_compare,
+    BoolOp: QueryAnalyzer._eval_boolean,
+    Not: QueryAnalyzer._eval_not,
+    # what these compute is no query or row the analysis follows (nor are their insides run)
+    Star: QueryAnalyzer._eval_nothing,
+    Subscript: QueryAnalyzer._eval_nothing,
+    BinOr: QueryAnalyzer._eval_nothing,
+    Add: QueryAnalyzer._eval_nothing,
+    FString: QueryAnalyzer._eval_nothing,
+    Lambda: QueryAnalyzer._eval_nothing,
+}

@@ -7,14 +7,13 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Optional
 
-from dbcheck.facts.model import Expr
+from dbcheck.facts.ir import Attr, Block, Break, Call, Compare, Const, Continue, Expr, ExprStmt, Local, Name, Not, Raise, Return
 from dbcheck.flow.values import QueryVal
 from dbcheck.schema.model import TableModel
-from dbcheck.schema.tenancy import tenant_owned
+from dbcheck.schema.tenancy import TablesByName, tenant_owned
 
 if TYPE_CHECKING:
     from dbcheck.config import Config
-    from dbcheck.flow.view import ProjectView
 
 TENANT_ROW = "<tenant row>"  # marks a query narrowed to one row of the tenant table
 CHECK_WORDS = ("check", "authori", "permission", "access", "owner", "ensure", "verify", "assert",
@@ -44,41 +43,41 @@ def mentions_privilege(expr: object) -> bool:
         bool(expr) and not isinstance(expr[0], str) and any(mentions_privilege(p) for p in expr))
 
 
-def exits(block: tuple) -> str:
+def exits(block: "Block") -> str:
     """How the block leaves: "return", "raise" (``abort()`` too), "continue" / "break" (the
     rest of a loop's iteration is skipped), or "" when it falls through."""
     for stmt in block:
-        if stmt[0] in ("raise", "return", "continue", "break"):
-            return stmt[0]
-        if stmt[0] == "expr" and is_abort(stmt[1]):
+        if isinstance(stmt, (Raise, Return, Continue, Break)):
+            return stmt.tag
+        if isinstance(stmt, ExprStmt) and is_abort(stmt.value):
             return "raise"
     return ""
 
 
 def is_abort(expr: Expr) -> bool:
-    if expr[0] != "call":
+    if not isinstance(expr, Call):
         return False
-    func = expr[1]
-    name = func[1].rsplit(".", 1)[-1] if func[0] == "n" else (func[2] if func[0] == "attr" else "")
+    func = expr.func
+    name = func.qualified.rsplit(".", 1)[-1] if isinstance(func, Name) else (func.name if isinstance(func, Attr) else "")
     return name in ("abort", "abort_404", "abort_403") or name.startswith("raise_")
 
 
 # A call that asks whether access is allowed (not add_role_permissions, which grants it).
 PREDICATE = re.compile(r"^_*(check|ensure|verify|assert|require|validate|guard|can|may|user_can|is_allowed|is_owner)|"
-                        + ACCESS_CHECK.pattern)
+                       + ACCESS_CHECK.pattern)
 ASKERS = frozenset({"user", "owner", "actor", "account", "member", "principal", "requester", "viewer",
-                     "identity", "me", "caller"})
+                    "identity", "me", "caller"})
 
 
 def names_who_asks(expr: Expr, config: "Config") -> bool:
     """Whether an argument names who is asking: ``user``, ``current_user.id``,
     ``acting_user``, ``user_id`` (a tenant column), ``org``."""
-    while expr[0] == "attr":
-        expr = expr[1]
-    if expr[0] in ("param", "local"):
-        names = [expr[1]]
-    elif expr[0] == "n":
-        names = expr[1].removeprefix("?.").split(".")  # flask_login.current_user.id
+    while isinstance(expr, Attr):
+        expr = expr.value
+    if isinstance(expr, Local) and expr.tag in ("param", "local"):
+        names = [expr.name]
+    elif isinstance(expr, Name):
+        names = expr.qualified.removeprefix("?.").split(".")  # flask_login.current_user.id
     else:
         return False
     tenant = config.tenant_table.rstrip("s")
@@ -87,7 +86,7 @@ def names_who_asks(expr: Expr, config: "Config") -> bool:
 
 
 def owner_comparisons(test: Expr, config: "Config", says_owner: Optional[bool] = None) -> list[list[str]]:
-    """Per comparison in the test, the locals whose tenant column (or owner
+    """Per comparison anywhere in the test, the locals whose tenant column (or owner
     relationship) it compares. ``says_owner``: only comparisons true when the row is the
     tenant's (``==``: an ``assert``) or when it is not (``!=``: a branch that refuses)."""
     out: list[list[str]] = []
@@ -95,26 +94,25 @@ def owner_comparisons(test: Expr, config: "Config", says_owner: Optional[bool] =
                                                   "created_by_id", config.tenant_table.rstrip("s")}
 
     def walk(node: object, negated: bool) -> None:
-        if not isinstance(node, tuple) or not node:
-            return
-        if not isinstance(node[0], str):
+        if type(node) is tuple:  # a container inside a node: arguments, (op, right) pairs
             for part in node:
                 walk(part, negated)
             return
-        if node[0] == "not":
-            walk(node[1], not negated)
+        if not isinstance(node, tuple):
             return
-        if node[0] == "cmp":
-            sides = [node[1]] + [t[1] for t in node[2]]
+        if isinstance(node, Not):
+            walk(node.operand, not negated)
+            return
+        if isinstance(node, Compare):
+            sides = [node.left] + [right for _op, right in node.ops]
             group = [base for base in (owner_attribute_base(side, owner_words) for side in sides) if base is not None]
-            positive = all(op in ("==", "is", "in") for op, _right in node[2]) != negated
+            positive = all(op in ("==", "is", "in") for op, _right in node.ops) != negated
             # ``t.user_id is not None`` says the row has an owner, not whose it is
-            against_constant = any(side[0] == "c" for side in sides)
+            against_constant = any(isinstance(side, Const) for side in sides)
             if group and not against_constant and (says_owner is None or says_owner == positive):
                 out.append(group)
         for part in node[1:]:
-            if isinstance(part, tuple):
-                walk(part, negated)
+            walk(part, negated)
 
     walk(test, False)
     return out
@@ -122,22 +120,24 @@ def owner_comparisons(test: Expr, config: "Config", says_owner: Optional[bool] =
 
 def owner_attribute_base(expr: Expr, owner_words: set[str]) -> Optional[str]:
     """``task.user_id`` / ``task.owner.id`` / ``task.user`` -> "task"."""
-    if expr[0] == "n" and expr[1].startswith("?."):
+    if isinstance(expr, Name) and expr.qualified.startswith("?."):
         # ``task.user_id`` where task was bound by a walrus: a folded name chain
-        parts = expr[1][2:].split(".")
+        parts = expr.qualified[2:].split(".")
         if len(parts) >= 2 and (parts[1] in owner_words or (len(parts) >= 3 and parts[2] in owner_words)):
             return parts[0]
         return None
-    while expr[0] == "attr":
-        if expr[2] in owner_words and expr[1][0] in ("local", "param"):
-            return expr[1][1]
-        if expr[1][0] == "attr" and expr[1][2] in owner_words and expr[1][1][0] in ("local", "param"):
-            return expr[1][1][1]
-        expr = expr[1]
+    while isinstance(expr, Attr):
+        base = expr.value
+        if expr.name in owner_words and isinstance(base, Local) and base.tag in ("local", "param"):
+            return base.name
+        if isinstance(base, Attr) and base.name in owner_words and isinstance(base.value, Local) \
+                and base.value.tag in ("local", "param"):
+            return base.value.name
+        expr = base
     return None
 
 
-def unscoped_table(index: "ProjectView", config: "Config", query: Optional[QueryVal]) -> Optional[TableModel]:
+def unscoped_table(index: TablesByName, config: "Config", query: Optional[QueryVal]) -> Optional[TableModel]:
     """The tenant-owned table a query reads or writes without its tenant filter."""
     if query is None or query.opaque:
         return None

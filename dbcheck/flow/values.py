@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Iterable, Iterator, NamedTuple, Optional, Union
 
-from dbcheck.facts.model import Expr
+from dbcheck.facts.ir import Expr
 
 
 class Term(NamedTuple):

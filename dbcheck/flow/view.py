@@ -7,33 +7,28 @@ from __future__ import annotations
 
 from typing import Mapping, Optional, Protocol
 
-from dbcheck.facts.model import Expr, ModuleFacts
+from dbcheck.facts.model import ModuleFacts
 from dbcheck.schema.index import ClassInfo, ProjectIndex
 from dbcheck.schema.model import TableModel
-from dbcheck.semantic.symbols import Symbol
-
-
-class SymbolLookup(Protocol):
-    def lookup(self, expr: Optional[Expr]) -> Symbol: ...
-
-    def resolve(self, qualified: str) -> Symbol: ...
-
-    def lib_name(self, expr: Optional[Expr]) -> Optional[str]: ...
-
-    def extend(self, symbol: Symbol, tail: tuple[str, ...]) -> Symbol: ...
+from dbcheck.semantic.symbols import SymbolLookup
 
 
 class ClassLookup(Protocol):
-    def get(self, qualname: str) -> Optional[ClassInfo]: ...
+    def get(self, qualname: str, /) -> Optional[ClassInfo]: ...
 
 
 class ProjectView(Protocol):
     """The project as the interpreter reads it. ``note`` and the reads scopes tell the
     incremental analysis what a module's result depends on; a plain view ignores them."""
 
-    modules: Mapping[str, ModuleFacts]
-    symbols: SymbolLookup
-    classes: ClassLookup
+    @property
+    def modules(self) -> Mapping[str, ModuleFacts]: ...
+
+    @property
+    def symbols(self) -> SymbolLookup: ...
+
+    @property
+    def classes(self) -> ClassLookup: ...
 
     def tables_named(self, name: str) -> list[TableModel]: ...
 

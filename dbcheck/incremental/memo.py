@@ -25,7 +25,7 @@ def _frozen(cls: type, names: tuple[str, ...], values: Iterable[Any]) -> Any:
     """An instance of a frozen dataclass from its field values in order. Its __init__
     sets each field through object.__setattr__; filling __dict__ at once is several
     times faster, and a replay builds tens of thousands."""
-    made = object.__new__(cls)
+    made: Any = object.__new__(cls)
     made.__dict__.update(zip(names, values))
     return made
 

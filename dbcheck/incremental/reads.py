@@ -64,7 +64,7 @@ def _plain(value: object) -> object:
     if getter is None:
         if not hasattr(value, "__dataclass_fields__"):
             return value
-        names = [f for f in value.__dataclass_fields__ if f != "location"]  # type: ignore[attr-defined]
+        names = [f for f in value.__dataclass_fields__ if f != "location"]
         getter = _FIELDS[kind] = operator.attrgetter(*names) if len(names) > 1 else (lambda v, n=names[0]: (getattr(v, n),))
     return tuple([v if type(v) in _ATOMS else _plain(v) for v in getter(value)])
 
@@ -222,7 +222,7 @@ class _RecordingClasses:
     def __init__(self, owner: RecordingIndex) -> None:
         self.owner = owner
 
-    def get(self, qualname: str) -> Optional["ClassInfo"]:
+    def get(self, qualname: str, /) -> Optional["ClassInfo"]:
         info = self.owner.index.classes.get(qualname)
         self.owner.note("classes", qualname)
         if info is not None:

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Callable, Sequence
+from typing import Callable
 
-from dbcheck.findings import Finding
 from dbcheck.reporters.github import render_github
 from dbcheck.reporters.json import render_json
 from dbcheck.reporters.sarif import render_sarif

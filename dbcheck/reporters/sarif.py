@@ -44,7 +44,7 @@ def render_sarif(findings: Sequence[Finding], problems: Sequence[str] = ()) -> s
     prints = fingerprints(list(findings))
     results = []
     for finding in findings:
-        result = {
+        result: dict[str, object] = {
             "ruleId": finding.code,
             "level": level_of(finding.code),
             "message": {"text": finding.message},

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from dbcheck.schema.build import ProjectIndex
+from dbcheck.schema.index import ProjectIndex
 from dbcheck.schema.model import IndexModel, TableModel
 
 
@@ -107,6 +107,7 @@ def render_mermaid(index: ProjectIndex) -> str:
     tables = [t for t in _sorted_tables(index) if t.name]
     known = {t.name for t in tables}
     for table in tables:
+        assert table.name is not None
         lines.append(f"    {_mermaid_name(table.name)} {{")
         pk = set(table.primary_key)
         fk_cols = {name for local, _fk in table.all_foreign_keys() for name in local}
@@ -117,9 +118,10 @@ def render_mermaid(index: ProjectIndex) -> str:
         lines.append("    }")
     for table in tables:
         for local, fk in table.all_foreign_keys():
-            if fk.target_table not in known:
+            if fk.target_table is None or fk.target_table not in known or table.name is None:
                 continue
-            nullable = any((table.column(c) is None or table.column(c).nullable) for c in local)
+            columns = [table.column(c) for c in local]
+            nullable = any(c is None or c.nullable for c in columns)
             left = "|o" if nullable else "||"
             lines.append(f'    {_mermaid_name(fk.target_table)} {left}--o{{ {_mermaid_name(table.name)} : "{", ".join(local)}"')
     return "\n".join(lines) + "\n"

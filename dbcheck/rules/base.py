@@ -11,7 +11,6 @@ from dbcheck.findings import SAFE, UNSAFE, Finding, Fix
 from dbcheck.schema.model import Location
 
 if TYPE_CHECKING:
-    from dbcheck.config import Config
     from dbcheck.rules.context import RuleContext
     from dbcheck.schema.model import ColumnModel, TableModel
 

@@ -10,7 +10,6 @@ from dbcheck.flow.interpreter import QueryUse, Term
 from dbcheck.rules.base import Rule, unique_places
 
 if TYPE_CHECKING:
-    from dbcheck.config import Config
     from dbcheck.rules.context import RuleContext
     from dbcheck.schema.index import ProjectIndex
 
@@ -153,7 +152,7 @@ def not_this_email(session, email):
         yield from unique_places(self._findings(ctx), by_message=True)
 
     def _findings(self, ctx: "RuleContext") -> Iterator[Finding]:
-        index, config = ctx.index, ctx.config
+        index = ctx.index
         for use in ctx.reported_uses(ctx.queries().uses):
             found = _single_table_terms(index, use)
             if found is None:
@@ -233,7 +232,7 @@ def suffix(session):
         yield from unique_places(self._findings(ctx), by_message=True)
 
     def _findings(self, ctx: "RuleContext") -> Iterator[Finding]:
-        index, config = ctx.index, ctx.config
+        index = ctx.index
         for use in ctx.reported_uses(ctx.queries().uses):
             query = use.query
             if query is None or query.opaque:

@@ -11,9 +11,7 @@ from dbcheck.facts.model import FunctionIR, ModuleFacts, is_alembic_revision
 from dbcheck.rules.base import Rule
 
 if TYPE_CHECKING:
-    from dbcheck.config import Config
     from dbcheck.rules.context import RuleContext
-    from dbcheck.schema.index import ProjectIndex
 
 
 def _function(module: ModuleFacts, name: str) -> Optional[FunctionIR]:
@@ -167,7 +165,6 @@ def downgrade():  # expect: DBC601
     )
 
     def check(self, ctx: "RuleContext") -> Iterable[Finding]:
-        index, config = ctx.index, ctx.config
         for module in ctx.reported_modules():
             if not is_alembic_revision(module):
                 continue

@@ -9,9 +9,7 @@ from dbcheck.schema.model import Location
 from dbcheck.rules.base import Rule
 
 if TYPE_CHECKING:
-    from dbcheck.config import Config
     from dbcheck.rules.context import RuleContext
-    from dbcheck.schema.index import ProjectIndex
     from dbcheck.facts.model import ModuleFacts
 
 

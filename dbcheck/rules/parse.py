@@ -9,9 +9,7 @@ from dbcheck.schema.model import Location
 from dbcheck.rules.base import Rule
 
 if TYPE_CHECKING:
-    from dbcheck.config import Config
     from dbcheck.rules.context import RuleContext
-    from dbcheck.schema.index import ProjectIndex
 
 
 class ParseError(Rule):
@@ -33,7 +31,6 @@ import."""
     invalid = ("class Broken(:  # expect: DBC001\n    pass\n",)
 
     def check(self, ctx: "RuleContext") -> Iterable[Finding]:
-        index, config = ctx.index, ctx.config
         for module in ctx.reported_modules():
             if module.error is not None:
                 line, column, message = module.error

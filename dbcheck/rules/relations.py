@@ -9,8 +9,8 @@ from dbcheck.schema.model import ColumnModel, ForeignKeyModel, RelationshipModel
 from dbcheck.rules.base import Rule, column_label, dedupe_by_site
 
 if TYPE_CHECKING:
-    from dbcheck.config import Config
-    from dbcheck.schema.build import ClassInfo, ProjectIndex
+    from dbcheck.rules.context import RuleContext
+    from dbcheck.schema.index import ClassInfo, ProjectIndex
 
 _BASE = '''
 from sqlalchemy import Column, ForeignKey, Integer, Index, String, Table
@@ -172,7 +172,7 @@ class Task(Base):
         return dedupe_by_site(self._findings(ctx))
 
     def _findings(self, ctx: "RuleContext") -> Iterator[tuple[Finding, str]]:
-        index, config = ctx.index, ctx.config
+        index = ctx.index
         # A many-to-many relationship through a table covers every key of that table.
         secondaries = {r.secondary_table for t in index.tables for r in t.relationships if r.secondary_table}
         for table in ctx.reported_tables():
@@ -180,8 +180,9 @@ class Task(Base):
                 continue
             ours = _class_names(index, table)
             for local, fk in table.all_foreign_keys():
-                columns = [table.column(name) for name in local]
-                if not columns or any(c is None or c.from_library for c in columns):
+                found = [table.column(name) for name in local]
+                columns = [c for c in found if c is not None]
+                if not columns or len(columns) != len(found) or any(c.from_library for c in columns):
                     continue
                 column = columns[0]
                 if not fk.target_table or _is_inheritance_key(index, table, column, fk):
@@ -279,7 +280,7 @@ class Hero(SQLModel, table=True):
         return dedupe_by_site(self._findings(ctx))
 
     def _findings(self, ctx: "RuleContext") -> Iterator[tuple[Finding, str]]:
-        index, config = ctx.index, ctx.config
+        config = ctx.config
         for table in ctx.reported_tables():
             for local, fk in table.all_foreign_keys():
                 column = table.column(local[0]) if local else None
@@ -389,7 +390,6 @@ task_tags = Table(
         return dedupe_by_site(self._findings(ctx))
 
     def _findings(self, ctx: "RuleContext") -> Iterator[tuple[Finding, str]]:
-        index, config = ctx.index, ctx.config
         for table in ctx.reported_tables():
             if not table.complete or table.name is None:
                 continue
@@ -517,7 +517,7 @@ class Tag(Base):
     )
 
     def check(self, ctx: "RuleContext") -> Iterable[Finding]:
-        index, config = ctx.index, ctx.config
+        index = ctx.index
         seen: set[tuple[str, int]] = set()
         for info in index.classes.values():
             if not info.mapped or info.table is None or not ctx.reports_on(info.table):
@@ -539,18 +539,19 @@ class Tag(Base):
         if simple not in index.class_names and simple not in index.unparsed_class_names:
             return f"relationship() to {rel.target!r}, but no class {simple} exists in the project"
         targets = index.mapped_classes_named(simple)
-        if len(targets) != 1 or targets[0].table is None:
+        if len(targets) != 1 or targets[0].table is None or info.table is None:
             return None
         target = targets[0]
-        ours = {i.ref.fact.name for i in index.classes_of_table(info.table)} | {info.ref.fact.name}
-        if rel.back_populates and target.table.complete and target.complete:
+        own_table, target_table = info.table, targets[0].table
+        ours = {i.ref.fact.name for i in index.classes_of_table(own_table)} | {info.ref.fact.name}
+        if rel.back_populates and target_table.complete and target.complete:
             kinds = index.class_attribute_kinds(target)
             if rel.back_populates not in kinds:
                 return (f'back_populates="{rel.back_populates}", but {simple} has no attribute '
                         f'{rel.back_populates}: add {rel.back_populates} = relationship(back_populates="{rel.attribute}") to {simple}')
             if kinds[rel.back_populates] == "column":
                 return f'back_populates="{rel.back_populates}" names a column of {simple}, not a relationship'
-            other = next((r for r in target.table.relationships if r.attribute == rel.back_populates), None)
+            other = next((r for r in target_table.relationships if r.attribute == rel.back_populates), None)
             if other is not None:
                 other_target = (other.target or "").rsplit(".", 1)[-1]
                 if other.target and other_target not in ours and index.mapped_classes_named(other_target):
@@ -558,11 +559,11 @@ class Tag(Base):
                             f"points to {other_target}, not back to {info.ref.fact.name}")
         if rel.secondary or rel.primaryjoin or rel.foreign_keys is not None:
             return None
-        if not (info.table.complete and target.table.complete):
+        if not (own_table.complete and target_table.complete):
             return None
-        if not self._has_fk_path(index, info.table, target.table):
-            return (f"relationship() to {simple}, but no foreign key joins {info.table.name!r} and "
-                    f"{target.table.name!r}: add a ForeignKey, or secondary= / primaryjoin=")
+        if not self._has_fk_path(index, own_table, target_table):
+            return (f"relationship() to {simple}, but no foreign key joins {own_table.name!r} and "
+                    f"{target_table.name!r}: add a ForeignKey, or secondary= / primaryjoin=")
         return None
 
     @staticmethod
@@ -676,7 +677,6 @@ class AuditEntry(Base):  # expect: DBC305
     )
 
     def check(self, ctx: "RuleContext") -> Iterable[Finding]:
-        index, config = ctx.index, ctx.config
         for table in ctx.reported_tables():
             if table.is_imperative or table.class_name is None or not table.complete:
                 continue

@@ -14,7 +14,6 @@ from dbcheck.rules.tenancy import tenant_columns_of
 if TYPE_CHECKING:
     from dbcheck.config import Config
     from dbcheck.rules.context import RuleContext
-    from dbcheck.schema.index import ProjectIndex
 
 _MODELS = '''
 from sqlalchemy import ForeignKey, select, update, delete, or_, and_
@@ -610,7 +609,7 @@ def after_the_loop(session, user, ids):
             if use.kind != "read":
                 continue
             table = unscoped_table(index, config, use.query)
-            if table is None:
+            if table is None or use.query is None:
                 continue
             column = _tenant_attribute(table, config)
             built = f" ({use.query.note})" if use.query.note else ""
@@ -810,7 +809,7 @@ def skips_the_owner(session, user, task_ids):
         index, config = ctx.index, ctx.config
         queries = ctx.queries()
         for use in ctx.reported_uses(queries.unchecked_gets):
-            table = tenant_owned(index, config, use.get.table)
+            table = tenant_owned(index, config, use.get.table) if use.get is not None else None
             if table is None:
                 continue
             column = _tenant_attribute(table, config)

@@ -13,7 +13,6 @@ from dbcheck.rules.base import Rule, column_label, dedupe_by_site
 if TYPE_CHECKING:
     from dbcheck.config import Config
     from dbcheck.rules.context import RuleContext
-    from dbcheck.schema.index import ProjectIndex
 
 _SECRET_WORDS = frozenset({"token", "secret", "credential", "credentials", "passphrase", "apikey",
                            "privatekey", "accesskey", "secretkey", "webhooksecret", "seed"})
@@ -314,7 +313,7 @@ class Webhook(Base):
         return dedupe_by_site(self._findings(ctx))
 
     def _findings(self, ctx: "RuleContext") -> Iterator[tuple[Finding, str]]:
-        index, config = ctx.index, ctx.config
+        config = ctx.config
         for table in ctx.reported_tables():
             for column in table.columns:
                 name = column.attribute or column.name
@@ -494,7 +493,6 @@ class Mailbox(SQLModel, table=True):
         return dedupe_by_site(self._findings(ctx))
 
     def _findings(self, ctx: "RuleContext") -> Iterator[tuple[Finding, str]]:
-        index, config = ctx.index, ctx.config
         for table in ctx.reported_tables():
             for column in table.columns:
                 name = column.attribute or column.name

@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Iterable, Iterator, Optional
+from typing import TYPE_CHECKING, Iterable, Iterator
 
 from dbcheck.findings import UNSAFE, Edit, Finding, Fix
-from dbcheck.schema.model import ColumnModel, TableModel
+from dbcheck.schema.model import TableModel
 from dbcheck.rules.base import Rule, column_label, dedupe_by_site
 from dbcheck.schema.tenancy import is_exempt, owned_through_foreign_key, tenant_columns_of
 
 if TYPE_CHECKING:
-    from dbcheck.config import Config
     from dbcheck.rules.context import RuleContext
-    from dbcheck.schema.index import ProjectIndex
 
 
 def _label(table: TableModel) -> str:
@@ -297,7 +295,7 @@ class PromptUser(Base):
         return dedupe_by_site(self._findings(ctx))
 
     def _findings(self, ctx: "RuleContext") -> Iterator[tuple[Finding, str]]:
-        index, config = ctx.index, ctx.config
+        config = ctx.config
         for table in ctx.reported_tables():
             if table.name is None or is_exempt(table, config):
                 continue
@@ -375,7 +373,7 @@ class Task(Base):
         return dedupe_by_site(self._findings(ctx))
 
     def _findings(self, ctx: "RuleContext") -> Iterator[tuple[Finding, str]]:
-        index, config = ctx.index, ctx.config
+        config = ctx.config
         primary = config.tenant_columns[0]
         for table in ctx.reported_tables():
             if table.name is None or is_exempt(table, config):

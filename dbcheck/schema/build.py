@@ -12,9 +12,8 @@ from __future__ import annotations
 import copy
 import re
 from collections import Counter
-from dataclasses import dataclass, field
 from functools import cached_property
-from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Optional, TypeVar
+from typing import Any, Callable, Iterable, Iterator, Optional, TypeVar, cast
 
 from dbcheck.dialects import KNOWLEDGE
 from dbcheck.facts.model import UNKNOWN, AttrFact, ClassFact, Expr, ModuleFacts, is_alembic_revision
@@ -205,8 +204,10 @@ class _Builder:
         layout = tuple((name, m.path) for name, m in self.modules.items())
         same_layout = previous is not None and previous.layout == layout
         # a module's reach is a function of its content and the project's layout
-        reach = self._reaches(previous.reach_by_key if same_layout else {}) if remember or same_layout else {}
-        reusable = self._reusable_tables(previous, mapped_names, reach) if same_layout else set()
+        reach = self._reaches(previous.reach_by_key if same_layout and previous is not None else {}) \
+            if remember or same_layout else {}
+        reusable = self._reusable_tables(previous, mapped_names, reach) \
+            if same_layout and previous is not None else set()
         copies: dict[str, TableModel] = {}
         # Parents before children, so single-table inheritance finds the parent's table.
         pending = [self.infos[r.qualname] for r in refs if self.infos[r.qualname].mapped]
@@ -327,8 +328,9 @@ class _Builder:
             return None, False
         if own is not None:
             return self._tablename_value(own, info), True
-        if own_attr(fact, "__table__") is not None:
-            table_expr = own_attr(fact, "__table__").value
+        given = own_attr(fact, "__table__")
+        if given is not None:
+            table_expr = given.value
             if table_expr and table_expr[0] == "call" and table_expr[2]:
                 name = _const(table_expr[2][0])
                 return (name if isinstance(name, str) else None), True
@@ -438,7 +440,7 @@ class _Builder:
         self._class_attributes(info, table, mapped_names)
         given = own_attr(ref.fact, "__table__")
         call, name, _d = self._callee(given.value) if given is not None and given.value is not None else (None, None, None)
-        if name == "sa:Table" and call is not None and table.class_name == ref.fact.name:
+        if name == "sa:Table" and call is not None and given is not None and table.class_name == ref.fact.name:
             # ``__table__ = Table("events", metadata, Column(...))``: the columns are the
             # Table's; annotations in the class body only type them
             table.columns = []
@@ -462,7 +464,9 @@ class _Builder:
         return None
 
     def _library_columns(self, info: ClassInfo, table: TableModel) -> None:
-        columns = KNOWLEDGE.library_models[info.library_base].columns
+        base = info.library_base
+        assert base is not None
+        columns = KNOWLEDGE.library_models[base].columns
         for col_name, type_name, nullable, pk, fk in columns:
             fks = []
             if fk:
@@ -472,7 +476,7 @@ class _Builder:
                 name=col_name, attribute=col_name, type_name=type_name,
                 type_kind=classify_type_name(type_name), encrypted=False, nullable=nullable,
                 primary_key=pk, unique=col_name == "email", indexed=col_name in ("email", "created_at"),
-                foreign_keys=fks, location=table.location, declared_in=info.library_base,
+                foreign_keys=fks, location=table.location, declared_in=base,
                 from_library=True))
 
     def _class_attributes(self, info: ClassInfo, table: TableModel, mapped_names: set[str]) -> None:
@@ -562,7 +566,7 @@ class _Builder:
             return True
         return isinstance(func, Function)
 
-    def _callee(self, value: Optional[Expr], depth: int = 0) -> tuple[Optional[Expr], Optional[str], tuple]:
+    def _callee(self, value: Optional[Expr], depth: int = 0) -> tuple[Any, Optional[str], tuple]:
         """(call, canonical function name, default kwargs) seeing through project column
         factories: ``functools.partial(db.Column, nullable=False)`` and single-return
         functions that return ``mapped_column(...)``."""
@@ -673,9 +677,9 @@ class _Builder:
         args = list(call[2])
         name = attr.name
         if args and isinstance(_const(args[0]), str):
-            name = _const(args.pop(0))
+            name = str(_const(args.pop(0)))
         if isinstance(_const(kwargs.get("name")), str):
-            name = _const(kwargs["name"])
+            name = str(_const(kwargs["name"]))
         type_expr: Optional[Expr] = kwargs.get("type_")
         fks: list[ForeignKeyModel] = []
         for arg in args:
@@ -760,7 +764,7 @@ class _Builder:
         ondelete = _kw(call, "ondelete")
         target = call[2][0] if call[2] else _kw(call, "column")
         if target is not None and isinstance(_const(target), str):
-            return _fk_from_string(_const(target), ondelete, loc)
+            return _fk_from_string(str(_const(target)), ondelete, loc)
         table, column = self._column_reference(target)
         return ForeignKeyModel(table, column, _const_str(ondelete), ondelete is not None, loc)
 
@@ -1104,7 +1108,9 @@ class _Builder:
         for arg in args:
             sub, sub_name, defaults = self._callee(arg)
             if sub_name == "sa:Column":
-                col_attr = AttrFact(_const_str(sub[2][0]) if sub[2] else "?", sub[4] or line, sub[5] or 1, None, sub)
+                # a name that is no string constant stays unknown (None), as the column's name
+                name = cast(str, _const_str(sub[2][0])) if sub[2] else "?"
+                col_attr = AttrFact(name, sub[4] or line, sub[5] or 1, None, sub)
                 col = self._column(ClassInfo(fake_owner, "declarative"), col_attr, fake_owner, sub, sub_name, defaults, None)
                 col.attribute = col.name if mapped else None
                 col.declared_in = f"Table({table.name!r})"

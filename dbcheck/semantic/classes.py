@@ -6,10 +6,10 @@ from __future__ import annotations
 from typing import Optional
 
 from dbcheck.facts.model import AttrFact, ClassFact
-from dbcheck.semantic.symbols import ClassRef, SymbolTable
+from dbcheck.semantic.symbols import ClassRef, SymbolLookup
 
 
-def mro(symbols: SymbolTable, ref: ClassRef, depth: int = 0) -> list[ClassRef]:
+def mro(symbols: SymbolLookup, ref: ClassRef, depth: int = 0) -> list[ClassRef]:
     """Project classes in method resolution order (an approximation of C3: depth-first,
     left to right, each class once, late duplicates win as in C3 for diamond mixins)."""
     if depth > 40:
@@ -25,7 +25,7 @@ def mro(symbols: SymbolTable, ref: ClassRef, depth: int = 0) -> list[ClassRef]:
     return out
 
 
-def attributes_in_mro(symbols: SymbolTable, ref: ClassRef, include_mapped: bool,
+def attributes_in_mro(symbols: SymbolLookup, ref: ClassRef, include_mapped: bool,
                       mapped: Optional[set[str]] = None) -> list[tuple[AttrFact, ClassRef]]:
     """Attributes visible on ``ref``: own first, then bases, the first binding wins.
     Without ``include_mapped``, attributes of mapped ancestors (they live on the
@@ -40,7 +40,7 @@ def attributes_in_mro(symbols: SymbolTable, ref: ClassRef, include_mapped: bool,
     return out
 
 
-def visible_classes(symbols: SymbolTable, ref: ClassRef, include_mapped: bool,
+def visible_classes(symbols: SymbolLookup, ref: ClassRef, include_mapped: bool,
                      mapped: set[str]) -> list[ClassRef]:
     if include_mapped:
         return mro(symbols, ref)

@@ -5,7 +5,7 @@ as ``sa:Column`` so every re-export of SQLAlchemy means the same thing)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Optional, Union
+from typing import Optional, Protocol, Union
 
 from dbcheck.dialects import KNOWLEDGE
 from dbcheck.dialects.flask_sqlalchemy import DB_CLASS, DB_OBJECT
@@ -81,6 +81,18 @@ class ClassAttr:
 
 
 Symbol = Union[ClassRef, Lib, Value, Function, FunctionBody, ClassAttr, None]
+
+
+class SymbolLookup(Protocol):
+    """What resolves names: the table itself, or a view that notes what it resolves."""
+
+    def lookup(self, expr: Optional[Expr]) -> "Symbol": ...
+
+    def resolve(self, qualified: str) -> "Symbol": ...
+
+    def lib_name(self, expr: Optional[Expr]) -> Optional[str]: ...
+
+    def extend(self, symbol: "Symbol", tail: tuple[str, ...]) -> "Symbol": ...
 
 
 class SymbolTable:
