@@ -44,7 +44,8 @@ def measure(command: list[str], cwd: Path, env: dict | None = None) -> tuple[flo
 
 
 def dbcheck(*args: str) -> list[str]:
-    return [sys.executable, "-m", "dbcheck", *args]
+    # the installed command, as a user runs it (python -m would put the corpus on sys.path)
+    return [str(Path(sys.executable).parent / "dbcheck"), *args]
 
 
 def pick_files(root: Path) -> tuple[Path, Path, list[Path]]:
@@ -117,7 +118,7 @@ def _stop_daemon(root: Path, env: dict) -> int:
             peak = max(peak, int(hwm.split()[1]) // 1024)
         except (OSError, StopIteration, ValueError):
             continue
-    subprocess.run([sys.executable, "-m", "dbcheck.daemon", "--stop", str(root)], cwd=root, env=env,
+    subprocess.run(dbcheck("daemon", "--stop", str(root)), cwd=root, env=env,
                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     return peak
 
@@ -139,6 +140,8 @@ def main() -> int:
         root = work / "corpus"
         size = generate(root, args.scale)
     env = dict(os.environ, DBCHECK_CACHE_DIR=str(work / "cache"))
+    # measure as installed tools run: with bytecode caches written (some CI images turn them off)
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
     model, plain, five = pick_files(root)
     rel = lambda p: str(p.relative_to(root))  # noqa: E731
 

@@ -37,7 +37,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Optional
 
 from dbcheck import __version__
-from dbcheck.facts.codec import decode_facts, encode_facts
 from dbcheck.findings import Finding, Fix
 from dbcheck.store import EntryStore, StoreError, load_secret
 
@@ -293,6 +292,8 @@ class Cache:
         payload = self._load("facts", key)
         if payload is None:
             return None
+        from dbcheck.facts.codec import decode_facts  # not needed on the warm path
+
         return decode_facts(payload)
 
     def has_facts(self, key: str) -> bool:
@@ -300,6 +301,8 @@ class Cache:
 
     def put_facts(self, key: str, facts: ModuleFacts) -> None:
         if self.enabled:
+            from dbcheck.facts.codec import encode_facts
+
             self._store("facts", key, encode_facts(facts))
 
     # ---- the last full run of a project: which files were inert (see engine)

@@ -13,7 +13,6 @@ from dbcheck.baseline import BaselineError, load_baseline, new_findings, write_b
 from dbcheck.cache import Cache
 from dbcheck.config import Config, ConfigError, load_config
 from dbcheck.findings import UNANALYSED, printable
-from dbcheck.rules import ALL_RULES, RULES_BY_CODE
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 SUBCOMMANDS = ("rules", "rule", "schema", "fix", "clean", "daemon")
@@ -165,6 +164,8 @@ def _reporter(name: str):
 
 def rules_markdown() -> str:
     """The README's rule table, from the rules' own declarations."""
+    from dbcheck.rules import ALL_RULES
+
     rows = ["| code | name | what it flags |", "|---|---|---|"]
     for rule in ALL_RULES:
         flag = " *(off by default)*" if not rule.default_enabled else ""
@@ -178,6 +179,8 @@ def _run_rules(argv: Sequence[str]) -> int:
     if parser.parse_args(argv).format == "markdown":
         sys.stdout.write(rules_markdown())
         return EXIT_CLEAN
+    from dbcheck.rules import ALL_RULES
+
     width = max(len(r.name) for r in ALL_RULES)
     for rule in ALL_RULES:
         flag = "" if rule.default_enabled else " (off by default)"
@@ -189,6 +192,8 @@ def _run_rule(argv: Sequence[str]) -> int:
     parser = _Parser(prog="dbcheck rule", description="Show one rule's documentation.")
     parser.add_argument("code")
     args = parser.parse_args(argv)
+    from dbcheck.rules import RULES_BY_CODE
+
     rule = RULES_BY_CODE.get(args.code.upper())
     if rule is None:
         sys.stderr.write(f"dbcheck: unknown rule {args.code!r}; 'dbcheck rules' lists them\n")
