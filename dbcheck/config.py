@@ -47,6 +47,9 @@ class Config:
     not_secret_names: tuple[str, ...] = ()
     encrypted_types: tuple[str, ...] = ()
     scope_helpers: tuple[str, ...] = ()
+    # (table, column, parent table): rows of table belong to the parent row their column
+    # names, though no foreign key says so (``owned-through``)
+    owned_through: tuple[tuple[str, str, str], ...] = ()
     select: tuple[str, ...] = ("DBC",)
     extend_select: tuple[str, ...] = ()
     ignore: tuple[str, ...] = ()
@@ -345,6 +348,23 @@ def _patterns(value: Any) -> tuple[str, ...]:
     return patterns
 
 
+_OWNED_THROUGH = re.compile(r"^\s*([A-Za-z_][\w.]*)\s*->\s*([A-Za-z_][\w.]*)\s*$")
+
+
+def _owned_through(value: Any) -> tuple[tuple[str, str, str], ...]:
+    if not isinstance(value, dict):
+        raise _Invalid(f'expected a table like {{ "conversations" = "app_id -> apps" }}, got {_type_name(value)}')
+    result = []
+    for table, spec in value.items():
+        if not isinstance(spec, str):
+            raise _Invalid(f"{json.dumps(table)}: expected a string like \"app_id -> apps\", got {_type_name(spec)}")
+        match = _OWNED_THROUGH.match(spec)
+        if match is None or not table.strip():
+            raise _Invalid(f"{json.dumps(table)}: expected \"<column> -> <parent table>\", got {spec!r}")
+        result.append((table.strip(), match.group(1), match.group(2)))
+    return tuple(result)
+
+
 def _byte_count(value: Any) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         raise _Invalid(f"expected a number of bytes, got {_type_name(value)}")
@@ -362,6 +382,7 @@ _PARSERS: Mapping[str, tuple[str, Callable[[Any], Any]]] = {
     "not-secret-names": ("not_secret_names", _strings),
     "encrypted-types": ("encrypted_types", _strings),
     "scope-helpers": ("scope_helpers", _strings),
+    "owned-through": ("owned_through", _owned_through),
     "select": ("select", _codes),
     "extend-select": ("extend_select", _codes),
     "ignore": ("ignore", _codes),

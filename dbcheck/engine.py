@@ -249,20 +249,50 @@ def load_facts(sources: Sequence[SourceFile], messages: list[str], errors: list[
         for i in sorted(fresh):
             cache.put_facts(sources[i].key, results[i])
 
-    modules: dict[str, ModuleFacts] = {}
+    claims: dict[str, list[ModuleFacts]] = {}
     for i, source in enumerate(sources):
         found = results.get(i)
         if found is None:
             errors.append(f"{source.shown}: internal error while reading")
             continue
         found.key = source.key
-        name = found.module
-        if name in modules:
-            # Two files claim one module name (scripts outside packages): keep both,
-            # the second only reachable through the project-wide class registry.
-            name = f"{found.module}#{source.shown}"
-        modules[name] = found
+        claims.setdefault(found.module, []).append(found)
+    return name_modules(claims, messages)
+
+
+def name_modules(claims: dict[str, list[ModuleFacts]], messages: list[str]) -> dict[str, ModuleFacts]:
+    """The project's modules by the name an import reaches them by. Several files may
+    claim one name (``api/models.py`` and ``api/controllers/console/models.py``, a
+    folder without ``__init__.py``): as from the project's import root, the one nearest
+    the root takes it - the others stay reachable by their dotted paths
+    (``controllers.console.models``). Files equally near are ambiguous: the name
+    reaches none of them, and a notice says so when the project imports it."""
+    modules: dict[str, ModuleFacts] = {}
+    ambiguous: dict[str, list[str]] = {}
+    for name, group in claims.items():
+        if len(group) == 1:
+            modules[name] = group[0]
+            continue
+        group = sorted(group, key=lambda facts: (_depth(facts.path), facts.path))
+        nearest = [facts for facts in group if _depth(facts.path) == _depth(group[0].path)]
+        if len(nearest) == 1:
+            modules[name] = group[0]
+            group = group[1:]
+        else:
+            ambiguous[name] = [facts.path for facts in nearest]
+        for facts in group:
+            modules[f"{name}#{facts.path}"] = facts
+    if ambiguous:
+        imported = {target for facts in modules.values() for target in facts.imports.values()}
+        for name, paths in sorted(ambiguous.items()):
+            if any(target == name or target.startswith(name + ".") for target in imported):
+                messages.append(f"note: imports of {name!r} are not followed: {len(paths)} files could be it "
+                                f"({', '.join(paths[:3])}{', ...' if len(paths) > 3 else ''})")
     return modules
+
+
+def _depth(path: str) -> int:
+    return path.replace("\\", "/").strip("/").count("/") - (1 if path.endswith("__init__.py") else 0)
 
 
 def run_rules(index: "ProjectIndex", config: Config, rules: Optional[Iterable[type["Rule"]]] = None,
@@ -483,7 +513,10 @@ def findings_of(analysis: Analysis, config: Config, focus: Optional[frozenset[st
         reported = {name: m for name, m in modules.items() if m.path in focus}
     else:
         reported = modules
-    kept = suppress_noqa(findings + unused_noqa(findings, reported), modules)
+    used: list[tuple[str, int, str]] = []
+    if any(config.is_code_enabled("DBC900", Path(m.path)) for m in reported.values() if m.noqa):
+        used = analysis.queries(config, focus).moved
+    kept = suppress_noqa(findings + unused_noqa(findings, reported, used), modules)
     return kept + unanalysed_findings(reported.values()), errors
 
 

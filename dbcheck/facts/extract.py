@@ -187,6 +187,11 @@ class ExprConverter:
         self.params: frozenset[str] = frozenset()
         self.locals: frozenset[str] = frozenset()
         self.class_names: set[str] = set()
+        # the module, when it has ``from x import *``: a name it does not bind may come
+        # from there (resolved through its star imports), unless a comprehension or a
+        # walrus of the function binds it (``comprehended``)
+        self.star_module: Optional[str] = None
+        self.comprehended: frozenset[str] = frozenset()
 
     def name(self, ident: str) -> Expr:
         ident = sys.intern(ident)  # names recur in every file: one string each, project-wide
@@ -203,6 +208,8 @@ class ExprConverter:
             return ("n", sys.intern(qualified))
         if ident in BUILTIN_NAMES:
             return ("n", sys.intern(f"builtins.{ident}"))
+        if self.star_module is not None and ident not in self.comprehended:
+            return ("n", sys.intern(f"{self.star_module}.{ident}"))
         return ("n", sys.intern(f"?.{ident}"))
 
     def convert(self, node: Optional[cst.CSTNode]) -> Expr:
@@ -616,6 +623,8 @@ class _ModuleExtractor:
     def run(self, module: cst.Module, tree: Optional[ast.Module]) -> None:
         _module_bindings(module.body, self.facts.module, self.facts.is_package,
                          self.names, self.facts.star_imports, self.facts.imports)
+        if self.facts.star_imports:
+            self.conv.star_module = self.facts.module
         self._block(module.body, tree.body if tree is not None else None)
 
     def _block(self, body: Sequence[cst.CSTNode], ast_body: Optional[Sequence[ast.stmt]]) -> None:
@@ -698,8 +707,10 @@ class _ModuleExtractor:
         for star in (params.star_arg, params.star_kwarg):
             if isinstance(star, cst.Param):
                 names.append(star.name.value)
-        saved = (conv.params, conv.locals, conv.class_names, conv.module_names, conv.bound_so_far)
+        saved = (conv.params, conv.locals, conv.class_names, conv.module_names, conv.bound_so_far, conv.comprehended)
         conv.params, conv.class_names = frozenset(names), set()
+        if conv.star_module is not None:
+            conv.comprehended = frozenset(_comprehension_targets(func))
         conv.bound_so_far = {}  # the body runs once the module has (see _block)
         # ``from app.models import Task`` inside the function (the usual cure for an
         # import cycle) names what a module-level import would, unless the function
@@ -718,7 +729,7 @@ class _ModuleExtractor:
                         if p.default is not None}
             body = self._ir_block(_block(func), getattr(twin, "body", None) if twin is not None else None)
         finally:
-            conv.params, conv.locals, conv.class_names, conv.module_names, conv.bound_so_far = saved
+            conv.params, conv.locals, conv.class_names, conv.module_names, conv.bound_so_far, conv.comprehended = saved
         owner = f"{self.facts.module}.{class_name}" if class_name else self.facts.module
         return FunctionIR(func.name.value, f"{owner}.{func.name.value}", class_name, line, col, names,
                           defaults, decorators, FunctionIR.encode_body(body), func.asynchronous is not None)
@@ -838,6 +849,39 @@ class _ModuleExtractor:
                 # Attributes bound conditionally cannot be known statically.
                 fact.dynamic = True
 
+    def _instance_attributes(self, func: cst.FunctionDef, fact: ClassFact) -> None:
+        """``self.repo = TaskRepository(session)`` / ``self.dao = dao`` (an annotated
+        parameter) in ``__init__``: what the instance's attribute holds, for calls through
+        it (``self.repo.get(...)``) to be followed. Names bound once only."""
+        params = {p.name.value: p for p in (*func.params.posonly_params, *func.params.params, *func.params.kwonly_params)}
+        if not params:
+            return
+        self_name = next(iter(params))
+        conv = ExprConverter(self.names, _Positions({}))
+        conv.star_module = self.conv.star_module
+        seen: dict[str, int] = {}
+        for stmt in _cst_statements(_block(func)):
+            target, value = None, None
+            if isinstance(stmt, cst.Assign) and len(stmt.targets) == 1:
+                target, value = stmt.targets[0].target, stmt.value
+            elif isinstance(stmt, cst.AnnAssign) and stmt.value is not None:
+                target, value = stmt.target, stmt.value
+            if not (isinstance(target, cst.Attribute) and isinstance(target.value, cst.Name)
+                    and target.value.value == self_name and value is not None):
+                continue
+            name = target.attr.value
+            seen[name] = seen.get(name, 0) + 1
+            if isinstance(value, cst.Name) and value.value in params:
+                annotation = params[value.value].annotation
+                if annotation is None:
+                    continue
+                fact.instance_attrs[name] = conv.convert(annotation.annotation)
+            elif isinstance(value, cst.Call):
+                fact.instance_attrs[name] = conv.convert(value)
+        for name, count in seen.items():
+            if count > 1:
+                fact.instance_attrs.pop(name, None)  # bound one way or another: unknown
+
     def _nested_class(self, stmt: cst.ClassDef) -> dict[str, Expr]:
         """``class Meta: db_table = "tasks"``: the names the nested class binds to values
         (positions are not kept: a finding is never reported inside it)."""
@@ -855,6 +899,8 @@ class _ModuleExtractor:
         conv = self.conv
         decorators = [conv.convert(d.decorator) for d in func.decorators]
         fact.methods.append(func.name.value)
+        if func.name.value == "__init__":
+            self._instance_attributes(func, fact)
         validated = _validated_attributes(decorators)
         if validated:
             # CTFd-style ``@validates("password") def ...: return hash_password(v)``: the
@@ -1089,3 +1135,23 @@ def _error_position(err: SyntaxError) -> tuple[int, int, str]:
     line = err.lineno or 1
     col = err.offset or 1
     return (line, max(col, 1), f"{err.msg}")
+
+
+def _comprehension_targets(node: cst.CSTNode) -> set[str]:
+    """The names comprehensions and walruses inside ``node`` bind."""
+    found: set[str] = set()
+    stack: list[cst.CSTNode] = [node]
+    while stack:
+        current = stack.pop()
+        if isinstance(current, cst.NamedExpr) and isinstance(current.target, cst.Name):
+            found.add(current.target.value)
+        elif isinstance(current, cst.CompFor):
+            targets = [current.target]
+            while targets:
+                target = targets.pop()
+                if isinstance(target, cst.Name):
+                    found.add(target.value)
+                elif isinstance(target, (cst.Tuple, cst.List)):
+                    targets.extend(element.value for element in target.elements)
+        stack.extend(current.children)
+    return found

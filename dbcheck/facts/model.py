@@ -66,6 +66,9 @@ class ClassFact:
     validators: dict[str, bool] = field(default_factory=dict)
     # nested class -> the names it binds (``class Meta: db_table = "tasks"``)
     nested: dict[str, dict[str, Expr]] = field(default_factory=dict)
+    # ``self.<name> = <value>`` in ``__init__``: the value, or the annotation of the
+    # parameter it was handed (``def __init__(self, dao: TaskDAO): self.dao = dao``)
+    instance_attrs: dict[str, Expr] = field(default_factory=dict)
 
 
 @dataclass
@@ -196,7 +199,8 @@ def interface_digest(facts: ModuleFacts) -> str:
           strip(tuple(c.decorators)),
           [(a.name, strip(a.annotation), strip(a.value), a.declared_attr) for a in c.attrs],
           c.dynamic, list(c.methods), sorted(c.validators.items()),
-          sorted((name, sorted((k, strip(v)) for k, v in values.items())) for name, values in c.nested.items()))
+          sorted((name, sorted((k, strip(v)) for k, v in values.items())) for name, values in c.nested.items()),
+          sorted((k, strip(v)) for k, v in c.instance_attrs.items()))
          for c in facts.classes],
         sorted((name, list(f.params), sorted((k, strip(v)) for k, v in f.defaults.items()), strip(f.returns))
                for name, f in facts.functions.items()),

@@ -20,12 +20,19 @@ class Env:
     only the names the branches assigned, so a long function with many ``if``s stays
     linear in its length."""
 
-    __slots__ = ("local", "parent", "checked")
+    __slots__ = ("local", "parent", "checked", "vouched")
 
     def __init__(self, parent: Optional["Env"] = None) -> None:
         self.local: dict[str, frozenset] = {}
         self.parent = parent
         self.checked: set[str] = set(parent.checked) if parent is not None else set()
+        # local -> the tables it is an id of, vouched for by a lookup that ran with it
+        # (``read_agent(s, agent_id, actor)``; ``session.get(Agent, agent_id)``): what holds
+        # on every path
+        self.vouched: dict[str, frozenset[str]] = dict(parent.vouched) if parent is not None else {}
+
+    def vouch(self, name: str, table: str) -> None:
+        self.vouched[name] = self.vouched.get(name, frozenset()) | {table}
 
     def get(self, key: str, default: frozenset) -> frozenset:
         env: Optional[Env] = self
@@ -64,6 +71,18 @@ class Env:
         for branch in branches:
             # a Get counts as checked if any path checks it ("never checked" is the rule)
             self.checked |= branch.checked
+        if branches:
+            names = set(branches[0].vouched)
+            for branch in branches[1:]:
+                names &= set(branch.vouched)
+            vouched = {}
+            for name in names:
+                tables = frozenset.intersection(*(branch.vouched[name] for branch in branches))
+                if include_self:
+                    tables &= self.vouched.get(name, frozenset())
+                if tables:
+                    vouched[name] = tables
+            self.vouched = vouched
 
 
 
@@ -85,6 +104,7 @@ class Context:
     guarding: bool = False
     returns: list = field(default_factory=list)  # what each ``return`` hands back
     loops: list["LoopFrame"] = field(default_factory=list)  # the loops around the statement
+    vouched_params: set = field(default_factory=set)  # (parameter, table): ids the callee looked up
 
 
 @dataclass

@@ -40,12 +40,13 @@ from dbcheck.flow.policy import (
     names_who_asks, owner_comparisons, unscoped_table,
 )
 from dbcheck.flow.values import (
-    ClassVal, ExprVal, GetVal, InstanceVal, ParamVal, QueryIndex, QueryUse, QueryVal, RowVal, Term, Val, ValueSet,
-    flatten, join,
+    ClassVal, ExprVal, GetVal, IdVal, InstanceVal, ParamVal, QueryIndex, QueryUse, QueryVal, RowVal, Term, Val, ValueSet,
+    canonical_order, flatten, join,
 )
 from dbcheck.schema.model import RelationshipModel, TableModel
 from dbcheck.schema.tenancy import tenant_owned
 from dbcheck.semantic.classes import attributes_in_mro, mro
+from dbcheck.syntax.noqa import is_suppressed
 from dbcheck.semantic.symbols import ClassAttr, ClassRef, Function, FunctionBody, Lib, Value, lib_name_of
 
 if TYPE_CHECKING:
@@ -62,7 +63,7 @@ class QueryAnalyzer:
         self.index = index
         self.config = config
         self.result = QueryIndex()
-        self._summaries: dict[tuple, tuple[frozenset, frozenset, tuple]] = {}
+        self._summaries: dict[tuple, tuple[frozenset, frozenset, tuple, frozenset]] = {}
         self._summary_reads: dict[tuple, Any] = {}
         # the operations of the module being interpreted, when the caller keeps them
         self.log: Optional[list] = None
@@ -74,6 +75,12 @@ class QueryAnalyzer:
         self._checked_rows: set[tuple] = set()  # runs of a query whose row's owner is checked next
         # query origin -> (the use at a top-level call site, the query as that call builds it)
         self._observed: dict[tuple[str, int, int], list[tuple[QueryUse, QueryVal]]] = {}
+        # a call's row handed on: call site -> the calls of its function that receive it
+        self._forwards: dict[tuple[str, int, int], list[QueryUse]] = {}
+        # queries scoped whenever the function is told who asks (``if actor: ...``)
+        self._conditional: set[tuple[str, int, int]] = set()
+        self._returned_rows: set[tuple[str, int, int]] = set()  # queries whose rows their function returns
+        self._noqa_by_path: Optional[dict[str, dict]] = None
         self._held: list[_Held] = []  # interpretations whose effects are held back, innermost last
         # bodies decoded lately: a helper is summarised once per way it is called
         self._decoded: collections.OrderedDict[int, Block] = collections.OrderedDict()
@@ -96,10 +103,37 @@ class QueryAnalyzer:
             env = Env()
             for p in body.params:
                 env.set(p, frozenset({ParamVal(p)}))
+            before = len(self.result.uses)
             self._block(self._statements(body), env, ctx)
             for value in flatten(ctx.returns):
                 if isinstance(value, GetVal):
                     self._apply(("ret", body.qualname, (value.path, value.line, value.column)))
+                elif isinstance(value, RowVal) and len(value.key) == 5:
+                    self._apply_once(("rret", value.key[:3]))
+            self._note_conditional_scope(module, body, cls, self.result.uses[before:])
+
+    def _note_conditional_scope(self, module: ModuleFacts, body: FunctionIR, cls: Optional["ClassInfo"],
+                                uses: list[QueryUse]) -> None:
+        """A query unscoped only on the paths where the function was not told who asks
+        (``read(id, actor=None)`` scoping ``if actor:``) is scoped by its callers'
+        choice: judged at the calls the project makes, never at the function itself."""
+        unscoped = [use for use in uses if use.query is not None and not use.query.opaque
+                    and unscoped_table(self.index, self.config, use.query) is not None]
+        if not unscoped:
+            return
+        params = [p for p in body.params if p not in ("self", "cls")] if body.class_name else list(body.params)
+        signature = tuple(True if names_who_asks(Local("param", p), self.config) else None for p in params)
+        if not any(signature):
+            return
+        _results, _escapes, inner, _vouched = self._summary(module, body, signature, cls, 1)
+        by_origin: dict[tuple, list[QueryVal]] = {}
+        for _kind, query in inner:
+            by_origin.setdefault((query.path, query.line, query.column), []).append(query)
+        for use in unscoped:
+            origin = (use.path, use.line, use.column)
+            told = by_origin.get(origin)
+            if told and all(not q.opaque and unscoped_table(self.index, self.config, q) is None for q in told):
+                self._apply_once(("cond", origin))
 
     def finish(self) -> QueryIndex:
         """The result, once every module was interpreted or replayed: queries in helpers
@@ -110,7 +144,8 @@ class QueryAnalyzer:
         for qualname, keys in self._returned_gets.items():
             if qualname in self._called:
                 for key in keys:
-                    self._gets.pop(key, None)
+                    if self._gets.pop(key, None) is not None:
+                        self.result.moved.append((key[0], key[1], "DBC502"))
         for get, var, function in self._gets.values():
             if var != "__checked__" and function not in self._guarded:
                 self.result.unchecked_gets.append(
@@ -166,6 +201,12 @@ class QueryAnalyzer:
             self._checked_rows.add(op[1])
         elif kind == "obs":
             self._observed.setdefault(op[1], []).append((op[2], op[3]))
+        elif kind == "fwd":
+            self._forwards.setdefault(op[1], []).append(op[2])
+        elif kind == "cond":
+            self._conditional.add(op[1])
+        elif kind == "rret":
+            self._returned_rows.add(op[1])
 
     _apply = apply
 
@@ -189,18 +230,45 @@ class QueryAnalyzer:
             if use.run and origin + use.run in self._checked_rows:
                 continue
             if use.function not in self._called or origin not in self._observed:
-                self.result.scoping_uses.append(use)
+                if origin not in self._conditional:
+                    self.result.scoping_uses.append(use)
                 continue
             unscoped, scoped, checked = self._call_verdicts(self._observed[origin])
+            code = "DBC501" if use.kind == "read" else "DBC503"
             if use.query is not None and not use.query.tables:
                 # ``select(cls)`` in a mixin: no table of its own, each call's is judged
                 self.result.scoping_uses.extend(unscoped)
-            elif scoped and unscoped:
+            elif scoped and unscoped or origin in self._conditional:
                 # scoped by what the calls pass: judged at the calls that leave it unscoped
                 self.result.scoping_uses.extend(unscoped)
-            elif unscoped or not (scoped or checked):
-                # the helper's own query is unscoped: reported once, where it is built
+                self.result.moved.append((use.path, use.line, code))
+            elif unscoped and checked:
+                # a lookup whose callers check the row it hands back: the calls that do not
+                # are where a request's id reaches it unchecked
+                self.result.scoping_uses.extend(unscoped)
+                self.result.moved.append((use.path, use.line, code))
+            elif unscoped and not scoped:
+                # No call scopes it or checks its row: the helper's own design, reported
+                # once where it is built - unless a noqa there says it is a lookup by design
+                # whose callers are responsible, which moves the finding to them.
+                by_design = origin in self._returned_rows and not (use.query is not None and use.query.sometimes)
+                if by_design and self._suppressed_at(use.path, use.line, code):
+                    self.result.scoping_uses.extend(unscoped)
+                    self.result.moved.append((use.path, use.line, code))
+                else:
+                    self.result.scoping_uses.append(use)
+            elif scoped or checked:
+                self.result.moved.append((use.path, use.line, code))  # every call scopes or checks it
+            else:
+                # no call could be judged: where it is built
                 self.result.scoping_uses.append(use)
+
+    def _suppressed_at(self, path: str, line: int, code: str) -> bool:
+        """Whether a ``# noqa`` on that line names ``code`` (or is bare)."""
+        if self._noqa_by_path is None:
+            self._noqa_by_path = {m.path: m.noqa for m in self.index.modules.values()}
+        noqa = self._noqa_by_path.get(path, {})
+        return is_suppressed(code, noqa.get(line), line in noqa)
 
     def _call_verdicts(self, observed: list[tuple[QueryUse, QueryVal]]
                        ) -> tuple[list[QueryUse], list[QueryUse], list[QueryUse]]:
@@ -211,17 +279,40 @@ class QueryAnalyzer:
         for site, query in observed:
             where = (site.path, site.line, site.column)
             bad = unscoped_table(self.index, self.config, query) is not None
-            _site, was_bad, was_opaque = verdicts.get(where, (site, False, False))
-            verdicts[where] = (site, was_bad or bad, was_opaque or query.opaque)
+            kept, was_bad, was_opaque = verdicts.get(where, (site, False, False))
+            if bad and (not was_bad or canonical_order(site.query) < canonical_order(kept.query)):
+                kept = site  # the call is reported with a way it leaves the query unscoped
+            verdicts[where] = (kept, was_bad or bad, was_opaque or query.opaque)
         unscoped: list[QueryUse] = []
         scoped: list[QueryUse] = []
         checked: list[QueryUse] = []
         for where, (site, bad, opaque) in verdicts.items():
             if bad:
-                (checked if where in self._checked_rows else unscoped).append(site)
+                sites = self._unchecked_sites(site, set())
+                unscoped.extend(sites)
+                if not sites:
+                    checked.append(site)
             elif not opaque:
                 scoped.append(site)
         return unscoped, scoped, checked
+
+    def _unchecked_sites(self, site: QueryUse, seen: set) -> list[QueryUse]:
+        """The calls where the row a call hands back is never owner-checked: the call
+        itself, or - when its function returns the row to project callers - theirs
+        (``read(id)`` -> ``load(id)`` -> a view that checks)."""
+        where = (site.path, site.line, site.column)
+        if where in self._checked_rows:
+            return []
+        ups = self._forwards.get(where)
+        if not ups or where in seen:
+            return [site]
+        seen.add(where)
+        found: list[QueryUse] = []
+        for up in ups:
+            for far in self._unchecked_sites(up, seen):
+                query = replace(site.query, line=far.line, column=far.column, path=far.path) if site.query else None
+                found.append(replace(far, kind=site.kind, query=query, via=site.via, hint=far.hint or site.hint))
+        return found
 
     def _class_of(self, module: ModuleFacts, body: FunctionIR) -> Optional["ClassInfo"]:
         if body.class_name is None:
@@ -246,6 +337,10 @@ class QueryAnalyzer:
 
     def _assign(self, stmt: Assign, env: Env, ctx: Context) -> Optional[Env]:
         result = self._eval(stmt.value, env, ctx)
+        if result == NOTHING and isinstance(stmt.value, (BinOr, Call)):
+            # ``cond = (T.a == 1) | (T.b == 2)``, ``field = json_field(T.meta, "k")``:
+            # kept as written, for a filter to read (``.where(cond)``, ``field == v``)
+            result = frozenset({ExprVal(stmt.value)})
         for target in stmt.targets:
             if target.endswith("[]"):
                 # what was stored into ``name``: handed on with it (see _owner_checked_by_call)
@@ -347,12 +442,22 @@ class QueryAnalyzer:
         (the test false, the iterator done: then ``else`` runs) or by a ``break``. A loop
         that does not settle within ``MAX_LOOP_PASSES`` passes makes the queries it
         carries opaque: never reported on a guess."""
+        element = NOTHING
         if not stmt.is_while and stmt.iterable is not None:
-            self._iterated(self._eval(stmt.iterable, env, ctx), ctx)
+            element = self._iterated(self._eval(stmt.iterable, env, ctx), ctx, (stmt.line, 0))
+        pairs = len(stmt.targets) == 2 and isinstance(stmt.iterable, Call) and isinstance(stmt.iterable.func, Attr) \
+            and stmt.iterable.func.name == "items" and not stmt.iterable.args
+        if pairs and stmt.iterable is not None:
+            # ``for key, row in rows_by_key.items()``: the second target is the row
+            collection = self._peek(stmt.iterable.func.value, env, ctx)  # type: ignore[union-attr]
+            element = frozenset(replace(v, is_result=False) for v in collection
+                                if isinstance(v, RowVal) and v.is_result) if len(collection) == 1 else NOTHING
+        elif len(stmt.targets) != 1:
+            element = NOTHING  # ``for a, b in ...``: no row of its own
         for target in stmt.targets:
             env.set(target, NOTHING)
         with self._held_back(ctx) as held:
-            head, frame = self._loop_pass(stmt, env, ctx, {}, frozenset())
+            head, frame = self._loop_pass(stmt, env, ctx, {}, frozenset(), element)
         carried, checked, targets_after = self._back_edges(stmt, env, frame)
         # only what the body may read before it assigns it reaches the next iteration
         read_first = _read_before_assigned(stmt)
@@ -364,7 +469,7 @@ class QueryAnalyzer:
                 settled = False
                 for _ in range(MAX_LOOP_PASSES):
                     with self._held_back(ctx):
-                        _head, frame = self._loop_pass(stmt, env, ctx, carried, checked)
+                        _head, frame = self._loop_pass(stmt, env, ctx, carried, checked, element)
                     new_carried, new_checked, _after = self._back_edges(stmt, env, frame)
                     new_carried = {key: values for key, values in new_carried.items() if key in read_first}
                     if new_carried == carried and new_checked <= checked:
@@ -377,7 +482,7 @@ class QueryAnalyzer:
                 # nested too deep to settle: one pass from the entry (a second iteration's
                 # queries may be missed, nothing is reported on a guess)
                 carried = {key: _opaque(values) for key, values in carried.items()}
-            head, frame = self._loop_pass(stmt, env, ctx, carried, checked)
+            head, frame = self._loop_pass(stmt, env, ctx, carried, checked, element)
             _carried, checked, targets_after = self._back_edges(stmt, env, frame)
         leaving: list[Optional[Env]] = list(frame.breaks)
         if not (stmt.is_while and _always_true(stmt.iterable)):
@@ -393,20 +498,27 @@ class QueryAnalyzer:
         return env
 
     def _loop_pass(self, stmt: Loop, env: Env, ctx: Context, carried: dict[str, frozenset],
-                   checked: frozenset[str]) -> tuple[Env, "LoopFrame"]:
-        """One interpretation of the body from the head state ``carried``."""
+                   checked: frozenset[str], element: ValueSet = frozenset({None})) -> tuple[Env, "LoopFrame"]:
+        """One interpretation of the body from the head state ``carried``; the target
+        holds ``element`` (a row of the rows iterated)."""
         head = env.child()
         for key, values in carried.items():
             head.set(key, values)
         head.checked |= checked
         for target in stmt.targets:
             head.set(target, NOTHING)  # rebound at every iteration
+        body_entry = head.child()
+        if element != NOTHING and len(stmt.targets) == 2:
+            body_entry.set(stmt.targets[1], element)
+        elif element != NOTHING:
+            for target in stmt.targets:
+                body_entry.set(target, element)
         frame = LoopFrame()
         ctx.loops.append(frame)
         try:
             if stmt.is_while and stmt.iterable is not None:
                 self._eval(stmt.iterable, head, ctx)  # the test runs at every head
-            out = self._block(stmt.body, head.child(), ctx)
+            out = self._block(stmt.body, body_entry, ctx)
         finally:
             ctx.loops.pop()
         frame.back = [e for e in [out, *frame.continues] if e is not None]
@@ -564,9 +676,30 @@ class QueryAnalyzer:
         return self._eval(expr.body, env, ctx) | self._eval(expr.orelse, env, ctx)
 
     def _eval_comprehension(self, expr: Comprehension, env: Env, ctx: Context) -> ValueSet:
+        rows = NOTHING
         for iterable in expr.iterables:
-            self._iterated(self._eval(iterable, env, ctx), ctx)
-        return self._eval_each(expr.elements, env, ctx)
+            rows = self._iterated(self._eval(iterable, env, ctx), ctx, (ctx.line, -1))
+        self._eval_each(expr.elements, env, ctx)
+        if len(expr.iterables) != 1 or rows == NOTHING or not expr.elements:
+            return NOTHING
+        # ``{t.key: t for t in rows}``, ``[t.id for t in rows]``: the rows (or their ids)
+        # the function holds, kept in a collection
+        element = expr.elements[-1]
+        target = _comprehension_target(element, env)
+        if target is None:
+            return NOTHING
+        inner = env.child()
+        inner.set(target, rows)
+        held = self._peek(Local("local", target) if isinstance(element, Name) and element.qualified == f"?.{target}"
+                          else _unfolded(element), inner, ctx)
+        if len(held) != 1:
+            return NOTHING
+        value = next(iter(held))
+        if isinstance(value, RowVal) and not value.is_result:
+            return frozenset({replace(value, is_result=True)})
+        if isinstance(value, IdVal):
+            return frozenset({value})
+        return NOTHING
 
     def _eval_compare(self, expr: Compare, env: Env, ctx: Context) -> ValueSet:
         self._eval(expr.left, env, ctx)
@@ -600,8 +733,8 @@ class QueryAnalyzer:
     def _class_table(self, sym: object) -> Optional[str]:
         if isinstance(sym, ClassRef):
             info = self.index.classes.get(sym.qualname)
-            if info is not None and info.mapped and info.table is not None and info.table.name:
-                return info.table.name
+            if info is not None and info.mapped and info.table is not None and info.table.key:
+                return info.table.key
         return None
 
     def _table_object(self, sym: object) -> Optional[str]:
@@ -618,25 +751,115 @@ class QueryAnalyzer:
         return None
 
     def _eval_attribute(self, expr: Attr, env: Env, ctx: Context) -> ValueSet:
-        base = self._eval(expr.value, env, ctx)
-        name = expr.name
+        return self._attributes(self._eval(expr.value, env, ctx), expr.name, ctx)
+
+    def _attributes(self, base: ValueSet, name: str, ctx: Context) -> ValueSet:
         out: set = set()
         for value in base:
-            if isinstance(value, ClassVal) and name == "query":
+            row = self._held_row(value, ctx)
+            found = self._row_attribute(row[0], name, row[1]) if row is not None else None
+            if found is not None or (row is not None and not isinstance(value, ParamVal)):
+                out.add(found)
+            elif isinstance(value, ClassVal) and name == "query":
                 out.add(QueryVal("read", (value.table,), path=ctx.module.path))
+            elif isinstance(value, InstanceVal):
+                out.add(self._instance_attribute(value, name))
             elif isinstance(value, ParamVal) and value.name in ("self", "cls") and ctx.cls is not None:
                 own = _own_table(ctx) if name == "query" else None
                 # ``cls.query`` in a model's classmethod (Flask-SQLAlchemy's query property)
-                out.add(QueryVal("read", (own.name,), path=ctx.module.path) if own is not None and own.name
+                out.add(QueryVal("read", (own.key,), path=ctx.module.path) if own is not None and own.key
                         else self._self_attribute(ctx.cls, name))
             else:
                 out.add(None)
         return frozenset(out)
 
+    def _held_row(self, value: Val, ctx: Context) -> Optional[tuple[str, tuple]]:
+        """(table, run) when ``value`` is one row the function holds: a row a query here
+        handed back, a lookup's row, a row reached through a relationship or created here,
+        or ``self`` in a mapped class's method (as scoped as wherever it was loaded)."""
+        if isinstance(value, RowVal) and not value.is_result and value.table:
+            return value.table, value.key
+        if isinstance(value, GetVal):
+            return value.table, (value.path, value.line, value.column)
+        if isinstance(value, IdVal) and value.row:
+            return value.table, value.source
+        if isinstance(value, InstanceVal):
+            info = self.index.classes.get(value.qualname)
+            if info is not None and info.mapped and info.table is not None and info.table.key:
+                return info.table.key, ()
+        if isinstance(value, ParamVal) and value.name == "self":
+            own = _own_table(ctx)
+            if own is not None and own.key:
+                return own.key, ()
+        return None
+
+    def _row_attribute(self, table_name: str, attribute: str, source: tuple) -> Val:
+        """``row.<attribute>`` of a held row: the row's own id, the id a foreign key
+        holds (``block.current_history_id``), or the row a many-to-one relationship
+        reaches (``block.agent``)."""
+        table = self._table_named(table_name)
+        if table is None:
+            return None
+        col = table.column_by_attribute(attribute)
+        if col is not None:
+            if table.primary_key == [col.name]:
+                return IdVal(table_name, False, source)
+            targets = {fk.target_table for fk in col.foreign_keys if fk.target_table}
+            targets |= {parent for _column, parent in self._declared_parents(table_name, col.name)}
+            if len(targets) == 1:
+                return IdVal(targets.pop(), False, source)
+            return None
+        for rel in table.relationships:
+            if rel.attribute == attribute and not rel.secondary and self._many_to_one_column(table, attribute):
+                target = self._relationship_table(rel)
+                return IdVal(target, True, source) if target else None
+        return None
+
+    def _declared_parents(self, table_name: str, column: Optional[str] = None) -> list[tuple[str, str]]:
+        """(column, parent table) of the ``owned-through`` keys declared for a table."""
+        found = []
+        for child, parent_column, parent in self.config.owned_through:
+            if child == table_name and (column is None or parent_column == column):
+                found.append((parent_column, parent))
+        return found
+
+    def _instance_of(self, expr: Any) -> Val:
+        """The instance a stored expression makes or names: ``TaskRepo(session)``, or an
+        annotation (``TaskRepo``, ``Optional[TaskRepo]``, ``TaskRepo | None``)."""
+        if not isinstance(expr, tuple) or not expr:
+            return None
+        if expr[0] == "call":
+            expr = expr[1]
+        elif expr[0] == "sub" and expr[2]:
+            expr = expr[2][0]
+        elif expr[0] == "or":
+            expr = expr[1]
+        made = self.index.symbols.lookup(expr)
+        if isinstance(made, ClassRef) and self.index.classes.get(made.qualname) is not None:
+            return InstanceVal(made.qualname)
+        return None
+
+    def _instance_attribute(self, receiver: Val, name: str) -> Val:
+        """``instance.<name>``, set in its class's ``__init__`` to an instance of a project
+        class (``self.tasks = TaskRepository(...)``)."""
+        if not isinstance(receiver, InstanceVal):
+            return None
+        info = self.index.classes.get(receiver.qualname)
+        if info is None:
+            return None
+        for ref in mro(self.index.symbols, info.ref):
+            held = ref.fact.instance_attrs.get(name)
+            if held is not None:
+                return self._instance_of(held)
+        return None
+
     def _self_attribute(self, cls: "ClassInfo", name: str) -> Val:
         """``self.model`` in a repository: the class attribute (or the type argument
-        of a generic base) naming a mapped class."""
+        of a generic base) naming a mapped class; ``self.repo`` set in ``__init__``."""
         symbols = self.index.symbols
+        held = self._instance_attribute(InstanceVal(cls.ref.qualname), name)
+        if held is not None:
+            return held
         for attr, _owner in attributes_in_mro(symbols, cls.ref, include_mapped=True):
             if attr.name == name and attr.value is not None:
                 table = self._class_table(symbols.lookup(attr.value))
@@ -673,6 +896,14 @@ class QueryAnalyzer:
                 return frozenset({InstanceVal(sym.qualname)})
             if isinstance(sym, FunctionBody):
                 return self._project_call(sym.module, sym.body.name, sym.body, expr, env, ctx)
+            if isinstance(sym, Value) and sym.rest and sym.expr and sym.expr[0] == "call":
+                # ``Chats = ChatTable()`` at module level: ``Chats.get_chat_by_id(id)``, and
+                # through the instance's attributes: ``app.DATABASE.tasks.get_task(id)``
+                receiver: Val = self._instance_of(sym.expr)
+                for name in sym.rest[:-1]:
+                    receiver = self._instance_attribute(receiver, name)
+                if receiver is not None:
+                    return self._method_call(receiver, sym.rest[-1], expr, env, ctx, func)
             if isinstance(sym, Value) and len(sym.rest) == 1 and sym.rest[0] in ("select", "update", "delete"):
                 table = self._table_object(replace(sym, rest=()))  # watchlist.delete().where(...)
                 if table is not None:
@@ -723,13 +954,20 @@ class QueryAnalyzer:
             self._iterated(values[0], ctx)  # list(Model.query...) runs it, as a for loop does
         return NOTHING
 
-    def _iterated(self, values: ValueSet, ctx: Context) -> None:
-        """Iterating a query runs it; iterating a parameter runs what the callers pass."""
+    def _iterated(self, values: ValueSet, ctx: Context, run: tuple = ()) -> ValueSet:
+        """Iterating a query runs it; iterating a parameter runs what the callers pass.
+        The rows it hands out, one at a time (``run``: where a ``for`` runs it)."""
+        rows: set = set()
         for item in values:
             if isinstance(item, QueryVal):
-                self._use(item, ctx, "read")
+                row = self._use(item, ctx, "read", run)
+                if row is not None and item.kind == "read":
+                    rows.add(row)
+            elif isinstance(item, RowVal) and item.is_result:
+                rows.add(replace(item, is_result=False))
             elif isinstance(item, ParamVal) and ctx.summary:
                 ctx.executed.add(item.name)
+        return frozenset(rows) if len(rows) == 1 and len(values) == 1 else NOTHING
 
     @staticmethod
     def _has_unknown_entity(args: tuple[Expr, ...]) -> bool:
@@ -767,7 +1005,7 @@ class QueryAnalyzer:
             return table
         own = _own_table(ctx)
         if arg == CLS and own is not None:
-            return own.name  # session.query(cls) in a model's classmethod
+            return own.key  # session.query(cls) in a model's classmethod
         if isinstance(arg, Attr) and arg.value in (SELF, CLS) and ctx.cls is not None:
             value = self._self_attribute(ctx.cls, arg.name)
             return value.table if isinstance(value, ClassVal) else None
@@ -803,7 +1041,7 @@ class QueryAnalyzer:
             return None
         targets = self.index.mapped_classes_named(rel.target)
         if len(targets) == 1 and targets[0].table is not None:
-            return targets[0].table.name
+            return targets[0].table.key
         return None
 
     def _class_attr_call(self, sym: ClassAttr, expr: Call, env: Env, ctx: Context) -> ValueSet:
@@ -815,6 +1053,8 @@ class QueryAnalyzer:
             found = self._find_method(info, path[0]) if info is not None else None
             if found is not None and _is_class_level(found[1]):
                 return self._project_call(found[0], found[1].name, found[1], expr, env, ctx, self_cls=info)
+        if path and path[-1] in CONVERSIONS:
+            return self._converted(self._eval_args(expr, env, ctx))
         if table is None or not path:
             self._eval_args(expr, env, ctx)
             return NOTHING
@@ -830,6 +1070,8 @@ class QueryAnalyzer:
 
     def _unknown_call(self, func: Name, expr: Call, env: Env, ctx: Context) -> ValueSet:
         values = self._eval_args(expr, env, ctx)
+        if func.qualified.rsplit(".", 1)[-1] in CONVERSIONS:
+            return self._converted(values)
         self._arguments_escape(func.qualified.rsplit(".", 1)[-1], values, expr, env, ctx)
         return NOTHING
 
@@ -880,8 +1122,10 @@ class QueryAnalyzer:
             self._eval_args(expr, env, ctx)
             if receiver.is_result and method in _API.one_row:
                 return frozenset({replace(receiver, is_result=False)})
-            if receiver.is_result and method in ("scalars", "unique"):
+            if receiver.is_result and method in ("scalars", "unique", "all", "fetchall", "values"):
                 return frozenset({receiver})
+            if receiver.is_result and method == "get":
+                return frozenset({replace(receiver, is_result=False)})  # rows_by_key.get(key)
             return NOTHING
         if isinstance(receiver, ParamVal) and receiver.name in ("self", "cls") and ctx.cls is not None:
             found = self._find_method(ctx.cls, method)
@@ -904,7 +1148,7 @@ class QueryAnalyzer:
             rows: set = set()
             for item in values[0]:
                 if isinstance(item, QueryVal):
-                    row = self._use(item, ctx, item.kind, (line, col))
+                    row = self._use(item, ctx, item.kind, (line, col), env)
                     if row is not None and item.kind == "read":
                         rows.add(replace(row, is_result=method not in _API.one_row))
                 elif isinstance(item, ParamVal) and ctx.summary:
@@ -919,6 +1163,12 @@ class QueryAnalyzer:
         if method in ("get", "get_or_404") and len(args) >= 2:
             tables = self._entities(args[:1], ctx)
             if tables:
+                held = self._peek(args[1], env, ctx)
+                if held and all(isinstance(v, IdVal) and not v.row and v.table == tables[0] for v in held) \
+                        or self._is_vouched(args[1], tables[0], env):
+                    # the id of a row this function already holds (``block.current_history_id``)
+                    return frozenset({GetVal(tables[0], line, col, ctx.module.path, checked=True)})
+                self._vouch(args[1], tables[0], env, ctx)
                 return frozenset({self._get(tables[0], line, col, ctx)})
         if method in ("first_or_404", "one_or_404", "paginate") and values:
             for item in values[0]:
@@ -927,11 +1177,22 @@ class QueryAnalyzer:
             return NOTHING
         if self._is_scope_helper(method):
             return frozenset(self._scope_all(v) for value in values[:1] for v in value) or NOTHING
+        if method in CONVERSIONS:
+            return self._converted(values)
         self._arguments_escape(method, values, expr, env, ctx)
         return NOTHING
 
-    def _get(self, table: str, line: int, col: int, ctx: Context) -> GetVal:
-        get = GetVal(table, line, col, ctx.module.path)
+    @staticmethod
+    def _converted(values: list[ValueSet]) -> ValueSet:
+        """``AgentOut.model_validate(agent)``: the same row under another class, for the
+        caller's owner check to see (its fields carry the row's)."""
+        if not values:
+            return NOTHING
+        rows = frozenset(v for v in values[0] if isinstance(v, (RowVal, GetVal)) or (isinstance(v, IdVal) and v.row))
+        return rows if rows and len(rows) == len(values[0]) else NOTHING
+
+    def _get(self, table: str, line: int, col: int, ctx: Context, via: str = "") -> GetVal:
+        get = GetVal(table, line, col, ctx.module.path, via=via)
         if not ctx.summary:
             key = (get.path, line, col)
             if key not in self._gets:
@@ -971,7 +1232,7 @@ class QueryAnalyzer:
             return query
         if method in _API.terminal_read:
             self._eval_args(expr, env, ctx)
-            row = self._use(query, ctx, "read", (line, col))
+            row = self._use(query, ctx, "read", (line, col), env)
             return row if method in _API.one_row else None
         if method in ("update", "delete") and query.kind == "read":
             self._eval_args(expr, env, ctx)
@@ -980,6 +1241,9 @@ class QueryAnalyzer:
         if method in ("get", "get_or_404") and args and query.tables:
             if query.filtered:
                 return None
+            if self._is_vouched(args[0], query.tables[0], env):
+                return GetVal(query.tables[0], query.line or line, query.column or col, ctx.module.path, checked=True)
+            self._vouch(args[0], query.tables[0], env, ctx)
             return self._get(query.tables[0], query.line or line, query.column or col, ctx)
         if method in _API.subquery:
             return replace(query, subquery=True)
@@ -992,23 +1256,34 @@ class QueryAnalyzer:
     # ------------------------------------------------------------------ filters
 
     def _apply_filter(self, query: QueryVal, arg: Expr, env: Env, ctx: Context) -> QueryVal:
-        scoped, terms, opaque = self._condition(arg, env, ctx)
+        notes = _Notes()
+        scoped, terms, opaque = self._condition(arg, env, ctx, notes)
         return replace(query, scoped=query.scoped | scoped, terms=query.terms + tuple(terms),
                        opaque=query.opaque or opaque, filtered=True,
-                       partial=query.partial or opaque or not terms)
+                       partial=query.partial or opaque or not terms or notes.unknown,
+                       keys=query.keys + tuple(notes.keys),
+                       anchors=query.anchors | notes.anchors, asks=query.asks or notes.asks)
 
-    def _condition(self, expr: Expr, env: Env, ctx: Context) -> tuple[frozenset[str], list[Term], bool]:
-        """(tables scoped by the condition, its AND-ed terms, whether it is opaque)."""
+    def _condition(self, expr: Expr, env: Env, ctx: Context,
+                   notes: Optional["_Notes"] = None) -> tuple[frozenset[str], list[Term], bool]:
+        """(tables scoped by the condition, its AND-ed terms, whether it is opaque);
+        ``notes`` collects what its AND-ed terms say besides (keys, rows compared with)."""
         if isinstance(expr, Local) and expr.tag == "local":
             values = env.get(expr.name, frozenset())
             conds = [v.expr for v in values if isinstance(v, ExprVal)]
             if len(conds) == 1 and len(values) == 1:
-                return self._condition(conds[0], env, ctx)
+                return self._condition(conds[0], env, ctx, notes)
+            if conds and len(conds) == len(values):
+                # a condition built one way or another on each path: what every way scopes
+                judged = [self._condition(cond, env, ctx) for cond in sorted(conds, key=repr)]
+                if notes is not None:
+                    notes.unknown = True
+                return frozenset.intersection(*(j[0] for j in judged)), [], any(j[2] for j in judged)
             return frozenset(), [], True
         if isinstance(expr, Local) and expr.tag == "param":
             return frozenset(), [], True
         if isinstance(expr, Compare):
-            return self._comparison(expr, env, ctx)
+            return self._comparison(expr, env, ctx, notes)
         if isinstance(expr, Call):
             lib = _sql(self.index.symbols.lib_name(expr.func) if isinstance(expr.func, Name) else None)
             if lib == "and_":
@@ -1016,7 +1291,7 @@ class QueryAnalyzer:
                 terms: list[Term] = []
                 opaque = False
                 for arg in expr.args:
-                    s, t, o = self._condition(arg, env, ctx)
+                    s, t, o = self._condition(arg, env, ctx, notes)
                     scoped |= s
                     terms += t
                     opaque = opaque or o
@@ -1028,15 +1303,73 @@ class QueryAnalyzer:
                 common = frozenset.intersection(*(r[0] for r in results))
                 return common, [], any(r[2] for r in results)
             if lib in ("text", "literal_column"):
-                return frozenset(), [], True
-            return self._call_condition(expr, env, ctx)
-        if isinstance(expr, BoolOp):
-            return frozenset(), [], True
+                return self._unknown_term(expr, notes)
+            return self._call_condition(expr, env, ctx, notes)
+        if isinstance(expr, BinOr):
+            # ``(T.a == x) | (T.b == y)``: SQL's OR, as or_() - scoped if both sides are
+            sides = [self._condition(side, env, ctx) for side in (expr.left, expr.right)]
+            if notes is not None:
+                notes.unknown = True
+            return sides[0][0] & sides[1][0], [], sides[0][2] or sides[1][2]
         if isinstance(expr, Not):
             return frozenset(), [], False
         if isinstance(expr, Name):
             return frozenset(), [], False  # a boolean column: T.is_active
-        return frozenset(), [], True
+        return self._unknown_term(expr, notes)
+
+    def _unknown_term(self, expr: Expr, notes: Optional["_Notes"]) -> tuple[frozenset[str], list[Term], bool]:
+        """A term the analysis cannot read: it cannot scope the query, and hides it only
+        when it may be the tenant filter itself (it names a tenant column, or calls a
+        function that may build one). ``T.meta["k"].as_boolean()``, ``text("deleted_at is
+        null")`` or an optional raw filter leave the rest of the query to be judged."""
+        if notes is not None:
+            notes.unknown = True
+        return frozenset(), [], self._could_scope(expr)
+
+    def _could_scope(self, expr: Expr) -> bool:
+        tenant = self.config.tenant_columns
+        stack: list = [expr]
+        while stack:
+            node = stack.pop()
+            if type(node) is tuple:
+                stack.extend(node)
+            elif isinstance(node, Const):
+                if isinstance(node.value, str) and any(column in node.value for column in tenant):
+                    return True
+            elif isinstance(node, Name):
+                if node.qualified.startswith("?.") or self._names_tenant_column(node):
+                    return True
+            elif isinstance(node, Attr):
+                if node.name in tenant:
+                    return True
+                stack.append(node.value)
+            elif isinstance(node, Call):
+                if isinstance(node.func, Name):
+                    sym = self.index.symbols.lookup(node.func)
+                    passed = tuple(node.args) + tuple(value for _key, value in node.kwargs)
+                    if lib_name_of(sym) is None and not isinstance(sym, ClassAttr) and (
+                            not passed or any(names_who_asks(arg, self.config) for arg in passed)):
+                        # a project function (or one we cannot see) told who asks - or
+                        # nothing, reading it from a context - may build the tenant filter
+                        return True
+                stack.append(node.func)
+                stack.extend(node.args)
+                stack.extend(value for _key, value in node.kwargs)
+            elif isinstance(node, Local):
+                continue  # a value inside the term, not the condition
+            elif isinstance(node, tuple):
+                stack.extend(node[1:])
+        return False
+
+    def _names_tenant_column(self, name: Name) -> bool:
+        sym = self.index.symbols.lookup(name)
+        if not isinstance(sym, ClassAttr) or not sym.path:
+            return False
+        info = self.index.classes.get(sym.cls.qualname)
+        if info is None or info.table is None:
+            return sym.path[-1] in self.config.tenant_columns
+        column = info.table.column_by_attribute(sym.path[-1])
+        return column is not None and column.name in self.config.tenant_columns
 
     def _same_type(self, table_name: str, column: str, target: Expr) -> bool:
         table = self._table_named(table_name)
@@ -1059,37 +1392,46 @@ class QueryAnalyzer:
         table = self._table_named(table_name)
         return table.primary_key if table is not None else []
 
-    def _column(self, expr: Expr, ctx: Context) -> Optional[tuple[str, str, Optional[str]]]:
-        """(table, column, wrapper) for ``T.col``, ``func.lower(T.col)``, ``cast(T.col, X)``."""
+    def _column(self, expr: Expr, ctx: Context, env: Optional[Env] = None) -> Optional[tuple[str, str, Optional[str]]]:
+        """(table, column, wrapper) for ``T.col``, ``func.lower(T.col)``, ``cast(T.col, X)``,
+        and ``model.col`` where the local ``model`` holds one mapped class."""
+        if env is not None and isinstance(expr, Attr) and isinstance(expr.value, Local) \
+                and expr.value.tag in ("param", "local"):
+            held = env.get(expr.value.name, frozenset())
+            if len(held) == 1 and isinstance(next(iter(held)), ClassVal):
+                table = self._table_named(next(iter(held)).table)
+                column = self._attribute_column(table, expr.name) if table is not None else None
+                if table is not None and table.key and column is not None:
+                    return table.key, column, None
         if isinstance(expr, Name):
             sym = self.index.symbols.lookup(expr)
             if isinstance(sym, Value) and len(sym.rest) == 2 and sym.rest[0] in ("c", "columns"):
                 name = self._table_object(replace(sym, rest=()))  # watchlist.c.user_id
                 table = self._table_named(name) if name else None
                 if table is not None and table.name and any(c.name == sym.rest[1] for c in table.columns):
-                    return table.name, sym.rest[1], None
+                    return table.key, sym.rest[1], None
                 return None
             if isinstance(sym, ClassAttr) and len(sym.path) == 1:
                 info = self.index.classes.get(sym.cls.qualname)
-                if info is not None and info.table is not None and info.table.name:
+                if info is not None and info.table is not None and info.table.key:
                     column = self._attribute_column(info.table, sym.path[0])
                     if column is not None:
-                        return info.table.name, column, None
+                        return info.table.key, column, None
                     if not sym.path[0].startswith("_") and info.table.complete is not None:
                         # a hybrid_property / column_property (CTFd's account_id): it can
                         # scope, but no index serves it
-                        return info.table.name, sym.path[0], "expression"
+                        return info.table.key, sym.path[0], "expression"
             return None
         if isinstance(expr, Attr) and expr.value == CLS:
             # cls.org_id / cls.org in a model's own classmethod (self.org_id is a value)
             own = _own_table(ctx)
             column = self._attribute_column(own, expr.name) if own is not None else None
-            return (own.name, column, None) if own is not None and own.name and column is not None else None
+            return (own.key, column, None) if own is not None and own.key and column is not None else None
         if isinstance(expr, Attr) and ctx.cls is not None and isinstance(expr.value, Attr):
             # self.model.user_id, where self.model names a mapped class
             table_name = self._entity(expr.value, ctx)
             table = self._table_named(table_name) if table_name else None
-            if table is not None and table.name:
+            if table is not None and table.key:
                 col = table.column_by_attribute(expr.name)
                 if col is not None:
                     return table.name, col.name, None
@@ -1128,12 +1470,13 @@ class QueryAnalyzer:
                 return True  # DEMO_ORG_ID = 1 at module level
         return False
 
-    def _comparison(self, expr: Compare, env: Env, ctx: Context) -> tuple[frozenset[str], list[Term], bool]:
+    def _comparison(self, expr: Compare, env: Env, ctx: Context,
+                    notes: Optional["_Notes"] = None) -> tuple[frozenset[str], list[Term], bool]:
         if len(expr.ops) != 1:
             return frozenset(), [], False
         left = expr.left
         op, right = expr.ops[0]
-        left_col, right_col = self._column(left, ctx), self._column(right, ctx)
+        left_col, right_col = self._column(left, ctx, env), self._column(right, ctx, env)
         if left_col is None and right_col is not None:
             left_col, right, left = right_col, left, right
             op = {"<": ">", ">": "<", "<=": ">=", ">=": "<="}.get(op, op)
@@ -1144,6 +1487,13 @@ class QueryAnalyzer:
             # ``sub.c.user_id`` of a local subquery) may be the tenant column: unknown
             unknown = (isinstance(left, Local) and left.tag in ("local", "param")) or (
                 isinstance(left, Attr) and isinstance(left.value, Local) and left.value.tag == "local")
+            if isinstance(left, Local) and left.tag == "local":
+                held = env.get(left.name, frozenset())
+                if len(held) == 1 and isinstance(next(iter(held)), ExprVal):
+                    # a local built from what we can read: unknown only if it may be the tenant column
+                    unknown = self._could_scope(next(iter(held)).expr)  # type: ignore[union-attr]
+            if notes is not None:
+                notes.unknown = True
             return frozenset(), [], unknown
         table, column, wrapped = left_col
         constant = self._is_constant(right)
@@ -1158,11 +1508,26 @@ class QueryAnalyzer:
             kind = "notnull"  # IS NOT NULL: a b-tree index on the column can serve it
         term = Term(table, column, kind, wrapped, expr.line, expr.column, constant)
         scoped: frozenset[str] = frozenset()
-        if op == "==" and not constant and column in self.config.tenant_columns and wrapped in (None, "expression"):
+        if column in self.config.tenant_columns and wrapped in (None, "expression") and (
+                (op == "==" and not constant) or (op in ("==", "is") and right == NONE)):
+            # ``T.tenant_id == tid``; ``T.tenant_id.is_(None)``: the rows no tenant owns
             scoped = frozenset({table})
+        elif op == "==" and not constant and wrapped is None:
+            held, sources = self._held_ids(right, env, ctx)
+            if held & self._references(table, column):
+                # the id of a row held here: ``Message.agent_id == agent.id``
+                scoped = frozenset({table})
+            if notes is not None:
+                notes.anchors |= sources
+        if notes is not None and op == "==" and not constant:
+            if isinstance(right, Local) and right.tag in ("param", "local") and self._primary_key(table) == [column]:
+                notes.keys.append((table, right.name))
+            if names_who_asks(right, self.config):
+                notes.asks = True
         return scoped, [term], False
 
-    def _call_condition(self, expr: Call, env: Env, ctx: Context) -> tuple[frozenset[str], list[Term], bool]:
+    def _call_condition(self, expr: Call, env: Env, ctx: Context,
+                        notes: Optional["_Notes"] = None) -> tuple[frozenset[str], list[Term], bool]:
         """``T.col.in_(ids)``, ``T.col.is_(None)``, ``T.col.ilike(x)``, ``T.col.between(a, b)``."""
         func = expr.func
         base: Expr
@@ -1172,11 +1537,11 @@ class QueryAnalyzer:
         elif isinstance(func, Attr):
             base, method = func.value, func.name
         else:
-            return frozenset(), [], True
-        column = self._column(base, ctx)
+            return self._unknown_term(expr, notes)  # T.col.op("@>")(x)
+        column = self._column(base, ctx, env)
         if column is None:
-            # func.lower(T.col).like(...) and friends
-            return frozenset(), [], True
+            # T.meta["k"].as_boolean(), a function of a column we do not follow
+            return self._unknown_term(expr, notes)
         table, name, wrapper = column
         args = expr.args
         constant = all(self._is_constant(a) for a in args)
@@ -1187,9 +1552,16 @@ class QueryAnalyzer:
             if args and not scoped and self._scoped_subquery(args[0], env, ctx):
                 # T.id.in_(select(L.t_id).where(L.org_id == org)): a semi-join on scoped rows
                 scoped = frozenset({table})
+            if args and not scoped and not constant and wrapper is None:
+                held, sources = self._held_ids(args[0], env, ctx, many=True)
+                if held & self._references(table, name):
+                    scoped = frozenset({table})  # T.agent_id.in_(ids of agents held here)
             return scoped, [Term(table, name, "in", wrapper, line, col, constant)], False
         if method == "is_":
-            return frozenset(), [Term(table, name, "is", wrapper, line, col, True)], False
+            # the rows no tenant owns (``T.tenant_id.is_(None)``): shared, not another tenant's
+            scoped = frozenset({table}) if (name in self.config.tenant_columns and args and args[0] == NONE
+                                            and wrapper in (None, "expression")) else frozenset()
+            return scoped, [Term(table, name, "is", wrapper, line, col, True)], False
         if method in ("isnot", "is_not"):
             kind = "notnull" if args and args[0] == NONE else "!="
             return frozenset(), [Term(table, name, kind, wrapper, line, col, True)], False
@@ -1272,7 +1644,7 @@ class QueryAnalyzer:
             if key in params:
                 bound[key] = self._eval(value_expr, env, ctx)
         # What the caller tells us about each parameter: given and not None, None, or unknown.
-        signature: list[Optional[bool]] = []
+        signature: list[object] = []
         for param in params:
             given = bound.get(param)
             if given is None:
@@ -1280,20 +1652,40 @@ class QueryAnalyzer:
                 truth: Optional[bool] = False if default == ("c", None) or default == ("c", False) else None
             else:
                 # Passing something counts as passing it ("scopes the calls that pass
-                # it"); only a literal None/False/0 is known to be falsy.
+                # it"); only a literal None/False/0 is known to be falsy - or a parameter
+                # the caller was itself given as one (read(id, actor=None) -> scope(q, actor)).
                 consts = [v.expr for v in given if isinstance(v, ExprVal) and isinstance(v.expr, Const)]
-                truth = bool(consts[0].value) if len(given) == 1 and consts else True
+                truths = {v.truthy for v in given if isinstance(v, ParamVal)}
+                if given and all(isinstance(v, ClassVal) for v in given):
+                    # a model handed in (``count(session, Agent)``): the callee is judged on it
+                    signature.append(("class", tuple(sorted(v.table for v in given))))
+                    continue
+                if len(given) == 1 and consts:
+                    truth = bool(consts[0].value)
+                elif truths == {False} and all(isinstance(v, ParamVal) for v in given):
+                    truth = False
+                else:
+                    truth = True
             signature.append(truth)
-        results, escapes, inner = self._summary(module, body, tuple(signature), self_cls or ctx.cls, ctx.depth + 1)
+        runner = f"{body.qualname.rsplit('.', 2)[-2]}.{body.name}" if body.class_name else body.name
+        results, escapes, inner, vouched = self._summary(module, body, tuple(signature), self_cls or ctx.cls,
+                                                         ctx.depth + 1)
         line, col = expr.line, expr.column
+        if vouched:
+            # validate_agent(session, agent_id, actor): the callee looked the id up
+            passed = dict(zip(params, expr.args))
+            passed.update((key, value) for key, value in expr.kwargs if key in params)
+            for param, table in vouched:
+                given_expr = passed.get(param)
+                if given_expr is not None:
+                    self._vouch(given_expr, table, env, ctx)
         for kind, query in inner:
             if ctx.summary:
                 continue  # judged at the callee's direct callers only, never up the chain
-            runner = f"{body.qualname.rsplit('.', 2)[-2]}.{body.name}" if body.class_name else body.name
             site = QueryUse(kind, replace(query, line=line, column=col, path=ctx.module.path,
                                           note=query.note or f"run by {runner}()"),
                             None, ctx.module.path, line, col, ctx.function.qualname,
-                            "admin path" if ctx.privileged else "")
+                            "admin path" if ctx.privileged else "", via=f"{runner}() ({query.path}:{query.line})")
             self._apply(("obs", (query.path, query.line, query.column), site, query))
         out: set = set()
         for result in results:
@@ -1301,7 +1693,8 @@ class QueryAnalyzer:
                 for arg in bound.get(result.param, NOTHING):
                     if isinstance(arg, QueryVal):
                         out.add(replace(arg, scoped=arg.scoped | result.scoped, terms=arg.terms + result.terms,
-                                        opaque=arg.opaque or result.opaque, filtered=arg.filtered or result.filtered))
+                                        opaque=arg.opaque or result.opaque, filtered=arg.filtered or result.filtered,
+                                        partial=arg.partial or result.partial, asks=arg.asks or result.asks))
                     else:
                         out.add(None)
             elif isinstance(result, QueryVal):
@@ -1309,13 +1702,22 @@ class QueryAnalyzer:
                 out.add(replace(result, line=line, column=col, path=ctx.module.path,
                                 note=result.note or f"built by {owner}{body.name}()"))
             elif isinstance(result, GetVal):
-                out.add(None if result.checked else self._get(result.table, line, col, ctx))
+                out.add(None if result.checked else self._get(
+                    result.table, line, col, ctx, result.via or f"{runner}() ({result.path}:{result.line})"))
             elif isinstance(result, ParamVal) and result.name in bound:
                 out |= bound[result.name]
             elif isinstance(result, RowVal):
                 # a row the callee loaded and returns: checked here, this call is scoped
                 # (judged per call, see _judge_scoping)
-                out.add(RowVal((ctx.module.path, line, col), ctx.function.qualname, result.is_result))
+                if len(result.key) == 3 and not ctx.summary:
+                    # the callee handed on the row of a call it made: that call is judged here
+                    self._apply(("fwd", result.key, QueryUse("read", None, None, ctx.module.path, line, col,
+                                                             ctx.function.qualname,
+                                                             "admin path" if ctx.privileged else "")))
+                out.add(RowVal((ctx.module.path, line, col), ctx.function.qualname, result.is_result, result.table,
+                                   result.anchors))
+            elif isinstance(result, IdVal):
+                out.add(replace(result, source=()))
             else:
                 out.add(result)
         # A query handed to a callee that runs it is the caller's query running.
@@ -1335,7 +1737,7 @@ class QueryAnalyzer:
         return frozenset(out) or NOTHING
 
     def _summary(self, module: ModuleFacts, body: FunctionIR, signature: tuple, cls: Optional["ClassInfo"],
-                 depth: int) -> tuple[frozenset, frozenset, tuple]:
+                 depth: int) -> tuple[frozenset, frozenset, tuple, frozenset]:
         key = (module.path, body.qualname, signature, cls.ref.qualname if cls else None)
         tracking = self.index.tracking
         if key in self._summaries:
@@ -1346,7 +1748,7 @@ class QueryAnalyzer:
                 else:  # a summary under way (recursion): its reads reach this caller anyway
                     self.index.note("bodies", module.path)
             return self._summaries[key]
-        self._summaries[key] = (frozenset({None}), frozenset(), ())  # recursion resolves to nothing
+        self._summaries[key] = (frozenset({None}), frozenset(), (), frozenset())  # recursion resolves to nothing
         if tracking:
             self.index.open_reads()
             self.index.note("bodies", module.path)
@@ -1356,10 +1758,13 @@ class QueryAnalyzer:
         for p in body.params:
             env.set(p, frozenset({ParamVal(p)}))
         for param, truth in zip(params, signature):
-            env.set(param, frozenset({ParamVal(param, truth)}))
+            if isinstance(truth, tuple):
+                env.set(param, frozenset(ClassVal(table) for table in truth[1]))
+            else:
+                env.set(param, frozenset({ParamVal(param, truth)}))
         self._block(self._statements(body), env, ctx)
         flat = frozenset(flatten(ctx.returns))
-        result = (flat, frozenset(ctx.executed), tuple(ctx.inner_uses))
+        result = (flat, frozenset(ctx.executed), tuple(ctx.inner_uses), frozenset(ctx.vouched_params))
         self._summaries[key] = result
         if tracking:
             # what this summary read: read by every module that uses it
@@ -1370,9 +1775,14 @@ class QueryAnalyzer:
 
     # ------------------------------------------------------------------ uses
 
-    def _use(self, query: QueryVal, ctx: Context, kind: str, run: tuple = ()) -> Optional[RowVal]:
+    def _use(self, query: QueryVal, ctx: Context, kind: str, run: tuple = (),
+             env: Optional[Env] = None) -> Optional[RowVal]:
         """Record a query run here (``run``: the position of the call that runs it); what
-        that run hands back, for an owner check to follow."""
+        that run hands back, for an owner check to follow. A run by primary key vouches
+        for the key's local from then on (in ``env``)."""
+        if env is not None:
+            for table, name in query.keys:
+                self._vouch(Local("local", name), table, env, ctx)
         if query.line == 0:
             # a bare ``Model.query`` run as it is (``for row in Model.query:``): no call
             # gave it a position, the statement does (in a summary too, so a caller's
@@ -1385,16 +1795,123 @@ class QueryAnalyzer:
                 ctx.inner_uses.append((kind, query))
                 if run and kind == "read":
                     # what the helper returns of it: each caller's call stands for this run
-                    return RowVal((query.path, query.line, query.column) + run, ctx.function.qualname)
+                    return RowVal((query.path, query.line, query.column) + run, ctx.function.qualname,
+                                  table=query.tables[0] if query.tables else "", anchors=self._anchors_of(query))
             return None
         if query.param is not None or query.subquery:
             return None
         hint = "admin path" if ctx.privileged or any(mentions_privilege(d) for d in ctx.function.decorators) else ""
         self._apply(("use", QueryUse(kind, query, None, ctx.module.path, query.line, query.column,
                                      ctx.function.qualname, hint, run)))
-        return RowVal((ctx.module.path, query.line, query.column) + run, ctx.function.qualname) if run else None
+        if not run:
+            return None
+        return RowVal((ctx.module.path, query.line, query.column) + run, ctx.function.qualname,
+                      table=query.tables[0] if query.tables else "", anchors=self._anchors_of(query))
+
+    def _anchors_of(self, query: QueryVal) -> frozenset:
+        """The rows a run vouches for when it finds a row: those its terms compare with,
+        when it asks about who asks (a membership, an access grant) or is scoped."""
+        if not query.anchors or query.opaque:
+            return frozenset()
+        if query.asks or (unscoped_table(self.index, self.config, query) is None
+                          and any(tenant_owned(self.index, self.config, t) for t in query.tables)):
+            return query.anchors
+        return frozenset()
+
+    # ------------------------------------------------------------------ held ids
+
+    def _peek(self, expr: Expr, env: Env, ctx: Context) -> ValueSet:
+        """The values of a local, or of an attribute chain on one, without running
+        anything: what a filter compares a column with."""
+        if isinstance(expr, Local):
+            return self._eval_local(expr, env, ctx)
+        if isinstance(expr, Attr):
+            return self._attributes(self._peek(expr.value, env, ctx), expr.name, ctx)
+        if isinstance(expr, Name) and expr.qualified.startswith("?."):
+            first, *rest = expr.qualified[2:].split(".")
+            values = env.get(first, frozenset())
+            for name in rest:
+                values = self._attributes(values, name, ctx)
+            return values
+        return NOTHING
+
+    def _is_vouched(self, expr: Expr, table: str, env: Env) -> bool:
+        return isinstance(expr, Local) and expr.tag in ("param", "local") and table in env.vouched.get(expr.name, ())
+
+    def _vouch(self, expr: Expr, table: str, env: Env, ctx: Context) -> None:
+        """``expr`` was just used to look up a row of ``table``: from here on it is the id
+        of a row the function holds (that lookup is judged on its own)."""
+        if not isinstance(expr, Local) or expr.tag not in ("param", "local"):
+            return
+        env.vouch(expr.name, table)
+        if ctx.summary and expr.name in ctx.function.params:
+            ctx.vouched_params.add((expr.name, table))
+
+    def _references(self, table_name: str, column: str) -> set[str]:
+        """The tenant-owned tables whose rows ``table.column`` names - its foreign keys'
+        targets, the parents declared in ``owned-through``, the table itself for its
+        primary key -: a held row of one of them was judged where it was loaded, so its
+        children are as scoped as it is. (The children of a shared row - a global table,
+        the tenant table - may be any tenant's.)"""
+        table = self._table_named(table_name)
+        if table is None:
+            return set()
+        found = {fk.target_table for cols, fk in table.all_foreign_keys() if cols == [column] and fk.target_table}
+        found |= {parent for _column, parent in self._declared_parents(table_name, column)}
+        if table.primary_key == [column]:
+            found.add(table_name)
+        return {name for name in found if tenant_owned(self.index, self.config, name) is not None}
+
+    def _held_ids(self, expr: Expr, env: Env, ctx: Context, many: bool = False) -> tuple[set[str], frozenset]:
+        """(the tables ``expr`` is a held id of, the runs of the rows it was read from):
+        ``agent.id``, ``block.agent_id``, a vouched local; with ``many``, also the ids a
+        run of ``select(T.id)`` handed back."""
+        if isinstance(expr, Local) and expr.tag in ("param", "local") and expr.name in env.vouched:
+            return set(env.vouched[expr.name]), frozenset()
+        values = self._peek(expr, env, ctx)
+        if not values or None in values:
+            return set(), frozenset()
+        tables: Optional[set[str]] = None
+        sources: set = set()
+        for value in values:
+            if isinstance(value, IdVal) and not value.row:
+                found, source = {value.table}, value.source
+            elif many and isinstance(value, RowVal) and value.is_result and value.table:
+                found, source = {value.table}, ()
+            else:
+                return set(), frozenset()
+            tables = found if tables is None else tables & found
+            if len(source) == 5:
+                sources.add(source)
+        return tables or set(), frozenset(sources)
 
 
+
+
+def _comprehension_target(element: Expr, env: Env) -> Optional[str]:
+    """The name a comprehension binds, read off its element: the first part of a name
+    the function does not bind (``?.t`` in ``t.id``)."""
+    stack: list = [element]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, Name) and node.qualified.startswith("?."):
+            first = node.qualified[2:].split(".", 1)[0]
+            if env.get(first, frozenset()) == frozenset():
+                return first
+        elif isinstance(node, tuple) and not isinstance(node, Const):
+            stack.extend(part for part in node[1:] if isinstance(part, tuple))
+    return None
+
+
+def _unfolded(expr: Expr) -> Expr:
+    """``?.t.id`` (a folded name chain) as ``t.id`` on a local, for ``_peek``."""
+    if isinstance(expr, Name) and expr.qualified.startswith("?."):
+        first, *rest = expr.qualified[2:].split(".")
+        node: Expr = Local("local", first)
+        for name in rest:
+            node = Attr(node, name)
+        return node
+    return expr
 
 
 def _class_choices(values: list[frozenset]) -> tuple[str, ...]:
@@ -1411,7 +1928,7 @@ _ITERATING_BUILTINS = {f"builtins:{name}" for name in ("list", "tuple", "set", "
 def _own_table(ctx: Context) -> Optional[TableModel]:
     """The table of the mapped class whose method is being interpreted (``cls``)."""
     cls = ctx.cls
-    return cls.table if cls is not None and cls.mapped and cls.table is not None and cls.table.name else None
+    return cls.table if cls is not None and cls.mapped and cls.table is not None and cls.table.key else None
 
 
 def _is_class_level(body: FunctionIR) -> bool:
@@ -1445,6 +1962,16 @@ def interpreted(module: ModuleFacts) -> bool:
     no migration (a data migration reads and rewrites every tenant's rows on purpose,
     once)."""
     return bool(module.bodies) and not is_alembic_revision(module)
+
+
+@dataclass
+class _Notes:
+    """What a filter's AND-ed terms say besides scoping (see ``QueryVal``)."""
+
+    keys: list = field(default_factory=list)
+    anchors: frozenset = frozenset()
+    asks: bool = False
+    unknown: bool = False  # a term it cannot read (no index rule judges the query)
 
 
 @dataclass

@@ -46,6 +46,12 @@ class QueryVal:
     note: str = ""  # how it was built, for messages ("built by TaskRepo.base()")
     filtered: bool = False  # some filter was applied
     outer: tuple[str, ...] = ()  # joined tables that are outer-joined (read only if selected or filtered)
+    # (table, local) for each ``T.<primary key> == <local>`` term: running the query vouches
+    # for that local as an id of T from then on (see ``Env.vouched``)
+    keys: tuple[tuple[str, str], ...] = ()
+    anchors: frozenset = frozenset()  # the runs of the rows its terms compare with (``M.doc_id == doc.id``)
+    asks: bool = False  # some term compares a column with who asks (``M.user_id == user.id``)
+    sometimes: frozenset[str] = frozenset()  # tables scoped on some path that reached it, not all
 
 
 @dataclass(frozen=True)
@@ -55,6 +61,7 @@ class GetVal:
     column: int
     path: str
     checked: bool = False  # the function that loaded it checked the owner before returning it
+    via: str = ""  # the helper that looked it up, when it was returned to this call: "load() (app/x.py:3)"
 
 
 @dataclass(frozen=True)
@@ -67,6 +74,23 @@ class RowVal:
     key: tuple  # the run's use: (path, line, column) of the query, (line, column) of the run
     function: str
     is_result: bool = False
+    table: str = ""  # the table of the rows (the query's first entity)
+    # the runs whose rows this one vouches for when it is found: a membership row
+    # (``m = select(Member).where(Member.doc_id == doc.id, Member.user_id == me)``)
+    anchors: frozenset = frozenset()
+
+
+@dataclass(frozen=True)
+class IdVal:
+    """The id of a row of ``table`` the function already holds (``row``: the row itself,
+    reached through a relationship, or created here): a row loaded here - judged where it
+    was loaded -, created here, or reached from one through a key (``block.agent_id``,
+    ``self.project_id`` in a model's method). A query filtered by it is as scoped as the
+    row it came from."""
+
+    table: str
+    row: bool = False
+    source: tuple = ()  # the run of the row it was read from, if any
 
 
 @dataclass(frozen=True)
@@ -94,7 +118,7 @@ class InstanceVal:
     qualname: str
 
 
-Val = Union[QueryVal, GetVal, RowVal, ClassVal, ExprVal, ParamVal, InstanceVal, None]
+Val = Union[QueryVal, GetVal, RowVal, IdVal, ClassVal, ExprVal, ParamVal, InstanceVal, None]
 
 
 @dataclass(frozen=True)
@@ -110,6 +134,7 @@ class QueryUse:
     function: str
     hint: str = ""  # "admin path" when the code around it says so
     run: tuple = ()  # (line, column) of the call that runs it: one statement can run twice
+    via: str = ""  # a call reported for the helper's query it runs: "Report.get_by_id() (app/models.py:42)"
 
 
 @dataclass
@@ -119,6 +144,9 @@ class QueryIndex:
     # the calls pass, at the calls that leave it unscoped - unless every call does.
     scoping_uses: list[QueryUse] = field(default_factory=list)
     unchecked_gets: list[QueryUse] = field(default_factory=list)
+    # (path, line, code) of helpers' queries and lookups judged at their calls instead:
+    # a ``# noqa`` there says "callers are responsible", and is not unused
+    moved: list[tuple[str, int, str]] = field(default_factory=list)
     replayed: list[str] = field(default_factory=list)  # modules taken from the last run's logs
 
 
@@ -152,15 +180,25 @@ def join(values: Iterable[Val]) -> ValueSet:
                 merged, scoped=merged.scoped & value.scoped, terms=tuple(t for t in merged.terms if t in kept),
                 joined=tuple(t for t in merged.joined if t in value.joined),
                 opaque=merged.opaque or value.opaque, partial=merged.partial or value.partial,
-                filtered=merged.filtered or value.filtered, note=merged.note or value.note)
+                filtered=merged.filtered or value.filtered, note=merged.note or value.note,
+                keys=tuple(k for k in merged.keys if k in value.keys), anchors=merged.anchors & value.anchors,
+                asks=merged.asks and value.asks,
+                sometimes=(merged.sometimes | value.sometimes | merged.scoped | value.scoped)
+                - (merged.scoped & value.scoped))
         rest.add(merged)
     return frozenset(rest)
+
+
+def canonical_order(value: Optional[QueryVal]) -> tuple:
+    """A key that orders query values the same way in every run (sets do not)."""
+    return () if value is None else (value.line, value.column, value.path) + _canonical(value)
 
 
 def _canonical(value: QueryVal) -> tuple:
     return (value.note == "", value.note, value.joined, value.outer,
             tuple((t.line, t.column_offset, t.table, t.column, t.op, t.wrapped or "", t.constant) for t in value.terms),
-            tuple(sorted(value.scoped)), value.opaque, value.partial, value.filtered, value.subquery)
+            tuple(sorted(value.scoped)), value.opaque, value.partial, value.filtered, value.subquery,
+            value.keys, tuple(sorted(value.anchors)), value.asks, tuple(sorted(value.sometimes)))
 
 
 def flatten(values: Iterable[frozenset]) -> Iterator[Val]:

@@ -45,7 +45,7 @@ def _decode_query(payload: Optional[tuple]) -> Optional[QueryVal]:
 
 
 def _encode_get(get: Optional[GetVal]) -> Optional[tuple]:
-    return None if get is None else (get.table, get.line, get.column, get.path, get.checked)
+    return None if get is None else (get.table, get.line, get.column, get.path, get.checked, get.via)
 
 
 def _decode_get(payload: Optional[tuple]) -> Optional[GetVal]:
@@ -58,7 +58,7 @@ def _decode_get(payload: Optional[tuple]) -> Optional[GetVal]:
 
 def _encode_use(use: QueryUse) -> tuple:
     return (use.kind, _encode_query(use.query), _encode_get(use.get), use.path, use.line, use.column,
-            use.function, use.hint, use.run)
+            use.function, use.hint, use.run, use.via)
 
 
 def _decode_use(payload: tuple) -> QueryUse:
@@ -76,7 +76,9 @@ def encode_op(op: tuple) -> tuple:
         return (kind, op[1], _encode_get(op[2]), *op[3:])
     if kind == "obs":
         return (kind, op[1], _encode_use(op[2]), _encode_query(op[3]))
-    return op  # "ret", "rowcheck", "called", "guarded": plain tuples and strings
+    if kind == "fwd":
+        return (kind, op[1], _encode_use(op[2]))
+    return op  # "ret", "rowcheck", "called", "guarded", "cond": plain tuples and strings
 
 
 def decode_op(payload: tuple) -> tuple:
@@ -87,8 +89,12 @@ def decode_op(payload: tuple) -> tuple:
         return (kind, tuple(payload[1]), _decode_get(payload[2]), *payload[3:])
     if kind == "obs":
         return (kind, tuple(payload[1]), _decode_use(payload[2]), _decode_query(payload[3]))
+    if kind == "fwd":
+        return (kind, tuple(payload[1]), _decode_use(payload[2]))
     if kind == "ret":
         return (kind, payload[1], tuple(payload[2]))
+    if kind in ("cond", "rret"):
+        return (kind, tuple(payload[1]))
     if kind == "rowcheck":
         return (kind, tuple(payload[1]))
     if kind in ("called", "guarded"):

@@ -68,12 +68,17 @@ class Task(Base):
         return ()  # needs the other rules' findings: see unused_noqa()
 
 
-def unused_noqa(findings: Sequence[Finding], modules: Mapping[str, "ModuleFacts"]) -> list[Finding]:
-    """DBC900 findings, from every other finding before ``# noqa`` is applied."""
+def unused_noqa(findings: Sequence[Finding], modules: Mapping[str, "ModuleFacts"],
+                used: Iterable[tuple[str, int, str]] = ()) -> list[Finding]:
+    """DBC900 findings, from every other finding before ``# noqa`` is applied. ``used``:
+    (path, line, code) a noqa may name though nothing is reported there (a helper's
+    query judged at its calls: the noqa says the callers are responsible)."""
     rule = UnusedNoqa()
     by_line: dict[tuple[str, int], list[str]] = {}
     for finding in findings:
         by_line.setdefault((finding.path, finding.line), []).append(finding.code)
+    for path, line, code in used:
+        by_line.setdefault((path, line), []).append(code)
     out: list[Finding] = []
     for facts in modules.values():
         for line, codes in facts.noqa.items():

@@ -71,7 +71,9 @@ def _label(table: TableModel) -> str:
 
 def _described(table: TableModel) -> str:
     """``Task ('tasks')`` for a mapped class, ``table 'watchlist'`` for a Table()."""
-    return f"{table.class_name} ({table.name!r})" if table.class_name else f"table {table.name!r}"
+    if table.class_name:
+        return f"{table.class_name} ({table.name!r})" if table.name else table.class_name
+    return f"table {table.name!r}"
 
 
 def _column_ref(table: TableModel, column: str) -> str:
@@ -303,15 +305,17 @@ def warn_only(session, user, task_id):
     if task.user_id != user.id:
         print("not yours")
     return task
+# A lookup helper the project calls is judged at each call: the one that checks the
+# row it gets back is silent, the one that hands it on unchecked is reported, naming it.
 def load_task(session, task_id):
-    return session.query(Task).filter_by(id=task_id).first()  # expect: DBC501
+    return session.query(Task).filter_by(id=task_id).first()  # ok: DBC501
 def get_task(session, user, task_id):
     task = load_task(session, task_id)
     if task.user_id != user.id:
         raise PermissionError()
     return task
 def peek_task(session, task_id):
-    return load_task(session, task_id)
+    return load_task(session, task_id)  # expect: DBC501
 def first_of_all(session, user):
     tasks = session.execute(select(Task)).scalars().all()  # expect: DBC501
     if tasks[0].user_id != user.id:
@@ -612,7 +616,7 @@ def after_the_loop(session, user, ids):
             if table is None or use.query is None:
                 continue
             column = _tenant_attribute(table, config)
-            built = f" ({use.query.note})" if use.query.note else ""
+            built = f" via {use.via}" if use.via else (f" ({use.query.note})" if use.query.note else "")
             yield self.finding(Location(use.path, use.line, use.column), table=_described(table), built=built,
                                where=_where(use), column=_column_ref(table, column), key=column)
 
@@ -621,7 +625,7 @@ class UnscopedGet(Rule):
     code = "DBC502"
     name = "unscoped-get"
     summary = "A primary-key lookup of a tenant-owned row whose owner is never checked in the same function."
-    message = ("primary-key lookup of tenant-owned {table}{where} never checks its owner: add 'if {row} is None or "
+    message = ("primary-key lookup of tenant-owned {table}{via}{where} never checks its owner: add 'if {row} is None or "
                "{row}.{key} != <current {key}>: abort(404)', or '# noqa: DBC502 <reason>' if any tenant may read it")
     cwe = "CWE-639: Authorization Bypass Through User-Controlled Key"
     what_it_does = """
@@ -813,8 +817,9 @@ def skips_the_owner(session, user, task_ids):
             if table is None:
                 continue
             column = _tenant_attribute(table, config)
+            via = f" via {use.get.via}" if use.get is not None and use.get.via else ""
             yield self.finding(Location(use.path, use.line, use.column), table=_label(table), where=_where(use),
-                               row=(table.class_name or "row").lower(), key=column)
+                               row=(table.class_name or "row").lower(), key=column, via=via)
 
 
 class UnscopedWrite(Rule):
@@ -894,5 +899,6 @@ def unwatch(session, user, item_id):
             if table is None:
                 continue
             column = _tenant_attribute(table, config)
+            via = f" via {use.via}" if use.via else ""
             yield self.finding(Location(use.path, use.line, use.column), kind=use.kind, table=_described(table),
-                               where=_where(use), column=_column_ref(table, column), key=column)
+                               where=via + _where(use), column=_column_ref(table, column), key=column)

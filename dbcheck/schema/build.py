@@ -386,9 +386,54 @@ class _Builder:
             # ``return resolve_table_name(cls.__name__)``, ``inflection.underscore(...)``,
             # an inline join: some spelling of the class name, told by the project's own
             # foreign keys (or unknown, as before, when they name none of them).
-            spell = self._class_name_spelling
+            spell = self._class_name_spelling or self._spelling_in_code(value)
             self.spelled.add(info.ref.qualname)  # depends on every module's foreign keys
             return spell(info.ref.fact.name) if spell is not None else None
+        return None
+
+    def _spelling_in_code(self, value: Expr) -> Optional[Callable[[str], str]]:
+        """The spelling the code computing a table name says, when the foreign keys do
+        not tell: a CamelCase split (a ``[A-Z]`` pattern given to ``re.sub`` / ``re.split``
+        / ``re.findall``, a helper named like ``camel_to_snake`` / ``underscore``), else a
+        ``.lower()``; a ``+ "s"`` makes it plural. The helper it calls is read too."""
+        exprs: list[Any] = [value]
+        for name in _name_references([value]):
+            found = self.symbols.resolve(name[1])
+            if isinstance(found, Function):
+                exprs.append(found.fact.returns)
+            else:
+                body = self._module_function_body(name[1])
+                if body is not None:
+                    exprs.append(body)
+        names: list[str] = []
+        strings: list[str] = []
+        plural = False
+        for node in _subexpressions(exprs):
+            if node[0] == "n" and isinstance(node[1], str):
+                names.append(node[1].rsplit(".", 1)[-1].lower())
+            elif node[0] == "attr" and isinstance(node[2], str):
+                names.append(node[2].lower())
+            elif node[0] == "c" and isinstance(node[1], str):
+                strings.append(node[1])
+            elif node[0] == "add" and _const(node[2]) == "s":
+                plural = True
+        split = any("A-Z" in text for text in strings) or any(
+            word in name for name in names for word in ("snake", "underscore", "camel", "tablename", "table_name"))
+        if split:
+            return _CLASS_NAME_SPELLINGS[3] if plural else camel_to_snake
+        if "lower" in names:
+            return _CLASS_NAME_SPELLINGS[4] if plural else str.lower
+        return None
+
+    def _module_function_body(self, qualified: str) -> Optional[tuple]:
+        """The IR of a module-level function of the project, by its qualified name."""
+        module_name, _, name = qualified.rpartition(".")
+        module = self.modules.get(module_name)
+        if module is None:
+            return None
+        for body in module.bodies:
+            if body.class_name is None and body.name == name:
+                return tuple(body.body)
         return None
 
     @cached_property

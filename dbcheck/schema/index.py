@@ -56,6 +56,8 @@ class ProjectIndex:
         by_table_name: dict[Optional[str], list[TableModel]] = {}
         for table in self.tables:
             by_table_name.setdefault(table.name, []).append(table)
+            if table.name is None:
+                by_table_name.setdefault(table.key, []).append(table)
         mapped_by_name: dict[str, list[ClassInfo]] = {}
         classes_by_table: dict[int, list[ClassInfo]] = {}
         for info in self.classes.values():

@@ -103,6 +103,12 @@ class TableModel:
     parent_class: Optional[str] = None  # mapped parent (inheritance)
     mapper_primary_key: bool = False
 
+    @property
+    def key(self) -> str:
+        """How the query analysis names the table: its name, or - computed at run time
+        and not read off the code - its class (tenancy needs the columns, not the name)."""
+        return self.name or f"<{self.qualname or self.class_name or '?'}>"
+
     def column(self, name: str) -> Optional[ColumnModel]:
         for col in self.columns:
             if col.name == name:

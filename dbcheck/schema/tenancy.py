@@ -25,11 +25,21 @@ def tenant_columns_of(table: TableModel, config: "Config") -> list[ColumnModel]:
 
 def owned_through_foreign_key(index: TablesByName, table: TableModel, config: "Config",
                               seen: Optional[set[int]] = None) -> bool:
-    """Does every row belong to a tenant-owned row through a NOT NULL foreign key?"""
+    """Does every row belong to a tenant-owned row through a NOT NULL foreign key, or a
+    key declared in ``owned-through``?"""
     seen = set() if seen is None else seen
     if id(table) in seen:
         return False
     seen.add(id(table))
+    for child, _column, parent in config.owned_through:
+        # declared ownership (``owned-through``): a key the schema does not state
+        if child != table.name:
+            continue
+        if parent == config.tenant_table:
+            return True
+        for target in index.tables_named(parent):
+            if tenant_columns_of(target, config) or owned_through_foreign_key(index, target, config, seen):
+                return True
     for local, fk in table.all_foreign_keys():
         if not fk.target_table:
             continue

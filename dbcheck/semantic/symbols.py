@@ -149,6 +149,10 @@ class SymbolTable:
         if not rest:
             return None
         name, tail = rest[0], rest[1:]
+        if name in module.assignments and _mentions(module.assignments[name], f"{module.module}.{name}"):
+            # ``class Base: ...`` then ``Base = declarative_base(cls=Base)``: the assignment
+            # uses the class, so it comes after it and rebinds the name
+            return self._value(module, name, tail, depth)
         for cls in reversed(module.classes):
             if cls.name == name:
                 ref = ClassRef(module, cls)
@@ -254,3 +258,16 @@ def lib_name_of(sym: Symbol) -> Optional[str]:
             return f"typing:{sym.rest[-1]}"
         return f"{sym.name}.{'.'.join(sym.rest)}"
     return sym.name
+
+
+def _mentions(expr: object, qualified: str) -> bool:
+    """Whether a stored expression names ``qualified``."""
+    stack = [expr]
+    while stack:
+        node = stack.pop()
+        if not isinstance(node, tuple) or not node:
+            continue
+        if node[0] == "n" and len(node) == 2 and node[1] == qualified:
+            return True
+        stack.extend(part for part in node if isinstance(part, tuple))
+    return False
