@@ -13,13 +13,13 @@ from dbcheck.config import Config
 from dbcheck.facts.collect import extract
 from dbcheck.facts.ir import (
     Assert, Assign, Attr, Branches, Break, Call, Compare, Const, Continue, ExprStmt, If, Local, Loop, Name, Opaque,
-    Raise, Return, Sequence, Try, With, decode_body, encode,
+    Raise, Return, Sequence, Star, Try, With, decode_body, encode,
 )
 from dbcheck.facts.model import FunctionIR
 from dbcheck.flow import interpreter
 from dbcheck.flow.env import Context, Env
 from dbcheck.flow.interpreter import QueryAnalyzer
-from dbcheck.flow.values import ExprVal, GetVal, ParamVal, QueryVal, Term, join, leq
+from dbcheck.flow.values import MAX_CONDITION_LISTS, ExprVal, GetVal, ParamVal, QueryVal, Term, join, leq
 from dbcheck.flow.view import IndexView
 from dbcheck.schema.build import build_index
 
@@ -328,3 +328,44 @@ def test_what_a_loop_reads_before_it_assigns_is_found_by_node_type():
             ExprStmt(Local("local", "fresh"), 5))
     loop = Loop(("i",), Local("param", "ids"), body, (), 2)
     assert interpreter._read_before_assigned(loop) == {"total"}
+
+
+def _append(name: str, item, line: int) -> ExprStmt:
+    return ExprStmt(Call(Attr(Local("local", name), "append"), (item,), (), line, 5), line)
+
+
+def _filtered(line: int, name: str = "filters") -> Call:
+    return Call(Attr(_select(line), "where"), (Star(Local("local", name)),), (), line, 20)
+
+
+def test_a_condition_list_is_anded_by_where_star(index):
+    stmts = [Assign(("filters",), Sequence("list", ()), 2),
+             If(Local("param", "ids"), (_append("filters", _scoping(3), 3),), (), 3),
+             Assign(("stmt",), _filtered(4), 4), _run_stmt("stmt", 5)]
+    analyzer, _out, _env, _ctx = _run(index, stmts)
+    assert _uses(analyzer) == [(4, True)]  # the tenant filter is added on one path only
+    stmts[1] = _append("filters", _scoping(3), 3)
+    analyzer, _out, _env, _ctx = _run(index, stmts)
+    assert _uses(analyzer) == [(4, False)]
+
+
+def test_a_list_given_anything_but_conditions_is_not_followed(index):
+    stmts = [Assign(("filters",), Sequence("list", ()), 2),
+             _append("filters", _scoping(3), 3),
+             _append("filters", Const("text"), 4)]
+    _analyzer, _out, env, _ctx = _run(index, stmts)
+    assert env.get("filters", frozenset()) == frozenset({None})
+
+
+def test_conditional_appends_in_a_loop_stay_bounded(index):
+    """Every branch appending another condition would double the lists a path can
+    hold; past a few they merge into what all paths share, and the loop settles."""
+    checks = tuple(If(Local("local", "i"), (_append("filters", Compare(Name("app.Task.id"), (("==", Const(n)),),
+                                                                        10 + n, 9), 10 + n),), (), 10 + n)
+                   for n in range(12))
+    stmts = [Assign(("filters",), Sequence("list", (_scoping(2),)), 2),
+             Loop(("i",), Local("param", "ids"), checks, (), 3),
+             Assign(("stmt",), _filtered(30), 30), _run_stmt("stmt", 31)]
+    analyzer, _out, env, _ctx = _run(index, stmts)
+    assert _uses(analyzer) == [(30, False)]  # every path keeps the tenant filter
+    assert len(env.get("filters", frozenset())) <= MAX_CONDITION_LISTS

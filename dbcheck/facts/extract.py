@@ -28,6 +28,7 @@ from dbcheck.facts.model import (
     UNKNOWN, AttrFact, CallFact, ClassFact, Expr, FunctionFact, FunctionIR, ModuleFacts,
 )
 from dbcheck.facts.hashes import HASHING_CALL, hashed_writes
+from dbcheck.facts.ir import Call
 from dbcheck.syntax.modules import BUILTIN_NAMES, resolve_relative
 
 
@@ -619,6 +620,9 @@ class _ModuleExtractor:
         # bound, not what the module ends up binding (see _bind).
         self.rebound_later: dict[str, str] = {}
         self.conv = ExprConverter(names, positions)
+        # names a ``TYPE_CHECKING`` block declares by type (``app: ForgeApp``): what type
+        # checkers read, whatever proxy the run-time branch assigns
+        self.declared: set[str] = set()
 
     def run(self, module: cst.Module, tree: Optional[ast.Module]) -> None:
         _module_bindings(module.body, self.facts.module, self.facts.is_package,
@@ -647,6 +651,10 @@ class _ModuleExtractor:
                     value = conv.convert(stmt.value)
                     if value[0] == "call":
                         self.facts.calls.append(CallFact(None, value, line, col))
+                elif isinstance(stmt, cst.If) and _is_type_checking(stmt.test):
+                    self._declarations(_block(stmt))
+                    for block, ast_block in nested_blocks(stmt, twin):
+                        self._block(block, ast_block)
                 elif isinstance(stmt, (cst.If, cst.Try)):
                     for block, ast_block in nested_blocks(stmt, twin):
                         self._block(block, ast_block)
@@ -662,6 +670,16 @@ class _ModuleExtractor:
             else:
                 self.rebound_later[name] = qualified
 
+    def _declarations(self, body: Sequence[cst.CSTNode]) -> None:
+        """``if TYPE_CHECKING: app: ForgeApp`` (``else: app = AppHolder()``): the module's
+        ``app`` is an instance of ``ForgeApp``, as it is for the type checker."""
+        for stmt in _cst_statements(body):
+            if isinstance(stmt, cst.AnnAssign) and stmt.value is None and isinstance(stmt.target, cst.Name):
+                annotation = self.conv.convert(stmt.annotation.annotation)
+                if annotation[0] == "n":
+                    self.facts.assignments[stmt.target.value] = Call(annotation)  # type: ignore[arg-type]  # a plain Name tuple
+                    self.declared.add(stmt.target.value)
+
     def _assignment(self, stmt: Union[cst.Assign, cst.AnnAssign], line: int, col: int) -> None:
         if isinstance(stmt, cst.AnnAssign):
             self.conv.convert(stmt.annotation.annotation)
@@ -672,7 +690,7 @@ class _ModuleExtractor:
             return
         value = self.conv.convert(stmt.value)
         for target in targets:
-            if isinstance(target, cst.Name):
+            if isinstance(target, cst.Name) and target.value not in self.declared:
                 self.facts.assignments[target.value] = value
                 if value[0] == "call":
                     self.facts.calls.append(CallFact(target.value, value, line, col))
@@ -1146,7 +1164,7 @@ def _comprehension_targets(node: cst.CSTNode) -> set[str]:
         if isinstance(current, cst.NamedExpr) and isinstance(current.target, cst.Name):
             found.add(current.target.value)
         elif isinstance(current, cst.CompFor):
-            targets = [current.target]
+            targets: list[cst.BaseExpression] = [current.target]
             while targets:
                 target = targets.pop()
                 if isinstance(target, cst.Name):

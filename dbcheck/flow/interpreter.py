@@ -41,7 +41,7 @@ from dbcheck.flow.policy import (
 )
 from dbcheck.flow.values import (
     ClassVal, ExprVal, GetVal, IdVal, InstanceVal, ParamVal, QueryIndex, QueryUse, QueryVal, RowVal, Term, Val, ValueSet,
-    canonical_order, flatten, join,
+    bounded_condition_lists, canonical_order, condition_list, flatten, join,
 )
 from dbcheck.schema.model import RelationshipModel, TableModel
 from dbcheck.schema.tenancy import tenant_owned
@@ -341,6 +341,10 @@ class QueryAnalyzer:
             # ``cond = (T.a == 1) | (T.b == 2)``, ``field = json_field(T.meta, "k")``:
             # kept as written, for a filter to read (``.where(cond)``, ``field == v``)
             result = frozenset({ExprVal(stmt.value)})
+        elif result == NOTHING and isinstance(stmt.value, Sequence) and stmt.value.tag in ("list", "tuple") \
+                and all(_looks_like_condition(item) for item in stmt.value.items):
+            # ``filters = [T.a == 1, T.user_id == me]``, ANDed later by ``.filter(*filters)``
+            result = frozenset({ExprVal(condition_list(stmt.value.tag, stmt.value.items))})
         for target in stmt.targets:
             if target.endswith("[]"):
                 # what was stored into ``name``: handed on with it (see _owner_checked_by_call)
@@ -851,6 +855,12 @@ class QueryAnalyzer:
             held = ref.fact.instance_attrs.get(name)
             if held is not None:
                 return self._instance_of(held)
+        if not info.mapped and info.style == "none":
+            # ``class ForgeApp: DATABASE: AgentDB`` - declared by its type, set elsewhere
+            for ref in mro(self.index.symbols, info.ref):
+                for attr in ref.fact.attrs:
+                    if attr.name == name and attr.value is None and attr.annotation and attr.annotation[0] == "n":
+                        return self._instance_of(attr.annotation)
         return None
 
     def _self_attribute(self, cls: "ClassInfo", name: str) -> Val:
@@ -915,6 +925,14 @@ class QueryAnalyzer:
                 # db.session.execute(stmt), session.get(T, id) on a module-level session
                 return self._method_call(None, func.qualified.rsplit(".", 1)[-1], expr, env, ctx, func)
             return self._unknown_call(func, expr, env, ctx)
+        if isinstance(func, Attr) and func.name in ("append", "extend") and len(expr.args) == 1 \
+                and isinstance(func.value, Local) and func.value.tag == "local" \
+                and _condition_lists(env.get(func.value.name, NOTHING)):
+            # ``filters.append(T.user_id == me)``: the list is handed to ``.filter(*filters)``
+            self._eval_args(expr, env, ctx)
+            name = func.value.name
+            env.set(name, _extended_condition_lists(env.get(name, NOTHING), func.name, expr.args[0], env))
+            return NOTHING
         if isinstance(func, Attr):
             out: set = set()
             for receiver in self._eval(func.value, env, ctx):
@@ -1282,20 +1300,17 @@ class QueryAnalyzer:
             return frozenset(), [], True
         if isinstance(expr, Local) and expr.tag == "param":
             return frozenset(), [], True
+        if isinstance(expr, Star):
+            return self._condition(expr.value, env, ctx, notes)
+        if isinstance(expr, Sequence):
+            # a list of conditions given as ``*filters``: AND-ed, as and_() does
+            return self._conjunction(expr.items, env, ctx, notes)
         if isinstance(expr, Compare):
             return self._comparison(expr, env, ctx, notes)
         if isinstance(expr, Call):
             lib = _sql(self.index.symbols.lib_name(expr.func) if isinstance(expr.func, Name) else None)
             if lib == "and_":
-                scoped: set[str] = set()
-                terms: list[Term] = []
-                opaque = False
-                for arg in expr.args:
-                    s, t, o = self._condition(arg, env, ctx, notes)
-                    scoped |= s
-                    terms += t
-                    opaque = opaque or o
-                return frozenset(scoped), terms, opaque
+                return self._conjunction(expr.args, env, ctx, notes)
             if lib == "or_":
                 results = [self._condition(arg, env, ctx) for arg in expr.args]
                 if not results:
@@ -1316,6 +1331,18 @@ class QueryAnalyzer:
         if isinstance(expr, Name):
             return frozenset(), [], False  # a boolean column: T.is_active
         return self._unknown_term(expr, notes)
+
+    def _conjunction(self, conditions: Iterable[Expr], env: Env, ctx: Context,
+                     notes: Optional["_Notes"]) -> tuple[frozenset[str], list[Term], bool]:
+        scoped: set[str] = set()
+        terms: list[Term] = []
+        opaque = False
+        for condition in conditions:
+            s, t, o = self._condition(condition, env, ctx, notes)
+            scoped |= s
+            terms += t
+            opaque = opaque or o
+        return frozenset(scoped), terms, opaque
 
     def _unknown_term(self, expr: Expr, notes: Optional["_Notes"]) -> tuple[frozenset[str], list[Term], bool]:
         """A term the analysis cannot read: it cannot scope the query, and hides it only
@@ -1434,8 +1461,8 @@ class QueryAnalyzer:
             if table is not None and table.key:
                 col = table.column_by_attribute(expr.name)
                 if col is not None:
-                    return table.name, col.name, None
-                return table.name, expr.name, "expression"
+                    return table.key, col.name, None
+                return table.key, expr.name, "expression"
             return None
         if isinstance(expr, Call):
             func = expr.func
@@ -1491,7 +1518,7 @@ class QueryAnalyzer:
                 held = env.get(left.name, frozenset())
                 if len(held) == 1 and isinstance(next(iter(held)), ExprVal):
                     # a local built from what we can read: unknown only if it may be the tenant column
-                    unknown = self._could_scope(next(iter(held)).expr)  # type: ignore[union-attr]
+                    unknown = self._could_scope(next(iter(held)).expr)
             if notes is not None:
                 notes.unknown = True
             return frozenset(), [], unknown
@@ -1513,8 +1540,8 @@ class QueryAnalyzer:
             # ``T.tenant_id == tid``; ``T.tenant_id.is_(None)``: the rows no tenant owns
             scoped = frozenset({table})
         elif op == "==" and not constant and wrapped is None:
-            held, sources = self._held_ids(right, env, ctx)
-            if held & self._references(table, column):
+            held_ids, sources = self._held_ids(right, env, ctx)
+            if held_ids & self._references(table, column):
                 # the id of a row held here: ``Message.agent_id == agent.id``
                 scoped = frozenset({table})
             if notes is not None:
@@ -1886,6 +1913,47 @@ class QueryAnalyzer:
         return tables or set(), frozenset(sources)
 
 
+
+
+_CONDITION_CALLS = frozenset({
+    "in_", "not_in", "notin_", "is_", "is_not", "isnot", "like", "ilike", "not_like", "not_ilike", "between",
+    "contains", "startswith", "endswith", "any", "has", "and_", "or_", "not_", "match", "op",
+})
+
+
+def _looks_like_condition(expr: Expr) -> bool:
+    """A filter condition by its shape: a comparison, or a call of a column operator."""
+    if isinstance(expr, (Compare, BinOr, BoolOp, Not)):
+        return True
+    if isinstance(expr, Call):
+        func = expr.func
+        name = func.name if isinstance(func, Attr) else func.qualified.rsplit(".", 1)[-1] if isinstance(func, Name) else ""
+        return name in _CONDITION_CALLS
+    return False
+
+
+def _extended_condition_lists(values: ValueSet, method: str, arg: Expr, env: Env) -> ValueSet:
+    """A condition list after ``.append(arg)`` / ``.extend(arg)``: still one only while
+    what is added reads as conditions; anything else (``lines.append(f"...")``) makes it
+    an ordinary list the analysis does not follow."""
+    if method == "append":
+        added: tuple[Expr, ...] = (arg,)
+    elif isinstance(arg, Sequence):
+        added = arg.items
+    elif isinstance(arg, Local) and _condition_lists(env.get(arg.name, NOTHING)):
+        added = (Star(arg),)
+    else:
+        return NOTHING
+    if not all(isinstance(item, Star) or _looks_like_condition(item) for item in added):
+        return NOTHING
+    lists = {condition_list(v.expr.tag, v.expr.items + added) for v in values
+             if isinstance(v, ExprVal) and isinstance(v.expr, Sequence)}
+    return frozenset(ExprVal(seq) for seq in bounded_condition_lists(lists))
+
+
+def _condition_lists(values: ValueSet) -> bool:
+    """Whether a local holds, on every path, a list of conditions built here."""
+    return bool(values) and all(isinstance(v, ExprVal) and isinstance(v.expr, Sequence) for v in values)
 
 
 def _comprehension_target(element: Expr, env: Env) -> Optional[str]:

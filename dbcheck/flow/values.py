@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Iterable, Iterator, NamedTuple, Optional, Union
 
-from dbcheck.facts.ir import Expr
+from dbcheck.facts.ir import Expr, Sequence
 
 
 class Term(NamedTuple):
@@ -162,7 +162,11 @@ def join(values: Iterable[Val]) -> ValueSet:
     the values of one origin are folded in a canonical order."""
     groups: dict[tuple, list[QueryVal]] = {}
     rest: set = set()
+    lists: set[Sequence] = set()
     for value in values:
+        if isinstance(value, ExprVal) and isinstance(value.expr, Sequence):
+            lists.add(value.expr)
+            continue
         if not isinstance(value, QueryVal):
             rest.add(value)
             continue
@@ -186,7 +190,26 @@ def join(values: Iterable[Val]) -> ValueSet:
                 sometimes=(merged.sometimes | value.sometimes | merged.scoped | value.scoped)
                 - (merged.scoped & value.scoped))
         rest.add(merged)
+    rest.update(ExprVal(seq) for seq in bounded_condition_lists(lists))
     return frozenset(rest)
+
+
+# Paths that append different conditions to ``filters`` give different lists; past this
+# many, the variants merge into what every path holds, which is all a filter can rely on.
+MAX_CONDITION_LISTS = 4
+
+
+def condition_list(tag: str, items: Iterable[Expr]) -> Sequence:
+    """A list of AND-ed conditions in one order, so that paths adding the same
+    conditions in another order meet as one value."""
+    return Sequence(tag, tuple(sorted(set(items), key=repr)))
+
+
+def bounded_condition_lists(lists: set[Sequence]) -> set[Sequence]:
+    if len(lists) <= MAX_CONDITION_LISTS:
+        return lists
+    common = set.intersection(*(set(seq.items) for seq in lists))
+    return {condition_list("list", common)}
 
 
 def canonical_order(value: Optional[QueryVal]) -> tuple:

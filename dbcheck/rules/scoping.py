@@ -65,6 +65,62 @@ class Report(db.Model):
 '''
 
 
+# An organization-per-tenant service (``tenant-column = "organization_id"``): the shapes
+# that real agent servers and SaaS back ends use to stay scoped without a tenant filter
+# on every query. Apps own conversations through a plain ``app_id`` column
+# (``owned-through``).
+_ORG_CONFIG = '''
+[tool.dbcheck]
+tenant-column = "organization_id"
+tenant-table = "organizations"
+owned-through = { "conversations" = "app_id -> apps" }
+'''
+
+_ORG_MODELS = '''
+from typing import Optional
+from sqlalchemy import ForeignKey, select
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, object_session
+class Base(DeclarativeBase): pass
+class Organization(Base):
+    __tablename__ = "organizations"
+    id: Mapped[str] = mapped_column(primary_key=True)
+class Agent(Base):
+    __tablename__ = "agents"
+    id: Mapped[str] = mapped_column(primary_key=True)
+    name: Mapped[str]
+    organization_id: Mapped[Optional[str]] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"), index=True)
+class BlockHistory(Base):
+    __tablename__ = "block_history"
+    id: Mapped[str] = mapped_column(primary_key=True)
+    organization_id: Mapped[str] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"), index=True)
+class Block(Base):
+    __tablename__ = "blocks"
+    id: Mapped[str] = mapped_column(primary_key=True)
+    organization_id: Mapped[str] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"), index=True)
+    agent_id: Mapped[str] = mapped_column(ForeignKey("agents.id", ondelete="CASCADE"), index=True)
+    current_history_id: Mapped[Optional[str]] = mapped_column(ForeignKey("block_history.id", ondelete="SET NULL"), index=True)
+    @property
+    def history(self):
+        return object_session(self).get(BlockHistory, self.current_history_id)  # ok: DBC502
+    def siblings(self, session):
+        return session.scalars(select(Block).where(Block.agent_id == self.agent_id)).all()  # ok: DBC501
+class Message(Base):
+    __tablename__ = "messages"
+    id: Mapped[str] = mapped_column(primary_key=True)
+    organization_id: Mapped[str] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"), index=True)
+    agent_id: Mapped[str] = mapped_column(ForeignKey("agents.id", ondelete="CASCADE"), index=True)
+class App(Base):
+    __tablename__ = "apps"
+    id: Mapped[str] = mapped_column(primary_key=True)
+    organization_id: Mapped[str] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"), index=True)
+class Conversation(Base):
+    __tablename__ = "conversations"
+    id: Mapped[str] = mapped_column(primary_key=True)
+    organization_id: Mapped[str] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"), index=True)
+    app_id: Mapped[str] = mapped_column(index=True)
+'''
+
+
 def _label(table: TableModel) -> str:
     return table.class_name or table.name or "?"
 
@@ -144,6 +200,87 @@ def list_tasks(session, user):
 """
     options = "`tenant-column`, `tenant-table`, `global-tables`, `scope-helpers`."
     valid = (
+        # Rows the function already holds vouch for what hangs off them (through a foreign
+        # key or an ``owned-through`` column, to a tenant-owned parent): a parent loaded
+        # scoped or owner-checked, a re-load of a held row, ids taken from a scoped select,
+        # a row just inserted. Global rows (``organization_id IS NULL``), rows a loop skips
+        # unless they are the tenant's, a conversion handed back to a caller that checks
+        # it, a filter list that always holds the tenant term, a helper scoped when told who
+        # asks and never called without, a model class passed by callers that scope.
+        {
+            "pyproject.toml": _ORG_CONFIG,
+            "app/__init__.py": "",
+            "app/models.py": _ORG_MODELS,
+            "app/held.py": '''
+from sqlalchemy import select
+from app.models import Agent, App, Block, Conversation, Message
+def read_agent(session, agent_id, actor):
+    return session.scalars(select(Agent).where(Agent.id == agent_id, Agent.organization_id == actor.organization_id)).one()
+def messages_of(session, agent_id, actor):
+    agent = read_agent(session, agent_id, actor)
+    return session.scalars(select(Message).where(Message.agent_id == agent.id)).all()  # ok: DBC501
+def messages_by_id(session, agent_id, actor):
+    read_agent(session, agent_id, actor)
+    return session.scalars(select(Message).where(Message.agent_id == agent_id)).all()  # ok: DBC501
+def held_again(session, agent_id, actor):
+    agent = read_agent(session, agent_id, actor)
+    return session.scalars(select(Agent).where(Agent.id == agent.id)).one()  # ok: DBC501
+def from_scoped_ids(session, actor):
+    ids = session.scalars(select(Agent.id).where(Agent.organization_id == actor.organization_id)).all()
+    return session.scalars(select(Message).where(Message.agent_id.in_(ids))).all()  # ok: DBC501
+def just_inserted(session, actor):
+    agent = Agent(name="new", organization_id=actor.organization_id)
+    session.add(agent)
+    session.flush()
+    return session.scalars(select(Agent).where(Agent.id == agent.id)).one()  # ok: DBC501
+def conversations_of(session, app_id, actor):
+    app = session.scalars(select(App).where(App.id == app_id, App.organization_id == actor.organization_id)).one()
+    return session.scalars(select(Conversation).where(Conversation.app_id == app.id)).all()  # ok: DBC501
+''',
+            "app/shared.py": '''
+from typing import Optional
+from pydantic import BaseModel
+from sqlalchemy import or_, select
+from app.models import Agent
+def templates(session, actor):
+    return session.scalars(select(Agent).where(or_(  # ok: DBC501
+        Agent.organization_id == actor.organization_id, Agent.organization_id.is_(None)))).all()
+def global_templates(session):
+    return session.scalars(select(Agent).where(Agent.organization_id.is_(None))).all()  # ok: DBC501
+def visible(session, actor):
+    out = []
+    for agent in session.scalars(select(Agent)).all():  # ok: DBC501
+        if agent.organization_id != actor.organization_id:
+            continue
+        out.append(agent)
+    return out
+class AgentOut(BaseModel):
+    id: str
+    organization_id: Optional[str]
+def loaded(session, agent_id):
+    agent = session.scalars(select(Agent).where(Agent.id == agent_id)).first()
+    return AgentOut.model_validate(agent)
+def shown(session, agent_id, actor):
+    out = loaded(session, agent_id)  # ok: DBC501
+    if out.organization_id != actor.organization_id:
+        raise PermissionError()
+    return out
+def by_name(session, name, actor, only_mine=False):
+    filters = [Agent.name == name, Agent.organization_id == actor.organization_id]
+    if only_mine:
+        filters.append(Agent.id == actor.agent_id)
+    return session.query(Agent).filter(*filters).all()  # ok: DBC501
+def list_for(session, name, actor=None):
+    stmt = select(Agent).where(Agent.name == name)  # ok: DBC501
+    if actor:
+        stmt = stmt.where(Agent.organization_id == actor.organization_id)
+    return session.scalars(stmt).all()
+def rows_of(session, model_class, organization_id):
+    return session.scalars(select(model_class).where(model_class.organization_id == organization_id)).all()
+def agents_of(session, actor):
+    return rows_of(session, Agent, actor.organization_id)  # ok: DBC501
+''',
+        },
         # Loops: a statement refined on every iteration stays scoped; a row a loop skips
         # unless it is the user's is checked, as a raise would check it.
         _MODELS + '''
@@ -297,6 +434,74 @@ def downgrade():
         },
     )
     invalid = (
+        # What the same service leaks: a child read by an id nobody checked, a helper's
+        # unscoped lookup at the calls that neither scope nor check it (named in the
+        # message; through a module-level repository and a typed application object), an
+        # optional scope a caller leaves out, and an unknown filter term, which cannot
+        # scope a query by itself.
+        {
+            "pyproject.toml": _ORG_CONFIG,
+            "app/__init__.py": "",
+            "app/models.py": _ORG_MODELS,
+            "app/repos.py": '''
+from sqlalchemy import select
+from app.models import Agent, Message
+class AgentTable:
+    def get_by_id(self, session, agent_id):
+        return session.scalars(select(Agent).where(Agent.id == agent_id)).first()
+Agents = AgentTable()
+class MessageRepository:
+    def list(self, session, agent_id, actor=None):
+        stmt = select(Message).where(Message.agent_id == agent_id)
+        if actor:
+            stmt = stmt.where(Message.organization_id == actor.organization_id)
+        return session.scalars(stmt).all()
+class Database:
+    def __init__(self):
+        self.messages = MessageRepository()
+class Server:
+    database: Database
+''',
+            "app/state.py": '''
+import typing
+if typing.TYPE_CHECKING:
+    from app.repos import Server
+if typing.TYPE_CHECKING:
+    server: Server
+else:
+    server = None  # set when the application starts
+''',
+            "app/views.py": '''
+from sqlalchemy import select, text
+from app.models import Agent, Message
+from app.repos import Agents
+from app.state import server
+def messages_unchecked(session, agent_id):
+    return session.scalars(select(Message).where(Message.agent_id == agent_id)).all()  # expect: DBC501
+def show(session, agent_id, actor):
+    agent = Agents.get_by_id(session, agent_id)  # ok: DBC501
+    if agent is None or agent.organization_id != actor.organization_id:
+        raise PermissionError()
+    return agent
+def rename(session, agent_id, name):
+    agent = Agents.get_by_id(session, agent_id)  # expect: DBC501
+    agent.name = name
+def messages_for(session, agent_id, actor):
+    return server.database.messages.list(session, agent_id, actor=actor)  # ok: DBC501
+def all_messages(session, agent_id):
+    return server.database.messages.list(session, agent_id)  # expect: DBC501
+def no_actor(session, agent_id):
+    return server.database.messages.list(session, agent_id, actor=None)  # expect: DBC501
+def search(session, actor, raw):
+    stmt = select(Agent)  # expect: DBC501
+    if raw:
+        stmt = stmt.where(text(raw))
+    return session.scalars(stmt).all()
+def by_name(session, name):
+    filters = [Agent.name == name]
+    return session.query(Agent).filter(*filters).all()  # expect: DBC501
+''',
+        },
         # An owner check that does not stop the function leaves the query unscoped, and
         # so does a helper's whose row one caller checks and another does not.
         _MODELS + '''
@@ -738,6 +943,29 @@ def guarded(session, user, task_ids):
 ''',
     )
     invalid = (
+        # A lookup by a key of a row already held, or of an id a scoped helper validated
+        # (the model's own ``history`` property is in ``_ORG_MODELS``).
+        {
+            "pyproject.toml": _ORG_CONFIG,
+            "app/__init__.py": "",
+            "app/models.py": _ORG_MODELS,
+            "app/views.py": '''
+from sqlalchemy import select
+from app.models import Agent, Block, BlockHistory
+def current_history(session, block_id, actor):
+    block = session.scalars(select(Block).where(Block.id == block_id, Block.organization_id == actor.organization_id)).one()
+    return session.get(BlockHistory, block.current_history_id)  # ok: DBC502
+def validate_agent_exists(session, agent_id, actor):
+    found = session.scalars(select(Agent.id).where(Agent.id == agent_id, Agent.organization_id == actor.organization_id)).first()
+    if found is None:
+        raise LookupError(agent_id)
+def validated_then_loaded(session, agent_id, actor):
+    validate_agent_exists(session, agent_id, actor)
+    return session.get(Agent, agent_id)  # ok: DBC502
+def history_of_param(session, history_id):
+    return session.get(BlockHistory, history_id)  # expect: DBC502
+''',
+        },
         # An active-record model whose classmethod does the lookup (CKAN's Package.get).
         '''
 from sqlalchemy import Column, ForeignKey, Integer
