@@ -45,6 +45,7 @@ secret-names = ["pin"]
 not-secret-names = ["token_budget"]
 encrypted-types = ["app.crypto.EncryptedText"]
 scope-helpers = ["app.db.for_user"]
+owned-through = { "conversations" = "app_id -> apps", " messages " = "  chat_id->chats " }
 select = ["DBC"]
 extend-select = ["DBC900"]
 ignore = ["DBC302"]
@@ -64,6 +65,7 @@ baseline = ".dbcheck-baseline.json"
     assert config.not_secret_names == ("token_budget",)
     assert config.encrypted_types == ("app.crypto.EncryptedText",)
     assert config.scope_helpers == ("app.db.for_user",)
+    assert config.owned_through == (("conversations", "app_id", "apps"), ("messages", "chat_id", "chats"))
     assert config.extend_select == ("DBC900",)
     assert config.ignore == ("DBC302",)
     assert config.exclude == ("migrations/versions/legacy_*",)
@@ -200,6 +202,10 @@ def test_unknown_key_without_close_match_lists_keys(tmp_path: Path) -> None:
         ("baseline = 1979-05-27\n", "baseline", "got date/time"),
         ("per-file-ignores = ['tests/**']\n", "per-file-ignores", "expected a table"),
         ("select = ''\n", "select", "empty string"),
+        ("owned-through = ['app_id -> apps']\n", "owned-through", "expected a table like"),
+        ("owned-through = { conversations = 1 }\n", "owned-through", '"conversations": expected a string'),
+        ("owned-through = { conversations = 'apps.id' }\n", "owned-through",
+         '"conversations": expected "<column> -> <parent table>", got \'apps.id\''),
     ],
 )
 def test_wrong_type(tmp_path: Path, body: str, key: str, what: str) -> None:

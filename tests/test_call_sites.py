@@ -1,0 +1,89 @@
+"""A helper that looks a row up by the id its caller gives is judged at its calls, and
+a ``# noqa`` on the helper's own query moves the finding to those calls instead of
+silencing them (that call is where real cross-tenant bugs were)."""
+
+from __future__ import annotations
+
+import json
+import textwrap
+from pathlib import Path
+
+from tests.helpers import run_dbcheck
+
+MODELS = '''
+from sqlalchemy import ForeignKey
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class User(Base):
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(primary_key=True)
+
+
+class Note(Base):
+    __tablename__ = "notes"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    user: Mapped[User] = relationship()
+'''
+
+HELPERS = '''
+from sqlalchemy import select
+
+from app.models import Note
+
+
+def note_by_id(session, note_id):
+    return session.scalars(select(Note).where(Note.id == note_id)).first(){noqa}
+'''
+
+VIEWS = '''
+from flask import abort
+
+from app.helpers import note_by_id
+
+
+def show_note(session, note_id, user):
+    note = note_by_id(session, note_id)
+    if note is None or note.user_id != user.id:
+        abort(404)
+    return note
+
+
+def leak_note(session, note_id):
+    return note_by_id(session, note_id)
+'''
+
+
+def _project(root: Path, noqa: str) -> Path:
+    (root / ".git").mkdir()
+    (root / "pyproject.toml").write_text('[tool.dbcheck]\nextend-select = ["DBC900"]\n', encoding="utf-8")
+    for name, text in {"app/__init__.py": "", "app/models.py": MODELS,
+                       "app/helpers.py": HELPERS.format(noqa=noqa), "app/views.py": VIEWS}.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(textwrap.dedent(text), encoding="utf-8")
+    return root
+
+
+def _tenancy_and_noqa(root: Path) -> list[tuple[str, int, str, str]]:
+    result = run_dbcheck([".", "--no-cache", "--format", "json"], cwd=root)
+    assert result.returncode in (0, 1), result.stderr
+    return [(f["path"], f["line"], f["code"], f["message"]) for f in json.loads(result.stdout)
+            if f["code"] in ("DBC501", "DBC502", "DBC900")]
+
+
+def test_the_unchecked_call_is_reported_naming_the_helper(tmp_path: Path) -> None:
+    findings = _tenancy_and_noqa(_project(tmp_path, ""))
+    assert [(path, line, code) for path, line, code, _ in findings] == [("app/views.py", 15, "DBC501")]
+    assert "via note_by_id() (app/helpers.py:8) in leak_note()" in findings[0][3]
+
+
+def test_a_noqa_on_the_helper_moves_the_finding_to_its_callers(tmp_path: Path) -> None:
+    findings = _tenancy_and_noqa(_project(tmp_path, "  # noqa: DBC501 looked up by id; callers check the owner"))
+    # the caller that checks stays silent, the one that does not is still reported,
+    # and the helper's noqa is in use (no DBC900)
+    assert [(path, line, code) for path, line, code, _ in findings] == [("app/views.py", 15, "DBC501")]

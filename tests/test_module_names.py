@@ -1,0 +1,82 @@
+"""Which file an import reaches when several files claim one module name: folders
+without ``__init__.py`` (``api/models.py`` beside ``api/controllers/console/models.py``)
+are common in real applications, and an unresolved import hides every query on the
+models it names."""
+
+from __future__ import annotations
+
+import json
+import textwrap
+from pathlib import Path
+
+from tests.helpers import run_dbcheck
+
+NOTE_MODEL = '''
+from sqlalchemy import ForeignKey, Integer
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class User(Base):
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+
+
+class Note(Base):
+    __tablename__ = "notes"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    user: Mapped[User] = relationship()
+'''
+
+VIEW = '''
+from sqlalchemy import select
+
+from models import Note
+
+
+def every_note(session):
+    return session.scalars(select(Note)).all()
+'''
+
+OTHER_MODELS = '''
+from pydantic import BaseModel
+
+
+class Page(BaseModel):
+    size: int
+'''
+
+
+def _write(root: Path, files: dict[str, str]) -> None:
+    (root / ".git").mkdir()
+    for name, text in files.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(text), encoding="utf-8")
+
+
+def _findings(root: Path) -> tuple[list[tuple[str, str]], str]:
+    result = run_dbcheck([".", "--no-cache", "--format", "json", "--select", "DBC501"], cwd=root)
+    assert result.returncode in (0, 1), result.stderr
+    return [(f["path"], f["code"]) for f in json.loads(result.stdout)], result.stderr
+
+
+def test_the_file_nearest_the_import_root_takes_the_name(tmp_path: Path) -> None:
+    _write(tmp_path, {"models.py": NOTE_MODEL, "views.py": VIEW,
+                      "controllers/console/models.py": OTHER_MODELS})
+    findings, stderr = _findings(tmp_path)
+    assert findings == [("views.py", "DBC501")]
+    assert "not followed" not in stderr
+
+
+def test_equally_near_files_are_named_in_a_notice_never_silently(tmp_path: Path) -> None:
+    _write(tmp_path, {"api/models.py": NOTE_MODEL, "api/views.py": VIEW,
+                      "worker/models.py": OTHER_MODELS})
+    findings, stderr = _findings(tmp_path)
+    assert findings == []  # which ``models`` is meant cannot be told
+    assert stderr.count("imports of 'models' are not followed: 2 files could be it") == 1
+    assert "api/models.py" in stderr and "worker/models.py" in stderr
