@@ -87,3 +87,89 @@ def test_a_noqa_on_the_helper_moves_the_finding_to_its_callers(tmp_path: Path) -
     # the caller that checks stays silent, the one that does not is still reported,
     # and the helper's noqa is in use (no DBC900)
     assert [(path, line, code) for path, line, code, _ in findings] == [("app/views.py", 15, "DBC501")]
+
+
+CHECKED_HELPER = '''
+from pydantic import BaseModel
+
+from app.models import Note
+
+
+class NoteOut(BaseModel):
+    id: int
+
+
+def set_note(session, note_id, user_id):
+    note = session.get(Note, note_id)
+    if note is None or note.user_id != user_id or note.id < 0:
+        return None
+    return NoteOut.model_validate(note)
+'''
+
+CHECKED_CALLER = '''
+from app.helpers import set_note
+
+
+def update_note(session, note_id, user):
+    return set_note(session, note_id, user.id)
+'''
+
+
+def test_a_lookup_checked_in_the_helper_is_not_judged_again_at_its_calls(tmp_path: Path) -> None:
+    root = _project(tmp_path, "")
+    (root / "app/helpers.py").write_text(textwrap.dedent(CHECKED_HELPER), encoding="utf-8")
+    (root / "app/views.py").write_text(textwrap.dedent(CHECKED_CALLER), encoding="utf-8")
+    assert _tenancy_and_noqa(root) == []
+
+
+NO_FOREIGN_KEYS = '''
+from sqlalchemy import Column, String
+from sqlalchemy.orm import DeclarativeBase
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Workflow(Base):
+    __tablename__ = "workflows"
+    workflow_id = Column(String, primary_key=True)
+    organization_id = Column(String, nullable=False, index=True)
+
+
+class WorkflowRun(Base):
+    __tablename__ = "workflow_runs"
+    workflow_run_id = Column(String, primary_key=True)
+    workflow_id = Column(String, nullable=False, index=True)
+    organization_id = Column(String, nullable=False, index=True)
+'''
+
+RUN_WORKFLOW = '''
+from sqlalchemy import select
+
+from app.models import Workflow, WorkflowRun
+
+
+def run_flags(session, run_id, organization_id):
+    run = session.scalars(select(WorkflowRun).where(
+        WorkflowRun.workflow_run_id == run_id, WorkflowRun.organization_id == organization_id)).first()
+    workflow = session.get(Workflow, run.workflow_id)
+    return workflow.workflow_id
+
+
+def any_workflow(session, workflow_id):
+    return session.get(Workflow, workflow_id)
+'''
+
+
+def test_a_key_named_after_a_tables_primary_key_reaches_that_table(tmp_path: Path) -> None:
+    """Schemas without foreign keys: ``run.workflow_id`` is the id of the run's own
+    workflow, as scoped as the run; a request's ``workflow_id`` is not."""
+    (tmp_path / ".git").mkdir()
+    (tmp_path / "pyproject.toml").write_text(
+        '[tool.dbcheck]\ntenant-column = "organization_id"\ntenant-table = "organizations"\n', encoding="utf-8")
+    for name, text in {"app/__init__.py": "", "app/models.py": NO_FOREIGN_KEYS, "app/views.py": RUN_WORKFLOW}.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(textwrap.dedent(text), encoding="utf-8")
+    assert [(path, line, code) for path, line, code, _ in _tenancy_and_noqa(tmp_path)] == [
+        ("app/views.py", 15, "DBC502")]

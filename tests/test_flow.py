@@ -12,7 +12,7 @@ import pytest
 from dbcheck.config import Config
 from dbcheck.facts.collect import extract
 from dbcheck.facts.ir import (
-    Assert, Assign, Attr, Branches, Break, Call, Compare, Const, Continue, ExprStmt, If, Local, Loop, Name, Opaque,
+    Assert, Assign, Attr, BinOr, Branches, Break, Call, Compare, Const, Continue, ExprStmt, If, Local, Loop, Name, Opaque,
     Raise, Return, Sequence, Star, Try, With, decode_body, encode,
 )
 from dbcheck.facts.model import FunctionIR
@@ -369,3 +369,15 @@ def test_conditional_appends_in_a_loop_stay_bounded(index):
     analyzer, _out, env, _ctx = _run(index, stmts)
     assert _uses(analyzer) == [(30, False)]  # every path keeps the tenant filter
     assert len(env.get("filters", frozenset())) <= MAX_CONDITION_LISTS
+
+
+def test_a_condition_that_names_itself_is_read_once(index):
+    """``cond = cond | (T.id == 2)``: what ``cond`` held before is not kept with it, so
+    reading it again would never end; it is a term that cannot scope."""
+    other = Compare(Name("app.Task.id"), (("==", Const(2)),), 3, 20)
+    stmts = [Assign(("cond",), _scoping(2), 2),
+             Assign(("cond",), BinOr(Local("local", "cond"), other), 3),
+             Assign(("stmt",), Call(Attr(_select(4), "where"), (Local("local", "cond"),), (), 4, 20), 4),
+             _run_stmt("stmt", 5)]
+    analyzer, _out, _env, _ctx = _run(index, stmts)
+    assert all(u.query.opaque for u in analyzer.result.uses) and _uses(analyzer) == [(4, False)]

@@ -71,6 +71,7 @@ class QueryAnalyzer:
         self._gets: dict[tuple[str, int, int], tuple[GetVal, str, str]] = {}
         self._returned_gets: dict[str, list[tuple[str, int, int]]] = {}
         self._called: set[str] = set()
+        self._conditions_read: set[str] = set()  # locals whose condition is being read (see _condition)
         self._guarded: set[str] = set()  # functions that hand their parameters to an access check
         self._checked_rows: set[tuple] = set()  # runs of a query whose row's owner is checked next
         # query origin -> (the use at a top-level call site, the query as that call builds it)
@@ -362,8 +363,11 @@ class QueryAnalyzer:
     def _return(self, stmt: Return, env: Env, ctx: Context) -> Optional[Env]:
         if stmt.value is not None:
             value = self._eval(stmt.value, env, ctx)
-            if isinstance(stmt.value, Local) and stmt.value.tag == "local" and stmt.value.name in env.checked:
-                value = frozenset(replace(v, checked=True) if isinstance(v, GetVal) else v for v in value)
+            # a lookup owner-checked here is returned checked, as itself or converted
+            # (``return CredentialOut.model_validate(credential)``)
+            checked = {v for name in env.checked for v in env.get(name, NOTHING) if isinstance(v, GetVal)}
+            if checked:
+                value = frozenset(replace(v, checked=True) if v in checked else v for v in value)
             ctx.returns.append(value)
         return None
 
@@ -810,6 +814,8 @@ class QueryAnalyzer:
                 return IdVal(table_name, False, source)
             targets = {fk.target_table for fk in col.foreign_keys if fk.target_table}
             targets |= {parent for _column, parent in self._declared_parents(table_name, col.name)}
+            if not targets:
+                targets = self._implied_parents(table_name, col.name)
             if len(targets) == 1:
                 return IdVal(targets.pop(), False, source)
             return None
@@ -818,6 +824,22 @@ class QueryAnalyzer:
                 target = self._relationship_table(rel)
                 return IdVal(target, True, source) if target else None
         return None
+
+    def _implied_parents(self, table_name: str, column: str) -> set[str]:
+        """The table a key column with no foreign key names by convention, in schemas
+        that declare none: ``workflow_runs.workflow_id`` -> ``workflows`` when that table's
+        primary key is ``workflow_id`` (or ``id``). Only vouches: a row reached this way
+        is as scoped as the row its key was read from."""
+        if not column.endswith("_id") or len(column) <= 3:
+            return set()
+        base = column[:-3]
+        names = {base, base + "s", base + "es"} | ({base[:-1] + "ies"} if base.endswith("y") else set())
+        found = set()
+        for name in sorted(names):
+            for table in self.index.tables_named(name):
+                if table.key and table.key != table_name and table.primary_key in ([column], ["id"]):
+                    found.add(table.key)
+        return found
 
     def _declared_parents(self, table_name: str, column: Optional[str] = None) -> list[tuple[str, str]]:
         """(column, parent table) of the ``owned-through`` keys declared for a table."""
@@ -1287,17 +1309,15 @@ class QueryAnalyzer:
         """(tables scoped by the condition, its AND-ed terms, whether it is opaque);
         ``notes`` collects what its AND-ed terms say besides (keys, rows compared with)."""
         if isinstance(expr, Local) and expr.tag == "local":
-            values = env.get(expr.name, frozenset())
-            conds = [v.expr for v in values if isinstance(v, ExprVal)]
-            if len(conds) == 1 and len(values) == 1:
-                return self._condition(conds[0], env, ctx, notes)
-            if conds and len(conds) == len(values):
-                # a condition built one way or another on each path: what every way scopes
-                judged = [self._condition(cond, env, ctx) for cond in sorted(conds, key=repr)]
-                if notes is not None:
-                    notes.unknown = True
-                return frozenset.intersection(*(j[0] for j in judged)), [], any(j[2] for j in judged)
-            return frozenset(), [], True
+            if expr.name in self._conditions_read:
+                # ``cond = or_(cond, T.a == x)`` in a loop: the condition as written names
+                # itself, and what it held before is not kept
+                return frozenset(), [], True
+            self._conditions_read.add(expr.name)
+            try:
+                return self._local_condition(expr, env, ctx, notes)
+            finally:
+                self._conditions_read.discard(expr.name)
         if isinstance(expr, Local) and expr.tag == "param":
             return frozenset(), [], True
         if isinstance(expr, Star):
@@ -1331,6 +1351,20 @@ class QueryAnalyzer:
         if isinstance(expr, Name):
             return frozenset(), [], False  # a boolean column: T.is_active
         return self._unknown_term(expr, notes)
+
+    def _local_condition(self, expr: Local, env: Env, ctx: Context,
+                         notes: Optional["_Notes"]) -> tuple[frozenset[str], list[Term], bool]:
+        values = env.get(expr.name, frozenset())
+        conds = [v.expr for v in values if isinstance(v, ExprVal)]
+        if len(conds) == 1 and len(values) == 1:
+            return self._condition(conds[0], env, ctx, notes)
+        if conds and len(conds) == len(values):
+            # a condition built one way or another on each path: what every way scopes
+            judged = [self._condition(cond, env, ctx) for cond in sorted(conds, key=repr)]
+            if notes is not None:
+                notes.unknown = True
+            return frozenset.intersection(*(j[0] for j in judged)), [], any(j[2] for j in judged)
+        return frozenset(), [], True
 
     def _conjunction(self, conditions: Iterable[Expr], env: Env, ctx: Context,
                      notes: Optional["_Notes"]) -> tuple[frozenset[str], list[Term], bool]:
