@@ -37,7 +37,7 @@ from dbcheck.facts.model import FunctionIR, ModuleFacts, is_alembic_revision
 from dbcheck.flow.env import Context, Env, LoopFrame
 from dbcheck.flow.policy import (
     ACCESS_CHECK, CHECK_WORDS, CONVERSIONS, PREDICATE, TENANT_ROW, exits, is_abort, mentions_privilege,
-    names_who_asks, owner_comparisons, unscoped_table,
+    names_who_asks, owner_attribute_base, owner_attributes, owner_comparisons, unscoped_table,
 )
 from dbcheck.flow.values import (
     ClassVal, ExprVal, GetVal, IdVal, InstanceVal, ParamVal, QueryIndex, QueryUse, QueryVal, RowVal, Term, Val, ValueSet,
@@ -991,7 +991,10 @@ class QueryAnalyzer:
                                                path=ctx.module.path)})
         values = self._eval_args(expr, env, ctx)
         if lib in _ITERATING_BUILTINS and values:
-            self._iterated(values[0], ctx)  # list(Model.query...) runs it, as a for loop does
+            rows = self._iterated(values[0], ctx)  # list(Model.query...) runs it, as a for loop does
+            if name in ("list", "tuple", "set", "sorted"):
+                # list(result.scalars()): the same rows, in a container of their own
+                return frozenset(replace(v, is_result=True) for v in rows if isinstance(v, RowVal)) or NOTHING
         return NOTHING
 
     def _iterated(self, values: ValueSet, ctx: Context, run: tuple = ()) -> ValueSet:
@@ -1139,8 +1142,18 @@ class QueryAnalyzer:
         # must be told who asks (can_delete_persona(acting_user, persona); not
         # can_user_access_llm_provider(provider, group_ids, persona)) and stop the
         # function when it fails (not ``if can_delete(user, row): row.is_public = True``).
-        rows = ctx.guarding and PREDICATE.search(lowered) is not None and \
-            any(names_who_asks(arg, self.config) for arg in args)
+        asks = ctx.guarding and PREDICATE.search(lowered) is not None
+        rows = asks and any(names_who_asks(arg, self.config) for arg in args)
+        if asks:
+            # check_permission(session, auth, doc.workspace_id, ...): the row's owner is
+            # handed to a check that stops the function when the caller may not see it
+            words = owner_attributes(self.config)
+            for arg in args:
+                base = owner_attribute_base(arg, words)
+                if base is not None:
+                    env.checked.add(base)
+                    for item in env.get(base, frozenset()):
+                        self._mark_checked(item, ctx, True)
         for value in values:
             for item in value:
                 self._mark_checked(item, ctx, rows)
@@ -1704,10 +1717,21 @@ class QueryAnalyzer:
         for key, value_expr in expr.kwargs:
             if key in params:
                 bound[key] = self._eval(value_expr, env, ctx)
-        # What the caller tells us about each parameter: given and not None, None, or unknown.
+        passed = dict(zip(params, expr.args))
+        passed.update((key, value) for key, value in expr.kwargs if key in params)
+        # What the caller tells us about each parameter: given and not None, None, or unknown;
+        # a model class; the id of a row the caller holds.
         signature: list[object] = []
         for param in params:
             given = bound.get(param)
+            given_expr = passed.get(param)
+            if given and given_expr is not None:
+                held, _runs = self._held_ids(given_expr, env, ctx)
+                if held:
+                    # list_files(session, document_id=doc.id): the callee's lookups by it
+                    # reach the children of a row this caller holds
+                    signature.append(("id", tuple(sorted(held))))
+                    continue
             if given is None:
                 default = body.defaults.get(param)
                 truth: Optional[bool] = False if default == ("c", None) or default == ("c", False) else None
@@ -1734,8 +1758,6 @@ class QueryAnalyzer:
         line, col = expr.line, expr.column
         if vouched:
             # validate_agent(session, agent_id, actor): the callee looked the id up
-            passed = dict(zip(params, expr.args))
-            passed.update((key, value) for key, value in expr.kwargs if key in params)
             for param, table in vouched:
                 given_expr = passed.get(param)
                 if given_expr is not None:
@@ -1819,7 +1841,11 @@ class QueryAnalyzer:
         for p in body.params:
             env.set(p, frozenset({ParamVal(p)}))
         for param, truth in zip(params, signature):
-            if isinstance(truth, tuple):
+            if isinstance(truth, tuple) and truth[0] == "id":
+                env.set(param, frozenset({ParamVal(param, True)}))
+                for table in truth[1]:
+                    env.vouch(param, table)
+            elif isinstance(truth, tuple):
                 env.set(param, frozenset(ClassVal(table) for table in truth[1]))
             else:
                 env.set(param, frozenset({ParamVal(param, truth)}))

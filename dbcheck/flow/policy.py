@@ -66,7 +66,7 @@ def is_abort(expr: Expr) -> bool:
 PREDICATE = re.compile(r"^_*(check|ensure|verify|assert|require|validate|guard|can|may|user_can|is_allowed|is_owner)|"
                        + ACCESS_CHECK.pattern)
 ASKERS = frozenset({"user", "owner", "actor", "account", "member", "principal", "requester", "viewer",
-                    "identity", "me", "caller"})
+                    "identity", "me", "caller", "auth"})
 
 
 def names_who_asks(expr: Expr, config: "Config") -> bool:
@@ -90,8 +90,7 @@ def owner_comparisons(test: Expr, config: "Config", says_owner: Optional[bool] =
     relationship) it compares. ``says_owner``: only comparisons true when the row is the
     tenant's (``==``: an ``assert``) or when it is not (``!=``: a branch that refuses)."""
     out: list[list[str]] = []
-    owner_words = set(config.tenant_columns) | {"owner", "user", "owner_id", "author_id", "created_by",
-                                                  "created_by_id", config.tenant_table.rstrip("s")}
+    owner_words = owner_attributes(config)
 
     def walk(node: object, negated: bool) -> None:
         if type(node) is tuple:  # a container inside a node: arguments, (op, right) pairs
@@ -116,6 +115,12 @@ def owner_comparisons(test: Expr, config: "Config", says_owner: Optional[bool] =
 
     walk(test, False)
     return out
+
+
+def owner_attributes(config: "Config") -> set[str]:
+    """Attributes of a row that say whose it is."""
+    return set(config.tenant_columns) | {"owner", "user", "owner_id", "author_id", "created_by",
+                                         "created_by_id", config.tenant_table.rstrip("s")}
 
 
 def owner_attribute_base(expr: Expr, owner_words: set[str]) -> Optional[str]:

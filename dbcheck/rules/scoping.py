@@ -396,6 +396,11 @@ def owned_task(session, current_user, task_id):
     task = session.query(Task).filter_by(id=task_id).first()  # ok: DBC501
     ensure_owner(current_user, task)
     return task
+def permitted_task(session, auth, task_id):
+    # the row's owner handed to a check that raises (SurfSense's check_permission)
+    task = session.query(Task).filter_by(id=task_id).first()  # ok: DBC501
+    check_permission(session, auth, task.user_id, "tasks:read")
+    return task
 class Repository:
     def __init__(self, session):
         self.session = session
@@ -500,6 +505,21 @@ def search(session, actor, raw):
 def by_name(session, name):
     filters = [Agent.name == name]
     return session.query(Agent).filter(*filters).all()  # expect: DBC501
+# A helper reading the children of the id it is given: judged at each call, silent where
+# the id is of a row the caller holds (loaded scoped, or each row of a scoped list).
+def message_rows(session, *, agent_id):
+    return session.scalars(select(Message).where(Message.agent_id == agent_id)).all()  # ok: DBC501
+def messages_of_held(session, agent_id, actor):
+    agent = session.scalars(select(Agent).where(Agent.id == agent_id, Agent.organization_id == actor.organization_id)).one()
+    return message_rows(session, agent_id=agent.id)  # ok: DBC501
+def messages_of_each(session, actor):
+    agents = list(session.scalars(select(Agent).where(Agent.organization_id == actor.organization_id)))
+    out = []
+    for agent in agents:
+        out.extend(message_rows(session, agent_id=agent.id))  # ok: DBC501
+    return out
+def messages_of_any(session, agent_id):
+    return message_rows(session, agent_id=agent_id)  # expect: DBC501
 ''',
         },
         # An owner check that does not stop the function leaves the query unscoped, and
@@ -543,6 +563,14 @@ def granted(session, user, task_id):
 def taken_over(session, current_user, task_id):
     task = session.query(Task).filter_by(id=task_id).first()  # expect: DBC501
     set_owner(current_user, task)
+    return task
+def owner_logged(session, auth, task_id):
+    task = session.query(Task).filter_by(id=task_id).first()  # expect: DBC501
+    log_access(session, auth, task.user_id)
+    return task
+def owner_tested_not_stopped(session, auth, task_id):
+    task = session.query(Task).filter_by(id=task_id).first()  # expect: DBC501
+    allowed = check_permission(session, auth, task.user_id, "tasks:read")
     return task
 def asserted(session, user, task_id):
     task = session.query(Task).filter_by(id=task_id).first()  # expect: DBC501
