@@ -490,7 +490,14 @@ def analyse_project(found: ProjectFiles, config: Config, cache: Optional[Cache] 
     modules = load_facts(found.files, messages, errors, cache, jobs)
     from dbcheck.schema.build import build_index
 
+    from dbcheck.schema.tenancy import session_filter
+
     index = build_index(modules, config.encrypted_types, previous, remember)
+    found_filter = session_filter(modules.values(), config)
+    if found_filter is not None:
+        leaves = "reads" if found_filter.reads_only else "reads and writes"
+        messages.append(f"note: {found_filter.path}:{found_filter.line}: a do_orm_execute listener filters "
+                        f"{leaves} by {found_filter.column}: DBC501-503 treat them as scoped on tables with that column")
     if query_memo is None and cache is not None:
         from dbcheck.cache import QueryMemo
 

@@ -56,6 +56,7 @@ def defined_names(facts: ModuleFacts) -> set[str]:
 def skim(text: str, shown: str, module: str, is_package: bool) -> ModuleFacts:
     """A file no other file makes relevant: syntax-checked, not parsed with libcst."""
     from dbcheck.facts.hashes import hashed_writes
+    from dbcheck.facts.listeners import session_filters
     from dbcheck.syntax.noqa import parse_noqa_lines
 
     try:
@@ -74,6 +75,7 @@ def skim(text: str, shown: str, module: str, is_package: bool) -> ModuleFacts:
     facts.noqa = parse_noqa_lines(text)
     # a service module that hashes a password before handing it on names no model
     facts.hashed_names = hashed_writes(text)
+    facts.session_filters = session_filters(text)
     return facts
 
 

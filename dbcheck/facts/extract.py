@@ -28,6 +28,7 @@ from dbcheck.facts.model import (
     UNKNOWN, AttrFact, CallFact, ClassFact, Expr, FunctionFact, FunctionIR, ModuleFacts,
 )
 from dbcheck.facts.hashes import HASHING_CALL, hashed_writes
+from dbcheck.facts.listeners import session_filters
 from dbcheck.facts.ir import Call
 from dbcheck.syntax.modules import BUILTIN_NAMES, resolve_relative
 
@@ -1023,6 +1024,7 @@ def _extract_module(source: str, path: str, module: str, is_package: bool) -> Mo
     # From the text, not the tree: a write in any statement or expression counts (and a
     # skimmed file is read the same way, see phase1.skim).
     facts.hashed_names = hashed_writes(source)
+    facts.session_filters = session_filters(source, tree)
     return facts
 
 

@@ -159,6 +159,9 @@ class ModuleFacts:
     hashed_names: list[str] = field(default_factory=list)
     skimmed: bool = False  # only syntax-checked: nothing in the project made it relevant
     identifiers: list[str] = field(default_factory=list)  # the names a skimmed file uses
+    # ``do_orm_execute`` listeners: (line, the names the listener uses, reads only) - a
+    # session-wide tenant filter (``dbcheck.facts.listeners``)
+    session_filters: list[tuple[int, list[str], bool]] = field(default_factory=list)
     # What other modules can see of this one, positions left out (see ``interface_digest``)
     interface: str = ""
     key: str = ""  # the content key the engine found these facts under (not part of them)
@@ -208,6 +211,7 @@ def interface_digest(facts: ModuleFacts) -> str:
           strip(tuple(b.decorators)), b.is_async) for b in facts.bodies],
         [(c.target, strip(c.value)) for c in facts.calls],
         facts.error is not None, list(facts.class_hints), facts.skimmed, list(facts.hashed_names),
+        [(names, reads_only) for _line, names, reads_only in facts.session_filters],
     )
     # repr, not marshal: marshal's bytes depend on which strings are interned and shared
     return hashlib.sha256(repr(shape).encode("utf-8", "surrogatepass")).hexdigest()[:32]

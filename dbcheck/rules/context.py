@@ -10,6 +10,7 @@ from dbcheck.facts.model import ModuleFacts
 from dbcheck.flow.values import QueryIndex
 from dbcheck.schema.index import ProjectIndex
 from dbcheck.schema.model import TableModel
+from dbcheck.schema.tenancy import SessionFilter, session_filter
 
 if TYPE_CHECKING:
     from dbcheck.flow.values import QueryUse
@@ -32,6 +33,13 @@ class RuleContext:
         self._analyse = analyse_queries
         self._queries: Optional[QueryIndex] = None
         self._reported_tables: Optional[list[TableModel]] = None
+        self._session_filter: Optional[tuple[Optional[SessionFilter]]] = None
+
+    def session_filter(self) -> Optional[SessionFilter]:
+        """The project's ``do_orm_execute`` tenant filter, if it has one."""
+        if self._session_filter is None:
+            self._session_filter = (session_filter(self.index.modules.values(), self.config),)
+        return self._session_filter[0]
 
     def queries(self) -> QueryIndex:
         """Every query the project builds and runs."""

@@ -10,6 +10,7 @@ from dbcheck.schema.model import Location, TableModel
 from dbcheck.flow.interpreter import QueryUse, tenant_owned, unscoped_table
 from dbcheck.rules.base import Rule, unique_places
 from dbcheck.rules.tenancy import tenant_columns_of
+from dbcheck.schema.tenancy import filtered_by_session
 
 if TYPE_CHECKING:
     from dbcheck.config import Config
@@ -156,6 +157,21 @@ def _where(use: QueryUse) -> str:
     if use.hint:
         where += f" ({use.hint}: if it is cross-tenant on purpose, say so with a noqa and a reason)"
     return where
+
+
+_SESSION_FILTER = '''
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+from web.context import current_user_id
+def install_tenant_filter():
+    @event.listens_for(Session, "do_orm_execute")
+    def _scope(state):
+        if not state.is_select:
+            return  # bulk writes are left alone: they must filter themselves
+        for table in state.statement.get_final_froms():
+            if "user_id" in table.c:
+                state.statement = state.statement.where(table.c.user_id == current_user_id())
+'''
 
 
 class UnscopedQuery(Rule):
@@ -417,6 +433,19 @@ def task_for(session, user, task_id):
         raise NotFound()
     return task, other
 ''',
+        # A session-wide filter (bisheng's tenant_filter.py): every ORM read of a table
+        # with the tenant column is scoped by the listener, wherever it is built.
+        {
+            "web/__init__.py": "",
+            "web/models.py": _MODELS,
+            "web/tenancy.py": _SESSION_FILTER,
+            "web/views.py": '''
+from sqlalchemy import select
+from web.models import Task
+def all_tasks(session):
+    return session.scalars(select(Task)).all()  # ok: DBC501
+''',
+        },
         # A data migration rewrites every tenant's rows on purpose.
         {
             "web/__init__.py": "",
@@ -846,7 +875,7 @@ def after_the_loop(session, user, ids):
             if use.kind != "read":
                 continue
             table = unscoped_table(index, config, use.query)
-            if table is None or use.query is None:
+            if table is None or use.query is None or filtered_by_session(table, ctx.session_filter()):
                 continue
             column = _tenant_attribute(table, config)
             built = f" via {use.via}" if use.via else (f" ({use.query.note})" if use.query.note else "")
@@ -1070,7 +1099,7 @@ def skips_the_owner(session, user, task_ids):
         queries = ctx.queries()
         for use in ctx.reported_uses(queries.unchecked_gets):
             table = tenant_owned(index, config, use.get.table) if use.get is not None else None
-            if table is None:
+            if table is None or filtered_by_session(table, ctx.session_filter()):
                 continue
             column = _tenant_attribute(table, config)
             via = f" via {use.get.via}" if use.get is not None and use.get.via else ""
@@ -1131,6 +1160,18 @@ def checked_then_wiped(session, user, task_id):
         raise PermissionError()
     tasks.delete()
 ''',
+        # A session-wide filter that only rewrites reads leaves bulk writes unscoped.
+        {
+            "web/__init__.py": "",
+            "web/models.py": _MODELS,
+            "web/tenancy.py": _SESSION_FILTER,
+            "web/views.py": '''
+from sqlalchemy import delete
+from web.models import Task
+def wipe_done(session):
+    session.execute(delete(Task).where(Task.project_id.is_(None)))  # expect: DBC503
+''',
+        },
         # A user's private rows kept in an imperative Table (flaskbb's topictracker).
         _WATCHLIST + '''
 def drop_watchers(session, item_id):
@@ -1152,7 +1193,7 @@ def unwatch(session, user, item_id):
             if use.kind not in ("update", "delete"):
                 continue
             table = unscoped_table(index, config, use.query)
-            if table is None:
+            if table is None or filtered_by_session(table, ctx.session_filter(), use.kind):
                 continue
             column = _tenant_attribute(table, config)
             via = f" via {use.via}" if use.via else ""

@@ -3,12 +3,13 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Optional, Protocol
+from typing import TYPE_CHECKING, Iterable, NamedTuple, Optional, Protocol
 
 from dbcheck.schema.model import ColumnModel, TableModel
 
 if TYPE_CHECKING:
     from dbcheck.config import Config
+    from dbcheck.facts.model import ModuleFacts
 
 
 class TablesByName(Protocol):
@@ -60,3 +61,32 @@ def tenant_owned(index: TablesByName, config: "Config", table_name: str) -> Opti
         if not is_exempt(table, config) and tenant_columns_of(table, config):
             return table
     return None
+
+
+class SessionFilter(NamedTuple):
+    """A ``do_orm_execute`` listener that filters by a tenant column: every ORM read of
+    a table with that column is scoped by it (and writes too, unless it leaves them)."""
+
+    path: str
+    line: int
+    column: str
+    reads_only: bool
+
+
+def session_filter(modules: Iterable["ModuleFacts"], config: "Config") -> Optional[SessionFilter]:
+    """The project's session-wide tenant filter: the first listener (by path) whose body
+    uses a configured tenant column."""
+    for facts in sorted(modules, key=lambda m: m.path):
+        for line, names, reads_only in facts.session_filters:
+            used = [c for c in config.tenant_columns if c in names]
+            if used:
+                return SessionFilter(facts.path, line, used[0], reads_only)
+    return None
+
+
+def filtered_by_session(table: TableModel, found: Optional[SessionFilter], kind: str = "read") -> bool:
+    """Whether the session-wide filter scopes this statement on ``table``: the table has
+    the filtered column itself (a child owned through its parent is not filtered)."""
+    if found is None or (kind != "read" and found.reads_only):
+        return False
+    return table.column(found.column) is not None
