@@ -159,6 +159,17 @@ def run_flags(session, run_id, organization_id):
 
 def any_workflow(session, workflow_id):
     return session.get(Workflow, workflow_id)
+
+
+def runs_of(session, workflow_id, organization_id):
+    workflow = session.scalars(select(Workflow).where(
+        Workflow.workflow_id == workflow_id, Workflow.organization_id == organization_id)).one()
+    # the key column has no foreign key: the run rows of the workflow held here
+    return session.scalars(select(WorkflowRun).where(WorkflowRun.workflow_id == workflow_id)).all()
+
+
+def runs_of_any(session, workflow_id):
+    return session.scalars(select(WorkflowRun).where(WorkflowRun.workflow_id == workflow_id)).all()
 '''
 
 
@@ -172,4 +183,4 @@ def test_a_key_named_after_a_tables_primary_key_reaches_that_table(tmp_path: Pat
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / name).write_text(textwrap.dedent(text), encoding="utf-8")
     assert [(path, line, code) for path, line, code, _ in _tenancy_and_noqa(tmp_path)] == [
-        ("app/views.py", 15, "DBC502")]
+        ("app/views.py", 15, "DBC502"), ("app/views.py", 26, "DBC501")]

@@ -55,6 +55,9 @@ if TYPE_CHECKING:
     from dbcheck.schema.index import ClassInfo
 
 MAX_DEPTH = 6
+_EMPTY_LIST = ExprVal(Sequence("list", ()))  # ``rows = []``: read as an empty condition list too
+MAX_THROUGH = 3  # calls up a helper's query is judged at, through the functions calling it
+MAX_INNER_USES = 400  # queries one summary hands on to its callers
 _API = KNOWLEDGE.query_api
 
 
@@ -277,9 +280,27 @@ class QueryAnalyzer:
         owner-checks the row it returns) - one verdict per call, unscoped if any path
         through the callee is; opaque calls are none of them."""
         verdicts: dict[tuple[str, int, int], tuple[QueryUse, bool, bool]] = {}
+        # A call inside a function the project calls (``repo.tasks_of(run_id)`` in
+        # ``get_tasks(run_id)``) is scoped when every way the project reaches it scopes the
+        # query - each caller passes the id of a row it holds. Only ever a reason for
+        # silence: a call some caller reaches unscoped keeps its own verdict, reported
+        # once there rather than at every caller up the chain.
+        reached: dict[tuple, bool] = {}
+        for _site, query in observed:
+            scoped_here = not query.opaque and unscoped_table(self.index, self.config, query) is None
+            for step in query.through:
+                reached[step[:3]] = reached.get(step[:3], True) and scoped_here
+        vouched_sites: list[QueryUse] = []
         for site, query in observed:
             where = (site.path, site.line, site.column)
+            if query.through:
+                continue  # evidence for the calls it went through, never reported itself
             bad = unscoped_table(self.index, self.config, query) is not None
+            if bad and reached.get(where):
+                # unscoped as written, scoped by every caller up the chain: silent, and no
+                # reason by itself to judge the helper's other calls one by one
+                vouched_sites.append(site)
+                continue
             kept, was_bad, was_opaque = verdicts.get(where, (site, False, False))
             if bad and (not was_bad or canonical_order(site.query) < canonical_order(kept.query)):
                 kept = site  # the call is reported with a way it leaves the query unscoped
@@ -295,6 +316,8 @@ class QueryAnalyzer:
                     checked.append(site)
             elif not opaque:
                 scoped.append(site)
+        if vouched_sites and not unscoped and not checked:
+            scoped.extend(vouched_sites)
         return unscoped, scoped, checked
 
     def _unchecked_sites(self, site: QueryUse, seen: set) -> list[QueryUse]:
@@ -947,6 +970,16 @@ class QueryAnalyzer:
                 # db.session.execute(stmt), session.get(T, id) on a module-level session
                 return self._method_call(None, func.qualified.rsplit(".", 1)[-1], expr, env, ctx, func)
             return self._unknown_call(func, expr, env, ctx)
+        if isinstance(func, Attr) and func.name in ("append", "add") and len(expr.args) == 1 \
+                and isinstance(func.value, Local) and func.value.tag == "local":
+            held = self._peek(expr.args[0], env, ctx)
+            current = env.get(func.value.name, NOTHING)
+            if held and all(isinstance(v, RowVal) and not v.is_result for v in held) \
+                    and all((isinstance(v, RowVal) and v.is_result) or v == _EMPTY_LIST for v in current):
+                # ``candidates.append(folder)`` of a row held here: iterating the list
+                # hands back those rows
+                env.set(func.value.name, (current - {_EMPTY_LIST}) | frozenset(replace(v, is_result=True) for v in held))
+                return NOTHING
         if isinstance(func, Attr) and func.name in ("append", "extend") and len(expr.args) == 1 \
                 and isinstance(func.value, Local) and func.value.tag == "local" \
                 and _condition_lists(env.get(func.value.name, NOTHING)):
@@ -1001,6 +1034,7 @@ class QueryAnalyzer:
         """Iterating a query runs it; iterating a parameter runs what the callers pass.
         The rows it hands out, one at a time (``run``: where a ``for`` runs it)."""
         rows: set = set()
+        values = values - {_EMPTY_LIST}  # ``[]`` on a path where nothing was added: no rows
         for item in values:
             if isinstance(item, QueryVal):
                 row = self._use(item, ctx, "read", run)
@@ -1764,11 +1798,19 @@ class QueryAnalyzer:
                     self._vouch(given_expr, table, env, ctx)
         for kind, query in inner:
             if ctx.summary:
-                continue  # judged at the callee's direct callers only, never up the chain
+                # Handed on to this function's callers, who judge the call made here by
+                # what they pass (``get_tasks(run_id)`` -> ``repo.tasks_of(run_id)``), a
+                # bounded number of calls up.
+                if len(query.through) < MAX_THROUGH and len(ctx.inner_uses) < MAX_INNER_USES:
+                    ctx.inner_uses.append((kind, replace(query, through=query.through + (
+                        (ctx.module.path, line, col, runner),))))
+                continue
+            chain = "".join(f" -> {step[3]}()" for step in reversed(query.through))
             site = QueryUse(kind, replace(query, line=line, column=col, path=ctx.module.path,
-                                          note=query.note or f"run by {runner}()"),
+                                          note=query.note or f"run by {runner}()", through=()),
                             None, ctx.module.path, line, col, ctx.function.qualname,
-                            "admin path" if ctx.privileged else "", via=f"{runner}() ({query.path}:{query.line})")
+                            "admin path" if ctx.privileged else "",
+                            via=f"{runner}(){chain} ({query.path}:{query.line})")
             self._apply(("obs", (query.path, query.line, query.column), site, query))
         out: set = set()
         for result in results:
@@ -1947,6 +1989,9 @@ class QueryAnalyzer:
         found |= {parent for _column, parent in self._declared_parents(table_name, column)}
         if table.primary_key == [column]:
             found.add(table_name)
+        elif not found and (col := table.column(column)) is not None and not col.foreign_keys:
+            # ``RoleAccess.role_id == role_id`` in a schema without foreign keys
+            found = self._implied_parents(table_name, column)
         return {name for name in found if tenant_owned(self.index, self.config, name) is not None}
 
     def _held_ids(self, expr: Expr, env: Env, ctx: Context, many: bool = False) -> tuple[set[str], frozenset]:

@@ -52,6 +52,10 @@ class QueryVal:
     anchors: frozenset = frozenset()  # the runs of the rows its terms compare with (``M.doc_id == doc.id``)
     asks: bool = False  # some term compares a column with who asks (``M.user_id == user.id``)
     sometimes: frozenset[str] = frozenset()  # tables scoped on some path that reached it, not all
+    # the calls inside intermediate helpers it was reached through, innermost first:
+    # ((path, line, column, the helper called there), ...) - a helper's query seen from
+    # the callers of the function that calls the helper (see QueryAnalyzer._call_verdicts)
+    through: tuple = ()
 
 
 @dataclass(frozen=True)
@@ -221,7 +225,7 @@ def _canonical(value: QueryVal) -> tuple:
     return (value.note == "", value.note, value.joined, value.outer,
             tuple((t.line, t.column_offset, t.table, t.column, t.op, t.wrapped or "", t.constant) for t in value.terms),
             tuple(sorted(value.scoped)), value.opaque, value.partial, value.filtered, value.subquery,
-            value.keys, tuple(sorted(value.anchors)), value.asks, tuple(sorted(value.sometimes)))
+            value.keys, tuple(sorted(value.anchors)), value.asks, tuple(sorted(value.sometimes)), value.through)
 
 
 def flatten(values: Iterable[frozenset]) -> Iterator[Val]:

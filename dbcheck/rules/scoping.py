@@ -1140,6 +1140,36 @@ def purge(session, user):
 def remove_one(session, task):
     session.delete(task)  # ok: DBC503
 ''',
+        # A helper's write by an id is scoped when every way the project reaches it hands
+        # it the id of a row held (however many calls up); rows collected from a scoped
+        # select keep their ids held.
+        {
+            "pyproject.toml": _ORG_CONFIG,
+            "app/__init__.py": "",
+            "app/models.py": _ORG_MODELS,
+            "app/views.py": '''
+from sqlalchemy import delete, select
+from app.models import Agent, Message
+class MessageStore:
+    def purge(self, session, agent_id):
+        session.execute(delete(Message).where(Message.agent_id == agent_id))  # ok: DBC503
+class AgentService:
+    def __init__(self):
+        self.store = MessageStore()
+    def reset(self, session, agent_id):
+        self.store.purge(session, agent_id)  # ok: DBC503
+def reset_agent(session, agent_id, actor):
+    agent = session.scalars(select(Agent).where(Agent.id == agent_id, Agent.organization_id == actor.organization_id)).one()
+    AgentService().reset(session, agent.id)
+def prune_unnamed(session, actor):
+    unnamed = []
+    for agent in session.scalars(select(Agent).where(Agent.organization_id == actor.organization_id)).all():
+        if not agent.name:
+            unnamed.append(agent)
+    for agent in unnamed:
+        session.execute(delete(Agent).where(Agent.id == agent.id))  # ok: DBC503
+''',
+        },
     )
     invalid = (
         _MODELS + '''
@@ -1160,6 +1190,30 @@ def checked_then_wiped(session, user, task_id):
         raise PermissionError()
     tasks.delete()
 ''',
+        # The same helper reached from a caller that hands it any id: reported once, at
+        # the helper (one of its callers up the chain leaves it unscoped).
+        {
+            "pyproject.toml": _ORG_CONFIG,
+            "app/__init__.py": "",
+            "app/models.py": _ORG_MODELS,
+            "app/views.py": '''
+from sqlalchemy import delete, select
+from app.models import Agent, Message
+class MessageStore:
+    def purge(self, session, agent_id):
+        session.execute(delete(Message).where(Message.agent_id == agent_id))  # expect: DBC503
+class AgentService:
+    def __init__(self):
+        self.store = MessageStore()
+    def reset(self, session, agent_id):
+        self.store.purge(session, agent_id)
+def reset_agent(session, agent_id, actor):
+    agent = session.scalars(select(Agent).where(Agent.id == agent_id, Agent.organization_id == actor.organization_id)).one()
+    AgentService().reset(session, agent.id)
+def reset_any(session, agent_id):
+    AgentService().reset(session, agent_id)
+''',
+        },
         # A session-wide filter that only rewrites reads leaves bulk writes unscoped.
         {
             "web/__init__.py": "",
