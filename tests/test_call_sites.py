@@ -184,3 +184,50 @@ def test_a_key_named_after_a_tables_primary_key_reaches_that_table(tmp_path: Pat
         (tmp_path / name).write_text(textwrap.dedent(text), encoding="utf-8")
     assert [(path, line, code) for path, line, code, _ in _tenancy_and_noqa(tmp_path)] == [
         ("app/views.py", 15, "DBC502"), ("app/views.py", 26, "DBC501")]
+
+
+UP_THE_CHAIN = '''
+from sqlalchemy import select
+
+from app.models import Note
+
+
+def notes_after(session, note_id):
+    return session.scalars(select(Note).where(Note.id > note_id)).all()
+
+
+def note_of(session, note_id):
+    return session.scalars(select(Note).where(Note.id == note_id)).first()
+
+
+def load(session, note_id):
+    return note_of(session, note_id)
+
+
+def mine(session, note_id, user):
+    note = session.scalars(select(Note).where(Note.id == note_id, Note.user_id == user.id)).one()
+    return load(session, note.id)
+
+
+def anyones(session, note_id):
+    return load(session, note_id)
+'''
+
+
+def test_a_call_is_judged_by_the_callers_above_it(tmp_path: Path) -> None:
+    """``load(id)`` calls the helper with its own parameter: the call is scoped when every
+    caller of ``load`` hands it a held row's id, and otherwise the helper is reported
+    once - not at every call up the chain - naming the helper."""
+    (tmp_path / ".git").mkdir()
+    (tmp_path / "pyproject.toml").write_text("[tool.dbcheck]\n", encoding="utf-8")
+    views = UP_THE_CHAIN
+    for name, text in {"app/__init__.py": "", "app/models.py": MODELS, "app/views.py": views}.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(textwrap.dedent(text), encoding="utf-8")
+    found = [(path, line, code) for path, line, code, _ in _tenancy_and_noqa(tmp_path)]
+    assert found == [("app/views.py", 8, "DBC501"), ("app/views.py", 12, "DBC501")]
+    # without the caller that hands any id on, the call in load() is scoped from above
+    (tmp_path / "app/views.py").write_text(textwrap.dedent(views.split("\n\ndef anyones")[0]) + "\n",
+                                           encoding="utf-8")
+    found = [(path, line, code) for path, line, code, _ in _tenancy_and_noqa(tmp_path)]
+    assert found == [("app/views.py", 8, "DBC501")]

@@ -55,6 +55,7 @@ if TYPE_CHECKING:
     from dbcheck.schema.index import ClassInfo
 
 MAX_DEPTH = 6
+_NONE_VALUE = ExprVal(Const(None))
 _EMPTY_LIST = ExprVal(Sequence("list", ()))  # ``rows = []``: read as an empty condition list too
 MAX_THROUGH = 3  # calls up a helper's query is judged at, through the functions calling it
 MAX_INNER_USES = 400  # queries one summary hands on to its callers
@@ -228,7 +229,8 @@ class QueryAnalyzer:
             if origin not in origins:
                 # A query whose table only its callers tell (a mixin's classmethod on
                 # ``cls``: ``Token.purge_expired(db)``): judged at each call.
-                self.result.scoping_uses.extend(self._call_verdicts(observed)[0])
+                verdict = self._call_verdicts(observed)
+                self.result.scoping_uses.extend(verdict[0] + verdict[3])
         for use in self.result.uses:
             origin = (use.path, use.line, use.column)
             if use.run and origin + use.run in self._checked_rows:
@@ -237,8 +239,16 @@ class QueryAnalyzer:
                 if origin not in self._conditional:
                     self.result.scoping_uses.append(use)
                 continue
-            unscoped, scoped, checked = self._call_verdicts(self._observed[origin])
+            unscoped, scoped, checked, inner = self._call_verdicts(self._observed[origin])
             code = "DBC501" if use.kind == "read" else "DBC503"
+            if inner and (origin in self._conditional or not (scoped or checked)):
+                # a call that leaves out the scoping argument is that call's choice; and
+                # with no call scoping it, the helper is reported once as before
+                unscoped = unscoped + inner
+            elif inner:
+                # scoped by some calls, reached unscoped through functions whose callers
+                # vary: reported once, at the helper, rather than at every call up the chain
+                self.result.scoping_uses.append(use)
             if use.query is not None and not use.query.tables:
                 # ``select(cls)`` in a mixin: no table of its own, each call's is judged
                 self.result.scoping_uses.extend(unscoped)
@@ -275,10 +285,11 @@ class QueryAnalyzer:
         return is_suppressed(code, noqa.get(line), line in noqa)
 
     def _call_verdicts(self, observed: list[tuple[QueryUse, QueryVal]]
-                       ) -> tuple[list[QueryUse], list[QueryUse], list[QueryUse]]:
+                       ) -> tuple[list[QueryUse], list[QueryUse], list[QueryUse], list[QueryUse]]:
         """(the calls that leave the query unscoped, those that scope it, those whose caller
-        owner-checks the row it returns) - one verdict per call, unscoped if any path
-        through the callee is; opaque calls are none of them."""
+        owner-checks the row it returns, the unscoped calls inside functions some caller
+        above reaches unscoped) - one verdict per call, unscoped if any path through the
+        callee is; opaque calls are none of them."""
         verdicts: dict[tuple[str, int, int], tuple[QueryUse, bool, bool]] = {}
         # A call inside a function the project calls (``repo.tasks_of(run_id)`` in
         # ``get_tasks(run_id)``) is scoped when every way the project reaches it scopes the
@@ -308,17 +319,20 @@ class QueryAnalyzer:
         unscoped: list[QueryUse] = []
         scoped: list[QueryUse] = []
         checked: list[QueryUse] = []
+        inner: list[QueryUse] = []
         for where, (site, bad, opaque) in verdicts.items():
             if bad:
                 sites = self._unchecked_sites(site, set())
-                unscoped.extend(sites)
+                # a call inside a function the project calls, which some caller above
+                # reaches unscoped: what it is handed is its callers' to say
+                (inner if reached.get(where) is False else unscoped).extend(sites)
                 if not sites:
                     checked.append(site)
             elif not opaque:
                 scoped.append(site)
-        if vouched_sites and not unscoped and not checked:
+        if vouched_sites and not unscoped and not inner and not checked:
             scoped.extend(vouched_sites)
-        return unscoped, scoped, checked
+        return unscoped, scoped, checked, inner
 
     def _unchecked_sites(self, site: QueryUse, seen: set) -> list[QueryUse]:
         """The calls where the row a call hands back is never owner-checked: the call
@@ -787,6 +801,8 @@ class QueryAnalyzer:
     def _attributes(self, base: ValueSet, name: str, ctx: Context) -> ValueSet:
         out: set = set()
         for value in base:
+            if value == _NONE_VALUE and len(base) > 1:
+                continue  # ``None.<name>`` raises: that path does not get here
             row = self._held_row(value, ctx)
             found = self._row_attribute(row[0], name, row[1]) if row is not None else None
             if found is not None or (row is not None and not isinstance(value, ParamVal)):
@@ -1016,7 +1032,8 @@ class QueryAnalyzer:
                     return frozenset(QueryVal("read", (table,), line=expr.line, column=expr.column,
                                               path=ctx.module.path) for table in choices)
                 return frozenset({QueryVal("read", tables, line=expr.line, column=expr.column, path=ctx.module.path,
-                                           opaque=not tables and bool(args) and self._has_unknown_entity(args))})
+                                           opaque=not tables and bool(args) and self._has_unknown_entity(args),
+                                           owner_only=self._owner_projection(args))})
             if name in ("update", "delete") and args:
                 tables = self._entities(args[:1], ctx)
                 if tables:
@@ -1089,6 +1106,20 @@ class QueryAnalyzer:
         if isinstance(arg, Attr) and ctx.cls is not None:
             return self._entity(arg.value, ctx)  # self.model.id -> the table of self.model
         return None
+
+    def _owner_projection(self, args: tuple[Expr, ...]) -> bool:
+        """``select(Project.organisation_id)``: every selected entity is a tenant column -
+        the query asks whose rows they are (an owner check), and returns nothing else."""
+        if not args:
+            return False
+        for arg in args:
+            sym = self.index.symbols.lookup(arg) if isinstance(arg, Name) else None
+            if not isinstance(sym, ClassAttr) or len(sym.path) != 1:
+                return False
+            table = self._table_named(self._class_table(sym.cls) or "")
+            if table is None or self._attribute_column(table, sym.path[0]) not in self.config.tenant_columns:
+                return False
+        return True
 
     def _attribute_column(self, table: TableModel, attribute: str) -> Optional[str]:
         """The column ``T.<attribute>`` stands for in SQL: a mapped column's name, or the
@@ -1244,7 +1275,8 @@ class QueryAnalyzer:
         if method in ("query",) and args:
             tables = self._entities(args, ctx)
             if tables:
-                return frozenset({QueryVal("read", tables, line=line, column=col, path=ctx.module.path)})
+                return frozenset({QueryVal("read", tables, line=line, column=col, path=ctx.module.path,
+                                           owner_only=self._owner_projection(args))})
             return frozenset(QueryVal("read", (table,), line=line, column=col, path=ctx.module.path)
                              for table in _class_choices(values[:1])) or NOTHING
         if method in ("get", "get_or_404") and len(args) >= 2:
@@ -1702,6 +1734,8 @@ class QueryAnalyzer:
         table = self._table_named(target)
         scoped = set(query.scoped)
         terms = list(query.terms)
+        keys = list(query.keys)
+        anchors = set(query.anchors)
         for key, value in kwargs:
             if key == "**":
                 return replace(query, opaque=True)
@@ -1709,8 +1743,17 @@ class QueryAnalyzer:
             constant = self._is_constant(value)
             if name in self.config.tenant_columns and not constant:
                 scoped.add(target)
+            elif not constant:
+                # as ``T.<name> == value``: a held row's id scopes it, a key is vouched for
+                held_ids, sources = self._held_ids(value, env, ctx)
+                if held_ids & self._references(target, name):
+                    scoped.add(target)
+                anchors |= sources
+                if isinstance(value, Local) and value.tag in ("param", "local") and self._primary_key(target) == [name]:
+                    keys.append((target, value.name))
             terms.append(Term(target, name, "==", None, line, col, constant))
-        return replace(query, scoped=frozenset(scoped), terms=tuple(terms), filtered=True)
+        return replace(query, scoped=frozenset(scoped), terms=tuple(terms), filtered=True, keys=tuple(keys),
+                       anchors=frozenset(anchors))
 
     # ------------------------------------------------------------------ scope helpers
 
@@ -1765,6 +1808,13 @@ class QueryAnalyzer:
                     # list_files(session, document_id=doc.id): the callee's lookups by it
                     # reach the children of a row this caller holds
                     signature.append(("id", tuple(sorted(held))))
+                    continue
+                held_rows = {self._held_row(v, ctx) for v in given}
+                tables = {row[0] for row in held_rows if row is not None}
+                if None not in held_rows and len(tables) == 1 and not any(isinstance(v, ParamVal) for v in given):
+                    # purge_chunks(session, doc): the row itself, held here - its keys
+                    # reach what hangs off it there too
+                    signature.append(("row", tuple(tables)))
                     continue
             if given is None:
                 default = body.defaults.get(param)
@@ -1839,6 +1889,12 @@ class QueryAnalyzer:
                     self._apply(("fwd", result.key, QueryUse("read", None, None, ctx.module.path, line, col,
                                                              ctx.function.qualname,
                                                              "admin path" if ctx.privileged else "")))
+                    seen = [query for _kind, query in inner if query.through and query.through[-1][:3] == result.key]
+                    if seen and all(not q.opaque and unscoped_table(self.index, self.config, q) is None
+                                    for q in seen):
+                        # what this call passes scopes the query that found the row (the id
+                        # of a row held here): the row needs no check here or above
+                        self._apply_once(("rowcheck", (ctx.module.path, line, col)))
                 out.add(RowVal((ctx.module.path, line, col), ctx.function.qualname, result.is_result, result.table,
                                    result.anchors))
             elif isinstance(result, IdVal):
@@ -1859,7 +1915,25 @@ class QueryAnalyzer:
                     ctx.executed.add(arg.name)
         if len(rows) == 1 and out <= {None}:
             return frozenset(rows)  # repository.get_one_or_none(stmt): the row of that run
+        converted = self._converted_row(out, bound, inner, ctx)
+        if converted != NOTHING:
+            return converted
         return frozenset(out) or NOTHING
+
+    def _converted_row(self, out: set, bound: dict[str, ValueSet], inner: tuple, ctx: Context) -> ValueSet:
+        """``convert_to_workflow_run(row)``: a project function that runs no query and
+        builds an object of a plain class (a pydantic schema) from the one row it is
+        given hands back that row in another form - its keys and owner are the row's."""
+        if inner or not any(isinstance(v, InstanceVal) for v in out) or \
+                not all(v is None or (isinstance(v, InstanceVal) and not self._is_mapped(v.qualname)) for v in out):
+            return NOTHING
+        given = [v for value in bound.values() for v in value
+                 if not isinstance(v, ParamVal) and self._held_row(v, ctx) is not None]
+        return frozenset(given) if len({self._held_row(v, ctx) for v in given}) == 1 else NOTHING
+
+    def _is_mapped(self, qualname: str) -> bool:
+        info = self.index.classes.get(qualname)
+        return info is None or info.mapped
 
     def _summary(self, module: ModuleFacts, body: FunctionIR, signature: tuple, cls: Optional["ClassInfo"],
                  depth: int) -> tuple[frozenset, frozenset, tuple, frozenset]:
@@ -1887,6 +1961,9 @@ class QueryAnalyzer:
                 env.set(param, frozenset({ParamVal(param, True)}))
                 for table in truth[1]:
                     env.vouch(param, table)
+            elif isinstance(truth, tuple) and truth[0] == "row":
+                # a row the caller holds (judged there): no run of this function's own
+                env.set(param, frozenset({RowVal((), "", table=truth[1][0])}))
             elif isinstance(truth, tuple):
                 env.set(param, frozenset(ClassVal(table) for table in truth[1]))
             else:
@@ -2006,6 +2083,8 @@ class QueryAnalyzer:
         tables: Optional[set[str]] = None
         sources: set = set()
         for value in values:
+            if value == _NONE_VALUE and len(values) > 1:
+                continue  # ``rev_id = None`` on the path that made no row: it matches none
             if isinstance(value, IdVal) and not value.row:
                 found, source = {value.table}, value.source
             elif many and isinstance(value, RowVal) and value.is_result and value.table:

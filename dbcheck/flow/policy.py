@@ -144,7 +144,7 @@ def owner_attribute_base(expr: Expr, owner_words: set[str]) -> Optional[str]:
 
 def unscoped_table(index: TablesByName, config: "Config", query: Optional[QueryVal]) -> Optional[TableModel]:
     """The tenant-owned table a query reads or writes without its tenant filter."""
-    if query is None or query.opaque:
+    if query is None or query.opaque or query.owner_only:
         return None
     if TENANT_ROW in query.scoped and config.tenant_table in query.tables + query.joined:
         return None

@@ -56,6 +56,9 @@ class QueryVal:
     # ((path, line, column, the helper called there), ...) - a helper's query seen from
     # the callers of the function that calls the helper (see QueryAnalyzer._call_verdicts)
     through: tuple = ()
+    # selects nothing but the tenant column (``select(Project.org_id).where(Project.id.in_(ids))``):
+    # reads whose the rows are, to check them, and hands back nothing else
+    owner_only: bool = False
 
 
 @dataclass(frozen=True)
@@ -225,7 +228,7 @@ def _canonical(value: QueryVal) -> tuple:
     return (value.note == "", value.note, value.joined, value.outer,
             tuple((t.line, t.column_offset, t.table, t.column, t.op, t.wrapped or "", t.constant) for t in value.terms),
             tuple(sorted(value.scoped)), value.opaque, value.partial, value.filtered, value.subquery,
-            value.keys, tuple(sorted(value.anchors)), value.asks, tuple(sorted(value.sometimes)), value.through)
+            value.keys, tuple(sorted(value.anchors)), value.asks, tuple(sorted(value.sometimes)), value.through, value.owner_only)
 
 
 def flatten(values: Iterable[frozenset]) -> Iterator[Val]:

@@ -228,6 +228,7 @@ def list_tasks(session, user):
             "app/__init__.py": "",
             "app/models.py": _ORG_MODELS,
             "app/held.py": '''
+from pydantic import BaseModel
 from sqlalchemy import select
 from app.models import Agent, App, Block, Conversation, Message
 def read_agent(session, agent_id, actor):
@@ -249,6 +250,17 @@ def just_inserted(session, actor):
     session.add(agent)
     session.flush()
     return session.scalars(select(Agent).where(Agent.id == agent.id)).one()  # ok: DBC501
+class AgentDTO(BaseModel):
+    id: str
+def _as_dto(model):
+    return AgentDTO(id=model.id)
+def read_dto(session, agent_id, actor):
+    agent = session.scalars(select(Agent).where(Agent.id == agent_id, Agent.organization_id == actor.organization_id)).first()
+    return _as_dto(agent)
+def messages_of_dto(session, agent_id, actor):
+    # a row converted to a schema object is still that row: its id is held
+    dto = read_dto(session, agent_id, actor)
+    return session.query(Message).filter_by(agent_id=dto.id).all()  # ok: DBC501
 def conversations_of(session, app_id, actor):
     app = session.scalars(select(App).where(App.id == app_id, App.organization_id == actor.organization_id)).one()
     return session.scalars(select(Conversation).where(Conversation.app_id == app.id)).all()  # ok: DBC501
@@ -412,6 +424,11 @@ def owned_task(session, current_user, task_id):
     task = session.query(Task).filter_by(id=task_id).first()  # ok: DBC501
     ensure_owner(current_user, task)
     return task
+def owners_checked(session, user, task_ids):
+    # only the owners are read, to refuse ids of other users' tasks (SuperAGI)
+    owners = session.scalars(select(Task.user_id).where(Task.id.in_(task_ids)).distinct()).all()  # ok: DBC501
+    if owners != [user.id]:
+        raise NotFound()
 def permitted_task(session, auth, task_id):
     # the row's owner handed to a check that raises (SurfSense's check_permission)
     task = session.query(Task).filter_by(id=task_id).first()  # ok: DBC501
@@ -1168,6 +1185,27 @@ def prune_unnamed(session, actor):
             unnamed.append(agent)
     for agent in unnamed:
         session.execute(delete(Agent).where(Agent.id == agent.id))  # ok: DBC503
+def _new_agent(session, actor):
+    try:
+        agent = Agent(name="draft", organization_id=actor.organization_id)
+        session.add(agent)
+        session.flush()
+        return agent.id
+    except ValueError:
+        return None
+def dropped_either_way(session, actor, agent_id, name):
+    target = None
+    if agent_id is not None:
+        target = session.scalars(select(Agent).where(Agent.id == agent_id, Agent.organization_id == actor.organization_id)).first()
+    if target is None:
+        target = session.scalars(select(Agent).where(Agent.name == name, Agent.organization_id == actor.organization_id)).first()
+    if target is None:
+        return
+    session.execute(delete(Agent).where(Agent.id == target.id))  # ok: DBC503
+def draft_then_dropped(session, actor):
+    draft_id = _new_agent(session, actor)
+    if draft_id is not None:
+        session.execute(delete(Agent).where(Agent.id == draft_id))  # ok: DBC503
 ''',
         },
     )
