@@ -1059,6 +1059,8 @@ class QueryAnalyzer:
                     rows.add(row)
             elif isinstance(item, RowVal) and item.is_result:
                 rows.add(replace(item, is_result=False))
+            elif isinstance(item, IdVal) and not item.row and item.table == self.config.tenant_table:
+                rows.add(item)  # ``for ws in {doc.workspace_id for doc in docs}``: each owner
             elif isinstance(item, ParamVal) and ctx.summary:
                 ctx.executed.add(item.name)
         return frozenset(rows) if len(rows) == 1 and len(values) == 1 else NOTHING
@@ -1219,6 +1221,13 @@ class QueryAnalyzer:
                     env.checked.add(base)
                     for item in env.get(base, frozenset()):
                         self._mark_checked(item, ctx, True)
+                elif isinstance(arg, Local) and arg.tag == "local" and not ctx.summary:
+                    # ``for ws in {d.workspace_id for d in docs}: check_permission(.., ws)``:
+                    # every owner of the rows is checked, so every row is
+                    for item in env.get(arg.name, frozenset()):
+                        if isinstance(item, IdVal) and item.table == self.config.tenant_table \
+                                and len(item.source) == 5 and item.source[0] == ctx.module.path:
+                            self._apply(("rowcheck", item.source))
         for value in values:
             for item in value:
                 self._mark_checked(item, ctx, rows)
@@ -2150,6 +2159,8 @@ def _comprehension_target(element: Expr, env: Env) -> Optional[str]:
             first = node.qualified[2:].split(".", 1)[0]
             if env.get(first, frozenset()) == frozenset():
                 return first
+        elif isinstance(node, Local) and node.tag == "local" and env.get(node.name, frozenset()) == frozenset():
+            return node.name  # a name the function also binds elsewhere (a later ``for c in ...``)
         elif isinstance(node, tuple) and not isinstance(node, Const):
             stack.extend(part for part in node[1:] if isinstance(part, tuple))
     return None

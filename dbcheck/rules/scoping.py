@@ -424,6 +424,12 @@ def owned_task(session, current_user, task_id):
     task = session.query(Task).filter_by(id=task_id).first()  # ok: DBC501
     ensure_owner(current_user, task)
     return task
+def all_permitted(session, auth, task_ids):
+    tasks = session.scalars(select(Task).where(Task.id.in_(task_ids))).all()  # ok: DBC501
+    for owner in {task.user_id for task in tasks}:
+        check_permission(session, auth, owner, "tasks:update")
+    for task in tasks:
+        task.project_id = None
 def owners_checked(session, user, task_ids):
     # only the owners are read, to refuse ids of other users' tasks (SuperAGI)
     owners = session.scalars(select(Task.user_id).where(Task.id.in_(task_ids)).distinct()).all()  # ok: DBC501
@@ -614,6 +620,11 @@ def owner_logged(session, auth, task_id):
     task = session.query(Task).filter_by(id=task_id).first()  # expect: DBC501
     log_access(session, auth, task.user_id)
     return task
+def owners_listed(session, auth, task_ids):
+    tasks = session.scalars(select(Task).where(Task.id.in_(task_ids))).all()  # expect: DBC501
+    for owner in {task.user_id for task in tasks}:
+        log_access(session, auth, owner)
+    return tasks
 def owner_tested_not_stopped(session, auth, task_id):
     task = session.query(Task).filter_by(id=task_id).first()  # expect: DBC501
     allowed = check_permission(session, auth, task.user_id, "tasks:read")
