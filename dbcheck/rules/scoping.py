@@ -196,7 +196,12 @@ owner the function then checks, leaving when it is not the current tenant's
 (`if row is None or row.user_id != me: raise NotFound`, `if not can_edit(user, row): abort(403)`,
 `ensure_owner(current_user, row)` - not an `assert`, which `python -O` drops), is scoped by
 that check, also when a helper loads the row and returns it and every call of the helper
-checks it."""
+checks it, or when the row's tenant column is handed to a check-named call
+(`check_permission(session, auth, doc.workspace_id, ...)`). A helper's query is judged at
+its calls, from up to three calls above when the call sits in a function the project
+calls: a call handed the id of a row its caller holds (loaded scoped, converted to a schema
+object, collected in a list) is scoped. A project whose `do_orm_execute` listener filters
+every read by the tenant column has its reads scoped by it."""
     why_bad = """
 One missing `WHERE user_id = :me` returns every customer's rows to whoever asks: the
 classic insecure direct object reference. It passes every test written by a developer
