@@ -482,6 +482,17 @@ def _statement_bindings(stmt: cst.CSTNode, module: str, is_package: bool) -> dic
     return bound
 
 
+def _key_target(target: cst.BaseExpression) -> str:
+    """``name{key}`` for a store under a literal string key (``filters["org_id"] = x``)."""
+    if isinstance(target, cst.Subscript) and isinstance(target.value, cst.Name) and len(target.slice) == 1:
+        index = target.slice[0].slice
+        if isinstance(index, cst.Index) and isinstance(index.value, cst.SimpleString):
+            key = index.value.evaluated_value
+            if isinstance(key, str) and key.isidentifier():
+                return f"{target.value.value}{{{key}}}"
+    return ""
+
+
 def _is_type_checking(test: cst.BaseExpression) -> bool:
     return (isinstance(test, cst.Name) and test.value == "TYPE_CHECKING") or (
         isinstance(test, cst.Attribute) and test.attr.value == "TYPE_CHECKING")
@@ -760,6 +771,8 @@ class _ModuleExtractor:
             line, _col = self.positions.enter(stmt, twin)
             if isinstance(stmt, cst.Assign):
                 targets = tuple(_target_name(conv, t.target) for t in stmt.targets)
+                # ``filters["org_id"] = org``: the key too, for ``filter_by(**filters)``
+                targets += tuple(key for key in (_key_target(t.target) for t in stmt.targets) if key)
                 out.append(("assign", targets, conv.convert(stmt.value), line))
             elif isinstance(stmt, cst.AnnAssign):
                 target = _target_name(conv, stmt.target)

@@ -383,8 +383,17 @@ class QueryAnalyzer:
                 and all(_looks_like_condition(item) for item in stmt.value.items):
             # ``filters = [T.a == 1, T.user_id == me]``, ANDed later by ``.filter(*filters)``
             result = frozenset({ExprVal(condition_list(stmt.value.tag, stmt.value.items))})
+        if isinstance(stmt.value, DictDisplay):
+            # ``filters = {"org_id": org, ...}``: its keys, for ``filter_by(**filters)``
+            for target in stmt.targets:
+                if target and not target.endswith(("[]", "}")):
+                    for key, value in stmt.value.pairs:
+                        if isinstance(key, Const) and isinstance(key.value, str):
+                            env.set(f"{target}{{{key.value}}}", frozenset({ExprVal(value)}))
         for target in stmt.targets:
-            if target.endswith("[]"):
+            if target.endswith("}"):
+                env.set(target, frozenset({ExprVal(stmt.value)}))  # what the key holds, as written
+            elif target.endswith("[]"):
                 # what was stored into ``name``: handed on with it (see _owner_checked_by_call)
                 env.set(target, env.get(target, frozenset()) | result)
             elif target:
@@ -685,6 +694,11 @@ class QueryAnalyzer:
 
     def _eval_const(self, expr: Const, env: Env, ctx: Context) -> ValueSet:
         return frozenset({ExprVal(expr)})
+
+    def _eval_subscript(self, expr: Subscript, env: Env, ctx: Context) -> ValueSet:
+        values = self._eval(expr.value, env, ctx)
+        self._eval_each(expr.items, env, ctx)
+        return _one_of(values, expr.items)
 
     def _eval_name(self, expr: Name, env: Env, ctx: Context) -> ValueSet:
         if expr.qualified.startswith("?.") and "." not in expr.qualified[2:]:
@@ -1361,6 +1375,8 @@ class QueryAnalyzer:
         if method in _API.terminal_read:
             self._eval_args(expr, env, ctx)
             row = self._use(query, ctx, "read", (line, col), env)
+            if row is not None and method == "all":
+                return replace(row, is_result=True)  # Model.query.filter(...).all(): the rows
             return row if method in _API.one_row else None
         if method in ("update", "delete") and query.kind == "read":
             self._eval_args(expr, env, ctx)
@@ -1369,7 +1385,10 @@ class QueryAnalyzer:
         if method in ("get", "get_or_404") and args and query.tables:
             if query.filtered:
                 return None
-            if self._is_vouched(args[0], query.tables[0], env):
+            held = self._peek(args[0], env, ctx)
+            if held and all(isinstance(v, IdVal) and not v.row and v.table == query.tables[0] for v in held) \
+                    or self._is_vouched(args[0], query.tables[0], env):
+                # Model.query.get(record.integration_id): the id of a row held here
                 return GetVal(query.tables[0], query.line or line, query.column or col, ctx.module.path, checked=True)
             self._vouch(args[0], query.tables[0], env, ctx)
             return self._get(query.tables[0], query.line or line, query.column or col, ctx)
@@ -1745,8 +1764,15 @@ class QueryAnalyzer:
         terms = list(query.terms)
         keys = list(query.keys)
         anchors = set(query.anchors)
+        partial = False
         for key, value in kwargs:
             if key == "**":
+                # filter_by(**filters): scoped when every path put the tenant column in it
+                if isinstance(value, Local) and any(self._dict_key_set(value.name, column, env)
+                                                    for column in self.config.tenant_columns):
+                    scoped.add(target)
+                    partial = True
+                    continue
                 return replace(query, opaque=True)
             name = (self._attribute_column(table, key) if table is not None else None) or key
             constant = self._is_constant(value)
@@ -1762,7 +1788,13 @@ class QueryAnalyzer:
                     keys.append((target, value.name))
             terms.append(Term(target, name, "==", None, line, col, constant))
         return replace(query, scoped=frozenset(scoped), terms=tuple(terms), filtered=True, keys=tuple(keys),
-                       anchors=frozenset(anchors))
+                       anchors=frozenset(anchors), partial=query.partial or partial)
+
+    @staticmethod
+    def _dict_key_set(name: str, key: str, env: Env) -> bool:
+        """Whether every path stored a non-constant value under ``name[key]``."""
+        values = env.get(f"{name}{{{key}}}", frozenset())
+        return bool(values) and all(isinstance(v, ExprVal) and not isinstance(v.expr, Const) for v in values)
 
     # ------------------------------------------------------------------ scope helpers
 
@@ -2042,6 +2074,8 @@ class QueryAnalyzer:
             return self._eval_local(expr, env, ctx)
         if isinstance(expr, Attr):
             return self._attributes(self._peek(expr.value, env, ctx), expr.name, ctx)
+        if isinstance(expr, Subscript):
+            return _one_of(self._peek(expr.value, env, ctx), expr.items)
         if isinstance(expr, Name) and expr.qualified.startswith("?."):
             first, *rest = expr.qualified[2:].split(".")
             values = env.get(first, frozenset())
@@ -2147,6 +2181,15 @@ def _extended_condition_lists(values: ValueSet, method: str, arg: Expr, env: Env
 def _condition_lists(values: ValueSet) -> bool:
     """Whether a local holds, on every path, a list of conditions built here."""
     return bool(values) and all(isinstance(v, ExprVal) and isinstance(v.expr, Sequence) for v in values)
+
+
+def _one_of(values: ValueSet, items: tuple) -> ValueSet:
+    """``records[0]``, ``by_id[key]``: one of the rows a collection holds - as held as they
+    are, but an owner check of that one row checks none of the others (another run key)."""
+    if len(items) == 1 and not isinstance(items[0], Opaque) and values != NOTHING and values \
+            and all(isinstance(v, RowVal) and v.is_result for v in values):
+        return frozenset(replace(v, is_result=False, key=v.key + ("[]",)) for v in values)
+    return NOTHING
 
 
 def _comprehension_target(element: Expr, env: Env) -> Optional[str]:
@@ -2426,7 +2469,7 @@ _EVAL: dict[type, Callable[[QueryAnalyzer, Any, Env, Context], ValueSet]] = {
     Not: QueryAnalyzer._eval_not,
     # what these compute is no query or row the analysis follows (nor are their insides run)
     Star: QueryAnalyzer._eval_nothing,
-    Subscript: QueryAnalyzer._eval_nothing,
+    Subscript: QueryAnalyzer._eval_subscript,
     BinOr: QueryAnalyzer._eval_nothing,
     Add: QueryAnalyzer._eval_nothing,
     FString: QueryAnalyzer._eval_nothing,

@@ -1052,6 +1052,20 @@ def validate_agent_exists(session, agent_id, actor):
 def validated_then_loaded(session, agent_id, actor):
     validate_agent_exists(session, agent_id, actor)
     return session.get(Agent, agent_id)  # ok: DBC502
+def _blocks_of(session, actor, name=None):
+    filters = {"organization_id": actor.organization_id}
+    if name is not None:
+        filters["name"] = name
+    return session.query(Block).filter_by(**filters).all()
+def first_history(session, actor):
+    # a row of a list that filter_by(**filters) scoped: its keys are held
+    blocks = _blocks_of(session, actor)
+    return session.get(BlockHistory, blocks[0].current_history_id)  # ok: DBC502
+def first_history_by_key(session, actor):
+    kwargs = {}
+    kwargs["organization_id"] = actor.organization_id
+    block = session.query(Block).filter_by(**kwargs).all()[0]
+    return session.get(BlockHistory, block.current_history_id)  # ok: DBC502
 def history_of_param(session, history_id):
     return session.get(BlockHistory, history_id)  # expect: DBC502
 ''',
