@@ -245,7 +245,7 @@ class QueryAnalyzer:
                 # a call that leaves out the scoping argument is that call's choice; and
                 # with no call scoping it, the helper is reported once as before
                 unscoped = unscoped + inner
-            elif inner:
+            elif inner and not unscoped:
                 # scoped by some calls, reached unscoped through functions whose callers
                 # vary: reported once, at the helper, rather than at every call up the chain
                 self.result.scoping_uses.append(use)
@@ -302,11 +302,14 @@ class QueryAnalyzer:
             for step in query.through:
                 reached[step[:3]] = reached.get(step[:3], True) and scoped_here
         vouched_sites: list[QueryUse] = []
+        by_held: dict[tuple, bool] = {}
         for site, query in observed:
             where = (site.path, site.line, site.column)
             if query.through:
                 continue  # evidence for the calls it went through, never reported itself
             bad = unscoped_table(self.index, self.config, query) is not None
+            held_only = not bad and not query.opaque and not self._tenant_scoped(query)
+            by_held[where] = by_held.get(where, True) and held_only
             if bad and reached.get(where):
                 # unscoped as written, scoped by every caller up the chain: silent, and no
                 # reason by itself to judge the helper's other calls one by one
@@ -328,11 +331,21 @@ class QueryAnalyzer:
                 (inner if reached.get(where) is False else unscoped).extend(sites)
                 if not sites:
                     checked.append(site)
-            elif not opaque:
+            elif not opaque and not by_held.get(where, False):
                 scoped.append(site)
+            elif not opaque:
+                # scoped only by the id of a row its caller holds: silent, and no sign that
+                # the helper is meant to be scoped by what its calls pass
+                vouched_sites.append(site)
         if vouched_sites and not unscoped and not inner and not checked:
             scoped.extend(vouched_sites)
         return unscoped, scoped, checked, inner
+
+    def _tenant_scoped(self, query: QueryVal) -> bool:
+        """Scoped by a tenant term (``T.org_id == actor.org_id``, the tenant row), not
+        only by the id of a row held."""
+        return TENANT_ROW in query.scoped or any(
+            term.column in self.config.tenant_columns and not term.constant for term in query.terms)
 
     def _unchecked_sites(self, site: QueryUse, seen: set) -> list[QueryUse]:
         """The calls where the row a call hands back is never owner-checked: the call
