@@ -144,7 +144,7 @@ def owner_attribute_base(expr: Expr, owner_words: set[str]) -> Optional[str]:
 
 def unscoped_table(index: TablesByName, config: "Config", query: Optional[QueryVal]) -> Optional[TableModel]:
     """The tenant-owned table a query reads or writes without its tenant filter."""
-    if query is None or query.opaque or query.owner_only:
+    if query is None or query.opaque or (query.owner_only and _by_key(index, query)):
         return None
     if TENANT_ROW in query.scoped and config.tenant_table in query.tables + query.joined:
         return None
@@ -164,3 +164,13 @@ def unscoped_table(index: TablesByName, config: "Config", query: Optional[QueryV
         return None
     return owned[0][1]
 
+
+def _by_key(index: TablesByName, query: QueryVal) -> bool:
+    """Whether the query picks rows by their primary key (``Project.id.in_(ids)``): asked
+    only for the owners of given rows, it is an ownership check, not a listing of them."""
+    for term in query.terms:
+        if term.constant or term.op not in ("==", "in"):
+            continue
+        if any(table.primary_key == [term.column] for table in index.tables_named(term.table)):
+            return True
+    return False
