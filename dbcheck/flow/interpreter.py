@@ -988,6 +988,10 @@ class QueryAnalyzer:
                 # db.get_or_404(T, id), db.first_or_404(stmt), db.session.execute(stmt)
                 return self._method_call(None, sym.rest[-1], expr, env, ctx, func)
             lib = lib_name_of(sym)
+            if lib is not None and lib.startswith("ext:") and _session_method(lib):
+                # ``from fastapi_sqlalchemy import db; db.session.query(T)``: a session kept
+                # by a library the project uses, run as any session is
+                return self._method_call(None, lib.rsplit(".", 1)[-1], expr, env, ctx, func)
             if lib is not None:
                 return self._library_call(lib, expr, env, ctx)
             if isinstance(sym, ClassAttr):
@@ -2199,6 +2203,16 @@ def _extended_condition_lists(values: ValueSet, method: str, arg: Expr, env: Env
 def _condition_lists(values: ValueSet) -> bool:
     """Whether a local holds, on every path, a list of conditions built here."""
     return bool(values) and all(isinstance(v, ExprVal) and isinstance(v.expr, Sequence) for v in values)
+
+
+def _session_method(lib: str) -> bool:
+    """``ext:fastapi_sqlalchemy.db.session.query``: a query method of an object a library
+    calls ``session``."""
+    parts = lib.split(".")
+    return len(parts) >= 3 and parts[-2] == "session" and parts[-1] in _SESSION_METHODS
+
+
+_SESSION_METHODS = frozenset({"query", "execute", "scalars", "scalar", "get", "exec"})
 
 
 def _one_of(values: ValueSet, items: tuple) -> ValueSet:

@@ -589,6 +589,15 @@ def messages_of_any(session, agent_id):
     return message_rows(session, agent_id=agent_id)  # ok: DBC501 (reported at the helper)
 ''',
         },
+        # A session kept by a library (fastapi_sqlalchemy's global ``db.session``) runs
+        # queries as any session does (SuperAGI's controllers).
+        _MODELS + '''
+from fastapi_sqlalchemy import db
+def show_task(task_id):
+    return db.session.query(Task).filter(Task.id == task_id).first()  # expect: DBC501
+def my_task(task_id, user):
+    return db.session.query(Task).filter(Task.id == task_id, Task.user_id == user.id).first()  # ok: DBC501
+''',
         # An owner check that does not stop the function leaves the query unscoped, and
         # so does a helper's whose row one caller checks and another does not.
         _MODELS + '''
