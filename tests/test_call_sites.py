@@ -224,8 +224,11 @@ def test_a_call_is_judged_by_the_callers_above_it(tmp_path: Path) -> None:
     for name, text in {"app/__init__.py": "", "app/models.py": MODELS, "app/views.py": views}.items():
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / name).write_text(textwrap.dedent(text), encoding="utf-8")
-    found = [(path, line, code) for path, line, code, _ in _tenancy_and_noqa(tmp_path)]
-    assert found == [("app/views.py", 8, "DBC501"), ("app/views.py", 12, "DBC501")]
+    findings = _tenancy_and_noqa(tmp_path)
+    assert [(path, line, code) for path, line, code, _ in findings] == [
+        ("app/views.py", 8, "DBC501"), ("app/views.py", 12, "DBC501")]
+    # the helper's finding says where the unscoped ids come from, however far up
+    assert "in note_of() (called unscoped from anyones())" in findings[1][3]
     # without the caller that hands any id on, the call in load() is scoped from above
     (tmp_path / "app/views.py").write_text(textwrap.dedent(views.split("\n\ndef anyones")[0]) + "\n",
                                            encoding="utf-8")

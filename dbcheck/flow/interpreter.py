@@ -239,16 +239,16 @@ class QueryAnalyzer:
                 if origin not in self._conditional:
                     self.result.scoping_uses.append(use)
                 continue
-            unscoped, scoped, checked, inner = self._call_verdicts(self._observed[origin])
+            unscoped, scoped, checked, inner, far = self._call_verdicts(self._observed[origin])
             code = "DBC501" if use.kind == "read" else "DBC503"
             if inner and (origin in self._conditional or not (scoped or checked)):
                 # a call that leaves out the scoping argument is that call's choice; and
                 # with no call scoping it, the helper is reported once as before
-                unscoped = unscoped + inner
+                unscoped = unscoped + (inner if origin in self._conditional else far or inner)
             elif inner and not unscoped:
                 # scoped by some calls, reached unscoped through functions whose callers
                 # vary: reported once, at the helper, rather than at every call up the chain
-                self.result.scoping_uses.append(use)
+                self.result.scoping_uses.append(replace(use, callers=_callers_of(far or inner)))
             if use.query is not None and not use.query.tables:
                 # ``select(cls)`` in a mixin: no table of its own, each call's is judged
                 self.result.scoping_uses.extend(unscoped)
@@ -270,7 +270,7 @@ class QueryAnalyzer:
                     self.result.scoping_uses.extend(unscoped)
                     self.result.moved.append((use.path, use.line, code))
                 else:
-                    self.result.scoping_uses.append(use)
+                    self.result.scoping_uses.append(replace(use, callers=_callers_of(unscoped)))
             elif scoped or checked:
                 self.result.moved.append((use.path, use.line, code))  # every call scopes or checks it
             else:
@@ -285,10 +285,10 @@ class QueryAnalyzer:
         return is_suppressed(code, noqa.get(line), line in noqa)
 
     def _call_verdicts(self, observed: list[tuple[QueryUse, QueryVal]]
-                       ) -> tuple[list[QueryUse], list[QueryUse], list[QueryUse], list[QueryUse]]:
+                       ) -> tuple[list[QueryUse], list[QueryUse], list[QueryUse], list[QueryUse], list[QueryUse]]:
         """(the calls that leave the query unscoped, those that scope it, those whose caller
         owner-checks the row it returns, the unscoped calls inside functions some caller
-        above reaches unscoped) - one verdict per call, unscoped if any path through the
+        above reaches unscoped, and those callers' calls) - one verdict per call, unscoped if any path through the
         callee is; opaque calls are none of them."""
         verdicts: dict[tuple[str, int, int], tuple[QueryUse, bool, bool]] = {}
         # A call inside a function the project calls (``repo.tasks_of(run_id)`` in
@@ -339,7 +339,10 @@ class QueryAnalyzer:
                 vouched_sites.append(site)
         if vouched_sites and not unscoped and not inner and not checked:
             scoped.extend(vouched_sites)
-        return unscoped, scoped, checked, inner
+        # where the unscoped calls inside functions the project calls are reached from
+        far = [site for site, query in observed if query.through and not query.opaque
+               and unscoped_table(self.index, self.config, query) is not None]
+        return unscoped, scoped, checked, inner, far
 
     def _tenant_scoped(self, query: QueryVal) -> bool:
         """Scoped by a tenant term (``T.org_id == actor.org_id``, the tenant row), not
@@ -2203,6 +2206,11 @@ def _extended_condition_lists(values: ValueSet, method: str, arg: Expr, env: Env
 def _condition_lists(values: ValueSet) -> bool:
     """Whether a local holds, on every path, a list of conditions built here."""
     return bool(values) and all(isinstance(v, ExprVal) and isinstance(v.expr, Sequence) for v in values)
+
+
+def _callers_of(sites: list[QueryUse]) -> tuple[str, ...]:
+    """The functions of the calls a helper's finding stands for, by name, once each."""
+    return tuple(sorted({site.function.rsplit(".", 1)[-1] for site in sites if site.function}))
 
 
 def _session_method(lib: str) -> bool:

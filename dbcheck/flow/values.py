@@ -142,6 +142,9 @@ class QueryUse:
     hint: str = ""  # "admin path" when the code around it says so
     run: tuple = ()  # (line, column) of the call that runs it: one statement can run twice
     via: str = ""  # a call reported for the helper's query it runs: "Report.get_by_id() (app/models.py:42)"
+    # a helper's query reported once for the calls that leave it unscoped: those calls'
+    # functions ("load", "anyones"), to say where the ids come from
+    callers: tuple[str, ...] = ()
 
 
 @dataclass

@@ -58,7 +58,7 @@ def _decode_get(payload: Optional[tuple]) -> Optional[GetVal]:
 
 def _encode_use(use: QueryUse) -> tuple:
     return (use.kind, _encode_query(use.query), _encode_get(use.get), use.path, use.line, use.column,
-            use.function, use.hint, use.run, use.via)
+            use.function, use.hint, use.run, use.via, use.callers)
 
 
 def _decode_use(payload: tuple) -> QueryUse:

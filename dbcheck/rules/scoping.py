@@ -156,6 +156,11 @@ def _where(use: QueryUse) -> str:
     where = f" in {function}()" if function else ""
     if use.hint:
         where += f" ({use.hint}: if it is cross-tenant on purpose, say so with a noqa and a reason)"
+    callers = getattr(use, "callers", ())
+    if callers:
+        named = ", ".join(f"{name}()" for name in callers[:3])
+        more = f" and {len(callers) - 3} more" if len(callers) > 3 else ""
+        where += f" (called unscoped from {named}{more})"
     return where
 
 
