@@ -297,8 +297,13 @@ class QueryAnalyzer:
         # silence: a call some caller reaches unscoped keeps its own verdict, reported
         # once there rather than at every caller up the chain.
         reached: dict[tuple, bool] = {}
-        for _site, query in observed:
+        far: list[QueryUse] = []  # where the unscoped calls inside functions the project calls are reached from
+        for site, query in observed:
+            if not query.through:
+                continue
             scoped_here = not query.opaque and unscoped_table(self.index, self.config, query) is None
+            if not query.opaque and not scoped_here:
+                far.append(site)
             for step in query.through:
                 reached[step[:3]] = reached.get(step[:3], True) and scoped_here
         vouched_sites: list[QueryUse] = []
@@ -339,9 +344,6 @@ class QueryAnalyzer:
                 vouched_sites.append(site)
         if vouched_sites and not unscoped and not inner and not checked:
             scoped.extend(vouched_sites)
-        # where the unscoped calls inside functions the project calls are reached from
-        far = [site for site, query in observed if query.through and not query.opaque
-               and unscoped_table(self.index, self.config, query) is not None]
         return unscoped, scoped, checked, inner, far
 
     def _tenant_scoped(self, query: QueryVal) -> bool:
@@ -1330,9 +1332,7 @@ class QueryAnalyzer:
         if method in ("get", "get_or_404") and len(args) >= 2:
             tables = self._entities(args[:1], ctx)
             if tables:
-                held = self._peek(args[1], env, ctx)
-                if held and all(isinstance(v, IdVal) and not v.row and v.table == tables[0] for v in held) \
-                        or self._is_vouched(args[1], tables[0], env):
+                if self._is_held_key(args[1], tables[0], env, ctx):
                     # the id of a row this function already holds (``block.current_history_id``)
                     return frozenset({GetVal(tables[0], line, col, ctx.module.path, checked=True)})
                 self._vouch(args[1], tables[0], env, ctx)
@@ -1410,9 +1410,7 @@ class QueryAnalyzer:
         if method in ("get", "get_or_404") and args and query.tables:
             if query.filtered:
                 return None
-            held = self._peek(args[0], env, ctx)
-            if held and all(isinstance(v, IdVal) and not v.row and v.table == query.tables[0] for v in held) \
-                    or self._is_vouched(args[0], query.tables[0], env):
+            if self._is_held_key(args[0], query.tables[0], env, ctx):
                 # Model.query.get(record.integration_id): the id of a row held here
                 return GetVal(query.tables[0], query.line or line, query.column or col, ctx.module.path, checked=True)
             self._vouch(args[0], query.tables[0], env, ctx)
@@ -1705,19 +1703,29 @@ class QueryAnalyzer:
                 (op == "==" and not constant) or (op in ("==", "is") and right == NONE)):
             # ``T.tenant_id == tid``; ``T.tenant_id.is_(None)``: the rows no tenant owns
             scoped = frozenset({table})
-        elif op == "==" and not constant and wrapped is None:
-            held_ids, sources = self._held_ids(right, env, ctx)
-            if held_ids & self._references(table, column):
-                # the id of a row held here: ``Message.agent_id == agent.id``
-                scoped = frozenset({table})
-            if notes is not None:
-                notes.anchors |= sources
+        elif op == "==" and not constant and wrapped is None and self._held_reference(table, column, right, env,
+                                                                                      ctx, notes):
+            # the id of a row held here: ``Message.agent_id == agent.id``
+            scoped = frozenset({table})
         if notes is not None and op == "==" and not constant:
-            if isinstance(right, Local) and right.tag in ("param", "local") and self._primary_key(table) == [column]:
-                notes.keys.append((table, right.name))
+            self._note_key(table, column, right, notes)
             if names_who_asks(right, self.config):
                 notes.asks = True
         return scoped, [term], False
+
+    def _held_reference(self, table: str, column: str, right: Expr, env: Env, ctx: Context,
+                        notes: Optional["_Notes"]) -> bool:
+        """``T.<column> == right``: whether ``right`` is the id of a held row ``column``
+        refers to; the runs of the rows it was read from go to ``notes``."""
+        held_ids, sources = self._held_ids(right, env, ctx)
+        if notes is not None:
+            notes.anchors |= sources
+        return bool(held_ids & self._references(table, column))
+
+    def _note_key(self, table: str, column: str, right: Expr, notes: "_Notes") -> None:
+        """``T.<primary key> == local``: running the query vouches for the local."""
+        if isinstance(right, Local) and right.tag in ("param", "local") and self._primary_key(table) == [column]:
+            notes.keys.append((table, right.name))
 
     def _call_condition(self, expr: Call, env: Env, ctx: Context,
                         notes: Optional["_Notes"] = None) -> tuple[frozenset[str], list[Term], bool]:
@@ -1787,8 +1795,7 @@ class QueryAnalyzer:
         table = self._table_named(target)
         scoped = set(query.scoped)
         terms = list(query.terms)
-        keys = list(query.keys)
-        anchors = set(query.anchors)
+        notes = _Notes()
         partial = False
         for key, value in kwargs:
             if key == "**":
@@ -1805,15 +1812,13 @@ class QueryAnalyzer:
                 scoped.add(target)
             elif not constant:
                 # as ``T.<name> == value``: a held row's id scopes it, a key is vouched for
-                held_ids, sources = self._held_ids(value, env, ctx)
-                if held_ids & self._references(target, name):
+                if self._held_reference(target, name, value, env, ctx, notes):
                     scoped.add(target)
-                anchors |= sources
-                if isinstance(value, Local) and value.tag in ("param", "local") and self._primary_key(target) == [name]:
-                    keys.append((target, value.name))
+                self._note_key(target, name, value, notes)
             terms.append(Term(target, name, "==", None, line, col, constant))
-        return replace(query, scoped=frozenset(scoped), terms=tuple(terms), filtered=True, keys=tuple(keys),
-                       anchors=frozenset(anchors), partial=query.partial or partial)
+        return replace(query, scoped=frozenset(scoped), terms=tuple(terms), filtered=True,
+                       keys=query.keys + tuple(notes.keys), anchors=query.anchors | notes.anchors,
+                       partial=query.partial or partial)
 
     @staticmethod
     def _dict_key_set(name: str, key: str, env: Env) -> bool:
@@ -1993,9 +1998,9 @@ class QueryAnalyzer:
         if inner or not any(isinstance(v, InstanceVal) for v in out) or \
                 not all(v is None or (isinstance(v, InstanceVal) and not self._is_mapped(v.qualname)) for v in out):
             return NOTHING
-        given = [v for value in bound.values() for v in value
-                 if not isinstance(v, ParamVal) and self._held_row(v, ctx) is not None]
-        return frozenset(given) if len({self._held_row(v, ctx) for v in given}) == 1 else NOTHING
+        given = {v: self._held_row(v, ctx) for value in bound.values() for v in value if not isinstance(v, ParamVal)}
+        held = {v: row for v, row in given.items() if row is not None}
+        return frozenset(held) if len(set(held.values())) == 1 else NOTHING
 
     def _is_mapped(self, qualname: str) -> bool:
         info = self.index.classes.get(qualname)
@@ -2108,6 +2113,12 @@ class QueryAnalyzer:
                 values = self._attributes(values, name, ctx)
             return values
         return NOTHING
+
+    def _is_held_key(self, expr: Expr, table: str, env: Env, ctx: Context) -> bool:
+        """Whether a primary-key lookup's key is the id of a row of ``table`` held here."""
+        held = self._peek(expr, env, ctx)
+        return bool(held) and all(isinstance(v, IdVal) and not v.row and v.table == table for v in held) \
+            or self._is_vouched(expr, table, env)
 
     def _is_vouched(self, expr: Expr, table: str, env: Env) -> bool:
         return isinstance(expr, Local) and expr.tag in ("param", "local") and table in env.vouched.get(expr.name, ())
