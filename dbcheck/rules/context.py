@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from functools import cached_property
 from typing import TYPE_CHECKING, Callable, Iterable, Optional, TypeVar
 
 from dbcheck.config import Config
@@ -33,13 +34,11 @@ class RuleContext:
         self._analyse = analyse_queries
         self._queries: Optional[QueryIndex] = None
         self._reported_tables: Optional[list[TableModel]] = None
-        self._session_filter: Optional[tuple[Optional[SessionFilter]]] = None
 
+    @cached_property
     def session_filter(self) -> Optional[SessionFilter]:
         """The project's ``do_orm_execute`` tenant filter, if it has one."""
-        if self._session_filter is None:
-            self._session_filter = (session_filter(self.index.modules.values(), self.config),)
-        return self._session_filter[0]
+        return session_filter(self.index.modules.values(), self.config)
 
     def queries(self) -> QueryIndex:
         """Every query the project builds and runs."""

@@ -156,7 +156,7 @@ def _where(use: QueryUse) -> str:
     where = f" in {function}()" if function else ""
     if use.hint:
         where += f" ({use.hint}: if it is cross-tenant on purpose, say so with a noqa and a reason)"
-    callers = getattr(use, "callers", ())
+    callers = use.callers
     if callers:
         named = ", ".join(f"{name}()" for name in callers[:3])
         more = f" and {len(callers) - 3} more" if len(callers) > 3 else ""
@@ -935,7 +935,7 @@ def after_the_loop(session, user, ids):
             if use.kind != "read":
                 continue
             table = unscoped_table(index, config, use.query)
-            if table is None or use.query is None or filtered_by_session(table, ctx.session_filter()):
+            if table is None or use.query is None or filtered_by_session(table, ctx.session_filter):
                 continue
             column = _tenant_attribute(table, config)
             built = f" via {use.via}" if use.via else (f" ({use.query.note})" if use.query.note else "")
@@ -1173,7 +1173,7 @@ def skips_the_owner(session, user, task_ids):
         queries = ctx.queries()
         for use in ctx.reported_uses(queries.unchecked_gets):
             table = tenant_owned(index, config, use.get.table) if use.get is not None else None
-            if table is None or filtered_by_session(table, ctx.session_filter()):
+            if table is None or filtered_by_session(table, ctx.session_filter):
                 continue
             column = _tenant_attribute(table, config)
             via = f" via {use.get.via}" if use.get is not None and use.get.via else ""
@@ -1342,7 +1342,7 @@ def unwatch(session, user, item_id):
             if use.kind not in ("update", "delete"):
                 continue
             table = unscoped_table(index, config, use.query)
-            if table is None or filtered_by_session(table, ctx.session_filter(), use.kind):
+            if table is None or filtered_by_session(table, ctx.session_filter, use.kind):
                 continue
             column = _tenant_attribute(table, config)
             via = f" via {use.via}" if use.via else ""

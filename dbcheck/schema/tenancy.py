@@ -76,7 +76,7 @@ class SessionFilter(NamedTuple):
 def session_filter(modules: Iterable["ModuleFacts"], config: "Config") -> Optional[SessionFilter]:
     """The project's session-wide tenant filter: the first listener (by path) whose body
     uses a configured tenant column."""
-    for facts in sorted(modules, key=lambda m: m.path):
+    for facts in sorted((m for m in modules if m.session_filters), key=lambda m: m.path):
         for line, names, reads_only in facts.session_filters:
             used = [c for c in config.tenant_columns if c in names]
             if used:
