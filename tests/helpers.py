@@ -7,6 +7,7 @@ import os
 import shutil
 import subprocess
 import sys
+import textwrap
 from pathlib import Path
 from typing import Optional
 
@@ -27,3 +28,14 @@ def run_dbcheck(args: list[str], cwd: Path, env: Optional[dict[str, str]] = None
     """``dbcheck ARGS`` in ``cwd``; ``env`` adds to (or overrides) the environment."""
     return subprocess.run([DBCHECK, *args], cwd=cwd, env=dict(os.environ, **(env or {})),
                           capture_output=True, text=True, timeout=timeout)
+
+
+def write_project(root: Path, files: dict[str, str]) -> Path:
+    """A project at ``root`` (marked by ``.git``, as a checkout is) holding ``files``,
+    each path relative to it, each text dedented."""
+    (root / ".git").mkdir(exist_ok=True)
+    for name, text in files.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(text), encoding="utf-8")
+    return root

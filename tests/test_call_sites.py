@@ -8,7 +8,7 @@ import json
 import textwrap
 from pathlib import Path
 
-from tests.helpers import run_dbcheck
+from tests.helpers import run_dbcheck, write_project
 
 MODELS = '''
 from sqlalchemy import ForeignKey
@@ -60,13 +60,9 @@ def leak_note(session, note_id):
 
 
 def _project(root: Path, noqa: str) -> Path:
-    (root / ".git").mkdir()
-    (root / "pyproject.toml").write_text('[tool.dbcheck]\nextend-select = ["DBC900"]\n', encoding="utf-8")
-    for name, text in {"app/__init__.py": "", "app/models.py": MODELS,
-                       "app/helpers.py": HELPERS.format(noqa=noqa), "app/views.py": VIEWS}.items():
-        (root / name).parent.mkdir(parents=True, exist_ok=True)
-        (root / name).write_text(textwrap.dedent(text), encoding="utf-8")
-    return root
+    return write_project(root, {"pyproject.toml": '[tool.dbcheck]\nextend-select = ["DBC900"]\n',
+                                "app/__init__.py": "", "app/models.py": MODELS,
+                                "app/helpers.py": HELPERS.format(noqa=noqa), "app/views.py": VIEWS})
 
 
 def _tenancy_and_noqa(root: Path) -> list[tuple[str, int, str, str]]:
@@ -176,12 +172,9 @@ def runs_of_any(session, workflow_id):
 def test_a_key_named_after_a_tables_primary_key_reaches_that_table(tmp_path: Path) -> None:
     """Schemas without foreign keys: ``run.workflow_id`` is the id of the run's own
     workflow, as scoped as the run; a request's ``workflow_id`` is not."""
-    (tmp_path / ".git").mkdir()
-    (tmp_path / "pyproject.toml").write_text(
-        '[tool.dbcheck]\ntenant-column = "organization_id"\ntenant-table = "organizations"\n', encoding="utf-8")
-    for name, text in {"app/__init__.py": "", "app/models.py": NO_FOREIGN_KEYS, "app/views.py": RUN_WORKFLOW}.items():
-        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
-        (tmp_path / name).write_text(textwrap.dedent(text), encoding="utf-8")
+    write_project(tmp_path, {
+        "pyproject.toml": '[tool.dbcheck]\ntenant-column = "organization_id"\ntenant-table = "organizations"\n',
+        "app/__init__.py": "", "app/models.py": NO_FOREIGN_KEYS, "app/views.py": RUN_WORKFLOW})
     assert [(path, line, code) for path, line, code, _ in _tenancy_and_noqa(tmp_path)] == [
         ("app/views.py", 15, "DBC502"), ("app/views.py", 26, "DBC501")]
 
@@ -218,12 +211,9 @@ def test_a_call_is_judged_by_the_callers_above_it(tmp_path: Path) -> None:
     """``load(id)`` calls the helper with its own parameter: the call is scoped when every
     caller of ``load`` hands it a held row's id, and otherwise the helper is reported
     once - not at every call up the chain - naming the helper."""
-    (tmp_path / ".git").mkdir()
-    (tmp_path / "pyproject.toml").write_text("[tool.dbcheck]\n", encoding="utf-8")
     views = UP_THE_CHAIN
-    for name, text in {"app/__init__.py": "", "app/models.py": MODELS, "app/views.py": views}.items():
-        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
-        (tmp_path / name).write_text(textwrap.dedent(text), encoding="utf-8")
+    write_project(tmp_path, {"pyproject.toml": "[tool.dbcheck]\n", "app/__init__.py": "", "app/models.py": MODELS,
+                             "app/views.py": views})
     findings = _tenancy_and_noqa(tmp_path)
     assert [(path, line, code) for path, line, code, _ in findings] == [
         ("app/views.py", 8, "DBC501"), ("app/views.py", 12, "DBC501")]

@@ -6,10 +6,9 @@ models it names."""
 from __future__ import annotations
 
 import json
-import textwrap
 from pathlib import Path
 
-from tests.helpers import run_dbcheck
+from tests.helpers import run_dbcheck, write_project
 
 NOTE_MODEL = '''
 from sqlalchemy import ForeignKey, Integer
@@ -51,12 +50,6 @@ class Page(BaseModel):
 '''
 
 
-def _write(root: Path, files: dict[str, str]) -> None:
-    (root / ".git").mkdir()
-    for name, text in files.items():
-        path = root / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(textwrap.dedent(text), encoding="utf-8")
 
 
 def _findings(root: Path) -> tuple[list[tuple[str, str]], str]:
@@ -66,7 +59,7 @@ def _findings(root: Path) -> tuple[list[tuple[str, str]], str]:
 
 
 def test_the_file_nearest_the_import_root_takes_the_name(tmp_path: Path) -> None:
-    _write(tmp_path, {"models.py": NOTE_MODEL, "views.py": VIEW,
+    write_project(tmp_path, {"models.py": NOTE_MODEL, "views.py": VIEW,
                       "controllers/console/models.py": OTHER_MODELS})
     findings, stderr = _findings(tmp_path)
     assert findings == [("views.py", "DBC501")]
@@ -74,7 +67,7 @@ def test_the_file_nearest_the_import_root_takes_the_name(tmp_path: Path) -> None
 
 
 def test_equally_near_files_are_named_in_a_notice_never_silently(tmp_path: Path) -> None:
-    _write(tmp_path, {"api/models.py": NOTE_MODEL, "api/views.py": VIEW,
+    write_project(tmp_path, {"api/models.py": NOTE_MODEL, "api/views.py": VIEW,
                       "worker/models.py": OTHER_MODELS})
     findings, stderr = _findings(tmp_path)
     assert findings == []  # which ``models`` is meant cannot be told

@@ -10,7 +10,7 @@ import textwrap
 from pathlib import Path
 
 from dbcheck.facts.listeners import session_filters
-from tests.helpers import run_dbcheck
+from tests.helpers import run_dbcheck, write_project
 
 MODELS = '''
 from sqlalchemy import Column, ForeignKey, Integer, String
@@ -92,13 +92,10 @@ def _log(state):
 
 
 def _run(root: Path, listener: str) -> tuple[list[tuple[str, int, str]], str]:
-    (root / ".git").mkdir()
-    (root / "pyproject.toml").write_text('[tool.dbcheck]\ntenant-column = "tenant_id"\ntenant-table = "tenant"\n'
-                                         'select = ["DBC5"]\n', encoding="utf-8")
-    for name, text in {"app/__init__.py": "", "app/models.py": MODELS, "app/views.py": VIEWS,
-                       "app/tenancy.py": listener}.items():
-        (root / name).parent.mkdir(parents=True, exist_ok=True)
-        (root / name).write_text(textwrap.dedent(text), encoding="utf-8")
+    write_project(root, {"pyproject.toml": '[tool.dbcheck]\ntenant-column = "tenant_id"\ntenant-table = "tenant"\n'
+                                           'select = ["DBC5"]\n',
+                         "app/__init__.py": "", "app/models.py": MODELS, "app/views.py": VIEWS,
+                         "app/tenancy.py": listener})
     result = run_dbcheck([".", "--no-cache", "--format", "json"], cwd=root)
     assert result.returncode in (0, 1), result.stderr
     return [(f["path"], f["line"], f["code"]) for f in json.loads(result.stdout)], result.stderr
