@@ -652,6 +652,14 @@ def owner_logged(session, auth, task_id):
 def who_has_tasks(session):
     # the tenant column alone, but of every row: a listing of the tenants, not a check
     return session.scalars(select(Task.user_id).where(Task.project_id > 0)).all()  # expect: DBC501
+def unowned_projects_skipped(session, user):
+    out = []
+    for task in session.scalars(select(Task)).all():  # expect: DBC501
+        project = task.project
+        if project.user_id is None:  # says the project has an owner, not whose it is
+            continue
+        out.append(task)
+    return out
 def owners_listed(session, auth, task_ids):
     tasks = session.scalars(select(Task).where(Task.id.in_(task_ids))).all()  # expect: DBC501
     for owner in {task.user_id for task in tasks}:
@@ -1277,6 +1285,13 @@ def purge(session, project_id):
 def wipe(session):
     stmt = delete(Task)  # expect: DBC503
     session.execute(stmt)
+
+def purge_listed(session, task_ids):
+    chosen = []
+    for task_id in task_ids:
+        chosen.append(task_id)  # ids as given, not rows held
+    for task_id in chosen:
+        session.execute(delete(Task).where(Task.id == task_id))  # expect: DBC503
 
 def checked_then_wiped(session, user, task_id):
     tasks = session.query(Task)  # expect: DBC503
