@@ -292,6 +292,9 @@ def name_modules(claims: dict[str, list[ModuleFacts]], messages: list[str]) -> d
 
 
 def _depth(path: str) -> int:
+    # from the absolute path: the shown one is relative to the working directory,
+    # where "../api/models.py" would count as deeper than "x/y/models.py"
+    path = os.path.abspath(path)
     return path.replace("\\", "/").strip("/").count("/") - (1 if path.endswith("__init__.py") else 0)
 
 

@@ -73,3 +73,16 @@ def test_equally_near_files_are_named_in_a_notice_never_silently(tmp_path: Path)
     assert findings == []  # which ``models`` is meant cannot be told
     assert stderr.count("imports of 'models' are not followed: 2 files could be it") == 1
     assert "api/models.py" in stderr and "worker/models.py" in stderr
+
+
+def test_imports_through_a_namespace_package_resolve_from_wherever_dbcheck_runs(tmp_path: Path) -> None:
+    # keep's layout: keep/ has no __init__.py, its code imports ``keep.api.models.x``;
+    # `cd keep && dbcheck .` used to see those imports from the folder it ran in,
+    # resolve none of them and report nothing
+    view = VIEW.replace("from models import Note", "from app.db.models import Note")
+    write_project(tmp_path, {"app/db/models.py": NOTE_MODEL, "app/api/__init__.py": "",
+                             "app/api/views.py": view})
+    from_root, _ = _findings(tmp_path)
+    from_inside, _ = _findings(tmp_path / "app")
+    assert from_root == [("app/api/views.py", "DBC501")]
+    assert from_inside == [("api/views.py", "DBC501")]

@@ -4,6 +4,8 @@ as ``sa:Column`` so every re-export of SQLAlchemy means the same thing)."""
 
 from __future__ import annotations
 
+import os
+
 from dataclasses import dataclass
 from typing import Optional, Protocol, Union
 
@@ -103,10 +105,13 @@ class SymbolTable:
         self._memo: dict[str, Symbol] = {}
         # Files outside a regular package chain (namespace packages, sys.path tricks)
         # are also reachable by the dotted tails of their path: server/app/models.py
-        # answers to "app.models". An ambiguous tail resolves to nothing.
+        # answers to "app.models". An ambiguous tail resolves to nothing. The tails come
+        # from the absolute path: the shown one is relative to wherever dbcheck was run,
+        # and `cd keep && dbcheck .` must still find keep/api/models/db/x.py (a namespace
+        # package) as "keep.api.models.db.x".
         self._by_suffix: dict[str, Optional[str]] = {}
         for key, facts in modules.items():
-            path = facts.path.replace("\\", "/")
+            path = os.path.abspath(facts.path).replace("\\", "/")
             if path.endswith(".py"):
                 path = path[:-3]
             if path.endswith("/__init__"):
