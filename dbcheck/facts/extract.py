@@ -761,8 +761,10 @@ class _ModuleExtractor:
         finally:
             conv.params, conv.locals, conv.class_names, conv.module_names, conv.bound_so_far, conv.comprehended = saved
         owner = f"{self.facts.module}.{class_name}" if class_name else self.facts.module
+        star_kwargs = params.star_kwarg.name.value if isinstance(params.star_kwarg, cst.Param) else ""
         return FunctionIR(func.name.value, f"{owner}.{func.name.value}", class_name, line, col, names,
-                          defaults, decorators, FunctionIR.encode_body(body), func.asynchronous is not None)
+                          defaults, decorators, FunctionIR.encode_body(body), func.asynchronous is not None,
+                          star_kwargs)
 
     def _ir_block(self, body: Sequence[cst.CSTNode], ast_body: Optional[Sequence[ast.stmt]]) -> tuple:
         conv = self.conv

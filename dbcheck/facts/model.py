@@ -114,6 +114,7 @@ class FunctionIR:
     # decoded only while it is being interpreted (marshal is C, and cheap).
     code: bytes
     is_async: bool = False
+    star_kwargs: str = ""  # the ``**kwargs`` parameter's name (the last of ``params``)
 
     @property
     def body(self) -> "Block":

@@ -84,6 +84,8 @@ class QueryAnalyzer:
         self._forwards: dict[tuple[str, int, int], list[QueryUse]] = {}
         # queries scoped whenever the function is told who asks (``if actor: ...``)
         self._conditional: set[tuple[str, int, int]] = set()
+        # ... or whenever the object was built for a tenant (``if self.group_id: ...``)
+        self._instance_conditional: set[tuple[str, int, int]] = set()
         self._returned_rows: set[tuple[str, int, int]] = set()  # queries whose rows their function returns
         self._noqa_by_path: Optional[dict[str, dict]] = None
         self._held: list[_Held] = []  # interpretations whose effects are held back, innermost last
@@ -128,9 +130,18 @@ class QueryAnalyzer:
             return
         params = [p for p in body.params if p not in ("self", "cls")] if body.class_name else list(body.params)
         signature = tuple(True if names_who_asks(Local("param", p), self.config) else None for p in params)
-        if not any(signature):
-            return
-        _results, _escapes, inner, _vouched = self._summary(module, body, signature, cls, 1)
+        if any(signature):
+            self._note_scoped_when_told(module, body, cls, signature, False, unscoped, "cond")
+            unscoped = [use for use in unscoped if (use.path, use.line, use.column) not in self._conditional]
+        if unscoped and body.class_name and body.params and body.params[0] == "self":
+            # A repository built for one tenant (``Repo(session, group_id=...)``) that
+            # scopes ``if self.group_id:``: who built it is out of reach, so the query
+            # is as scoped as the object - never reported, here or at its calls.
+            self._note_scoped_when_told(module, body, cls, tuple(None for _ in params), True, unscoped, "icond")
+
+    def _note_scoped_when_told(self, module: ModuleFacts, body: FunctionIR, cls: Optional["ClassInfo"],
+                               signature: tuple, self_told: bool, unscoped: list[QueryUse], kind: str) -> None:
+        _results, _escapes, inner, _vouched = self._summary(module, body, signature, cls, 1, self_told)
         by_origin: dict[tuple, list[QueryVal]] = {}
         for _kind, query in inner:
             by_origin.setdefault((query.path, query.line, query.column), []).append(query)
@@ -138,7 +149,7 @@ class QueryAnalyzer:
             origin = (use.path, use.line, use.column)
             told = by_origin.get(origin)
             if told and all(not q.opaque and unscoped_table(self.index, self.config, q) is None for q in told):
-                self._apply_once(("cond", origin))
+                self._apply_once((kind, origin))
 
     def finish(self) -> QueryIndex:
         """The result, once every module was interpreted or replayed: queries in helpers
@@ -210,6 +221,8 @@ class QueryAnalyzer:
             self._forwards.setdefault(op[1], []).append(op[2])
         elif kind == "cond":
             self._conditional.add(op[1])
+        elif kind == "icond":
+            self._instance_conditional.add(op[1])
         elif kind == "rret":
             self._returned_rows.add(op[1])
 
@@ -233,7 +246,7 @@ class QueryAnalyzer:
                 self.result.scoping_uses.extend(verdict[0] + verdict[3])
         for use in self.result.uses:
             origin = (use.path, use.line, use.column)
-            if use.run and origin + use.run in self._checked_rows:
+            if use.run and origin + use.run in self._checked_rows or origin in self._instance_conditional:
                 continue
             if use.function not in self._called or origin not in self._observed:
                 if origin not in self._conditional:
@@ -514,6 +527,9 @@ class QueryAnalyzer:
         (the test false, the iterator done: then ``else`` runs) or by a ``break``. A loop
         that does not settle within ``MAX_LOOP_PASSES`` passes makes the queries it
         carries opaque: never reported on a guess."""
+        filtering = self._filter_by_loop(stmt, env)
+        if filtering is not None:
+            return self._block((filtering,), env, ctx)
         element = NOTHING
         if not stmt.is_while and stmt.iterable is not None:
             element = self._iterated(self._eval(stmt.iterable, env, ctx), ctx, (stmt.line, 0))
@@ -568,6 +584,34 @@ class QueryAnalyzer:
             return None
         env.join(live)
         return env
+
+    def _filter_by_loop(self, stmt: Loop, env: Env) -> Optional[Assign]:
+        """``for key, value in kwargs.items(): q = q.where(getattr(model, key) == value)``
+        over a ``**kwargs`` whose keys every call names (a project's ``get_or_create``):
+        read as ``q = q.filter_by(**kwargs)``, which it is."""
+        iterable = stmt.iterable
+        if stmt.is_while or len(stmt.targets) != 2 or len(stmt.body) != 1 or stmt.orelse \
+                or not isinstance(iterable, Call) or iterable.args or not isinstance(iterable.func, Attr) \
+                or iterable.func.name != "items" or not isinstance(iterable.func.value, Local) \
+                or self._dict_keys(iterable.func.value.name, env) is None:
+            return None
+        assign = stmt.body[0]
+        if not isinstance(assign, Assign) or len(assign.targets) != 1:
+            return None
+        call = assign.value
+        if not isinstance(call, Call) or not isinstance(call.func, Attr) or call.func.name not in ("where", "filter") \
+                or call.func.value != Local("local", assign.targets[0]) or len(call.args) != 1 or call.kwargs:
+            return None
+        test = call.args[0]
+        key, value = stmt.targets
+        if not isinstance(test, Compare) or test.ops != (("==", Local("local", value)),) \
+                or not isinstance(test.left, Call) or not isinstance(test.left.func, Name) \
+                or test.left.func.qualified.rsplit(".", 1)[-1] != "getattr" or len(test.left.args) != 2 \
+                or test.left.args[1] != Local("local", key):
+            return None
+        filter_by = Call(Attr(call.func.value, "filter_by"), (), (("**", iterable.func.value),),
+                         call.line, call.column)
+        return Assign(assign.targets, filter_by, assign.line)
 
     def _loop_pass(self, stmt: Loop, env: Env, ctx: Context, carried: dict[str, frozenset],
                    checked: frozenset[str], element: ValueSet = frozenset({None})) -> tuple[Env, "LoopFrame"]:
@@ -657,6 +701,10 @@ class QueryAnalyzer:
                 return None
             result = value if test.ops[0][0] == "is not" else not value
             return (not result) if negate else result
+        if isinstance(test, Attr) and test.value == Local("param", "self") \
+                and names_who_asks(Local("param", test.name), self.config) \
+                and env.get("self", frozenset()) == frozenset({ParamVal("self", True)}):
+            return not negate  # the summary of a method whose object was built for a tenant
         if isinstance(test, Local) and test.tag in ("param", "local"):
             values = env.get(test.name, frozenset())
             truths = {v.truthy for v in values if isinstance(v, ParamVal)}
@@ -1805,6 +1853,8 @@ class QueryAnalyzer:
                     scoped.add(target)
                     partial = True
                     continue
+                if isinstance(value, Local) and self._dict_keys(value.name, env) is not None:
+                    continue  # a ``**kwargs`` whose keys every call names: none is the tenant's
                 return replace(query, opaque=True)
             name = (self._attribute_column(table, key) if table is not None else None) or key
             constant = self._is_constant(value)
@@ -1819,6 +1869,16 @@ class QueryAnalyzer:
         return replace(query, scoped=frozenset(scoped), terms=tuple(terms), filtered=True,
                        keys=query.keys + tuple(notes.keys), anchors=query.anchors | notes.anchors,
                        partial=query.partial or partial)
+
+    @staticmethod
+    def _dict_keys(name: str, env: Env) -> Optional[tuple[str, ...]]:
+        """Every key of ``name``, when they are all known (a ``**kwargs`` the call named)."""
+        values = env.get(f"{name}{{*}}", frozenset())
+        if len(values) == 1:
+            value = next(iter(values))
+            if isinstance(value, ExprVal) and isinstance(value.expr, Const) and isinstance(value.expr.value, tuple):
+                return value.expr.value
+        return None
 
     @staticmethod
     def _dict_key_set(name: str, key: str, env: Env) -> bool:
@@ -1871,6 +1931,14 @@ class QueryAnalyzer:
         # a model class; the id of a row the caller holds.
         signature: list[object] = []
         for param in params:
+            if param == body.star_kwargs:
+                # get_or_create(session, Workflow, tenant_id=tid, name=n): which keys the
+                # callee's ``**kwargs`` holds, and whether each is a constant
+                extra = [(key, value) for key, value in expr.kwargs if key not in params]
+                if not any(key == "**" for key, _value in extra):
+                    signature.append(("kw", tuple(sorted((key, not self._is_constant(value))
+                                                         for key, value in extra))))
+                    continue
             given = bound.get(param)
             given_expr = passed.get(param)
             if given and given_expr is not None:
@@ -1886,6 +1954,11 @@ class QueryAnalyzer:
                     # purge_chunks(session, doc): the row itself, held here - its keys
                     # reach what hangs off it there too
                     signature.append(("row", tuple(tables)))
+                    continue
+                lists = {v.table for v in given if isinstance(v, RowVal) and v.is_result and v.table}
+                if len(lists) == 1 and all(isinstance(v, RowVal) and v.is_result for v in given):
+                    # statuses_of(db, rows): the rows of a query run here, each as held
+                    signature.append(("rows", tuple(lists)))
                     continue
             if given is None:
                 default = body.defaults.get(param)
@@ -2007,8 +2080,9 @@ class QueryAnalyzer:
         return info is None or info.mapped
 
     def _summary(self, module: ModuleFacts, body: FunctionIR, signature: tuple, cls: Optional["ClassInfo"],
-                 depth: int) -> tuple[frozenset, frozenset, tuple, frozenset]:
-        key = (module.path, body.qualname, signature, cls.ref.qualname if cls else None)
+                 depth: int, self_told: bool = False) -> tuple[frozenset, frozenset, tuple, frozenset]:
+        """``self_told``: read ``self``'s tenant attributes as set (``if self.group_id:``)."""
+        key = (module.path, body.qualname, signature, cls.ref.qualname if cls else None, self_told)
         tracking = self.index.tracking
         if key in self._summaries:
             if tracking:
@@ -2026,12 +2100,20 @@ class QueryAnalyzer:
         env = Env()
         params = [p for p in body.params if p not in ("self", "cls")] if body.class_name else list(body.params)
         for p in body.params:
-            env.set(p, frozenset({ParamVal(p)}))
+            env.set(p, frozenset({ParamVal(p, True if self_told and p == "self" else None)}))
         for param, truth in zip(params, signature):
             if isinstance(truth, tuple) and truth[0] == "id":
                 env.set(param, frozenset({ParamVal(param, True)}))
                 for table in truth[1]:
                     env.vouch(param, table)
+            elif isinstance(truth, tuple) and truth[0] == "kw":
+                # ``**kwargs`` with the keys the call passed: as ``filters = {...}`` would be
+                env.set(param, frozenset({ParamVal(param, bool(truth[1]))}))
+                for key, varies in truth[1]:
+                    env.set(f"{param}{{{key}}}", frozenset({ExprVal(Local("param", param) if varies else Const(0))}))
+                env.set(f"{param}{{*}}", frozenset({ExprVal(Const(tuple(key for key, _varies in truth[1])))}))
+            elif isinstance(truth, tuple) and truth[0] == "rows":
+                env.set(param, frozenset({RowVal((), "", is_result=True, table=truth[1][0])}))
             elif isinstance(truth, tuple) and truth[0] == "row":
                 # a row the caller holds (judged there): no run of this function's own
                 env.set(param, frozenset({RowVal((), "", table=truth[1][0])}))
@@ -2112,6 +2194,11 @@ class QueryAnalyzer:
             for name in rest:
                 values = self._attributes(values, name, ctx)
             return values
+        if isinstance(expr, Comprehension) and len(expr.iterables) == 1 \
+                and all(_attribute_chain(e) for e in (*expr.iterables, *expr.elements)):
+            # ``T.id.in_([r.id for r in rows])``: read as ``ids = [...]`` then ``.in_(ids)``
+            # (nothing in it runs: a chain of attributes of locals)
+            return self._eval_comprehension(expr, env, ctx)
         return NOTHING
 
     def _is_held_key(self, expr: Expr, table: str, env: Env, ctx: Context) -> bool:
@@ -2176,6 +2263,13 @@ class QueryAnalyzer:
         return tables or set(), frozenset(sources)
 
 
+
+
+def _attribute_chain(expr: Expr) -> bool:
+    """``r``, ``r.id``, ``self.rows``: reading it runs nothing."""
+    while isinstance(expr, Attr):
+        expr = expr.value
+    return isinstance(expr, Local) or isinstance(expr, Name) and expr.qualified.startswith("?.")
 
 
 _CONDITION_CALLS = frozenset({

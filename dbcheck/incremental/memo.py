@@ -78,7 +78,7 @@ def encode_op(op: tuple) -> tuple:
         return (kind, op[1], _encode_use(op[2]), _encode_query(op[3]))
     if kind == "fwd":
         return (kind, op[1], _encode_use(op[2]))
-    return op  # "ret", "rowcheck", "called", "guarded", "cond": plain tuples and strings
+    return op  # "ret", "rowcheck", "called", "guarded", "cond", "icond": plain tuples and strings
 
 
 def decode_op(payload: tuple) -> tuple:
@@ -93,7 +93,7 @@ def decode_op(payload: tuple) -> tuple:
         return (kind, tuple(payload[1]), _decode_use(payload[2]))
     if kind == "ret":
         return (kind, payload[1], tuple(payload[2]))
-    if kind in ("cond", "rret"):
+    if kind in ("cond", "icond", "rret"):
         return (kind, tuple(payload[1]))
     if kind == "rowcheck":
         return (kind, tuple(payload[1]))

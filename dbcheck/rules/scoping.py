@@ -298,6 +298,42 @@ class AgentOut(BaseModel):
 def loaded(session, agent_id):
     agent = session.scalars(select(Agent).where(Agent.id == agent_id)).first()
     return AgentOut.model_validate(agent)
+# A repository built for one organization scopes when it was given one (mealie's
+# ``if self.group_id:``): who built it is out of reach, the query is as scoped as it.
+class AgentRepository:
+    def __init__(self, session, organization_id=None):
+        self.session = session
+        self.organization_id = organization_id
+    def newest(self, limit=5):
+        stmt = select(Agent).order_by(Agent.id.desc()).limit(limit)  # ok: DBC501
+        if self.organization_id:
+            stmt = stmt.where(Agent.organization_id == self.organization_id)
+        return self.session.scalars(stmt).all()
+    def first_newest(self):
+        return self.newest(1)[0]  # ok: DBC501
+# A project's get_or_create / find_one filtering by the keywords each call passes
+# (keep's db_utils), and a helper re-selecting the rows its caller loaded scoped.
+def get_or_create(session, model, **kwargs):
+    query = select(model)
+    for key, value in kwargs.items():
+        query = query.where(getattr(model, key) == value)
+    found = session.scalars(query).first()
+    if found is None:
+        found = model(**kwargs)
+        session.add(found)
+    return found
+def agent_named(session, name, actor):
+    return get_or_create(session, Agent, organization_id=actor.organization_id, name=name)  # ok: DBC501
+def find_one(session, model, **filters):
+    return session.query(model).filter_by(**filters).first()
+def agent_by_name(session, name, actor):
+    return find_one(session, Agent, organization_id=actor.organization_id, name=name)  # ok: DBC501
+async def names_of(session, agents):
+    return (await session.execute(select(Agent.id, Agent.name).where(Agent.id.in_([a.id for a in agents])))).all()  # ok: DBC501
+async def listed(session, actor):
+    stmt = select(Agent).where(Agent.organization_id == actor.organization_id)
+    agents = (await session.execute(stmt)).scalars().all()
+    return agents, await names_of(session, agents)  # ok: DBC501
 def shown(session, agent_id, actor):
     out = loaded(session, agent_id)  # ok: DBC501
     if out.organization_id != actor.organization_id:
@@ -532,6 +568,19 @@ class MessageRepository:
         if actor:
             stmt = stmt.where(Message.organization_id == actor.organization_id)
         return session.scalars(stmt).all()
+class AgentRepository:
+    def __init__(self, session, organization_id=None, name=None):
+        self.session = session
+        self.organization_id = organization_id
+        self.name = name
+    def empty(self):
+        # what the object was built for is never applied here (mealie's get_empty())
+        return self.session.scalars(select(Agent).where(Agent.name == "")).all()  # expect: DBC501
+    def named(self):
+        stmt = select(Agent)  # expect: DBC501
+        if self.name:  # not who asks: the repository's own filter
+            stmt = stmt.where(Agent.name == self.name)
+        return self.session.scalars(stmt).all()
 class Database:
     def __init__(self):
         self.messages = MessageRepository()
@@ -576,6 +625,15 @@ def search(session, actor, raw):
 def by_name(session, name):
     filters = [Agent.name == name]
     return session.query(Agent).filter(*filters).all()  # expect: DBC501
+def get_or_create(session, model, **kwargs):
+    query = select(model)
+    for key, value in kwargs.items():
+        query = query.where(getattr(model, key) == value)
+    return session.scalars(query).first() or model(**kwargs)
+def agent_called(session, name):
+    return get_or_create(session, Agent, name=name)  # expect: DBC501
+def agent_of_constant_org(session, name):
+    return get_or_create(session, Agent, organization_id="demo", name=name)  # expect: DBC501
 # A helper reading the children of the id it is given: silent at the calls that hand it
 # the id of a row they hold (loaded scoped, or each row of a scoped list); as that says
 # nothing of the helper's design, it is reported once, where it is, for the others.
