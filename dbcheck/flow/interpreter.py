@@ -44,7 +44,7 @@ from dbcheck.flow.values import (
     bounded_condition_lists, canonical_order, condition_list, flatten, join,
 )
 from dbcheck.schema.model import RelationshipModel, TableModel
-from dbcheck.schema.tenancy import tenant_owned
+from dbcheck.schema.tenancy import owned_by_tenant, tenant_owned
 from dbcheck.semantic.classes import attributes_in_mro, mro
 from dbcheck.syntax.noqa import is_suppressed
 from dbcheck.semantic.symbols import ClassAttr, ClassRef, Function, FunctionBody, Lib, Value, lib_name_of
@@ -965,6 +965,18 @@ class QueryAnalyzer:
                     found.add(table.key)
         return found
 
+    def _names_the_tenant(self, table_name: str, column: str) -> bool:
+        """Whether ``table.column`` is a key to the tenant table (a foreign key, or an
+        ``owned-through`` key declared to it) of a table without a tenant column of its own
+        (on ``tasks``, ``assignee_id == me`` reads rows owned by others)."""
+        if tenant_owned(self.index, self.config, table_name) is not None:
+            return False
+        if any(parent == self.config.tenant_table for _column, parent in self._declared_parents(table_name, column)):
+            return True
+        table = self._table_named(table_name)
+        return table is not None and any(
+            cols == [column] and fk.target_table == self.config.tenant_table for cols, fk in table.all_foreign_keys())
+
     def _declared_parents(self, table_name: str, column: Optional[str] = None) -> list[tuple[str, str]]:
         """(column, parent table) of the ``owned-through`` keys declared for a table."""
         found = []
@@ -1755,6 +1767,11 @@ class QueryAnalyzer:
                                                                                       ctx, notes):
             # the id of a row held here: ``Message.agent_id == agent.id``
             scoped = frozenset({table})
+        elif op == "==" and not constant and wrapped is None and names_who_asks(right, self.config) \
+                and self._names_the_tenant(table, column):
+            # ``Comment.author_id == user.id`` on a table owned through its task: the
+            # rows that belong to who asks
+            scoped = frozenset({table})
         if notes is not None and op == "==" and not constant:
             self._note_key(table, column, right, notes)
             if names_who_asks(right, self.config):
@@ -1831,7 +1848,7 @@ class QueryAnalyzer:
         queries = [v for v in values if isinstance(v, QueryVal)]
         return bool(queries) and len(queries) == len(values) and all(
             not q.opaque and unscoped_table(self.index, self.config, q) is None
-            and any(tenant_owned(self.index, self.config, t) for t in q.tables + q.joined)
+            and any(owned_by_tenant(self.index, self.config, t) for t in q.tables + q.joined)
             for q in queries)
 
     def _filter_by(self, query: QueryVal, kwargs: tuple[tuple[str, Expr], ...], env: Env, ctx: Context,
@@ -2173,7 +2190,7 @@ class QueryAnalyzer:
         if not query.anchors or query.opaque:
             return frozenset()
         if query.asks or (unscoped_table(self.index, self.config, query) is None
-                          and any(tenant_owned(self.index, self.config, t) for t in query.tables)):
+                          and any(owned_by_tenant(self.index, self.config, t) for t in query.tables)):
             return query.anchors
         return frozenset()
 
@@ -2235,7 +2252,7 @@ class QueryAnalyzer:
         elif not found and (col := table.column(column)) is not None and not col.foreign_keys:
             # ``RoleAccess.role_id == role_id`` in a schema without foreign keys
             found = self._implied_parents(table_name, column)
-        return {name for name in found if tenant_owned(self.index, self.config, name) is not None}
+        return {name for name in found if owned_by_tenant(self.index, self.config, name) is not None}
 
     def _held_ids(self, expr: Expr, env: Env, ctx: Context, many: bool = False) -> tuple[set[str], frozenset]:
         """(the tables ``expr`` is a held id of, the runs of the rows it was read from):

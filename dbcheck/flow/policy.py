@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Optional
 from dbcheck.facts.ir import Attr, Block, Break, Call, Compare, Const, Continue, Expr, ExprStmt, Local, Name, Not, Raise, Return
 from dbcheck.flow.values import QueryVal
 from dbcheck.schema.model import TableModel
-from dbcheck.schema.tenancy import TablesByName, tenant_owned
+from dbcheck.schema.tenancy import TablesByName, owned_by_tenant
 
 if TYPE_CHECKING:
     from dbcheck.config import Config
@@ -150,7 +150,7 @@ def unscoped_table(index: TablesByName, config: "Config", query: Optional[QueryV
         return None
     # An outer-joined table that is neither selected nor filtered on hands back no rows
     # of its own (Tile.query.outerjoin(Chart) returns tiles, whatever the charts are).
-    owned = [(name, tenant_owned(index, config, name)) for name in query.tables + query.joined
+    owned = [(name, owned_by_tenant(index, config, name)) for name in query.tables + query.joined
              if name not in query.outer or name in query.tables or name in query.scoped]
     owned = [(name, table) for name, table in owned if table is not None]
     if not owned:

@@ -10,7 +10,7 @@ from dbcheck.schema.model import Location, TableModel
 from dbcheck.flow.interpreter import QueryUse, tenant_owned, unscoped_table
 from dbcheck.rules.base import Rule, unique_places
 from dbcheck.rules.tenancy import tenant_columns_of
-from dbcheck.schema.tenancy import filtered_by_session
+from dbcheck.schema.tenancy import TablesByName, filtered_by_session, owner_link
 
 if TYPE_CHECKING:
     from dbcheck.config import Config
@@ -35,6 +35,17 @@ class Task(Base):
     project: Mapped[Project] = relationship()
 '''
 
+
+# Rows owned through their parent: a comment belongs to whoever owns its task (a NOT
+# NULL key to a tenant-owned table), with no user_id column of its own.
+_COMMENTS = _MODELS + '''
+class Comment(Base):
+    __tablename__ = "comments"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    task_id: Mapped[int] = mapped_column(ForeignKey("tasks.id", ondelete="CASCADE"), index=True)
+    author_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    body: Mapped[str]
+'''
 
 # A user's private rows in an imperative Table.
 _WATCHLIST = '''
@@ -140,6 +151,26 @@ def _column_ref(table: TableModel, column: str) -> str:
     return f"{table.variable or table.name}.c.{column}"
 
 
+def _scope_advice(index: "TablesByName", config: "Config", table: TableModel) -> tuple[str, str]:
+    """(what the query is not filtered by, the filter to add): the table's tenant column,
+    or - for a table owned through a parent (an agent's executions) - the key to a row of
+    that parent loaded scoped."""
+    if tenant_columns_of(table, config):
+        column = _tenant_attribute(table, config)
+        ref = _column_ref(table, column)
+        return ref, f".where({ref} == <current {column}>)"
+    link = owner_link(index, config, table)
+    if link is None:  # not reached: the table was judged as owned through one
+        return "its owner", "a filter by its owner"
+    key, parent_name = link
+    parents = index.tables_named(parent_name)
+    parent = (parents[0].class_name or parent_name) if parents else parent_name
+    attribute = next((c.attribute or c.name for c in table.columns if c.name == key), key)
+    ref = _column_ref(table, attribute)
+    return (f"its owner {parent} ({ref})",
+            f".where({ref} == <the id of a {parent} loaded scoped>) or a join to a scoped {parent}")
+
+
 def _tenant_attribute(table: TableModel, config: "Config") -> str:
     """The table's own tenant column (the first configured one it has), as the model
     names it: with ``tenant-column = ["user_id", "owner_id"]`` a table keyed by
@@ -183,12 +214,15 @@ class UnscopedQuery(Rule):
     code = "DBC501"
     name = "unscoped-query"
     summary = "A read of a tenant-owned table that is never filtered by the tenant column."
-    message = ("query on tenant-owned {table}{built}{where} is not filtered by {column}: add .where({column} == "
-               "<current {key}>), or '# noqa: DBC501 <reason>' if it is cross-tenant on purpose")
+    message = ("query on tenant-owned {table}{built}{where} is not filtered by {column}: add {remedy}, "
+               "or '# noqa: DBC501 <reason>' if it is cross-tenant on purpose")
     cwe = "CWE-639: Authorization Bypass Through User-Controlled Key"
     what_it_does = """
 Flags a read - `select(...)`, `session.query(...)`, `Model.query`, `session.exec(...)` -
-of a tenant-owned table (one with the tenant column) that is not filtered by the tenant
+of a tenant-owned table (one with the tenant column; with `tenant-ownership = "inherited"`,
+the default, also one whose rows belong to such a row through a NOT NULL foreign key or
+an `owned-through` key: a task's comments, scoped by a join to a scoped task, the id of
+a task loaded scoped, or their own key to who asks) that is not filtered by the tenant
 column with a non-constant value (`T.user_id == current_user.id`, `.in_(ids)`,
 `filter_by(user_id=...)`) on every path to where it runs, directly or through a join to
 a scoped tenant-owned table. A term inside `or_(...)` counts only if every branch
@@ -434,9 +468,24 @@ class Comment(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     task_id: Mapped[int] = mapped_column(ForeignKey("tasks.id", ondelete="CASCADE"), index=True)
     project_id: Mapped[int | None] = mapped_column(ForeignKey("projects.id", ondelete="SET NULL"), index=True)
-def comments_of(session, task):
+def comments_of(session, task_id, user):
+    task = session.scalars(select(Task).where(Task.id == task_id, Task.user_id == user.id)).one()
     stmt = select(Comment).where(Comment.task_id == task.id).outerjoin(Project)
     return session.scalars(stmt).all()  # ok: DBC501
+''',
+        # A table owned through its parent is scoped by the parent: joined and filtered,
+        # the id of one loaded scoped, a scoped semi-join, or its key to who asks.
+        _COMMENTS + '''
+def on_my_tasks(session, user):
+    return session.scalars(select(Comment).join(Task).where(Task.user_id == user.id)).all()  # ok: DBC501
+def on_task(session, task_id, user):
+    task = session.scalars(select(Task).where(Task.id == task_id, Task.user_id == user.id)).one()
+    return session.scalars(select(Comment).where(Comment.task_id == task.id)).all()  # ok: DBC501
+def on_mine(session, user):
+    mine = select(Task.id).where(Task.user_id == user.id)
+    return session.scalars(select(Comment).where(Comment.task_id.in_(mine))).all()  # ok: DBC501
+def written_by_me(session, user):
+    return session.scalars(select(Comment).where(Comment.author_id == user.id)).all()  # ok: DBC501
 ''',
         # A many-to-one relationship compared to the owner row is its key column in SQL
         # (reports.user_id = :param): Redash scopes every lookup this way.
@@ -546,6 +595,13 @@ def downgrade():
         },
     )
     invalid = (
+        # A comment by the id of a task nobody loaded for this user: another user's.
+        _COMMENTS + '''
+def on_task(session, task_id):
+    return session.scalars(select(Comment).where(Comment.task_id == task_id)).all()  # expect: DBC501
+def on_assigned(session, user):
+    return session.scalars(select(Comment).join(Task).where(Task.project_id == 3)).all()  # expect: DBC501
+''',
         # What the same service leaks: a child read by an id nobody checked, a helper's
         # unscoped lookup at the calls that neither scope nor check it (named in the
         # message; through a module-level repository and a typed application object), an
@@ -1003,10 +1059,10 @@ def after_the_loop(session, user, ids):
             table = unscoped_table(index, config, use.query)
             if table is None or use.query is None or filtered_by_session(table, ctx.session_filter):
                 continue
-            column = _tenant_attribute(table, config)
+            column, remedy = _scope_advice(index, config, table)
             built = f" via {use.via}" if use.via else (f" ({use.query.note})" if use.query.note else "")
             yield self.finding(Location(use.path, use.line, use.column), table=_described(table), built=built,
-                               where=_where(use), column=_column_ref(table, column), key=column)
+                               where=_where(use), column=column, remedy=remedy)
 
 
 class UnscopedGet(Rule):
@@ -1251,13 +1307,14 @@ class UnscopedWrite(Rule):
     code = "DBC503"
     name = "unscoped-write"
     summary = "An `update(T)` / `delete(T)` / `query(T)....update()` / `.delete()` of a tenant-owned table not filtered by the tenant column."
-    message = ("{kind} of tenant-owned {table}{where} is not filtered by {column}: add .where({column} == "
-               "<current {key}>), or '# noqa: DBC503 <reason>' if it is cross-tenant on purpose")
+    message = ("{kind} of tenant-owned {table}{where} is not filtered by {column}: add {remedy}, "
+               "or '# noqa: DBC503 <reason>' if it is cross-tenant on purpose")
     cwe = "CWE-639: Authorization Bypass Through User-Controlled Key"
     what_it_does = """
 Flags a bulk `update(T)` / `delete(T)` statement, or a legacy `query(T)....update()` /
-`.delete()`, on a tenant-owned table that is not filtered by the tenant column on every
-path to where it runs. `insert()` and `session.delete(obj)` are not bulk writes."""
+`.delete()`, on a tenant-owned table (as DBC501 counts them: owned through a parent too)
+that is not filtered by the tenant column - or, for a table owned through a parent, by
+that parent - on every path to where it runs. `insert()` and `session.delete(obj)` are not bulk writes."""
     why_bad = """
 `UPDATE tasks SET done = true WHERE id = :id` without `AND user_id = :me` lets any user
 change any tenant's rows by id; without any filter it changes every tenant's rows."""
@@ -1270,6 +1327,13 @@ session.execute(delete(Task).where(Task.id == task_id, Task.user_id == user.id))
 """
     options = "`tenant-column`, `global-tables`, `scope-helpers`."
     valid = (
+        _COMMENTS + '''
+def edit_mine(session, comment_id, user, body):
+    session.execute(update(Comment).where(Comment.id == comment_id, Comment.author_id == user.id).values(body=body))  # ok: DBC503
+def clear_task(session, task_id, user):
+    task = session.scalars(select(Task).where(Task.id == task_id, Task.user_id == user.id)).one()
+    session.execute(delete(Comment).where(Comment.task_id == task.id))  # ok: DBC503
+''',
         _MODELS + '''
 def archive(session, task_id, user):
     session.execute(update(Task).where(Task.id == task_id, Task.user_id == user.id).values(done=True))  # ok: DBC503
@@ -1333,6 +1397,10 @@ def draft_then_dropped(session, actor):
         },
     )
     invalid = (
+        _COMMENTS + '''
+def edit(session, comment_id, body):
+    session.execute(update(Comment).where(Comment.id == comment_id).values(body=body))  # expect: DBC503
+''',
         _MODELS + '''
 def archive(session, task_id):
     session.execute(update(Task).where(Task.id == task_id).values(done=True))  # expect: DBC503
@@ -1417,7 +1485,7 @@ def unwatch(session, user, item_id):
             table = unscoped_table(index, config, use.query)
             if table is None or filtered_by_session(table, ctx.session_filter, use.kind):
                 continue
-            column = _tenant_attribute(table, config)
+            column, remedy = _scope_advice(index, config, table)
             via = f" via {use.via}" if use.via else ""
             yield self.finding(Location(use.path, use.line, use.column), kind=use.kind, table=_described(table),
-                               where=via + _where(use), column=_column_ref(table, column), key=column)
+                               where=via + _where(use), column=column, remedy=remedy)

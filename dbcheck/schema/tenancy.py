@@ -63,6 +63,40 @@ def tenant_owned(index: TablesByName, config: "Config", table_name: str) -> Opti
     return None
 
 
+def owned_by_tenant(index: TablesByName, config: "Config", table_name: str) -> Optional[TableModel]:
+    """The table, if its rows belong to one tenant: it carries a tenant column, or (with
+    ``tenant-ownership = "inherited"``) every row belongs to such a row through a NOT NULL
+    foreign key or an ``owned-through`` key - an agent's executions, a list's items. Its
+    reads and writes are scoped by a join to a scoped owner, or by the key of one held."""
+    found = tenant_owned(index, config, table_name)
+    if found is not None or config.tenant_ownership == "direct":
+        return found
+    for table in index.tables_named(table_name):
+        if not is_exempt(table, config) and owned_through_foreign_key(index, table, config):
+            return table
+    return None
+
+
+def owner_link(index: TablesByName, config: "Config", table: TableModel) -> Optional[tuple[str, str]]:
+    """(the column, the parent table) through which a table without a tenant column
+    belongs to a tenant: the first ``owned-through`` key or NOT NULL foreign key that
+    reaches a tenant-owned row."""
+    for child, column, parent in config.owned_through:
+        if child == table.name and (parent == config.tenant_table or any(
+                tenant_columns_of(t, config) or owned_through_foreign_key(index, t, config)
+                for t in index.tables_named(parent))):
+            return column, parent
+    for local, fk in table.all_foreign_keys():
+        columns = [table.column(name) for name in local]
+        if len(local) != 1 or not fk.target_table or any(c is None or c.nullable is not False for c in columns):
+            continue
+        if fk.target_table == config.tenant_table or any(
+                tenant_columns_of(t, config) or owned_through_foreign_key(index, t, config)
+                for t in index.tables_named(fk.target_table)):
+            return local[0], fk.target_table
+    return None
+
+
 class SessionFilter(NamedTuple):
     """A ``do_orm_execute`` listener that filters by a tenant column: every ORM read of
     a table with that column is scoped by it (and writes too, unless it leaves them)."""
