@@ -66,6 +66,11 @@ def _ast_expression_positions(stmt: ast.AST) -> list[tuple[int, int]]:
     return out
 
 
+# What ``&`` joins when it builds a SQL condition: comparisons, calls (and_(), T.col.in_()),
+# ``|`` and ``~`` of them, or another ``&``.
+_CONDITION_TAGS = frozenset({"cmp", "call", "or", "not"})
+
+
 class _Positions:
     """Where a statement, and each call/comparison inside it, starts."""
 
@@ -323,6 +328,11 @@ class ExprConverter:
             return ("or", left, right)
         if isinstance(node.operator, cst.Add):
             return ("add", left, right)
+        if isinstance(node.operator, cst.BitAnd) and left[0] in _CONDITION_TAGS and right[0] in _CONDITION_TAGS:
+            # ``(T.a == x) & (T.b == y)``: SQL's AND, as and_() builds it (positioned where
+            # its left side is: the positions of calls are taken in order, this is none)
+            line, col = (left[3], left[4]) if left[0] == "cmp" else (0, 0)
+            return ("call", ("n", "sqlalchemy.and_"), (left, right), (), line, col)
         return ("?", tuple(e for e in (left, right) if e[0] not in ("?", "c")))
 
     def _fstring(self, node: cst.FormattedString) -> Expr:

@@ -89,6 +89,7 @@ class QueryAnalyzer:
         self._returned_rows: set[tuple[str, int, int]] = set()  # queries whose rows their function returns
         self._noqa_by_path: Optional[dict[str, dict]] = None
         self._held: list[_Held] = []  # interpretations whose effects are held back, innermost last
+        self._inlining: set[str] = set()  # condition helpers being inlined (see _inlined_condition)
         # bodies decoded lately: a helper is summarised once per way it is called
         self._decoded: collections.OrderedDict[int, Block] = collections.OrderedDict()
 
@@ -1317,7 +1318,7 @@ class QueryAnalyzer:
             # handed to a check that stops the function when the caller may not see it
             words = owner_attributes(self.config)
             for arg in args:
-                base = owner_attribute_base(arg, words)
+                base = owner_attribute_base(arg, words, self.config.tenant_columns)
                 if base is not None:
                     env.checked.add(base)
                     for item in env.get(base, frozenset()):
@@ -1529,6 +1530,9 @@ class QueryAnalyzer:
                 return common, [], any(r[2] for r in results)
             if lib in ("text", "literal_column"):
                 return self._unknown_term(expr, notes)
+            inlined = self._inlined_condition(expr, ctx)
+            if inlined is not None:
+                return self._condition(inlined, env, ctx, notes)
             return self._call_condition(expr, env, ctx, notes)
         if isinstance(expr, BinOr):
             # ``(T.a == x) | (T.b == y)``: SQL's OR, as or_() - scoped if both sides are
@@ -1541,6 +1545,49 @@ class QueryAnalyzer:
         if isinstance(expr, Name):
             return frozenset(), [], False  # a boolean column: T.is_active
         return self._unknown_term(expr, notes)
+
+    def _inlined_condition(self, call: Call, ctx: Context) -> Optional[Expr]:
+        """``.where(self._session_filter(tbl, user_id, sid))`` where the project function
+        is one ``return (tbl.c.user_id == user_id) & ...``: the condition it returns, with
+        the call's arguments in place of its parameters (as if written at the call)."""
+        if ctx.depth >= MAX_DEPTH or len(self._inlining) >= 3:
+            return None
+        found: Optional[tuple[ModuleFacts, FunctionIR]] = None
+        func = call.func
+        if isinstance(func, Attr) and func.value == SELF and ctx.cls is not None:
+            found = self._find_method(ctx.cls, func.name)
+        elif isinstance(func, Name):
+            sym = self.index.symbols.lookup(func)
+            if isinstance(sym, FunctionBody):
+                found = (sym.module, sym.body)
+            elif isinstance(sym, Function):
+                found = next(((sym.module, b) for b in sym.module.bodies
+                              if b.class_name is None and b.name == sym.fact.name), None)
+        if found is None or found[1].star_kwargs or found[1].qualname in self._inlining:
+            return None
+        module, body = found
+        statements = [st for st in self._statements(body)
+                      if not (isinstance(st, ExprStmt) and isinstance(st.value, Const))]  # a docstring
+        if len(statements) != 1 or not isinstance(statements[0], Return) or statements[0].value is None \
+                or not _looks_like_condition(statements[0].value):
+            return None
+        params = list(body.params)
+        bound: dict[str, Expr] = {}
+        if body.class_name is not None and params[:1] == ["self"]:
+            bound["self"] = SELF
+            params = params[1:]
+        if any(isinstance(arg, Star) for arg in call.args) or any(key == "**" for key, _v in call.kwargs):
+            return None
+        bound.update(zip(params, call.args))
+        bound.update((key, value) for key, value in call.kwargs if key in params)
+        if any(p not in bound and p not in body.defaults for p in params):
+            return None
+        bound.update((p, body.defaults[p]) for p in params if p not in bound)
+        self._inlining.add(body.qualname)
+        try:
+            return _substituted(statements[0].value, bound)
+        finally:
+            self._inlining.discard(body.qualname)
 
     def _local_condition(self, expr: Local, env: Env, ctx: Context,
                          notes: Optional["_Notes"]) -> tuple[frozenset[str], list[Term], bool]:
@@ -1804,6 +1851,10 @@ class QueryAnalyzer:
             base, method = func.value, func.name
         else:
             return self._unknown_term(expr, notes)  # T.col.op("@>")(x)
+        if method == "has" and len(expr.args) == 1 and not expr.kwargs:
+            owner = self._scoped_through_has(base, expr.args[0], env, ctx)
+            if owner is not None:
+                return frozenset({owner}), [], False
         column = self._column(base, ctx, env)
         if column is None:
             # T.meta["k"].as_boolean(), a function of a column we do not follow
@@ -1842,6 +1893,27 @@ class QueryAnalyzer:
             return frozenset(), [Term(table, name, kind, wrapper or ("like%" if leading_wildcard else None),
                                       line, col, constant)], False
         return frozenset(), [], False
+
+    def _scoped_through_has(self, base: Expr, inner: Expr, env: Env, ctx: Context) -> Optional[str]:
+        """``Comment.task.has(Task.user_id == me)``: the table of a row owned through its
+        parent (no tenant column of its own) whose many-to-one parent the condition
+        scopes; on a table with its own column, its parent's owner is not its own."""
+        if not isinstance(base, Name):
+            return None
+        sym = self.index.symbols.lookup(base)
+        if not isinstance(sym, ClassAttr) or len(sym.path) != 1:
+            return None
+        info = self.index.classes.get(sym.cls.qualname)
+        table = info.table if info is not None else None
+        if table is None or not table.key or tenant_owned(self.index, self.config, table.key) is not None:
+            return None
+        rel = next((r for r in table.relationships if r.attribute == sym.path[0]), None)
+        # (``has`` is only defined on a relationship to one row: no direction to check)
+        target = self._relationship_table(rel) if rel is not None and not rel.secondary else None
+        if target is None:
+            return None
+        scoped, _terms, _unknown = self._condition(inner, env, ctx)
+        return table.key if target in scoped else None
 
     def _scoped_subquery(self, arg: Expr, env: Env, ctx: Context) -> bool:
         values = self._eval(arg, env, ctx)
@@ -2211,6 +2283,9 @@ class QueryAnalyzer:
             for name in rest:
                 values = self._attributes(values, name, ctx)
             return values
+        if isinstance(expr, Call) and len(expr.args) == 1 and not expr.kwargs and isinstance(expr.func, Name) \
+                and expr.func.qualified.removeprefix("?.") in _ID_CONVERSIONS:
+            return self._peek(expr.args[0], env, ctx)  # int(dept.id), str(doc.id), UUID(row.id): the same id
         if isinstance(expr, Comprehension) and len(expr.iterables) == 1 \
                 and all(_attribute_chain(e) for e in (*expr.iterables, *expr.elements)):
             # ``T.id.in_([r.id for r in rows])``: read as ``ids = [...]`` then ``.in_(ids)``
@@ -2280,6 +2355,19 @@ class QueryAnalyzer:
         return tables or set(), frozenset(sources)
 
 
+
+
+def _substituted(expr: Any, bound: dict[str, Expr]) -> Any:
+    """``expr`` (a callee's) with its parameters replaced by what the call passes."""
+    if isinstance(expr, Local):
+        return bound.get(expr.name, expr) if expr.tag == "param" else expr
+    if isinstance(expr, tuple):
+        items = [_substituted(item, bound) for item in expr]
+        return type(expr)._make(items) if hasattr(type(expr), "_make") else tuple(items)
+    return expr
+
+
+_ID_CONVERSIONS = frozenset({"int", "str", "uuid.UUID", "builtins.int", "builtins.str"})
 
 
 def _attribute_chain(expr: Expr) -> bool:

@@ -104,7 +104,8 @@ def owner_comparisons(test: Expr, config: "Config", says_owner: Optional[bool] =
             return
         if isinstance(node, Compare):
             sides = [node.left] + [right for _op, right in node.ops]
-            group = [base for base in (owner_attribute_base(side, owner_words) for side in sides) if base is not None]
+            group = [base for base in (owner_attribute_base(side, owner_words, config.tenant_columns)
+                                       for side in sides) if base is not None]
             positive = all(op in ("==", "is", "in") for op, _right in node.ops) != negated
             # ``t.user_id is not None`` says the row has an owner, not whose it is
             against_constant = any(isinstance(side, Const) for side in sides)
@@ -123,14 +124,25 @@ def owner_attributes(config: "Config") -> set[str]:
                                          "created_by_id", config.tenant_table.rstrip("s")}
 
 
-def owner_attribute_base(expr: Expr, owner_words: set[str]) -> Optional[str]:
-    """``task.user_id`` / ``task.owner.id`` / ``task.user`` -> "task"."""
+def owner_attribute_base(expr: Expr, owner_words: set[str], tenant_columns: tuple[str, ...] = ()) -> Optional[str]:
+    """``task.user_id`` / ``task.owner.id`` / ``task.user`` -> "task"; with
+    ``tenant_columns``, also the tenant column of a row reached through up to three
+    relationships: ``comment.message.thread.workspace_id`` -> "comment" (a row owned
+    through its parents is checked by checking them)."""
     if isinstance(expr, Name) and expr.qualified.startswith("?."):
         # ``task.user_id`` where task was bound by a walrus: a folded name chain
         parts = expr.qualified[2:].split(".")
         if len(parts) >= 2 and (parts[1] in owner_words or (len(parts) >= 3 and parts[2] in owner_words)):
             return parts[0]
+        if 3 <= len(parts) <= 5 and parts[-1] in tenant_columns:
+            return parts[0]
         return None
+    if isinstance(expr, Attr) and expr.name in tenant_columns:
+        chain, base = 0, expr.value
+        while isinstance(base, Attr) and chain < 3:
+            chain, base = chain + 1, base.value
+        if 1 <= chain <= 3 and isinstance(base, Local) and base.tag in ("local", "param"):
+            return base.name
     while isinstance(expr, Attr):
         base = expr.value
         if expr.name in owner_words and isinstance(base, Local) and base.tag in ("local", "param"):

@@ -45,6 +45,7 @@ class Comment(Base):
     task_id: Mapped[int] = mapped_column(ForeignKey("tasks.id", ondelete="CASCADE"), index=True)
     author_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     body: Mapped[str]
+    task: Mapped[Task] = relationship()
 '''
 
 # A user's private rows in an imperative Table.
@@ -486,6 +487,33 @@ def on_mine(session, user):
     return session.scalars(select(Comment).where(Comment.task_id.in_(mine))).all()  # ok: DBC501
 def written_by_me(session, user):
     return session.scalars(select(Comment).where(Comment.author_id == user.id)).all()  # ok: DBC501
+def through_has(session, user):
+    return session.scalars(select(Comment).where(Comment.task.has(Task.user_id == user.id))).all()  # ok: DBC501
+# A row owned through its parent is checked by checking the parent's owner through the
+# relationship (SurfSense's ``model.connection.workspace_id != workspace_id``).
+def one(session, comment_id, user):
+    comment = session.scalars(select(Comment).where(Comment.id == comment_id)).first()  # ok: DBC501
+    if comment is None or comment.task.user_id != user.id:
+        raise LookupError(comment_id)
+    return comment
+def checked(session, comment_id, user):
+    comment = session.scalars(select(Comment).where(Comment.id == comment_id)).one()  # ok: DBC501
+    check_permission(session, user, comment.task.project.user_id)
+    return comment
+def check_permission(session, user, owner_id):
+    if owner_id != user.id:
+        raise PermissionError()
+# A condition helper is read where it is used, as if written there; ``&`` is SQL's AND;
+# an id converted with int() is the same id.
+def mine(user):
+    return Task.user_id == user.id
+def my_open_tasks(session, user):
+    return session.scalars(select(Task).where(mine(user) & (Task.id > 0))).all()  # ok: DBC501
+def comments_of(session, task_id):
+    return session.scalars(select(Comment).where(Comment.task_id == task_id)).all()  # ok: DBC501
+def my_task_comments(session, task_id, user):
+    task = session.scalars(select(Task).where(Task.id == task_id, Task.user_id == user.id)).one()
+    return comments_of(session, int(task.id))  # ok: DBC501
 ''',
         # A many-to-one relationship compared to the owner row is its key column in SQL
         # (reports.user_id = :param): Redash scopes every lookup this way.
@@ -601,6 +629,16 @@ def on_task(session, task_id):
     return session.scalars(select(Comment).where(Comment.task_id == task_id)).all()  # expect: DBC501
 def on_assigned(session, user):
     return session.scalars(select(Comment).join(Task).where(Task.project_id == 3)).all()  # expect: DBC501
+def through_has(session):
+    return session.scalars(select(Comment).where(Comment.task.has(Task.project_id == 3))).all()  # expect: DBC501
+def in_project(project_id):
+    return Task.project_id == project_id
+def project_tasks(session, project_id):
+    return session.scalars(select(Task).where(in_project(project_id) & (Task.id > 0))).all()  # expect: DBC501
+def checked_elsewhere(session, comment_id, user):
+    comment = session.scalars(select(Comment).where(Comment.id == comment_id)).first()  # expect: DBC501
+    print(comment.task.user_id == user.id)
+    return comment
 ''',
         # What the same service leaks: a child read by an id nobody checked, a helper's
         # unscoped lookup at the calls that neither scope nor check it (named in the
@@ -1333,6 +1371,8 @@ def edit_mine(session, comment_id, user, body):
 def clear_task(session, task_id, user):
     task = session.scalars(select(Task).where(Task.id == task_id, Task.user_id == user.id)).one()
     session.execute(delete(Comment).where(Comment.task_id == task.id))  # ok: DBC503
+def clear_mine(session, user):
+    session.query(Comment).filter(Comment.task.has(Task.user_id == user.id)).delete()  # ok: DBC503
 ''',
         _MODELS + '''
 def archive(session, task_id, user):
