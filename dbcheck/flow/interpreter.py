@@ -1580,9 +1580,8 @@ class QueryAnalyzer:
             return None
         bound.update(zip(params, call.args))
         bound.update((key, value) for key, value in call.kwargs if key in params)
-        if any(p not in bound and p not in body.defaults for p in params):
-            return None
-        bound.update((p, body.defaults[p]) for p in params if p not in bound)
+        if any(p not in bound for p in params):
+            return None  # a default (kept as the extractor wrote it, not as typed IR)
         self._inlining.add(body.qualname)
         try:
             return _substituted(statements[0].value, bound)
@@ -2363,7 +2362,8 @@ def _substituted(expr: Any, bound: dict[str, Expr]) -> Any:
         return bound.get(expr.name, expr) if expr.tag == "param" else expr
     if isinstance(expr, tuple):
         items = [_substituted(item, bound) for item in expr]
-        return type(expr)._make(items) if hasattr(type(expr), "_make") else tuple(items)
+        make = getattr(type(expr), "_make", None)  # a typed node: the same type again
+        return make(items) if make is not None else tuple(items)
     return expr
 
 
