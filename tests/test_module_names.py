@@ -86,3 +86,14 @@ def test_imports_through_a_namespace_package_resolve_from_wherever_dbcheck_runs(
     from_inside, _ = _findings(tmp_path / "app")
     assert from_root == [("app/api/views.py", "DBC501")]
     assert from_inside == [("api/views.py", "DBC501")]
+
+
+def test_a_class_re_exported_under_its_own_module_name_is_the_class(tmp_path: Path) -> None:
+    # cognee's layout: models/Dataset.py defines Dataset, models/__init__.py does
+    # ``from .Dataset import Dataset``; ``from app.models import Dataset`` is the class,
+    # not the submodule (83 of cognee's findings were hidden by reading it as the module)
+    view = VIEW.replace("from models import Note", "from app.models import Note")
+    write_project(tmp_path, {"app/__init__.py": "", "app/models/__init__.py": "from .Note import Note\n",
+                             "app/models/Note.py": NOTE_MODEL, "app/views.py": view})
+    findings, _ = _findings(tmp_path)
+    assert findings == [("app/views.py", "DBC501")]

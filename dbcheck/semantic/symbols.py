@@ -147,6 +147,12 @@ class SymbolTable:
         for i in range(len(parts), 0, -1):
             module = self._module(".".join(parts[:i]))
             if module is not None:
+                if i == len(parts) and i > 1:
+                    # ``from .PipelineRun import PipelineRun`` in a package's __init__: the
+                    # package's attribute is the class, not the submodule of that name
+                    package = self._module(".".join(parts[:-1]))
+                    if package is not None and package.is_package and _binds(package, parts[-1]):
+                        return self._in_module(package, (parts[-1],), depth)
                 return self._in_module(module, tuple(parts[i:]), depth)
         return Lib(canonical(qualified))
 
@@ -276,3 +282,9 @@ def _mentions(expr: object, qualified: str) -> bool:
             return True
         stack.extend(part for part in node if isinstance(part, tuple))
     return False
+
+
+def _binds(module: ModuleFacts, name: str) -> bool:
+    """Whether the module's own code binds ``name`` (an import, a class, an assignment)."""
+    return name in module.imports or name in module.assignments or name in module.functions \
+        or any(cls.name == name for cls in module.classes)
