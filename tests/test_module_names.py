@@ -95,5 +95,10 @@ def test_a_class_re_exported_under_its_own_module_name_is_the_class(tmp_path: Pa
     view = VIEW.replace("from models import Note", "from app.models import Note")
     write_project(tmp_path, {"app/__init__.py": "", "app/models/__init__.py": "from .Note import Note\n",
                              "app/models/Note.py": NOTE_MODEL, "app/views.py": view})
+    (tmp_path / "app/scoped.py").write_text(
+        "from sqlalchemy import select\nfrom app.models import Note\n\n\n"
+        "def my_notes(session, user_id):\n"
+        "    return session.scalars(select(Note).where(Note.user_id == user_id)).all()\n", encoding="utf-8")
     findings, _ = _findings(tmp_path)
+    # its columns too: ``Note.user_id`` scopes the second view
     assert findings == [("app/views.py", "DBC501")]

@@ -147,12 +147,14 @@ class SymbolTable:
         for i in range(len(parts), 0, -1):
             module = self._module(".".join(parts[:i]))
             if module is not None:
-                if i == len(parts) and i > 1:
+                if i > 1 and (i == len(parts) or not _binds(module, parts[i])):
                     # ``from .PipelineRun import PipelineRun`` in a package's __init__: the
                     # package's attribute is the class, not the submodule of that name
-                    package = self._module(".".join(parts[:-1]))
-                    if package is not None and package.is_package and _binds(package, parts[-1]):
-                        return self._in_module(package, (parts[-1],), depth)
+                    # (``models.PipelineRun.user_id`` too - but ``models.PipelineRun.
+                    # PipelineRun``, what that import names, is the submodule's class)
+                    package = self._module(".".join(parts[:i - 1]))
+                    if package is not None and package.is_package and _binds(package, parts[i - 1]):
+                        return self._in_module(package, tuple(parts[i - 1:]), depth)
                 return self._in_module(module, tuple(parts[i:]), depth)
         return Lib(canonical(qualified))
 
