@@ -515,6 +515,21 @@ def my_task_comments(session, task_id, user):
     task = session.scalars(select(Task).where(Task.id == task_id, Task.user_id == user.id)).one()
     return comments_of(session, int(task.id))  # ok: DBC501
 ''',
+        # A parent whose tenant column may be NULL has shared rows (a credential an admin
+        # made for everyone), and so do the rows hanging off it (onyx's index attempts).
+        _MODELS + '''
+from typing import Optional
+class Credential(Base):
+    __tablename__ = "credentials"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+class Attempt(Base):
+    __tablename__ = "attempts"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    credential_id: Mapped[int] = mapped_column(ForeignKey("credentials.id", ondelete="CASCADE"), index=True)
+def stale_attempts(session):
+    return session.scalars(select(Attempt).where(Attempt.id > 0)).all()  # ok: DBC501
+''',
         # A many-to-one relationship compared to the owner row is its key column in SQL
         # (reports.user_id = :param): Redash scopes every lookup this way.
         _FLASK_REPORTS + '''

@@ -72,16 +72,29 @@ def owned_by_tenant(index: TablesByName, config: "Config", table_name: str) -> O
     if found is not None or config.tenant_ownership == "direct":
         return found
     for table in index.tables_named(table_name):
-        if not is_exempt(table, config) and owned_through_foreign_key(index, table, config):
+        if not is_exempt(table, config) and owner_link(index, config, table) is not None:
             return table
     return None
 
 
-def owner_link(index: TablesByName, config: "Config", table: TableModel) -> Optional[tuple[str, str]]:
-    """(the column, the parent table) through which a table without a tenant column
-    belongs to a tenant: the first ``owned-through`` key or NOT NULL foreign key that
-    reaches a tenant-owned row."""
+def _owns_every_row(index: TablesByName, config: "Config", table: TableModel, seen: set[int]) -> bool:
+    """Whether every row of ``table`` belongs to a tenant: a NOT NULL tenant column, or
+    (with none) a NOT NULL / declared key to a table that is so. A parent whose tenant
+    column may be NULL (a credential an admin created for everyone) has shared rows, and
+    so do its children."""
+    if id(table) in seen:
+        return False
+    seen.add(id(table))
+    columns = tenant_columns_of(table, config)
+    if columns:
+        return any(c.nullable is False or c.primary_key for c in columns)
+    return _parent_link(index, config, table, seen) is not None
+
+
+def _parent_link(index: TablesByName, config: "Config", table: TableModel,
+                 seen: set[int]) -> Optional[tuple[str, str]]:
     for child, column, parent in config.owned_through:
+        # declared: the maintainers say the parent is the owner, whatever the schema states
         if child == table.name and (parent == config.tenant_table or any(
                 tenant_columns_of(t, config) or owned_through_foreign_key(index, t, config)
                 for t in index.tables_named(parent))):
@@ -91,10 +104,16 @@ def owner_link(index: TablesByName, config: "Config", table: TableModel) -> Opti
         if len(local) != 1 or not fk.target_table or any(c is None or c.nullable is not False for c in columns):
             continue
         if fk.target_table == config.tenant_table or any(
-                tenant_columns_of(t, config) or owned_through_foreign_key(index, t, config)
-                for t in index.tables_named(fk.target_table)):
+                _owns_every_row(index, config, t, set(seen)) for t in index.tables_named(fk.target_table)):
             return local[0], fk.target_table
     return None
+
+
+def owner_link(index: TablesByName, config: "Config", table: TableModel) -> Optional[tuple[str, str]]:
+    """(the column, the parent table) through which a table without a tenant column
+    belongs to a tenant: the first ``owned-through`` key or NOT NULL foreign key that
+    reaches a row every one of which has a tenant (see ``_owns_every_row``)."""
+    return _parent_link(index, config, table, {id(table)})
 
 
 class SessionFilter(NamedTuple):
