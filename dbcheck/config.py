@@ -50,6 +50,9 @@ class Config:
     # (table, column, parent table): rows of table belong to the parent row their column
     # names, though no foreign key says so (``owned-through``)
     owned_through: tuple[tuple[str, str, str], ...] = ()
+    # DBC501/503 also judge tables owned through a NOT NULL foreign key (not only those
+    # with a tenant column or an ``owned-through`` declaration)
+    inherited_scoping: bool = False
     select: tuple[str, ...] = ("DBC",)
     extend_select: tuple[str, ...] = ()
     ignore: tuple[str, ...] = ()
@@ -310,6 +313,12 @@ def _nonempty_strings(value: Any) -> tuple[str, ...]:
     return result
 
 
+def _boolean(value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise _Invalid(f"expected true or false, got {_type_name(value)}")
+    return value
+
+
 def _ownership(value: Any) -> str:
     value = _string(value)
     if value not in TENANT_OWNERSHIPS:
@@ -383,6 +392,7 @@ _PARSERS: Mapping[str, tuple[str, Callable[[Any], Any]]] = {
     "encrypted-types": ("encrypted_types", _strings),
     "scope-helpers": ("scope_helpers", _strings),
     "owned-through": ("owned_through", _owned_through),
+    "inherited-scoping": ("inherited_scoping", _boolean),
     "select": ("select", _codes),
     "extend-select": ("extend_select", _codes),
     "ignore": ("ignore", _codes),

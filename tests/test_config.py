@@ -46,6 +46,7 @@ not-secret-names = ["token_budget"]
 encrypted-types = ["app.crypto.EncryptedText"]
 scope-helpers = ["app.db.for_user"]
 owned-through = { "conversations" = "app_id -> apps", " messages " = "  chat_id->chats " }
+inherited-scoping = true
 select = ["DBC"]
 extend-select = ["DBC900"]
 ignore = ["DBC302"]
@@ -66,6 +67,7 @@ baseline = ".dbcheck-baseline.json"
     assert config.encrypted_types == ("app.crypto.EncryptedText",)
     assert config.scope_helpers == ("app.db.for_user",)
     assert config.owned_through == (("conversations", "app_id", "apps"), ("messages", "chat_id", "chats"))
+    assert config.inherited_scoping is True
     assert config.extend_select == ("DBC900",)
     assert config.ignore == ("DBC302",)
     assert config.exclude == ("migrations/versions/legacy_*",)
@@ -203,6 +205,7 @@ def test_unknown_key_without_close_match_lists_keys(tmp_path: Path) -> None:
         ("per-file-ignores = ['tests/**']\n", "per-file-ignores", "expected a table"),
         ("select = ''\n", "select", "empty string"),
         ("owned-through = ['app_id -> apps']\n", "owned-through", "expected a table like"),
+        ("inherited-scoping = 'yes'\n", "inherited-scoping", "expected true or false, got string"),
         ("owned-through = { conversations = 1 }\n", "owned-through", '"conversations": expected a string'),
         ("owned-through = { conversations = 'apps.id' }\n", "owned-through",
          '"conversations": expected "<column> -> <parent table>", got \'apps.id\''),

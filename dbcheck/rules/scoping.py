@@ -48,6 +48,33 @@ class Comment(Base):
     task: Mapped[Task] = relationship()
 '''
 
+# Steps belong to their run by a column no foreign key states, declared (AgentGPT's
+# agent_task.run_id): judged without inherited-scoping.
+_STEPS = {"pyproject.toml": '''
+[tool.dbcheck]
+owned-through = { "steps" = "run_id -> runs" }
+''', "example.py": _MODELS + '''
+class Run(Base):
+    __tablename__ = "runs"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+class Step(Base):
+    __tablename__ = "steps"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    run_id: Mapped[int] = mapped_column(index=True)
+def steps_of(session, run_id, user):
+    run = session.scalars(select(Run).where(Run.id == run_id, Run.user_id == user.id)).one()
+    return session.scalars(select(Step).where(Step.run_id == run.id)).all()  # ok: DBC501
+def steps_of_any(session, run_id):
+    return session.scalars(select(Step).where(Step.run_id == run_id)).all()  # expect: DBC501
+'''}
+
+# A project that asks for tables owned through a NOT NULL foreign key to be judged too.
+_INHERITED = '''
+[tool.dbcheck]
+inherited-scoping = true
+'''
+
 # A user's private rows in an imperative Table.
 _WATCHLIST = '''
 from sqlalchemy import Column, ForeignKey, Integer, Table, delete, select
@@ -476,7 +503,7 @@ def comments_of(session, task_id, user):
 ''',
         # A table owned through its parent is scoped by the parent: joined and filtered,
         # the id of one loaded scoped, a scoped semi-join, or its key to who asks.
-        _COMMENTS + '''
+        {"pyproject.toml": _INHERITED, "example.py": _COMMENTS + '''
 def on_my_tasks(session, user):
     return session.scalars(select(Comment).join(Task).where(Task.user_id == user.id)).all()  # ok: DBC501
 def on_task(session, task_id, user):
@@ -514,10 +541,10 @@ def comments_of(session, task_id):
 def my_task_comments(session, task_id, user):
     task = session.scalars(select(Task).where(Task.id == task_id, Task.user_id == user.id)).one()
     return comments_of(session, int(task.id))  # ok: DBC501
-''',
+'''},
         # A parent whose tenant column may be NULL has shared rows (a credential an admin
         # made for everyone), and so do the rows hanging off it (onyx's index attempts).
-        _MODELS + '''
+        {"pyproject.toml": _INHERITED, "example.py": _MODELS + '''
 from typing import Optional
 class Credential(Base):
     __tablename__ = "credentials"
@@ -529,6 +556,11 @@ class Attempt(Base):
     credential_id: Mapped[int] = mapped_column(ForeignKey("credentials.id", ondelete="CASCADE"), index=True)
 def stale_attempts(session):
     return session.scalars(select(Attempt).where(Attempt.id > 0)).all()  # ok: DBC501
+'''},
+        # Without it, only tables with a tenant column or an owned-through declaration.
+        _COMMENTS + '''
+def on_task(session, task_id):
+    return session.scalars(select(Comment).where(Comment.task_id == task_id)).all()  # ok: DBC501
 ''',
         # A many-to-one relationship compared to the owner row is its key column in SQL
         # (reports.user_id = :param): Redash scopes every lookup this way.
@@ -638,8 +670,9 @@ def downgrade():
         },
     )
     invalid = (
+        _STEPS,
         # A comment by the id of a task nobody loaded for this user: another user's.
-        _COMMENTS + '''
+        {"pyproject.toml": _INHERITED, "example.py": _COMMENTS + '''
 def on_task(session, task_id):
     return session.scalars(select(Comment).where(Comment.task_id == task_id)).all()  # expect: DBC501
 def on_assigned(session, user):
@@ -654,7 +687,7 @@ def checked_elsewhere(session, comment_id, user):
     comment = session.scalars(select(Comment).where(Comment.id == comment_id)).first()  # expect: DBC501
     print(comment.task.user_id == user.id)
     return comment
-''',
+'''},
         # What the same service leaks: a child read by an id nobody checked, a helper's
         # unscoped lookup at the calls that neither scope nor check it (named in the
         # message; through a module-level repository and a typed application object), an
@@ -1380,7 +1413,7 @@ session.execute(delete(Task).where(Task.id == task_id, Task.user_id == user.id))
 """
     options = "`tenant-column`, `global-tables`, `scope-helpers`."
     valid = (
-        _COMMENTS + '''
+        {"pyproject.toml": _INHERITED, "example.py": _COMMENTS + '''
 def edit_mine(session, comment_id, user, body):
     session.execute(update(Comment).where(Comment.id == comment_id, Comment.author_id == user.id).values(body=body))  # ok: DBC503
 def clear_task(session, task_id, user):
@@ -1388,7 +1421,7 @@ def clear_task(session, task_id, user):
     session.execute(delete(Comment).where(Comment.task_id == task.id))  # ok: DBC503
 def clear_mine(session, user):
     session.query(Comment).filter(Comment.task.has(Task.user_id == user.id)).delete()  # ok: DBC503
-''',
+'''},
         _MODELS + '''
 def archive(session, task_id, user):
     session.execute(update(Task).where(Task.id == task_id, Task.user_id == user.id).values(done=True))  # ok: DBC503
@@ -1452,10 +1485,10 @@ def draft_then_dropped(session, actor):
         },
     )
     invalid = (
-        _COMMENTS + '''
+        {"pyproject.toml": _INHERITED, "example.py": _COMMENTS + '''
 def edit(session, comment_id, body):
     session.execute(update(Comment).where(Comment.id == comment_id).values(body=body))  # expect: DBC503
-''',
+'''},
         _MODELS + '''
 def archive(session, task_id):
     session.execute(update(Task).where(Task.id == task_id).values(done=True))  # expect: DBC503

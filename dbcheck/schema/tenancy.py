@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import re
+
 from typing import TYPE_CHECKING, Iterable, NamedTuple, Optional, Protocol
 
 from dbcheck.schema.model import ColumnModel, TableModel
@@ -64,12 +66,12 @@ def tenant_owned(index: TablesByName, config: "Config", table_name: str) -> Opti
 
 
 def owned_by_tenant(index: TablesByName, config: "Config", table_name: str) -> Optional[TableModel]:
-    """The table, if its rows belong to one tenant: it carries a tenant column, or (with
-    ``tenant-ownership = "inherited"``) every row belongs to such a row through a NOT NULL
-    foreign key or an ``owned-through`` key - an agent's executions, a list's items. Its
-    reads and writes are scoped by a join to a scoped owner, or by the key of one held."""
+    """The table, if its rows belong to one tenant: it carries a tenant column, or every
+    row belongs to such a row through an ``owned-through`` key - an agent's executions -
+    or (with ``inherited-scoping``) a NOT NULL foreign key - a list's items. Its reads
+    and writes are scoped by a join to a scoped owner, or by the key of one held."""
     found = tenant_owned(index, config, table_name)
-    if found is not None or config.tenant_ownership == "direct":
+    if found is not None:
         return found
     for table in index.tables_named(table_name):
         if not is_exempt(table, config) and owner_link(index, config, table) is not None:
@@ -99,14 +101,24 @@ def _parent_link(index: TablesByName, config: "Config", table: TableModel,
                 tenant_columns_of(t, config) or owned_through_foreign_key(index, t, config)
                 for t in index.tables_named(parent))):
             return column, parent
+    if not config.inherited_scoping or config.tenant_ownership == "direct":
+        # (keys the schema states are judged on request: by themselves, three findings in
+        # four were right on the projects tried - see the README)
+        return None
     for local, fk in table.all_foreign_keys():
         columns = [table.column(name) for name in local]
         if len(local) != 1 or not fk.target_table or any(c is None or c.nullable is not False for c in columns):
             continue
+        if _AUDIT_KEY.match(local[0]):
+            continue  # who made or granted the row, not whose it is (onyx's ScimToken.created_by_id)
         if fk.target_table == config.tenant_table or any(
                 _owns_every_row(index, config, t, set(seen)) for t in index.tables_named(fk.target_table)):
             return local[0], fk.target_table
     return None
+
+
+_AUDIT_KEY = re.compile(r"^(created|updated|modified|deleted|approved|invited|granted|reviewed|revoked|"
+                        r"last_modified|last_updated|last_edited)_by(_user)?(_id)?$|^(grantor|creator|inviter)(_user)?_id$")
 
 
 def owner_link(index: TablesByName, config: "Config", table: TableModel) -> Optional[tuple[str, str]]:
