@@ -247,13 +247,14 @@ class UnscopedQuery(Rule):
     cwe = "CWE-639: Authorization Bypass Through User-Controlled Key"
     what_it_does = """
 Flags a read - `select(...)`, `session.query(...)`, `Model.query`, `session.exec(...)` -
-of a tenant-owned table (one with the tenant column; with `tenant-ownership = "inherited"`,
-the default, also one whose rows belong to such a row through a NOT NULL foreign key or
-an `owned-through` key: a task's comments, scoped by a join to a scoped task, the id of
-a task loaded scoped, or their own key to who asks) that is not filtered by the tenant
-column with a non-constant value (`T.user_id == current_user.id`, `.in_(ids)`,
-`filter_by(user_id=...)`) on every path to where it runs, directly or through a join to
-a scoped tenant-owned table. A term inside `or_(...)` counts only if every branch
+of a tenant-owned table (one with the tenant column; also one whose rows belong to such
+a row through an `owned-through` key, or - with `inherited-scoping = true` - a NOT NULL
+foreign key: a task's comments, scoped by a join to a scoped task, the id of a task
+loaded scoped, `.has()` on it, their own key to who asks, or a check of the task's owner
+through the relationship) that is not filtered by the tenant column with a non-constant
+value (`T.user_id == current_user.id`, `.in_(ids)`, `filter_by(user_id=...)`, `(T.user_id
+== me) & ...`, or a project function that returns such a condition) on every path to
+where it runs, directly or through a join to a scoped tenant-owned table. A term inside `or_(...)` counts only if every branch
 scopes. The analysis follows a statement through its function (`stmt = stmt.where(...)`)
 and into project functions that add the filter or run it (however many helpers hand the
 statement on), and trusts `scope-helpers`; a mixin's classmethod that queries `cls` is
@@ -286,7 +287,7 @@ def list_tasks(session, user):
 def list_tasks(session, user):
     return session.scalars(select(Task).where(Task.user_id == user.id)).all()
 """
-    options = "`tenant-column`, `tenant-table`, `global-tables`, `scope-helpers`."
+    options = "`tenant-column`, `tenant-table`, `global-tables`, `scope-helpers`, `owned-through`, `inherited-scoping`."
     valid = (
         # Rows the function already holds vouch for what hangs off them (through a foreign
         # key or an ``owned-through`` column, to a tenant-owned parent): a parent loaded
@@ -1411,7 +1412,7 @@ session.execute(delete(Task).where(Task.id == task_id))  # DBC503
     use_instead = """
 session.execute(delete(Task).where(Task.id == task_id, Task.user_id == user.id))
 """
-    options = "`tenant-column`, `global-tables`, `scope-helpers`."
+    options = "`tenant-column`, `global-tables`, `scope-helpers`, `owned-through`, `inherited-scoping`."
     valid = (
         {"pyproject.toml": _INHERITED, "example.py": _COMMENTS + '''
 def edit_mine(session, comment_id, user, body):
