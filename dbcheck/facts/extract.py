@@ -516,6 +516,10 @@ def _target_name(conv: ExprConverter, target: cst.BaseExpression) -> str:
     conv.convert(target)  # keep call positions in step
     if isinstance(target, (cst.Subscript, cst.Attribute)) and isinstance(target.value, cst.Name):
         return f"{target.value.value}[]"
+    if isinstance(target, (cst.Tuple, cst.List)) and target.elements \
+            and all(isinstance(e, cst.Element) and isinstance(e.value, cst.Name) for e in target.elements):
+        # ``rows, total = load(...)``: "(rows,total)", unpacked by the analysis
+        return "(" + ",".join(e.value.value for e in target.elements) + ")"  # type: ignore[attr-defined]
     return ""
 
 

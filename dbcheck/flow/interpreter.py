@@ -406,6 +406,13 @@ class QueryAnalyzer:
     # the statement, or None when the statement leaves the block.
 
     def _assign(self, stmt: Assign, env: Env, ctx: Context) -> Optional[Env]:
+        unpacked = [t[1:-1].split(",") for t in stmt.targets if t.startswith("(")]
+        if unpacked and len(stmt.targets) == 1 and isinstance(stmt.value, Sequence) \
+                and len(stmt.value.items) == len(unpacked[0]) and not any(isinstance(i, Star) for i in stmt.value.items):
+            # ``a, b = x, y``: each its own
+            for name, item in zip(unpacked[0], stmt.value.items):
+                env.set(name, self._eval(item, env, ctx))
+            return env
         result = self._eval(stmt.value, env, ctx)
         if result == NOTHING and isinstance(stmt.value, (BinOr, Call)):
             # ``cond = (T.a == 1) | (T.b == 2)``, ``field = json_field(T.meta, "k")``:
@@ -423,7 +430,12 @@ class QueryAnalyzer:
                         if isinstance(key, Const) and isinstance(key.value, str):
                             env.set(f"{target}{{{key.value}}}", frozenset({ExprVal(value)}))
         for target in stmt.targets:
-            if target.endswith("}"):
+            if target.startswith("("):
+                # ``rows, total = load(...)``: each name may be any of what came back
+                # (a held row only when every value is one, so nothing is assumed)
+                for name in target[1:-1].split(","):
+                    env.set(name, result)
+            elif target.endswith("}"):
                 env.set(target, frozenset({ExprVal(stmt.value)}))  # what the key holds, as written
             elif target.endswith("[]"):
                 # what was stored into ``name``: handed on with it (see _owner_checked_by_call)
@@ -441,6 +453,11 @@ class QueryAnalyzer:
     def _return(self, stmt: Return, env: Env, ctx: Context) -> Optional[Env]:
         if stmt.value is not None:
             value = self._eval(stmt.value, env, ctx)
+            if isinstance(stmt.value, Sequence) and stmt.value.tag == "tuple":
+                # ``return incidents, total``: the rows in it, for a caller that unpacks it
+                # (``rows, n = load(...)``); nothing else of a tuple is followed
+                value = frozenset(v for item in stmt.value.items for v in self._peek(item, env, ctx)
+                                  if isinstance(v, RowVal) and v.is_result)
             # a lookup owner-checked here is returned checked, as itself or converted
             # (``return CredentialOut.model_validate(credential)``)
             checked = {v for name in env.checked for v in env.get(name, NOTHING) if isinstance(v, GetVal)}
@@ -2626,6 +2643,8 @@ def _scan_stmt(stmt: Any, assigned: set[str], live: set[str]) -> Optional[set[st
         for target in stmt.targets:
             if target.endswith("[]"):
                 live.add(target)  # adds to what was stored before
+            elif target.startswith("("):
+                assigned = assigned | set(target[1:-1].split(","))
             elif target:
                 assigned = assigned | {target}
         return assigned

@@ -539,6 +539,15 @@ def my_open_tasks(session, user):
     return session.scalars(select(Task).where(mine(user) & (Task.id > 0))).all()  # ok: DBC501
 def comments_of(session, task_id):
     return session.scalars(select(Comment).where(Comment.task_id == task_id)).all()  # ok: DBC501
+# Rows handed back in a tuple stay held where the caller unpacks them (keep's
+# ``incidents, total = get_last_incidents(...)``).
+def page_of(session, user):
+    tasks = session.scalars(select(Task).where(Task.user_id == user.id).limit(20)).all()
+    return tasks, len(tasks)
+def projects_on_page(session, user):
+    tasks, count = page_of(session, user)
+    project_ids = [t.project_id for t in tasks]
+    return session.scalars(select(Project).where(Project.id.in_(project_ids))).all()  # ok: DBC501
 def my_task_comments(session, task_id, user):
     task = session.scalars(select(Task).where(Task.id == task_id, Task.user_id == user.id)).one()
     return comments_of(session, int(task.id))  # ok: DBC501
