@@ -920,6 +920,7 @@ class _ModuleExtractor:
             name = target.attr.value
             seen[name] = seen.get(name, 0) + 1
             if isinstance(value, cst.Name) and value.value in params:
+                fact.param_attrs[name] = value.value
                 annotation = params[value.value].annotation
                 if annotation is None:
                     continue
@@ -929,6 +930,7 @@ class _ModuleExtractor:
         for name, count in seen.items():
             if count > 1:
                 fact.instance_attrs.pop(name, None)  # bound one way or another: unknown
+                fact.param_attrs.pop(name, None)
 
     def _nested_class(self, stmt: cst.ClassDef) -> dict[str, Expr]:
         """``class Meta: db_table = "tasks"``: the names the nested class binds to values

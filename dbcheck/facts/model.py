@@ -69,6 +69,9 @@ class ClassFact:
     # ``self.<name> = <value>`` in ``__init__``: the value, or the annotation of the
     # parameter it was handed (``def __init__(self, dao: TaskDAO): self.dao = dao``)
     instance_attrs: dict[str, Expr] = field(default_factory=dict)
+    # ``self.<name> = <parameter>`` in ``__init__``: the parameter's name (a repository
+    # handed its model: ``RepositoryGeneric(session, Recipe)``)
+    param_attrs: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -204,7 +207,7 @@ def interface_digest(facts: ModuleFacts) -> str:
           [(a.name, strip(a.annotation), strip(a.value), a.declared_attr) for a in c.attrs],
           c.dynamic, list(c.methods), sorted(c.validators.items()),
           sorted((name, sorted((k, strip(v)) for k, v in values.items())) for name, values in c.nested.items()),
-          sorted((k, strip(v)) for k, v in c.instance_attrs.items()))
+          sorted((k, strip(v)) for k, v in c.instance_attrs.items()), sorted(c.param_attrs.items()))
          for c in facts.classes],
         sorted((name, list(f.params), sorted((k, strip(v)) for k, v in f.defaults.items()), strip(f.returns))
                for name, f in facts.functions.items()),

@@ -105,6 +105,7 @@ class Context:
     returns: list = field(default_factory=list)  # what each ``return`` hands back
     loops: list["LoopFrame"] = field(default_factory=list)  # the loops around the statement
     vouched_params: set = field(default_factory=set)  # (parameter, table): ids the callee looked up
+    instance_models: tuple = ()  # (attribute, table) of the instance ``self`` is (see InstanceVal)
 
 
 @dataclass

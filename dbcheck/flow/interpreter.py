@@ -918,7 +918,7 @@ class QueryAnalyzer:
                 own = _own_table(ctx) if name == "query" else None
                 # ``cls.query`` in a model's classmethod (Flask-SQLAlchemy's query property)
                 out.add(QueryVal("read", (own.key,), path=ctx.module.path) if own is not None and own.key
-                        else self._self_attribute(ctx.cls, name))
+                        else self._self_attribute(ctx.cls, name, ctx.instance_models))
             else:
                 out.add(None)
         return frozenset(out)
@@ -1008,6 +1008,7 @@ class QueryAnalyzer:
         annotation (``TaskRepo``, ``Optional[TaskRepo]``, ``TaskRepo | None``)."""
         if not isinstance(expr, tuple) or not expr:
             return None
+        call = expr
         if expr[0] == "call":
             expr = expr[1]
         elif expr[0] == "sub" and expr[2]:
@@ -1016,7 +1017,40 @@ class QueryAnalyzer:
             expr = expr[1]
         made = self.index.symbols.lookup(expr)
         if isinstance(made, ClassRef) and self.index.classes.get(made.qualname) is not None:
-            return InstanceVal(made.qualname)
+            return InstanceVal(made.qualname, self._constructor_models(made.qualname, call))
+        return None
+
+    def _constructor_models(self, qualname: str, call: Any, env: Optional[Env] = None) -> tuple:
+        """(attribute, table) for each ``self.<attribute> = <parameter>`` of the class's
+        ``__init__`` whose argument in ``call`` is a mapped class (``CRUDSync(Sync)``,
+        ``RepositoryGeneric(session, PK_ID, Recipe, RecipeOut)``)."""
+        info = self.index.classes.get(qualname)
+        if info is None or not isinstance(call, tuple) or not call or call[0] != "call":
+            return ()
+        found = self._find_method(info, "__init__")
+        if found is None:
+            return ()
+        params = [p for p in found[1].params if p != "self"]
+        _tag, _func, args, kwargs = call[0], call[1], call[2], call[3]
+        given: dict[str, Any] = dict(zip(params, args))
+        given.update((key, value) for key, value in kwargs if key in params)
+        models: list[tuple[str, str]] = []
+        for ref in mro(self.index.symbols, info.ref):
+            for attribute, param in sorted(ref.fact.param_attrs.items()):
+                arg = given.get(param)
+                table = self._model_argument(arg, env) if arg is not None else None
+                if table and attribute not in (m[0] for m in models):
+                    models.append((attribute, table))
+        return tuple(models)
+
+    def _model_argument(self, arg: Any, env: Optional[Env]) -> Optional[str]:
+        """The table of a mapped class handed as an argument: named, or a local holding one."""
+        if isinstance(arg, tuple) and arg and arg[0] == "n":
+            return self._class_table(self.index.symbols.lookup(arg))
+        if env is not None and isinstance(arg, Local):
+            held = env.get(arg.name, frozenset())
+            if len(held) == 1 and isinstance(next(iter(held)), ClassVal):
+                return next(iter(held)).table
         return None
 
     def _instance_attribute(self, receiver: Val, name: str) -> Val:
@@ -1039,9 +1073,13 @@ class QueryAnalyzer:
                         return self._instance_of(attr.annotation)
         return None
 
-    def _self_attribute(self, cls: "ClassInfo", name: str) -> Val:
-        """``self.model`` in a repository: the class attribute (or the type argument
-        of a generic base) naming a mapped class; ``self.repo`` set in ``__init__``."""
+    def _self_attribute(self, cls: "ClassInfo", name: str, models: tuple = ()) -> Val:
+        """``self.model`` in a repository: the mapped class its constructor was handed
+        (``models``), the class attribute (or the type argument of a generic base) naming
+        one; ``self.repo`` set in ``__init__``."""
+        for attribute, table in models:
+            if attribute == name:
+                return ClassVal(table)
         symbols = self.index.symbols
         held = self._instance_attribute(InstanceVal(cls.ref.qualname), name)
         if held is not None:
@@ -1083,7 +1121,7 @@ class QueryAnalyzer:
                 return self._project_call(sym.module, sym.fact.name, None, expr, env, ctx)
             if isinstance(sym, ClassRef):
                 self._eval_args(expr, env, ctx)
-                return frozenset({InstanceVal(sym.qualname)})
+                return frozenset({InstanceVal(sym.qualname, self._constructor_models(sym.qualname, expr, env))})
             if isinstance(sym, FunctionBody):
                 return self._project_call(sym.module, sym.body.name, sym.body, expr, env, ctx)
             if isinstance(sym, Value) and sym.rest and sym.expr and sym.expr[0] == "call":
@@ -1222,7 +1260,7 @@ class QueryAnalyzer:
         if arg == CLS and own is not None:
             return own.key  # session.query(cls) in a model's classmethod
         if isinstance(arg, Attr) and arg.value in (SELF, CLS) and ctx.cls is not None:
-            value = self._self_attribute(ctx.cls, arg.name)
+            value = self._self_attribute(ctx.cls, arg.name, ctx.instance_models)
             return value.table if isinstance(value, ClassVal) else None
         if isinstance(arg, Attr) and ctx.cls is not None:
             return self._entity(arg.value, ctx)  # self.model.id -> the table of self.model
@@ -1377,12 +1415,14 @@ class QueryAnalyzer:
             found = self._find_method(ctx.cls, method)
             if found is not None:
                 module, body = found
-                return self._project_call(module, body.name, body, expr, env, ctx, self_cls=ctx.cls)
+                return self._project_call(module, body.name, body, expr, env, ctx, self_cls=ctx.cls,
+                                          models=ctx.instance_models)
         if isinstance(receiver, InstanceVal):
             info = self.index.classes.get(receiver.qualname)
             found = self._find_method(info, method) if info is not None else None
             if found is not None:
-                return self._project_call(found[0], found[1].name, found[1], expr, env, ctx, self_cls=info)
+                return self._project_call(found[0], found[1].name, found[1], expr, env, ctx, self_cls=info,
+                                          models=receiver.models)
         if isinstance(receiver, ParamVal) and receiver.truthy is not False and (
                 method in _API.filters or method in _API.joins or method in _API.pass_through or method == "filter_by"):
             # A statement handed in by the caller, refined here.
@@ -2012,7 +2052,8 @@ class QueryAnalyzer:
         return None
 
     def _project_call(self, module: ModuleFacts, name: str, body: Optional[FunctionIR], expr: Call,
-                      env: Env, ctx: Context, self_cls: Optional["ClassInfo"] = None) -> ValueSet:
+                      env: Env, ctx: Context, self_cls: Optional["ClassInfo"] = None,
+                      models: tuple = ()) -> ValueSet:
         values = self._eval_args(expr, env, ctx)
         if body is None:
             body = next((b for b in module.bodies if b.class_name is None and b.name == name), None)
@@ -2087,7 +2128,7 @@ class QueryAnalyzer:
             signature.append(truth)
         runner = f"{body.qualname.rsplit('.', 2)[-2]}.{body.name}" if body.class_name else body.name
         results, escapes, inner, vouched = self._summary(module, body, tuple(signature), self_cls or ctx.cls,
-                                                         ctx.depth + 1)
+                                                         ctx.depth + 1, models=models)
         line, col = expr.line, expr.column
         if vouched:
             # validate_agent(session, agent_id, actor): the callee looked the id up
@@ -2185,9 +2226,10 @@ class QueryAnalyzer:
         return info is None or info.mapped
 
     def _summary(self, module: ModuleFacts, body: FunctionIR, signature: tuple, cls: Optional["ClassInfo"],
-                 depth: int, self_told: bool = False) -> tuple[frozenset, frozenset, tuple, frozenset]:
-        """``self_told``: read ``self``'s tenant attributes as set (``if self.group_id:``)."""
-        key = (module.path, body.qualname, signature, cls.ref.qualname if cls else None, self_told)
+                 depth: int, self_told: bool = False, models: tuple = ()) -> tuple[frozenset, frozenset, tuple, frozenset]:
+        """``self_told``: read ``self``'s tenant attributes as set (``if self.group_id:``);
+        ``models``: the mapped classes ``self``'s constructor was handed (see InstanceVal)."""
+        key = (module.path, body.qualname, signature, cls.ref.qualname if cls else None, self_told, models)
         tracking = self.index.tracking
         if key in self._summaries:
             if tracking:
@@ -2201,7 +2243,7 @@ class QueryAnalyzer:
         if tracking:
             self.index.open_reads()
             self.index.note("bodies", module.path)
-        ctx = Context(module, body, cls, depth, summary=True)
+        ctx = Context(module, body, cls, depth, summary=True, instance_models=models)
         env = Env()
         params = [p for p in body.params if p not in ("self", "cls")] if body.class_name else list(body.params)
         for p in body.params:

@@ -123,6 +123,9 @@ class InstanceVal:
     """An instance of a project class (a repository): its methods can be followed."""
 
     qualname: str
+    # (attribute, table): a mapped class its constructor was handed for an attribute
+    # (``RepositoryGeneric(session, Recipe)`` sets ``self.model``)
+    models: tuple = ()
 
 
 Val = Union[QueryVal, GetVal, RowVal, IdVal, ClassVal, ExprVal, ParamVal, InstanceVal, None]

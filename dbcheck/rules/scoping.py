@@ -539,6 +539,16 @@ def my_open_tasks(session, user):
     return session.scalars(select(Task).where(mine(user) & (Task.id > 0))).all()  # ok: DBC501
 def comments_of(session, task_id):
     return session.scalars(select(Comment).where(Comment.task_id == task_id)).all()  # ok: DBC501
+# A generic repository handed its model by its constructor (mealie's
+# ``RepositoryGeneric(session, PK_ID, Recipe, ...)``): ``self.model`` is that class.
+class Repository:
+    def __init__(self, session, model):
+        self.session = session
+        self.model = model
+    def owned_by(self, user):
+        return self.session.scalars(select(self.model).where(self.model.user_id == user.id)).all()
+def my_tasks(session, user):
+    return Repository(session, Task).owned_by(user)  # ok: DBC501
 # Rows handed back in a tuple stay held where the caller unpacks them (keep's
 # ``incidents, total = get_last_incidents(...)``).
 def page_of(session, user):
@@ -782,6 +792,15 @@ def get_or_create(session, model, **kwargs):
     for key, value in kwargs.items():
         query = query.where(getattr(model, key) == value)
     return session.scalars(query).first() or model(**kwargs)
+class Repository:
+    def __init__(self, session, model):
+        self.session = session
+        self.model = model
+    def by_ids(self, ids):
+        return self.session.scalars(select(self.model).where(self.model.id.in_(ids))).all()
+agents = Repository(None, Agent)
+def agents_by_id(ids):
+    return agents.by_ids(ids)  # expect: DBC501
 def agent_called(session, name):
     return get_or_create(session, Agent, name=name)  # expect: DBC501
 def agent_of_constant_org(session, name):
