@@ -1071,7 +1071,19 @@ class QueryAnalyzer:
                 for attr in ref.fact.attrs:
                     if attr.name == name and attr.value is None and attr.annotation and attr.annotation[0] == "n":
                         return self._instance_of(attr.annotation)
+            return self._property_instance(info, name, receiver.models)
         return None
+
+    def _property_instance(self, info: "ClassInfo", name: str, models: tuple) -> Val:
+        """``self.repos`` / ``repos.recipes``: a ``@property`` / ``@cached_property`` that
+        builds and returns one instance of a project class (mealie's controllers)."""
+        found = self._find_method(info, name)
+        if found is None or not any(dec[0] == "n" and dec[1].rsplit(".", 1)[-1] in ("property", "cached_property")
+                                    for dec in found[1].decorators):
+            return None
+        results = self._summary(found[0], found[1], (), info, MAX_DEPTH - 3, models=models)[0]
+        instances = {v for v in results if isinstance(v, InstanceVal)}
+        return next(iter(instances)) if len(instances) == 1 and len(results) == 1 else None
 
     def _self_attribute(self, cls: "ClassInfo", name: str, models: tuple = ()) -> Val:
         """``self.model`` in a repository: the mapped class its constructor was handed
@@ -1081,7 +1093,7 @@ class QueryAnalyzer:
             if attribute == name:
                 return ClassVal(table)
         symbols = self.index.symbols
-        held = self._instance_attribute(InstanceVal(cls.ref.qualname), name)
+        held = self._instance_attribute(InstanceVal(cls.ref.qualname, models), name)
         if held is not None:
             return held
         for attr, _owner in attributes_in_mro(symbols, cls.ref, include_mapped=True):

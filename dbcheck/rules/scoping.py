@@ -801,6 +801,19 @@ class Repository:
 agents = Repository(None, Agent)
 def agents_by_id(ids):
     return agents.by_ids(ids)  # expect: DBC501
+class Repositories:
+    def __init__(self, session):
+        self.session = session
+    @property
+    def agents(self):
+        return Repository(self.session, Agent)
+class AgentController:
+    session = None
+    @property
+    def repos(self):
+        return Repositories(self.session)
+    def delete_many(self, ids):
+        return self.repos.agents.by_ids(ids)  # expect: DBC501
 def agent_called(session, name):
     return get_or_create(session, Agent, name=name)  # expect: DBC501
 def agent_of_constant_org(session, name):
