@@ -927,6 +927,13 @@ class _ModuleExtractor:
                 fact.instance_attrs[name] = conv.convert(annotation.annotation)
             elif isinstance(value, cst.Call):
                 fact.instance_attrs[name] = conv.convert(value)
+            elif isinstance(value, cst.Attribute) and isinstance(value.value, cst.Name) \
+                    and value.value.value in params and params[value.value.value].annotation is not None:
+                # ``self.list_items = repos.group_shopping_list_item`` (``repos: AllRepositories``):
+                # an attribute of what the parameter is
+                hint = params[value.value.value].annotation
+                if hint is not None:
+                    fact.instance_attrs[name] = ("attrof", conv.convert(hint.annotation), value.attr.value)
         for name, count in seen.items():
             if count > 1:
                 fact.instance_attrs.pop(name, None)  # bound one way or another: unknown

@@ -1063,6 +1063,8 @@ class QueryAnalyzer:
             return None
         for ref in mro(self.index.symbols, info.ref):
             held = ref.fact.instance_attrs.get(name)
+            if held is not None and held[0] == "attrof":
+                return self._instance_attribute(self._instance_of(held[1]), held[2])
             if held is not None:
                 return self._instance_of(held)
         if not info.mapped and info.style == "none":

@@ -814,6 +814,11 @@ class AgentController:
         return Repositories(self.session)
     def delete_many(self, ids):
         return self.repos.agents.by_ids(ids)  # expect: DBC501
+class AgentService:
+    def __init__(self, repos: Repositories):
+        self.agents = repos.agents
+    def remove(self, ids):
+        return self.agents.by_ids(ids)  # expect: DBC501
 def agent_called(session, name):
     return get_or_create(session, Agent, name=name)  # expect: DBC501
 def agent_of_constant_org(session, name):
