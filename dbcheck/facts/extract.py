@@ -927,8 +927,7 @@ class _ModuleExtractor:
                 fact.instance_attrs[name] = conv.convert(annotation.annotation)
             elif isinstance(value, cst.Call):
                 fact.instance_attrs[name] = conv.convert(value)
-            elif isinstance(value, cst.Attribute) and isinstance(value.value, cst.Name) \
-                    and value.value.value in params and params[value.value.value].annotation is not None:
+            elif isinstance(value, cst.Attribute) and isinstance(value.value, cst.Name) and value.value.value in params:
                 # ``self.list_items = repos.group_shopping_list_item`` (``repos: AllRepositories``):
                 # an attribute of what the parameter is
                 hint = params[value.value.value].annotation

@@ -406,11 +406,11 @@ class QueryAnalyzer:
     # the statement, or None when the statement leaves the block.
 
     def _assign(self, stmt: Assign, env: Env, ctx: Context) -> Optional[Env]:
-        unpacked = [t[1:-1].split(",") for t in stmt.targets if t.startswith("(")]
-        if unpacked and len(stmt.targets) == 1 and isinstance(stmt.value, Sequence) \
-                and len(stmt.value.items) == len(unpacked[0]) and not any(isinstance(i, Star) for i in stmt.value.items):
+        unpacked = _unpacked(stmt.targets[0]) if len(stmt.targets) == 1 else None
+        if unpacked and isinstance(stmt.value, Sequence) and len(stmt.value.items) == len(unpacked) \
+                and not any(isinstance(i, Star) for i in stmt.value.items):
             # ``a, b = x, y``: each its own
-            for name, item in zip(unpacked[0], stmt.value.items):
+            for name, item in zip(unpacked, stmt.value.items):
                 env.set(name, self._eval(item, env, ctx))
             return env
         result = self._eval(stmt.value, env, ctx)
@@ -430,10 +430,11 @@ class QueryAnalyzer:
                         if isinstance(key, Const) and isinstance(key.value, str):
                             env.set(f"{target}{{{key.value}}}", frozenset({ExprVal(value)}))
         for target in stmt.targets:
-            if target.startswith("("):
+            names = _unpacked(target)
+            if names is not None:
                 # ``rows, total = load(...)``: each name may be any of what came back
                 # (a held row only when every value is one, so nothing is assumed)
-                for name in target[1:-1].split(","):
+                for name in names:
                     env.set(name, result)
             elif target.endswith("}"):
                 env.set(target, frozenset({ExprVal(stmt.value)}))  # what the key holds, as written
@@ -1031,7 +1032,7 @@ class QueryAnalyzer:
         if found is None:
             return ()
         params = [p for p in found[1].params if p != "self"]
-        _tag, _func, args, kwargs = call[0], call[1], call[2], call[3]
+        args, kwargs = call[2], call[3]
         given: dict[str, Any] = dict(zip(params, args))
         given.update((key, value) for key, value in kwargs if key in params)
         models: list[tuple[str, str]] = []
@@ -1632,8 +1633,8 @@ class QueryAnalyzer:
             if isinstance(sym, FunctionBody):
                 found = (sym.module, sym.body)
             elif isinstance(sym, Function):
-                found = next(((sym.module, b) for b in sym.module.bodies
-                              if b.class_name is None and b.name == sym.fact.name), None)
+                body = _function_body(sym.module, sym.fact.name)
+                found = (sym.module, body) if body is not None else None
         if found is None or found[1].star_kwargs or found[1].qualname in self._inlining:
             return None
         module, body = found
@@ -2070,7 +2071,7 @@ class QueryAnalyzer:
                       models: tuple = ()) -> ValueSet:
         values = self._eval_args(expr, env, ctx)
         if body is None:
-            body = next((b for b in module.bodies if b.class_name is None and b.name == name), None)
+            body = _function_body(module, name)
         if self._is_scope_helper(name) or (body is not None and self._is_scope_helper(body.qualname)):
             return frozenset(self._scope_all(v) for value in values[:1] for v in value) or NOTHING
         if body is None or ctx.depth >= MAX_DEPTH:
@@ -2443,6 +2444,16 @@ def _substituted(expr: Any, bound: dict[str, Expr]) -> Any:
 _ID_CONVERSIONS = frozenset({"int", "str", "uuid.UUID", "builtins.int", "builtins.str"})
 
 
+def _unpacked(target: str) -> Optional[list[str]]:
+    """The names of a tuple target as the extractor writes it (``"(rows,total)"``)."""
+    return target[1:-1].split(",") if target.startswith("(") else None
+
+
+def _function_body(module: ModuleFacts, name: str) -> Optional[FunctionIR]:
+    """The body of the module-level function ``name``."""
+    return next((b for b in module.bodies if b.class_name is None and b.name == name), None)
+
+
 def _attribute_chain(expr: Expr) -> bool:
     """``r``, ``r.id``, ``self.rows``: reading it runs nothing."""
     while isinstance(expr, Attr):
@@ -2699,10 +2710,8 @@ def _scan_stmt(stmt: Any, assigned: set[str], live: set[str]) -> Optional[set[st
         for target in stmt.targets:
             if target.endswith("[]"):
                 live.add(target)  # adds to what was stored before
-            elif target.startswith("("):
-                assigned = assigned | set(target[1:-1].split(","))
             elif target:
-                assigned = assigned | {target}
+                assigned = assigned | set(_unpacked(target) or (target,))
         return assigned
     if isinstance(stmt, (ExprStmt, Assert)):
         _reads(stmt.value if isinstance(stmt, ExprStmt) else stmt.test, assigned, live)
