@@ -264,13 +264,25 @@ def lib_name_of(sym: Symbol) -> Optional[str]:
         if sym.name.startswith("sa:") and len(sym.rest) >= 1:
             return f"sa:{sym.rest[-1]}"
         if sym.name.startswith("sqlmodel:"):
-            return f"sqlmodel:{sym.rest[-1]}"
+            return _sqlmodel_name(sym.rest[-1])
         if sym.name.startswith("sau:"):
             return f"sau:{sym.rest[-1]}"
         if sym.name.startswith("typing:"):
             return f"typing:{sym.rest[-1]}"
         return f"{sym.name}.{'.'.join(sym.rest)}"
+    if sym.name.startswith("sqlmodel:"):
+        return _sqlmodel_name(sym.name[len("sqlmodel:"):])
     return sym.name
+
+
+# SQLModel re-exports SQLAlchemy's schema constructs: ``from sqlmodel import Column``
+# is ``sqlalchemy.Column`` (keep's ``Field(sa_column=Column(..., ForeignKey(...)))``).
+_SQLMODEL_REEXPORTS = frozenset({"Column", "ForeignKey", "Index", "UniqueConstraint", "PrimaryKeyConstraint",
+                                 "ForeignKeyConstraint", "CheckConstraint", "Table", "MetaData"})
+
+
+def _sqlmodel_name(name: str) -> str:
+    return f"sa:{name}" if name in _SQLMODEL_REEXPORTS else f"sqlmodel:{name}"
 
 
 def _mentions(expr: object, qualified: str) -> bool:
