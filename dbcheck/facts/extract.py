@@ -583,6 +583,12 @@ def _assigned_names(body: Sequence[cst.CSTNode], imports: bool = True) -> set[st
     return names
 
 
+def _decorator_name(dec: Expr) -> str:
+    """``functools.cached_property`` / ``property`` -> the last name; "" for others."""
+    target = dec[1] if dec[0] == "call" else dec
+    return target[1].rsplit(".", 1)[-1] if target[0] == "n" and isinstance(target[1], str) else ""
+
+
 def _is_declared_attr(decorators: list[Expr]) -> bool:
     for dec in decorators:
         target = dec[1] if dec[0] == "call" else dec
@@ -938,6 +944,31 @@ class _ModuleExtractor:
                 fact.instance_attrs.pop(name, None)  # bound one way or another: unknown
                 fact.param_attrs.pop(name, None)
 
+    def _memoised_attribute(self, func: cst.FunctionDef, fact: ClassFact) -> None:
+        """``@property def repos(self): if not self._repos: self._repos = AllRepositories(...);
+        return self._repos`` (mealie's controllers): the attribute holds what the property
+        builds, as if ``__init__`` had set it (when ``__init__`` binds it no other way)."""
+        statements = list(_cst_statements(_block(func)))
+        if len(statements) != 2 or not isinstance(statements[0], cst.If) or statements[0].orelse is not None:
+            return
+        returned = statements[1].value if isinstance(statements[1], cst.Return) else None
+        if not (isinstance(returned, cst.Attribute) and isinstance(returned.value, cst.Name)
+                and returned.value.value == "self"):
+            return
+        name = returned.attr.value
+        inner = list(_cst_statements(_block(statements[0])))
+        if len(inner) != 1 or not isinstance(inner[0], cst.Assign) or len(inner[0].targets) != 1:
+            return
+        target, value = inner[0].targets[0].target, inner[0].value
+        if not (isinstance(target, cst.Attribute) and isinstance(target.value, cst.Name)
+                and target.value.value == "self" and target.attr.value == name and isinstance(value, cst.Call)):
+            return
+        if name in fact.instance_attrs or name in fact.param_attrs:
+            return
+        conv = ExprConverter(self.names, _Positions({}))
+        conv.star_module = self.conv.star_module
+        fact.instance_attrs[name] = conv.convert(value)
+
     def _nested_class(self, stmt: cst.ClassDef) -> dict[str, Expr]:
         """``class Meta: db_table = "tasks"``: the names the nested class binds to values
         (positions are not kept: a finding is never reported inside it)."""
@@ -957,6 +988,8 @@ class _ModuleExtractor:
         fact.methods.append(func.name.value)
         if func.name.value == "__init__":
             self._instance_attributes(func, fact)
+        elif any(_decorator_name(d) in ("property", "cached_property") for d in decorators):
+            self._memoised_attribute(func, fact)
         validated = _validated_attributes(decorators)
         if validated:
             # CTFd-style ``@validates("password") def ...: return hash_password(v)``: the

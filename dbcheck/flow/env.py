@@ -13,6 +13,11 @@ if TYPE_CHECKING:
     from dbcheck.schema.index import ClassInfo
 
 
+# ``vouched`` on a path where the local is falsy (the ``else`` of ``if folder_id:``): an
+# id of no row, so whatever another path vouched for holds wherever the id is used
+FALSY = "*"
+
+
 class Env:
     """Locals -> possible values, plus which locals had their owner checked.
 
@@ -77,9 +82,13 @@ class Env:
                 names &= set(branch.vouched)
             vouched = {}
             for name in names:
-                tables = frozenset.intersection(*(branch.vouched[name] for branch in branches))
-                if include_self:
-                    tables &= self.vouched.get(name, frozenset())
+                # a path where the id is falsy looked nothing up: it takes any table
+                sets = [branch.vouched[name] for branch in branches if FALSY not in branch.vouched[name]]
+                if include_self and FALSY not in self.vouched.get(name, frozenset({FALSY})):
+                    sets.append(self.vouched[name])
+                elif include_self and name not in self.vouched:
+                    sets.append(frozenset())
+                tables = frozenset.intersection(*sets) if sets else frozenset({FALSY})
                 if tables:
                     vouched[name] = tables
             self.vouched = vouched

@@ -34,7 +34,7 @@ from dbcheck.facts.ir import (
     Star, Subscript, Try, Walrus, With,
 )
 from dbcheck.facts.model import FunctionIR, ModuleFacts, is_alembic_revision
-from dbcheck.flow.env import Context, Env, LoopFrame
+from dbcheck.flow.env import FALSY, Context, Env, LoopFrame
 from dbcheck.flow.policy import (
     ACCESS_CHECK, CHECK_WORDS, CONVERSIONS, PREDICATE, TENANT_ROW, exits, is_abort, mentions_privilege,
     names_who_asks, owner_attribute_base, owner_attributes, owner_comparisons, unscoped_table,
@@ -55,6 +55,9 @@ if TYPE_CHECKING:
     from dbcheck.schema.index import ClassInfo
 
 MAX_DEPTH = 6
+_PROTOCOL_BASES = frozenset({"typing:Protocol", "typing_extensions:Protocol"})
+# Tables of the people who sign in: a key to one compared with who asks reads their own rows
+IDENTITY_TABLES = frozenset({"users", "user", "accounts", "account", "auth_user", "customers", "members"})
 _NONE_VALUE = ExprVal(Const(None))
 _EMPTY_LIST = ExprVal(Sequence("list", ()))  # ``rows = []``: read as an empty condition list too
 MAX_THROUGH = 3  # calls up a helper's query is judged at, through the functions calling it
@@ -414,6 +417,10 @@ class QueryAnalyzer:
                 env.set(name, self._eval(item, env, ctx))
             return env
         result = self._eval(stmt.value, env, ctx)
+        if isinstance(stmt.value, Call) and result <= {None} and names_who_asks(stmt.value, self.config) \
+                and len(stmt.targets) == 1 and stmt.targets[0] and not stmt.targets[0].endswith(("]", "}", ")")):
+            # ``customer = get_customer(auth_subject)``: who asks, by another name
+            result = frozenset({ParamVal(stmt.targets[0], True, asker=True)})
         if result == NOTHING and isinstance(stmt.value, (BinOr, Call)):
             # ``cond = (T.a == 1) | (T.b == 2)``, ``field = json_field(T.meta, "k")``:
             # kept as written, for a filter to read (``.where(cond)``, ``field == v``)
@@ -490,7 +497,10 @@ class QueryAnalyzer:
             outs.append(self._block(stmt.then, env.child(), ctx))
             ctx.privileged -= privileged
         if truth is not True:
-            outs.append(self._block(stmt.orelse, env.child(), ctx))
+            otherwise = env.child()
+            if isinstance(stmt.test, Local) and stmt.test.tag in ("param", "local"):
+                otherwise.vouched[stmt.test.name] = frozenset({FALSY})  # ``if folder_id:``'s else
+            outs.append(self._block(stmt.orelse, otherwise, ctx))
         live = [e for e in outs if e is not None]
         if not live:
             return None
@@ -988,13 +998,22 @@ class QueryAnalyzer:
         """Whether ``table.column`` is a key to the tenant table (a foreign key, or an
         ``owned-through`` key declared to it) of a table without a tenant column of its own
         (on ``tasks``, ``assignee_id == me`` reads rows owned by others)."""
-        if tenant_owned(self.index, self.config, table_name) is not None:
+        table = self._table_named(table_name)
+        if table is None:
             return False
+        if tenant_owned(self.index, self.config, table_name) is not None:
+            # A tenant's rows keyed to another account (``assignee_id == me``) may be
+            # anyone's - unless the tenant is an organization and the key is to who signs
+            # in (a customer portal's ``Order.customer_id == <the signed-in customer>``):
+            # every such person belongs to one tenant, and so do their rows.
+            return self.config.tenant_table not in IDENTITY_TABLES and any(
+                cols == [column] and fk.target_table in IDENTITY_TABLES and fk.target_table != self.config.tenant_table
+                for cols, fk in table.all_foreign_keys())
         if any(parent == self.config.tenant_table for _column, parent in self._declared_parents(table_name, column)):
             return True
-        table = self._table_named(table_name)
-        return table is not None and any(
-            cols == [column] and fk.target_table == self.config.tenant_table for cols, fk in table.all_foreign_keys())
+        # a key to who asks: the tenant, or (tenants of many users) the users' table
+        identities = {self.config.tenant_table} | IDENTITY_TABLES
+        return any(cols == [column] and fk.target_table in identities for cols, fk in table.all_foreign_keys())
 
     def _declared_parents(self, table_name: str, column: Optional[str] = None) -> list[tuple[str, str]]:
         """(column, parent table) of the ``owned-through`` keys declared for a table."""
@@ -1018,8 +1037,20 @@ class QueryAnalyzer:
             expr = expr[1]
         made = self.index.symbols.lookup(expr)
         if isinstance(made, ClassRef) and self.index.classes.get(made.qualname) is not None:
-            return InstanceVal(made.qualname, self._constructor_models(made.qualname, call))
+            qualname = self._implementation(made)
+            return InstanceVal(qualname, self._constructor_models(qualname, call))
         return None
+
+    def _implementation(self, ref: ClassRef) -> str:
+        """A ``Protocol`` the project implements once (``sync_repo: SyncRepositoryProtocol``
+        with ``class SyncRepository(SyncRepositoryProtocol)``): that class, whose methods
+        run; any other class is itself."""
+        symbols = self.index.symbols
+        if not any(symbols.lib_name(base[1] if base[0] == "sub" else base) in _PROTOCOL_BASES
+                   for base in ref.fact.bases if isinstance(base, tuple) and base):
+            return ref.qualname
+        found = self.index.implementations_of(ref.qualname)
+        return found[0] if len(found) == 1 else ref.qualname
 
     def _constructor_models(self, qualname: str, call: Any, env: Optional[Env] = None) -> tuple:
         """(attribute, table) for each ``self.<attribute> = <parameter>`` of the class's
@@ -1158,6 +1189,17 @@ class QueryAnalyzer:
                 # db.session.execute(stmt), session.get(T, id) on a module-level session
                 return self._method_call(None, func.qualified.rsplit(".", 1)[-1], expr, env, ctx, func)
             return self._unknown_call(func, expr, env, ctx)
+        if isinstance(func, Attr) and isinstance(func.value, Call) and isinstance(func.value.func, Name) \
+                and func.value.func.qualified.removeprefix("?.").removeprefix("builtins.") == "super" and ctx.cls is not None:
+            # ``super().get(db, id=id, ctx=ctx)``: the next class's method, on this instance
+            found = self._super_method(ctx, func.name)
+            if found is not None:
+                return self._project_call(found[0], found[1].name, found[1], expr, env, ctx, self_cls=ctx.cls,
+                                          models=ctx.instance_models)
+        if func == CLS and ctx.cls is not None and not ctx.cls.mapped:
+            # ``return cls(id=app.id, ...)`` in a schema's own ``from_orm``: an instance
+            self._eval_args(expr, env, ctx)
+            return frozenset({InstanceVal(ctx.cls.ref.qualname)})
         if isinstance(func, Attr) and func.name in ("append", "add") and len(expr.args) == 1 \
                 and isinstance(func.value, Local) and func.value.tag == "local":
             held = self._peek(expr.args[0], env, ctx)
@@ -1198,6 +1240,9 @@ class QueryAnalyzer:
                 values = self._eval_args(expr, env, ctx)
                 tables = self._entities(args, ctx)
                 choices = () if tables or len(args) != 1 else _class_choices(values)
+                if not tables and len(args) == 1 and isinstance(args[0], Attr) and isinstance(args[0].value, Local):
+                    # ``select(model.id)`` where the local names a mapped class: its column
+                    choices = _class_choices([self._eval_local(args[0].value, env, ctx)])
                 if choices:
                     # ``cls_ = Share if kind == "share" else ShareCode; select(cls_)``: a
                     # query on each table the local may name
@@ -1640,8 +1685,11 @@ class QueryAnalyzer:
         module, body = found
         statements = [st for st in self._statements(body)
                       if not (isinstance(st, ExprStmt) and isinstance(st.value, Const))]  # a docstring
-        if len(statements) != 1 or not isinstance(statements[0], Return) or statements[0].value is None \
-                or not _looks_like_condition(statements[0].value):
+        returned = statements[0].value if len(statements) == 1 and isinstance(statements[0], Return) else None
+        if returned is None or not (_looks_like_condition(returned) or (
+                # ``and_(*_matches(obj), ...)``: a list of conditions, spread into the filter
+                isinstance(returned, Sequence) and returned.tag in ("list", "tuple")
+                and any(_looks_like_condition(item) for item in returned.items))):
             return None
         params = list(body.params)
         bound: dict[str, Expr] = {}
@@ -1885,7 +1933,7 @@ class QueryAnalyzer:
                                                                                       ctx, notes):
             # the id of a row held here: ``Message.agent_id == agent.id``
             scoped = frozenset({table})
-        elif op == "==" and not constant and wrapped is None and names_who_asks(right, self.config) \
+        elif op == "==" and not constant and wrapped is None and self._who_asks(right, env) \
                 and self._names_the_tenant(table, column):
             # ``Comment.author_id == user.id`` on a table owned through its task: the
             # rows that belong to who asks
@@ -1896,6 +1944,18 @@ class QueryAnalyzer:
                 notes.asks = True
         return scoped, [term], False
 
+    def _who_asks(self, expr: Expr, env: Env) -> bool:
+        """``user.id`` / ``self.user.id``; or (an attribute of) a parameter every call
+        handed one of them, or a local a getter of who asks made (``customer_id =
+        get_customer_id(auth_subject)``)."""
+        if names_who_asks(expr, self.config):
+            return True
+        while isinstance(expr, Attr):
+            expr = expr.value
+        values = env.get(expr.name, frozenset()) if isinstance(expr, Local) and expr.tag in ("param", "local") \
+            else frozenset()
+        return bool(values) and all(isinstance(v, ParamVal) and v.asker for v in values)
+
     def _held_reference(self, table: str, column: str, right: Expr, env: Env, ctx: Context,
                         notes: Optional["_Notes"]) -> bool:
         """``T.<column> == right``: whether ``right`` is the id of a held row ``column``
@@ -1903,7 +1963,17 @@ class QueryAnalyzer:
         held_ids, sources = self._held_ids(right, env, ctx)
         if notes is not None:
             notes.anchors |= sources
-        return bool(held_ids & self._references(table, column))
+        if held_ids & self._references(table, column):
+            return True
+        # ``Incident.incident_application == application.id``: a key no foreign key states,
+        # compared with the primary key of a held row, names that row
+        own = self._table_named(table)
+        col = own.column(column) if own is not None else None
+        if not held_ids or col is None or col.foreign_keys or own is None or own.primary_key == [column] \
+                or not isinstance(right, Attr):
+            return False
+        return any(self._primary_key(name) == [right.name] and owned_by_tenant(self.index, self.config, name)
+                   for name in held_ids)
 
     def _note_key(self, table: str, column: str, right: Expr, notes: "_Notes") -> None:
         """``T.<primary key> == local``: running the query vouches for the local."""
@@ -2022,7 +2092,8 @@ class QueryAnalyzer:
                 scoped.add(target)
             elif not constant:
                 # as ``T.<name> == value``: a held row's id scopes it, a key is vouched for
-                if self._held_reference(target, name, value, env, ctx, notes):
+                if self._held_reference(target, name, value, env, ctx, notes) or (
+                        self._who_asks(value, env) and self._names_the_tenant(target, name)):
                     scoped.add(target)
                 self._note_key(target, name, value, notes)
             terms.append(Term(target, name, "==", None, line, col, constant))
@@ -2058,6 +2129,22 @@ class QueryAnalyzer:
         return value
 
     # ------------------------------------------------------------------ project functions
+
+    def _super_method(self, ctx: Context, name: str) -> Optional[tuple[ModuleFacts, FunctionIR]]:
+        """The method ``super().<name>`` runs: the first after the class whose method this is,
+        in the method resolution order of the instance's class."""
+        if ctx.cls is None or ctx.function.class_name is None:
+            return None
+        order = mro(self.index.symbols, ctx.cls.ref)
+        here = next((i for i, ref in enumerate(order) if ref.fact.name == ctx.function.class_name
+                     and ref.module.path == ctx.module.path), None)
+        if here is None:
+            return None
+        for ref in order[here + 1:]:
+            for body in ref.module.bodies:
+                if body.class_name == ref.fact.name and body.name == name:
+                    return ref.module, body
+        return None
 
     def _find_method(self, cls: "ClassInfo", name: str) -> Optional[tuple[ModuleFacts, FunctionIR]]:
         for ref in mro(self.index.symbols, cls.ref):
@@ -2102,6 +2189,11 @@ class QueryAnalyzer:
                     continue
             given = bound.get(param)
             given_expr = passed.get(param)
+            if given_expr is not None and self._who_asks(given_expr, env) \
+                    and not names_who_asks(Local("param", param), self.config):
+                # get_by_user(self.user.id): the callee's ``user_id`` is who asks here
+                signature.append(("asks",))
+                continue
             if given and given_expr is not None:
                 held, _runs = self._held_ids(given_expr, env, ctx)
                 if held:
@@ -2274,6 +2366,8 @@ class QueryAnalyzer:
                 for key, varies in truth[1]:
                     env.set(f"{param}{{{key}}}", frozenset({ExprVal(Local("param", param) if varies else Const(0))}))
                 env.set(f"{param}{{*}}", frozenset({ExprVal(Const(tuple(key for key, _varies in truth[1])))}))
+            elif truth == ("asks",):
+                env.set(param, frozenset({ParamVal(param, True, asker=True)}))
             elif isinstance(truth, tuple) and truth[0] == "rows":
                 env.set(param, frozenset({RowVal((), "", is_result=True, table=truth[1][0])}))
             elif isinstance(truth, tuple) and truth[0] == "row":
@@ -2359,6 +2453,11 @@ class QueryAnalyzer:
         if isinstance(expr, Call) and len(expr.args) == 1 and not expr.kwargs and isinstance(expr.func, Name) \
                 and expr.func.qualified.removeprefix("?.") in _ID_CONVERSIONS:
             return self._peek(expr.args[0], env, ctx)  # int(dept.id), str(doc.id), UUID(row.id): the same id
+        if isinstance(expr, Call) and len(expr.args) == 1 and isinstance(expr.func, (Name, Attr)) \
+                and (expr.func.name if isinstance(expr.func, Attr) else expr.func.qualified.rsplit(".", 1)[-1]) \
+                in CONVERSIONS:
+            # ``result.append(AppOut.from_orm(app))``: the row under another class
+            return self._converted([self._peek(expr.args[0], env, ctx)])
         if isinstance(expr, Comprehension) and len(expr.iterables) == 1 \
                 and all(_attribute_chain(e) for e in (*expr.iterables, *expr.elements)):
             # ``T.id.in_([r.id for r in rows])``: read as ``ids = [...]`` then ``.in_(ids)``
@@ -2407,7 +2506,7 @@ class QueryAnalyzer:
         ``agent.id``, ``block.agent_id``, a vouched local; with ``many``, also the ids a
         run of ``select(T.id)`` handed back."""
         if isinstance(expr, Local) and expr.tag in ("param", "local") and expr.name in env.vouched:
-            return set(env.vouched[expr.name]), frozenset()
+            return set(env.vouched[expr.name]) - {FALSY}, frozenset()
         values = self._peek(expr, env, ctx)
         if not values or None in values:
             return set(), frozenset()

@@ -71,18 +71,30 @@ ASKERS = frozenset({"user", "owner", "actor", "account", "member", "principal", 
 
 def names_who_asks(expr: Expr, config: "Config") -> bool:
     """Whether an argument names who is asking: ``user``, ``current_user.id``,
-    ``acting_user``, ``user_id`` (a tenant column), ``org``."""
+    ``acting_user``, ``user_id`` (a tenant column), ``org``, ``self.user.id``."""
+    if isinstance(expr, Call):
+        # ``get_customer_id(auth_subject)``, ``get_current_user()``: a getter of who asks
+        func = expr.func
+        name = func.name if isinstance(func, Attr) else func.qualified.rsplit(".", 1)[-1] if isinstance(func, Name) else ""
+        return bool(_ASKER_GETTER.match(name)) and all(names_who_asks(arg, config) for arg in expr.args)
+    first = ""
     while isinstance(expr, Attr):
-        expr = expr.value
-    if isinstance(expr, Local) and expr.tag in ("param", "local"):
+        first, expr = expr.name, expr.value
+    if isinstance(expr, Local) and expr.tag == "param" and expr.name == "self" and first:
+        names = [first]  # a controller's ``self.user.id``: the attribute names who asks
+    elif isinstance(expr, Local) and expr.tag in ("param", "local"):
         names = [expr.name]
     elif isinstance(expr, Name):
         names = expr.qualified.removeprefix("?.").split(".")  # flask_login.current_user.id
     else:
         return False
     tenant = config.tenant_table.rstrip("s")
-    return any(name in ASKERS or name.endswith("_user") or name in config.tenant_columns or name == tenant
-               for name in names)
+    return any(name in ASKERS or name.endswith("_user") or name.startswith(("auth_", "current_"))
+               or name in config.tenant_columns or name == tenant for name in names)
+
+
+# get_customer_id / get_current_user / current_member: a function that returns who asks
+_ASKER_GETTER = re.compile(r"^_*(get_)?(current_|authenticated_)?(user|customer|member|account|actor|principal)(_id)?$")
 
 
 def owner_comparisons(test: Expr, config: "Config", says_owner: Optional[bool] = None) -> list[list[str]]:
@@ -166,6 +178,10 @@ def unscoped_table(index: TablesByName, config: "Config", query: Optional[QueryV
              if name not in query.outer or name in query.tables or name in query.scoped]
     owned = [(name, table) for name, table in owned if table is not None]
     if not owned:
+        return None
+    if query.joined and any(name in query.scoped for name in query.tables):
+        # ``select(CustomerMeter).join(CustomerMeter.meter).where(CustomerMeter.customer_id
+        # == <who asks>)``: the joined rows are reached through the scoped ones
         return None
     if any(name in query.scoped for name, _t in owned):
         if query.joined:

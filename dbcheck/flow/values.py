@@ -116,6 +116,7 @@ class ExprVal:
 class ParamVal:
     name: str
     truthy: Optional[bool] = None
+    asker: bool = False  # every call handed who asks (``get_by_user(self.user.id)``)
 
 
 @dataclass(frozen=True)

@@ -34,6 +34,8 @@ class ProjectView(Protocol):
 
     def mapped_classes_named(self, class_name: str) -> list[ClassInfo]: ...
 
+    def implementations_of(self, qualname: str) -> list[str]: ...
+
     @property
     def tracking(self) -> bool:
         """Whether reads are being noted (then the scopes below matter)."""
@@ -66,6 +68,9 @@ class IndexView:
 
     def mapped_classes_named(self, class_name: str) -> list[ClassInfo]:
         return self.index.mapped_classes_named(class_name)
+
+    def implementations_of(self, qualname: str) -> list[str]:
+        return self.index.implementations_of(qualname)
 
     def note(self, kind: str, key: str) -> None:
         pass

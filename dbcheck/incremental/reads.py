@@ -28,8 +28,8 @@ if TYPE_CHECKING:
 class Reads:
     """One analysis' reads, each kind a dict key -> digest of what was read."""
 
-    __slots__ = ("bodies", "names", "heads", "classes", "tables", "mapped")
-    KINDS = ("bodies", "names", "heads", "classes", "tables", "mapped")
+    __slots__ = ("bodies", "names", "heads", "classes", "tables", "mapped", "implementations")
+    KINDS = ("bodies", "names", "heads", "classes", "tables", "mapped", "implementations")
 
     def __init__(self) -> None:
         for kind in self.KINDS:
@@ -101,6 +101,8 @@ class ProjectDigests:
             return _digest([self._table(table) for table in index.tables_named(key)])
         if kind == "mapped":
             return _digest([self._class_shape(info) for info in index.mapped_classes_named(key)])
+        if kind == "implementations":
+            return _digest(index.implementations_of(key))
         raise ValueError(kind)
 
     def _table(self, table: Optional["TableModel"]) -> Optional[str]:
@@ -216,6 +218,10 @@ class RecordingIndex:
     def mapped_classes_named(self, class_name: str) -> list["ClassInfo"]:
         self.note("mapped", class_name)
         return self.index.mapped_classes_named(class_name)
+
+    def implementations_of(self, qualname: str) -> list[str]:
+        self.note("implementations", qualname)
+        return self.index.implementations_of(qualname)
 
 
 class _RecordingClasses:

@@ -10,7 +10,7 @@ from dbcheck.schema.model import Location, TableModel
 from dbcheck.flow.interpreter import QueryUse, tenant_owned, unscoped_table
 from dbcheck.rules.base import Rule, unique_places
 from dbcheck.rules.tenancy import tenant_columns_of
-from dbcheck.schema.tenancy import TablesByName, filtered_by_session, owner_link
+from dbcheck.schema.tenancy import TablesByName, filtered_by_session, owner_link, tenant_proxies
 
 if TYPE_CHECKING:
     from dbcheck.config import Config
@@ -161,6 +161,228 @@ class Conversation(Base):
 '''
 
 
+# A group-per-tenant application (mealie's shape): child rows whose model proxies its
+# parent's tenant column (``group_id = association_proxy("shopping_list", "group_id")``),
+# controllers that build their repositories once (``if not self._repos: ...``) and hold
+# the signed-in user (``self.user``), services typed by a ``Protocol`` that one project
+# class implements, and CRUD classes that reach their base through ``super()``.
+_GROUP_CONFIG = """
+[tool.dbcheck]
+tenant-column = "group_id"
+tenant-table = "groups"
+"""
+
+_GROUP_MODELS = """
+from typing import Optional
+from sqlalchemy import ForeignKey, select, update
+from sqlalchemy.ext.associationproxy import association_proxy
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+class Base(DeclarativeBase): pass
+class Group(Base):
+    __tablename__ = "groups"
+    id: Mapped[str] = mapped_column(primary_key=True)
+class User(Base):
+    __tablename__ = "users"
+    id: Mapped[str] = mapped_column(primary_key=True)
+    group_id: Mapped[str] = mapped_column(ForeignKey("groups.id", ondelete="CASCADE"), index=True)
+class ShoppingList(Base):
+    __tablename__ = "shopping_lists"
+    id: Mapped[str] = mapped_column(primary_key=True)
+    group_id: Mapped[str] = mapped_column(ForeignKey("groups.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str]
+class ListItem(Base):
+    __tablename__ = "list_items"
+    id: Mapped[str] = mapped_column(primary_key=True)
+    shopping_list_id: Mapped[Optional[str]] = mapped_column(ForeignKey("shopping_lists.id", ondelete="CASCADE"), index=True)
+    shopping_list: Mapped[Optional[ShoppingList]] = relationship()
+    group_id = association_proxy("shopping_list", "group_id")
+class Rating(Base):
+    __tablename__ = "ratings"
+    id: Mapped[str] = mapped_column(primary_key=True)
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    shopping_list_id: Mapped[str] = mapped_column(ForeignKey("shopping_lists.id", ondelete="CASCADE"), index=True)
+    shopping_list: Mapped[ShoppingList] = relationship()
+    group_id = association_proxy("shopping_list", "group_id")
+class Tag(Base):
+    __tablename__ = "tags"
+    id: Mapped[str] = mapped_column(primary_key=True)
+    group_id: Mapped[str] = mapped_column(ForeignKey("groups.id", ondelete="CASCADE"), index=True)
+    slug: Mapped[str]
+    list_ref: Mapped[Optional[str]]  # a shopping list's id, with no foreign key
+"""
+
+_GROUP_STORE = """
+from dataclasses import dataclass
+from typing import Optional, Protocol
+from app.models import ShoppingList, select, update
+class ListStoreProtocol(Protocol):
+    def get(self, session, list_id: str, group_id: str) -> Optional[ShoppingList]: ...
+    def rename(self, session, list_id: str, name: str) -> None: ...
+class CRUDBase:
+    def __init__(self, model):
+        self.model = model
+    def get(self, session, id, group_id):
+        return session.scalars(select(self.model).where(self.model.id == id, self.model.group_id == group_id)).one_or_none()
+class CRUDList(CRUDBase):
+    def get(self, session, id, group_id):
+        found = super().get(session, id, group_id)
+        if found is None:
+            raise LookupError(id)
+        return found
+crud_list = CRUDList(ShoppingList)
+class ListStore(ListStoreProtocol):
+    def get(self, session, list_id, group_id):
+        return crud_list.get(session, list_id, group_id)
+    def rename(self, session, list_id, name):
+        session.execute(update(ShoppingList).where(ShoppingList.id == list_id).values(name=name))  # {verdict}: DBC503
+@dataclass
+class ListService:
+    store: ListStoreProtocol
+    def rename(self, session, list_id, name, group_id):
+        if not self.store.get(session, list_id, group_id):
+            raise LookupError(list_id)
+        self.store.rename(session, list_id, name)
+"""
+
+_GROUP_CONTROLLERS = """
+from typing import Optional
+from app.models import Rating, select
+class RatingRepository:
+    def __init__(self, session):
+        self.session = session
+    def of_user(self, user_id):
+        return self.session.scalars(select(Rating).where(Rating.user_id == user_id)).all()  # {verdict}: DBC501
+class Repositories:
+    def __init__(self, session, group_id):
+        self.session = session
+        self.group_id = group_id
+    @property
+    def ratings(self):
+        return RatingRepository(self.session)
+class BaseController:
+    _repos: Optional[Repositories] = None
+    @property
+    def repos(self):
+        if not self._repos:
+            self._repos = Repositories(self.session, self.group_id)
+        return self._repos
+class RatingsController(BaseController):
+    def mine(self):
+        return self.repos.ratings.of_user(self.user.id)
+"""
+
+
+# A group-per-tenant application (see _GROUP_MODELS): a child filtered by the
+# tenant column its model proxies, the signed-in user's own ratings through a
+# controller's memoised repositories, a rename after the list was loaded scoped
+# through a Protocol and super(), a key with no foreign key compared with the id
+# of a row converted by the schema's own from_orm.
+_GROUP_VALID = {
+    "pyproject.toml": _GROUP_CONFIG,
+    "app/__init__.py": "",
+    "app/models.py": _GROUP_MODELS,
+    "app/store.py": _GROUP_STORE.replace("{verdict}", "ok"),
+    "app/controllers.py": _GROUP_CONTROLLERS.replace("{verdict}", "ok"),
+    "app/views.py": '''
+from pydantic import BaseModel
+from app.models import ListItem, ShoppingList, Tag, select
+def items_of_group(session, group_id):
+    return session.scalars(select(ListItem).where(ListItem.group_id == group_id)).all()  # ok: DBC501
+def items_by_keyword(session, group_id, ids):
+    return session.scalars(select(ListItem).filter_by(group_id=group_id).where(ListItem.id.in_(ids))).all()  # ok: DBC501
+class ListOut(BaseModel):
+    id: str
+    @classmethod
+    def from_orm(cls, row):
+        return cls(id=row.id)
+def lists_of(session, group_id):
+    rows = session.scalars(select(ShoppingList).where(ShoppingList.group_id == group_id)).all()
+    result = []
+    for row in rows:
+        result.append(ListOut.from_orm(row))
+    return result
+def tag_of(session, shopping_list: ListOut):
+    return session.scalars(select(Tag).where(Tag.list_ref == shopping_list.id)).first()  # ok: DBC501
+def tags_of_lists(session, group_id):
+    tags = []
+    for shopping_list in lists_of(session, group_id):
+        tags.append(tag_of(session, shopping_list))
+    return tags
+''',
+}
+
+# The same application (see _GROUP_MODELS): proxied children loaded by the
+# request's ids alone, another user's ratings, a rename through the Protocol with
+# no load before it, a helper handed the model whose column it selects.
+_GROUP_INVALID = {
+    "pyproject.toml": _GROUP_CONFIG,
+    "app/__init__.py": "",
+    "app/models.py": _GROUP_MODELS,
+    "app/store.py": _GROUP_STORE.replace("{verdict}", "expect") + '''
+    def force_rename(self, session, list_id, name):
+        self.store.rename(session, list_id, name)
+''',
+    "app/controllers.py": _GROUP_CONTROLLERS.replace("{verdict}", "expect") + '''
+    def of(self, user_id):
+        return self.repos.ratings.of_user(user_id)
+''',
+    "app/views.py": '''
+from app.models import ListItem, Tag, select
+def delete_items(session, ids):
+    for item in session.scalars(select(ListItem).where(ListItem.id.in_(ids))).all():  # expect: DBC501
+        session.delete(item)
+class SlugResolver:
+    def __init__(self, session):
+        self.session = session
+    def ids_for(self, slugs, model):
+        return self.session.scalars(select(model.id).where(model.slug.in_(slugs))).all()
+    def tag_ids(self, slugs):
+        return self.ids_for(slugs, Tag)  # expect: DBC501
+''',
+}
+
+
+# A merchant platform (polar's customer portal): an organization is the tenant, and its
+# customers sign in to a portal. A customer belongs to one organization, so the rows
+# keyed to the signed-in customer are that organization's.
+_PORTAL = {"pyproject.toml": """
+[tool.dbcheck]
+tenant-column = "organization_id"
+tenant-table = "organizations"
+""", "example.py": """
+from typing import Optional
+from sqlalchemy import ForeignKey, select
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+class Base(DeclarativeBase): pass
+class Organization(Base):
+    __tablename__ = "organizations"
+    id: Mapped[str] = mapped_column(primary_key=True)
+class Customer(Base):
+    __tablename__ = "customers"
+    id: Mapped[str] = mapped_column(primary_key=True)
+    organization_id: Mapped[str] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"), index=True)
+class Order(Base):
+    __tablename__ = "orders"
+    id: Mapped[str] = mapped_column(primary_key=True)
+    organization_id: Mapped[str] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"), index=True)
+    customer_id: Mapped[str] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"), index=True)
+class Meter(Base):
+    __tablename__ = "meters"
+    id: Mapped[str] = mapped_column(primary_key=True)
+    organization_id: Mapped[str] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"), index=True)
+class CustomerMeter(Base):
+    __tablename__ = "customer_meters"
+    id: Mapped[str] = mapped_column(primary_key=True)
+    customer_id: Mapped[str] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"), index=True)
+    meter_id: Mapped[str] = mapped_column(ForeignKey("meters.id", ondelete="CASCADE"), index=True)
+    meter: Mapped[Meter] = relationship()
+def get_customer(auth_subject):
+    return auth_subject.subject
+def get_customer_id(auth_subject):
+    return auth_subject.subject.id
+"""}
+
+
 def _label(table: TableModel) -> str:
     return table.class_name or table.name or "?"
 
@@ -187,6 +409,11 @@ def _scope_advice(index: "TablesByName", config: "Config", table: TableModel) ->
         column = _tenant_attribute(table, config)
         ref = _column_ref(table, column)
         return ref, f".where({ref} == <current {column}>)"
+    proxied = sorted(tenant_proxies(table, config), key=lambda name: (name not in config.tenant_columns, name))
+    if proxied:
+        # ``group_id = association_proxy("shopping_list", "group_id")``: filterable as is
+        ref = _column_ref(table, proxied[0])
+        return ref, f".where({ref} == <current {proxied[0]}>)"
     link = owner_link(index, config, table)
     if link is None:  # not reached: the table was judged as owned through one
         return "its owner", "a filter by its owner"
@@ -265,7 +492,10 @@ owner the function then checks, leaving when it is not the current tenant's
 `ensure_owner(current_user, row)` - not an `assert`, which `python -O` drops), is scoped by
 that check, also when a helper loads the row and returns it and every call of the helper
 checks it, or when the row's tenant column is handed to a check-named call
-(`check_permission(session, auth, doc.workspace_id, ...)`). A helper's query is judged at
+(`check_permission(session, auth, doc.workspace_id, ...)`). A model whose tenant column
+is an `association_proxy` through its parent is owned through that parent and scoped by
+the proxy; with an organization as the tenant, rows keyed to who signs in
+(`Order.customer_id == get_customer_id(auth_subject)`, `self.user.id`) are scoped. A helper's query is judged at
 its calls, from up to three calls above when the call sits in a function the project
 calls: a call handed the id of a row its caller holds (loaded scoped, converted to a schema
 object, collected in a list) is scoped. A project whose `do_orm_execute` listener filters
@@ -700,9 +930,37 @@ def downgrade():
     pass
 ''',
         },
+        _GROUP_VALID,
+        # The signed-in customer's own rows: by a getter of who asks, a local it made, a
+        # helper handed the customer, rows joined from the customer's own.
+        {**_PORTAL, "example.py": _PORTAL["example.py"] + '''
+def my_orders(session, auth_subject):
+    return session.scalars(select(Order).where(Order.customer_id == get_customer_id(auth_subject))).all()  # ok: DBC501
+def orders_of(session, customer_id):
+    return session.scalars(select(Order).where(Order.customer_id == customer_id)).all()  # ok: DBC501
+def export(session, auth_subject):
+    customer = get_customer(auth_subject)
+    return orders_of(session, customer.id)
+def my_meters(session, auth_subject):
+    customer_id = get_customer_id(auth_subject)
+    statement = select(CustomerMeter).join(CustomerMeter.meter).where(CustomerMeter.customer_id == customer_id)  # ok: DBC501
+    return session.scalars(statement).all()
+'''},
     )
     invalid = (
         _STEPS,
+        _GROUP_INVALID,
+        # A customer's id from the request is anyone's customer: the merchant's orders
+        # by it are not the signed-in organization's.
+        {**_PORTAL, "example.py": _PORTAL["example.py"] + '''
+def orders_of(session, customer_id):
+    return session.scalars(select(Order).where(Order.customer_id == customer_id)).all()  # expect: DBC501
+def customer_orders(session, customer_id: str):
+    return orders_of(session, customer_id)
+def meters_of(session, customer_id: str):
+    statement = select(CustomerMeter).join(CustomerMeter.meter).where(CustomerMeter.customer_id == customer_id)  # expect: DBC501
+    return session.scalars(statement).all()
+'''},
         # A comment by the id of a task nobody loaded for this user: another user's.
         {"pyproject.toml": _INHERITED, "example.py": _COMMENTS + '''
 def on_task(session, task_id):
@@ -1247,6 +1505,17 @@ def show(session, task_id, user):
 """
     options = "`tenant-column`, `global-tables`."
     valid = (
+        # An optional id checked against the tenant in one ``if`` and used in another:
+        # on the path where it is falsy it looked nothing up (skyvern's folders).
+        _MODELS + '''
+def move_task(session, user, task_id=None):
+    if task_id:
+        found = session.scalar(select(Task.id).where(Task.id == task_id, Task.user_id == user.id))
+        if found is None:
+            raise LookupError(task_id)
+    if task_id:
+        return session.get(Task, task_id)  # ok: DBC502
+''',
         # Action-style handlers (CKAN): the whole request goes to an access check, or the
         # row is stored into the context an owner check is handed.
         _MODELS + '''
@@ -1327,6 +1596,11 @@ def guarded(session, user, task_ids):
 ''',
     )
     invalid = (
+        _MODELS + '''
+def move_task(session, user, task_id=None):
+    if task_id:
+        return session.get(Task, task_id)  # expect: DBC502
+''',
         # A lookup by a key of a row already held, or of an id a scoped helper validated
         # (the model's own ``history`` property is in ``_ORG_MODELS``).
         {
@@ -1472,6 +1746,17 @@ session.execute(delete(Task).where(Task.id == task_id, Task.user_id == user.id))
 """
     options = "`tenant-column`, `global-tables`, `scope-helpers`, `owned-through`, `inherited-scoping`."
     valid = (
+        _GROUP_VALID,
+        # The tenant term in a list a helper returns, spread into and_() (skyvern's
+        # "still matches the snapshot" writes).
+        _MODELS + '''
+def _same_task(task):
+    return [Task.user_id == task.user_id, Task.id == task.id, same_value(Task.project_id, task.project_id)]
+def same_value(column, value):
+    return column == value
+def close_if_unchanged(session, task):
+    session.execute(update(Task).where(and_(*_same_task(task), Task.id > 0)).values(project_id=None))  # ok: DBC503
+''',
         {"pyproject.toml": _INHERITED, "example.py": _COMMENTS + '''
 def edit_mine(session, comment_id, user, body):
     session.execute(update(Comment).where(Comment.id == comment_id, Comment.author_id == user.id).values(body=body))  # ok: DBC503
@@ -1544,6 +1829,15 @@ def draft_then_dropped(session, actor):
         },
     )
     invalid = (
+        _GROUP_INVALID,
+        _MODELS + '''
+def _same_id(task):
+    return [Task.id == task.id, same_value(Task.project_id, task.project_id)]
+def same_value(column, value):
+    return column == value
+def close_if_unchanged(session, task):
+    session.execute(update(Task).where(and_(*_same_id(task), Task.id > 0)).values(project_id=None))  # expect: DBC503
+''',
         {"pyproject.toml": _INHERITED, "example.py": _COMMENTS + '''
 def edit(session, comment_id, body):
     session.execute(update(Comment).where(Comment.id == comment_id).values(body=body))  # expect: DBC503

@@ -566,6 +566,13 @@ class _Builder:
             if inner_name != "sa:Column":
                 return
             call, func_name, defaults = inner_call, inner_name, inner_defaults
+        if func_name == "sa:association_proxy" and call is not None and len(call[2]) >= 2:
+            relationship, remote = _const_str(call[2][0]), _const_str(call[2][1])
+            if relationship and remote:
+                # group_id = association_proxy("shopping_list", "group_id"): the row's
+                # tenant is its list's (read by the tenancy policy)
+                table.proxies[attr.name] = (relationship, remote)
+            return
         if func_name in ("sa:association_proxy", "sa:synonym", "sa:hybrid_property", "sa:column_property",
                          "sa:query_expression", "sa:composite", "sa:deferred"):
             return
@@ -1523,6 +1530,7 @@ def _copy_table(table: TableModel) -> TableModel:
     new.indexes = list(table.indexes)
     new.unique_constraints = list(table.unique_constraints)
     new.relationships = list(table.relationships)
+    new.proxies = dict(table.proxies)
     new.extra_foreign_keys = list(table.extra_foreign_keys)
     new.subclasses = list(table.subclasses)
     if table.primary_key_constraint is not None:

@@ -72,6 +72,20 @@ class ProjectIndex:
     def tables_named(self, name: str) -> list[TableModel]:
         return list(self._by_table_name.get(name, ()))  # type: ignore[attr-defined]
 
+    def implementations_of(self, qualname: str) -> list[str]:
+        """The project classes that name ``qualname`` among their bases (the classes
+        implementing a ``Protocol``), by qualname, sorted."""
+        found = self.__dict__.get("_subclasses")
+        if found is None:
+            found = {}
+            for info in self.classes.values():
+                for base in info.ref.fact.bases:
+                    sym = self.symbols.lookup(base)
+                    if isinstance(sym, ClassRef):
+                        found.setdefault(sym.qualname, []).append(info.ref.qualname)
+            object.__setattr__(self, "_subclasses", found)
+        return sorted(found.get(qualname, ()))
+
     def mapped_classes_named(self, class_name: str) -> list[ClassInfo]:
         return list(self._mapped_by_name.get(class_name.rsplit(".", 1)[-1], ()))  # type: ignore[attr-defined]
 

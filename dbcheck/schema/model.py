@@ -102,6 +102,8 @@ class TableModel:
     subclasses: list[str] = field(default_factory=list)  # single-table inheritance children
     parent_class: Optional[str] = None  # mapped parent (inheritance)
     mapper_primary_key: bool = False
+    # association_proxy("shopping_list", "group_id") attributes: name -> (relationship, remote attribute)
+    proxies: dict[str, tuple[str, str]] = field(default_factory=dict)
 
     @property
     def key(self) -> str:

@@ -101,6 +101,9 @@ def _parent_link(index: TablesByName, config: "Config", table: TableModel,
                 tenant_columns_of(t, config) or owned_through_foreign_key(index, t, config)
                 for t in index.tables_named(parent))):
             return column, parent
+    proxied = _proxied_link(index, config, table, seen)
+    if proxied is not None:
+        return proxied
     if not config.inherited_scoping or config.tenant_ownership == "direct":
         # (keys the schema states are judged on request: by themselves, three findings in
         # four were right on the projects tried - see the README)
@@ -115,6 +118,35 @@ def _parent_link(index: TablesByName, config: "Config", table: TableModel,
                 _owns_every_row(index, config, t, set(seen)) for t in index.tables_named(fk.target_table)):
             return local[0], fk.target_table
     return None
+
+
+def _proxied_link(index: TablesByName, config: "Config", table: TableModel,
+                  seen: set[int]) -> Optional[tuple[str, str]]:
+    """``group_id = association_proxy("shopping_list", "group_id")``: the model itself says
+    its tenant is its parent's, as an ``owned-through`` key would (whether or not the key
+    may be NULL: a row with no parent has no tenant, and no tenant's query reaches it)."""
+    for name, (relationship, remote) in table.proxies.items():
+        if name not in config.tenant_columns and remote not in config.tenant_columns:
+            continue
+        rel = next((r for r in table.relationships if r.attribute == relationship), None)
+        if rel is None or rel.secondary or not rel.target:
+            continue
+        target_class = rel.target.rsplit(".", 1)[-1]
+        for local, fk in table.all_foreign_keys():
+            if len(local) != 1 or not fk.target_table or (rel.foreign_keys and local[0] not in rel.foreign_keys):
+                continue
+            for parent in index.tables_named(fk.target_table):
+                if parent.class_name != target_class:
+                    continue
+                if fk.target_table == config.tenant_table or _owns_every_row(index, config, parent, set(seen)):
+                    return local[0], fk.target_table
+    return None
+
+
+def tenant_proxies(table: TableModel, config: "Config") -> set[str]:
+    """The attributes that proxy the tenant column of the row's parent."""
+    return {name for name, (_rel, remote) in table.proxies.items()
+            if name in config.tenant_columns or remote in config.tenant_columns}
 
 
 _AUDIT_KEY = re.compile(r"^(created|updated|modified|deleted|approved|invited|granted|reviewed|revoked|"
