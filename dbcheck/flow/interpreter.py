@@ -44,7 +44,7 @@ from dbcheck.flow.values import (
     bounded_condition_lists, canonical_order, condition_list, flatten, join,
 )
 from dbcheck.schema.model import RelationshipModel, TableModel
-from dbcheck.schema.tenancy import owned_by_tenant, tenant_owned
+from dbcheck.schema.tenancy import owned_by_tenant, tenant_columns_of, tenant_owned
 from dbcheck.semantic.classes import attributes_in_mro, mro
 from dbcheck.syntax.noqa import is_suppressed
 from dbcheck.semantic.symbols import ClassAttr, ClassRef, Function, FunctionBody, Lib, Value, lib_name_of
@@ -437,6 +437,15 @@ class QueryAnalyzer:
                         if isinstance(key, Const) and isinstance(key.value, str):
                             env.set(f"{target}{{{key.value}}}", frozenset({ExprVal(value)}))
         for target in stmt.targets:
+            if target and target in env.vouched:
+                del env.vouched[target]  # bound anew: what was looked up by it is not this
+            if target and target.isidentifier() and isinstance(stmt.value, Local) and stmt.value.name in env.vouched:
+                # ``source_id = session_id`` of an id looked up scoped: the id of that row
+                tables = env.vouched[stmt.value.name] - {FALSY}
+                env.vouched[target] = env.vouched[stmt.value.name]
+                if tables:
+                    env.set(target, frozenset(IdVal(table) for table in tables))
+                    continue
             names = _unpacked(target)
             if names is not None:
                 # ``rows, total = load(...)``: each name may be any of what came back
@@ -459,6 +468,14 @@ class QueryAnalyzer:
         return None if is_abort(stmt.value) else env
 
     def _return(self, stmt: Return, env: Env, ctx: Context) -> Optional[Env]:
+        if stmt.value is not None and not isinstance(stmt.value, (Local, Attr)):
+            # ``return bool(obj and obj.workspace_id == self.workspace_id)``: the row is
+            # looked up to answer whether it is the tenant's, and does not leave
+            for group in owner_comparisons(stmt.value, self.config, True):
+                for var in group:
+                    if not any(isinstance(v, RowVal) for v in env.get(var, frozenset())):
+                        for value in env.get(var, frozenset()):
+                            self._mark_checked(value, ctx, rows=False)
         if stmt.value is not None:
             value = self._eval(stmt.value, env, ctx)
             if isinstance(stmt.value, Sequence) and stmt.value.tag == "tuple":
@@ -963,7 +980,8 @@ class QueryAnalyzer:
             return None
         col = table.column_by_attribute(attribute)
         if col is not None:
-            if table.primary_key == [col.name]:
+            if table.primary_key == [col.name] or (col.unique and col.name == "id"):
+                # (tracecat's models: a surrogate primary key, and the unique ``id`` keys use)
                 return IdVal(table_name, False, source)
             targets = {fk.target_table for fk in col.foreign_keys if fk.target_table}
             targets |= {parent for _column, parent in self._declared_parents(table_name, col.name)}
@@ -1007,13 +1025,23 @@ class QueryAnalyzer:
             # in (a customer portal's ``Order.customer_id == <the signed-in customer>``):
             # every such person belongs to one tenant, and so do their rows.
             return self.config.tenant_table not in IDENTITY_TABLES and any(
-                cols == [column] and fk.target_table in IDENTITY_TABLES and fk.target_table != self.config.tenant_table
+                cols == [column] and self._single_tenant_identity(fk.target_table)
                 for cols, fk in table.all_foreign_keys())
         if any(parent == self.config.tenant_table for _column, parent in self._declared_parents(table_name, column)):
             return True
         # a key to who asks: the tenant, or (tenants of many users) the users' table
-        identities = {self.config.tenant_table} | IDENTITY_TABLES
-        return any(cols == [column] and fk.target_table in identities for cols, fk in table.all_foreign_keys())
+        return any(cols == [column] and (fk.target_table == self.config.tenant_table
+                                         or self._single_tenant_identity(fk.target_table))
+                   for cols, fk in table.all_foreign_keys())
+
+    def _single_tenant_identity(self, table_name: Optional[str]) -> bool:
+        """A table of people who sign in, each of whom belongs to one tenant (a NOT NULL
+        tenant column): their rows are their tenant's. Users who join several
+        organizations through memberships (tracecat, airweave) are not."""
+        if not table_name or table_name not in IDENTITY_TABLES or table_name == self.config.tenant_table:
+            return False
+        table = self._table_named(table_name)
+        return table is not None and any(c.nullable is False for c in tenant_columns_of(table, self.config))
 
     def _declared_parents(self, table_name: str, column: Optional[str] = None) -> list[tuple[str, str]]:
         """(column, parent table) of the ``owned-through`` keys declared for a table."""
@@ -1045,12 +1073,17 @@ class QueryAnalyzer:
         """A ``Protocol`` the project implements once (``sync_repo: SyncRepositoryProtocol``
         with ``class SyncRepository(SyncRepositoryProtocol)``): that class, whose methods
         run; any other class is itself."""
+        found = self._protocol_implementations(ref)
+        return found[0] if len(found) == 1 else ref.qualname
+
+    def _protocol_implementations(self, ref: ClassRef) -> list[str]:
+        """The project classes implementing a ``Protocol`` (by name, or else by defining
+        its methods); none for any other class."""
         symbols = self.index.symbols
         if not any(symbols.lib_name(base[1] if base[0] == "sub" else base) in _PROTOCOL_BASES
                    for base in ref.fact.bases if isinstance(base, tuple) and base):
-            return ref.qualname
-        found = self.index.implementations_of(ref.qualname)
-        return found[0] if len(found) == 1 else ref.qualname
+            return []
+        return self.index.implementations_of(ref.qualname)
 
     def _constructor_models(self, qualname: str, call: Any, env: Optional[Env] = None) -> tuple:
         """(attribute, table) for each ``self.<attribute> = <parameter>`` of the class's
@@ -1479,6 +1512,16 @@ class QueryAnalyzer:
                                           models=ctx.instance_models)
         if isinstance(receiver, InstanceVal):
             info = self.index.classes.get(receiver.qualname)
+            implementations = self._protocol_implementations(info.ref) if info is not None else []
+            if len(implementations) > 1:
+                # a Protocol implemented several ways: what any of them may do
+                out: set = set()
+                for qualname in implementations:
+                    impl = self.index.classes.get(qualname)
+                    found = self._find_method(impl, method) if impl is not None else None
+                    out |= self._project_call(found[0], found[1].name, found[1], expr, env, ctx, self_cls=impl) \
+                        if found is not None else NOTHING
+                return frozenset(out)
             found = self._find_method(info, method) if info is not None else None
             if found is not None:
                 return self._project_call(found[0], found[1].name, found[1], expr, env, ctx, self_cls=info,
@@ -1805,6 +1848,16 @@ class QueryAnalyzer:
                    "integer": "integer", "int": "integer", "biginteger": "bigint", "bigint": "bigint"}
         return bool(wanted) and aliases.get(wanted, wanted) == aliases.get(have, have)
 
+    def _is_row_key(self, table_name: str, column: str) -> bool:
+        """The primary key, or a unique ``id`` beside a surrogate one (tracecat's models)."""
+        table = self._table_named(table_name)
+        if table is None:
+            return False
+        if table.primary_key == [column]:
+            return True
+        col = table.column(column)
+        return column == "id" and col is not None and col.unique
+
     def _primary_key(self, table_name: str) -> list[str]:
         table = self._table_named(table_name)
         return table.primary_key if table is not None else []
@@ -1919,6 +1972,10 @@ class QueryAnalyzer:
             # join(User, Note.user_id == User.id).where(User.id == uid): every joined
             # owned row belongs to that tenant
             return frozenset({TENANT_ROW}), [Term(table, column, "==", None, expr.line, expr.column, False)], False
+        if op == "==" and not constant and wrapped is None and self._own_tenant_row(table, column, right):
+            # ``Workspace.id == self.workspace_id``: the row a tenant column of the
+            # caller's names - its own workspace, as scoped as the tenant value is
+            return (frozenset({table}), [Term(table, column, "==", None, expr.line, expr.column, False)], False)
         kind = {"==": "==", "<": "range", ">": "range", "<=": "range", ">=": "range",
                 "is": "is", "!=": "!=", "is not": "!="}.get(op, "other")
         if kind == "!=" and right == NONE:
@@ -1943,6 +2000,20 @@ class QueryAnalyzer:
             if names_who_asks(right, self.config):
                 notes.asks = True
         return scoped, [term], False
+
+    def _own_tenant_row(self, table_name: str, column: str, right: Expr) -> bool:
+        """``T.<primary key> == <x>.workspace_id`` where ``workspace_id`` is a tenant
+        column naming ``T`` (``workspace`` / ``workspaces``): the tenant's own row."""
+        table = self._table_named(table_name)
+        col = table.column(column) if table is not None else None
+        if col is None or not (table.primary_key == [column] or col.unique):  # type: ignore[union-attr]
+            return False  # (tracecat's workspace: a surrogate key, and a unique ``id``)
+        name = right.name if isinstance(right, Attr) else right.name if isinstance(right, Local) else \
+            right.qualified.rsplit(".", 1)[-1] if isinstance(right, Name) else ""
+        if name not in self.config.tenant_columns or not name.endswith("_id"):
+            return False
+        base = name[:-3]
+        return table_name in (base, base + "s", base + "es")
 
     def _who_asks(self, expr: Expr, env: Env) -> bool:
         """``user.id`` / ``self.user.id``; or (an attribute of) a parameter every call
@@ -1977,7 +2048,7 @@ class QueryAnalyzer:
 
     def _note_key(self, table: str, column: str, right: Expr, notes: "_Notes") -> None:
         """``T.<primary key> == local``: running the query vouches for the local."""
-        if isinstance(right, Local) and right.tag in ("param", "local") and self._primary_key(table) == [column]:
+        if isinstance(right, Local) and right.tag in ("param", "local") and self._is_row_key(table, column):
             notes.keys.append((table, right.name))
 
     def _call_condition(self, expr: Call, env: Env, ctx: Context,
@@ -2494,7 +2565,7 @@ class QueryAnalyzer:
             return set()
         found = {fk.target_table for cols, fk in table.all_foreign_keys() if cols == [column] and fk.target_table}
         found |= {parent for _column, parent in self._declared_parents(table_name, column)}
-        if table.primary_key == [column]:
+        if self._is_row_key(table_name, column):
             found.add(table_name)
         elif not found and (col := table.column(column)) is not None and not col.foreign_keys:
             # ``RoleAccess.role_id == role_id`` in a schema without foreign keys

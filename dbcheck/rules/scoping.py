@@ -383,6 +383,52 @@ def get_customer_id(auth_subject):
 """}
 
 
+# A workspace-per-tenant platform (tracecat's shape): organizations own workspaces, rows
+# carry workspace_id, keys are surrogate integers beside a unique ``id`` that everything
+# references, and a user may belong to several workspaces through memberships.
+_WORKSPACES = {"pyproject.toml": """
+[tool.dbcheck]
+tenant-column = ["workspace_id", "organization_id"]
+tenant-table = "organization"
+""", "example.py": """
+from sqlalchemy import ForeignKey, select
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+class Base(DeclarativeBase): pass
+class Organization(Base):
+    __tablename__ = "organization"
+    id: Mapped[str] = mapped_column(primary_key=True)
+class Workspace(Base):
+    __tablename__ = "workspace"
+    surrogate_id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[str] = mapped_column(unique=True)
+    organization_id: Mapped[str] = mapped_column(ForeignKey("organization.id", ondelete="CASCADE"), index=True)
+class User(Base):
+    __tablename__ = "user"
+    id: Mapped[str] = mapped_column(primary_key=True)
+class Membership(Base):
+    __tablename__ = "membership"
+    surrogate_id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[str] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    workspace_id: Mapped[str] = mapped_column(ForeignKey("workspace.id", ondelete="CASCADE"), index=True)
+class Case(Base):
+    __tablename__ = "case"
+    surrogate_id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[str] = mapped_column(unique=True)
+    workspace_id: Mapped[str] = mapped_column(ForeignKey("workspace.id", ondelete="CASCADE"), index=True)
+class CaseEvent(Base):
+    __tablename__ = "case_event"
+    surrogate_id: Mapped[int] = mapped_column(primary_key=True)
+    workspace_id: Mapped[str] = mapped_column(ForeignKey("workspace.id", ondelete="CASCADE"), index=True)
+    case_id: Mapped[str] = mapped_column(ForeignKey("case.id", ondelete="CASCADE"), index=True)
+class CasesService:
+    def __init__(self, session, role):
+        self.session = session
+        self.workspace_id = role.workspace_id
+    def get_case(self, case_id):
+        return self.session.scalars(select(Case).where(Case.workspace_id == self.workspace_id, Case.id == case_id)).first()
+"""}
+
+
 def _label(table: TableModel) -> str:
     return table.class_name or table.name or "?"
 
@@ -519,6 +565,26 @@ def list_tasks(session, user):
 """
     options = "`tenant-column`, `tenant-table`, `global-tables`, `scope-helpers`, `owned-through`, `inherited-scoping`."
     valid = (
+        # The caller's own workspace row; children by the unique id of a case loaded
+        # scoped, also when the id is handed on under another name.
+        {**_WORKSPACES, "example.py": _WORKSPACES["example.py"] + '''
+    def my_workspace(self):
+        return self.session.scalars(select(Workspace).where(Workspace.id == self.workspace_id)).one()  # ok: DBC501
+    def events_of(self, case):
+        return self.session.scalars(select(CaseEvent).where(CaseEvent.case_id == case.id)).all()  # ok: DBC501
+    def history(self, case_id, parent_first=False):
+        case = self.get_case(case_id)
+        if case is None:
+            return []
+        source_id = case_id
+        return self.session.scalars(select(CaseEvent).where(CaseEvent.case_id == source_id)).all()  # ok: DBC501
+def list_events(session, role, case_id):
+    service = CasesService(session, role)
+    case = service.get_case(case_id)
+    if case is None:
+        raise LookupError(case_id)
+    return service.events_of(case)
+'''},
         # Rows the function already holds vouch for what hangs off them (through a foreign
         # key or an ``owned-through`` column, to a tenant-owned parent): a parent loaded
         # scoped or owner-checked, a re-load of a held row, ids taken from a scoped select,
@@ -948,6 +1014,18 @@ def my_meters(session, auth_subject):
 '''},
     )
     invalid = (
+        # A user's memberships span workspaces; an id bound anew after the check is not
+        # the one checked.
+        {**_WORKSPACES, "example.py": _WORKSPACES["example.py"] + '''
+    def history(self, case_id, other_id):
+        case = self.get_case(case_id)
+        if case is None:
+            return []
+        case_id = other_id
+        return self.session.scalars(select(CaseEvent).where(CaseEvent.case_id == case_id)).all()  # expect: DBC501
+def memberships(session, user):
+    return session.scalars(select(Membership).where(Membership.user_id == user.id)).all()  # expect: DBC501
+'''},
         _STEPS,
         _GROUP_INVALID,
         # A customer's id from the request is anyone's customer: the merchant's orders
@@ -1505,6 +1583,39 @@ def show(session, task_id, user):
 """
     options = "`tenant-column`, `global-tables`."
     valid = (
+        # The row looked up only to answer whether it is the tenant's.
+        _MODELS + '''
+def is_my_task(session, user, task_id):
+    task = session.get(Task, task_id)  # ok: DBC502
+    return bool(task and task.user_id == user.id)
+''',
+        # A row re-read by the key of one a reader loaded scoped, the reader typed by a
+        # Protocol two project classes implement without naming it (skyvern's
+        # WorkflowReader): what either implementation hands back.
+        {"pyproject.toml": _GROUP_CONFIG, "app/__init__.py": "", "app/models.py": _GROUP_MODELS, "app/lists.py": '''
+from typing import Protocol
+from app.models import ShoppingList, select
+class ListReader(Protocol):
+    def get_list(self, session, list_id, group_id): ...
+class ListRepository:
+    def get_list(self, session, list_id, group_id):
+        return session.scalars(select(ShoppingList).where(ShoppingList.id == list_id, ShoppingList.group_id == group_id)).one_or_none()
+class ListService:
+    def __init__(self, repository: ListRepository):
+        self.repository = repository
+    def get_list(self, session, list_id, group_id):
+        return self.repository.get_list(session, list_id, group_id)
+class Renamer:
+    def __init__(self, reader: ListReader):
+        self._reader = reader
+    def rename(self, session, list_id, group_id, name):
+        found = self._reader.get_list(session, list_id, group_id)
+        if not found:
+            return None
+        row = session.get(ShoppingList, found.id)  # ok: DBC502
+        row.name = name
+        return row
+'''},
         # An optional id checked against the tenant in one ``if`` and used in another:
         # on the path where it is falsy it looked nothing up (skyvern's folders).
         _MODELS + '''

@@ -38,6 +38,10 @@ class ClassInfo:
     type_map: list[tuple[Expr, Expr]] = field(default_factory=list)
 
 
+_TEST_DOUBLE = re.compile(r"^(Fake|Mock|Stub|Dummy|InMemory)[A-Z_]")
+_TEST_FOLDERS = frozenset({"fakes", "mocks", "stubs", "testing", "tests", "test"})
+
+
 @dataclass(frozen=True)
 class ProjectIndex:
     modules: dict[str, ModuleFacts]
@@ -84,7 +88,37 @@ class ProjectIndex:
                     if isinstance(sym, ClassRef):
                         found.setdefault(sym.qualname, []).append(info.ref.qualname)
             object.__setattr__(self, "_subclasses", found)
-        return sorted(found.get(qualname, ()))
+        explicit = sorted(found.get(qualname, ()))
+        protocol = self.classes.get(qualname)
+        if explicit or protocol is None:
+            return explicit
+        return self._structural_implementations(protocol)
+
+    def _structural_implementations(self, protocol: ClassInfo) -> list[str]:
+        """Classes that define every method a ``Protocol`` declares without naming it
+        (skyvern's ``WorkflowReader``); test doubles (``Fake*``, ``fakes/``) are not."""
+        wanted = [m for m in protocol.ref.fact.methods if not m.startswith("__")]
+        if not wanted:
+            return []
+        by_method = self.__dict__.get("_by_method")
+        if by_method is None:
+            by_method = {}
+            for info in self.classes.values():
+                for method in info.ref.fact.methods:
+                    by_method.setdefault(method, set()).add(info.ref.qualname)
+            object.__setattr__(self, "_by_method", by_method)
+        candidates = set.intersection(*(by_method.get(m, set()) for m in wanted)) - {protocol.ref.qualname}
+        out = []
+        for qualname in sorted(candidates):
+            info = self.classes[qualname]
+            name, path = info.ref.fact.name, info.ref.module.path.replace("\\", "/")
+            if _TEST_DOUBLE.match(name) or any(part in _TEST_FOLDERS for part in path.split("/")):
+                continue
+            if any(self.symbols.lib_name(base[1] if base[0] == "sub" else base) in ("typing:Protocol", "typing_extensions:Protocol")
+                   for base in info.ref.fact.bases if isinstance(base, tuple) and base):
+                continue  # another Protocol that extends it
+            out.append(qualname)
+        return out
 
     def mapped_classes_named(self, class_name: str) -> list[ClassInfo]:
         return list(self._mapped_by_name.get(class_name.rsplit(".", 1)[-1], ()))  # type: ignore[attr-defined]
