@@ -1271,6 +1271,9 @@ class QueryAnalyzer:
         if lib.startswith("sa:") or lib.startswith("sqlmodel:"):
             if name == "select":
                 values = self._eval_args(expr, env, ctx)
+                of_subquery = self._select_of_subquery(args, env, ctx)
+                if of_subquery:
+                    return of_subquery
                 tables = self._entities(args, ctx)
                 choices = () if tables or len(args) != 1 else _class_choices(values)
                 if not tables and len(args) == 1 and isinstance(args[0], Attr) and isinstance(args[0].value, Local):
@@ -1325,6 +1328,13 @@ class QueryAnalyzer:
         and - for ``func.count(Task.id)`` - the table of the aggregated column."""
         tables: list[str] = []
         for arg in args:
+            if isinstance(arg, Call) and not arg.kwargs and len(arg.args) <= 1:
+                # ``T.id.label("id")``: the column under another name
+                func = arg.func
+                if isinstance(func, Name) and func.qualified.endswith(".label"):
+                    arg = Name(func.qualified[: -len(".label")])
+                elif isinstance(func, Attr) and func.name == "label":
+                    arg = func.value
             table = self._entity(arg, ctx)
             if table is None and aggregates and isinstance(arg, Call) and isinstance(arg.func, Name) and \
                     _sql(self.index.symbols.lib_name(arg.func)):
@@ -1729,10 +1739,17 @@ class QueryAnalyzer:
         statements = [st for st in self._statements(body)
                       if not (isinstance(st, ExprStmt) and isinstance(st.value, Const))]  # a docstring
         returned = statements[0].value if len(statements) == 1 and isinstance(statements[0], Return) else None
-        if returned is None or not (_looks_like_condition(returned) or (
-                # ``and_(*_matches(obj), ...)``: a list of conditions, spread into the filter
-                isinstance(returned, Sequence) and returned.tag in ("list", "tuple")
-                and any(_looks_like_condition(item) for item in returned.items))):
+        if len(statements) == 2 and isinstance(statements[0], If) and not statements[0].orelse \
+                and len(statements[0].then) == 1 and isinstance(statements[0].then[0], Return) \
+                and isinstance(statements[1], Return) and statements[0].then[0].value is not None \
+                and statements[1].value is not None:
+            # ``if self.workspace_scoped: return (T.workspace_id == ws,)`` then another
+            # return: the filter is one or the other - what both scope
+            branches = (statements[0].then[0].value, statements[1].value)
+            if all(_condition_shaped(b) for b in branches):
+                returned = Call(Name("sqlalchemy.or_"), tuple(_as_conjunction(b) for b in branches), (),
+                                call.line, call.column)
+        if returned is None or not _condition_shaped(returned):
             return None
         params = list(body.params)
         bound: dict[str, Expr] = {}
@@ -1747,7 +1764,7 @@ class QueryAnalyzer:
             return None  # a default (kept as the extractor wrote it, not as typed IR)
         self._inlining.add(body.qualname)
         try:
-            return _substituted(statements[0].value, bound)
+            return _substituted(returned, bound)
         finally:
             self._inlining.discard(body.qualname)
 
@@ -2126,6 +2143,20 @@ class QueryAnalyzer:
             return None
         scoped, _terms, _unknown = self._condition(inner, env, ctx)
         return table.key if target in scoped else None
+
+    def _select_of_subquery(self, args: tuple, env: Env, ctx: Context) -> ValueSet:
+        """``select(candidates.c.id)`` of a local CTE / subquery: its rows, as scoped as it."""
+        if len(args) != 1 or not isinstance(args[0], Attr):
+            return frozenset()
+        base = args[0].value
+        if isinstance(base, Attr) and base.name in ("c", "columns"):
+            base = base.value
+        if not isinstance(base, Local) or base.tag != "local":
+            return frozenset()
+        values = env.get(base.name, frozenset())
+        if values and all(isinstance(v, QueryVal) and v.subquery for v in values):
+            return frozenset(replace(v, subquery=False) for v in values)  # a statement again
+        return frozenset()
 
     def _scoped_subquery(self, arg: Expr, env: Env, ctx: Context) -> bool:
         values = self._eval(arg, env, ctx)
@@ -2635,6 +2666,19 @@ _CONDITION_CALLS = frozenset({
     "in_", "not_in", "notin_", "is_", "is_not", "isnot", "like", "ilike", "not_like", "not_ilike", "between",
     "contains", "startswith", "endswith", "any", "has", "and_", "or_", "not_", "match", "op",
 })
+
+
+def _condition_shaped(expr: Expr) -> bool:
+    """A condition, or a list of them (``and_(*_matches(obj), ...)``: spread into the filter)."""
+    return _looks_like_condition(expr) or (
+        isinstance(expr, Sequence) and expr.tag in ("list", "tuple") and any(_looks_like_condition(i) for i in expr.items))
+
+
+def _as_conjunction(expr: Expr) -> Expr:
+    """A list of conditions as the one condition it ANDs (an ``or_`` branch)."""
+    if isinstance(expr, Sequence):
+        return Call(Name("sqlalchemy.and_"), tuple(expr.items), ())
+    return expr
 
 
 def _looks_like_condition(expr: Expr) -> bool:

@@ -565,6 +565,22 @@ def list_tasks(session, user):
 """
     options = "`tenant-column`, `tenant-table`, `global-tables`, `scope-helpers`, `owned-through`, `inherited-scoping`."
     valid = (
+        # A filter helper that returns one list of conditions or another (tracecat's
+        # service accounts, workspace- or organization-wide): what both scope.
+        _MODELS + '''
+class TaskService:
+    shared = False
+    def __init__(self, session, user):
+        self.session = session
+        self.user_id = user.id
+        self.project_id = None
+    def _filters(self):
+        if self.shared:
+            return (Task.user_id == self.user_id, Task.project_id == self.project_id)
+        return (Task.user_id == self.user_id,)
+    def get(self, task_id):
+        return self.session.scalars(select(Task).where(Task.id == task_id, *self._filters())).first()  # ok: DBC501
+''',
         # The caller's own workspace row; children by the unique id of a case loaded
         # scoped, also when the id is handed on under another name.
         {**_WORKSPACES, "example.py": _WORKSPACES["example.py"] + '''
@@ -1014,6 +1030,20 @@ def my_meters(session, auth_subject):
 '''},
     )
     invalid = (
+        _MODELS + '''
+class TaskService:
+    shared = False
+    def __init__(self, session, user):
+        self.session = session
+        self.user_id = user.id
+        self.project_id = None
+    def _filters(self):
+        if self.shared:
+            return (Task.user_id == self.user_id,)
+        return (Task.project_id == self.project_id,)
+    def get(self, task_id):
+        return self.session.scalars(select(Task).where(Task.id == task_id, *self._filters())).first()  # expect: DBC501
+''',
         # A user's memberships span workspaces; an id bound anew after the check is not
         # the one checked.
         {**_WORKSPACES, "example.py": _WORKSPACES["example.py"] + '''
@@ -1857,6 +1887,12 @@ session.execute(delete(Task).where(Task.id == task_id, Task.user_id == user.id))
 """
     options = "`tenant-column`, `global-tables`, `scope-helpers`, `owned-through`, `inherited-scoping`."
     valid = (
+        # A delete restricted to the ids of a scoped CTE.
+        _MODELS + '''
+def purge_mine(session, user):
+    candidates = select(Task.id.label("id")).where(Task.user_id == user.id).cte("candidates")
+    session.execute(delete(Task).where(Task.id.in_(select(candidates.c.id))))  # ok: DBC503
+''',
         _GROUP_VALID,
         # The tenant term in a list a helper returns, spread into and_() (skyvern's
         # "still matches the snapshot" writes).
@@ -1940,6 +1976,11 @@ def draft_then_dropped(session, actor):
         },
     )
     invalid = (
+        _MODELS + '''
+def purge_project(session, project_id):
+    candidates = select(Task.id).where(Task.project_id == project_id).cte()
+    session.execute(delete(Task).where(Task.id.in_(select(candidates.c.id))))  # expect: DBC503
+''',
         _GROUP_INVALID,
         _MODELS + '''
 def _same_id(task):
