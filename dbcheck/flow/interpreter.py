@@ -417,6 +417,9 @@ class QueryAnalyzer:
                 env.set(name, self._eval(item, env, ctx))
             return env
         result = self._eval(stmt.value, env, ctx)
+        if isinstance(stmt.value, Call) and result and all(isinstance(v, QueryVal) and v.subquery for v in result):
+            # a subquery kept as written too, for a filter that uses it as a condition
+            result = result | {ExprVal(stmt.value)}
         if isinstance(stmt.value, Call) and result <= {None} and names_who_asks(stmt.value, self.config) \
                 and len(stmt.targets) == 1 and stmt.targets[0] and not stmt.targets[0].endswith(("]", "}", ")")):
             # ``customer = get_customer(auth_subject)``: who asks, by another name
@@ -1274,6 +1277,12 @@ class QueryAnalyzer:
                 of_subquery = self._select_of_subquery(args, env, ctx)
                 if of_subquery:
                     return of_subquery
+                if len(args) == 1 and isinstance(args[0], Call) and values[0] and all(
+                        isinstance(v, QueryVal) and v.subquery and v.tables for v in values[0]):
+                    # ``select(exists().where(...))``: that statement, run for its answer (a
+                    # subquery held in a local, ``select(subq)``, is still not followed: the ids
+                    # such statements filter by come from lists built in ways not yet read)
+                    return frozenset(replace(v, subquery=False) for v in values[0])
                 tables = self._entities(args, ctx)
                 choices = () if tables or len(args) != 1 else _class_choices(values)
                 if not tables and len(args) == 1 and isinstance(args[0], Attr) and isinstance(args[0].value, Local):
@@ -1287,6 +1296,9 @@ class QueryAnalyzer:
                 return frozenset({QueryVal("read", tables, line=expr.line, column=expr.column, path=ctx.module.path,
                                            opaque=not tables and bool(args) and self._has_unknown_entity(args),
                                            owner_only=self._owner_projection(args))})
+            if name == "exists" and not args:
+                return frozenset({QueryVal("read", (), line=expr.line, column=expr.column, path=ctx.module.path,
+                                           subquery=True)})
             if name in ("update", "delete") and args:
                 tables = self._entities(args[:1], ctx)
                 if tables:
@@ -1606,6 +1618,9 @@ class QueryAnalyzer:
         if method in _API.filters:
             for arg in args:
                 query = self._apply_filter(query, arg, env, ctx)
+            if not query.tables and query.subquery and not query.opaque and query.terms:
+                # ``exists().where(Run.schedule_id == sid)``: SQL takes the FROM from the filter
+                query = replace(query, tables=tuple(dict.fromkeys(term.table for term in query.terms)))
             return query
         if method == "filter_by":
             return self._filter_by(query, kwargs, env, ctx, line, col)
@@ -1771,6 +1786,8 @@ class QueryAnalyzer:
     def _local_condition(self, expr: Local, env: Env, ctx: Context,
                          notes: Optional["_Notes"]) -> tuple[frozenset[str], list[Term], bool]:
         values = env.get(expr.name, frozenset())
+        # ``siblings = exists().where(...)`` then ``.where(..., siblings)``: read as written
+        values = frozenset(v for v in values if not (isinstance(v, QueryVal) and v.subquery)) or values
         conds = [v.expr for v in values if isinstance(v, ExprVal)]
         if len(conds) == 1 and len(values) == 1:
             return self._condition(conds[0], env, ctx, notes)
@@ -2153,13 +2170,13 @@ class QueryAnalyzer:
             base = base.value
         if not isinstance(base, Local) or base.tag != "local":
             return frozenset()
-        values = env.get(base.name, frozenset())
+        values = frozenset(v for v in env.get(base.name, frozenset()) if not isinstance(v, ExprVal))
         if values and all(isinstance(v, QueryVal) and v.subquery for v in values):
             return frozenset(replace(v, subquery=False) for v in values)  # a statement again
         return frozenset()
 
     def _scoped_subquery(self, arg: Expr, env: Env, ctx: Context) -> bool:
-        values = self._eval(arg, env, ctx)
+        values = frozenset(v for v in self._eval(arg, env, ctx) if not isinstance(v, ExprVal)) or NOTHING
         queries = [v for v in values if isinstance(v, QueryVal)]
         return bool(queries) and len(queries) == len(values) and all(
             not q.opaque and unscoped_table(self.index, self.config, q) is None

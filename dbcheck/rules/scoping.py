@@ -565,6 +565,12 @@ def list_tasks(session, user):
 """
     options = "`tenant-column`, `tenant-table`, `global-tables`, `scope-helpers`, `owned-through`, `inherited-scoping`."
     valid = (
+        # exists() takes its FROM from its filter.
+        _MODELS + '''
+from sqlalchemy import exists
+def has_tasks(session, user, project_id):
+    return session.scalar(select(exists().where(Task.user_id == user.id, Task.project_id == project_id)))  # ok: DBC501
+''',
         # A filter helper that returns one list of conditions or another (tracecat's
         # service accounts, workspace- or organization-wide): what both scope.
         _MODELS + '''
@@ -1030,6 +1036,17 @@ def my_meters(session, auth_subject):
 '''},
     )
     invalid = (
+        _MODELS + '''
+from sqlalchemy import exists
+def has_tasks(session, project_id):
+    return session.scalar(select(exists().where(Task.project_id == project_id)))  # expect: DBC501
+def any_task(session, project_id):
+    return session.scalar(select(select(Task.id).where(Task.project_id == project_id).exists()))  # expect: DBC501
+def projects_with_tasks(session):
+    # an exists() kept in a local and used as a filter scopes nothing by itself
+    has_task = exists().where(Task.project_id == Project.id)
+    return session.scalars(select(Project).where(Project.id > 0, has_task)).all()  # expect: DBC501
+''',
         _MODELS + '''
 class TaskService:
     shared = False
