@@ -40,7 +40,7 @@ from dbcheck.flow.policy import (
     names_who_asks, owner_attribute_base, owner_attributes, owner_comparisons, unscoped_table,
 )
 from dbcheck.flow.values import (
-    ClassVal, ExprVal, GetVal, IdVal, InstanceVal, ParamVal, QueryIndex, QueryUse, QueryVal, RowVal, Term, Val, ValueSet,
+    ClassVal, DictVal, ExprVal, GetVal, IdVal, InstanceVal, ParamVal, QueryIndex, QueryUse, QueryVal, RowVal, Term, Val, ValueSet,
     bounded_condition_lists, canonical_order, condition_list, flatten, join,
 )
 from dbcheck.schema.model import RelationshipModel, TableModel
@@ -842,10 +842,15 @@ class QueryAnalyzer:
         return self._eval_each(expr.items, env, ctx)
 
     def _eval_dict(self, expr: DictDisplay, env: Env, ctx: Context) -> ValueSet:
+        entries = []
         for key, value in expr.pairs:
             self._eval(key, env, ctx)
-            self._eval(value, env, ctx)
-        return NOTHING
+            held = self._eval(value, env, ctx) - {_NONE_VALUE, _EMPTY_LIST}  # falsy: no row to use
+            if isinstance(key, Const) and isinstance(key.value, str) and key.value != "**" and held and \
+                    all(isinstance(v, (RowVal, GetVal, IdVal)) for v in held):
+                entries.append((key.value, held))
+        # ``return {"model_record": record, "project": name}``: the rows it carries
+        return frozenset({DictVal(tuple(sorted(entries, key=lambda e: e[0])))}) if entries else NOTHING
 
     def _eval_opaque(self, expr: Opaque, env: Env, ctx: Context) -> ValueSet:
         return self._eval_each(expr.inner, env, ctx)
@@ -2750,7 +2755,16 @@ _SESSION_METHODS = frozenset({"query", "execute", "scalars", "scalar", "get", "e
 
 def _one_of(values: ValueSet, items: tuple) -> ValueSet:
     """``records[0]``, ``by_id[key]``: one of the rows a collection holds - as held as they
-    are, but an owner check of that one row checks none of the others (another run key)."""
+    are, but an owner check of that one row checks none of the others (another run key);
+    ``info["model_record"]`` of a dict display that carries a row under that key."""
+    dicts = [v for v in values if isinstance(v, DictVal)]
+    if len(items) == 1 and isinstance(items[0], Const) and isinstance(items[0].value, str) and dicts \
+            and all(isinstance(v, DictVal) or v == _NONE_VALUE for v in values):
+        # (``None[...]`` raises: the path that returned no dict does not get here)
+        found = [dict(v.entries).get(items[0].value) for v in dicts]
+        if all(f is not None for f in found):
+            return frozenset(item for f in found for item in f)  # type: ignore[union-attr]
+        return NOTHING
     if len(items) == 1 and not isinstance(items[0], Opaque) and values != NOTHING and values \
             and all(isinstance(v, RowVal) and v.is_result for v in values):
         return frozenset(replace(v, is_result=False, key=v.key + ("[]",)) for v in values)

@@ -129,7 +129,15 @@ class InstanceVal:
     models: tuple = ()
 
 
-Val = Union[QueryVal, GetVal, RowVal, IdVal, ClassVal, ExprVal, ParamVal, InstanceVal, None]
+@dataclass(frozen=True)
+class DictVal:
+    """A dict display whose string keys hold rows (``return {"model_record": record, ...}``):
+    the caller's ``info["model_record"]`` is that row."""
+
+    entries: tuple  # (key, frozenset of the rows / ids it holds), sorted by key
+
+
+Val = Union[QueryVal, GetVal, RowVal, IdVal, ClassVal, ExprVal, ParamVal, InstanceVal, DictVal, None]
 
 
 @dataclass(frozen=True)

@@ -565,6 +565,20 @@ def list_tasks(session, user):
 """
     options = "`tenant-column`, `tenant-table`, `global-tables`, `scope-helpers`, `owned-through`, `inherited-scoping`."
     valid = (
+        # A row handed back inside a dict (mindsdb's ``_get_model_info``): its keys are
+        # the row's.
+        _MODELS + '''
+def task_info(session, user, task_id):
+    task = session.scalars(select(Task).where(Task.id == task_id, Task.user_id == user.id)).first()
+    if not task:
+        return None
+    return {"task": task, "label": str(task_id)}
+def project_of(session, task):
+    return session.scalars(select(Project).filter_by(id=task.project_id)).first()  # ok: DBC501
+def show(session, user, task_id):
+    info = task_info(session, user, task_id)
+    return project_of(session, info["task"])
+''',
         # exists() takes its FROM from its filter.
         _MODELS + '''
 from sqlalchemy import exists
@@ -1036,6 +1050,15 @@ def my_meters(session, auth_subject):
 '''},
     )
     invalid = (
+        _MODELS + '''
+def task_info(session, task_id):
+    task = session.scalars(select(Task).where(Task.id == task_id)).first()  # expect: DBC501
+    return {"task": task}
+def project_of(session, task):
+    return session.scalars(select(Project).filter_by(id=task.project_id)).first()
+def show(session, task_id):
+    return project_of(session, task_info(session, task_id)["task"])
+''',
         _MODELS + '''
 from sqlalchemy import exists
 def has_tasks(session, project_id):
