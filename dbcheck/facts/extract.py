@@ -25,7 +25,7 @@ from typing import Any, Callable, Iterator, Optional, Sequence, Union
 import libcst as cst
 
 from dbcheck.facts.model import (
-    UNKNOWN, AttrFact, CallFact, ClassFact, Expr, FunctionFact, FunctionIR, ModuleFacts,
+    UNKNOWN, AttrFact, CallFact, ClassFact, Expr, FunctionFact, FunctionIR, ModuleFacts, is_property,
 )
 from dbcheck.facts.hashes import HASHING_CALL, hashed_writes
 from dbcheck.facts.listeners import session_filters
@@ -583,12 +583,6 @@ def _assigned_names(body: Sequence[cst.CSTNode], imports: bool = True) -> set[st
     return names
 
 
-def _decorator_name(dec: Expr) -> str:
-    """``functools.cached_property`` / ``property`` -> the last name; "" for others."""
-    target = dec[1] if dec[0] == "call" else dec
-    return target[1].rsplit(".", 1)[-1] if target[0] == "n" and isinstance(target[1], str) else ""
-
-
 def _is_declared_attr(decorators: list[Expr]) -> bool:
     for dec in decorators:
         target = dec[1] if dec[0] == "call" else dec
@@ -988,7 +982,7 @@ class _ModuleExtractor:
         fact.methods.append(func.name.value)
         if func.name.value == "__init__":
             self._instance_attributes(func, fact)
-        elif any(_decorator_name(d) in ("property", "cached_property") for d in decorators):
+        elif is_property(decorators):
             self._memoised_attribute(func, fact)
         validated = _validated_attributes(decorators)
         if validated:

@@ -171,6 +171,16 @@ class ModuleFacts:
     key: str = ""  # the content key the engine found these facts under (not part of them)
 
 
+def is_property(decorators: list[Expr]) -> bool:
+    """Whether a method is a ``@property`` / ``@functools.cached_property``."""
+    for dec in decorators:
+        target = dec[1] if dec[0] == "call" else dec
+        if target[0] == "n" and isinstance(target[1], str) \
+                and target[1].rsplit(".", 1)[-1] in ("property", "cached_property"):
+            return True
+    return False
+
+
 def is_alembic_revision(module: ModuleFacts) -> bool:
     """An Alembic (or Flask-Migrate) revision script, wherever it lives: its ``revision``
     and ``down_revision`` globals say so."""

@@ -84,10 +84,9 @@ class Env:
             for name in names:
                 # a path where the id is falsy looked nothing up: it takes any table
                 sets = [branch.vouched[name] for branch in branches if FALSY not in branch.vouched[name]]
-                if include_self and FALSY not in self.vouched.get(name, frozenset({FALSY})):
-                    sets.append(self.vouched[name])
-                elif include_self and name not in self.vouched:
-                    sets.append(frozenset())
+                own = self.vouched.get(name, frozenset())
+                if include_self and FALSY not in own:
+                    sets.append(own)
                 tables = frozenset.intersection(*sets) if sets else frozenset({FALSY})
                 if tables:
                     vouched[name] = tables

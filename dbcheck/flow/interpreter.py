@@ -33,7 +33,7 @@ from dbcheck.facts.ir import (
     DictDisplay, Expr, ExprStmt, FString, If, IfExp, Lambda, Local, Loop, Name, Not, Opaque, Raise, Return, Sequence,
     Star, Subscript, Try, Walrus, With,
 )
-from dbcheck.facts.model import FunctionIR, ModuleFacts, is_alembic_revision
+from dbcheck.facts.model import FunctionIR, ModuleFacts, is_alembic_revision, is_property
 from dbcheck.flow.env import FALSY, Context, Env, LoopFrame
 from dbcheck.flow.policy import (
     ACCESS_CHECK, CHECK_WORDS, CONVERSIONS, PREDICATE, TENANT_ROW, exits, is_abort, mentions_privilege,
@@ -45,7 +45,7 @@ from dbcheck.flow.values import (
 )
 from dbcheck.schema.model import RelationshipModel, TableModel
 from dbcheck.schema.tenancy import owned_by_tenant, tenant_columns_of, tenant_owned
-from dbcheck.semantic.classes import attributes_in_mro, mro
+from dbcheck.semantic.classes import attributes_in_mro, is_protocol, mro
 from dbcheck.syntax.noqa import is_suppressed
 from dbcheck.semantic.symbols import ClassAttr, ClassRef, Function, FunctionBody, Lib, Value, lib_name_of
 
@@ -55,7 +55,6 @@ if TYPE_CHECKING:
     from dbcheck.schema.index import ClassInfo
 
 MAX_DEPTH = 6
-_PROTOCOL_BASES = frozenset({"typing:Protocol", "typing_extensions:Protocol"})
 # Tables of the people who sign in: a key to one compared with who asks reads their own rows
 IDENTITY_TABLES = frozenset({"users", "user", "accounts", "account", "auth_user", "customers", "members"})
 _NONE_VALUE = ExprVal(Const(None))
@@ -988,8 +987,7 @@ class QueryAnalyzer:
             return None
         col = table.column_by_attribute(attribute)
         if col is not None:
-            if table.primary_key == [col.name] or (col.unique and col.name == "id"):
-                # (tracecat's models: a surrogate primary key, and the unique ``id`` keys use)
+            if self._is_row_key(table_name, col.name):
                 return IdVal(table_name, False, source)
             targets = {fk.target_table for fk in col.foreign_keys if fk.target_table}
             targets |= {parent for _column, parent in self._declared_parents(table_name, col.name)}
@@ -1087,9 +1085,7 @@ class QueryAnalyzer:
     def _protocol_implementations(self, ref: ClassRef) -> list[str]:
         """The project classes implementing a ``Protocol`` (by name, or else by defining
         its methods); none for any other class."""
-        symbols = self.index.symbols
-        if not any(symbols.lib_name(base[1] if base[0] == "sub" else base) in _PROTOCOL_BASES
-                   for base in ref.fact.bases if isinstance(base, tuple) and base):
+        if not is_protocol(self.index.symbols, ref.fact):
             return []
         return self.index.implementations_of(ref.qualname)
 
@@ -1153,8 +1149,7 @@ class QueryAnalyzer:
         """``self.repos`` / ``repos.recipes``: a ``@property`` / ``@cached_property`` that
         builds and returns one instance of a project class (mealie's controllers)."""
         found = self._find_method(info, name)
-        if found is None or not any(dec[0] == "n" and dec[1].rsplit(".", 1)[-1] in ("property", "cached_property")
-                                    for dec in found[1].decorators):
+        if found is None or not is_property(found[1].decorators):
             return None
         results = self._summary(found[0], found[1], (), info, MAX_DEPTH - 3, models=models)[0]
         instances = {v for v in results if isinstance(v, InstanceVal)}

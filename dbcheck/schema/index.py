@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Optional
 
 from dbcheck.facts.model import Expr, ModuleFacts
 from dbcheck.schema.model import TableModel
-from dbcheck.semantic.classes import attributes_in_mro
+from dbcheck.semantic.classes import attributes_in_mro, is_protocol
 from dbcheck.semantic.symbols import ClassRef, SymbolTable
 
 if TYPE_CHECKING:
@@ -114,8 +114,7 @@ class ProjectIndex:
             name, path = info.ref.fact.name, info.ref.module.path.replace("\\", "/")
             if _TEST_DOUBLE.match(name) or any(part in _TEST_FOLDERS for part in path.split("/")):
                 continue
-            if any(self.symbols.lib_name(base[1] if base[0] == "sub" else base) in ("typing:Protocol", "typing_extensions:Protocol")
-                   for base in info.ref.fact.bases if isinstance(base, tuple) and base):
+            if is_protocol(self.symbols, info.ref.fact):
                 continue  # another Protocol that extends it
             out.append(qualname)
         return out

@@ -9,6 +9,15 @@ from dbcheck.facts.model import AttrFact, ClassFact
 from dbcheck.semantic.symbols import ClassRef, SymbolLookup
 
 
+_PROTOCOL_BASES = frozenset({"typing:Protocol", "typing_extensions:Protocol"})
+
+
+def is_protocol(symbols: SymbolLookup, fact: ClassFact) -> bool:
+    """Whether the class names ``typing.Protocol`` (``Protocol[T]`` too) among its bases."""
+    return any(symbols.lib_name(base[1] if base[0] == "sub" else base) in _PROTOCOL_BASES
+               for base in fact.bases if isinstance(base, tuple) and base)
+
+
 def mro(symbols: SymbolLookup, ref: ClassRef, depth: int = 0) -> list[ClassRef]:
     """Project classes in method resolution order (an approximation of C3: depth-first,
     left to right, each class once, late duplicates win as in C3 for diamond mixins)."""
