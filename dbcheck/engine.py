@@ -275,6 +275,11 @@ def name_modules(claims: dict[str, list[ModuleFacts]], messages: list[str]) -> d
             continue
         group = sorted(group, key=lambda facts: (_depth(facts.path), facts.path))
         nearest = [facts for facts in group if _depth(facts.path) == _depth(group[0].path)]
+        package = _package_beside_module(nearest)
+        if package is not None:
+            # `cps/__init__.py` beside a `cps.py` script: Python's finder takes the package
+            group = [package, *(facts for facts in group if facts is not package)]
+            nearest = [package]
         if len(nearest) == 1:
             modules[name] = group[0]
             group = group[1:]
@@ -285,10 +290,32 @@ def name_modules(claims: dict[str, list[ModuleFacts]], messages: list[str]) -> d
     if ambiguous:
         imported = {target for facts in modules.values() for target in facts.imports.values()}
         for name, paths in sorted(ambiguous.items()):
-            if any(target == name or target.startswith(name + ".") for target in imported):
+            # `controller.routes` claimed by one file still resolves: only a name that
+            # reaches nothing is worth a notice
+            if any(target == name or (target.startswith(name + ".") and not _submodule_reached(target, modules))
+                   for target in imported):
                 messages.append(f"note: imports of {name!r} are not followed: {len(paths)} files could be it "
                                 f"({', '.join(paths[:3])}{', ...' if len(paths) > 3 else ''})")
     return modules
+
+
+def _submodule_reached(target: str, modules: dict[str, ModuleFacts]) -> bool:
+    """``controller.routes.router`` reaches ``controller.routes`` however many files
+    claim ``controller``."""
+    parts = target.split(".")
+    return any(".".join(parts[:n]) in modules for n in range(2, len(parts) + 1))
+
+
+def _package_beside_module(nearest: list[ModuleFacts]) -> Optional[ModuleFacts]:
+    """The package among files equally near the root that claim one name, when the
+    others are modules of that name in the package's own parent folder."""
+    packages = [facts for facts in nearest if os.path.basename(facts.path) == "__init__.py"]
+    if len(packages) != 1 or len(nearest) == 1:
+        return None
+    folder = os.path.dirname(os.path.abspath(packages[0].path))
+    beside = folder + ".py"
+    others = [facts for facts in nearest if facts is not packages[0]]
+    return packages[0] if all(os.path.abspath(facts.path) == beside for facts in others) else None
 
 
 def _depth(path: str) -> int:

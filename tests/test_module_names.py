@@ -75,6 +75,30 @@ def test_equally_near_files_are_named_in_a_notice_never_silently(tmp_path: Path)
     assert "api/models.py" in stderr and "worker/models.py" in stderr
 
 
+def test_a_package_beats_the_script_of_its_name_beside_it(tmp_path: Path) -> None:
+    # calibre-web's layout: cps.py (the launcher) beside cps/__init__.py; Python's
+    # finder takes the package, so ``from cps.models import Note`` is cps/models.py
+    view = VIEW.replace("from models import Note", "from cps.models import Note")
+    write_project(tmp_path, {"cps.py": "from cps.views import every_note\n", "cps/__init__.py": "",
+                             "cps/models.py": NOTE_MODEL, "cps/views.py": view})
+    findings, stderr = _findings(tmp_path)
+    assert findings == [("cps/views.py", "DBC501")]
+    assert "not followed" not in stderr
+
+
+def test_a_submodule_claimed_once_is_followed_without_a_notice(tmp_path: Path) -> None:
+    # quivr's layout: two folders without __init__.py each hold a controller/ package;
+    # ``controller`` is ambiguous but ``controller.misc_routes`` names one file
+    write_project(tmp_path, {"api/models.py": NOTE_MODEL,
+                             "api/misc/controller/__init__.py": "from .misc_routes import every_note\n",
+                             "api/misc/controller/misc_routes.py": VIEW,
+                             "api/other/controller/__init__.py": "from .other_routes import Page\n",
+                             "api/other/controller/other_routes.py": OTHER_MODELS})
+    findings, stderr = _findings(tmp_path)
+    assert findings == [("api/misc/controller/misc_routes.py", "DBC501")]
+    assert "not followed" not in stderr
+
+
 def test_imports_through_a_namespace_package_resolve_from_wherever_dbcheck_runs(tmp_path: Path) -> None:
     # keep's layout: keep/ has no __init__.py, its code imports ``keep.api.models.x``;
     # `cd keep && dbcheck .` used to see those imports from the folder it ran in,
