@@ -751,6 +751,12 @@ class _ModuleExtractor:
         for star in (params.star_arg, params.star_kwarg):
             if isinstance(star, cst.Param):
                 names.append(star.name.value)
+        annotations = {}
+        for p in (*params.posonly_params, *params.params, *params.kwonly_params):
+            if p.annotation is not None and p.name.value not in ("self", "cls"):
+                hint = conv.convert(p.annotation.annotation)
+                if hint[0] in ("n", "sub"):  # ``ChatService``, ``Annotated[ChatService, Depends(...)]``
+                    annotations[p.name.value] = hint
         saved = (conv.params, conv.locals, conv.class_names, conv.module_names, conv.bound_so_far, conv.comprehended)
         conv.params, conv.class_names = frozenset(names), set()
         if conv.star_module is not None:
@@ -778,7 +784,7 @@ class _ModuleExtractor:
         star_kwargs = params.star_kwarg.name.value if isinstance(params.star_kwarg, cst.Param) else ""
         return FunctionIR(func.name.value, f"{owner}.{func.name.value}", class_name, line, col, names,
                           defaults, decorators, FunctionIR.encode_body(body), func.asynchronous is not None,
-                          star_kwargs)
+                          star_kwargs, annotations)
 
     def _ir_block(self, body: Sequence[cst.CSTNode], ast_body: Optional[Sequence[ast.stmt]]) -> tuple:
         conv = self.conv

@@ -118,6 +118,9 @@ class FunctionIR:
     code: bytes
     is_async: bool = False
     star_kwargs: str = ""  # the ``**kwargs`` parameter's name (the last of ``params``)
+    # the classes parameters are annotated with (``chat_service: ChatServiceDep``), as
+    # written: a method called on such a parameter is that class's
+    annotations: dict[str, Expr] = field(default_factory=dict)
 
     @property
     def body(self) -> "Block":

@@ -110,6 +110,7 @@ class Context:
     # (ensure_owner(user, row)), the test of an ``if`` whose branch leaves (not an
     # ``assert``: ``python -O`` drops it)
     guarding: bool = False
+    testing: bool = False  # of those, the test of an ``if`` (not an expression statement)
     returns: list = field(default_factory=list)  # what each ``return`` hands back
     loops: list["LoopFrame"] = field(default_factory=list)  # the loops around the statement
     vouched_params: set = field(default_factory=set)  # (parameter, table): ids the callee looked up

@@ -36,8 +36,8 @@ from dbcheck.facts.ir import (
 from dbcheck.facts.model import FunctionIR, ModuleFacts, is_alembic_revision, is_property
 from dbcheck.flow.env import FALSY, Context, Env, LoopFrame
 from dbcheck.flow.policy import (
-    ACCESS_CHECK, CHECK_WORDS, CONVERSIONS, PREDICATE, TENANT_ROW, exits, is_abort, mentions_privilege,
-    names_who_asks, owner_attribute_base, owner_attributes, owner_comparisons, unscoped_table,
+    ACCESS_CHECK, CHECK_WORDS, CONVERSIONS, ID_CONVERSIONS, PREDICATE, TENANT_ROW, exits, is_abort, mentions_privilege,
+    names_who_asks, owner_attribute_base, owner_attributes, owner_comparisons, unconverted, unscoped_table,
 )
 from dbcheck.flow.values import (
     ClassVal, DictVal, ExprVal, GetVal, IdVal, InstanceVal, ParamVal, QueryIndex, QueryUse, QueryVal, RowVal, Term, Val, ValueSet,
@@ -502,9 +502,9 @@ class QueryAnalyzer:
         return env
 
     def _if(self, stmt: If, env: Env, ctx: Context) -> Optional[Env]:
-        ctx.guarding = bool(exits(stmt.then))
+        ctx.guarding = ctx.testing = bool(exits(stmt.then))
         self._eval(stmt.test, env, ctx)
-        ctx.guarding = False
+        ctx.guarding = ctx.testing = False
         truth = self._truth(stmt.test, env)
         # Only a check whose branch leaves counts, in either form: ``if t.user_id != me:
         # abort(403)`` (or ``continue`` in a loop) or ``if t.user_id == me: return t``.
@@ -785,6 +785,19 @@ class QueryAnalyzer:
                                   for v in env.get(other, frozenset()))
                 for value in env.get(var, frozenset()):
                     self._mark_checked(value, ctx, rows and not against_row)
+                if rows and not against_row:
+                    # ``if shelf.user_id != me: return False`` answers the caller, who must
+                    # act on it; a raise stops the caller too
+                    self._param_row_checked(var, env, ctx, CHECKED_ROW_IF if says_owner is None else CHECKED_ROW)
+
+    def _param_row_checked(self, name: str, env: Env, ctx: Context, kind: str = "") -> None:
+        """A callee checks the owner of the row its caller handed it (``if not
+        check_shelf_edit_permissions(cur_shelf): return False`` in
+        ``delete_shelf_helper(cur_shelf)``): the caller's row is checked - when the check
+        answers with what it returns, only where the caller's ``if`` leaves on it."""
+        if ctx.summary and name in ctx.function.params and any(
+                isinstance(v, RowVal) and not v.key and not v.is_result for v in env.get(name, frozenset())):
+            ctx.vouched_params.add((name, kind or CHECKED_ROW))
 
     def _mark_checked(self, value: Val, ctx: Context, rows: bool = True) -> None:
         if isinstance(value, GetVal):
@@ -1073,6 +1086,27 @@ class QueryAnalyzer:
         if isinstance(made, ClassRef) and self.index.classes.get(made.qualname) is not None:
             qualname = self._implementation(made)
             return InstanceVal(qualname, self._constructor_models(qualname, call))
+        return None
+
+    def _annotated_instance(self, hint: Any, depth: int = 0) -> Optional["InstanceVal"]:
+        """The project class a parameter's annotation names: ``ChatService``,
+        ``Optional[ChatService]``, ``Annotated[ChatService, Depends(...)]`` or a module
+        alias of one (``ChatServiceDep = Annotated[...]``, FastAPI's injected services)."""
+        if not isinstance(hint, tuple) or not hint or depth > 2:
+            return None
+        if hint[0] == "sub":
+            base = self.index.symbols.lib_name(hint[1]) if isinstance(hint[1], tuple) and hint[1][:1] == ("n",) \
+                else None
+            if base not in ("typing:Annotated", "typing:Optional", "typing_extensions:Annotated") or not hint[2]:
+                return None
+            return self._annotated_instance(hint[2][0], depth + 1)
+        if hint[0] != "n":
+            return None
+        made = self.index.symbols.lookup(hint)
+        if isinstance(made, Value) and not made.rest:
+            return self._annotated_instance(made.expr, depth + 1)
+        if isinstance(made, ClassRef) and self.index.classes.get(made.qualname) is not None:
+            return InstanceVal(self._implementation(made))
         return None
 
     def _implementation(self, ref: ClassRef) -> str:
@@ -1482,7 +1516,8 @@ class QueryAnalyzer:
         # can_user_access_llm_provider(provider, group_ids, persona)) and stop the
         # function when it fails (not ``if can_delete(user, row): row.is_public = True``).
         asks = ctx.guarding and PREDICATE.search(lowered) is not None
-        rows = asks and any(names_who_asks(arg, self.config) for arg in args)
+        rows = asks and (any(names_who_asks(arg, self.config) for arg in args)
+                         or self._refuses_other_owners(expr, ctx))
         if asks:
             # check_permission(session, auth, doc.workspace_id, ...): the row's owner is
             # handed to a check that stops the function when the caller may not see it
@@ -1505,6 +1540,8 @@ class QueryAnalyzer:
                 self._mark_checked(item, ctx, rows)
         for arg in args:
             if isinstance(arg, Local) and arg.tag in ("local", "param"):
+                if rows:
+                    self._param_row_checked(arg.name, env, ctx)
                 if arg.tag == "local":
                     env.checked.add(arg.name)
                 for item in env.get(f"{arg.name}[]", frozenset()):
@@ -1548,6 +1585,11 @@ class QueryAnalyzer:
             if found is not None:
                 return self._project_call(found[0], found[1].name, found[1], expr, env, ctx, self_cls=info,
                                           models=receiver.models)
+        if isinstance(receiver, ParamVal) and receiver.name in ctx.function.annotations:
+            # ``chat_service: ChatServiceDep``: the service FastAPI hands in
+            instance = self._annotated_instance(ctx.function.annotations[receiver.name])
+            if instance is not None and not self._is_mapped(instance.qualname):
+                return self._method_call(instance, method, expr, env, ctx, func)
         if isinstance(receiver, ParamVal) and receiver.truthy is not False and (
                 method in _API.filters or method in _API.joins or method in _API.pass_through or method == "filter_by"):
             # A statement handed in by the caller, refined here.
@@ -1728,7 +1770,11 @@ class QueryAnalyzer:
         if isinstance(expr, Not):
             return frozenset(), [], False
         if isinstance(expr, Name):
-            return frozenset(), [], False  # a boolean column: T.is_active
+            # a boolean column: T.is_active; T.is_public - the rows their owners published
+            column = self._column(expr, ctx, env)
+            if column is not None and column[2] is None and _shares_rows(column[1], Const(True)):
+                return frozenset({column[0]}), [], False
+            return frozenset(), [], False
         return self._unknown_term(expr, notes)
 
     def _inlined_condition(self, call: Call, ctx: Context) -> Optional[Expr]:
@@ -1737,17 +1783,7 @@ class QueryAnalyzer:
         the call's arguments in place of its parameters (as if written at the call)."""
         if ctx.depth >= MAX_DEPTH or len(self._inlining) >= 3:
             return None
-        found: Optional[tuple[ModuleFacts, FunctionIR]] = None
-        func = call.func
-        if isinstance(func, Attr) and func.value == SELF and ctx.cls is not None:
-            found = self._find_method(ctx.cls, func.name)
-        elif isinstance(func, Name):
-            sym = self.index.symbols.lookup(func)
-            if isinstance(sym, FunctionBody):
-                found = (sym.module, sym.body)
-            elif isinstance(sym, Function):
-                body = _function_body(sym.module, sym.fact.name)
-                found = (sym.module, body) if body is not None else None
+        found = self._callee(call, ctx)
         if found is None or found[1].star_kwargs or found[1].qualname in self._inlining:
             return None
         module, body = found
@@ -1782,6 +1818,50 @@ class QueryAnalyzer:
             return _substituted(returned, bound)
         finally:
             self._inlining.discard(body.qualname)
+
+    def _callee(self, call: Call, ctx: Context) -> Optional[tuple[ModuleFacts, FunctionIR]]:
+        """The project function a plain call (``helper(x)``, ``self.helper(x)``) runs."""
+        func = call.func
+        if isinstance(func, Attr) and func.value == SELF and ctx.cls is not None:
+            return self._find_method(ctx.cls, func.name)
+        if isinstance(func, Name):
+            sym = self.index.symbols.lookup(func)
+            if isinstance(sym, FunctionBody):
+                return sym.module, sym.body
+            if isinstance(sym, Function):
+                body = _function_body(sym.module, sym.fact.name)
+                return (sym.module, body) if body is not None else None
+        return None
+
+    def _refuses_other_owners(self, call: Call, ctx: Context) -> bool:
+        """Whether the check a call runs compares the owner of a row it is handed with
+        who asks, and leaves when they differ: ``if not shelf.is_public and
+        shelf.user_id != current_user.id: return False`` (calibre-web's
+        ``check_shelf_edit_permissions(shelf)``, who asks read inside)."""
+        found = self._callee(call, ctx)
+        if found is None:
+            return False
+        params = set(found[1].params) - {"self", "cls"}
+        words = owner_attributes(self.config)
+
+        def compares(node: object) -> bool:
+            if isinstance(node, Compare) and len(node.ops) == 1:
+                sides = (unconverted(node.left), unconverted(node.ops[0][1]))  # int(current_user.id)
+                if any(owner_attribute_base(a, words, self.config.tenant_columns) in params
+                       and names_who_asks(b, self.config)
+                       for a, b in (sides, sides[::-1])):
+                    return True
+            return isinstance(node, tuple) and any(compares(part) for part in node)
+
+        def walk(block: Block) -> bool:
+            for stmt in block:
+                if isinstance(stmt, If) and exits(stmt.then) and compares(stmt.test):
+                    return True
+                if isinstance(stmt, Try) and walk(stmt.body):
+                    return True
+            return False
+
+        return walk(self._statements(found[1]))
 
     def _local_condition(self, expr: Local, env: Env, ctx: Context,
                          notes: Optional["_Notes"]) -> tuple[frozenset[str], list[Term], bool]:
@@ -2020,6 +2100,10 @@ class QueryAnalyzer:
                 (op == "==" and not constant) or (op in ("==", "is") and right == NONE)):
             # ``T.tenant_id == tid``; ``T.tenant_id.is_(None)``: the rows no tenant owns
             scoped = frozenset({table})
+        elif op in ("==", "is") and constant and wrapped is None and _shares_rows(column, right):
+            # ``Shelf.is_public == 1``: the rows their owners published, nobody's private ones
+            # (beside ``Shelf.user_id == me`` in an or_: mine or public)
+            scoped = frozenset({table})
         elif op == "==" and not constant and wrapped is None and self._held_reference(table, column, right, env,
                                                                                       ctx, notes):
             # the id of a row held here: ``Message.agent_id == agent.id``
@@ -2121,9 +2205,11 @@ class QueryAnalyzer:
                     scoped = frozenset({table})  # T.agent_id.in_(ids of agents held here)
             return scoped, [Term(table, name, "in", wrapper, line, col, constant)], False
         if method == "is_":
-            # the rows no tenant owns (``T.tenant_id.is_(None)``): shared, not another tenant's
+            # the rows no tenant owns (``T.tenant_id.is_(None)``): shared, not another tenant's;
+            # ``T.is_public.is_(True)``: published by their owners
             scoped = frozenset({table}) if (name in self.config.tenant_columns and args and args[0] == NONE
-                                            and wrapper in (None, "expression")) else frozenset()
+                                            and wrapper in (None, "expression")) or (
+                args and wrapper is None and _shares_rows(name, args[0])) else frozenset()
             return scoped, [Term(table, name, "is", wrapper, line, col, True)], False
         if method in ("isnot", "is_not"):
             kind = "notnull" if args and args[0] == NONE else "!="
@@ -2360,7 +2446,17 @@ class QueryAnalyzer:
             # validate_agent(session, agent_id, actor): the callee looked the id up
             for param, table in vouched:
                 given_expr = passed.get(param)
-                if given_expr is not None:
+                if given_expr is None:
+                    continue
+                if table == CHECKED_ROW_IF and not ctx.testing:
+                    continue  # ``return check_shelf_edit_permissions(shelf)``: nothing refused here
+                if table in (CHECKED_ROW, CHECKED_ROW_IF):
+                    # delete_shelf_helper(shelf): the callee checks the row's owner first
+                    for value in bound.get(param, NOTHING):
+                        self._mark_checked(value, ctx, True)
+                    if isinstance(given_expr, Local):
+                        self._param_row_checked(given_expr.name, env, ctx)
+                else:
                     self._vouch(given_expr, table, env, ctx)
         for kind, query in inner:
             if ctx.summary:
@@ -2570,7 +2666,7 @@ class QueryAnalyzer:
                 values = self._attributes(values, name, ctx)
             return values
         if isinstance(expr, Call) and len(expr.args) == 1 and not expr.kwargs and isinstance(expr.func, Name) \
-                and expr.func.qualified.removeprefix("?.") in _ID_CONVERSIONS:
+                and expr.func.qualified.removeprefix("?.") in ID_CONVERSIONS:
             return self._peek(expr.args[0], env, ctx)  # int(dept.id), str(doc.id), UUID(row.id): the same id
         if isinstance(expr, Call) and len(expr.args) == 1 and isinstance(expr.func, (Name, Attr)) \
                 and (expr.func.name if isinstance(expr.func, Attr) else expr.func.qualified.rsplit(".", 1)[-1]) \
@@ -2659,7 +2755,29 @@ def _substituted(expr: Any, bound: dict[str, Expr]) -> Any:
     return expr
 
 
-_ID_CONVERSIONS = frozenset({"int", "str", "uuid.UUID", "builtins.int", "builtins.str"})
+# in a summary's vouched parameters: the row handed as this parameter is owner-checked
+CHECKED_ROW = "<checked row>"
+CHECKED_ROW_IF = "<checked row if refused>"  # the check's verdict is returned
+
+
+def _shares_rows(column: str, value: Expr) -> bool:
+    """``is_public == True`` / ``visibility == "public"``: a condition that keeps the
+    rows their owners made visible to everyone."""
+    words = column.lower().removeprefix("is_").split("_")
+    if not any(word in _SHARED_WORDS for word in words):
+        return False
+    if isinstance(value, Name):
+        return value.qualified.removeprefix("?.").rsplit(".", 1)[-1] in ("true", "PUBLIC", "public") \
+            or value.qualified.endswith(("sa:true", ".PUBLIC", ".public"))
+    if not isinstance(value, Const):
+        return False
+    if isinstance(value.value, str):
+        return value.value.lower() in ("public", "published", "shared", "everyone", "global")
+    return value.value is True or value.value == 1
+
+
+_SHARED_WORDS = frozenset({"public", "published", "shared", "visibility"})
+
 
 
 def _unpacked(target: str) -> Optional[list[str]]:

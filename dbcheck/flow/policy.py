@@ -97,6 +97,18 @@ def names_who_asks(expr: Expr, config: "Config") -> bool:
 _ASKER_GETTER = re.compile(r"^_*(get_)?(current_|authenticated_)?(user|customer|member|account|actor|principal)(_id)?$")
 
 
+# Calls that hand back the same id in another type: ``str(chat.user_id)``, ``UUID(uid)``
+ID_CONVERSIONS = frozenset({"int", "str", "uuid.UUID", "builtins.int", "builtins.str"})
+
+
+def unconverted(expr: Expr) -> Expr:
+    """``str(chat.user_id)`` -> ``chat.user_id``."""
+    while isinstance(expr, Call) and len(expr.args) == 1 and not expr.kwargs and isinstance(expr.func, Name) \
+            and expr.func.qualified.removeprefix("?.") in ID_CONVERSIONS:
+        expr = expr.args[0]
+    return expr
+
+
 def owner_comparisons(test: Expr, config: "Config", says_owner: Optional[bool] = None) -> list[list[str]]:
     """Per comparison anywhere in the test, the locals whose tenant column (or owner
     relationship) it compares. ``says_owner``: only comparisons true when the row is the
@@ -115,7 +127,7 @@ def owner_comparisons(test: Expr, config: "Config", says_owner: Optional[bool] =
             walk(node.operand, not negated)
             return
         if isinstance(node, Compare):
-            sides = [node.left] + [right for _op, right in node.ops]
+            sides = [unconverted(side) for side in [node.left] + [right for _op, right in node.ops]]
             group = [base for base in (owner_attribute_base(side, owner_words, config.tenant_columns)
                                        for side in sides) if base is not None]
             positive = all(op in ("==", "is", "in") for op, _right in node.ops) != negated

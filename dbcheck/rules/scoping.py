@@ -342,6 +342,42 @@ class SlugResolver:
 }
 
 
+# Shelves their owners may publish (calibre-web): mine or public is scoped, and so is a
+# row checked by a helper that compares its owner with who asks, read inside the helper.
+_SHELVES = _MODELS + '''
+from flask import abort, flash
+from flask_login import current_user
+class Shelf(Base):
+    __tablename__ = "shelves"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    is_public: Mapped[bool] = mapped_column(default=False)
+    name: Mapped[str]
+def check_shelf_edit_permissions(shelf):
+    if not shelf.is_public and not shelf.user_id == int(current_user.id):
+        return False
+    return True
+'''
+
+# A service FastAPI injects through an Annotated alias (quivr): its methods are followed,
+# and the route's owner check of the row they hand back counts.
+_INJECTED = _MODELS + '''
+from typing import Annotated
+from fastapi import APIRouter, Depends, HTTPException
+class TaskRepository:
+    def __init__(self, session):
+        self.session = session
+    def get(self, task_id):
+        return self.session.scalars(select(Task).where(Task.id == task_id)).one()  # LABEL
+class TaskService:
+    def __init__(self, repository: TaskRepository):
+        self.repository = repository
+    def get_task(self, task_id):
+        return self.repository.get(task_id)
+TaskServiceDep = Annotated[TaskService, Depends(TaskService)]
+router = APIRouter()
+'''
+
 # A merchant platform (polar's customer portal): an organization is the tenant, and its
 # customers sign in to a portal. A customer belongs to one organization, so the rows
 # keyed to the signed-in customer are that organization's.
@@ -1048,6 +1084,34 @@ def my_meters(session, auth_subject):
     statement = select(CustomerMeter).join(CustomerMeter.meter).where(CustomerMeter.customer_id == customer_id)  # ok: DBC501
     return session.scalars(statement).all()
 '''},
+        _SHELVES + '''
+def visible_shelves(session):
+    return session.scalars(select(Shelf).where(or_(Shelf.is_public == True, Shelf.user_id == current_user.id))).all()  # ok: DBC501
+def public_shelves(session):
+    return session.scalars(select(Shelf).where(Shelf.is_public)).all()  # ok: DBC501
+def rename_shelf(session, shelf_id, name):
+    shelf = session.scalars(select(Shelf).where(Shelf.id == shelf_id)).first()  # ok: DBC501
+    if not check_shelf_edit_permissions(shelf):
+        abort(403)
+    shelf.name = name
+def delete_shelf_helper(session, shelf):
+    if not shelf or not check_shelf_edit_permissions(shelf):
+        return False
+    session.delete(shelf)
+    return True
+def delete_shelf(session, shelf_id):
+    shelf = session.scalars(select(Shelf).where(Shelf.id == shelf_id)).first()  # ok: DBC501
+    if not delete_shelf_helper(session, shelf):
+        flash("not deleted")
+''',
+        _INJECTED.replace("# LABEL", "# ok: DBC501") + '''
+@router.put("/tasks/{task_id}")
+def rename(task_id: int, name: str, current_user: CurrentUser, service: TaskServiceDep):
+    task = service.get_task(task_id)
+    if str(task.user_id) != str(current_user.id):
+        raise HTTPException(403)
+    task.name = name
+''',
     )
     invalid = (
         _MODELS + '''
@@ -1595,6 +1659,30 @@ def after_the_loop(session, user, ids):
     else:
         stmt = select(Task).where(Task.user_id == user.id)  # ok: DBC501
     return session.scalars(stmt).all()
+''',
+        _SHELVES + '''
+def private_shelves(session):
+    return session.scalars(select(Shelf).where(or_(Shelf.is_public == False, Shelf.user_id == current_user.id))).all()  # expect: DBC501
+def check_shelf_exists(shelf):
+    if shelf is None:
+        return False
+    return True
+def rename_any_shelf(session, shelf_id, name):
+    shelf = session.scalars(select(Shelf).where(Shelf.id == shelf_id)).first()  # expect: DBC501
+    if not check_shelf_exists(shelf):
+        abort(404)
+    shelf.name = name
+def archive_helper(session, shelf):
+    session.delete(shelf)
+    return check_shelf_edit_permissions(shelf)
+def archive(session, shelf_id):
+    shelf = session.scalars(select(Shelf).where(Shelf.id == shelf_id)).first()  # expect: DBC501
+    archive_helper(session, shelf)
+''',
+        _INJECTED.replace("# LABEL", "# expect: DBC501") + '''
+@router.get("/tasks/{task_id}")
+def show(task_id: int, service: TaskServiceDep):
+    return service.get_task(task_id)
 ''',
     )
 
