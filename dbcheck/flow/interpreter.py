@@ -76,6 +76,10 @@ class QueryAnalyzer:
         self._applied_here: set[tuple] = set()  # operations applied once per module (see _apply_once)
         self._gets: dict[tuple[str, int, int], tuple[GetVal, str, str]] = {}
         self._returned_gets: dict[str, list[tuple[str, int, int]]] = {}
+        # lookups by a parameter of their function, and whether each call of it handed
+        # that parameter the id of a row the caller holds
+        self._get_params: dict[tuple[str, int, int], tuple[str, str]] = {}
+        self._param_calls: dict[tuple[str, str], set[tuple[bool, str]]] = {}
         self._called: set[str] = set()
         self._conditions_read: set[str] = set()  # locals whose condition is being read (see _condition)
         self._guarded: set[str] = set()  # functions that hand their parameters to an access check
@@ -165,10 +169,20 @@ class QueryAnalyzer:
                 for key in keys:
                     if self._gets.pop(key, None) is not None:
                         self.result.moved.append((key[0], key[1], "DBC502"))
-        for get, var, function in self._gets.values():
+        for key, (function, param) in self._get_params.items():
+            # ``dao.delete(domain_id=domain_id)`` after ``dao.get_by_id(domain_id, org)``:
+            # a lookup by a parameter every call hands a held id is that row again
+            calls = self._param_calls.get((function, param), set())
+            if calls and all(held for held, _caller in calls) and function in self._called \
+                    and self._gets.pop(key, None) is not None:
+                self.result.moved.append((key[0], key[1], "DBC502"))
+        for key, (get, var, function) in self._gets.items():
             if var != "__checked__" and function not in self._guarded:
+                by = self._get_params.get(key)
+                calls = self._param_calls.get(by, set()) if by is not None else set()
+                callers = tuple(sorted({caller.rsplit(".", 1)[-1] for held, caller in calls if not held}))
                 self.result.unchecked_gets.append(
-                    QueryUse("get", None, get, get.path, get.line, get.column, function))
+                    QueryUse("get", None, get, get.path, get.line, get.column, function, callers=callers))
         return self.result
 
     def records_anything(self) -> bool:
@@ -207,6 +221,10 @@ class QueryAnalyzer:
             self.result.uses.append(op[1])
         elif kind == "get":
             self._gets.setdefault(op[1], (op[2], "", op[3]))
+            if op[4]:
+                self._get_params.setdefault(op[1], (op[3], op[4]))
+        elif kind == "pcall":
+            self._param_calls.setdefault((op[1], op[2]), set()).add((op[3], op[4]))
         elif kind == "check":
             if op[1] in self._gets:
                 self._gets[op[1]] = (op[2], "__checked__", "")
@@ -1621,7 +1639,7 @@ class QueryAnalyzer:
                     # the id of a row this function already holds (``block.current_history_id``)
                     return frozenset({GetVal(tables[0], line, col, ctx.module.path, checked=True)})
                 self._vouch(args[1], tables[0], env, ctx)
-                return frozenset({self._get(tables[0], line, col, ctx)})
+                return frozenset({self._get(tables[0], line, col, ctx, key=args[1])})
         if method in ("first_or_404", "one_or_404", "paginate") and values:
             for item in values[0]:
                 if isinstance(item, QueryVal):
@@ -1643,12 +1661,15 @@ class QueryAnalyzer:
         rows = frozenset(v for v in values[0] if isinstance(v, (RowVal, GetVal)) or (isinstance(v, IdVal) and v.row))
         return rows if rows and len(rows) == len(values[0]) else NOTHING
 
-    def _get(self, table: str, line: int, col: int, ctx: Context, via: str = "") -> GetVal:
+    def _get(self, table: str, line: int, col: int, ctx: Context, via: str = "",
+             key: Optional[Expr] = None) -> GetVal:
+        """``key``: what the lookup is by, when it is one of the function's parameters."""
         get = GetVal(table, line, col, ctx.module.path, via=via)
         if not ctx.summary:
-            key = (get.path, line, col)
-            if key not in self._gets:
-                self._apply(("get", key, get, ctx.function.qualname))
+            origin = (get.path, line, col)
+            if origin not in self._gets:
+                param = key.name if isinstance(key, Local) and key.tag == "param" else ""
+                self._apply(("get", origin, get, ctx.function.qualname, param))
         return get
 
     def _query_method(self, query: QueryVal, method: str, expr: Call, env: Env, ctx: Context) -> Val:
@@ -1702,7 +1723,7 @@ class QueryAnalyzer:
                 # Model.query.get(record.integration_id): the id of a row held here
                 return GetVal(query.tables[0], query.line or line, query.column or col, ctx.module.path, checked=True)
             self._vouch(args[0], query.tables[0], env, ctx)
-            return self._get(query.tables[0], query.line or line, query.column or col, ctx)
+            return self._get(query.tables[0], query.line or line, query.column or col, ctx, key=args[0])
         if method in _API.subquery:
             return replace(query, subquery=True)
         if self._is_scope_helper(method):
@@ -2438,6 +2459,11 @@ class QueryAnalyzer:
                 else:
                     truth = True
             signature.append(truth)
+        if not ctx.summary:
+            for param, told in zip(params, signature):
+                if param in passed:
+                    self._apply_once(("pcall", body.qualname, param, isinstance(told, tuple) and told[0] == "id",
+                                      ctx.function.qualname))
         runner = f"{body.qualname.rsplit('.', 2)[-2]}.{body.name}" if body.class_name else body.name
         results, escapes, inner, vouched = self._summary(module, body, tuple(signature), self_cls or ctx.cls,
                                                          ctx.depth + 1, models=models)

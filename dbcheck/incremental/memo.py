@@ -78,7 +78,7 @@ def encode_op(op: tuple) -> tuple:
         return (kind, op[1], _encode_use(op[2]), _encode_query(op[3]))
     if kind == "fwd":
         return (kind, op[1], _encode_use(op[2]))
-    return op  # "ret", "rowcheck", "called", "guarded", "cond", "icond": plain tuples and strings
+    return op  # "ret", "rowcheck", "called", "guarded", "pcall", "cond", "icond": plain tuples and strings
 
 
 def decode_op(payload: tuple) -> tuple:
@@ -97,6 +97,6 @@ def decode_op(payload: tuple) -> tuple:
         return (kind, tuple(payload[1]))
     if kind == "rowcheck":
         return (kind, tuple(payload[1]))
-    if kind in ("called", "guarded"):
+    if kind in ("called", "guarded", "pcall"):
         return payload
     raise ValueError(f"unknown operation {kind!r}")

@@ -1863,6 +1863,23 @@ def guarded(session, user, task_ids):
     finally:
         session.commit()
 ''',
+        # A data-access method by a parameter: judged by what its calls hand it (the id a
+        # scoped lookup of the same object just found, agenta's domains).
+        _MODELS + '''
+class TaskDAO:
+    def __init__(self, session):
+        self.session = session
+    def get_by_id(self, task_id, user_id):
+        return self.session.scalars(select(Task).where(Task.id == task_id, Task.user_id == user_id)).first()
+    def delete(self, task_id):
+        task = self.session.get(Task, task_id)  # ok: DBC502
+        self.session.delete(task)
+def delete_task(session, task_id, user):
+    dao = TaskDAO(session)
+    if dao.get_by_id(task_id, user.id) is None:
+        raise LookupError(task_id)
+    dao.delete(task_id)
+''',
     )
     invalid = (
         _MODELS + '''
@@ -1972,6 +1989,26 @@ def skips_the_owner(session, user, task_ids):
         if task.user_id == user.id:
             continue
         task.done = True
+''',
+        # A data-access method by a parameter: judged by what its calls hand it (the id a
+        # scoped lookup of the same object just found, agenta's domains).
+        _MODELS + '''
+class TaskDAO:
+    def __init__(self, session):
+        self.session = session
+    def get_by_id(self, task_id, user_id):
+        return self.session.scalars(select(Task).where(Task.id == task_id, Task.user_id == user_id)).first()
+    def delete(self, task_id):
+        task = self.session.get(Task, task_id)  # expect: DBC502
+        self.session.delete(task)
+def delete_task(session, task_id, user):
+    dao = TaskDAO(session)
+    if dao.get_by_id(task_id, user.id) is None:
+        raise LookupError(task_id)
+    dao.delete(task_id)
+''' + '''
+def purge(session, task_id):
+    TaskDAO(session).delete(task_id)
 ''',
     )
 
