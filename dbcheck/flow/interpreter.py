@@ -2121,24 +2121,27 @@ class QueryAnalyzer:
                 (op == "==" and not constant) or (op in ("==", "is") and right == NONE)):
             # ``T.tenant_id == tid``; ``T.tenant_id.is_(None)``: the rows no tenant owns
             scoped = frozenset({table})
-        elif op in ("==", "is") and constant and wrapped is None and _shares_rows(column, right):
-            # ``Shelf.is_public == 1``: the rows their owners published, nobody's private ones
-            # (beside ``Shelf.user_id == me`` in an or_: mine or public)
-            scoped = frozenset({table})
-        elif op == "==" and not constant and wrapped is None and self._held_reference(table, column, right, env,
-                                                                                      ctx, notes):
-            # the id of a row held here: ``Message.agent_id == agent.id``
-            scoped = frozenset({table})
-        elif op == "==" and not constant and wrapped is None and self._who_asks(right, env) \
-                and self._names_the_tenant(table, column):
-            # ``Comment.author_id == user.id`` on a table owned through its task: the
-            # rows that belong to who asks
+        elif wrapped is None and self._value_scopes(table, column, op, right, constant, env, ctx, notes):
             scoped = frozenset({table})
         if notes is not None and op == "==" and not constant:
             self._note_key(table, column, right, notes)
             if names_who_asks(right, self.config):
                 notes.asks = True
         return scoped, [term], False
+
+    def _value_scopes(self, table: str, column: str, op: str, value: Expr, constant: bool, env: Env, ctx: Context,
+                      notes: Optional["_Notes"]) -> bool:
+        """Whether ``table.column <op> value`` (no tenant column) keeps one tenant's rows."""
+        if constant:
+            # ``Shelf.is_public == 1``: the rows their owners published, nobody's private
+            # ones (beside ``Shelf.user_id == me`` in an or_: mine or public)
+            return op in ("==", "is") and _shares_rows(column, value)
+        if op != "==":
+            return False
+        # the id of a row held here: ``Message.agent_id == agent.id``; ``Comment.author_id
+        # == user.id`` on a table owned through its task: the rows that belong to who asks
+        return self._held_reference(table, column, value, env, ctx, notes) or (
+            self._who_asks(value, env) and self._names_the_tenant(table, column))
 
     def _own_tenant_row(self, table_name: str, column: str, right: Expr) -> bool:
         """``T.<primary key> == <x>.workspace_id`` where ``workspace_id`` is a tenant
@@ -2158,6 +2161,7 @@ class QueryAnalyzer:
         """``user.id`` / ``self.user.id``; or (an attribute of) a parameter every call
         handed one of them, or a local a getter of who asks made (``customer_id =
         get_customer_id(auth_subject)``)."""
+        expr = unconverted(expr)  # ``uuid.UUID(user_id)``
         if names_who_asks(expr, self.config):
             return True
         while isinstance(expr, Attr):
@@ -2316,12 +2320,12 @@ class QueryAnalyzer:
             constant = self._is_constant(value)
             if name in self.config.tenant_columns and not constant:
                 scoped.add(target)
-            elif not constant:
+            else:
                 # as ``T.<name> == value``: a held row's id scopes it, a key is vouched for
-                if self._held_reference(target, name, value, env, ctx, notes) or (
-                        self._who_asks(value, env) and self._names_the_tenant(target, name)):
+                if self._value_scopes(target, name, "==", value, constant, env, ctx, notes):
                     scoped.add(target)
-                self._note_key(target, name, value, notes)
+                if not constant:
+                    self._note_key(target, name, value, notes)
             terms.append(Term(target, name, "==", None, line, col, constant))
         return replace(query, scoped=frozenset(scoped), terms=tuple(terms), filtered=True,
                        keys=query.keys + tuple(notes.keys), anchors=query.anchors | notes.anchors,
@@ -2746,6 +2750,7 @@ class QueryAnalyzer:
         """(the tables ``expr`` is a held id of, the runs of the rows it was read from):
         ``agent.id``, ``block.agent_id``, a vouched local; with ``many``, also the ids a
         run of ``select(T.id)`` handed back."""
+        expr = unconverted(expr)  # ``uuid.UUID(invitation_id)``: the same id
         if isinstance(expr, Local) and expr.tag in ("param", "local") and expr.name in env.vouched:
             return set(env.vouched[expr.name]) - {FALSY}, frozenset()
         values = self._peek(expr, env, ctx)

@@ -78,10 +78,16 @@ def names_who_asks(expr: Expr, config: "Config") -> bool:
         name = func.name if isinstance(func, Attr) else func.qualified.rsplit(".", 1)[-1] if isinstance(func, Name) else ""
         return bool(_ASKER_GETTER.match(name)) and all(names_who_asks(arg, config) for arg in expr.args)
     first = ""
+    chain: list[str] = []
     while isinstance(expr, Attr):
         first, expr = expr.name, expr.value
+        chain.append(first)
     if isinstance(expr, Local) and expr.tag == "param" and expr.name == "self" and first:
         names = [first]  # a controller's ``self.user.id``: the attribute names who asks
+    elif isinstance(expr, Local) and expr.name in ("request", "req") and first in ("state", "user", "auth"):
+        # ``request.state.user_id``, ``request.user``: set by the authentication (not
+        # ``request.user_id`` of a request body named ``request``)
+        names = [name.removesuffix("_id") for name in chain]
     elif isinstance(expr, Local) and expr.tag in ("param", "local"):
         names = [expr.name]
     elif isinstance(expr, Name):
@@ -190,6 +196,11 @@ def unscoped_table(index: TablesByName, config: "Config", query: Optional[QueryV
              if name not in query.outer or name in query.tables or name in query.scoped]
     owned = [(name, table) for name, table in owned if table is not None]
     if not owned:
+        return None
+    if any(name in query.scoped and name not in query.outer for name in query.joined):
+        # ``query(Workout).join(WorkoutEquipment).filter(WorkoutEquipment.c.equipment_id ==
+        # equipment.id)``: the rows joined to links a held row scopes (a link table owns
+        # nothing itself, and is scoped only by a key to a tenant's row)
         return None
     if query.joined and any(name in query.scoped for name in query.tables):
         # ``select(CustomerMeter).join(CustomerMeter.meter).where(CustomerMeter.customer_id

@@ -378,6 +378,27 @@ TaskServiceDep = Annotated[TaskService, Depends(TaskService)]
 router = APIRouter()
 '''
 
+# Tags linked to a task through a link table (FitTrackee's workout equipment): rows joined
+# to links a held row scopes. Who blocked whom: a row keyed to the asker by a key other than
+# the tenant column is another tenant's (its owner is who was blocked).
+_LINKS = _MODELS + '''
+from sqlalchemy import Column, Table
+class Tag(Base):
+    __tablename__ = "tags"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+task_tags = Table(
+    "task_tags", Base.metadata,
+    Column("task_id", ForeignKey("tasks.id", ondelete="CASCADE"), primary_key=True),
+    Column("tag_id", ForeignKey("tags.id", ondelete="CASCADE"), primary_key=True, index=True),
+)
+class Block(Base):
+    __tablename__ = "blocks"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    by_user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+'''
+
 # A merchant platform (polar's customer portal): an organization is the tenant, and its
 # customers sign in to a portal. A customer belongs to one organization, so the rows
 # keyed to the signed-in customer are that organization's.
@@ -456,6 +477,11 @@ class CaseEvent(Base):
     surrogate_id: Mapped[int] = mapped_column(primary_key=True)
     workspace_id: Mapped[str] = mapped_column(ForeignKey("workspace.id", ondelete="CASCADE"), index=True)
     case_id: Mapped[str] = mapped_column(ForeignKey("case.id", ondelete="CASCADE"), index=True)
+class CaseNote(Base):
+    __tablename__ = "case_note"
+    surrogate_id: Mapped[int] = mapped_column(primary_key=True)
+    workspace_id: Mapped[str] = mapped_column(ForeignKey("workspace.id", ondelete="CASCADE"), index=True)
+    author_id: Mapped[str] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
 class CasesService:
     def __init__(self, session, role):
         self.session = session
@@ -1104,6 +1130,23 @@ def delete_shelf(session, shelf_id):
     if not delete_shelf_helper(session, shelf):
         flash("not deleted")
 ''',
+        _LINKS + '''
+def tags_of(session, user, task_id):
+    task = session.scalars(select(Task).where(Task.id == task_id, Task.user_id == user.id)).one()
+    return session.scalars(select(Tag).join(task_tags).where(task_tags.c.task_id == task.id)).all()  # ok: DBC501
+def delete_task_by(session, task_id):
+    task = session.scalars(select(Task).filter_by(id=int(task_id))).one()  # ok: DBC501
+    session.delete(task)
+def clear_first(session, user, project_id):
+    task = session.scalars(select(Task).where(Task.user_id == user.id, Task.project_id == project_id)).first()
+    if task is not None:
+        delete_task_by(session, str(task.id))
+''',
+        # Who asks as the authentication middleware left it on the request (agenta).
+        {"pyproject.toml": _INHERITED, "example.py": _COMMENTS + '''
+def my_comments(request, session):
+    return session.scalars(select(Comment).where(Comment.author_id == int(request.state.user_id))).all()  # ok: DBC501
+'''},
         _INJECTED.replace("# LABEL", "# ok: DBC501") + '''
 @router.put("/tasks/{task_id}")
 def rename(task_id: int, name: str, current_user: CurrentUser, service: TaskServiceDep):
@@ -1158,7 +1201,11 @@ class TaskService:
         case_id = other_id
         return self.session.scalars(select(CaseEvent).where(CaseEvent.case_id == case_id)).all()  # expect: DBC501
 def memberships(session, user):
+    # a user of several workspaces: which they belong to crosses them, on purpose (a noqa)
     return session.scalars(select(Membership).where(Membership.user_id == user.id)).all()  # expect: DBC501
+def my_notes(session, user):
+    # the notes they wrote in every one of them
+    return session.scalars(select(CaseNote).where(CaseNote.author_id == user.id)).all()  # expect: DBC501
 '''},
         _STEPS,
         _GROUP_INVALID,
@@ -1679,6 +1726,23 @@ def archive(session, shelf_id):
     shelf = session.scalars(select(Shelf).where(Shelf.id == shelf_id)).first()  # expect: DBC501
     archive_helper(session, shelf)
 ''',
+        _LINKS + '''
+def tags_of_any(session, task_id):
+    return session.scalars(select(Tag).join(task_tags).where(task_tags.c.task_id == task_id)).all()  # expect: DBC501
+def whom_i_blocked(session, current_user):
+    # the rows of the people I blocked: keyed to me by a key that is not the tenant column
+    stmt = select(User).join(Block, User.id == Block.user_id).where(Block.by_user_id == current_user.id)  # expect: DBC501
+    return session.scalars(stmt).all()
+def delete_task_by(session, task_id):
+    task = session.scalars(select(Task).filter_by(id=int(task_id))).one()  # expect: DBC501
+    session.delete(task)
+def clear_given(session, task_id):
+    delete_task_by(session, str(task_id))
+''',
+        {"pyproject.toml": _INHERITED, "example.py": _COMMENTS + '''
+def their_comments(request, session):
+    return session.scalars(select(Comment).where(Comment.author_id == int(request.query_params["author"]))).all()  # expect: DBC501
+'''},
         _INJECTED.replace("# LABEL", "# expect: DBC501") + '''
 @router.get("/tasks/{task_id}")
 def show(task_id: int, service: TaskServiceDep):
