@@ -1743,6 +1743,30 @@ def clear_given(session, task_id):
 def their_comments(request, session):
     return session.scalars(select(Comment).where(Comment.author_id == int(request.query_params["author"]))).all()  # expect: DBC501
 '''},
+        # A DAO behind an abstract interface (agenta's ``TriggersDAOInterface(ABC)``): the
+        # service's call runs the one implementation, and a filter added only when told
+        # the owner is judged at the call that does not tell it.
+        _MODELS + '''
+from abc import ABC, abstractmethod
+class TaskDAOInterface(ABC):
+    @abstractmethod
+    def active(self, user_id=None): ...
+class TaskDAO(TaskDAOInterface):
+    def __init__(self, session):
+        self.session = session
+    def active(self, user_id=None):
+        stmt = select(Task)
+        if user_id is not None:
+            stmt = stmt.where(Task.user_id == user_id)
+        return self.session.scalars(stmt).all()
+class TaskService:
+    def __init__(self, dao: TaskDAOInterface):
+        self.dao = dao
+    def refresh(self):
+        return self.dao.active()  # expect: DBC501
+    def mine(self, user):
+        return self.dao.active(user_id=user.id)
+''',
         _INJECTED.replace("# LABEL", "# expect: DBC501") + '''
 @router.get("/tasks/{task_id}")
 def show(task_id: int, service: TaskServiceDep):

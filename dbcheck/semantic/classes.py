@@ -9,11 +9,13 @@ from dbcheck.facts.model import AttrFact, ClassFact
 from dbcheck.semantic.symbols import ClassRef, SymbolLookup
 
 
-_PROTOCOL_BASES = frozenset({"typing:Protocol", "typing_extensions:Protocol"})
+_PROTOCOL_BASES = frozenset({"typing:Protocol", "typing_extensions:Protocol", "abc:ABC", "ext:abc.ABC"})
 
 
 def is_protocol(symbols: SymbolLookup, fact: ClassFact) -> bool:
-    """Whether the class names ``typing.Protocol`` (``Protocol[T]`` too) among its bases."""
+    """Whether the class is an interface the project implements elsewhere: it names
+    ``typing.Protocol`` (``Protocol[T]`` too) or ``abc.ABC`` among its bases (agenta's
+    ``TriggersDAOInterface(ABC)``, implemented by ``TriggersDAO``)."""
     return any(symbols.lib_name(base[1] if base[0] == "sub" else base) in _PROTOCOL_BASES
                for base in fact.bases if isinstance(base, tuple) and base)
 
