@@ -479,7 +479,35 @@ class QueryAnalyzer:
                 env.set(target, env.get(target, frozenset()) | result)
             elif target:
                 env.set(target, result)
+        # ``error, code = can_view_activity(auth_user_id, activity.user_id)`` then ``if
+        # error: return``: the check counts where the ``if`` leaves on what it answered
+        verdict = frozenset({ExprVal(stmt.value)}) if isinstance(stmt.value, Call) and \
+            _check_name(stmt.value) else NOTHING
+        for name in (unpacked or stmt.targets):
+            if name and name.isidentifier() and (verdict or env.get(f"{name}?check", NOTHING)):
+                env.set(f"{name}?check", verdict)
         return env
+
+    def _verdict_acted_on(self, test: Expr, env: Env, ctx: Context) -> None:
+        """``if error:`` / ``if not allowed:`` whose branch leaves, on what a check call
+        assigned: that call guards the function, as ``if not check(...)`` would."""
+        while isinstance(test, Not):
+            test = test.operand
+        if isinstance(test, Compare) and len(test.ops) == 1 and test.ops[0][1] == NONE:
+            test = test.left  # ``if error is not None:``
+        if not isinstance(test, Local) or test.tag != "local":
+            return
+        for value in env.get(f"{test.name}?check", NOTHING):
+            call = value.expr if isinstance(value, ExprVal) else None
+            if not isinstance(call, Call):
+                continue
+            guarding, ctx.guarding = ctx.guarding, True
+            try:
+                values = [self._peek(arg, env, ctx) for arg in call.args] + \
+                    [self._peek(arg, env, ctx) for _key, arg in call.kwargs]
+                self._owner_checked_by_call(_check_name(call), values, call, env, ctx)
+            finally:
+                ctx.guarding = guarding
 
     def _expression(self, stmt: ExprStmt, env: Env, ctx: Context) -> Optional[Env]:
         ctx.guarding = True
@@ -527,6 +555,8 @@ class QueryAnalyzer:
         # Only a check whose branch leaves counts, in either form: ``if t.user_id != me:
         # abort(403)`` (or ``continue`` in a loop) or ``if t.user_id == me: return t``.
         self._note_owner_check(stmt.test, env, ctx, only_if_exits=stmt.then)
+        if exits(stmt.then):
+            self._verdict_acted_on(stmt.test, env, ctx)
         outs = []
         privileged = mentions_privilege(stmt.test)
         if truth is not False:
@@ -1952,6 +1982,10 @@ class QueryAnalyzer:
                 stack.extend(value for _key, value in node.kwargs)
             elif isinstance(node, Local):
                 continue  # a value inside the term, not the condition
+            elif isinstance(node, IfExp):
+                # ``DBE.updated_at if getattr(DBE, "updated_at", None) else None``: one of
+                # the values, whatever picks it
+                stack.extend((node.body, node.orelse))
             elif isinstance(node, tuple):
                 stack.extend(node[1:])
         return False
@@ -2094,9 +2128,10 @@ class QueryAnalyzer:
                 isinstance(left, Attr) and isinstance(left.value, Local) and left.value.tag == "local")
             if isinstance(left, Local) and left.tag == "local":
                 held = env.get(left.name, frozenset())
-                if len(held) == 1 and isinstance(next(iter(held)), ExprVal):
-                    # a local built from what we can read: unknown only if it may be the tenant column
-                    unknown = self._could_scope(next(iter(held)).expr)
+                if held and all(isinstance(value, ExprVal) for value in held):
+                    # a local built from what we can read (one way or another): unknown
+                    # only if it may be the tenant column
+                    unknown = any(self._could_scope(value.expr) for value in held)
             if notes is not None:
                 notes.unknown = True
             return frozenset(), [], unknown
@@ -2784,6 +2819,14 @@ def _substituted(expr: Any, bound: dict[str, Expr]) -> Any:
         make = getattr(type(expr), "_make", None)  # a typed node: the same type again
         return make(items) if make is not None else tuple(items)
     return expr
+
+
+def _check_name(call: Call) -> str:
+    """The name of a call that sounds like an access check (``can_view_activity``), or ""."""
+    func = call.func
+    name = func.name if isinstance(func, Attr) else func.qualified.rsplit(".", 1)[-1] if isinstance(func, Name) else ""
+    lowered = name.lower()
+    return name if PREDICATE.search(lowered) and lowered not in CONVERSIONS else ""
 
 
 # in a summary's vouched parameters: the row handed as this parameter is owner-checked

@@ -1147,6 +1147,21 @@ def clear_first(session, user, project_id):
 def my_comments(request, session):
     return session.scalars(select(Comment).where(Comment.author_id == int(request.state.user_id))).all()  # ok: DBC501
 '''},
+        # A check that answers with an error the caller returns (FitTrackee's
+        # ``can_view_activity(auth_user_id, activity.user_id)``).
+        _MODELS + '''
+def can_view_task(auth_user_id, task_user_id):
+    if auth_user_id != task_user_id:
+        return {"message": "You do not have permissions."}, 403
+    return None, None
+def get_task(auth_user_id, task_id):
+    task = Task.query.filter_by(id=task_id).first()  # ok: DBC501
+    if task:
+        error, code = can_view_task(auth_user_id, task.user_id)
+        if error:
+            return error, code
+    return task, 200
+''',
         _INJECTED.replace("# LABEL", "# ok: DBC501") + '''
 @router.put("/tasks/{task_id}")
 def rename(task_id: int, name: str, current_user: CurrentUser, service: TaskServiceDep):
@@ -1766,6 +1781,18 @@ class TaskService:
         return self.dao.active()  # expect: DBC501
     def mine(self, user):
         return self.dao.active(user_id=user.id)
+''',
+        _MODELS + '''
+def can_view_task(auth_user_id, task_user_id):
+    if auth_user_id != task_user_id:
+        return {"message": "You do not have permissions."}, 403
+    return None, None
+def get_task(auth_user_id, task_id):
+    task = Task.query.filter_by(id=task_id).first()  # expect: DBC501
+    error, code = can_view_task(auth_user_id, task.user_id)
+    if error:
+        print("viewed by another user", code)
+    return task, 200
 ''',
         _INJECTED.replace("# LABEL", "# expect: DBC501") + '''
 @router.get("/tasks/{task_id}")
