@@ -1804,8 +1804,7 @@ class QueryAnalyzer:
                 results = [self._condition(arg, env, ctx) for arg in expr.args]
                 if not results:
                     return frozenset(), [], False
-                common = frozenset.intersection(*(r[0] for r in results))
-                return common, [], any(r[2] for r in results)
+                return _either([r[0] for r in results]), [], any(r[2] for r in results)
             if lib in ("text", "literal_column"):
                 return self._unknown_term(expr, notes)
             inlined = self._inlined_condition(expr, ctx)
@@ -1817,14 +1816,14 @@ class QueryAnalyzer:
             sides = [self._condition(side, env, ctx) for side in (expr.left, expr.right)]
             if notes is not None:
                 notes.unknown = True
-            return sides[0][0] & sides[1][0], [], sides[0][2] or sides[1][2]
+            return _either([sides[0][0], sides[1][0]]), [], sides[0][2] or sides[1][2]
         if isinstance(expr, Not):
             return frozenset(), [], False
         if isinstance(expr, Name):
             # a boolean column: T.is_active; T.is_public - the rows their owners published
             column = self._column(expr, ctx, env)
             if column is not None and column[2] is None and _shares_rows(column[1], Const(True)):
-                return frozenset({column[0]}), [], False
+                return frozenset({column[0] + PUBLISHED}), [], False
             return frozenset(), [], False
         return self._unknown_term(expr, notes)
 
@@ -2156,8 +2155,8 @@ class QueryAnalyzer:
                 (op == "==" and not constant) or (op in ("==", "is") and right == NONE)):
             # ``T.tenant_id == tid``; ``T.tenant_id.is_(None)``: the rows no tenant owns
             scoped = frozenset({table})
-        elif wrapped is None and self._value_scopes(table, column, op, right, constant, env, ctx, notes):
-            scoped = frozenset({table})
+        elif wrapped is None and (token := self._value_scopes(table, column, op, right, constant, env, ctx, notes)):
+            scoped = frozenset({token})
         if notes is not None and op == "==" and not constant:
             self._note_key(table, column, right, notes)
             if names_who_asks(right, self.config):
@@ -2165,18 +2164,20 @@ class QueryAnalyzer:
         return scoped, [term], False
 
     def _value_scopes(self, table: str, column: str, op: str, value: Expr, constant: bool, env: Env, ctx: Context,
-                      notes: Optional["_Notes"]) -> bool:
-        """Whether ``table.column <op> value`` (no tenant column) keeps one tenant's rows."""
+                      notes: Optional["_Notes"]) -> str:
+        """What ``table.column <op> value`` (no tenant column) scopes: ``table`` when it
+        keeps one tenant's rows, ``table + PUBLISHED`` when the rows their owners
+        published, else ""."""
         if constant:
-            # ``Shelf.is_public == 1``: the rows their owners published, nobody's private
-            # ones (beside ``Shelf.user_id == me`` in an or_: mine or public)
-            return op in ("==", "is") and _shares_rows(column, value)
+            # ``Shelf.is_public == 1``: other tenants' rows, but only those published -
+            # beside ``Shelf.user_id == me`` in an or_, mine or public (see _either)
+            return table + PUBLISHED if op in ("==", "is") and _shares_rows(column, value) else ""
         if op != "==":
-            return False
+            return ""
         # the id of a row held here: ``Message.agent_id == agent.id``; ``Comment.author_id
         # == user.id`` on a table owned through its task: the rows that belong to who asks
-        return self._held_reference(table, column, value, env, ctx, notes) or (
-            self._who_asks(value, env) and self._names_the_tenant(table, column))
+        return table if self._held_reference(table, column, value, env, ctx, notes) or (
+            self._who_asks(value, env) and self._names_the_tenant(table, column)) else ""
 
     def _own_tenant_row(self, table_name: str, column: str, right: Expr) -> bool:
         """``T.<primary key> == <x>.workspace_id`` where ``workspace_id`` is a tenant
@@ -2268,8 +2269,8 @@ class QueryAnalyzer:
             # the rows no tenant owns (``T.tenant_id.is_(None)``): shared, not another tenant's;
             # ``T.is_public.is_(True)``: published by their owners
             scoped = frozenset({table}) if (name in self.config.tenant_columns and args and args[0] == NONE
-                                            and wrapper in (None, "expression")) or (
-                args and wrapper is None and _shares_rows(name, args[0])) else frozenset()
+                                            and wrapper in (None, "expression")) else \
+                frozenset({table + PUBLISHED}) if args and wrapper is None and _shares_rows(name, args[0]) else frozenset()
             return scoped, [Term(table, name, "is", wrapper, line, col, True)], False
         if method in ("isnot", "is_not"):
             kind = "notnull" if args and args[0] == NONE else "!="
@@ -2357,8 +2358,9 @@ class QueryAnalyzer:
                 scoped.add(target)
             else:
                 # as ``T.<name> == value``: a held row's id scopes it, a key is vouched for
-                if self._value_scopes(target, name, "==", value, constant, env, ctx, notes):
-                    scoped.add(target)
+                token = self._value_scopes(target, name, "==", value, constant, env, ctx, notes)
+                if token:
+                    scoped.add(token)
                 if not constant:
                     self._note_key(target, name, value, notes)
             terms.append(Term(target, name, "==", None, line, col, constant))
@@ -2832,6 +2834,22 @@ def _check_name(call: Call) -> str:
 # in a summary's vouched parameters: the row handed as this parameter is owner-checked
 CHECKED_ROW = "<checked row>"
 CHECKED_ROW_IF = "<checked row if refused>"  # the check's verdict is returned
+
+
+# in a query's scoped tables: ``T`` + this, its rows their owners published (see _either)
+PUBLISHED = "#published"
+
+
+def _either(branches: list[frozenset[str]]) -> frozenset[str]:
+    """The tables an OR of conditions scopes: those every branch scopes - where a branch
+    keeping only published rows (``Shelf.is_public == 1``) counts for its table when
+    another branch scopes it (``or_(Shelf.is_public == 1, Shelf.user_id == me)``: mine
+    or public; public alone lists other tenants' rows)."""
+    expanded = [branch | {name[:-len(PUBLISHED)] for name in branch if name.endswith(PUBLISHED)}
+                for branch in branches]
+    common = frozenset.intersection(*expanded)
+    return frozenset(name for name in common
+                     if name.endswith(PUBLISHED) or any(name in branch for branch in branches))
 
 
 def _shares_rows(column: str, value: Expr) -> bool:
