@@ -304,7 +304,13 @@ class QueryAnalyzer:
                     self.result.scoping_uses.extend(unscoped)
                     self.result.moved.append((use.path, use.line, code))
                 else:
-                    self.result.scoping_uses.append(replace(use, callers=_callers_of(unscoped)))
+                    judged = use
+                    if use.query is not None and use.query.opaque and unscoped[0].query is not None:
+                        # opaque as written (``.filter(*filters)`` of a parameter), read as
+                        # its calls run it: the query of one that leaves it unscoped
+                        judged = replace(use, query=replace(unscoped[0].query, path=use.path, line=use.line,
+                                                            column=use.column, note=use.query.note))
+                    self.result.scoping_uses.append(replace(judged, callers=_callers_of(unscoped)))
             elif scoped or checked:
                 self.result.moved.append((use.path, use.line, code))  # every call scopes or checks it
             else:
@@ -1329,7 +1335,7 @@ class QueryAnalyzer:
                 env.set(func.value.name, (current - {_EMPTY_LIST}) | frozenset(replace(v, is_result=True) for v in held))
                 return NOTHING
         if isinstance(func, Attr) and func.name in ("append", "extend") and len(expr.args) == 1 \
-                and isinstance(func.value, Local) and func.value.tag == "local" \
+                and isinstance(func.value, Local) and func.value.tag in ("local", "param") \
                 and _condition_lists(env.get(func.value.name, NOTHING)):
             # ``filters.append(T.user_id == me)``: the list is handed to ``.filter(*filters)``
             self._eval_args(expr, env, ctx)
@@ -1777,7 +1783,9 @@ class QueryAnalyzer:
                    notes: Optional["_Notes"] = None) -> tuple[frozenset[str], list[Term], bool]:
         """(tables scoped by the condition, its AND-ed terms, whether it is opaque);
         ``notes`` collects what its AND-ed terms say besides (keys, rows compared with)."""
-        if isinstance(expr, Local) and expr.tag == "local":
+        if isinstance(expr, Local) and (expr.tag == "local" or (
+                expr.tag == "param" and _condition_lists(env.get(expr.name, NOTHING)))):
+            # (a parameter too, when its callers handed it a list of conditions)
             if expr.name in self._conditions_read:
                 # ``cond = or_(cond, T.a == x)`` in a loop: the condition as written names
                 # itself, and what it held before is not kept
@@ -2456,6 +2464,13 @@ class QueryAnalyzer:
                     continue
             given = bound.get(param)
             given_expr = passed.get(param)
+            if given and all(isinstance(v, ExprVal) and isinstance(v.expr, Sequence) for v in given) \
+                    and _condition_lists(given) and not any(
+                        self._could_scope(item) for v in given for item in v.expr.items):  # type: ignore[union-attr]
+                # refresh(filters) with ``filters = [T.done == False]``: conditions none of
+                # which may be the tenant's, for the callee's ``.filter(*filters)``
+                signature.append(("conds", tuple(sorted((v.expr for v in given), key=repr))))  # type: ignore[union-attr]
+                continue
             if given_expr is not None and self._who_asks(given_expr, env) \
                     and not names_who_asks(Local("param", param), self.config):
                 # get_by_user(self.user.id): the callee's ``user_id`` is who asks here
@@ -2648,6 +2663,8 @@ class QueryAnalyzer:
                 for key, varies in truth[1]:
                     env.set(f"{param}{{{key}}}", frozenset({ExprVal(Local("param", param) if varies else Const(0))}))
                 env.set(f"{param}{{*}}", frozenset({ExprVal(Const(tuple(key for key, _varies in truth[1])))}))
+            elif isinstance(truth, tuple) and truth[0] == "conds":
+                env.set(param, frozenset(ExprVal(seq) for seq in truth[1]))
             elif truth == ("asks",):
                 env.set(param, frozenset({ParamVal(param, True, asker=True)}))
             elif isinstance(truth, tuple) and truth[0] == "rows":
