@@ -2466,10 +2466,10 @@ class QueryAnalyzer:
             given_expr = passed.get(param)
             if given and all(isinstance(v, ExprVal) and isinstance(v.expr, Sequence) for v in given) \
                     and _condition_lists(given) and not any(
-                        self._could_scope(item) for v in given for item in v.expr.items):  # type: ignore[union-attr]
+                        self._could_scope(item) for v in given for item in v.expr.items):
                 # refresh(filters) with ``filters = [T.done == False]``: conditions none of
                 # which may be the tenant's, for the callee's ``.filter(*filters)``
-                signature.append(("conds", tuple(sorted((v.expr for v in given), key=repr))))  # type: ignore[union-attr]
+                signature.append(("conds", tuple(sorted((v.expr for v in given), key=repr))))
                 continue
             if given_expr is not None and self._who_asks(given_expr, env) \
                     and not names_who_asks(Local("param", param), self.config):
