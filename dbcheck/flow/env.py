@@ -16,6 +16,9 @@ if TYPE_CHECKING:
 # ``vouched`` on a path where the local is falsy (the ``else`` of ``if folder_id:``): an
 # id of no row, so whatever another path vouched for holds wherever the id is used
 FALSY = "*"
+# beside the tables: the lookup that vouched ran without the tenant's filter (onyx's
+# get_chat_session_by_id(id, user_id=None)) - the id names a row, not one of the tenant's
+UNVETTED = "?"
 
 
 class Env:
@@ -88,6 +91,8 @@ class Env:
                 if include_self and FALSY not in own:
                     sets.append(own)
                 tables = frozenset.intersection(*sets) if sets else frozenset({FALSY})
+                if tables and any(UNVETTED in found for found in sets):
+                    tables |= {UNVETTED}  # unvetted on any path is unvetted
                 if tables:
                     vouched[name] = tables
             self.vouched = vouched

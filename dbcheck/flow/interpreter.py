@@ -34,7 +34,7 @@ from dbcheck.facts.ir import (
     Star, Subscript, Try, Walrus, With,
 )
 from dbcheck.facts.model import FunctionIR, ModuleFacts, is_alembic_revision, is_property
-from dbcheck.flow.env import FALSY, Context, Env, LoopFrame
+from dbcheck.flow.env import FALSY, UNVETTED, Context, Env, LoopFrame
 from dbcheck.flow.policy import (
     ACCESS_CHECK, CHECK_WORDS, CONVERSIONS, ID_CONVERSIONS, PREDICATE, TENANT_ROW, exits, is_abort, mentions_privilege,
     names_who_asks, owner_attribute_base, owner_attributes, owner_comparisons, unconverted, unscoped_table,
@@ -467,7 +467,7 @@ class QueryAnalyzer:
                 del env.vouched[target]  # bound anew: what was looked up by it is not this
             if target and target.isidentifier() and isinstance(stmt.value, Local) and stmt.value.name in env.vouched:
                 # ``source_id = session_id`` of an id looked up scoped: the id of that row
-                tables = env.vouched[stmt.value.name] - {FALSY}
+                tables = env.vouched[stmt.value.name] - {FALSY, UNVETTED}
                 env.vouched[target] = env.vouched[stmt.value.name]
                 if tables:
                     env.set(target, frozenset(IdVal(table) for table in tables))
@@ -839,9 +839,10 @@ class QueryAnalyzer:
                                   for v in env.get(other, frozenset()))
                 for value in env.get(var, frozenset()):
                     self._mark_checked(value, ctx, rows and not against_row)
-                if rows and not against_row:
+                if rows and not against_row and len(group) == 1:
                     # ``if shelf.user_id != me: return False`` answers the caller, who must
-                    # act on it; a raise stops the caller too
+                    # act on it; a raise stops the caller too (``a.owner != b.owner``
+                    # between two rows handed in checks neither against the tenant)
                     self._param_row_checked(var, env, ctx, CHECKED_ROW_IF if says_owner is None else CHECKED_ROW)
 
     def _param_row_checked(self, name: str, env: Env, ctx: Context, kind: str = "") -> None:
@@ -1142,10 +1143,15 @@ class QueryAnalyzer:
             return InstanceVal(qualname, self._constructor_models(qualname, call))
         return None
 
-    def _annotated_instance(self, hint: Any, depth: int = 0) -> Optional["InstanceVal"]:
-        """The project class a parameter's annotation names: ``ChatService``,
-        ``Optional[ChatService]``, ``Annotated[ChatService, Depends(...)]`` or a module
-        alias of one (``ChatServiceDep = Annotated[...]``, FastAPI's injected services)."""
+    def _injected_instance(self, param: str, ctx: Context) -> Optional["InstanceVal"]:
+        """The service a framework hands a parameter: ``svc: Annotated[ChatService,
+        Depends(...)]`` (or a module alias of it, quivr's ``ChatServiceDep``) or ``svc:
+        ChatService = Depends(...)``. A plain annotation says the class, not how the
+        caller built the instance (a repository scoped to one group): not followed."""
+        injected = _is_depends(ctx.function.defaults.get(param))
+        return self._annotated_instance(ctx.function.annotations[param], injected)
+
+    def _annotated_instance(self, hint: Any, injected: bool, depth: int = 0) -> Optional["InstanceVal"]:
         if not isinstance(hint, tuple) or not hint or depth > 2:
             return None
         if hint[0] == "sub":
@@ -1153,13 +1159,14 @@ class QueryAnalyzer:
                 else None
             if base not in ("typing:Annotated", "typing:Optional", "typing_extensions:Annotated") or not hint[2]:
                 return None
-            return self._annotated_instance(hint[2][0], depth + 1)
+            injected = injected or (base != "typing:Optional" and any(_is_depends(item) for item in hint[2][1:]))
+            return self._annotated_instance(hint[2][0], injected, depth + 1)
         if hint[0] != "n":
             return None
         made = self.index.symbols.lookup(hint)
         if isinstance(made, Value) and not made.rest:
-            return self._annotated_instance(made.expr, depth + 1)
-        if isinstance(made, ClassRef) and self.index.classes.get(made.qualname) is not None:
+            return self._annotated_instance(made.expr, injected, depth + 1)
+        if injected and isinstance(made, ClassRef) and self.index.classes.get(made.qualname) is not None:
             return InstanceVal(self._implementation(made))
         return None
 
@@ -1641,7 +1648,7 @@ class QueryAnalyzer:
                                           models=receiver.models)
         if isinstance(receiver, ParamVal) and receiver.name in ctx.function.annotations:
             # ``chat_service: ChatServiceDep``: the service FastAPI hands in
-            instance = self._annotated_instance(ctx.function.annotations[receiver.name])
+            instance = self._injected_instance(receiver.name, ctx)
             if instance is not None and not self._is_mapped(instance.qualname):
                 return self._method_call(instance, method, expr, env, ctx, func)
         if isinstance(receiver, ParamVal) and receiver.truthy is not False and (
@@ -2518,7 +2525,10 @@ class QueryAnalyzer:
         if not ctx.summary:
             for param, told in zip(params, signature):
                 if param in passed:
-                    self._apply_once(("pcall", body.qualname, param, isinstance(told, tuple) and told[0] == "id",
+                    given_expr = unconverted(passed[param])
+                    unvetted = isinstance(given_expr, Local) and UNVETTED in env.vouched.get(given_expr.name, ())
+                    self._apply_once(("pcall", body.qualname, param,
+                                      isinstance(told, tuple) and told[0] == "id" and not unvetted,
                                       ctx.function.qualname))
         runner = f"{body.qualname.rsplit('.', 2)[-2]}.{body.name}" if body.class_name else body.name
         results, escapes, inner, vouched = self._summary(module, body, tuple(signature), self_cls or ctx.cls,
@@ -2695,8 +2705,9 @@ class QueryAnalyzer:
         that run hands back, for an owner check to follow. A run by primary key vouches
         for the key's local from then on (in ``env``)."""
         if env is not None:
+            vetted = not query.opaque and unscoped_table(self.index, self.config, query) is None
             for table, name in query.keys:
-                self._vouch(Local("local", name), table, env, ctx)
+                self._vouch(Local("local", name), table, env, ctx, vetted)
         if query.line == 0:
             # a bare ``Model.query`` run as it is (``for row in Model.query:``): no call
             # gave it a position, the statement does (in a summary too, so a caller's
@@ -2773,14 +2784,19 @@ class QueryAnalyzer:
     def _is_vouched(self, expr: Expr, table: str, env: Env) -> bool:
         return isinstance(expr, Local) and expr.tag in ("param", "local") and table in env.vouched.get(expr.name, ())
 
-    def _vouch(self, expr: Expr, table: str, env: Env, ctx: Context) -> None:
+    def _vouch(self, expr: Expr, table: str, env: Env, ctx: Context, vetted: bool = True) -> None:
         """``expr`` was just used to look up a row of ``table``: from here on it is the id
-        of a row the function holds (that lookup is judged on its own)."""
+        of a row the function holds (that lookup is judged on its own). ``vetted``: the
+        lookup was scoped (see UNVETTED)."""
         if not isinstance(expr, Local) or expr.tag not in ("param", "local"):
             return
         env.vouch(expr.name, table)
+        if not vetted:
+            env.vouch(expr.name, UNVETTED)
         if ctx.summary and expr.name in ctx.function.params:
             ctx.vouched_params.add((expr.name, table))
+            if not vetted:
+                ctx.vouched_params.add((expr.name, UNVETTED))
 
     def _references(self, table_name: str, column: str) -> set[str]:
         """The tenant-owned tables whose rows ``table.column`` names - its foreign keys'
@@ -2806,7 +2822,7 @@ class QueryAnalyzer:
         run of ``select(T.id)`` handed back."""
         expr = unconverted(expr)  # ``uuid.UUID(invitation_id)``: the same id
         if isinstance(expr, Local) and expr.tag in ("param", "local") and expr.name in env.vouched:
-            return set(env.vouched[expr.name]) - {FALSY}, frozenset()
+            return set(env.vouched[expr.name]) - {FALSY, UNVETTED}, frozenset()
         values = self._peek(expr, env, ctx)
         if not values or None in values:
             return set(), frozenset()
@@ -2838,6 +2854,15 @@ def _substituted(expr: Any, bound: dict[str, Expr]) -> Any:
         make = getattr(type(expr), "_make", None)  # a typed node: the same type again
         return make(items) if make is not None else tuple(items)
     return expr
+
+
+def _is_depends(expr: Any) -> bool:
+    """``Depends(get_service)`` / ``Security(...)`` (FastAPI), as stored (raw or typed)."""
+    if not isinstance(expr, tuple) or len(expr) < 2 or expr[0] != "call":
+        return False
+    func = expr[1]
+    return isinstance(func, tuple) and len(func) >= 2 and func[0] == "n" and isinstance(func[1], str) \
+        and func[1].rsplit(".", 1)[-1] in ("Depends", "Security")
 
 
 def _check_name(call: Call) -> str:
