@@ -546,6 +546,23 @@ def _tenant_attribute(table: TableModel, config: "Config") -> str:
     return first.attribute or first.name
 
 
+def _one_per_run(uses: Iterable[QueryUse], index: TablesByName, config: "Config") -> list[QueryUse]:
+    """A statement built one way or another (``q = T.query`` then ``q = q.join(...)``
+    under an ``if``) and run by one call is one query: its unscoped ways are reported
+    once, where the last of them was built, not again at a step only one path takes."""
+    last: dict[tuple, QueryUse] = {}
+    out: list[QueryUse] = []
+    for use in uses:
+        if not use.run or use.via or unscoped_table(index, config, use.query) is None:
+            out.append(use)
+            continue
+        key = (use.path, use.function, use.run, use.kind)
+        kept = last.get(key)
+        if kept is None or (use.line, use.column) > (kept.line, kept.column):
+            last[key] = use
+    return out + list(last.values())
+
+
 def _where(use: QueryUse) -> str:
     function = use.function.rsplit(".", 1)[-1]
     where = f" in {function}()" if function else ""
@@ -1852,6 +1869,15 @@ def merge(session, task_id, other):
         return None
     return task
 ''',
+        # One statement built one way or another and run once: one finding, where it runs
+        # (FitTrackee's refresh: ``Workout.query``, joined only ``if self.username``).
+        _MODELS + '''
+def refresh_all(session, only_active=False):
+    query = Task.query
+    if only_active:
+        query = query.join(Project).filter(Project.id > 0)
+    return query.filter(Task.id > 0).all()  # expect: DBC501
+''',
         _INJECTED.replace("# LABEL", "# expect: DBC501") + '''
 @router.get("/tasks/{task_id}")
 def show(task_id: int, service: TaskServiceDep):
@@ -1865,7 +1891,7 @@ def show(task_id: int, service: TaskServiceDep):
     def _findings(self, ctx: "RuleContext") -> Iterator[Finding]:
         index, config = ctx.index, ctx.config
         queries = ctx.queries()
-        for use in ctx.reported_uses(queries.scoping_uses):
+        for use in _one_per_run(ctx.reported_uses(queries.scoping_uses), index, config):
             if use.kind != "read":
                 continue
             table = unscoped_table(index, config, use.query)
@@ -2410,7 +2436,7 @@ def unwatch(session, user, item_id):
     def _findings(self, ctx: "RuleContext") -> Iterator[Finding]:
         index, config = ctx.index, ctx.config
         queries = ctx.queries()
-        for use in ctx.reported_uses(queries.scoping_uses):
+        for use in _one_per_run(ctx.reported_uses(queries.scoping_uses), index, config):
             if use.kind not in ("update", "delete"):
                 continue
             table = unscoped_table(index, config, use.query)
