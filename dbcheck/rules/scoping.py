@@ -3,6 +3,7 @@ its tenant (CWE-639, authorization bypass through a user-controlled key)."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import TYPE_CHECKING, Iterable, Iterator
 
 from dbcheck.findings import Finding
@@ -550,17 +551,31 @@ def _one_per_run(uses: Iterable[QueryUse], index: TablesByName, config: "Config"
     """A statement built one way or another (``q = T.query`` then ``q = q.join(...)``
     under an ``if``) and run by one call is one query: its unscoped ways are reported
     once, where the last of them was built, not again at a step only one path takes."""
-    last: dict[tuple, QueryUse] = {}
-    out: list[QueryUse] = []
+    uses = list(uses)
+    chosen: dict[tuple, QueryUse] = {}
+    keys: list = []
     for use in uses:
-        if not use.run or use.via or unscoped_table(index, config, use.query) is None:
+        key = None
+        if use.run and not use.via and unscoped_table(index, config, use.query) is not None:
+            key = (use.path, use.function, use.run, use.kind, use.query.tables if use.query is not None else ())
+            kept = chosen.get(key)
+            if kept is None:
+                chosen[key] = use
+            else:
+                later, other = (use, kept) if (use.line, use.column) > (kept.line, kept.column) else (kept, use)
+                # the calls that reach it unscoped, whichever way they were seen
+                chosen[key] = replace(later, callers=tuple(sorted(set(later.callers) | set(other.callers))),
+                                      hint=later.hint or other.hint)
+        keys.append(key)
+    out: list[QueryUse] = []
+    emitted: set = set()
+    for use, key in zip(uses, keys):
+        if key is None:
             out.append(use)
-            continue
-        key = (use.path, use.function, use.run, use.kind)
-        kept = last.get(key)
-        if kept is None or (use.line, use.column) > (kept.line, kept.column):
-            last[key] = use
-    return out + list(last.values())
+        elif key not in emitted:
+            emitted.add(key)
+            out.append(chosen[key])
+    return out
 
 
 def _where(use: QueryUse) -> str:
