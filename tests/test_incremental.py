@@ -169,6 +169,40 @@ def test_moving_a_helper_reanalyses_its_callers_in_other_files(tmp_path, monkeyp
     assert index.replayed == []
 
 
+FILTERS = '''from app.models import Note
+
+
+def owned_by(user):
+    return Note.user_id == user.id
+'''
+
+LISTING = '''from sqlalchemy import select
+
+from app.filters import owned_by
+from app.models import Note
+
+
+def my_notes(session, user):
+    return session.scalars(select(Note).where(owned_by(user))).all()
+'''
+
+
+def test_editing_a_condition_helper_reanalyses_the_queries_it_filters(tmp_path, monkeypatch):
+    # my_notes() is scoped by the condition owned_by() returns, read from its body in
+    # another file (no summary of it is made): a helper that stops naming the owner
+    # must bring the finding back
+    root = _small_project(tmp_path)
+    (root / "app" / "filters.py").write_text(FILTERS)
+    (root / "app" / "listing.py").write_text(LISTING)
+    monkeypatch.chdir(root)
+    cache = Cache(tmp_path / "cache")
+    first, _ = _check(root, cache)
+    assert not [f for f in first if f.path == "app/listing.py"]
+    _edit(root / "app" / "filters.py", "Note.user_id == user.id", "Note.id > 0")
+    edited, _ = _incremental_equals_full(root, cache)
+    assert [(f.path, f.code) for f in edited if f.path == "app/listing.py"] == [("app/listing.py", "DBC501")]
+
+
 def _small_project(tmp_path: Path) -> Path:
     root = tmp_path / "small"
     (root / "app").mkdir(parents=True)

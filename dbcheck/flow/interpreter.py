@@ -36,7 +36,7 @@ from dbcheck.facts.ir import (
 from dbcheck.facts.model import FunctionIR, ModuleFacts, is_alembic_revision, is_property
 from dbcheck.flow.env import FALSY, UNVETTED, Context, Env, LoopFrame
 from dbcheck.flow.policy import (
-    ACCESS_CHECK, CHECK_WORDS, CONVERSIONS, ID_CONVERSIONS, PREDICATE, TENANT_ROW, exits, is_abort, mentions_privilege,
+    ACCESS_CHECK, CHECK_WORDS, CONVERSIONS, PREDICATE, TENANT_ROW, exits, is_abort, mentions_privilege,
     names_who_asks, owner_attribute_base, owner_attributes, owner_comparisons, unconverted, unscoped_table,
 )
 from dbcheck.flow.values import (
@@ -80,6 +80,7 @@ class QueryAnalyzer:
         # that parameter the id of a row the caller holds
         self._get_params: dict[tuple[str, int, int], tuple[str, str]] = {}
         self._param_calls: dict[tuple[str, str], set[tuple[bool, str]]] = {}
+        self._refusers: dict[str, bool] = {}  # check functions by qualname: see _refuses_other_owners
         self._called: set[str] = set()
         self._conditions_read: set[str] = set()  # locals whose condition is being read (see _condition)
         self._guarded: set[str] = set()  # functions that hand their parameters to an access check
@@ -1906,7 +1907,13 @@ class QueryAnalyzer:
         found = self._callee(call, ctx)
         if found is None:
             return False
-        params = set(found[1].params) - {"self", "cls"}
+        known = self._refusers.get(found[1].qualname)
+        if known is None:
+            known = self._refusers[found[1].qualname] = self._checks_owners_of_params(found[1])
+        return known
+
+    def _checks_owners_of_params(self, body: FunctionIR) -> bool:
+        params = set(body.params) - {"self", "cls"}
         words = owner_attributes(self.config)
 
         def compares(node: object) -> bool:
@@ -1926,7 +1933,7 @@ class QueryAnalyzer:
                     return True
             return False
 
-        return walk(self._statements(found[1]))
+        return walk(self._statements(body))
 
     def _local_condition(self, expr: Local, env: Env, ctx: Context,
                          notes: Optional["_Notes"]) -> tuple[frozenset[str], list[Term], bool]:
@@ -2760,9 +2767,9 @@ class QueryAnalyzer:
             for name in rest:
                 values = self._attributes(values, name, ctx)
             return values
-        if isinstance(expr, Call) and len(expr.args) == 1 and not expr.kwargs and isinstance(expr.func, Name) \
-                and expr.func.qualified.removeprefix("?.") in ID_CONVERSIONS:
-            return self._peek(expr.args[0], env, ctx)  # int(dept.id), str(doc.id), UUID(row.id): the same id
+        inner = unconverted(expr)
+        if inner is not expr:
+            return self._peek(inner, env, ctx)  # int(dept.id), str(doc.id), UUID(row.id): the same id
         if isinstance(expr, Call) and len(expr.args) == 1 and isinstance(expr.func, (Name, Attr)) \
                 and (expr.func.name if isinstance(expr.func, Attr) else expr.func.qualified.rsplit(".", 1)[-1]) \
                 in CONVERSIONS:

@@ -401,6 +401,27 @@ class Block(Base):
     by_user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
 '''
 
+# A check that answers with an error for the caller to return (FitTrackee's
+# ``can_view_activity(auth_user_id, activity.user_id)``).
+_CAN_VIEW = _MODELS + '''
+def can_view_task(auth_user_id, task_user_id):
+    if auth_user_id != task_user_id:
+        return {"message": "You do not have permissions."}, 403
+    return None, None
+'''
+
+# A helper that extends the conditions its callers hand it (FitTrackee's refresh services).
+_REFRESHER = _MODELS + '''
+class Refresher:
+    def __init__(self, session, project_id=None):
+        self.session = session
+        self.project_id = project_id
+    def _get(self, filters):
+        if self.project_id:
+            filters.extend([Task.project_id == self.project_id])
+        return self.session.scalars(select(Task).where(*filters)).all()  # LABEL
+'''
+
 # A merchant platform (polar's customer portal): an organization is the tenant, and its
 # customers sign in to a portal. A customer belongs to one organization, so the rows
 # keyed to the signed-in customer are that organization's.
@@ -547,35 +568,34 @@ def _tenant_attribute(table: TableModel, config: "Config") -> str:
     return first.attribute or first.name
 
 
-def _one_per_run(uses: Iterable[QueryUse], index: TablesByName, config: "Config") -> list[QueryUse]:
-    """A statement built one way or another (``q = T.query`` then ``q = q.join(...)``
-    under an ``if``) and run by one call is one query: its unscoped ways are reported
-    once, where the last of them was built, not again at a step only one path takes."""
-    uses = list(uses)
-    chosen: dict[tuple, QueryUse] = {}
-    keys: list = []
-    for use in uses:
-        key = None
-        if use.run and not use.via and unscoped_table(index, config, use.query) is not None:
-            key = (use.path, use.function, use.run, use.kind, use.query.tables if use.query is not None else ())
-            kept = chosen.get(key)
-            if kept is None:
-                chosen[key] = use
-            else:
-                later, other = (use, kept) if (use.line, use.column) > (kept.line, kept.column) else (kept, use)
-                # the calls that reach it unscoped, whichever way they were seen
-                chosen[key] = replace(later, callers=tuple(sorted(set(later.callers) | set(other.callers))),
-                                      hint=later.hint or other.hint)
-        keys.append(key)
-    out: list[QueryUse] = []
-    emitted: set = set()
-    for use, key in zip(uses, keys):
-        if key is None:
-            out.append(use)
-        elif key not in emitted:
-            emitted.add(key)
-            out.append(chosen[key])
-    return out
+def _unscoped_once(uses: Iterable[QueryUse], index: TablesByName,
+                   config: "Config") -> list[tuple[QueryUse, TableModel]]:
+    """The uses that leave a tenant-owned table unscoped, with that table. A statement
+    built one way or another (``q = T.query`` then ``q = q.join(...)`` under an ``if``)
+    and run by one call is one query: its unscoped ways are reported once, where the last
+    of them was built, not again at a step only one path takes."""
+    chosen: dict[tuple, tuple[QueryUse, TableModel]] = {}
+    order: list[tuple] = []  # the key of each use (its own position, or its statement's ways)
+    for position, use in enumerate(uses):
+        table = unscoped_table(index, config, use.query)
+        if table is None:
+            continue
+        if not use.run or use.via:
+            chosen[(position,)] = (use, table)
+            order.append((position,))
+            continue
+        key = (use.path, use.function, use.run, use.kind, use.query.tables if use.query is not None else ())
+        kept = chosen.get(key)
+        if kept is None:
+            chosen[key] = (use, table)
+            order.append(key)
+            continue
+        this = (use, table)
+        later, other = (this, kept) if (use.line, use.column) > (kept[0].line, kept[0].column) else (kept, this)
+        # the calls that reach it unscoped, whichever way they were seen
+        chosen[key] = (replace(later[0], callers=tuple(sorted(set(later[0].callers) | set(other[0].callers))),
+                               hint=later[0].hint or other[0].hint), later[1])
+    return [chosen[key] for key in order]
 
 
 def _where(use: QueryUse) -> str:
@@ -1180,12 +1200,7 @@ def my_comments(request, session):
 '''},
         # A check that answers with an error the caller returns (FitTrackee's
         # ``can_view_activity(auth_user_id, activity.user_id)``).
-        _MODELS + '''
-def can_view_task(auth_user_id, task_user_id):
-    if auth_user_id != task_user_id:
-        return {"message": "You do not have permissions."}, 403
-    return None, None
-def get_task(auth_user_id, task_id):
+        _CAN_VIEW + '''def get_task(auth_user_id, task_id):
     task = Task.query.filter_by(id=task_id).first()  # ok: DBC501
     if task:
         error, code = can_view_task(auth_user_id, task.user_id)
@@ -1195,16 +1210,7 @@ def get_task(auth_user_id, task_id):
 ''',
         # Conditions handed to a helper that extends them (FitTrackee's refresh services):
         # a list with the owner's term scopes the helper's query.
-        _MODELS + '''
-class Refresher:
-    def __init__(self, session, project_id=None):
-        self.session = session
-        self.project_id = project_id
-    def _get(self, filters):
-        if self.project_id:
-            filters.extend([Task.project_id == self.project_id])
-        return self.session.scalars(select(Task).where(*filters)).all()  # ok: DBC501
-    def refresh(self, user):
+        _REFRESHER.replace("# LABEL", "# ok: DBC501") + '''    def refresh(self, user):
         return self._get([Task.user_id == user.id])
 ''',
         # A service handed to a helper: its annotation names the class, not how the caller
@@ -1846,28 +1852,14 @@ class TaskService:
     def mine(self, user):
         return self.dao.active(user_id=user.id)
 ''',
-        _MODELS + '''
-def can_view_task(auth_user_id, task_user_id):
-    if auth_user_id != task_user_id:
-        return {"message": "You do not have permissions."}, 403
-    return None, None
-def get_task(auth_user_id, task_id):
+        _CAN_VIEW + '''def get_task(auth_user_id, task_id):
     task = Task.query.filter_by(id=task_id).first()  # expect: DBC501
     error, code = can_view_task(auth_user_id, task.user_id)
     if error:
         print("viewed by another user", code)
     return task, 200
 ''',
-        _MODELS + '''
-class Refresher:
-    def __init__(self, session, project_id=None):
-        self.session = session
-        self.project_id = project_id
-    def _get(self, filters):
-        if self.project_id:
-            filters.extend([Task.project_id == self.project_id])
-        return self.session.scalars(select(Task).where(*filters)).all()  # expect: DBC501
-    def refresh(self):
+        _REFRESHER.replace("# LABEL", "# expect: DBC501") + '''    def refresh(self):
         filters = [Task.id != None]
         return self._get(filters)
 ''',
@@ -1906,11 +1898,8 @@ def show(task_id: int, service: TaskServiceDep):
     def _findings(self, ctx: "RuleContext") -> Iterator[Finding]:
         index, config = ctx.index, ctx.config
         queries = ctx.queries()
-        for use in _one_per_run(ctx.reported_uses(queries.scoping_uses), index, config):
-            if use.kind != "read":
-                continue
-            table = unscoped_table(index, config, use.query)
-            if table is None or use.query is None or filtered_by_session(table, ctx.session_filter):
+        for use, table in _unscoped_once(ctx.reported_uses(queries.scoping_uses), index, config):
+            if use.kind != "read" or use.query is None or filtered_by_session(table, ctx.session_filter):
                 continue
             column, remedy = _scope_advice(index, config, table)
             built = f" via {use.via}" if use.via else (f" ({use.query.note})" if use.query.note else "")
@@ -2451,11 +2440,8 @@ def unwatch(session, user, item_id):
     def _findings(self, ctx: "RuleContext") -> Iterator[Finding]:
         index, config = ctx.index, ctx.config
         queries = ctx.queries()
-        for use in _one_per_run(ctx.reported_uses(queries.scoping_uses), index, config):
-            if use.kind not in ("update", "delete"):
-                continue
-            table = unscoped_table(index, config, use.query)
-            if table is None or filtered_by_session(table, ctx.session_filter, use.kind):
+        for use, table in _unscoped_once(ctx.reported_uses(queries.scoping_uses), index, config):
+            if use.kind not in ("update", "delete") or filtered_by_session(table, ctx.session_filter, use.kind):
                 continue
             column, remedy = _scope_advice(index, config, table)
             via = f" via {use.via}" if use.via else ""
