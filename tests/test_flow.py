@@ -381,3 +381,19 @@ def test_a_condition_that_names_itself_is_read_once(index):
              _run_stmt("stmt", 5)]
     analyzer, _out, _env, _ctx = _run(index, stmts)
     assert all(u.query.opaque for u in analyzer.result.uses) and _uses(analyzer) == [(4, False)]
+
+
+def test_privilege_is_read_from_whole_words_of_the_name_not_its_module():
+    """``pgadmin.utils.pga_login_required`` is an ordinary login check (pgAdmin's views
+    were all labelled "admin path" by the package name); ``admin_required``,
+    ``roles_required('Administrator')``, ``is_superuser`` and a ``backoffice`` package say
+    who may run the code."""
+    from dbcheck.flow.policy import mentions_privilege
+
+    assert not mentions_privilege(("n", "pgadmin.utils.pga_login_required"))
+    assert not mentions_privilege(("attr", ("n", "badminton"), "score"))
+    assert mentions_privilege(("n", "app.auth.admin_required"))
+    assert mentions_privilege(("call", ("n", "flask_security.roles_required"), (("c", "Administrator"),), ()))
+    assert mentions_privilege(("attr", ("n", "flask_login.current_user"), "is_superuser"))
+    assert mentions_privilege(("n", "app.auth.AdminOnly"))
+    assert mentions_privilege(("attr", ("n", "polar.backoffice.orders.endpoints.router"), "get"))

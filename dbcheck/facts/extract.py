@@ -493,13 +493,17 @@ def _statement_bindings(stmt: cst.CSTNode, module: str, is_package: bool) -> dic
 
 
 def _key_target(target: cst.BaseExpression) -> str:
-    """``name{key}`` for a store under a literal string key (``filters["org_id"] = x``)."""
+    """``name{key}`` for a store under a literal string key (``filters["org_id"] = x``), ``name{?}``
+    under a computed one."""
     if isinstance(target, cst.Subscript) and isinstance(target.value, cst.Name) and len(target.slice) == 1:
         index = target.slice[0].slice
         if isinstance(index, cst.Index) and isinstance(index.value, cst.SimpleString):
             key = index.value.evaluated_value
             if isinstance(key, str) and key.isidentifier():
                 return f"{target.value.value}{{{key}}}"
+        elif isinstance(index, cst.Index) and isinstance(index.value, (cst.Name, cst.Attribute, cst.Call)):
+            # ``kwargs[cls._user_column_name()] = uid``: a key computed at run time
+            return f"{target.value.value}{{?}}"
     return ""
 
 

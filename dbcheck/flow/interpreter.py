@@ -61,6 +61,7 @@ _NONE_VALUE = ExprVal(Const(None))
 _EMPTY_LIST = ExprVal(Sequence("list", ()))  # ``rows = []``: read as an empty condition list too
 MAX_THROUGH = 3  # calls up a helper's query is judged at, through the functions calling it
 MAX_INNER_USES = 400  # queries one summary hands on to its callers
+MAX_OVERRIDES = 8  # subclasses a base method calling overridden ``self.<m>()`` is interpreted as
 _API = KNOWLEDGE.query_api
 
 
@@ -126,6 +127,8 @@ class QueryAnalyzer:
                 elif isinstance(value, RowVal) and len(value.key) == 5:
                     self._apply_once(("rret", value.key[:3]))
             self._note_conditional_scope(module, body, cls, self.result.uses[before:])
+            if cls is not None and body.class_name is not None:
+                self._dispatched(module, body, cls, self._statements(body))
 
     def _note_conditional_scope(self, module: ModuleFacts, body: FunctionIR, cls: Optional["ClassInfo"],
                                 uses: list[QueryUse]) -> None:
@@ -444,9 +447,12 @@ class QueryAnalyzer:
         if isinstance(stmt.value, Call) and result and all(isinstance(v, QueryVal) and v.subquery for v in result):
             # a subquery kept as written too, for a filter that uses it as a condition
             result = result | {ExprVal(stmt.value)}
-        if isinstance(stmt.value, Call) and result <= {None} and names_who_asks(stmt.value, self.config) \
+        if (isinstance(stmt.value, Call) and result <= {None} and names_who_asks(stmt.value, self.config)
+                or isinstance(stmt.value, IfExp) and names_who_asks(stmt.value.body, self.config)
+                and names_who_asks(stmt.value.orelse, self.config)) \
                 and len(stmt.targets) == 1 and stmt.targets[0] and not stmt.targets[0].endswith(("]", "}", ")")):
-            # ``customer = get_customer(auth_subject)``: who asks, by another name
+            # ``customer = get_customer(auth_subject)``, ``uid = user_id if user_id is not None else
+            # current_user.id``: who asks, by another name
             result = frozenset({ParamVal(stmt.targets[0], True, asker=True)})
         if result == NOTHING and isinstance(stmt.value, (BinOr, Call)):
             # ``cond = (T.a == 1) | (T.b == 2)``, ``field = json_field(T.meta, "k")``:
@@ -533,6 +539,8 @@ class QueryAnalyzer:
                             self._mark_checked(value, ctx, rows=False)
         if stmt.value is not None:
             value = self._eval(stmt.value, env, ctx)
+            if isinstance(stmt.value, Sequence) and stmt.value.tag == "list" and not stmt.value.items:
+                value = frozenset({_EMPTY_LIST})  # ``except NoResultFound: return []``: no rows
             if isinstance(stmt.value, Sequence) and stmt.value.tag == "tuple":
                 # ``return incidents, total``: the rows in it, for a caller that unpacks it
                 # (``rows, n = load(...)``); nothing else of a tuple is followed
@@ -543,6 +551,9 @@ class QueryAnalyzer:
             checked = {v for name in env.checked for v in env.get(name, NOTHING) if isinstance(v, GetVal)}
             if checked:
                 value = frozenset(replace(v, checked=True) if v in checked else v for v in value)
+            # ``return Server.query``: a query with no call of its own is where it is returned
+            value = frozenset(replace(v, line=stmt.line, column=1) if isinstance(v, QueryVal) and v.line == 0 else v
+                              for v in value)
             ctx.returns.append(value)
         return None
 
@@ -558,7 +569,7 @@ class QueryAnalyzer:
         ctx.guarding = ctx.testing = bool(exits(stmt.then))
         self._eval(stmt.test, env, ctx)
         ctx.guarding = ctx.testing = False
-        truth = self._truth(stmt.test, env)
+        truth = self._truth(stmt.test, env, ctx)
         # Only a check whose branch leaves counts, in either form: ``if t.user_id != me:
         # abort(403)`` (or ``continue`` in a loop) or ``if t.user_id == me: return t``.
         self._note_owner_check(stmt.test, env, ctx, only_if_exits=stmt.then)
@@ -792,11 +803,28 @@ class QueryAnalyzer:
         ctx.executed.update(held.executed)
         ctx.inner_uses.extend(held.inner_uses)
 
-    def _truth(self, test: Expr, env: Env) -> Optional[bool]:
-        """What we know of a test on a parameter whose truthiness the caller fixed."""
+    def _truth(self, test: Expr, env: Env, ctx: Optional[Context] = None) -> Optional[bool]:
+        """What we know of a test on a parameter whose truthiness the caller fixed, or on
+        the model class of the object a method runs for (``if self.model_class == Workspace``
+        in a base view interpreted as one of its subclasses)."""
         negate = False
         if isinstance(test, Not):
             negate, test = True, test.operand
+        if ctx is not None and isinstance(test, BoolOp):
+            left, right = self._truth(test.left, env, ctx), self._truth(test.right, env, ctx)
+            known = (False if False in (left, right) else True if left is right is True else None) \
+                if test.op == "and" else (True if True in (left, right) else False if left is right is False else None)
+            return None if known is None else (not known) if negate else known
+        if ctx is not None and isinstance(test, Call) and isinstance(test.func, Name) \
+                and test.func.qualified in ("builtins.isinstance", "?.isinstance") and len(test.args) == 2:
+            known = self._row_is_instance(test.args[0], test.args[1], env, ctx)
+            return None if known is None else (not known) if negate else known
+        if ctx is not None and isinstance(test, Compare) and len(test.ops) == 1 \
+                and test.ops[0][0] in ("==", "!=", "is", "is not"):
+            same = self._same_class_attribute(test.left, test.ops[0][1], ctx)
+            if same is not None:
+                result = same if test.ops[0][0] in ("==", "is") else not same
+                return (not result) if negate else result
         if isinstance(test, Compare) and len(test.ops) == 1 and test.ops[0][1] == NONE \
                 and test.ops[0][0] in ("is", "is not"):
             value = self._truth(test.left, env)
@@ -815,6 +843,36 @@ class QueryAnalyzer:
                 truth = truths.pop()
                 return (not truth) if negate else truth
         return None
+
+    def _row_is_instance(self, value: Expr, kind: Expr, env: Env, ctx: Context) -> Optional[bool]:
+        """``isinstance(objects[0], Workspace)`` on rows of another table: False (rows of the
+        same table may be of a subclass: not known)."""
+        if not isinstance(kind, Name):
+            return None
+        table = self._class_table(self.index.symbols.lookup(kind))
+        if isinstance(value, Subscript):
+            value = value.value
+        held = self._peek(value, env, ctx) - {_EMPTY_LIST}
+        tables = {v.table for v in held if isinstance(v, RowVal)}
+        if not table or not held or len(tables) != len(held) or "" in tables or table in tables:
+            return None
+        return False
+
+    def _same_class_attribute(self, left: Expr, right: Expr, ctx: Context) -> Optional[bool]:
+        """``self.model_class`` / ``self.__class__.model_class`` against a mapped class, when
+        the class the method runs for names one: whether they are the same."""
+        if ctx.cls is None or not isinstance(left, Attr) or not isinstance(right, Name):
+            return None
+        owner = left.value
+        if isinstance(owner, Attr) and owner.name == "__class__":
+            owner = owner.value
+        if owner != Local("param", "self"):
+            return None
+        mine = self._self_attribute(ctx.cls, left.name, ctx.instance_models)
+        other = self._class_table(self.index.symbols.lookup(right))
+        if not isinstance(mine, ClassVal) or not other:
+            return None
+        return mine.table == other
 
     # ------------------------------------------------------------------ owner checks (DBC502)
 
@@ -2048,6 +2106,35 @@ class QueryAnalyzer:
         col = table.column(column)
         return column == "id" and col is not None and col.unique
 
+    def _own_unscoped_paths(self, results: ValueSet, body: FunctionIR, ctx: Context) -> ValueSet:
+        """A query builder that scopes on one path and not on another its callers cannot
+        choose (``if not config.SERVER_MODE: return Server.query``, then the owner filter):
+        the unscoped path is the builder's own, reported once at it, not at every caller
+        that runs what it built. A builder that never scopes is a base query its callers
+        narrow, and is judged at each of them."""
+        if ctx.summary or [p for p in body.params if p not in ("self", "cls")]:
+            return results
+        built = [r for r in results if isinstance(r, QueryVal) and r.param is None and not r.opaque]
+        open_paths = [q for q in built if unscoped_table(self.index, self.config, q) is not None]
+        if not open_paths or len(open_paths) == len(built):
+            return results
+        for query in open_paths:
+            self._apply_once(("use", QueryUse(query.kind, query, None, query.path, query.line, query.column,
+                                              body.qualname)))
+        return results - frozenset(open_paths)
+
+    def _names_one_row(self, table_name: str, column: str) -> bool:
+        """Whether ``column`` alone is a unique key of the table (its primary key, ``unique=True``,
+        a one-column unique constraint)."""
+        table = self._table_named(table_name)
+        if table is None:
+            return False
+        if table.primary_key == [column]:
+            return True
+        col = table.column(column)
+        return (col is not None and col.unique) or any(
+            index.unique and index.columns == [column] for index in table.indexes + table.unique_constraints)
+
     def _primary_key(self, table_name: str) -> list[str]:
         table = self._table_named(table_name)
         return table.primary_key if table is not None else []
@@ -2159,9 +2246,9 @@ class QueryAnalyzer:
         table, column, wrapped = left_col
         constant = self._is_constant(right)
         if (table == self.config.tenant_table and op == "==" and not constant and wrapped is None
-                and column in self._primary_key(table)):
+                and self._names_one_row(table, column)):
             # join(User, Note.user_id == User.id).where(User.id == uid): every joined
-            # owned row belongs to that tenant
+            # owned row belongs to that tenant (``Workspace.name == name``: a unique key too)
             return frozenset({TENANT_ROW}), [Term(table, column, "==", None, expr.line, expr.column, False)], False
         if op == "==" and not constant and wrapped is None and self._own_tenant_row(table, column, right):
             # ``Workspace.id == self.workspace_id``: the row a tenant column of the
@@ -2190,6 +2277,9 @@ class QueryAnalyzer:
         """What ``table.column <op> value`` (no tenant column) scopes: ``table`` when it
         keeps one tenant's rows, ``table + PUBLISHED`` when the rows their owners
         published, else ""."""
+        if table == self.config.tenant_table and op == "==" and not constant and self._names_one_row(table, column):
+            # ``join(Workspace).filter_by(name=workspace_name)``: one tenant's rows
+            return TENANT_ROW
         if constant:
             # ``Shelf.is_public == 1``: other tenants' rows, but only those published -
             # beside ``Shelf.user_id == me`` in an or_, mine or public (see _either)
@@ -2264,8 +2354,8 @@ class QueryAnalyzer:
             base, method = func.value, func.name
         else:
             return self._unknown_term(expr, notes)  # T.col.op("@>")(x)
-        if method == "has" and len(expr.args) == 1 and not expr.kwargs:
-            owner = self._scoped_through_has(base, expr.args[0], env, ctx)
+        if method == "has" and (len(expr.args) == 1 and not expr.kwargs or expr.kwargs and not expr.args):
+            owner = self._scoped_through_has(base, expr.args[0] if expr.args else None, env, ctx, expr.kwargs)
             if owner is not None:
                 return frozenset({owner}), [], False
         column = self._column(base, ctx, env)
@@ -2309,10 +2399,13 @@ class QueryAnalyzer:
                                       line, col, constant)], False
         return frozenset(), [], False
 
-    def _scoped_through_has(self, base: Expr, inner: Expr, env: Env, ctx: Context) -> Optional[str]:
+    def _scoped_through_has(self, base: Expr, inner: Optional[Expr], env: Env, ctx: Context,
+                            keywords: tuple[tuple[str, Expr], ...] = ()) -> Optional[str]:
         """``Comment.task.has(Task.user_id == me)``: the table of a row owned through its
         parent (no tenant column of its own) whose many-to-one parent the condition
-        scopes; on a table with its own column, its parent's owner is not its own."""
+        scopes; on a table with its own column, its parent's owner is not its own - unless
+        the parent is the tenant itself (``Rule.user.has(name=username)``, through the
+        tenant column). ``inner`` is the condition, else ``keywords`` are those of ``has(k=v)``."""
         if not isinstance(base, Name):
             return None
         sym = self.index.symbols.lookup(base)
@@ -2320,15 +2413,26 @@ class QueryAnalyzer:
             return None
         info = self.index.classes.get(sym.cls.qualname)
         table = info.table if info is not None else None
-        if table is None or not table.key or tenant_owned(self.index, self.config, table.key) is not None:
+        if table is None or not table.key:
             return None
         rel = next((r for r in table.relationships if r.attribute == sym.path[0]), None)
         # (``has`` is only defined on a relationship to one row: no direction to check)
         target = self._relationship_table(rel) if rel is not None and not rel.secondary else None
-        if target is None:
+        if rel is None or target is None:
             return None
-        scoped, _terms, _unknown = self._condition(inner, env, ctx)
-        return table.key if target in scoped else None
+        if tenant_owned(self.index, self.config, table.key) is not None and not (
+                target == self.config.tenant_table
+                and (self._many_to_one_column(table, rel.attribute) or "") in self.config.tenant_columns):
+            return None
+        if inner is None:
+            scoped = frozenset({target}) if any(
+                not self._is_constant(value) and (key in self.config.tenant_columns or (
+                    target == self.config.tenant_table and self._names_one_row(target, key)))
+                for key, value in keywords if key != "**") else frozenset()
+        else:
+            scoped, _terms, _unknown = self._condition(inner, env, ctx)
+        return table.key if target in scoped or (target == self.config.tenant_table and TENANT_ROW in scoped) \
+            else None
 
     def _select_of_subquery(self, args: tuple, env: Env, ctx: Context) -> ValueSet:
         """``select(candidates.c.id)`` of a local CTE / subquery: its rows, as scoped as it."""
@@ -2371,6 +2475,12 @@ class QueryAnalyzer:
                     scoped.add(target)
                     partial = True
                     continue
+                if isinstance(value, Local) and self._computed_key_asks(value.name, env, ctx):
+                    # ``kwargs[cls._user_column_name()] = current_user.id``: only the owner
+                    # column takes who asks under a key worked out at run time
+                    scoped.add(target)
+                    partial = True
+                    continue
                 if isinstance(value, Local) and self._dict_keys(value.name, env) is not None:
                     continue  # a ``**kwargs`` whose keys every call names: none is the tenant's
                 return replace(query, opaque=True)
@@ -2399,6 +2509,19 @@ class QueryAnalyzer:
             if isinstance(value, ExprVal) and isinstance(value.expr, Const) and isinstance(value.expr.value, tuple):
                 return value.expr.value
         return None
+
+    def _computed_key_asks(self, name: str, env: Env, ctx: Context) -> bool:
+        """Whether every path stored who asks under a computed key of ``name``."""
+        values = env.get(f"{name}{{?}}", frozenset())
+
+        def asks(value: object) -> bool:
+            if not isinstance(value, ExprVal):
+                return False
+            if isinstance(value.expr, Local) and value.expr.tag == "local":
+                held = env.get(value.expr.name, frozenset())
+                return bool(held) and all(isinstance(v, ParamVal) and v.asker for v in held)
+            return names_who_asks(value.expr, self.config)
+        return bool(values) and all(asks(value) for value in values)
 
     @staticmethod
     def _dict_key_set(name: str, key: str, env: Env) -> bool:
@@ -2434,6 +2557,53 @@ class QueryAnalyzer:
                 if body.class_name == ref.fact.name and body.name == name:
                     return ref.module, body
         return None
+
+    def _overriding_classes(self, cls: "ClassInfo", names: set[str]) -> list[tuple["ClassInfo", set[str]]]:
+        """The subclasses of ``cls`` (a bounded number, nearest first) that define one of the
+        methods ``names`` themselves (methods of ``cls`` and its bases), with the qualnames
+        of those overrides."""
+        found: list[tuple["ClassInfo", set[str]]] = []
+        seen = {cls.ref.qualname}
+        todo = list(self.index.subclasses_of(cls.ref.qualname))
+        while todo and len(found) < MAX_OVERRIDES:
+            qualname = todo.pop(0)
+            if qualname in seen:
+                continue
+            seen.add(qualname)
+            info = self.index.classes.get(qualname)
+            if info is None:
+                continue
+            todo.extend(self.index.subclasses_of(qualname))
+            own = {b.qualname for b in info.ref.module.bodies if b.class_name == info.ref.fact.name
+                   and b.name in names and b.qualname.startswith(info.ref.qualname + ".")}
+            if own:
+                found.append((info, own))
+        return found
+
+    def _dispatched(self, module: ModuleFacts, body: FunctionIR, cls: "ClassInfo", block: Block) -> None:
+        """A base class's method calling ``self.<m>()`` that subclasses override (a mixin's
+        ``bulk_delete`` route runs ``self._perform_bulk_delete(ids)`` of each view built on
+        it): interpreted once more as each such subclass's, for what those calls hand the
+        overrides - only their observations are kept, the base's own queries are judged
+        as written."""
+        if not _self_calls(block):
+            return
+        names = {b.name for ref in mro(self.index.symbols, cls.ref) for b in ref.module.bodies
+                 if b.class_name == ref.fact.name}
+        for sub, overrides in self._overriding_classes(cls, names):
+            # what the calls hand on reaches an override on the way (``bulk_update`` ->
+            # ``_perform_bulk_update`` -> a view's ``_post_bulk_update``)
+            runners = tuple(f"{q.rsplit('.', 2)[-2]}.{q.rsplit('.', 1)[-1]}()" for q in overrides)
+            ctx = Context(module, body, sub)
+            env = Env()
+            for p in body.params:
+                env.set(p, frozenset({ParamVal(p)}))
+            with self._held_back(ctx) as held:
+                self._block(block, env, ctx)
+            for once, op in held.ops:
+                if op[0] == "called" and op[1] in overrides or \
+                        op[0] == "obs" and any(runner in op[2].via for runner in runners):
+                    (self._apply_once if once else self.apply)(op)
 
     def _find_method(self, cls: "ClassInfo", name: str) -> Optional[tuple[ModuleFacts, FunctionIR]]:
         for ref in mro(self.index.symbols, cls.ref):
@@ -2574,6 +2744,7 @@ class QueryAnalyzer:
                             via=f"{runner}(){chain} ({query.path}:{query.line})")
             self._apply(("obs", (query.path, query.line, query.column), site, query))
         out: set = set()
+        results = self._own_unscoped_paths(results, body, ctx)
         for result in results:
             if isinstance(result, QueryVal) and result.param is not None:
                 for arg in bound.get(result.param, NOTHING):
@@ -2919,6 +3090,20 @@ def _shares_rows(column: str, value: Expr) -> bool:
 
 _SHARED_WORDS = frozenset({"public", "published", "shared", "visibility"})
 
+
+
+def _self_calls(node: object) -> set[str]:
+    """The methods a block calls on ``self`` (``self.<name>(...)``)."""
+    found: set[str] = set()
+    todo = [node]
+    while todo:
+        item = todo.pop()
+        if isinstance(item, Call) and isinstance(item.func, Attr) and isinstance(item.func.value, Local) \
+                and item.func.value.name == "self":
+            found.add(item.func.name)
+        if isinstance(item, (tuple, list)):
+            todo.extend(part for part in item if isinstance(part, (tuple, list)))
+    return found
 
 
 def _unpacked(target: str) -> Optional[list[str]]:

@@ -29,15 +29,27 @@ ACCESS_CHECK = re.compile(r"(check|ensure|require|assert|verify|has|can)\w*(acce
 PRIVILEGE_WORDS = ("admin", "superuser", "staff", "internal", "backoffice", "is_root")
 
 
+_WORD = re.compile(r"[A-Z]?[a-z0-9]+|[A-Z]+(?![a-z])")
+
+
+def _says_privilege(text: str) -> bool:
+    """``is_admin``, ``AdminOnly``, ``'Administrator'``, ``is_root`` - whole words, so
+    ``pgadmin`` or ``badminton`` say nothing."""
+    words = [word.lower() for word in _WORD.findall(text)]
+    return any(word.rstrip("s") in PRIVILEGE_WORDS or word.startswith("admin") for word in words) \
+        or "is_root" in text.lower()
+
+
 def mentions_privilege(expr: object) -> bool:
     """Does a test or decorator say the code runs for administrators?"""
     if not isinstance(expr, tuple):
         return False
     if expr and isinstance(expr[0], str) and expr[0] in ("n", "c") and isinstance(expr[1], str):
-        lowered = expr[1].lower()
-        return any(word in lowered for word in PRIVILEGE_WORDS)
+        # whole words of the name and the modules it comes from (``polar.backoffice...``,
+        # not ``pgadmin.utils.login_required``)
+        return _says_privilege(expr[1])
     if expr and isinstance(expr[0], str) and expr[0] == "attr":
-        if any(word in expr[2].lower() for word in PRIVILEGE_WORDS):
+        if _says_privilege(expr[2]):
             return True
     return any(mentions_privilege(part) for part in expr[1:] if isinstance(part, tuple)) or (
         bool(expr) and not isinstance(expr[0], str) and any(mentions_privilege(p) for p in expr))

@@ -36,6 +36,8 @@ class ProjectView(Protocol):
 
     def implementations_of(self, qualname: str) -> list[str]: ...
 
+    def subclasses_of(self, qualname: str) -> list[str]: ...
+
     @property
     def tracking(self) -> bool:
         """Whether reads are being noted (then the scopes below matter)."""
@@ -71,6 +73,9 @@ class IndexView:
 
     def implementations_of(self, qualname: str) -> list[str]:
         return self.index.implementations_of(qualname)
+
+    def subclasses_of(self, qualname: str) -> list[str]:
+        return self.index.subclasses_of(qualname)
 
     def note(self, kind: str, key: str) -> None:
         pass

@@ -28,8 +28,8 @@ if TYPE_CHECKING:
 class Reads:
     """One analysis' reads, each kind a dict key -> digest of what was read."""
 
-    __slots__ = ("bodies", "names", "heads", "classes", "tables", "mapped", "implementations")
-    KINDS = ("bodies", "names", "heads", "classes", "tables", "mapped", "implementations")
+    __slots__ = ("bodies", "names", "heads", "classes", "tables", "mapped", "implementations", "subclasses")
+    KINDS = ("bodies", "names", "heads", "classes", "tables", "mapped", "implementations", "subclasses")
 
     def __init__(self) -> None:
         for kind in self.KINDS:
@@ -103,6 +103,8 @@ class ProjectDigests:
             return _digest([self._class_shape(info) for info in index.mapped_classes_named(key)])
         if kind == "implementations":
             return _digest(index.implementations_of(key))
+        if kind == "subclasses":
+            return _digest(index.subclasses_of(key))
         raise ValueError(kind)
 
     def _table(self, table: Optional["TableModel"]) -> Optional[str]:
@@ -222,6 +224,10 @@ class RecordingIndex:
     def implementations_of(self, qualname: str) -> list[str]:
         self.note("implementations", qualname)
         return self.index.implementations_of(qualname)
+
+    def subclasses_of(self, qualname: str) -> list[str]:
+        self.note("subclasses", qualname)
+        return self.index.subclasses_of(qualname)
 
 
 class _RecordingClasses:

@@ -514,6 +514,117 @@ class CasesService:
 """}
 
 
+# A vulnerability manager's shape (faraday's): workspaces are the tenants, named in the
+# URL, and views built on generic mixins whose routes call the views' overrides.
+_HOSTS = {"pyproject.toml": """
+[tool.dbcheck]
+tenant-column = "workspace_id"
+tenant-table = "workspace"
+""", "example.py": """
+from sqlalchemy import Boolean, Column, ForeignKey, Integer, String, delete, select, update
+from sqlalchemy.orm import declarative_base, relationship
+Base = declarative_base()
+class Workspace(Base):
+    __tablename__ = "workspace"
+    id = Column(Integer, primary_key=True)
+    name = Column(String, unique=True, nullable=False)
+    label = Column(String)
+    active = Column(Boolean)
+class Host(Base):
+    __tablename__ = "host"
+    id = Column(Integer, primary_key=True)
+    workspace_id = Column(Integer, ForeignKey("workspace.id", ondelete="CASCADE"), nullable=False, index=True)
+    workspace = relationship(Workspace)
+class BulkDeleteMixin:
+    model = None
+    def _get_objects(self, session, workspace_name, ids):
+        try:
+            return session.scalars(select(self.model).join(Workspace).where(
+                Workspace.name == workspace_name, self.model.id.in_(ids))).all()
+        except LookupError:
+            return []
+    def bulk_delete(self, session, workspace_name, ids):
+        if not self.__class__.model == Workspace:
+            ids = [row.id for row in self._get_objects(session, workspace_name, ids)]
+        return self._perform_bulk_delete(session, ids)
+    def _perform_bulk_delete(self, session, values):
+        session.execute(delete(self.model).where(self.model.id.in_(values)))
+class BulkUpdateMixin(BulkDeleteMixin):
+    def bulk_update(self, session, workspace_name, ids):
+        rows = self._get_objects(session, workspace_name, ids)
+        if rows and isinstance(rows[0], Workspace):
+            ids = [row.name for row in rows]
+        else:
+            ids = [row.id for row in rows]
+        return self._perform_bulk_update(session, ids)
+    def _perform_bulk_update(self, session, ids):
+        session.execute(update(self.model).where(self.model.id.in_(ids)).values(seen=True))
+        self._post_bulk_update(session, ids)
+    def _post_bulk_update(self, session, ids):
+        pass
+"""}
+
+
+# pgAdmin's shape: per-user rows behind a mixin whose query puts who asks under the
+# column name it works out, and a single-user (desktop) mode that sees every row.
+_SERVERS = {"pyproject.toml": """
+[tool.dbcheck]
+tenant-column = "user_id"
+tenant-table = "user"
+""", "example.py": """
+from flask_login import current_user
+from flask_sqlalchemy import SQLAlchemy
+from sqlalchemy import or_
+import config
+db = SQLAlchemy()
+class User(db.Model):
+    __tablename__ = "user"
+    id = db.Column(db.Integer, primary_key=True)
+class UserScopedMixin:
+    @classmethod
+    def _user_column_name(cls):
+        return "user_id" if hasattr(cls, "user_id") else "uid"
+    @classmethod
+    def for_user(cls, user_id=None, **kwargs):
+        uid = user_id if user_id is not None else current_user.id
+        kwargs[cls._user_column_name()] = uid
+        return cls.query.filter_by(**kwargs)
+class Process(db.Model, UserScopedMixin):
+    __tablename__ = "process"
+    id = db.Column(db.Integer, primary_key=True)
+    pid = db.Column(db.String, nullable=False)
+    user_id = db.Column(db.Integer, db.ForeignKey("user.id", ondelete="CASCADE"), nullable=False, index=True)
+class Server(db.Model):
+    __tablename__ = "server"
+    id = db.Column(db.Integer, primary_key=True)
+    user_id = db.Column(db.Integer, db.ForeignKey("user.id", ondelete="CASCADE"), nullable=False, index=True)
+    group_id = db.Column(db.Integer, nullable=False)
+    shared = db.Column(db.Boolean, nullable=False)
+"""}
+
+
+# FMN's shape: the declarative base comes from a library dbcheck does not know
+# (``sqlalchemy_helpers``); the models are told by what they declare.
+_HELPERS_BASE = {"pyproject.toml": """
+[tool.dbcheck]
+tenant-column = "user_id"
+tenant-table = "users"
+""", "example.py": """
+from sqlalchemy import Column, ForeignKey, Integer, UnicodeText, select
+from sqlalchemy.orm import relationship
+from sqlalchemy_helpers import Base
+class User(Base):
+    __tablename__ = "users"
+    id = Column(Integer, primary_key=True)
+    name = Column(UnicodeText, nullable=False, unique=True)
+class Rule(Base):
+    __tablename__ = "rules"
+    id = Column(Integer, primary_key=True)
+    user_id = Column(Integer, ForeignKey(User.id, ondelete="CASCADE"), nullable=False, index=True)
+    user = relationship(User)
+"""}
+
+
 def _label(table: TableModel) -> str:
     return table.class_name or table.name or "?"
 
@@ -1148,6 +1259,40 @@ def downgrade():
 ''',
         },
         _GROUP_VALID,
+        # One workspace's rows by its unique name (``join(Workspace).filter_by(name=...)``,
+        # ``Host.workspace.has(name=...)``); ids a mixin's route loaded scoped, handed to a
+        # view's overrides of the methods it calls (directly or through the mixin's own), on
+        # the paths the view can take (its model is no Workspace, its rows are Hosts).
+        {**_HOSTS, "example.py": _HOSTS["example.py"] + '''
+def by_name(session, workspace_name, host_id):
+    return session.query(Host).join(Workspace).filter_by(name=workspace_name).filter(Host.id == host_id).one()  # ok: DBC501
+def by_name_where(session, workspace_name, host_id):
+    return session.scalars(select(Host).join(Workspace).where(Workspace.name == workspace_name, Host.id == host_id)).one()  # ok: DBC501
+def through_relationship(session, workspace_name):
+    return session.scalars(select(Host).where(Host.workspace.has(name=workspace_name))).all()  # ok: DBC501
+class HostView(BulkUpdateMixin):
+    model = Host
+    def _perform_bulk_delete(self, session, values):
+        names = session.scalars(select(Workspace.name).join(Host).where(Host.id.in_(values))).all()  # ok: DBC501
+        session.execute(delete(Host).where(Host.id.in_(values)))  # ok: DBC503
+        return names
+    def _post_bulk_update(self, session, ids):
+        return session.scalars(select(Host).where(Host.id.in_(ids))).all()  # ok: DBC501
+'''},
+        # Who asks, under a column name the mixin works out; a builder whose every path
+        # the caller can reach is scoped (mine or shared).
+        {**_SERVERS, "example.py": _SERVERS["example.py"] + '''
+def process_status(pid):
+    return Process.for_user(pid=pid).first()  # ok: DBC501
+def visible_servers():
+    return Server.query.filter(or_(Server.user_id == current_user.id, Server.shared))
+def group_nodes(group_id):
+    return visible_servers().filter(Server.group_id == group_id).all()  # ok: DBC501
+'''},
+        {**_HELPERS_BASE, "example.py": _HELPERS_BASE["example.py"] + '''
+def user_rules(session, username):
+    return session.execute(select(Rule).where(Rule.user.has(name=username))).scalars().all()  # ok: DBC501
+'''},
         # The signed-in customer's own rows: by a getter of who asks, a local it made, a
         # helper handed the customer, rows joined from the customer's own.
         {**_PORTAL, "example.py": _PORTAL["example.py"] + '''
@@ -1291,6 +1436,40 @@ def my_notes(session, user):
 '''},
         _STEPS,
         _GROUP_INVALID,
+        # The workspace's flag or a label many share does not name one workspace; a view's
+        # override handed ids straight from the request by a mixin's other route.
+        {**_HOSTS, "example.py": _HOSTS["example.py"] + '''
+def active_host(session, host_id):
+    return session.scalars(select(Host).join(Workspace).where(Workspace.active == True, Host.id == host_id)).one()  # expect: DBC501
+def labelled(session, label):
+    return session.scalars(select(Host).join(Workspace).where(Workspace.label == label)).all()  # expect: DBC501
+class UncheckedDeleteMixin(BulkDeleteMixin):
+    def bulk_delete_unchecked(self, session, ids):
+        return self._perform_bulk_delete(session, ids)
+class HostView(UncheckedDeleteMixin):
+    model = Host
+    def _perform_bulk_delete(self, session, values):
+        session.execute(delete(Host).where(Host.id.in_(values)))  # expect: DBC503
+'''},
+        # A single-user mode's path that sees every row is the builder's own: reported once,
+        # there, not at each caller; a base query no path of which scopes is judged at the
+        # callers.
+        {**_SERVERS, "example.py": _SERVERS["example.py"] + '''
+def visible_servers():
+    if not config.SERVER_MODE:
+        return Server.query  # expect: DBC501
+    return Server.query.filter(or_(Server.user_id == current_user.id, Server.shared))
+def group_nodes(group_id):
+    return visible_servers().filter(Server.group_id == group_id).all()  # ok: DBC501
+def all_servers():
+    return Server.query
+def every_group_node(group_id):
+    return all_servers().filter(Server.group_id == group_id).all()  # expect: DBC501
+'''},
+        {**_HELPERS_BASE, "example.py": _HELPERS_BASE["example.py"] + '''
+def enabled_rules(session):
+    return session.execute(select(Rule)).scalars().all()  # expect: DBC501
+'''},
         # A customer's id from the request is anyone's customer: the merchant's orders
         # by it are not the signed-in organization's.
         {**_PORTAL, "example.py": _PORTAL["example.py"] + '''

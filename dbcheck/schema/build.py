@@ -92,6 +92,7 @@ class _Builder:
         info = ClassInfo(ref, "none")
         self.infos[ref.qualname] = info  # cycle guard
         fact = ref.fact
+        foreign_base = False
         for dec in fact.decorators:
             role = KNOWLEDGE.class_decorators.get(lib_name_of(self._decorator_symbol(dec)) or "")
             if role is not None:
@@ -121,11 +122,15 @@ class _Builder:
                 info.style = "declarative"
             elif name in KNOWLEDGE.neutral_bases or (name or "").startswith(KNOWLEDGE.neutral_families):
                 continue
-            elif sym is None and base[0] == "n" and base[1].startswith("?."):
-                info.complete = False
             else:
                 # A base class from a library we do not know: its columns are invisible.
                 info.complete = False
+                foreign_base = True
+        assumed_root = info.style == "none" and foreign_base and self._declares_table(fact)
+        if assumed_root:
+            # ``from sqlalchemy_helpers import Base``: a declarative base from a library we do
+            # not know, recognised by what the class itself declares
+            info.style = "declarative"
         if fact.dynamic:
             info.complete = False
         own_map = own_attr(fact, "type_annotation_map")
@@ -137,7 +142,7 @@ class _Builder:
             info.mapped = _is_true(fact.keywords.get(keyword))
         elif info.style != "none":
             info.mapped = not info.is_root and not info.abstract and (
-                self._has_mapped_root(ref) or info.mapped_parent is not None)
+                assumed_root or self._has_mapped_root(ref) or info.mapped_parent is not None)
         if info.library_base and info.style == "none":
             # e.g. class User(SQLAlchemyBaseUserTableUUID, Base) where Base is unknown
             info.complete = False
@@ -147,6 +152,14 @@ class _Builder:
             # neither be reported on nor shadow the real model when queries name the table.
             info.mapped = False
         return info
+
+    def _declares_table(self, fact: ClassFact) -> bool:
+        """A literal ``__tablename__`` and a ``Column(...)`` / ``mapped_column(...)`` of its own."""
+        name = own_attr(fact, "__tablename__")
+        if name is None or _const_str(name.value) is None:
+            return False
+        return any(self._callee(attr.value)[1] in ("sa:Column", "sa:mapped_column") for attr in fact.attrs
+                   if attr.value is not None)
 
     def _decorator_symbol(self, dec: Expr):
         target = dec[1] if dec[0] == "call" else dec

@@ -76,9 +76,8 @@ class ProjectIndex:
     def tables_named(self, name: str) -> list[TableModel]:
         return list(self._by_table_name.get(name, ()))  # type: ignore[attr-defined]
 
-    def implementations_of(self, qualname: str) -> list[str]:
-        """The project classes that name ``qualname`` among their bases (the classes
-        implementing a ``Protocol``), by qualname, sorted."""
+    def subclasses_of(self, qualname: str) -> list[str]:
+        """The project classes that name ``qualname`` among their bases, by qualname, sorted."""
         found = self.__dict__.get("_subclasses")
         if found is None:
             found = {}
@@ -88,7 +87,12 @@ class ProjectIndex:
                     if isinstance(sym, ClassRef):
                         found.setdefault(sym.qualname, []).append(info.ref.qualname)
             object.__setattr__(self, "_subclasses", found)
-        explicit = sorted(found.get(qualname, ()))
+        return sorted(found.get(qualname, ()))
+
+    def implementations_of(self, qualname: str) -> list[str]:
+        """The project classes that name ``qualname`` among their bases (the classes
+        implementing a ``Protocol``), by qualname, sorted."""
+        explicit = self.subclasses_of(qualname)
         protocol = self.classes.get(qualname)
         if explicit or protocol is None:
             return explicit
