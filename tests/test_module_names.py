@@ -126,3 +126,16 @@ def test_a_class_re_exported_under_its_own_module_name_is_the_class(tmp_path: Pa
     findings, _ = _findings(tmp_path)
     # its columns too: ``Note.user_id`` scopes the second view
     assert findings == [("app/views.py", "DBC501")]
+
+
+def test_a_dotted_tail_shared_by_two_files_reaches_the_one_nearest_the_root(tmp_path: Path) -> None:
+    # old Faraday: the checkout root is a package (an __init__.py), server/models.py holds
+    # the models, and persistence/server/models.py a client of the same tail; run from
+    # the root, ``from server.models import Note`` is server/models.py
+    view = VIEW.replace("from models import Note", "from server.models import Note")
+    write_project(tmp_path, {"__init__.py": "", "server/__init__.py": "", "server/models.py": NOTE_MODEL,
+                             "server/api/__init__.py": "", "server/api/views.py": view,
+                             "persistence/__init__.py": "", "persistence/server/__init__.py": "",
+                             "persistence/server/models.py": "import os\n"})
+    findings, _stderr = _findings(tmp_path)
+    assert findings == [("server/api/views.py", "DBC501")]

@@ -2354,6 +2354,10 @@ class QueryAnalyzer:
             base, method = func.value, func.name
         else:
             return self._unknown_term(expr, notes)  # T.col.op("@>")(x)
+        if method == "exists" and not expr.args and not expr.kwargs:
+            published = self._published_parents(base, env, ctx)
+            if published:
+                return published, [], False
         if method == "has" and (len(expr.args) == 1 and not expr.kwargs or expr.kwargs and not expr.args):
             owner = self._scoped_through_has(base, expr.args[0] if expr.args else None, env, ctx, expr.kwargs)
             if owner is not None:
@@ -2398,6 +2402,21 @@ class QueryAnalyzer:
             return frozenset(), [Term(table, name, kind, wrapper or ("like%" if leading_wildcard else None),
                                       line, col, constant)], False
         return frozenset(), [], False
+
+    def _published_parents(self, subquery: Expr, env: Env, ctx: Context) -> frozenset[str]:
+        """``query(Server.id).filter(Server.group_id == Group.id, Server.shared).exists()``:
+        the rows of the tables the shared rows belong to (a group holding a shared server)
+        are published as well - beside the owner's own in an ``or_``, mine or shared."""
+        values = self._eval(subquery, env, ctx)
+        queries = [v for v in values if isinstance(v, QueryVal)]
+        if not queries or len(queries) != len(values):
+            return frozenset()
+        shared = set.intersection(*({t[:-len(PUBLISHED)] for t in q.scoped if t.endswith(PUBLISHED)}
+                                    for q in queries))
+        parents = {fk.target_table for name in shared for table in [self._table_named(name)] if table is not None
+                   for _cols, fk in table.all_foreign_keys()
+                   if fk.target_table and fk.target_table != self.config.tenant_table}
+        return frozenset(parent + PUBLISHED for parent in parents)
 
     def _scoped_through_has(self, base: Expr, inner: Optional[Expr], env: Env, ctx: Context,
                             keywords: tuple[tuple[str, Expr], ...] = ()) -> Optional[str]:

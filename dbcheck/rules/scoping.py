@@ -594,11 +594,15 @@ class Process(db.Model, UserScopedMixin):
     id = db.Column(db.Integer, primary_key=True)
     pid = db.Column(db.String, nullable=False)
     user_id = db.Column(db.Integer, db.ForeignKey("user.id", ondelete="CASCADE"), nullable=False, index=True)
+class ServerGroup(db.Model):
+    __tablename__ = "servergroup"
+    id = db.Column(db.Integer, primary_key=True)
+    user_id = db.Column(db.Integer, db.ForeignKey("user.id", ondelete="CASCADE"), nullable=False, index=True)
 class Server(db.Model):
     __tablename__ = "server"
     id = db.Column(db.Integer, primary_key=True)
     user_id = db.Column(db.Integer, db.ForeignKey("user.id", ondelete="CASCADE"), nullable=False, index=True)
-    group_id = db.Column(db.Integer, nullable=False)
+    group_id = db.Column(db.Integer, db.ForeignKey("servergroup.id", ondelete="CASCADE"), nullable=False, index=True)
     shared = db.Column(db.Boolean, nullable=False)
 """}
 
@@ -1280,7 +1284,8 @@ class HostView(BulkUpdateMixin):
         return session.scalars(select(Host).where(Host.id.in_(ids))).all()  # ok: DBC501
 '''},
         # Who asks, under a column name the mixin works out; a builder whose every path
-        # the caller can reach is scoped (mine or shared).
+        # the caller can reach is scoped (mine or shared); a group is shared when it holds
+        # a shared server.
         {**_SERVERS, "example.py": _SERVERS["example.py"] + '''
 def process_status(pid):
     return Process.for_user(pid=pid).first()  # ok: DBC501
@@ -1288,6 +1293,10 @@ def visible_servers():
     return Server.query.filter(or_(Server.user_id == current_user.id, Server.shared))
 def group_nodes(group_id):
     return visible_servers().filter(Server.group_id == group_id).all()  # ok: DBC501
+def visible_groups():
+    # mine, or holding a server shared with everyone
+    shared = db.session.query(Server.id).filter(Server.group_id == ServerGroup.id, Server.shared).exists()
+    return ServerGroup.query.filter(or_(ServerGroup.user_id == current_user.id, shared)).all()  # ok: DBC501
 '''},
         {**_HELPERS_BASE, "example.py": _HELPERS_BASE["example.py"] + '''
 def user_rules(session, username):
@@ -1465,6 +1474,9 @@ def all_servers():
     return Server.query
 def every_group_node(group_id):
     return all_servers().filter(Server.group_id == group_id).all()  # expect: DBC501
+def groups_with_shared_servers():
+    shared = db.session.query(Server.id).filter(Server.group_id == ServerGroup.id, Server.shared).exists()
+    return ServerGroup.query.filter(shared).all()  # expect: DBC501
 '''},
         {**_HELPERS_BASE, "example.py": _HELPERS_BASE["example.py"] + '''
 def enabled_rules(session):

@@ -108,8 +108,11 @@ class SymbolTable:
         # answers to "app.models". An ambiguous tail resolves to nothing. The tails come
         # from the absolute path: the shown one is relative to wherever dbcheck was run,
         # and `cd keep && dbcheck .` must still find keep/api/models/db/x.py (a namespace
-        # package) as "keep.api.models.db.x".
+        # package) as "keep.api.models.db.x". As from an import root, the file nearest
+        # the root takes a tail several files share (old Faraday's server/models.py, not
+        # persistence/server/models.py, is "server.models"); files equally near: nothing.
         self._by_suffix: dict[str, Optional[str]] = {}
+        nearest: dict[str, int] = {}
         for key, facts in modules.items():
             path = os.path.abspath(facts.path).replace("\\", "/")
             if path.endswith(".py"):
@@ -121,7 +124,10 @@ class SymbolTable:
                 suffix = ".".join(parts[i:])
                 if suffix in modules:
                     continue
-                self._by_suffix[suffix] = None if suffix in self._by_suffix else key
+                if suffix not in nearest or i < nearest[suffix]:
+                    nearest[suffix], self._by_suffix[suffix] = i, key
+                elif i == nearest[suffix]:
+                    self._by_suffix[suffix] = None
 
     def _module(self, dotted: str) -> Optional[ModuleFacts]:
         found = self.modules.get(dotted)
