@@ -577,14 +577,21 @@ class QueryAnalyzer:
             self._verdict_acted_on(stmt.test, env, ctx)
         outs = []
         privileged = mentions_privilege(stmt.test)
+        truthy_when = _truthy_local(stmt.test)  # (name, whether the then-branch has it truthy)
         if truth is not False:
             ctx.privileged += privileged
-            outs.append(self._block(stmt.then, env.child(), ctx))
+            then = env.child()
+            if truthy_when is not None and truthy_when[1]:
+                _narrow_to_truthy(then, truthy_when[0])
+            outs.append(self._block(stmt.then, then, ctx))
             ctx.privileged -= privileged
         if truth is not True:
             otherwise = env.child()
             if isinstance(stmt.test, Local) and stmt.test.tag in ("param", "local"):
                 otherwise.vouched[stmt.test.name] = frozenset({FALSY})  # ``if folder_id:``'s else
+            if truthy_when is not None and not truthy_when[1]:
+                # ``if not parent_class: raise``: below it, one of the classes it was set to
+                _narrow_to_truthy(otherwise, truthy_when[0])
             outs.append(self._block(stmt.orelse, otherwise, ctx))
         live = [e for e in outs if e is not None]
         if not live:
@@ -3109,6 +3116,29 @@ def _shares_rows(column: str, value: Expr) -> bool:
 
 _SHARED_WORDS = frozenset({"public", "published", "shared", "visibility"})
 
+
+
+def _truthy_local(test: Expr) -> Optional[tuple[str, bool]]:
+    """``if x`` / ``if x is not None`` -> (x, True); ``if not x`` / ``if x is None`` ->
+    (x, False): the local a test is about, and whether its then-branch has it set."""
+    positive = True
+    if isinstance(test, Not):
+        positive, test = False, test.operand
+    if isinstance(test, Compare) and len(test.ops) == 1 and test.ops[0][1] == NONE \
+            and test.ops[0][0] in ("is", "is not"):
+        positive = positive == (test.ops[0][0] == "is not")
+        test = test.left
+    if isinstance(test, Local) and test.tag == "local":
+        return test.name, positive
+    return None
+
+
+def _narrow_to_truthy(env: Env, name: str) -> None:
+    """Drop the ``None`` / ``[]`` a local may hold where a test has it set."""
+    values = env.get(name, frozenset())
+    kept = values - {_NONE_VALUE, _EMPTY_LIST}
+    if kept and kept != values:
+        env.set(name, kept)
 
 
 def _self_calls(node: object) -> set[str]:

@@ -1445,13 +1445,22 @@ def my_notes(session, user):
 '''},
         _STEPS,
         _GROUP_INVALID,
-        # The workspace's flag or a label many share does not name one workspace; a view's
-        # override handed ids straight from the request by a mixin's other route.
+        # The workspace's flag or a label many share does not name one workspace; a class
+        # chosen by the request and checked set is a model; a view's override handed ids
+        # straight from the request by a mixin's other route.
         {**_HOSTS, "example.py": _HOSTS["example.py"] + '''
 def active_host(session, host_id):
     return session.scalars(select(Host).join(Workspace).where(Workspace.active == True, Host.id == host_id)).one()  # expect: DBC501
 def labelled(session, label):
     return session.scalars(select(Host).join(Workspace).where(Workspace.label == label)).all()  # expect: DBC501
+def parent_of(session, data):
+    # old Faraday: a vulnerability's parent looked up by the id in the request
+    parent_class = None
+    if data["parent_type"] == "Host":
+        parent_class = Host
+    if not parent_class:
+        raise ValueError("unknown parent type")
+    return session.query(parent_class).filter_by(id=data["parent"]).first()  # expect: DBC501
 class UncheckedDeleteMixin(BulkDeleteMixin):
     def bulk_delete_unchecked(self, session, ids):
         return self._perform_bulk_delete(session, ids)
