@@ -58,6 +58,8 @@ MAX_DEPTH = 6
 # Tables of the people who sign in: a key to one compared with who asks reads their own rows
 IDENTITY_TABLES = frozenset({"users", "user", "accounts", "account", "auth_user", "customers", "members"})
 _NONE_VALUE = ExprVal(Const(None))
+_ABSENT = ExprVal(Const(None))  # a key a dict built here does not hold (yet)
+_BUILT_HERE, _NOT_BUILT_HERE = frozenset({ExprVal(Const(True))}), frozenset({ExprVal(Const(False))})
 _EMPTY_LIST = ExprVal(Sequence("list", ()))  # ``rows = []``: read as an empty condition list too
 MAX_THROUGH = 3  # calls up a helper's query is judged at, through the functions calling it
 MAX_INNER_USES = 400  # queries one summary hands on to its callers
@@ -462,13 +464,23 @@ class QueryAnalyzer:
                 and all(_looks_like_condition(item) for item in stmt.value.items):
             # ``filters = [T.a == 1, T.user_id == me]``, ANDed later by ``.filter(*filters)``
             result = frozenset({ExprVal(condition_list(stmt.value.tag, stmt.value.items))})
-        if isinstance(stmt.value, DictDisplay):
-            # ``filters = {"org_id": org, ...}``: its keys, for ``filter_by(**filters)``
+        pairs = _dict_pairs(stmt.value)
+        if pairs is not None:
+            # ``filters = {"org_id": org, ...}`` / ``dict(org_id=org)``: its keys, for
+            # ``filter_by(**filters)`` - a tenant column it leaves out is absent until set
+            # (``if user_id is not None: filters["user_id"] = user_id``)
             for target in stmt.targets:
                 if target and not target.endswith(("[]", "}")):
-                    for key, value in stmt.value.pairs:
-                        if isinstance(key, Const) and isinstance(key.value, str):
-                            env.set(f"{target}{{{key.value}}}", frozenset({ExprVal(value)}))
+                    env.set(f"{target}{{#}}", _BUILT_HERE)
+                    for key, value in pairs:
+                        env.set(f"{target}{{{key}}}", frozenset({ExprVal(value)}))
+                    for column in self.config.tenant_columns:
+                        if all(key != column for key, _value in pairs):
+                            env.set(f"{target}{{{column}}}", frozenset({_ABSENT}))
+        if pairs is None:
+            for target in stmt.targets:
+                if target and target.isidentifier() and env.get(f"{target}{{#}}", frozenset()):
+                    env.set(f"{target}{{#}}", _NOT_BUILT_HERE)  # bound anew to another value
         for target in stmt.targets:
             if target and target in env.vouched:
                 del env.vouched[target]  # bound anew: what was looked up by it is not this
@@ -2509,6 +2521,8 @@ class QueryAnalyzer:
                     continue
                 if isinstance(value, Local) and self._dict_keys(value.name, env) is not None:
                     continue  # a ``**kwargs`` whose keys every call names: none is the tenant's
+                if isinstance(value, Local) and value.tag == "local" and self._dict_built_here(value.name, env):
+                    continue  # a dict built here, its tenant key set on some paths only (or none)
                 return replace(query, opaque=True)
             name = (self._attribute_column(table, key) if table is not None else None) or key
             constant = self._is_constant(value)
@@ -2535,6 +2549,13 @@ class QueryAnalyzer:
             if isinstance(value, ExprVal) and isinstance(value.expr, Const) and isinstance(value.expr.value, tuple):
                 return value.expr.value
         return None
+
+    def _dict_built_here(self, name: str, env: Env) -> bool:
+        """A local bound to a dict of literal keys on every path (and given no key worked
+        out at run time): each tenant column it holds somewhere is recorded, present or not."""
+        return env.get(f"{name}{{#}}", frozenset()) == _BUILT_HERE \
+            and not env.get(f"{name}{{?}}", frozenset()) \
+            and all(env.get(f"{name}{{{column}}}", frozenset()) for column in self.config.tenant_columns)
 
     def _computed_key_asks(self, name: str, env: Env, ctx: Context) -> bool:
         """Whether every path stored who asks under a computed key of ``name``."""
@@ -3116,6 +3137,22 @@ def _shares_rows(column: str, value: Expr) -> bool:
 
 _SHARED_WORDS = frozenset({"public", "published", "shared", "visibility"})
 
+
+
+def _dict_pairs(value: Expr) -> Optional[list[tuple[str, Expr]]]:
+    """The literal keys and values of ``{"k": v}`` / ``dict(k=v)``; None for anything else
+    (or a dict that unpacks another)."""
+    if isinstance(value, DictDisplay):
+        pairs = []
+        for key, item in value.pairs:
+            if not (isinstance(key, Const) and isinstance(key.value, str)) or key.value == "**":
+                return None
+            pairs.append((key.value, item))
+        return pairs
+    if isinstance(value, Call) and isinstance(value.func, Name) and value.func.qualified in ("builtins.dict", "?.dict") \
+            and not value.args and all(key != "**" for key, _item in value.kwargs):
+        return list(value.kwargs)
+    return None
 
 
 def _truthy_local(test: Expr) -> Optional[tuple[str, bool]]:

@@ -1471,7 +1471,8 @@ class HostView(UncheckedDeleteMixin):
 '''},
         # A single-user mode's path that sees every row is the builder's own: reported once,
         # there, not at each caller; a base query no path of which scopes is judged at the
-        # callers.
+        # callers; a filter dict that holds the owner only when told one is unscoped where
+        # the call does not tell it.
         {**_SERVERS, "example.py": _SERVERS["example.py"] + '''
 def visible_servers():
     if not config.SERVER_MODE:
@@ -1483,6 +1484,16 @@ def all_servers():
     return Server.query
 def every_group_node(group_id):
     return all_servers().filter(Server.group_id == group_id).all()  # expect: DBC501
+def shared_copies(pid, user_id=None):
+    filters = dict(pid=pid)
+    if user_id is not None:
+        filters["user_id"] = user_id
+    return Process.query.filter_by(**filters).all()
+def unshare(pid):
+    # pgAdmin's delete_shared_server: without a user, every user's copies
+    return shared_copies(pid)  # expect: DBC501
+def unshare_mine(pid):
+    return shared_copies(pid, current_user.id)
 def groups_with_shared_servers():
     shared = db.session.query(Server.id).filter(Server.group_id == ServerGroup.id, Server.shared).exists()
     return ServerGroup.query.filter(shared).all()  # expect: DBC501
