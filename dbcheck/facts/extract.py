@@ -264,9 +264,13 @@ class ExprConverter:
         clause = node.for_in
         while clause is not None:
             self.convert(clause.target)
-            iterables.append(self.convert(clause.iter))
+            iterable = self.convert(clause.iter)
             for cond in clause.ifs:
-                self.convert(cond.test)
+                test = self.convert(cond.test)
+                if _kept_if_in(node, clause, cond.test):
+                    # ``[i for i in requested if i in allowed]``: what it keeps is of ``allowed``
+                    iterable = test[2][0][1]
+            iterables.append(iterable)
             clause = clause.inner_for_in
         return ("comp", elements, tuple(iterables))
 
@@ -856,7 +860,8 @@ class _ModuleExtractor:
                 out.append(("branches", UNKNOWN, tuple(blocks), line))
         return tuple(out)
 
-    def _class(self, stmt: cst.ClassDef, twin: Optional[ast.AST], line: int, col: int) -> ClassFact:
+    def _class(self, stmt: cst.ClassDef, twin: Optional[ast.AST], line: int, col: int,
+               name: Optional[str] = None) -> ClassFact:
         conv = self.conv
         decorators = [conv.convert(d.decorator) for d in stmt.decorators]
         bases: list[Expr] = []
@@ -867,7 +872,7 @@ class _ModuleExtractor:
             value = conv.convert(arg.value)
             if arg.keyword is not None:
                 keywords[arg.keyword.value] = value
-        fact = ClassFact(stmt.name.value, line, col, bases, keywords, decorators, [])
+        fact = ClassFact(name or stmt.name.value, line, col, bases, keywords, decorators, [])
         previous = conv.class_names
         conv.class_names = set()
         try:
@@ -901,6 +906,11 @@ class _ModuleExtractor:
                 # nested classes (Meta, Config) are not mapped attributes; their plain
                 # assignments are kept for the dialects that read them (Django, Peewee)
                 fact.nested[inner.name.value] = self._nested_class(inner)
+                if inner.bases and any(isinstance(s, cst.FunctionDef) for s in _cst_statements(_block(inner))):
+                    # ``class PersonQuery(Query): def get(...)`` inside the model, its
+                    # ``query_class``: a class of its own (``Person.PersonQuery``), methods and all
+                    self.facts.classes.append(
+                        self._class(inner, inner_twin, line, col, name=f"{fact.name}.{inner.name.value}"))
             elif isinstance(inner, cst.If) and _is_type_checking(inner.test):
                 continue  # annotations for type checkers bind nothing at run time
             elif isinstance(inner, (cst.If, cst.Try, cst.For, cst.With)):
@@ -1229,6 +1239,16 @@ def _error_position(err: SyntaxError) -> tuple[int, int, str]:
     line = err.lineno or 1
     col = err.offset or 1
     return (line, max(col, 1), f"{err.msg}")
+
+
+def _kept_if_in(node: Any, clause: cst.CompFor, test: cst.BaseExpression) -> bool:
+    """``x in <expr>`` as the test of a one-clause comprehension whose element is ``x``,
+    the name the clause binds."""
+    return (not isinstance(node, cst.DictComp) and clause.inner_for_in is None and node.for_in is clause
+            and isinstance(clause.target, cst.Name) and isinstance(node.elt, cst.Name)
+            and node.elt.value == clause.target.value and isinstance(test, cst.Comparison)
+            and len(test.comparisons) == 1 and isinstance(test.comparisons[0].operator, cst.In)
+            and isinstance(test.left, cst.Name) and test.left.value == clause.target.value)
 
 
 def _comprehension_targets(node: cst.CSTNode) -> set[str]:

@@ -63,6 +63,7 @@ _BUILT_HERE, _NOT_BUILT_HERE = frozenset({ExprVal(Const(True))}), frozenset({Exp
 _EMPTY_LIST = ExprVal(Sequence("list", ()))  # ``rows = []``: read as an empty condition list too
 MAX_THROUGH = 3  # calls up a helper's query is judged at, through the functions calling it
 MAX_INNER_USES = 400  # queries one summary hands on to its callers
+QUERY_SELF = "<query>"  # ``models`` entry: the method runs on a query of this table (a query_class's)
 MAX_OVERRIDES = 8  # subclasses a base method calling overridden ``self.<m>()`` is interpreted as
 _API = KNOWLEDGE.query_api
 
@@ -1479,6 +1480,9 @@ class QueryAnalyzer:
                                                path=ctx.module.path)})
         values = self._eval_args(expr, env, ctx)
         if lib in _ITERATING_BUILTINS and values:
+            ids = values[0] - {_EMPTY_LIST}
+            if name in ("list", "tuple", "set", "sorted") and ids and all(isinstance(v, IdVal) for v in ids):
+                return ids  # ``sorted({m.app_id for m in memories})``: the same ids
             rows = self._iterated(values[0], ctx)  # list(Model.query...) runs it, as a for loop does
             if name in ("list", "tuple", "set", "sorted"):
                 # list(result.scalars()): the same rows, in a container of their own
@@ -1497,8 +1501,10 @@ class QueryAnalyzer:
                     rows.add(row)
             elif isinstance(item, RowVal) and item.is_result:
                 rows.add(replace(item, is_result=False))
-            elif isinstance(item, IdVal) and not item.row and item.table == self.config.tenant_table:
-                rows.add(item)  # ``for ws in {doc.workspace_id for doc in docs}``: each owner
+            elif isinstance(item, IdVal) and not item.row:
+                # ``for ws in {doc.workspace_id for doc in docs}``: each owner; ``for i in
+                # [m.id for m in mine]``: each id of a row held
+                rows.add(item)
             elif isinstance(item, ParamVal) and ctx.summary:
                 ctx.executed.add(item.name)
         return frozenset(rows) if len(rows) == 1 and len(values) == 1 else NOTHING
@@ -1589,6 +1595,15 @@ class QueryAnalyzer:
             if rel.foreign_keys is not None:
                 local = [cols for cols in local if cols[0] in rel.foreign_keys]
             return local[0][0] if len(local) == 1 else None
+        # ``members = relationship("Person", backref="project")`` on the parent: Person.project
+        keys = [(cols, fk) for cols, fk in table.all_foreign_keys() if len(cols) == 1 and fk.target_table]
+        for cols, fk in keys:
+            parent = self._table_named(fk.target_table or "")
+            if parent is None or sum(1 for _c, other in keys if other.target_table == fk.target_table) != 1:
+                continue
+            if any(rel.backref == attribute and not rel.secondary and self._relationship_table(rel) == table.key
+                   for rel in parent.relationships):
+                return cols[0]
         return None
 
     def _relationship_table(self, rel: RelationshipModel) -> Optional[str]:
@@ -1613,6 +1628,14 @@ class QueryAnalyzer:
         if table is None or not path:
             self._eval_args(expr, env, ctx)
             return NOTHING
+        if path[0] == "query" and len(path) == 2:
+            own_method = self._query_class_method(sym.cls, path[1])
+            if own_method is not None:
+                # ``Person.query.get(id, project)`` of a model whose ``query_class`` defines
+                # ``get``: that method runs, on a query of the model
+                query_cls, (query_module, method_body) = own_method
+                return self._project_call(query_module, method_body.name, method_body, expr, env, ctx,
+                                          self_cls=query_cls, models=((QUERY_SELF, table),))
         if path[0] == "query" and len(path) >= 2:
             # Task.query.filter_by(...).first(): rebuild the chain on a query value
             value: Val = QueryVal("read", (table,), line=expr.line, column=expr.column, path=ctx.module.path)
@@ -1810,6 +1833,13 @@ class QueryAnalyzer:
             return self._filter_by(query, kwargs, env, ctx, line, col)
         if method in _API.joins or method == "select_from":
             tables = self._entities(args[:1] if method in _API.joins and method != "join_from" else args, ctx)
+            outer = method.startswith("outerjoin") or any(
+                k in ("isouter", "full") and v == Const(True) for k, v in kwargs)
+            if not tables and args and outer and method != "outerjoin_from":
+                # ``outerjoin(counts_subquery, T.id == counts.c.t_id)``: a LEFT JOIN keeps every
+                # row of what it joins to, whatever it joins
+                self._eval_args(expr, env, ctx)
+                return query
             if not tables and args:
                 return replace(query, opaque=True)
             if method == "select_from":
@@ -1820,8 +1850,6 @@ class QueryAnalyzer:
                 # an ON clause can carry the tenant filter: outerjoin(Cred, and_(..., Cred.user_id == uid))
                 on_scoped, _terms, _opaque = self._condition(onclause, env, ctx)
                 scoped = scoped | on_scoped
-            outer = method.startswith("outerjoin") or any(
-                k in ("isouter", "full") and v == Const(True) for k, v in kwargs)
             return replace(query, joined=query.joined + tables, scoped=scoped,
                            outer=query.outer + tables if outer else query.outer)
         if method in _API.pass_through:
@@ -2605,6 +2633,22 @@ class QueryAnalyzer:
                     return ref.module, body
         return None
 
+    def _query_class_method(self, model: ClassRef, method: str
+                            ) -> Optional[tuple["ClassInfo", tuple[ModuleFacts, FunctionIR]]]:
+        """The project's own ``method`` of the query class a model names (Flask-SQLAlchemy's
+        ``query_class = PersonQuery``, often a class nested in the model)."""
+        for attr, owner in attributes_in_mro(self.index.symbols, model, include_mapped=True):
+            if attr.name != "query_class" or attr.value is None or attr.value[0] != "n":
+                continue
+            last = attr.value[1].rsplit(".", 1)[-1]
+            info = self.index.classes.get(f"{owner.qualname}.{last}")
+            if info is None:
+                sym = self.index.symbols.lookup(attr.value)
+                info = self.index.classes.get(sym.qualname) if isinstance(sym, ClassRef) else None
+            found = self._find_method(info, method) if info is not None else None
+            return (info, found) if info is not None and found is not None else None
+        return None
+
     def _overriding_classes(self, cls: "ClassInfo", names: set[str]) -> list[tuple["ClassInfo", set[str]]]:
         """The subclasses of ``cls`` (a bounded number, nearest first) that define one of the
         methods ``names`` themselves (methods of ``cls`` and its bases), with the qualnames
@@ -2887,6 +2931,9 @@ class QueryAnalyzer:
         params = [p for p in body.params if p not in ("self", "cls")] if body.class_name else list(body.params)
         for p in body.params:
             env.set(p, frozenset({ParamVal(p, True if self_told and p == "self" else None)}))
+        for attribute, table in models:
+            if attribute == QUERY_SELF and "self" in body.params:
+                env.set("self", frozenset({QueryVal("read", (table,), line=0, path=module.path)}))  # a query_class's
         for param, truth in zip(params, signature):
             if isinstance(truth, tuple) and truth[0] == "id":
                 env.set(param, frozenset({ParamVal(param, True)}))

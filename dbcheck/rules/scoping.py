@@ -629,6 +629,76 @@ class Rule(Base):
 """}
 
 
+# I Hate Money's shape: projects are the tenants; the models carry a Flask-SQLAlchemy
+# ``query_class`` of their own whose ``get`` adds the project, and the project's members
+# are declared from its side (``backref="project"``).
+_BUDGETS = {"pyproject.toml": """
+[tool.dbcheck]
+tenant-column = "project_id"
+tenant-table = "project"
+owned-through = { "bill" = "payer_id -> person" }
+""", "example.py": """
+from flask import g
+from flask_sqlalchemy import SQLAlchemy
+from flask_sqlalchemy.query import Query
+db = SQLAlchemy()
+class Project(db.Model):
+    id = db.Column(db.String(64), primary_key=True)
+    members = db.relationship("Person", backref="project")
+class Person(db.Model):
+    class PersonQuery(Query):
+        def get(self, id, project=None):
+            if not project:
+                project = g.project
+            return Person.query.filter(Person.id == id).filter(Person.project_id == project.id).one_or_none()
+    query_class = PersonQuery
+    id = db.Column(db.Integer, primary_key=True)
+    project_id = db.Column(db.String(64), db.ForeignKey("project.id"))
+    name = db.Column(db.UnicodeText)
+class Bill(db.Model):
+    class BillQuery(Query):
+        def get(self, project, id):
+            return self.join(Person).filter(Bill.payer_id == Person.id).filter(Person.project_id == project.id) \\
+                .filter(Bill.id == id).one_or_none()
+        def delete(self, project, id):
+            bill = self.get(project, id)
+            if bill:
+                db.session.delete(bill)
+            return bill
+    query_class = BillQuery
+    id = db.Column(db.Integer, primary_key=True)
+    payer_id = db.Column(db.Integer, db.ForeignKey("person.id"))
+"""}
+
+
+# OpenMemory's shape: per-user memories narrowed in Python before they are acted on.
+_MEMORIES = {"pyproject.toml": """
+[tool.dbcheck]
+tenant-column = ["user_id", "owner_id"]
+tenant-table = "users"
+""", "example.py": """
+from sqlalchemy import Column, ForeignKey, Integer, String, func
+from sqlalchemy.orm import declarative_base
+Base = declarative_base()
+class User(Base):
+    __tablename__ = "users"
+    id = Column(Integer, primary_key=True)
+class App(Base):
+    __tablename__ = "apps"
+    id = Column(Integer, primary_key=True)
+    owner_id = Column(Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True)
+    name = Column(String)
+class Memory(Base):
+    __tablename__ = "memories"
+    id = Column(Integer, primary_key=True)
+    user_id = Column(Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True)
+    app_id = Column(Integer, ForeignKey("apps.id", ondelete="CASCADE"), nullable=False, index=True)
+    state = Column(String)
+def may_read(db, memory, app_id):
+    return memory.app_id == app_id
+"""}
+
+
 def _label(table: TableModel) -> str:
     return table.class_name or table.name or "?"
 
@@ -1263,6 +1333,31 @@ def downgrade():
 ''',
         },
         _GROUP_VALID,
+        # A model's own query class adds the project (``Person.query.get(id, project)``,
+        # ``Bill.query.delete(project, id)``); a relationship to the project compared with
+        # the project (declared by the project's backref).
+        {**_BUDGETS, "example.py": _BUDGETS["example.py"] + '''
+def edit_member(member_id):
+    return Person.query.get(member_id, g.project)  # ok: DBC502
+def delete_bill(bill_id):
+    return Bill.query.delete(g.project, bill_id)  # ok: DBC503
+def name_taken(name):
+    return Person.query.filter(Person.name == name, Person.project == g.project).first()  # ok: DBC501
+'''},
+        # Ids kept from the user's own rows (``[i for i in requested if i in mine]``, a
+        # sorted set of their apps' ids) scope what is looked up by them.
+        {**_MEMORIES, "example.py": _MEMORIES["example.py"] + '''
+def delete_memories(db, user, app, requested_ids):
+    rows = db.query(Memory).filter(Memory.user_id == user.id).all()
+    readable = [m.id for m in rows if may_read(db, m, app.id)]
+    for memory_id in [i for i in requested_ids if i in readable]:
+        memory = db.query(Memory).filter(Memory.id == memory_id).first()  # ok: DBC501
+        memory.state = "deleted"
+def export_apps(db, user):
+    memories = db.query(Memory).filter(Memory.user_id == user.id).all()
+    app_ids = sorted({m.app_id for m in memories if m.app_id})
+    return db.query(App).filter(App.id.in_(app_ids)).all()  # ok: DBC501
+'''},
         # One workspace's rows by its unique name (``join(Workspace).filter_by(name=...)``,
         # ``Host.workspace.has(name=...)``); ids a mixin's route loaded scoped, handed to a
         # view's overrides of the methods it calls (directly or through the mixin's own), on
@@ -1445,6 +1540,25 @@ def my_notes(session, user):
 '''},
         _STEPS,
         _GROUP_INVALID,
+        # The query class's own method is what runs: one that leaves the project out is
+        # unscoped; the project compared on an unjoined table does not scope (I Hate
+        # Money's reactivate()).
+        {**_BUDGETS, "example.py": _BUDGETS["example.py"] + '''
+def reactivate(member_id):
+    return Person.query.filter(Person.id == member_id).filter(Project.id == g.project.id).first()  # expect: DBC501
+'''},
+        # Ids the user asked for that are not among theirs; a LEFT JOIN to a subquery of
+        # counts keeps every user's apps.
+        {**_MEMORIES, "example.py": _MEMORIES["example.py"] + '''
+def others(db, user, requested_ids):
+    mine = [m.id for m in db.query(Memory).filter(Memory.user_id == user.id).all()]
+    for memory_id in [i for i in requested_ids if i not in mine]:
+        db.query(Memory).filter(Memory.id == memory_id).first()  # expect: DBC501
+def list_apps(db):
+    counts = db.query(Memory.app_id, func.count(Memory.id).label("n")).group_by(Memory.app_id).subquery()
+    query = db.query(App, func.coalesce(counts.c.n, 0)).outerjoin(counts, App.id == counts.c.app_id)  # expect: DBC501
+    return query.all()
+'''},
         # The workspace's flag or a label many share does not name one workspace; a class
         # chosen by the request and checked set is a model; a view's override handed ids
         # straight from the request by a mixin's other route.
