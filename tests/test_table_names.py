@@ -93,6 +93,30 @@ class KeyUse(Base):
     api_key = relationship(ApiKey)
 '''
 
+# timesketch's base: ``as_declarative`` and a declared_attr whose parameter is ``self``
+LOWERED_BY_SELF = '''
+from sqlalchemy import Column, ForeignKey, Integer
+from sqlalchemy.orm import as_declarative, declared_attr, relationship
+
+
+@as_declarative()
+class Base:
+    @declared_attr
+    def __tablename__(self):
+        return self.__name__.lower()
+
+    id = Column(Integer, primary_key=True)
+
+
+class Project(Base):
+    pass
+
+
+class SearchIndex(Base):
+    project_id = Column(Integer, ForeignKey("project.id", ondelete="CASCADE"), nullable=False, index=True)
+    project = relationship(Project)
+'''
+
 
 def _project(tmp_path: Path, package: str, models: str) -> Path:
     root = tmp_path / package
@@ -118,6 +142,7 @@ def _dbcheck_tables(root: Path) -> dict[str, dict[str, bool]]:
 @pytest.mark.parametrize("package, models", [
     ("splitnames", SPLIT_AT_CAPITALS),
     ("snakenames", SNAKE_CASE),
+    ("lowernames", LOWERED_BY_SELF),
 ])
 def test_names_computed_from_the_class_name_match_sqlalchemy(tmp_path, package, models):
     root = _project(tmp_path, package, models)

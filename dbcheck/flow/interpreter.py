@@ -2536,10 +2536,13 @@ class QueryAnalyzer:
         for key, value in kwargs:
             if key == "**":
                 # filter_by(**filters): scoped when every path put the tenant column in it
-                if isinstance(value, Local) and any(self._dict_key_set(value.name, column, env)
-                                                    for column in self.config.tenant_columns):
+                told = [key for key in self._tenant_keys(table, value.name, env)
+                        if self._dict_key_set(value.name, key, env)] if isinstance(value, Local) else []
+                if told:
                     scoped.add(target)
                     partial = True
+                    column = (self._attribute_column(table, told[0]) if table is not None else None) or told[0]
+                    terms.append(Term(target, column, "==", None, line, col, False))
                     continue
                 if isinstance(value, Local) and self._computed_key_asks(value.name, env, ctx):
                     # ``kwargs[cls._user_column_name()] = current_user.id``: only the owner
@@ -2577,6 +2580,15 @@ class QueryAnalyzer:
             if isinstance(value, ExprVal) and isinstance(value.expr, Const) and isinstance(value.expr.value, tuple):
                 return value.expr.value
         return None
+
+    def _tenant_keys(self, table: Optional[TableModel], name: str, env: Env) -> set[str]:
+        """The keys of ``filter_by(**name)`` that name the tenant column: the column, or a
+        relationship whose key it is (``View.get_or_create(name=n, sketch=sketch)``)."""
+        keys = set(self.config.tenant_columns)
+        if table is not None:
+            candidates = {rel.attribute for rel in table.relationships} | set(self._dict_keys(name, env) or ())
+            keys |= {key for key in candidates if self._attribute_column(table, key) in self.config.tenant_columns}
+        return keys
 
     def _dict_built_here(self, name: str, env: Env) -> bool:
         """A local bound to a dict of literal keys on every path (and given no key worked

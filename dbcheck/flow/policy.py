@@ -144,6 +144,13 @@ def owner_comparisons(test: Expr, config: "Config", says_owner: Optional[bool] =
         if isinstance(node, Not):
             walk(node.operand, not negated)
             return
+        if isinstance(node, Compare) and len(node.ops) == 1 and node.ops[0][0] in ("in", "not in") \
+                and isinstance(node.left, Local) and node.left.tag in ("local", "param") \
+                and isinstance(node.ops[0][1], Attr) and names_who_asks(node.ops[0][1].value, config):
+            # ``if timeline not in sketch.active_timelines: abort(404)``: one of the tenant's
+            if says_owner is None or says_owner == ((node.ops[0][0] == "in") != negated):
+                out.append([node.left.name])
+            return
         if isinstance(node, Compare):
             sides = [unconverted(side) for side in [node.left] + [right for _op, right in node.ops]]
             group = [base for base in (owner_attribute_base(side, owner_words, config.tenant_columns)

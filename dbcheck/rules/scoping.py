@@ -655,6 +655,9 @@ class Person(db.Model):
     id = db.Column(db.Integer, primary_key=True)
     project_id = db.Column(db.String(64), db.ForeignKey("project.id"))
     name = db.Column(db.UnicodeText)
+    @classmethod
+    def get_or_create(cls, **kwargs):
+        return cls.query.filter_by(**kwargs).first() or cls(**kwargs)
 class Bill(db.Model):
     class BillQuery(Query):
         def get(self, project, id):
@@ -1343,6 +1346,9 @@ def delete_bill(bill_id):
     return Bill.query.delete(g.project, bill_id)  # ok: DBC503
 def name_taken(name):
     return Person.query.filter(Person.name == name, Person.project == g.project).first()  # ok: DBC501
+def member_named(name):
+    # timesketch's View.get_or_create(name=..., sketch=sketch): the backref handed through
+    return Person.get_or_create(name=name, project=g.project)  # ok: DBC501
 '''},
         # Ids kept from the user's own rows (``[i for i in requested if i in mine]``, a
         # sorted set of their apps' ids) scope what is looked up by them.
@@ -1546,6 +1552,10 @@ def my_notes(session, user):
         {**_BUDGETS, "example.py": _BUDGETS["example.py"] + '''
 def reactivate(member_id):
     return Person.query.filter(Person.id == member_id).filter(Project.id == g.project.id).first()  # expect: DBC501
+def member_named(name):
+    return Person.get_or_create(name=name, project=g.project)
+def anyone_named(name):
+    return Person.get_or_create(name=name)  # expect: DBC501
 '''},
         # Ids the user asked for that are not among theirs; a LEFT JOIN to a subquery of
         # counts keeps every user's apps.
@@ -2269,6 +2279,16 @@ def show(session, task_id, user):
 """
     options = "`tenant-column`, `global-tables`."
     valid = (
+        # Checked by membership in the tenant's own collection (timesketch's
+        # ``if timeline not in sketch.active_timelines: abort(404)``).
+        {**_HOSTS, "example.py": _HOSTS["example.py"] + '''
+def host_of(session, workspace_name, host_id):
+    workspace = session.scalars(select(Workspace).where(Workspace.name == workspace_name)).one()
+    host = session.get(Host, host_id)  # ok: DBC502
+    if host not in workspace.hosts:
+        raise LookupError("not in this workspace")
+    return host
+'''},
         # The row looked up only to answer whether it is the tenant's.
         _MODELS + '''
 def is_my_task(session, user, task_id):
@@ -2410,6 +2430,14 @@ def delete_task(session, task_id, user):
 ''',
     )
     invalid = (
+        # Membership in another collection says nothing of whose the row is.
+        {**_HOSTS, "example.py": _HOSTS["example.py"] + '''
+def host_listed(session, listed, host_id):
+    host = session.get(Host, host_id)  # expect: DBC502
+    if host not in listed.items:
+        raise LookupError("not listed")
+    return host
+'''},
         _MODELS + '''
 def move_task(session, user, task_id=None):
     if task_id:

@@ -393,9 +393,11 @@ class _Builder:
             return name
         if value is not None and value[0] == "call" and value[1][0] == "n":
             func = value[1][1]
-            if func.endswith("cls.__name__.lower"):
+            if func.endswith(("cls.__name__.lower", "?.self.__name__.lower")):
+                # (timesketch's base names its declared_attr's parameter ``self``)
                 return info.ref.fact.name.lower()
-        if value is not None and any(n[1].endswith("cls.__name__") for n in _name_references([value])):
+        if value is not None and any(n[1].endswith(("cls.__name__", "?.self.__name__"))
+                                     for n in _name_references([value])):
             # ``return resolve_table_name(cls.__name__)``, ``inflection.underscore(...)``,
             # an inline join: some spelling of the class name, told by the project's own
             # foreign keys (or unknown, as before, when they name none of them).
