@@ -2336,7 +2336,19 @@ class QueryAnalyzer:
         # the id of a row held here: ``Message.agent_id == agent.id``; ``Comment.author_id
         # == user.id`` on a table owned through its task: the rows that belong to who asks
         return table if self._held_reference(table, column, value, env, ctx, notes) or (
-            self._who_asks(value, env) and self._names_the_tenant(table, column)) else ""
+            self._who_asks(value, env) and self._names_the_tenant(table, column)) or (
+            self._held_row_key(table, column, value, env, ctx, notes)) else ""
+
+    def _held_row_key(self, table: str, column: str, value: Expr, env: Env, ctx: Context,
+                      notes: Optional["_Notes"]) -> bool:
+        """``Facet.scenario == scenario`` (SQL compares the key): the row itself, held here,
+        as ``Facet.scenario_id == scenario.id`` would name it."""
+        if not isinstance(value, Local) or value.tag not in ("local", "param"):
+            return False
+        own = self._table_named(table)
+        col = own.column(column) if own is not None else None
+        targets = {fk.target_column for fk in col.foreign_keys if fk.target_column} if col is not None else set()
+        return len(targets) == 1 and self._held_reference(table, column, Attr(value, targets.pop()), env, ctx, notes)
 
     def _own_tenant_row(self, table_name: str, column: str, right: Expr) -> bool:
         """``T.<primary key> == <x>.workspace_id`` where ``workspace_id`` is a tenant

@@ -1375,6 +1375,18 @@ def by_name_where(session, workspace_name, host_id):
     return session.scalars(select(Host).join(Workspace).where(Workspace.name == workspace_name, Host.id == host_id)).one()  # ok: DBC501
 def through_relationship(session, workspace_name):
     return session.scalars(select(Host).where(Host.workspace.has(name=workspace_name))).all()  # ok: DBC501
+class Service(Base):
+    __tablename__ = "service"
+    id = Column(Integer, primary_key=True)
+    workspace_id = Column(Integer, ForeignKey("workspace.id", ondelete="CASCADE"), nullable=False, index=True)
+    host_id = Column(Integer, ForeignKey("host.id", ondelete="CASCADE"), nullable=False, index=True)
+    host = relationship(Host)
+def services_of(session, workspace_id, host_id):
+    # timesketch's Facet.query.filter_by(scenario=scenario) after checking the scenario
+    host = session.get(Host, host_id)
+    if host is None or host.workspace_id != workspace_id:
+        raise LookupError("no such host here")
+    return session.scalars(select(Service).where(Service.host == host)).all()  # ok: DBC501
 class HostView(BulkUpdateMixin):
     model = Host
     def _perform_bulk_delete(self, session, values):
