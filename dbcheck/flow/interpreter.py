@@ -37,7 +37,8 @@ from dbcheck.facts.model import FunctionIR, ModuleFacts, is_alembic_revision, is
 from dbcheck.flow.env import FALSY, UNVETTED, Context, Env, LoopFrame
 from dbcheck.flow.policy import (
     ACCESS_CHECK, CHECK_WORDS, CONVERSIONS, PREDICATE, TENANT_ROW, exits, is_abort, mentions_privilege,
-    names_who_asks, owner_attribute_base, owner_attributes, owner_comparisons, unconverted, unscoped_table,
+    names_who_asks, owner_attribute_base, owner_attributes, owner_comparisons, parent_comparisons, unconverted,
+    unscoped_table,
 )
 from dbcheck.flow.values import (
     ClassVal, DictVal, ExprVal, GetVal, IdVal, InstanceVal, ParamVal, QueryIndex, QueryUse, QueryVal, RowVal, Term, Val, ValueSet,
@@ -923,6 +924,14 @@ class QueryAnalyzer:
                     # act on it; a raise stops the caller too (``a.owner != b.owner``
                     # between two rows handed in checks neither against the tenant)
                     self._param_row_checked(var, env, ctx, CHECKED_ROW_IF if says_owner is None else CHECKED_ROW)
+        if only_if_exits is not None and says_owner is False:
+            for child, parent in parent_comparisons(test, says_owner):
+                if parent in env.checked and child not in env.checked:
+                    # ``if not facet.scenario.id == scenario.id: abort(403)`` after the
+                    # scenario's own check: the facet is one of the tenant's
+                    env.checked.add(child)
+                    for value in env.get(child, frozenset()):
+                        self._mark_checked(value, ctx, False)
 
     def _param_row_checked(self, name: str, env: Env, ctx: Context, kind: str = "") -> None:
         """A callee checks the owner of the row its caller handed it (``if not

@@ -7,7 +7,9 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Optional
 
-from dbcheck.facts.ir import Attr, Block, Break, Call, Compare, Const, Continue, Expr, ExprStmt, Local, Name, Not, Raise, Return
+from dbcheck.facts.ir import (
+    Attr, Block, BoolOp, Break, Call, Compare, Const, Continue, Expr, ExprStmt, Local, Name, Not, Raise, Return,
+)
 from dbcheck.flow.values import QueryVal
 from dbcheck.schema.model import TableModel
 from dbcheck.schema.tenancy import TablesByName, owned_by_tenant
@@ -162,6 +164,45 @@ def owner_comparisons(test: Expr, config: "Config", says_owner: Optional[bool] =
                 out.append(group)
         for part in node[1:]:
             walk(part, negated)
+
+    walk(test, False)
+    return out
+
+
+def parent_comparisons(test: Expr, says_owner: Optional[bool] = None) -> list[tuple[str, str]]:
+    """``facet.scenario.id == scenario.id`` / ``facet.scenario_id != scenario.id``: (the row
+    whose parent is compared, the row it is compared with) - the first is as much the
+    tenant's as the second, when the second was checked."""
+    out: list[tuple[str, str]] = []
+
+    def base_of(side: Expr, parent: bool) -> Optional[str]:
+        # parent: ``scenario.id``; child: ``facet.scenario.id`` or ``facet.scenario_id``
+        if not isinstance(side, Attr):
+            return None
+        if parent:
+            return side.value.name if side.name == "id" and isinstance(side.value, Local) else None
+        if side.name == "id" and isinstance(side.value, Attr) and isinstance(side.value.value, Local):
+            return side.value.value.name
+        if side.name.endswith("_id") and isinstance(side.value, Local):
+            return side.value.name
+        return None
+
+    def walk(node: object, negated: bool) -> None:
+        if isinstance(node, Not):
+            walk(node.operand, not negated)
+            return
+        if isinstance(node, Compare) and len(node.ops) == 1 and node.ops[0][0] in ("==", "!="):
+            positive = (node.ops[0][0] == "==") != negated
+            if says_owner is None or says_owner == positive:
+                left, right = unconverted(node.left), unconverted(node.ops[0][1])
+                for child_side, parent_side in ((left, right), (right, left)):
+                    child, parent = base_of(child_side, False), base_of(parent_side, True)
+                    if child and parent and child != parent:
+                        out.append((child, parent))
+                        break
+        elif isinstance(node, BoolOp):
+            walk(node.left, negated)
+            walk(node.right, negated)
 
     walk(test, False)
     return out

@@ -2300,6 +2300,21 @@ def host_of(session, workspace_name, host_id):
     if host not in workspace.hosts:
         raise LookupError("not in this workspace")
     return host
+class Service(Base):
+    __tablename__ = "service"
+    id = Column(Integer, primary_key=True)
+    workspace_id = Column(Integer, ForeignKey("workspace.id", ondelete="CASCADE"), nullable=False, index=True)
+    host_id = Column(Integer, ForeignKey("host.id", ondelete="CASCADE"), nullable=False, index=True)
+    host = relationship(Host)
+def service_of(session, workspace_id, host_id, service_id):
+    # timesketch: the facet's scenario is the scenario just checked against the sketch
+    host = session.get(Host, host_id)  # ok: DBC502
+    if host is None or host.workspace_id != workspace_id:
+        raise LookupError("no such host here")
+    service = session.get(Service, service_id)  # ok: DBC502
+    if service is None or not service.host.id == host.id:
+        raise LookupError("not this host's")
+    return service
 '''},
         # The row looked up only to answer whether it is the tenant's.
         _MODELS + '''
@@ -2449,6 +2464,18 @@ def host_listed(session, listed, host_id):
     if host not in listed.items:
         raise LookupError("not listed")
     return host
+class Service(Base):
+    __tablename__ = "service"
+    id = Column(Integer, primary_key=True)
+    workspace_id = Column(Integer, ForeignKey("workspace.id", ondelete="CASCADE"), nullable=False, index=True)
+    host_id = Column(Integer, ForeignKey("host.id", ondelete="CASCADE"), nullable=False, index=True)
+    host = relationship(Host)
+def service_of_any_host(session, host_id, service_id):
+    host = session.get(Host, host_id)  # expect: DBC502
+    service = session.get(Service, service_id)  # expect: DBC502
+    if service.host_id != host.id:
+        raise LookupError("not this host's")
+    return service
 '''},
         _MODELS + '''
 def move_task(session, user, task_id=None):
