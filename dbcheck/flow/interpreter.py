@@ -59,7 +59,7 @@ MAX_DEPTH = 6
 # Tables of the people who sign in: a key to one compared with who asks reads their own rows
 IDENTITY_TABLES = frozenset({"users", "user", "accounts", "account", "auth_user", "customers", "members"})
 _NONE_VALUE = ExprVal(Const(None))
-_ABSENT = ExprVal(Const(None))  # a key a dict built here does not hold (yet)
+_ABSENT = _NONE_VALUE  # a key a dict built here does not hold (yet): as if it held None
 _BUILT_HERE, _NOT_BUILT_HERE = frozenset({ExprVal(Const(True))}), frozenset({ExprVal(Const(False))})
 _EMPTY_LIST = ExprVal(Sequence("list", ()))  # ``rows = []``: read as an empty condition list too
 MAX_THROUGH = 3  # calls up a helper's query is judged at, through the functions calling it
@@ -104,6 +104,8 @@ class QueryAnalyzer:
         self._inlining: set[str] = set()  # condition helpers being inlined (see _inlined_condition)
         # bodies decoded lately: a helper is summarised once per way it is called
         self._decoded: collections.OrderedDict[int, Block] = collections.OrderedDict()
+        # per module (as summaries are): the subclasses overriding a base class's methods
+        self._overriders: dict[str, list[tuple["ClassInfo", set[str]]]] = {}
 
     # ------------------------------------------------------------------ driver
 
@@ -116,13 +118,12 @@ class QueryAnalyzer:
         # inside a recursion) would make this module's result depend on which module
         # came first - and a replayed module computes nothing.
         self._summaries, self._summary_reads = {}, {}
+        self._overriders = {}
         self.index.note("bodies", module.path)
         for body in module.bodies:
             cls = self._class_of(module, body)
             ctx = Context(module, body, cls)
-            env = Env()
-            for p in body.params:
-                env.set(p, frozenset({ParamVal(p)}))
+            env = _entry_env(body)
             before = len(self.result.uses)
             self._block(self._statements(body), env, ctx)
             for value in flatten(ctx.returns):
@@ -2710,20 +2711,20 @@ class QueryAnalyzer:
         it): interpreted once more as each such subclass's, for what those calls hand the
         overrides - only their observations are kept, the base's own queries are judged
         as written."""
-        if not _self_calls(block):
+        if not self.index.subclasses_of(cls.ref.qualname) or not _self_calls(block):
             return
-        names = {b.name for ref in mro(self.index.symbols, cls.ref) for b in ref.module.bodies
-                 if b.class_name == ref.fact.name}
-        for sub, overrides in self._overriding_classes(cls, names):
+        overriders = self._overriders.get(cls.ref.qualname)
+        if overriders is None:
+            names = {b.name for ref in mro(self.index.symbols, cls.ref) for b in ref.module.bodies
+                     if b.class_name == ref.fact.name}
+            overriders = self._overriders[cls.ref.qualname] = self._overriding_classes(cls, names)
+        for sub, overrides in overriders:
             # what the calls hand on reaches an override on the way (``bulk_update`` ->
             # ``_perform_bulk_update`` -> a view's ``_post_bulk_update``)
             runners = tuple(f"{q.rsplit('.', 2)[-2]}.{q.rsplit('.', 1)[-1]}()" for q in overrides)
             ctx = Context(module, body, sub)
-            env = Env()
-            for p in body.params:
-                env.set(p, frozenset({ParamVal(p)}))
             with self._held_back(ctx) as held:
-                self._block(block, env, ctx)
+                self._block(block, _entry_env(body), ctx)
             for once, op in held.ops:
                 if op[0] == "called" and op[1] in overrides or \
                         op[0] == "obs" and any(runner in op[2].via for runner in runners):
@@ -3217,6 +3218,14 @@ def _shares_rows(column: str, value: Expr) -> bool:
 
 _SHARED_WORDS = frozenset({"public", "published", "shared", "visibility"})
 
+
+
+def _entry_env(body: FunctionIR) -> Env:
+    """The state a function starts from when nothing is known of its calls."""
+    env = Env()
+    for p in body.params:
+        env.set(p, frozenset({ParamVal(p)}))
+    return env
 
 
 def _dict_pairs(value: Expr) -> Optional[list[tuple[str, Expr]]]:
