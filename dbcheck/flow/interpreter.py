@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import collections
 import contextlib
+import re
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Optional
 
@@ -57,6 +58,7 @@ if TYPE_CHECKING:
 
 MAX_DEPTH = 6
 # Tables of the people who sign in: a key to one compared with who asks reads their own rows
+_GRANT_WORDS = re.compile(r"(?i)(access|member|permission|grant|acl|collaborator|participant)")
 IDENTITY_TABLES = frozenset({"users", "user", "accounts", "account", "auth_user", "customers", "members"})
 _NONE_VALUE = ExprVal(Const(None))
 _ABSENT = _NONE_VALUE  # a key a dict built here does not hold (yet): as if it held None
@@ -278,11 +280,14 @@ class QueryAnalyzer:
             origin = (use.path, use.line, use.column)
             if use.run and origin + use.run in self._checked_rows or origin in self._instance_conditional:
                 continue
-            if use.function not in self._called or origin not in self._observed:
+            # a recursive call hands on what its own callers gave it, or rows reached from
+            # it (``count(sub) for sub in directory.subdirectories``): the callers say
+            observed = [o for o in self._observed.get(origin, ()) if o[0].function != use.function]
+            if use.function not in self._called or not observed:
                 if origin not in self._conditional:
                     self.result.scoping_uses.append(use)
                 continue
-            unscoped, scoped, checked, inner, far = self._call_verdicts(self._observed[origin])
+            unscoped, scoped, checked, inner, far = self._call_verdicts(observed)
             code = "DBC501" if use.kind == "read" else "DBC503"
             if inner and (origin in self._conditional or not (scoped or checked)):
                 # a call that leaves out the scoping argument is that call's choice; and
@@ -1019,17 +1024,17 @@ class QueryAnalyzer:
         rows = NOTHING
         for iterable in expr.iterables:
             rows = self._iterated(self._eval(iterable, env, ctx), ctx, (ctx.line, -1))
-        self._eval_each(expr.elements, env, ctx)
-        if len(expr.iterables) != 1 or rows == NOTHING or not expr.elements:
+        target = _comprehension_target(expr.elements[-1], env) if expr.elements else None
+        if len(expr.iterables) != 1 or rows == NOTHING or target is None:
+            self._eval_each(expr.elements, env, ctx)
             return NOTHING
+        # ``[count(d.id) for d in rows]``: each call is handed one of the rows
+        inner = env.child()
+        inner.set(target, rows)
+        self._eval_each(tuple(_bound_target(e, target) for e in expr.elements), inner, ctx)
         # ``{t.key: t for t in rows}``, ``[t.id for t in rows]``: the rows (or their ids)
         # the function holds, kept in a collection
         element = expr.elements[-1]
-        target = _comprehension_target(element, env)
-        if target is None:
-            return NOTHING
-        inner = env.child()
-        inner.set(target, rows)
         held = self._peek(Local("local", target) if isinstance(element, Name) and element.qualified == f"?.{target}"
                           else _unfolded(element), inner, ctx)
         if len(held) != 1:
@@ -1099,6 +1104,8 @@ class QueryAnalyzer:
             if value == _NONE_VALUE and len(base) > 1:
                 continue  # ``None.<name>`` raises: that path does not get here
             row = self._held_row(value, ctx)
+            if isinstance(value, RowVal) and value.labels:
+                name = dict(value.labels).get(name, name)  # ``row.buffer_id`` of ``T.id.label("buffer_id")``
             found = self._row_attribute(row[0], name, row[1]) if row is not None else None
             if found is not None or (row is not None and not isinstance(value, ParamVal)):
                 out.add(found)
@@ -1157,7 +1164,33 @@ class QueryAnalyzer:
             if rel.attribute == attribute and not rel.secondary and self._many_to_one_column(table, attribute):
                 target = self._relationship_table(rel)
                 return IdVal(target, True, source) if target else None
+        children = self._children_table(table, attribute)
+        if children is not None:
+            # ``directory.subdirectories``: the rows whose key names this one, as scoped as it
+            return RowVal(source, "", is_result=True, table=children)
         return None
+
+    def _children_table(self, table: TableModel, attribute: str) -> Optional[str]:
+        """The table of a one-to-many collection of ``table``'s rows: a relationship whose
+        target holds the only foreign key to ``table`` (``project.tasks``), or the backref
+        of a many-to-one relationship to it (``parent = relationship(..., backref="children")``)."""
+        for rel in table.relationships:
+            if rel.secondary or rel.primaryjoin:
+                continue
+            target = self._relationship_table(rel)
+            if target is None:
+                continue
+            if rel.attribute == attribute and target != table.key:
+                child = self._table_named(target)
+                keys = [fk for cols, fk in child.all_foreign_keys()
+                        if len(cols) == 1 and fk.target_table == table.key] if child is not None else []
+                if len(keys) == 1:
+                    return target
+        # ``directory = relationship("Directory", backref="notes")`` on the child: ``directory.notes``
+        found = {child.key for child in self.index.tables_with_backref(attribute) for rel in child.relationships
+                 if rel.backref == attribute and not rel.secondary and not rel.primaryjoin and child.key
+                 and self._relationship_table(rel) == table.key and self._many_to_one_column(child, rel.attribute)}
+        return found.pop() if len(found) == 1 else None
 
     def _implied_parents(self, table_name: str, column: str) -> set[str]:
         """The table a key column with no foreign key names by convention, in schemas
@@ -1187,6 +1220,11 @@ class QueryAnalyzer:
             # anyone's - unless the tenant is an organization and the key is to who signs
             # in (a customer portal's ``Order.customer_id == <the signed-in customer>``):
             # every such person belongs to one tenant, and so do their rows.
+            if self._access_grant(table) and any(cols == [column] and fk.target_table in IDENTITY_TABLES
+                                                 for cols, fk in table.all_foreign_keys()):
+                # ``UserCaseAccess.user_id == me``: the grants of who asks - what scoping
+                # is computed from, not another tenant's data
+                return True
             return self.config.tenant_table not in IDENTITY_TABLES and any(
                 cols == [column] and self._single_tenant_identity(fk.target_table)
                 for cols, fk in table.all_foreign_keys())
@@ -1196,6 +1234,17 @@ class QueryAnalyzer:
         return any(cols == [column] and (fk.target_table == self.config.tenant_table
                                          or self._single_tenant_identity(fk.target_table))
                    for cols, fk in table.all_foreign_keys())
+
+    def _keys_identity(self, table_name: str, column: str) -> bool:
+        """Whether ``table.column`` is a foreign key to the table of people who sign in."""
+        table = self._table_named(table_name)
+        return table is not None and any(cols == [column] and fk.target_table in IDENTITY_TABLES
+                                         for cols, fk in table.all_foreign_keys())
+
+    def _access_grant(self, table: TableModel) -> bool:
+        """A table of grants: rows that give an account access to a tenant (a membership,
+        ``user_case_access``, ``project_member``), by its name."""
+        return bool(_GRANT_WORDS.search(f"{table.name or ''} {table.class_name or ''}"))
 
     def _single_tenant_identity(self, table_name: Optional[str]) -> bool:
         """A table of people who sign in, each of whom belongs to one tenant (a NOT NULL
@@ -1367,6 +1416,7 @@ class QueryAnalyzer:
     # ------------------------------------------------------------------ calls
 
     def _eval_call(self, expr: Call, env: Env, ctx: Context) -> ValueSet:
+        expr = self._queued_call(expr)
         func = expr.func
         # A name chain like ``Task.query.filter_by`` or ``select``: resolve it whole.
         if isinstance(func, Name):
@@ -1479,7 +1529,8 @@ class QueryAnalyzer:
                                               path=ctx.module.path) for table in choices)
                 return frozenset({QueryVal("read", tables, line=expr.line, column=expr.column, path=ctx.module.path,
                                            opaque=not tables and bool(args) and self._has_unknown_entity(args),
-                                           owner_only=self._owner_projection(args))})
+                                           owner_only=self._owner_projection(args),
+                                           labels=self._labels(args, tables, ctx))})
             if name == "exists" and not args:
                 return frozenset({QueryVal("read", (), line=expr.line, column=expr.column, path=ctx.module.path,
                                            subquery=True)})
@@ -1544,6 +1595,30 @@ class QueryAnalyzer:
             if table and table not in tables:
                 tables.append(table)
         return tuple(tables)
+
+    def _labels(self, args: tuple[Expr, ...], tables: tuple[str, ...], ctx: Context) -> tuple[tuple[str, str], ...]:
+        """(label, attribute) for each ``T.<attribute>.label("name")`` among the selected
+        entities whose table is the first entity's ("" for any other labelled expression)."""
+        out = []
+        for arg in args:
+            if not (isinstance(arg, Call) and len(arg.args) == 1 and isinstance(arg.args[0], Const)
+                    and isinstance(arg.args[0].value, str)):
+                continue
+            func = arg.func
+            column: Optional[Expr] = None
+            if isinstance(func, Name) and func.qualified.endswith(".label"):
+                column = Name(func.qualified[: -len(".label")])
+            elif isinstance(func, Attr) and func.name == "label":
+                column = func.value
+            if column is None:
+                continue
+            sym = self.index.symbols.lookup(column) if isinstance(column, Name) else None
+            if isinstance(sym, ClassAttr) and len(sym.path) == 1 and tables and \
+                    self._class_table(sym.cls) == tables[0]:
+                out.append((arg.args[0].value, sym.path[0]))
+            else:
+                out.append((arg.args[0].value, ""))  # another table's column under that name: not the row's
+        return tuple(out)
 
     def _entity(self, arg: Expr, ctx: Context) -> Optional[str]:
         if isinstance(arg, Name):
@@ -1735,6 +1810,9 @@ class QueryAnalyzer:
             if receiver.is_result and method == "get":
                 return frozenset({replace(receiver, is_result=False)})  # rows_by_key.get(key)
             return NOTHING
+        if isinstance(receiver, IdVal) and not receiver.row and method == "get" and args:
+            self._eval_args(expr, env, ctx)
+            return frozenset({receiver})  # ``{fp.path: fp.id for fp in fps}.get(path)``: one of those ids
         if isinstance(receiver, ParamVal) and receiver.name in ("self", "cls") and ctx.cls is not None:
             found = self._find_method(ctx.cls, method)
             if found is not None:
@@ -1783,7 +1861,8 @@ class QueryAnalyzer:
             tables = self._entities(args, ctx)
             if tables:
                 return frozenset({QueryVal("read", tables, line=line, column=col, path=ctx.module.path,
-                                           owner_only=self._owner_projection(args))})
+                                           owner_only=self._owner_projection(args),
+                                           labels=self._labels(args, tables, ctx))})
             return frozenset(QueryVal("read", (table,), line=line, column=col, path=ctx.module.path)
                              for table in _class_choices(values[:1])) or NOTHING
         if method in ("get", "get_or_404") and len(args) >= 2:
@@ -1862,6 +1941,18 @@ class QueryAnalyzer:
                 scoped = scoped | on_scoped
             return replace(query, joined=query.joined + tables, scoped=scoped,
                            outer=query.outer + tables if outer else query.outer)
+        if method in ("with_entities", "with_only_columns") and args:
+            self._eval_args(expr, env, ctx)
+            tables = self._entities(args, ctx)
+            if not tables:
+                return query
+            # the columns it selects now, from their own tables; the entity it had stays in
+            # the FROM list when a filter or join names it (``Link.query.with_entities(
+            # Asset.name).filter(Link.case_id == c).join(Link.asset)``): read as an outer
+            # join, which scopes what it reaches when filtered, and is not judged itself
+            kept = tuple(t for t in query.tables if t not in tables and t not in query.joined)
+            return replace(query, tables=tables, joined=query.joined + kept, outer=query.outer + kept,
+                           labels=self._labels(args, tables, ctx), owner_only=self._owner_projection(args))
         if method in _API.pass_through:
             self._eval_args(expr, env, ctx)
             return query
@@ -1896,11 +1987,12 @@ class QueryAnalyzer:
     def _apply_filter(self, query: QueryVal, arg: Expr, env: Env, ctx: Context) -> QueryVal:
         notes = _Notes()
         scoped, terms, opaque = self._condition(arg, env, ctx, notes)
-        return replace(query, scoped=query.scoped | scoped, terms=query.terms + tuple(terms),
-                       opaque=query.opaque or opaque, filtered=True,
-                       partial=query.partial or opaque or not terms or notes.unknown,
-                       keys=query.keys + tuple(notes.keys),
-                       anchors=query.anchors | notes.anchors, asks=query.asks or notes.asks)
+        return _own_rows(replace(query, scoped=query.scoped | scoped, terms=query.terms + tuple(terms),
+                                 opaque=query.opaque or opaque, filtered=True,
+                                 partial=query.partial or opaque or not terms or notes.unknown,
+                                 keys=query.keys + tuple(notes.keys),
+                                 anchors=query.anchors | notes.anchors, asks=query.asks or notes.asks,
+                                 mine=query.mine | frozenset(notes.mine)))
 
     def _condition(self, expr: Expr, env: Env, ctx: Context,
                    notes: Optional["_Notes"] = None) -> tuple[frozenset[str], list[Term], bool]:
@@ -1999,6 +2091,29 @@ class QueryAnalyzer:
             return _substituted(returned, bound)
         finally:
             self._inlining.discard(body.qualname)
+
+    def _queued_call(self, call: Call) -> Call:
+        """A project function queued as a task (Celery's ``export.delay(pv.id)``,
+        ``export.apply_async(args=[pv.id])``, RQ's ``queue.enqueue(export, pv.id)`` is not
+        read): the call the worker makes, with the same arguments. The position is the
+        queueing call's, so what the task's queries say is said where it was queued."""
+        func = call.func
+        if not isinstance(func, Name) or not func.qualified.endswith((".delay", ".apply_async")):
+            return call
+        target, method = func.qualified.rsplit(".", 1)
+        if not isinstance(self.index.symbols.lookup(Name(target)), (Function, FunctionBody)):
+            return call
+        if method == "delay":
+            return Call(Name(target), call.args, call.kwargs, call.line, call.column)
+        given = dict(call.kwargs)
+        args = given.get("args", call.args[0] if call.args else None)
+        kwargs = given.get("kwargs", call.args[1] if len(call.args) > 1 else None)
+        if (args is not None and not isinstance(args, Sequence)) or (
+                kwargs is not None and not isinstance(kwargs, DictDisplay)):
+            return call
+        pairs = tuple((k.value, v) for k, v in kwargs.pairs if isinstance(k, Const) and isinstance(k.value, str)
+                      and k.value != "**") if isinstance(kwargs, DictDisplay) else ()
+        return Call(Name(target), args.items if args is not None else (), pairs, call.line, call.column)
 
     def _callee(self, call: Call, ctx: Context) -> Optional[tuple[ModuleFacts, FunctionIR]]:
         """The project function a plain call (``helper(x)``, ``self.helper(x)``) runs."""
@@ -2154,11 +2269,16 @@ class QueryAnalyzer:
         return bool(wanted) and aliases.get(wanted, wanted) == aliases.get(have, have)
 
     def _is_row_key(self, table_name: str, column: str) -> bool:
-        """The primary key, or a unique ``id`` beside a surrogate one (tracecat's models)."""
+        """The primary key, or a unique ``id`` beside a surrogate one (tracecat's models),
+        or the key beside the tenant column in a composite primary key (Memobase's
+        ``PrimaryKeyConstraint("id", "project_id")``)."""
         table = self._table_named(table_name)
         if table is None:
             return False
         if table.primary_key == [column]:
+            return True
+        if column in table.primary_key and len(table.primary_key) > 1 and all(
+                key == column or key in self.config.tenant_columns for key in table.primary_key):
             return True
         col = table.column(column)
         return column == "id" and col is not None and col.unique
@@ -2327,6 +2447,8 @@ class QueryAnalyzer:
             self._note_key(table, column, right, notes)
             if names_who_asks(right, self.config):
                 notes.asks = True
+            if self._who_asks(right, env) and self._keys_identity(table, column):
+                notes.mine.add(table)
         return scoped, [term], False
 
     def _value_scopes(self, table: str, column: str, op: str, value: Expr, constant: bool, env: Env, ctx: Context,
@@ -2588,10 +2710,12 @@ class QueryAnalyzer:
                     scoped.add(token)
                 if not constant:
                     self._note_key(target, name, value, notes)
+                    if self._who_asks(value, env) and self._keys_identity(target, name):
+                        notes.mine.add(target)
             terms.append(Term(target, name, "==", None, line, col, constant))
-        return replace(query, scoped=frozenset(scoped), terms=tuple(terms), filtered=True,
-                       keys=query.keys + tuple(notes.keys), anchors=query.anchors | notes.anchors,
-                       partial=query.partial or partial)
+        return _own_rows(replace(query, scoped=frozenset(scoped), terms=tuple(terms), filtered=True,
+                                 keys=query.keys + tuple(notes.keys), anchors=query.anchors | notes.anchors,
+                                 partial=query.partial or partial, mine=query.mine | frozenset(notes.mine)))
 
     @staticmethod
     def _dict_keys(name: str, env: Env) -> Optional[tuple[str, ...]]:
@@ -2903,7 +3027,7 @@ class QueryAnalyzer:
                         # of a row held here): the row needs no check here or above
                         self._apply_once(("rowcheck", (ctx.module.path, line, col)))
                 out.add(RowVal((ctx.module.path, line, col), ctx.function.qualname, result.is_result, result.table,
-                                   result.anchors))
+                                   result.anchors, result.labels))
             elif isinstance(result, IdVal):
                 out.add(replace(result, source=()))
             else:
@@ -3027,7 +3151,8 @@ class QueryAnalyzer:
                 if run and kind == "read":
                     # what the helper returns of it: each caller's call stands for this run
                     return RowVal((query.path, query.line, query.column) + run, ctx.function.qualname,
-                                  table=query.tables[0] if query.tables else "", anchors=self._anchors_of(query))
+                                  table=query.tables[0] if query.tables else "", anchors=self._anchors_of(query),
+                                  labels=query.labels)
             return None
         if query.param is not None or query.subquery:
             return None
@@ -3037,7 +3162,8 @@ class QueryAnalyzer:
         if not run:
             return None
         return RowVal((ctx.module.path, query.line, query.column) + run, ctx.function.qualname,
-                      table=query.tables[0] if query.tables else "", anchors=self._anchors_of(query))
+                      table=query.tables[0] if query.tables else "", anchors=self._anchors_of(query),
+                      labels=query.labels)
 
     def _anchors_of(self, query: QueryVal) -> frozenset:
         """The rows a run vouches for when it finds a row: those its terms compare with,
@@ -3074,6 +3200,10 @@ class QueryAnalyzer:
                 in CONVERSIONS:
             # ``result.append(AppOut.from_orm(app))``: the row under another class
             return self._converted([self._peek(expr.args[0], env, ctx)])
+        if isinstance(expr, Call) and isinstance(expr.func, Attr) and expr.func.name == "get" and expr.args:
+            held = self._peek(expr.func.value, env, ctx)
+            if held and all(isinstance(v, IdVal) and not v.row for v in held):
+                return held  # ``ids_by_path.get(path)``: one of the ids held (None matches no row)
         if isinstance(expr, Comprehension) and len(expr.iterables) == 1 \
                 and all(_attribute_chain(e) for e in (*expr.iterables, *expr.elements)):
             # ``T.id.in_([r.id for r in rows])``: read as ``ids = [...]`` then ``.in_(ids)``
@@ -3370,7 +3500,8 @@ _SESSION_METHODS = frozenset({"query", "execute", "scalars", "scalar", "get", "e
 def _one_of(values: ValueSet, items: tuple) -> ValueSet:
     """``records[0]``, ``by_id[key]``: one of the rows a collection holds - as held as they
     are, but an owner check of that one row checks none of the others (another run key);
-    ``info["model_record"]`` of a dict display that carries a row under that key."""
+    ``info["model_record"]`` of a dict display that carries a row under that key; one of
+    the ids a collection of held ids holds."""
     dicts = [v for v in values if isinstance(v, DictVal)]
     if len(items) == 1 and isinstance(items[0], Const) and isinstance(items[0].value, str) and dicts \
             and all(isinstance(v, DictVal) or v == _NONE_VALUE for v in values):
@@ -3382,6 +3513,9 @@ def _one_of(values: ValueSet, items: tuple) -> ValueSet:
     if len(items) == 1 and not isinstance(items[0], Opaque) and values != NOTHING and values \
             and all(isinstance(v, RowVal) and v.is_result for v in values):
         return frozenset(replace(v, is_result=False, key=v.key + ("[]",)) for v in values)
+    if len(items) == 1 and not isinstance(items[0], Opaque) and values \
+            and all(isinstance(v, IdVal) and not v.row for v in values):
+        return values  # ``ids_by_path[path]``: one of the ids held
     return NOTHING
 
 
@@ -3400,6 +3534,27 @@ def _comprehension_target(element: Expr, env: Env) -> Optional[str]:
         elif isinstance(node, tuple) and not isinstance(node, Const):
             stack.extend(part for part in node[1:] if isinstance(part, tuple))
     return None
+
+
+def _own_rows(query: QueryVal) -> QueryVal:
+    """``Comment.id == cid, Comment.author_id == current_user.id``: one row, of who asks
+    (theirs to read, edit or delete); a listing of everything they wrote is not scoped."""
+    own = frozenset(table for table in query.mine if any(key[0] == table for key in query.keys))
+    return replace(query, scoped=query.scoped | own) if own - query.scoped else query
+
+
+def _bound_target(expr: Any, target: str) -> Any:
+    """``expr`` with the comprehension's free name ``?.<target>...`` read as the local
+    the comprehension binds (``count(?.d.id)`` as ``count(d.id)``)."""
+    if isinstance(expr, Name):
+        name = expr.qualified
+        return _unfolded(expr) if name == f"?.{target}" or name.startswith(f"?.{target}.") else expr
+    if not isinstance(expr, tuple) or isinstance(expr, (Const, Local)):
+        return expr
+    parts = [_bound_target(part, target) for part in expr]
+    if all(a is b for a, b in zip(parts, expr)):
+        return expr
+    return tuple.__new__(type(expr), parts) if hasattr(expr, "_fields") else tuple(parts)
 
 
 def _unfolded(expr: Expr) -> Expr:
@@ -3471,6 +3626,7 @@ class _Notes:
     anchors: frozenset = frozenset()
     asks: bool = False
     unknown: bool = False  # a term it cannot read (no index rule judges the query)
+    mine: set = field(default_factory=set)  # see QueryVal.mine
 
 
 @dataclass

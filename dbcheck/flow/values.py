@@ -59,6 +59,12 @@ class QueryVal:
     # selects nothing but the tenant column (``select(Project.org_id).where(Project.id.in_(ids))``):
     # reads whose the rows are, to check them, and hands back nothing else
     owner_only: bool = False
+    # (name, attribute) for each ``T.<attribute>.label(name)`` of the first entity's table:
+    # the rows hand that column out under the label's name (``row.buffer_id``)
+    labels: tuple[tuple[str, str], ...] = ()
+    # tables a term pins to rows of who asks (``Comment.author_id == current_user.id``): with
+    # the primary key pinned too, one row of their own (see QueryAnalyzer._apply_filter)
+    mine: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -85,6 +91,7 @@ class RowVal:
     # the runs whose rows this one vouches for when it is found: a membership row
     # (``m = select(Member).where(Member.doc_id == doc.id, Member.user_id == me)``)
     anchors: frozenset = frozenset()
+    labels: tuple[tuple[str, str], ...] = ()  # as QueryVal.labels
 
 
 @dataclass(frozen=True)

@@ -32,6 +32,8 @@ class ProjectView(Protocol):
 
     def tables_named(self, name: str) -> list[TableModel]: ...
 
+    def tables_with_backref(self, name: str) -> list[TableModel]: ...
+
     def mapped_classes_named(self, class_name: str) -> list[ClassInfo]: ...
 
     def implementations_of(self, qualname: str) -> list[str]: ...
@@ -67,6 +69,9 @@ class IndexView:
 
     def tables_named(self, name: str) -> list[TableModel]:
         return self.index.tables_named(name)
+
+    def tables_with_backref(self, name: str) -> list[TableModel]:
+        return self.index.tables_with_backref(name)
 
     def mapped_classes_named(self, class_name: str) -> list[ClassInfo]:
         return self.index.mapped_classes_named(class_name)

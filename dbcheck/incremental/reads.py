@@ -28,8 +28,9 @@ if TYPE_CHECKING:
 class Reads:
     """One analysis' reads, each kind a dict key -> digest of what was read."""
 
-    __slots__ = ("bodies", "names", "heads", "classes", "tables", "mapped", "implementations", "subclasses")
-    KINDS = ("bodies", "names", "heads", "classes", "tables", "mapped", "implementations", "subclasses")
+    __slots__ = ("bodies", "names", "heads", "classes", "tables", "mapped", "implementations", "subclasses",
+                 "backrefs")
+    KINDS = ("bodies", "names", "heads", "classes", "tables", "mapped", "implementations", "subclasses", "backrefs")
 
     def __init__(self) -> None:
         for kind in self.KINDS:
@@ -105,6 +106,8 @@ class ProjectDigests:
             return _digest(index.implementations_of(key))
         if kind == "subclasses":
             return _digest(index.subclasses_of(key))
+        if kind == "backrefs":
+            return _digest([self._table(table) for table in index.tables_with_backref(key)])
         raise ValueError(kind)
 
     def _table(self, table: Optional["TableModel"]) -> Optional[str]:
@@ -216,6 +219,10 @@ class RecordingIndex:
     def tables_named(self, name: str) -> list["TableModel"]:
         self.note("tables", name)
         return self.index.tables_named(name)
+
+    def tables_with_backref(self, name: str) -> list["TableModel"]:
+        self.note("backrefs", name)
+        return self.index.tables_with_backref(name)
 
     def mapped_classes_named(self, class_name: str) -> list["ClassInfo"]:
         self.note("mapped", class_name)

@@ -49,6 +49,40 @@ class Comment(Base):
     task: Mapped[Task] = relationship()
 '''
 
+# Folders nest (a self-referencing key with a backref): the documents of each folder of
+# a tree loaded scoped, counted by a function that recurses into the children.
+_FOLDERS = _MODELS + '''
+from sqlalchemy import func
+class Folder(Base):
+    __tablename__ = "folders"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    parent_id: Mapped[int] = mapped_column(ForeignKey("folders.id", ondelete="CASCADE"), nullable=True, index=True)
+    parent = relationship("Folder", remote_side=[id], backref="children")
+class Doc(Base):
+    __tablename__ = "docs"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    folder_id: Mapped[int] = mapped_column(ForeignKey("folders.id", ondelete="CASCADE"), index=True)
+    folder = relationship("Folder", backref="docs")
+'''
+
+
+# A Celery task queued by request handlers (``export.delay(report.id)``): the worker's
+# call, with the arguments the handler queued.
+_QUEUED = _MODELS + '''
+from celery import shared_task
+class Report(Base):
+    __tablename__ = "reports"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+@shared_task
+def export(report_id):
+    session = make_session()
+    return session.get(Report, report_id)
+'''
+
+
 # Steps belong to their run by a column no foreign key states, declared (AgentGPT's
 # agent_task.run_id): judged without inherited-scoping.
 _STEPS = {"pyproject.toml": '''
@@ -1336,6 +1370,59 @@ def downgrade():
 ''',
         },
         _GROUP_VALID,
+        # The grants of who asks (a membership table, IRIS's user_case_access, Mergin's
+        # project_member) are what scoping is computed from, not another tenant's data; a
+        # row by its key that who asks wrote is theirs.
+        {**_WORKSPACES, "example.py": _WORKSPACES["example.py"] + '''
+def memberships(session, user):
+    return session.scalars(select(Membership).where(Membership.user_id == user.id)).all()  # ok: DBC501
+def delete_my_note(session, current_user, note_id):
+    # one row, theirs (IRIS's comment deletion): the author deletes what they wrote
+    note = session.scalars(select(CaseNote).where(CaseNote.surrogate_id == note_id,  # ok: DBC501
+                                                  CaseNote.author_id == current_user.id)).first()
+    if note is not None:
+        session.delete(note)
+'''},
+        # ``with_entities`` selects other tables' columns: a scoped link, joined along its
+        # relationship, scopes the rows it reaches (IRIS's timeline graph).
+        _COMMENTS + '''
+class Mention(Base):
+    __tablename__ = "mentions"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    task_id: Mapped[int] = mapped_column(ForeignKey("tasks.id", ondelete="CASCADE"), index=True)
+    task: Mapped[Task] = relationship()
+def mentioned_tasks(session, user):
+    return session.query(Task).with_entities(Mention.id, Task.id).filter(Mention.user_id == user.id).join(Mention.task).all()  # ok: DBC501
+''',
+        # The ids of scoped rows kept in a dict by another key (Mergin's file paths), read
+        # back with ``[key]`` or ``.get(key)``.
+        _MODELS + '''
+def first_tasks(session, user, keys):
+    projects = session.scalars(select(Project).where(Project.user_id == user.id)).all()
+    by_key = {str(p.id): p.id for p in projects}
+    first = [session.scalars(select(Task).where(Task.project_id == by_key.get(k))).first() for k in keys]  # ok: DBC501
+    return first + [session.scalars(select(Task).where(Task.project_id == by_key[k])).first() for k in keys]  # ok: DBC501
+''',
+        # A folder tree loaded scoped: each folder's documents, counted by a function that
+        # recurses into its children (IRIS's note directories); a helper handed each id of
+        # a scoped list in a comprehension.
+        _FOLDERS + '''
+def tree(session, user):
+    return [count(session, f) for f in session.scalars(select(Folder).where(Folder.user_id == user.id))]
+def count(session, folder):
+    n = session.scalar(select(func.count(Doc.id)).where(Doc.folder_id == folder.id))  # ok: DBC501
+    return {"n": n, "children": [count(session, c) for c in folder.children]}
+def doc_lists(session, user):
+    return [docs_in(session, f.id) for f in session.scalars(select(Folder).where(Folder.user_id == user.id))]
+def docs_in(session, folder_id):
+    return session.scalars(select(Doc).where(Doc.folder_id == folder_id)).all()  # ok: DBC501
+def archive_folder(session, user, folder_id):
+    folder = session.scalars(select(Folder).where(Folder.id == folder_id, Folder.user_id == user.id)).one()
+    return [archived(session, doc.id) for doc in folder.docs]
+def archived(session, doc_id):
+    return session.scalars(select(Doc).where(Doc.id == doc_id)).one()  # ok: DBC501
+''',
         # A model's own query class adds the project (``Person.query.get(id, project)``,
         # ``Bill.query.delete(project, id)``); a relationship to the project compared with
         # the project (declared by the project's backref).
@@ -1549,15 +1636,29 @@ class TaskService:
             return []
         case_id = other_id
         return self.session.scalars(select(CaseEvent).where(CaseEvent.case_id == case_id)).all()  # expect: DBC501
-def memberships(session, user):
-    # a user of several workspaces: which they belong to crosses them, on purpose (a noqa)
-    return session.scalars(select(Membership).where(Membership.user_id == user.id)).all()  # expect: DBC501
+def memberships_of(session, member_id):
+    # an administrator's view of someone's memberships crosses workspaces, on purpose (a noqa)
+    return session.scalars(select(Membership).where(Membership.user_id == member_id)).all()  # expect: DBC501
 def my_notes(session, user):
     # the notes they wrote in every one of them
     return session.scalars(select(CaseNote).where(CaseNote.author_id == user.id)).all()  # expect: DBC501
 '''},
         _STEPS,
         _GROUP_INVALID,
+        # A dict of ids the request sent is not one of held ids.
+        _MODELS + '''
+def first_tasks(session, body, keys):
+    by_key = {k: v for k, v in body.items()}
+    return [session.scalars(select(Task).where(Task.project_id == by_key.get(k))).first() for k in keys]  # expect: DBC501
+''',
+        # A recursion is judged by its outside callers: one that walks ids it never checks.
+        _FOLDERS + '''
+def walk_ids(session, folder_id):
+    docs = session.scalars(select(Doc).where(Doc.folder_id == folder_id)).all()  # expect: DBC501
+    for child in session.scalars(select(Folder).where(Folder.parent_id == folder_id)):  # expect: DBC501
+        docs += walk_ids(session, child.id)
+    return docs
+''',
         # The query class's own method is what runs: one that leaves the project out is
         # unscoped; the project compared on an unjoined table does not scope (I Hate
         # Money's reactivate()).
@@ -2291,6 +2392,15 @@ def show(session, task_id, user):
 """
     options = "`tenant-column`, `global-tables`."
     valid = (
+        # Mergin's archive task: queued with the id of a version loaded scoped.
+        _QUEUED + '''
+def request_export(session, user, report_id):
+    report = session.scalars(select(Report).where(Report.user_id == user.id, Report.id == report_id)).one()
+    export.delay(report.id)  # ok: DBC502
+def request_later(session, user, report_id):
+    report = session.scalars(select(Report).where(Report.user_id == user.id, Report.id == report_id)).one()
+    export.apply_async(args=[report.id], countdown=5)  # ok: DBC502
+''',
         # Checked by membership in the tenant's own collection (timesketch's
         # ``if timeline not in sketch.active_timelines: abort(404)``).
         {**_HOSTS, "example.py": _HOSTS["example.py"] + '''
@@ -2457,6 +2567,22 @@ def delete_task(session, task_id, user):
 ''',
     )
     invalid = (
+        # The request's id queued as it came.
+        _QUEUED + '''
+def request_export(report_id):
+    export.delay(report_id)  # expect: DBC502
+''',
+        # A recursion is judged by its outside callers: a folder looked up by the request's
+        # id is reported where it is looked up, not in the walk it is handed to.
+        _FOLDERS + '''
+def walk(session, folder):
+    docs = session.scalars(select(Doc).where(Doc.folder_id == folder.id)).all()
+    for child in folder.children:
+        docs += walk(session, child)
+    return docs
+def requested(session, folder_id):
+    return walk(session, session.get(Folder, folder_id))  # expect: DBC502
+''',
         # Membership in another collection says nothing of whose the row is.
         {**_HOSTS, "example.py": _HOSTS["example.py"] + '''
 def host_listed(session, listed, host_id):
@@ -2647,6 +2773,38 @@ session.execute(delete(Task).where(Task.id == task_id, Task.user_id == user.id))
 """
     options = "`tenant-column`, `global-tables`, `scope-helpers`, `owned-through`, `inherited-scoping`."
     valid = (
+        # A primary key beside the tenant column (Memobase's ``PrimaryKeyConstraint("id",
+        # "project_id")``): the key of a row, within its tenant.
+        {"pyproject.toml": '''
+[tool.dbcheck]
+tenant-column = "project_id"
+tenant-table = "projects"
+''', "example.py": '''
+from sqlalchemy import ForeignKey, PrimaryKeyConstraint, String
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+class Base(DeclarativeBase): pass
+class Project(Base):
+    __tablename__ = "projects"
+    project_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+class Buffer(Base):
+    __tablename__ = "buffers"
+    id: Mapped[str] = mapped_column(String(36))
+    project_id: Mapped[str] = mapped_column(ForeignKey("projects.project_id", ondelete="CASCADE"), index=True)
+    status: Mapped[str]
+    __table_args__ = (PrimaryKeyConstraint("id", "project_id"),)
+def flush(session, project_id):
+    rows = session.query(Buffer.id).filter(Buffer.project_id == project_id, Buffer.status == "idle").all()
+    ids = [row.id for row in rows]
+    session.query(Buffer).filter(Buffer.id.in_(ids)).update({Buffer.status: "done"})  # ok: DBC503
+'''},
+        # Ids of rows a scoped query selected under a label (Memobase's buffer flush:
+        # ``T.id.label("buffer_id")``, then ``row.buffer_id``).
+        _MODELS + '''
+def mark_done(session, user, ids):
+    rows = session.query(Task.id.label("task_id"), Task.title).filter(Task.user_id == user.id, Task.id.in_(ids)).all()
+    done = [row.task_id for row in rows]
+    session.query(Task).filter(Task.id.in_(done)).update({Task.title: "done"})  # ok: DBC503
+''',
         # A delete restricted to the ids of a scoped CTE.
         _MODELS + '''
 def purge_mine(session, user):
@@ -2736,6 +2894,12 @@ def draft_then_dropped(session, actor):
         },
     )
     invalid = (
+        # Another column under the name of the key is not the row's id.
+        _MODELS + '''
+def mark_by_project(session, user, project_ids):
+    rows = session.query(Task.project_id.label("id")).filter(Task.user_id == user.id, Task.project_id.in_(project_ids))
+    session.query(Task).filter(Task.id.in_([r.id for r in rows])).update({Task.title: "done"})  # expect: DBC503
+''',
         _MODELS + '''
 def purge_project(session, project_id):
     candidates = select(Task.id).where(Task.project_id == project_id).cte()

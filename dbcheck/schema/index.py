@@ -69,12 +69,22 @@ class ProjectIndex:
                 mapped_by_name.setdefault(info.ref.fact.name, []).append(info)
                 if info.table is not None:
                     classes_by_table.setdefault(id(info.table), []).append(info)
+        by_backref: dict[str, list[TableModel]] = {}
+        for table in self.tables:
+            for rel in table.relationships:
+                if rel.backref and table not in by_backref.get(rel.backref, ()):
+                    by_backref.setdefault(rel.backref, []).append(table)
+        object.__setattr__(self, "_by_backref", by_backref)
         object.__setattr__(self, "_by_table_name", by_table_name)
         object.__setattr__(self, "_mapped_by_name", mapped_by_name)
         object.__setattr__(self, "_classes_by_table", classes_by_table)
 
     def tables_named(self, name: str) -> list[TableModel]:
         return list(self._by_table_name.get(name, ()))  # type: ignore[attr-defined]
+
+    def tables_with_backref(self, name: str) -> list[TableModel]:
+        """The tables declaring a relationship whose ``backref=`` is ``name``."""
+        return list(self._by_backref.get(name, ()))  # type: ignore[attr-defined]
 
     def subclasses_of(self, qualname: str) -> list[str]:
         """The project classes that name ``qualname`` among their bases, by qualname, sorted."""
