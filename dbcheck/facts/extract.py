@@ -340,11 +340,10 @@ class ExprConverter:
         return ("?", tuple(e for e in (left, right) if e[0] not in ("?", "c")))
 
     def _fstring(self, node: cst.FormattedString) -> Expr:
-        """f"%{x}": the literal text it starts with, and the expressions inside."""
-        prefix = ""
-        if node.parts and isinstance(node.parts[0], cst.FormattedStringText):
-            prefix = node.parts[0].value
-        return ("fstr", prefix, tuple(self.descend(node)))
+        """f"%{x}": its literal text with a NUL where each expression goes, and the
+        expressions inside."""
+        text = "".join(part.value if isinstance(part, cst.FormattedStringText) else "\0" for part in node.parts)
+        return ("fstr", text, tuple(self.descend(node)))
 
     def _sequence(self, node: Union[cst.Tuple, cst.List, cst.Set]) -> Expr:
         kind = {cst.Tuple: "tuple", cst.List: "list", cst.Set: "set"}[type(node)]

@@ -223,15 +223,15 @@ class IfExp(_IfExp):
 
 class _FString(NamedTuple):
     tag: str
-    prefix: str  # the literal text it starts with
+    text: str  # its literal text, with a NUL where each expression goes
     inner: tuple["Expr", ...]
 
 
 class FString(_FString):
     __slots__ = ()
 
-    def __new__(cls, prefix: str, inner: tuple = ()) -> "FString":
-        return super().__new__(cls, "fstr", prefix, tuple(inner))
+    def __new__(cls, text: str, inner: tuple = ()) -> "FString":
+        return super().__new__(cls, "fstr", text, tuple(inner))
 
 
 class _Comprehension(NamedTuple):

@@ -20,7 +20,7 @@ Expressions are kept as small tuples (``Expr``):
     ("local", name)                          a name the enclosing function binds
     ("ifexp", test, body, orelse)            body if test else orelse
     ("add", left, right)                     left + right
-    ("fstr", leading text, (inner, ...))     an f-string
+    ("fstr", text, (inner, ...))             an f-string: its literal text, NUL for each {expression}
     ("comp", (element, ...), (iterable, ...))  a comprehension or generator expression
     ("?", (inner, ...))                      anything else, with the expressions inside it
 """

@@ -356,8 +356,8 @@ class QueryAnalyzer:
             if not query.through:
                 continue
             scoped_here = not query.opaque and unscoped_table(self.index, self.config, query) is None
-            if not query.opaque and not scoped_here:
-                far.append(site)
+            if not query.opaque and not scoped_here and (site.path, site.line, site.column) not in self._checked_rows:
+                far.append(site)  # (a caller that checks the row handed up to it is not one)
             for step in query.through:
                 reached[step[:3]] = reached.get(step[:3], True) and scoped_here
         vouched_sites: list[QueryUse] = []
@@ -469,8 +469,10 @@ class QueryAnalyzer:
             # kept as written, for a filter to read (``.where(cond)``, ``field == v``)
             result = frozenset({ExprVal(stmt.value)})
         elif result == NOTHING and isinstance(stmt.value, Sequence) and stmt.value.tag in ("list", "tuple") \
-                and all(_looks_like_condition(item) for item in stmt.value.items):
-            # ``filters = [T.a == 1, T.user_id == me]``, ANDed later by ``.filter(*filters)``
+                and (all(_looks_like_condition(item) for item in stmt.value.items)
+                     or (stmt.value.items and all(_sql_piece(item) for item in stmt.value.items))):
+            # ``filters = [T.a == 1, T.user_id == me]``, ANDed later by ``.filter(*filters)``;
+            # ``where_clauses = [f"({access_filter})", "filename = :filename"]`` for a join
             result = frozenset({ExprVal(condition_list(stmt.value.tag, stmt.value.items))})
         pairs = _dict_pairs(stmt.value)
         if pairs is not None:
@@ -1059,6 +1061,10 @@ class QueryAnalyzer:
 
     def _eval_not(self, expr: Not, env: Env, ctx: Context) -> ValueSet:
         self._eval(expr.operand, env, ctx)
+        return frozenset({ExprVal(expr)})
+
+    def _eval_fstring(self, expr: FString, env: Env, ctx: Context) -> ValueSet:
+        self._eval_each(expr.inner, env, ctx)
         return frozenset({ExprVal(expr)})
 
     def _eval_nothing(self, expr: Expr, env: Env, ctx: Context) -> ValueSet:
@@ -1810,6 +1816,10 @@ class QueryAnalyzer:
             if receiver.is_result and method == "get":
                 return frozenset({replace(receiver, is_result=False)})  # rows_by_key.get(key)
             return NOTHING
+        if isinstance(receiver, ExprVal) and isinstance(receiver.expr, Const) and isinstance(receiver.expr.value, str) \
+                and method == "join" and len(args) == 1:
+            self._eval_args(expr, env, ctx)
+            return frozenset({ExprVal(expr)})  # ``" AND ".join(where_clauses)``: read by _strings
         if isinstance(receiver, IdVal) and not receiver.row and method == "get" and args:
             self._eval_args(expr, env, ctx)
             return frozenset({receiver})  # ``{fp.path: fp.id for fp in fps}.get(path)``: one of those ids
@@ -1987,6 +1997,10 @@ class QueryAnalyzer:
     def _apply_filter(self, query: QueryVal, arg: Expr, env: Env, ctx: Context) -> QueryVal:
         notes = _Notes()
         scoped, terms, opaque = self._condition(arg, env, ctx, notes)
+        if TEXT_SCOPE in scoped:
+            # raw SQL names the column unqualified: the table the query reads, when it is one
+            tables = set(query.tables + query.joined)
+            scoped = (scoped - {TEXT_SCOPE}) | (frozenset(tables) if len(tables) == 1 else frozenset())
         return _own_rows(replace(query, scoped=query.scoped | scoped, terms=query.terms + tuple(terms),
                                  opaque=query.opaque or opaque, filtered=True,
                                  partial=query.partial or opaque or not terms or notes.unknown,
@@ -2020,6 +2034,16 @@ class QueryAnalyzer:
         if isinstance(expr, Compare):
             return self._comparison(expr, env, ctx, notes)
         if isinstance(expr, Call):
+            sql = self._sql_text(expr)
+            if sql is not None:
+                # ``text(f"({access_filter})").bindparams(**params)``: raw SQL that compares
+                # the tenant column with a bound value on every path scopes the query's table
+                texts = self._strings(sql, env, ctx)
+                if texts and all(_sql_scopes(t, self.config.tenant_columns) for t in texts):
+                    if notes is not None:
+                        notes.unknown = True
+                    return frozenset({TEXT_SCOPE}), [], False
+                return self._unknown_term(expr, notes)
             lib = _sql(self.index.symbols.lib_name(expr.func) if isinstance(expr.func, Name) else None)
             if lib == "and_":
                 return self._conjunction(expr.args, env, ctx, notes)
@@ -2049,6 +2073,69 @@ class QueryAnalyzer:
                 return frozenset({column[0] + PUBLISHED}), [], False
             return frozenset(), [], False
         return self._unknown_term(expr, notes)
+
+    def _sql_text(self, call: Call) -> Optional[Expr]:
+        """The SQL string of ``text(sql)`` (with any ``.bindparams(...)`` after it), or None."""
+        while isinstance(call.func, Attr) and call.func.name in ("bindparams", "columns") and \
+                isinstance(call.func.value, Call):
+            call = call.func.value
+        if isinstance(call.func, Name) and _sql(self.index.symbols.lib_name(call.func)) == "text" and \
+                len(call.args) == 1:
+            return call.args[0]
+        return None
+
+    def _strings(self, expr: Expr, env: Env, ctx: Context, depth: int = 0) -> Optional[list[str]]:
+        """Every string ``expr`` may hold (a literal, an f-string, ``+``, a local - what a
+        project function returned to it included), or None when one of them is not known."""
+        if depth > 4:
+            return None
+        if isinstance(expr, Const):
+            return [expr.value] if isinstance(expr.value, str) else None
+        if isinstance(expr, Add):
+            left, right = self._strings(expr.left, env, ctx, depth + 1), self._strings(expr.right, env, ctx, depth + 1)
+            return [a + b for a in left for b in right][:16] if left is not None and right is not None else None
+        if isinstance(expr, FString):
+            if expr.text.count("\0") != len(expr.inner):
+                return None
+            found = [""]
+            for literal, inner in zip(expr.text.split("\0"), (*expr.inner, None)):
+                found = [f + literal for f in found]
+                if inner is not None:
+                    parts = self._strings(inner, env, ctx, depth + 1)
+                    if parts is None:
+                        return None
+                    found = [f + part for f in found for part in parts][:16]
+            return found
+        if isinstance(expr, Call) and isinstance(expr.func, Attr) and expr.func.name == "join" and \
+                isinstance(expr.func.value, Const) and isinstance(expr.func.value.value, str) and len(expr.args) == 1:
+            lists = self._eval_local(expr.args[0], env, ctx) if isinstance(expr.args[0], Local) else \
+                frozenset({ExprVal(expr.args[0])})
+            if not lists or not all(isinstance(v, ExprVal) and isinstance(v.expr, Sequence) for v in lists):
+                return None
+            joined: list[str] = []
+            for value in sorted(lists, key=repr):
+                variants = [""]
+                for position, item in enumerate(value.expr.items):  # type: ignore[union-attr]
+                    parts = self._strings(item, env, ctx, depth + 1)
+                    if parts is None and _one_group(_sql_template(item)):
+                        parts = ["(?)"]  # a parenthesised piece AND-ed in: it narrows, whatever it says
+                    if parts is None:
+                        return None
+                    sep = expr.func.value.value if position else ""
+                    variants = [v + sep + p for v in variants for p in parts][:16]
+                joined.extend(variants)
+            return joined[:16]
+        # (a call is not run again here: the local its result went to is read instead)
+        values = self._eval_local(expr, env, ctx) if isinstance(expr, Local) and expr.tag == "local" else None
+        if not values or not all(isinstance(v, ExprVal) for v in values):
+            return None
+        out: list[str] = []
+        for value in sorted(values, key=repr):
+            strings = self._strings(value.expr, env, ctx, depth + 1)
+            if strings is None:
+                return None
+            out.extend(strings)
+        return out[:16]
 
     def _inlined_condition(self, call: Call, ctx: Context) -> Optional[Expr]:
         """``.where(self._session_filter(tbl, user_id, sid))`` where the project function
@@ -3316,6 +3403,75 @@ CHECKED_ROW_IF = "<checked row if refused>"  # the check's verdict is returned
 
 # in a query's scoped tables: ``T`` + this, its rows their owners published (see _either)
 PUBLISHED = "#published"
+TEXT_SCOPE = "#text"  # raw SQL that compares the tenant column: scopes the query's own table
+# ``app_id = :app_id``, ``"owner_id" = %(uid)s``, ``t.user_id = $1``: one comparison, whole
+_TEXT_TENANT = re.compile(r'^\s*(?:"?\w+"?\.)?"?(\w+)"?\s*=\s*(?::\w+|%\(\w+\)s|\$\d+|\?|%s)\s*$')
+_TEXT_NOTHING = re.compile(r"(?i)^\s*(?:1\s*=\s*0|false)\s*$")
+_TEXT_JUNCTION = re.compile(r"(?i)\b(and|or)\b|[()]")
+
+
+def _sql_scopes(sql: str, tenant_columns: Iterable[str]) -> bool:
+    """Whether a raw SQL condition keeps one tenant's rows: an AND-ed conjunct (at any depth
+    of parentheses AND-ed in) compares a tenant column with a bound value, and no OR sits
+    beside it. ``(app_id = :app_id) AND filename = :f`` scopes; ``app_id = :a OR is_public``
+    does not."""
+    depth, start, conjuncts = 0, 0, []
+    for match in _TEXT_JUNCTION.finditer(sql):
+        token = match.group(0).lower()
+        if token == "(":
+            depth += 1
+        elif token == ")":
+            depth -= 1
+        elif depth == 0 and token == "or":
+            return False
+        elif depth == 0 and token == "and":
+            conjuncts.append(sql[start:match.start()])
+            start = match.end()
+    conjuncts.append(sql[start:])
+    for part in conjuncts:
+        part = part.strip()
+        if part.startswith("(") and part.endswith(")") and _balanced(part[1:-1]):
+            if _sql_scopes(part[1:-1], tenant_columns):
+                return True
+            continue
+        found = _TEXT_TENANT.match(part)
+        if (found is not None and found.group(1) in tenant_columns) or _TEXT_NOTHING.match(part):
+            return True  # (``1=0`` when who asks may see nothing: no rows at all)
+    return False
+
+
+def _sql_template(expr: Expr) -> str:
+    """An SQL string as written, a NUL for each part not known here: ``f"({x})"`` and
+    ``"(" + " OR ".join(c) + ")"`` are both ``(\0)``."""
+    if isinstance(expr, Const) and isinstance(expr.value, str):
+        return expr.value
+    if isinstance(expr, FString):
+        return expr.text
+    if isinstance(expr, Add):
+        return _sql_template(expr.left) + _sql_template(expr.right)
+    return "\0"
+
+
+def _one_group(template: str) -> bool:
+    """Whether a template is one parenthesised group: ``(\0)``, not ``(\0) OR (\0)``."""
+    template = template.strip()
+    if not (template.startswith("(") and template.endswith(")")):
+        return False
+    depth = 0
+    for position, char in enumerate(template):
+        depth += 1 if char == "(" else -1 if char == ")" else 0
+        if depth == 0 and position < len(template) - 1:
+            return False
+    return depth == 0
+
+
+def _balanced(sql: str) -> bool:
+    depth = 0
+    for char in sql:
+        depth += 1 if char == "(" else -1 if char == ")" else 0
+        if depth < 0:
+            return False
+    return depth == 0
 
 
 def _either(branches: list[frozenset[str]]) -> frozenset[str]:
@@ -3470,11 +3626,22 @@ def _extended_condition_lists(values: ValueSet, method: str, arg: Expr, env: Env
         added = (Star(arg),)
     else:
         return NOTHING
-    if not all(isinstance(item, Star) or _looks_like_condition(item) for item in added):
+    if not all(isinstance(item, Star) or _looks_like_condition(item) for item in added) and not (
+            all(_sql_piece(item) for item in added) and all(
+                isinstance(v, ExprVal) and isinstance(v.expr, Sequence) and all(_sql_piece(i) for i in v.expr.items)
+                for v in values)):
+        # (a list of SQL strings, ``where_clauses.append(f"({extra})")``, is kept too)
         return NOTHING
     lists = {condition_list(v.expr.tag, v.expr.items + added) for v in values
              if isinstance(v, ExprVal) and isinstance(v.expr, Sequence)}
     return frozenset(ExprVal(seq) for seq in bounded_condition_lists(lists))
+
+
+def _sql_piece(expr: Expr) -> bool:
+    """A string literal, an f-string, or a ``+`` of one: a piece of raw SQL a list may gather."""
+    if isinstance(expr, Add):
+        return _sql_piece(expr.left) or _sql_piece(expr.right)
+    return isinstance(expr, FString) or (isinstance(expr, Const) and isinstance(expr.value, str))
 
 
 def _condition_lists(values: ValueSet) -> bool:
@@ -3598,7 +3765,7 @@ def _leading_wildcard(pattern: Optional[Expr]) -> bool:
     if isinstance(pattern, Const) and isinstance(pattern.value, str):
         return pattern.value.startswith("%")
     if isinstance(pattern, FString):
-        return pattern.prefix.startswith("%")
+        return pattern.text.startswith("%")
     if isinstance(pattern, Add):
         return _leading_wildcard(pattern.left)
     return False
@@ -3821,6 +3988,6 @@ _EVAL: dict[type, Callable[[QueryAnalyzer, Any, Env, Context], ValueSet]] = {
     Subscript: QueryAnalyzer._eval_subscript,
     BinOr: QueryAnalyzer._eval_nothing,
     Add: QueryAnalyzer._eval_nothing,
-    FString: QueryAnalyzer._eval_nothing,
+    FString: QueryAnalyzer._eval_fstring,
     Lambda: QueryAnalyzer._eval_nothing,
 }
