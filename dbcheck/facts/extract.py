@@ -764,6 +764,12 @@ class _ModuleExtractor:
                 hint = conv.convert(p.annotation.annotation)
                 if hint[0] in ("n", "sub"):  # ``ChatService``, ``Annotated[ChatService, Depends(...)]``
                     annotations[p.name.value] = hint
+        if func.returns is not None:
+            # what it returns, under a key no parameter can have (a provider for
+            # ``db=Depends(get_db)``: ``def get_db() -> DatabaseManager``)
+            hint = conv.convert(func.returns.annotation)
+            if hint[0] in ("n", "sub"):
+                annotations["return"] = hint
         saved = (conv.params, conv.locals, conv.class_names, conv.module_names, conv.bound_so_far, conv.comprehended)
         conv.params, conv.class_names = frozenset(names), set()
         if conv.star_module is not None:

@@ -119,7 +119,8 @@ class FunctionIR:
     is_async: bool = False
     star_kwargs: str = ""  # the ``**kwargs`` parameter's name (the last of ``params``)
     # the classes parameters are annotated with (``chat_service: ChatServiceDep``), as
-    # written: a method called on such a parameter is that class's
+    # written: a method called on such a parameter is that class's; "return": the
+    # function's return annotation
     annotations: dict[str, Expr] = field(default_factory=dict)
 
     @property

@@ -1292,8 +1292,25 @@ class QueryAnalyzer:
         Depends(...)]`` (or a module alias of it, quivr's ``ChatServiceDep``) or ``svc:
         ChatService = Depends(...)``. A plain annotation says the class, not how the
         caller built the instance (a repository scoped to one group): not followed."""
-        injected = _is_depends(ctx.function.defaults.get(param))
-        return self._annotated_instance(ctx.function.annotations[param], injected)
+        default = ctx.function.defaults.get(param)
+        injected = _is_depends(default)
+        hint = ctx.function.annotations.get(param)
+        if hint is not None:
+            return self._annotated_instance(hint, injected)
+        if not injected or not default[2]:  # type: ignore[index]
+            return None
+        # ``db=Depends(get_db)`` with ``def get_db() -> DatabaseManager`` (or one that
+        # yields it: ``-> Iterator[DatabaseManager]``): what the provider says it hands over
+        provider = self.index.symbols.lookup(default[2][0])  # type: ignore[index]
+        body = provider.body if isinstance(provider, FunctionBody) else \
+            _function_body(provider.module, provider.fact.name) if isinstance(provider, Function) else None
+        if body is None:
+            return None
+        returned = body.annotations.get("return")
+        if isinstance(returned, tuple) and returned[:1] == ("sub",) and returned[2] and \
+                (self.index.symbols.lib_name(returned[1]) or "").rsplit(":", 1)[-1].rsplit(".", 1)[-1] in _YIELDED:
+            returned = returned[2][0]
+        return self._annotated_instance(returned, True)
 
     def _annotated_instance(self, hint: Any, injected: bool, depth: int = 0) -> Optional["InstanceVal"]:
         if not isinstance(hint, tuple) or not hint or depth > 2:
@@ -1845,7 +1862,8 @@ class QueryAnalyzer:
             if found is not None:
                 return self._project_call(found[0], found[1].name, found[1], expr, env, ctx, self_cls=info,
                                           models=receiver.models)
-        if isinstance(receiver, ParamVal) and receiver.name in ctx.function.annotations:
+        if isinstance(receiver, ParamVal) and (receiver.name in ctx.function.annotations
+                                               or _is_depends(ctx.function.defaults.get(receiver.name))):
             # ``chat_service: ChatServiceDep``: the service FastAPI hands in
             instance = self._injected_instance(receiver.name, ctx)
             if instance is not None and not self._is_mapped(instance.qualname):
@@ -3402,6 +3420,7 @@ CHECKED_ROW_IF = "<checked row if refused>"  # the check's verdict is returned
 
 
 # in a query's scoped tables: ``T`` + this, its rows their owners published (see _either)
+_YIELDED = frozenset({"Generator", "Iterator", "AsyncGenerator", "AsyncIterator", "Iterable", "AsyncIterable"})
 PUBLISHED = "#published"
 TEXT_SCOPE = "#text"  # raw SQL that compares the tenant column: scopes the query's own table
 # ``app_id = :app_id``, ``"owner_id" = %(uid)s``, ``t.user_id = $1``: one comparison, whole

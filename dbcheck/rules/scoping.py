@@ -1731,6 +1731,25 @@ def task_view(session, task_id):
 def task_export(session, task_id):
     return tasks_get(session, task_id)
 ''',
+        # A service FastAPI hands in through a provider that says what it returns
+        # (``db=Depends(get_db)`` with ``def get_db() -> TaskStore``): its methods are followed.
+        _MODELS + '''
+from fastapi import Depends
+class TaskStore:
+    def __init__(self, session):
+        self.session = session
+    def get(self, task_id):
+        return self.session.scalars(select(Task).where(Task.id == task_id)).first()
+def get_store() -> TaskStore:
+    return TaskStore(make_session())
+def owned_task(task_id, user, store=Depends(get_store)):
+    task = store.get(task_id)
+    if task is None or task.user_id != user.id:
+        raise LookupError(task_id)
+    return task
+def read_task(task_id, store=Depends(get_store)):
+    return store.get(task_id)  # expect: DBC501
+''',
         # A dict of ids the request sent is not one of held ids.
         _MODELS + '''
 def first_tasks(session, body, keys):
