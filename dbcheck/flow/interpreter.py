@@ -1019,7 +1019,11 @@ class QueryAnalyzer:
         return self._eval_each(expr.inner, env, ctx)
 
     def _eval_ifexp(self, expr: IfExp, env: Env, ctx: Context) -> ValueSet:
-        self._eval(expr.test, env, ctx)
+        tested = self._eval(expr.test, env, ctx)
+        if tested and all(isinstance(v, ExprVal) and isinstance(v.expr, Sequence) and v.expr.items for v in tested):
+            # ``" AND ".join(clauses) if clauses else "TRUE"`` of a list that holds items
+            # on every path: the list is true
+            return self._eval(expr.body, env, ctx)
         return self._eval(expr.body, env, ctx) | self._eval(expr.orelse, env, ctx)
 
     def _eval_comprehension(self, expr: Comprehension, env: Env, ctx: Context) -> ValueSet:

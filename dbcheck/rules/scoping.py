@@ -1429,7 +1429,8 @@ def find_tasks(session, user, extra, statuses):
         clauses.append(f"({extra})")
     if statuses:
         clauses.append("(" + " OR ".join(statuses) + ")")
-    stmt = select(Task).where(text(" AND ".join(clauses)).bindparams(uid=user.id))  # ok: DBC501
+    where = " AND ".join(clauses) if clauses else "TRUE"
+    stmt = select(Task).where(text(where).bindparams(uid=user.id))  # ok: DBC501
     return session.scalars(stmt).all()
 ''',
         # A folder tree loaded scoped: each folder's documents, counted by a function that
@@ -1687,6 +1688,12 @@ def filtered_tasks(session, user, extra):
     if extra:
         clauses.append(extra)
     return session.scalars(select(Task).where(text(" AND ".join(clauses)).bindparams(uid=user.id))).all()  # expect: DBC501
+def maybe_mine(session, user, mine):
+    clauses = []
+    if mine:
+        clauses.append("user_id = :uid")
+    where = " AND ".join(clauses) if clauses else "TRUE"
+    return session.scalars(select(Task).where(text(where).bindparams(uid=user.id))).all()  # expect: DBC501
 ''',
         # A lookup some callers check: the calls that do not are reported; one through a
         # function that checks the row (IRIS's tasks_delete) is not.
