@@ -1451,6 +1451,17 @@ def archive_folder(session, user, folder_id):
     return [archived(session, doc.id) for doc in folder.docs]
 def archived(session, doc_id):
     return session.scalars(select(Doc).where(Doc.id == doc_id)).one()  # ok: DBC501
+def remove_route(session, user, folder_id):
+    folder = session.scalars(select(Folder).where(Folder.id == folder_id, Folder.user_id == user.id)).first()
+    remove_folder(session, folder)
+def remove_folder(session, folder):
+    # IRIS's delete_directory: each document, then each subfolder the same way
+    for doc in folder.docs:
+        doc_to_remove(session, doc.id)
+    for child in folder.children:
+        remove_folder(session, child)
+def doc_to_remove(session, doc_id):
+    return session.scalars(select(Doc).where(Doc.id == doc_id)).first()  # ok: DBC501
 ''',
         # A model's own query class adds the project (``Person.query.get(id, project)``,
         # ``Bill.query.delete(project, id)``); a relationship to the project compared with
