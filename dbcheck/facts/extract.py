@@ -530,6 +530,15 @@ def _target_name(conv: ExprConverter, target: cst.BaseExpression) -> str:
     return ""
 
 
+def _deleted_items(target: cst.BaseExpression) -> tuple[str, ...]:
+    """The containers ``del`` takes items out of: ``del a[0], b.x`` -> (a, b)."""
+    if isinstance(target, (cst.Subscript, cst.Attribute)) and isinstance(target.value, cst.Name):
+        return (target.value.value,)
+    if isinstance(target, (cst.Tuple, cst.List)):
+        return tuple(n for e in target.elements for n in _deleted_items(e.value))
+    return ()
+
+
 def _target_names(target: cst.BaseExpression) -> tuple[str, ...]:
     if isinstance(target, cst.Name):
         return (target.value,)
@@ -815,8 +824,15 @@ class _ModuleExtractor:
                 if stmt.value is not None:
                     out.append(("assign", (target,), conv.convert(stmt.value), line))
             elif isinstance(stmt, cst.AugAssign):
+                # ``where += " OR is_public"``, ``ids += more``: a store into the name, as
+                # ``name[] = ...`` records one (its earlier value is no longer all it holds)
                 target = _target_name(conv, stmt.target)
-                out.append(("assign", ("",), conv.convert(stmt.value), line))
+                store = f"{target}[]" if target.isidentifier() else target if target.endswith("[]") else ""
+                out.append(("assign", (store,), conv.convert(stmt.value), line))
+            elif isinstance(stmt, cst.Del):
+                # ``del clauses[0]``: a store into the container, of nothing
+                for name in _deleted_items(stmt.target):
+                    out.append(("assign", (f"{name}[]",), ("c", None), line))
             elif isinstance(stmt, cst.Expr):
                 out.append(("expr", conv.convert(stmt.value), line))
             elif isinstance(stmt, cst.Return):

@@ -58,7 +58,17 @@ if TYPE_CHECKING:
 
 MAX_DEPTH = 6
 # Tables of the people who sign in: a key to one compared with who asks reads their own rows
-_GRANT_WORDS = re.compile(r"(?i)(access|member|permission|grant|acl|collaborator|participant)")
+_GRANT_WORDS = frozenset({"access", "accesses", "member", "members", "membership", "memberships", "permission",
+                          "permissions", "grant", "grants", "acl", "acls", "collaborator", "collaborators",
+                          "participant", "participants"})
+_ACCOUNT_KEY = re.compile(r"(?:^|_)(?:user|member|account|principal)_?id$")
+_AUTHOR_KEY = re.compile(r"(?:^|_)(?:user|author|creator|owner|created_by|uploaded_by|uploader|submitted_by|"
+                         r"submitter|posted_by|poster|writer)(?:_id)?$")
+
+
+def _name_words(name: str) -> list[str]:
+    """``UserCaseAccess user_case_access`` -> user, case, access, ...: lower-case words."""
+    return [w.lower() for w in re.findall(r"[A-Z]?[a-z0-9]+|[A-Z]+(?![a-z])", name)]
 IDENTITY_TABLES = frozenset({"users", "user", "accounts", "account", "auth_user", "customers", "members"})
 _NONE_VALUE = ExprVal(Const(None))
 _ABSENT = _NONE_VALUE  # a key a dict built here does not hold (yet): as if it held None
@@ -576,7 +586,7 @@ class QueryAnalyzer:
             # ``return Server.query``: a query with no call of its own is where it is returned
             value = frozenset(replace(v, line=stmt.line, column=1) if isinstance(v, QueryVal) and v.line == 0 else v
                               for v in value)
-            ctx.returns.append(value)
+            ctx.returns.append(self._texts_resolved(value, env, ctx))
         return None
 
     def _raise(self, stmt: Raise, env: Env, ctx: Context) -> Optional[Env]:
@@ -981,7 +991,7 @@ class QueryAnalyzer:
     def _eval_subscript(self, expr: Subscript, env: Env, ctx: Context) -> ValueSet:
         values = self._eval(expr.value, env, ctx)
         self._eval_each(expr.items, env, ctx)
-        return _one_of(values, expr.items)
+        return _one_of(_unless_stored_into(values, expr.value, env), expr.items)
 
     def _eval_name(self, expr: Name, env: Env, ctx: Context) -> ValueSet:
         if expr.qualified.startswith("?.") and "." not in expr.qualified[2:]:
@@ -1020,7 +1030,9 @@ class QueryAnalyzer:
 
     def _eval_ifexp(self, expr: IfExp, env: Env, ctx: Context) -> ValueSet:
         tested = self._eval(expr.test, env, ctx)
-        if tested and all(isinstance(v, ExprVal) and isinstance(v.expr, Sequence) and v.expr.items for v in tested):
+        changed = isinstance(expr.test, Local) and bool(env.get(f"{expr.test.name}[]", frozenset()))
+        if tested and not changed and all(isinstance(v, ExprVal) and isinstance(v.expr, Sequence) and v.expr.items
+                                          for v in tested):
             # ``" AND ".join(clauses) if clauses else "TRUE"`` of a list that holds items
             # on every path: the list is true
             return self._eval(expr.body, env, ctx)
@@ -1174,7 +1186,8 @@ class QueryAnalyzer:
             if rel.attribute == attribute and not rel.secondary and self._many_to_one_column(table, attribute):
                 target = self._relationship_table(rel)
                 return IdVal(target, True, source) if target else None
-        children = self._children_table(table, attribute)
+        children = self._children_table(table, attribute) if owned_by_tenant(self.index, self.config, table_name) \
+            else None  # (the children of a shared row, or of a user looked up by id, may be anyone's)
         if children is not None:
             # ``directory.subdirectories``: the rows whose key names this one, as scoped as it
             return RowVal(source, "", is_result=True, table=children)
@@ -1230,11 +1243,6 @@ class QueryAnalyzer:
             # anyone's - unless the tenant is an organization and the key is to who signs
             # in (a customer portal's ``Order.customer_id == <the signed-in customer>``):
             # every such person belongs to one tenant, and so do their rows.
-            if self._access_grant(table) and any(cols == [column] and fk.target_table in IDENTITY_TABLES
-                                                 for cols, fk in table.all_foreign_keys()):
-                # ``UserCaseAccess.user_id == me``: the grants of who asks - what scoping
-                # is computed from, not another tenant's data
-                return True
             return self.config.tenant_table not in IDENTITY_TABLES and any(
                 cols == [column] and self._single_tenant_identity(fk.target_table)
                 for cols, fk in table.all_foreign_keys())
@@ -1245,16 +1253,34 @@ class QueryAnalyzer:
                                          or self._single_tenant_identity(fk.target_table))
                    for cols, fk in table.all_foreign_keys())
 
-    def _keys_identity(self, table_name: str, column: str) -> bool:
-        """Whether ``table.column`` is a foreign key to the table of people who sign in."""
+    def _own_key(self, table_name: str, column: str) -> bool:
+        """Whether ``table.column`` says who wrote a row (``author_id``, ``comment_user_id``,
+        a key to the table of people who sign in) under a tenant that is not that person:
+        a row by its key that who asks wrote is theirs (see ``_own_rows``)."""
         table = self._table_named(table_name)
-        return table is not None and any(cols == [column] and fk.target_table in IDENTITY_TABLES
-                                         for cols, fk in table.all_foreign_keys())
+        return table is not None and self.config.tenant_table not in IDENTITY_TABLES \
+            and bool(_AUTHOR_KEY.search(column)) and any(
+                cols == [column] and fk.target_table in IDENTITY_TABLES for cols, fk in table.all_foreign_keys())
 
-    def _access_grant(self, table: TableModel) -> bool:
-        """A table of grants: rows that give an account access to a tenant (a membership,
-        ``user_case_access``, ``project_member``), by its name."""
-        return bool(_GRANT_WORDS.search(f"{table.name or ''} {table.class_name or ''}"))
+    def _grant_key(self, table_name: str, column: str) -> bool:
+        """``UserCaseAccess.user_id``: the account key of a table of grants - rows that give
+        an account access to a tenant (a membership, ``user_case_access``, ``project_member``),
+        named so, with a key to the tenant. Filtered by who asks, the grants of who asks:
+        what scoping is computed from, not another tenant's data."""
+        table = self._table_named(table_name)
+        if table is None or not _ACCOUNT_KEY.search(column) or not tenant_columns_of(table, self.config):
+            return False
+        words = set(_name_words(f"{table.name or ''} {table.class_name or ''}"))
+        return bool(words & _GRANT_WORDS) and any(
+            cols == [column] and fk.target_table in IDENTITY_TABLES for cols, fk in table.all_foreign_keys())
+
+    def _loaded(self, value: Expr, env: Env) -> bool:
+        """Whether ``value`` is read off a row this function looked up (``member =
+        session.get(User, member_id)``; ``member.id``): someone, not who asks."""
+        while isinstance(value, Attr):
+            value = value.value
+        held = env.get(value.name, frozenset()) if isinstance(value, Local) else frozenset()
+        return any(isinstance(v, (GetVal, RowVal)) for v in held)
 
     def _single_tenant_identity(self, table_name: Optional[str]) -> bool:
         """A table of people who sign in, each of whom belongs to one tenant (a NOT NULL
@@ -1497,6 +1523,11 @@ class QueryAnalyzer:
             # ``return cls(id=app.id, ...)`` in a schema's own ``from_orm``: an instance
             self._eval_args(expr, env, ctx)
             return frozenset({InstanceVal(ctx.cls.ref.qualname)})
+        if isinstance(func, Attr) and func.name in _MUTATORS and isinstance(func.value, Local) \
+                and func.value.tag in ("local", "param"):
+            # ``clauses.clear()``, ``ids.pop()``, ``by_name.update(extra)``: what it was bound
+            # to is no longer all, or none, of what it holds
+            env.set(f"{func.value.name}[]", env.get(f"{func.value.name}[]", frozenset()) | {_NONE_VALUE})
         if isinstance(func, Attr) and func.name in ("append", "add") and len(expr.args) == 1 \
                 and isinstance(func.value, Local) and func.value.tag == "local":
             held = self._peek(expr.args[0], env, ctx)
@@ -1841,7 +1872,9 @@ class QueryAnalyzer:
                 and method == "join" and len(args) == 1:
             self._eval_args(expr, env, ctx)
             return frozenset({ExprVal(expr)})  # ``" AND ".join(where_clauses)``: read by _strings
-        if isinstance(receiver, IdVal) and not receiver.row and method == "get" and args:
+        if isinstance(receiver, IdVal) and not receiver.row and method == "get" and len(args) == 1 and not expr.kwargs \
+                and not (isinstance(func, Attr) and isinstance(func.value, Local)
+                         and env.get(f"{func.value.name}[]", frozenset())):
             self._eval_args(expr, env, ctx)
             return frozenset({receiver})  # ``{fp.path: fp.id for fp in fps}.get(path)``: one of those ids
         if isinstance(receiver, ParamVal) and receiver.name in ("self", "cls") and ctx.cls is not None:
@@ -1980,10 +2013,11 @@ class QueryAnalyzer:
                 return query
             # the columns it selects now, from their own tables; the entity it had stays in
             # the FROM list when a filter or join names it (``Link.query.with_entities(
-            # Asset.name).filter(Link.case_id == c).join(Link.asset)``): read as an outer
-            # join, which scopes what it reaches when filtered, and is not judged itself
+            # Asset.name).filter(Link.case_id == c).join(Link.asset)``): it scopes what it
+            # reaches when filtered by the tenant, and is judged when any filter names it
             kept = tuple(t for t in query.tables if t not in tables and t not in query.joined)
             return replace(query, tables=tables, joined=query.joined + kept, outer=query.outer + kept,
+                           replaced=query.replaced + kept,
                            labels=self._labels(args, tables, ctx), owner_only=self._owner_projection(args))
         if method in _API.pass_through:
             self._eval_args(expr, env, ctx)
@@ -2096,6 +2130,26 @@ class QueryAnalyzer:
             return frozenset(), [], False
         return self._unknown_term(expr, notes)
 
+    def _texts_resolved(self, value: ValueSet, env: Env, ctx: Context) -> ValueSet:
+        """What a function returns of SQL text (an f-string, a ``join``, a list of pieces),
+        read here, where its names are bound: the caller sees the strings, not names of
+        this function's locals it would read in its own scope."""
+        out: set = set()
+        for v in value:
+            expr = v.expr if isinstance(v, ExprVal) else None
+            if isinstance(expr, (FString, Call)) and (isinstance(expr, FString) or _joins_text(expr)):
+                strings = self._strings(expr, env, ctx)
+                out |= {ExprVal(Const(text)) for text in strings or ()}
+            elif isinstance(expr, Sequence) and any(_sql_piece(item) for item in expr.items):
+                items = []
+                for item in expr.items:
+                    strings = self._strings(item, env, ctx)
+                    items.append(Const(strings[0]) if strings and len(strings) == 1 else Const(None))
+                out.add(ExprVal(condition_list(expr.tag, tuple(items))))
+            else:
+                out.add(v)
+        return frozenset(out)
+
     def _sql_text(self, call: Call) -> Optional[Expr]:
         """The SQL string of ``text(sql)`` (with any ``.bindparams(...)`` after it), or None."""
         while isinstance(call.func, Attr) and call.func.name in ("bindparams", "columns") and \
@@ -2128,10 +2182,13 @@ class QueryAnalyzer:
                         return None
                     found = [f + part for f in found for part in parts][:16]
             return found
-        if isinstance(expr, Call) and isinstance(expr.func, Attr) and expr.func.name == "join" and \
-                isinstance(expr.func.value, Const) and isinstance(expr.func.value.value, str) and len(expr.args) == 1:
-            lists = self._eval_local(expr.args[0], env, ctx) if isinstance(expr.args[0], Local) else \
-                frozenset({ExprVal(expr.args[0])})
+        if isinstance(expr, Call) and isinstance(expr.func, Attr) and isinstance(expr.func.value, Const) \
+                and _joins_text(expr):
+            separator = str(expr.func.value.value)
+            listed = expr.args[0]
+            if isinstance(listed, Local) and env.get(f"{listed.name}[]", frozenset()):
+                return None  # a list changed in place (``clauses += extra``, ``clauses.clear()``)
+            lists = self._eval_local(listed, env, ctx) if isinstance(listed, Local) else frozenset({ExprVal(listed)})
             if not lists or not all(isinstance(v, ExprVal) and isinstance(v.expr, Sequence) for v in lists):
                 return None
             joined: list[str] = []
@@ -2143,10 +2200,12 @@ class QueryAnalyzer:
                         parts = ["(?)"]  # a parenthesised piece AND-ed in: it narrows, whatever it says
                     if parts is None:
                         return None
-                    sep = expr.func.value.value if position else ""
+                    sep = separator if position else ""
                     variants = [v + sep + p for v in variants for p in parts][:16]
                 joined.extend(variants)
             return joined[:16]
+        if isinstance(expr, Local) and env.get(f"{expr.name}[]", frozenset()):
+            return None  # ``where += " OR is_public"``, ``clauses[0] = ...``: not what it was bound to
         # (a call is not run again here: the local its result went to is read instead)
         values = self._eval_local(expr, env, ctx) if isinstance(expr, Local) and expr.tag == "local" else None
         if not values or not all(isinstance(v, ExprVal) for v in values):
@@ -2203,16 +2262,17 @@ class QueryAnalyzer:
 
     def _queued_call(self, call: Call) -> Call:
         """A project function queued as a task (Celery's ``export.delay(pv.id)``,
-        ``export.apply_async(args=[pv.id])``, RQ's ``queue.enqueue(export, pv.id)`` is not
-        read): the call the worker makes, with the same arguments. The position is the
+        ``export.apply_async(args=[pv.id])``, a signature ``export.s(pv.id)`` / ``.si(...)``
+        for a chain or a group; RQ's ``queue.enqueue(export, pv.id)`` and ``send_task`` by
+        name are not read): the call the worker makes, with the same arguments. The position is the
         queueing call's, so what the task's queries say is said where it was queued."""
         func = call.func
-        if not isinstance(func, Name) or not func.qualified.endswith((".delay", ".apply_async")):
+        if not isinstance(func, Name) or not func.qualified.endswith((".delay", ".apply_async", ".s", ".si")):
             return call
         target, method = func.qualified.rsplit(".", 1)
         if not isinstance(self.index.symbols.lookup(Name(target)), (Function, FunctionBody)):
             return call
-        if method == "delay":
+        if method in ("delay", "s", "si"):  # (``chain(export.s(id), ...)``: a call to come)
             return Call(Name(target), call.args, call.kwargs, call.line, call.column)
         given = dict(call.kwargs)
         args = given.get("args", call.args[0] if call.args else None)
@@ -2379,16 +2439,19 @@ class QueryAnalyzer:
 
     def _is_row_key(self, table_name: str, column: str) -> bool:
         """The primary key, or a unique ``id`` beside a surrogate one (tracecat's models),
-        or the key beside the tenant column in a composite primary key (Memobase's
+        or a UUID key beside the tenant column in a composite primary key (Memobase's
         ``PrimaryKeyConstraint("id", "project_id")``)."""
         table = self._table_named(table_name)
         if table is None:
             return False
         if table.primary_key == [column]:
             return True
-        if column in table.primary_key and len(table.primary_key) > 1 and all(
-                key == column or key in self.config.tenant_columns for key in table.primary_key):
-            return True
+        if column in table.primary_key and len(table.primary_key) > 1 and column not in self.config.tenant_columns \
+                and all(key == column or key in self.config.tenant_columns for key in table.primary_key):
+            # (a UUID is one row's wherever it is; a number per tenant - an issue's ``iid`` -
+            # names a row in every tenant)
+            col = table.column(column)
+            return col is not None and "uuid" in (col.type_name or "").lower()
         col = table.column(column)
         return column == "id" and col is not None and col.unique
 
@@ -2556,7 +2619,7 @@ class QueryAnalyzer:
             self._note_key(table, column, right, notes)
             if names_who_asks(right, self.config):
                 notes.asks = True
-            if self._who_asks(right, env) and self._keys_identity(table, column):
+            if self._own_key(table, column) and self._who_asks(right, env) and not self._loaded(right, env):
                 notes.mine.add(table)
         return scoped, [term], False
 
@@ -2578,6 +2641,7 @@ class QueryAnalyzer:
         # == user.id`` on a table owned through its task: the rows that belong to who asks
         return table if self._held_reference(table, column, value, env, ctx, notes) or (
             self._who_asks(value, env) and self._names_the_tenant(table, column)) or (
+            self._grant_key(table, column) and self._who_asks(value, env) and not self._loaded(value, env)) or (
             self._held_row_key(table, column, value, env, ctx, notes)) else ""
 
     def _held_row_key(self, table: str, column: str, value: Expr, env: Env, ctx: Context,
@@ -2673,6 +2737,8 @@ class QueryAnalyzer:
         if method == "in_":
             scoped = frozenset({table}) if (name in self.config.tenant_columns and args and not constant
                                             and wrapper in (None, "expression")) else frozenset()
+            if len(args) == 1 and isinstance(args[0], Sequence) and not args[0].items:
+                scoped = frozenset({table})  # ``T.case_id.in_([])``: no rows at all (who asks may see none)
             if args and not scoped and self._scoped_subquery(args[0], env, ctx):
                 # T.id.in_(select(L.t_id).where(L.org_id == org)): a semi-join on scoped rows
                 scoped = frozenset({table})
@@ -2819,7 +2885,7 @@ class QueryAnalyzer:
                     scoped.add(token)
                 if not constant:
                     self._note_key(target, name, value, notes)
-                    if self._who_asks(value, env) and self._keys_identity(target, name):
+                    if self._own_key(target, name) and self._who_asks(value, env) and not self._loaded(value, env):
                         notes.mine.add(target)
             terms.append(Term(target, name, "==", None, line, col, constant))
         return _own_rows(replace(query, scoped=frozenset(scoped), terms=tuple(terms), filtered=True,
@@ -3298,7 +3364,7 @@ class QueryAnalyzer:
         if isinstance(expr, Attr):
             return self._attributes(self._peek(expr.value, env, ctx), expr.name, ctx)
         if isinstance(expr, Subscript):
-            return _one_of(self._peek(expr.value, env, ctx), expr.items)
+            return _one_of(_unless_stored_into(self._peek(expr.value, env, ctx), expr.value, env), expr.items)
         if isinstance(expr, Name) and expr.qualified.startswith("?."):
             first, *rest = expr.qualified[2:].split(".")
             values = env.get(first, frozenset())
@@ -3313,7 +3379,9 @@ class QueryAnalyzer:
                 in CONVERSIONS:
             # ``result.append(AppOut.from_orm(app))``: the row under another class
             return self._converted([self._peek(expr.args[0], env, ctx)])
-        if isinstance(expr, Call) and isinstance(expr.func, Attr) and expr.func.name == "get" and expr.args:
+        if isinstance(expr, Call) and isinstance(expr.func, Attr) and expr.func.name == "get" and \
+                len(expr.args) == 1 and not expr.kwargs and not (
+                    isinstance(expr.func.value, Local) and env.get(f"{expr.func.value.name}[]", frozenset())):
             held = self._peek(expr.func.value, env, ctx)
             if held and all(isinstance(v, IdVal) and not v.row for v in held):
                 return held  # ``ids_by_path.get(path)``: one of the ids held (None matches no row)
@@ -3428,6 +3496,8 @@ CHECKED_ROW_IF = "<checked row if refused>"  # the check's verdict is returned
 
 
 # in a query's scoped tables: ``T`` + this, its rows their owners published (see _either)
+_MUTATORS = frozenset({"clear", "pop", "popitem", "remove", "insert", "update", "setdefault", "__setitem__",
+                       "__delitem__", "discard", "reverse", "sort"})
 _YIELDED = frozenset({"Generator", "Iterator", "AsyncGenerator", "AsyncIterator", "Iterable", "AsyncIterable"})
 PUBLISHED = "#published"
 TEXT_SCOPE = "#text"  # raw SQL that compares the tenant column: scopes the query's own table
@@ -3662,6 +3732,21 @@ def _extended_condition_lists(values: ValueSet, method: str, arg: Expr, env: Env
     lists = {condition_list(v.expr.tag, v.expr.items + added) for v in values
              if isinstance(v, ExprVal) and isinstance(v.expr, Sequence)}
     return frozenset(ExprVal(seq) for seq in bounded_condition_lists(lists))
+
+
+def _unless_stored_into(values: ValueSet, holder: Expr, env: Env) -> ValueSet:
+    """The ids a collection was built with, unless something was stored into it since
+    (``by_name[name] = request_id``, ``by_name.update(extra)``): then not all held."""
+    if isinstance(holder, Local) and env.get(f"{holder.name}[]", frozenset()) and values \
+            and all(isinstance(v, IdVal) and not v.row for v in values):
+        return NOTHING
+    return values
+
+
+def _joins_text(expr: Expr) -> bool:
+    """``" AND ".join(pieces)``."""
+    return isinstance(expr, Call) and isinstance(expr.func, Attr) and expr.func.name == "join" and \
+        isinstance(expr.func.value, Const) and isinstance(expr.func.value.value, str) and len(expr.args) == 1
 
 
 def _sql_piece(expr: Expr) -> bool:

@@ -252,8 +252,10 @@ def unscoped_table(index: TablesByName, config: "Config", query: Optional[QueryV
         return None
     # An outer-joined table that is neither selected nor filtered on hands back no rows
     # of its own (Tile.query.outerjoin(Chart) returns tiles, whatever the charts are).
+    filtered = {term.table for term in query.terms}
     owned = [(name, owned_by_tenant(index, config, name)) for name in query.tables + query.joined
-             if name not in query.outer or name in query.tables or name in query.scoped]
+             if name not in query.outer or name in query.tables or name in query.scoped
+             or (name in query.replaced and name in filtered)]
     owned = [(name, table) for name, table in owned if table is not None]
     if not owned:
         return None

@@ -65,6 +65,9 @@ class QueryVal:
     # tables a term pins to rows of who asks (``Comment.author_id == current_user.id``): with
     # the primary key pinned too, one row of their own (see QueryAnalyzer._apply_filter)
     mine: frozenset[str] = frozenset()
+    # the entities a ``with_entities(...)`` replaced: in the FROM list only when a filter or a
+    # join names them - judged then, as any table read (see QueryAnalyzer._query_method)
+    replaced: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

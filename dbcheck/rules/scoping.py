@@ -1679,6 +1679,13 @@ class TaskService:
 def memberships_of(session, member_id):
     # an administrator's view of someone's memberships crosses workspaces, on purpose (a noqa)
     return session.scalars(select(Membership).where(Membership.user_id == member_id)).all()  # expect: DBC501
+def member_workspaces(session, member_id):
+    member = session.get(User, member_id)  # someone looked up, not who asks
+    return session.scalars(select(Membership).where(Membership.user_id == member.id)).all()  # expect: DBC501
+def their_note(session, author_id, note_id):
+    author = session.get(User, author_id)
+    return session.scalars(select(CaseNote).where(CaseNote.surrogate_id == note_id,  # expect: DBC501
+                                                  CaseNote.author_id == author.id)).first()
 def my_notes(session, user):
     # the notes they wrote in every one of them
     return session.scalars(select(CaseNote).where(CaseNote.author_id == user.id)).all()  # expect: DBC501
@@ -1699,6 +1706,26 @@ def filtered_tasks(session, user, extra):
     if extra:
         clauses.append(extra)
     return session.scalars(select(Task).where(text(" AND ".join(clauses)).bindparams(uid=user.id))).all()  # expect: DBC501
+def widened(session, user):
+    where = "user_id = :uid"
+    where += " OR is_public"
+    return session.scalars(select(Task).where(text(where).bindparams(uid=user.id))).all()  # expect: DBC501
+def cleared(session, user, everyone):
+    clauses = ["user_id = :uid", "project_id IS NOT NULL"]
+    if everyone:
+        clauses.clear()
+    where = " AND ".join(clauses) if clauses else "TRUE"
+    return session.scalars(select(Task).where(text(where).bindparams(uid=user.id))).all()  # expect: DBC501
+def public_filter():
+    clause = "is_public = true"
+    return f"({clause})"
+def public_tasks(session, user):
+    clause = "user_id = :uid"  # the helper's own local of that name is another string
+    where = public_filter()
+    return session.scalars(select(Task).where(text(where))).all()  # expect: DBC501
+def owner_names(session, task_id):
+    # the task's owner for any task: the filter names the task, which is read
+    return session.query(Task).with_entities(User.id).filter(Task.id == task_id).join(User, User.id == Task.user_id).first()  # expect: DBC501
 def maybe_mine(session, user, mine):
     clauses = []
     if mine:
@@ -2694,6 +2721,10 @@ def delete_task(session, task_id, user):
         _QUEUED + '''
 def request_export(report_id):
     export.delay(report_id)  # expect: DBC502
+def request_chain(session, user, report_id, next_id):
+    report = session.scalars(select(Report).where(Report.user_id == user.id, Report.id == report_id)).one()
+    export.delay(report.id)
+    return chain(export.si(report.id), export.s(next_id))  # expect: DBC502
 ''',
         # A recursion is judged by its outside callers: a folder looked up by the request's
         # id is reported where it is looked up, not in the walk it is handed to.
@@ -2903,7 +2934,8 @@ session.execute(delete(Task).where(Task.id == task_id, Task.user_id == user.id))
 tenant-column = "project_id"
 tenant-table = "projects"
 ''', "example.py": '''
-from sqlalchemy import ForeignKey, PrimaryKeyConstraint, String
+import uuid
+from sqlalchemy import ForeignKey, PrimaryKeyConstraint, String, Uuid
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 class Base(DeclarativeBase): pass
 class Project(Base):
@@ -2911,7 +2943,7 @@ class Project(Base):
     project_id: Mapped[str] = mapped_column(String(64), primary_key=True)
 class Buffer(Base):
     __tablename__ = "buffers"
-    id: Mapped[str] = mapped_column(String(36))
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, default=uuid.uuid4)
     project_id: Mapped[str] = mapped_column(ForeignKey("projects.project_id", ondelete="CASCADE"), index=True)
     status: Mapped[str]
     __table_args__ = (PrimaryKeyConstraint("id", "project_id"),)
@@ -3017,6 +3049,29 @@ def draft_then_dropped(session, actor):
         },
     )
     invalid = (
+        # A number per tenant beside the tenant column (an issue's ``iid``) names a row in
+        # every tenant: closing #7 of one project closes #7 everywhere.
+        {"pyproject.toml": '''
+[tool.dbcheck]
+tenant-column = "project_id"
+tenant-table = "projects"
+''', "example.py": '''
+from sqlalchemy import ForeignKey, PrimaryKeyConstraint, String, select, update
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+class Base(DeclarativeBase): pass
+class Project(Base):
+    __tablename__ = "projects"
+    project_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+class Issue(Base):
+    __tablename__ = "issues"
+    iid: Mapped[int]
+    project_id: Mapped[str] = mapped_column(ForeignKey("projects.project_id", ondelete="CASCADE"), index=True)
+    title: Mapped[str]
+    __table_args__ = (PrimaryKeyConstraint("iid", "project_id"),)
+def close_issue(session, project_id, iid):
+    issue = session.scalars(select(Issue).where(Issue.project_id == project_id, Issue.iid == iid)).one()
+    session.execute(update(Issue).where(Issue.iid == issue.iid).values(title="closed"))  # expect: DBC503
+'''},
         # Another column under the name of the key is not the row's id.
         _MODELS + '''
 def mark_by_project(session, user, project_ids):
