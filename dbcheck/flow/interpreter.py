@@ -58,18 +58,14 @@ if TYPE_CHECKING:
 
 MAX_DEPTH = 6
 # Tables of the people who sign in: a key to one compared with who asks reads their own rows
+IDENTITY_TABLES = frozenset({"users", "user", "accounts", "account", "auth_user", "customers", "members"})
+# the words of a table of grants' name, its account key, and a key that says who wrote a row
 _GRANT_WORDS = frozenset({"access", "accesses", "member", "members", "membership", "memberships", "permission",
                           "permissions", "grant", "grants", "acl", "acls", "collaborator", "collaborators",
                           "participant", "participants"})
 _ACCOUNT_KEY = re.compile(r"(?:^|_)(?:user|member|account|principal)_?id$")
 _AUTHOR_KEY = re.compile(r"(?:^|_)(?:user|author|creator|owner|created_by|uploaded_by|uploader|submitted_by|"
                          r"submitter|posted_by|poster|writer)(?:_id)?$")
-
-
-def _name_words(name: str) -> list[str]:
-    """``UserCaseAccess user_case_access`` -> user, case, access, ...: lower-case words."""
-    return [w.lower() for w in re.findall(r"[A-Z]?[a-z0-9]+|[A-Z]+(?![a-z])", name)]
-IDENTITY_TABLES = frozenset({"users", "user", "accounts", "account", "auth_user", "customers", "members"})
 _NONE_VALUE = ExprVal(Const(None))
 _ABSENT = _NONE_VALUE  # a key a dict built here does not hold (yet): as if it held None
 _BUILT_HERE, _NOT_BUILT_HERE = frozenset({ExprVal(Const(True))}), frozenset({ExprVal(Const(False))})
@@ -1030,9 +1026,8 @@ class QueryAnalyzer:
 
     def _eval_ifexp(self, expr: IfExp, env: Env, ctx: Context) -> ValueSet:
         tested = self._eval(expr.test, env, ctx)
-        changed = isinstance(expr.test, Local) and bool(env.get(f"{expr.test.name}[]", frozenset()))
-        if tested and not changed and all(isinstance(v, ExprVal) and isinstance(v.expr, Sequence) and v.expr.items
-                                          for v in tested):
+        if tested and not _stored_into(expr.test, env) and all(
+                isinstance(v, ExprVal) and isinstance(v.expr, Sequence) and v.expr.items for v in tested):
             # ``" AND ".join(clauses) if clauses else "TRUE"`` of a list that holds items
             # on every path: the list is true
             return self._eval(expr.body, env, ctx)
@@ -1259,8 +1254,7 @@ class QueryAnalyzer:
         a row by its key that who asks wrote is theirs (see ``_own_rows``)."""
         table = self._table_named(table_name)
         return table is not None and self.config.tenant_table not in IDENTITY_TABLES \
-            and bool(_AUTHOR_KEY.search(column)) and any(
-                cols == [column] and fk.target_table in IDENTITY_TABLES for cols, fk in table.all_foreign_keys())
+            and bool(_AUTHOR_KEY.search(column)) and _keys_identity(table, column)
 
     def _grant_key(self, table_name: str, column: str) -> bool:
         """``UserCaseAccess.user_id``: the account key of a table of grants - rows that give
@@ -1271,8 +1265,7 @@ class QueryAnalyzer:
         if table is None or not _ACCOUNT_KEY.search(column) or not tenant_columns_of(table, self.config):
             return False
         words = set(_name_words(f"{table.name or ''} {table.class_name or ''}"))
-        return bool(words & _GRANT_WORDS) and any(
-            cols == [column] and fk.target_table in IDENTITY_TABLES for cols, fk in table.all_foreign_keys())
+        return bool(words & _GRANT_WORDS) and _keys_identity(table, column)
 
     def _loaded(self, value: Expr, env: Env) -> bool:
         """Whether ``value`` is read off a row this function looked up (``member =
@@ -1639,12 +1632,7 @@ class QueryAnalyzer:
         tables: list[str] = []
         for arg in args:
             if isinstance(arg, Call) and not arg.kwargs and len(arg.args) <= 1:
-                # ``T.id.label("id")``: the column under another name
-                func = arg.func
-                if isinstance(func, Name) and func.qualified.endswith(".label"):
-                    arg = Name(func.qualified[: -len(".label")])
-                elif isinstance(func, Attr) and func.name == "label":
-                    arg = func.value
+                arg = _labelled(arg) or arg  # ``T.id.label("id")``: the column under another name
             table = self._entity(arg, ctx)
             if table is None and aggregates and isinstance(arg, Call) and isinstance(arg.func, Name) and \
                     _sql(self.index.symbols.lib_name(arg.func)):
@@ -1662,12 +1650,7 @@ class QueryAnalyzer:
             if not (isinstance(arg, Call) and len(arg.args) == 1 and isinstance(arg.args[0], Const)
                     and isinstance(arg.args[0].value, str)):
                 continue
-            func = arg.func
-            column: Optional[Expr] = None
-            if isinstance(func, Name) and func.qualified.endswith(".label"):
-                column = Name(func.qualified[: -len(".label")])
-            elif isinstance(func, Attr) and func.name == "label":
-                column = func.value
+            column = _labelled(arg)
             if column is None:
                 continue
             sym = self.index.symbols.lookup(column) if isinstance(column, Name) else None
@@ -1873,8 +1856,7 @@ class QueryAnalyzer:
             self._eval_args(expr, env, ctx)
             return frozenset({ExprVal(expr)})  # ``" AND ".join(where_clauses)``: read by _strings
         if isinstance(receiver, IdVal) and not receiver.row and method == "get" and len(args) == 1 and not expr.kwargs \
-                and not (isinstance(func, Attr) and isinstance(func.value, Local)
-                         and env.get(f"{func.value.name}[]", frozenset())):
+                and not (isinstance(func, Attr) and _stored_into(func.value, env)):
             self._eval_args(expr, env, ctx)
             return frozenset({receiver})  # ``{fp.path: fp.id for fp in fps}.get(path)``: one of those ids
         if isinstance(receiver, ParamVal) and receiver.name in ("self", "cls") and ctx.cls is not None:
@@ -2137,7 +2119,7 @@ class QueryAnalyzer:
         out: set = set()
         for v in value:
             expr = v.expr if isinstance(v, ExprVal) else None
-            if isinstance(expr, (FString, Call)) and (isinstance(expr, FString) or _joins_text(expr)):
+            if isinstance(expr, FString) or (expr is not None and _join_separator(expr) is not None):
                 strings = self._strings(expr, env, ctx)
                 out |= {ExprVal(Const(text)) for text in strings or ()}
             elif isinstance(expr, Sequence) and any(_sql_piece(item) for item in expr.items):
@@ -2182,11 +2164,10 @@ class QueryAnalyzer:
                         return None
                     found = [f + part for f in found for part in parts][:16]
             return found
-        if isinstance(expr, Call) and isinstance(expr.func, Attr) and isinstance(expr.func.value, Const) \
-                and _joins_text(expr):
-            separator = str(expr.func.value.value)
+        separator = _join_separator(expr)
+        if isinstance(expr, Call) and separator is not None:
             listed = expr.args[0]
-            if isinstance(listed, Local) and env.get(f"{listed.name}[]", frozenset()):
+            if _stored_into(listed, env):
                 return None  # a list changed in place (``clauses += extra``, ``clauses.clear()``)
             lists = self._eval_local(listed, env, ctx) if isinstance(listed, Local) else frozenset({ExprVal(listed)})
             if not lists or not all(isinstance(v, ExprVal) and isinstance(v.expr, Sequence) for v in lists):
@@ -2204,7 +2185,7 @@ class QueryAnalyzer:
                     variants = [v + sep + p for v in variants for p in parts][:16]
                 joined.extend(variants)
             return joined[:16]
-        if isinstance(expr, Local) and env.get(f"{expr.name}[]", frozenset()):
+        if _stored_into(expr, env):
             return None  # ``where += " OR is_public"``, ``clauses[0] = ...``: not what it was bound to
         # (a call is not run again here: the local its result went to is read instead)
         values = self._eval_local(expr, env, ctx) if isinstance(expr, Local) and expr.tag == "local" else None
@@ -2446,13 +2427,12 @@ class QueryAnalyzer:
             return False
         if table.primary_key == [column]:
             return True
+        col = table.column(column)
         if column in table.primary_key and len(table.primary_key) > 1 and column not in self.config.tenant_columns \
                 and all(key == column or key in self.config.tenant_columns for key in table.primary_key):
             # (a UUID is one row's wherever it is; a number per tenant - an issue's ``iid`` -
             # names a row in every tenant)
-            col = table.column(column)
             return col is not None and "uuid" in (col.type_name or "").lower()
-        col = table.column(column)
         return column == "id" and col is not None and col.unique
 
     def _own_unscoped_paths(self, results: ValueSet, body: FunctionIR, ctx: Context) -> ValueSet:
@@ -3380,9 +3360,8 @@ class QueryAnalyzer:
             # ``result.append(AppOut.from_orm(app))``: the row under another class
             return self._converted([self._peek(expr.args[0], env, ctx)])
         if isinstance(expr, Call) and isinstance(expr.func, Attr) and expr.func.name == "get" and \
-                len(expr.args) == 1 and not expr.kwargs and not (
-                    isinstance(expr.func.value, Local) and env.get(f"{expr.func.value.name}[]", frozenset())):
-            held = self._peek(expr.func.value, env, ctx)
+                len(expr.args) == 1 and not expr.kwargs:
+            held = _unless_stored_into(self._peek(expr.func.value, env, ctx), expr.func.value, env)
             if held and all(isinstance(v, IdVal) and not v.row for v in held):
                 return held  # ``ids_by_path.get(path)``: one of the ids held (None matches no row)
         if isinstance(expr, Comprehension) and len(expr.iterables) == 1 \
@@ -3495,10 +3474,11 @@ CHECKED_ROW = "<checked row>"
 CHECKED_ROW_IF = "<checked row if refused>"  # the check's verdict is returned
 
 
-# in a query's scoped tables: ``T`` + this, its rows their owners published (see _either)
+# methods that change a container in place, and the return annotations a provider yields through
 _MUTATORS = frozenset({"clear", "pop", "popitem", "remove", "insert", "update", "setdefault", "__setitem__",
                        "__delitem__", "discard", "reverse", "sort"})
 _YIELDED = frozenset({"Generator", "Iterator", "AsyncGenerator", "AsyncIterator", "Iterable", "AsyncIterable"})
+# in a query's scoped tables: ``T`` + this, its rows their owners published (see _either)
 PUBLISHED = "#published"
 TEXT_SCOPE = "#text"  # raw SQL that compares the tenant column: scopes the query's own table
 # ``app_id = :app_id``, ``"owner_id" = %(uid)s``, ``t.user_id = $1``: one comparison, whole
@@ -3527,7 +3507,7 @@ def _sql_scopes(sql: str, tenant_columns: Iterable[str]) -> bool:
     conjuncts.append(sql[start:])
     for part in conjuncts:
         part = part.strip()
-        if part.startswith("(") and part.endswith(")") and _balanced(part[1:-1]):
+        if _one_group(part):
             if _sql_scopes(part[1:-1], tenant_columns):
                 return True
             continue
@@ -3535,6 +3515,26 @@ def _sql_scopes(sql: str, tenant_columns: Iterable[str]) -> bool:
         if (found is not None and found.group(1) in tenant_columns) or _TEXT_NOTHING.match(part):
             return True  # (``1=0`` when who asks may see nothing: no rows at all)
     return False
+
+
+def _labelled(call: Call) -> Optional[Expr]:
+    """The column of ``T.id.label("id")`` (or of ``func.x(...).label(...)``), or None."""
+    func = call.func
+    if isinstance(func, Name) and func.qualified.endswith(".label"):
+        return Name(func.qualified[: -len(".label")])
+    if isinstance(func, Attr) and func.name == "label":
+        return func.value
+    return None
+
+
+def _keys_identity(table: TableModel, column: str) -> bool:
+    """Whether ``table.column`` is a foreign key to the table of people who sign in."""
+    return any(cols == [column] and fk.target_table in IDENTITY_TABLES for cols, fk in table.all_foreign_keys())
+
+
+def _name_words(name: str) -> list[str]:
+    """``UserCaseAccess user_case_access`` -> user, case, access, ...: lower-case words."""
+    return [w.lower() for w in re.findall(r"[A-Z]?[a-z0-9]+|[A-Z]+(?![a-z])", name)]
 
 
 def _sql_template(expr: Expr) -> str:
@@ -3558,15 +3558,6 @@ def _one_group(template: str) -> bool:
     for position, char in enumerate(template):
         depth += 1 if char == "(" else -1 if char == ")" else 0
         if depth == 0 and position < len(template) - 1:
-            return False
-    return depth == 0
-
-
-def _balanced(sql: str) -> bool:
-    depth = 0
-    for char in sql:
-        depth += 1 if char == "(" else -1 if char == ")" else 0
-        if depth < 0:
             return False
     return depth == 0
 
@@ -3737,16 +3728,23 @@ def _extended_condition_lists(values: ValueSet, method: str, arg: Expr, env: Env
 def _unless_stored_into(values: ValueSet, holder: Expr, env: Env) -> ValueSet:
     """The ids a collection was built with, unless something was stored into it since
     (``by_name[name] = request_id``, ``by_name.update(extra)``): then not all held."""
-    if isinstance(holder, Local) and env.get(f"{holder.name}[]", frozenset()) and values \
-            and all(isinstance(v, IdVal) and not v.row for v in values):
+    if _stored_into(holder, env) and values and all(isinstance(v, IdVal) and not v.row for v in values):
         return NOTHING
     return values
 
 
-def _joins_text(expr: Expr) -> bool:
-    """``" AND ".join(pieces)``."""
-    return isinstance(expr, Call) and isinstance(expr.func, Attr) and expr.func.name == "join" and \
-        isinstance(expr.func.value, Const) and isinstance(expr.func.value.value, str) and len(expr.args) == 1
+def _stored_into(expr: Expr, env: Env) -> bool:
+    """Whether the local ``expr`` had something stored into it since it was bound
+    (``x[k] = v``, ``x += y``, ``del x[0]``, ``x.clear()``): not only what it was bound to."""
+    return isinstance(expr, Local) and bool(env.get(f"{expr.name}[]", frozenset()))
+
+
+def _join_separator(expr: Expr) -> Optional[str]:
+    """The separator of ``" AND ".join(pieces)``, or None for any other expression."""
+    if isinstance(expr, Call) and isinstance(expr.func, Attr) and expr.func.name == "join" and \
+            isinstance(expr.func.value, Const) and isinstance(expr.func.value.value, str) and len(expr.args) == 1:
+        return expr.func.value.value
+    return None
 
 
 def _sql_piece(expr: Expr) -> bool:

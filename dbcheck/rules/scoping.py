@@ -83,6 +83,21 @@ def export(report_id):
 '''
 
 
+# Projects keyed by a string, for tables whose primary key pairs a key with the project.
+_KEYED_PROJECTS = {"pyproject.toml": '''
+[tool.dbcheck]
+tenant-column = "project_id"
+tenant-table = "projects"
+''', "example.py": '''
+import uuid
+from sqlalchemy import ForeignKey, PrimaryKeyConstraint, String, Uuid, select, update
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+class Base(DeclarativeBase): pass
+class Project(Base):
+    __tablename__ = "projects"
+    project_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+'''}
+
 # Steps belong to their run by a column no foreign key states, declared (AgentGPT's
 # agent_task.run_id): judged without inherited-scoping.
 _STEPS = {"pyproject.toml": '''
@@ -2929,18 +2944,7 @@ session.execute(delete(Task).where(Task.id == task_id, Task.user_id == user.id))
     valid = (
         # A primary key beside the tenant column (Memobase's ``PrimaryKeyConstraint("id",
         # "project_id")``): the key of a row, within its tenant.
-        {"pyproject.toml": '''
-[tool.dbcheck]
-tenant-column = "project_id"
-tenant-table = "projects"
-''', "example.py": '''
-import uuid
-from sqlalchemy import ForeignKey, PrimaryKeyConstraint, String, Uuid
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
-class Base(DeclarativeBase): pass
-class Project(Base):
-    __tablename__ = "projects"
-    project_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+        {**_KEYED_PROJECTS, "example.py": _KEYED_PROJECTS["example.py"] + '''
 class Buffer(Base):
     __tablename__ = "buffers"
     id: Mapped[uuid.UUID] = mapped_column(Uuid, default=uuid.uuid4)
@@ -3051,17 +3055,7 @@ def draft_then_dropped(session, actor):
     invalid = (
         # A number per tenant beside the tenant column (an issue's ``iid``) names a row in
         # every tenant: closing #7 of one project closes #7 everywhere.
-        {"pyproject.toml": '''
-[tool.dbcheck]
-tenant-column = "project_id"
-tenant-table = "projects"
-''', "example.py": '''
-from sqlalchemy import ForeignKey, PrimaryKeyConstraint, String, select, update
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
-class Base(DeclarativeBase): pass
-class Project(Base):
-    __tablename__ = "projects"
-    project_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+        {**_KEYED_PROJECTS, "example.py": _KEYED_PROJECTS["example.py"] + '''
 class Issue(Base):
     __tablename__ = "issues"
     iid: Mapped[int]
