@@ -261,18 +261,20 @@ class ExprConverter:
         else:
             elements = (self.convert(node.elt),)
         iterables: list[Expr] = []
+        tests: list[Expr] = []
         clause = node.for_in
         while clause is not None:
             self.convert(clause.target)
             iterable = self.convert(clause.iter)
             for cond in clause.ifs:
                 test = self.convert(cond.test)
+                tests.append(test)
                 if _kept_if_in(node, clause, cond.test):
                     # ``[i for i in requested if i in allowed]``: what it keeps is of ``allowed``
                     iterable = test[2][0][1]
             iterables.append(iterable)
             clause = clause.inner_for_in
-        return ("comp", elements, tuple(iterables))
+        return ("comp", elements, tuple(iterables), tuple(tests))
 
     def _name(self, node: cst.Name) -> Expr:
         return self.name(node.value)
@@ -379,7 +381,8 @@ class ExprConverter:
     def _unary(self, node: cst.UnaryOperation) -> Expr:
         operand = self.convert(node.expression)
         if isinstance(node.operator, (cst.Not, cst.BitInvert)):
-            return ("not", operand)  # ``~T.col.any()``: SQLAlchemy's NOT, in a filter
+            # ``~T.col.any()``: SQLAlchemy's NOT, in a filter; ``not x``: Python's
+            return ("not", operand, isinstance(node.operator, cst.Not))
         if isinstance(node.operator, cst.Minus) and operand[0] == "c" and isinstance(operand[1], (int, float)):
             return ("c", -operand[1])
         return UNKNOWN
@@ -599,6 +602,63 @@ def _assigned_names(body: Sequence[cst.CSTNode], imports: bool = True) -> set[st
     return names
 
 
+def _parameter_lines(twin: Optional[ast.AST], def_line: int) -> dict[str, int]:
+    """The lines of parameters not on the ``def`` line (where a finding about one lands)."""
+    args = getattr(twin, "args", None)
+    if not isinstance(args, ast.arguments):
+        return {}
+    every = [*args.posonlyargs, *args.args, *args.kwonlyargs, *(a for a in (args.vararg, args.kwarg) if a)]
+    return {a.arg: a.lineno for a in every if a.lineno != def_line}
+
+
+def _unused_parameters(twin: Optional[ast.AST]) -> tuple[str, ...]:
+    """The parameters the function never names again (``self`` / ``cls`` and ``_x`` aside)."""
+    args = getattr(twin, "args", None)
+    if not isinstance(args, ast.arguments):
+        return ()
+    every = [a.arg for a in (*args.posonlyargs, *args.args, *args.kwonlyargs) if a.arg not in ("self", "cls")
+             and not a.arg.startswith("_")]
+    if not every:
+        return ()
+    body = getattr(twin, "body", ())
+    named = {node.id for stmt in body for node in ast.walk(stmt) if isinstance(node, ast.Name)}
+    if named & {"locals", "vars", "eval", "exec"}:
+        return ()  # ``**locals()``: every parameter may be read
+    return tuple(name for name in every if name not in named or not any(_reads(stmt, name) for stmt in body))
+
+
+def _bound_by(args: ast.arguments) -> set[str]:
+    every = (*args.posonlyargs, *args.args, *args.kwonlyargs, args.vararg, args.kwarg)
+    return {a.arg for a in every if a is not None}
+
+
+def _reads(node: ast.AST, name: str) -> bool:
+    """Whether ``node`` reads ``name`` of the enclosing function: a lambda, nested function
+    or comprehension that binds the same name reads its own (``key=lambda user: user.email``)."""
+    if isinstance(node, ast.Name):
+        return node.id == name and not isinstance(node.ctx, ast.Store)
+    if isinstance(node, ast.Lambda):
+        outer: list[ast.AST] = [*node.args.defaults, *(d for d in node.args.kw_defaults if d is not None)]
+        if name not in _bound_by(node.args):
+            outer.append(node.body)
+        return any(_reads(part, name) for part in outer)
+    if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        outer = [*node.decorator_list, *node.args.defaults, *(d for d in node.args.kw_defaults if d is not None)]
+        if name not in _bound_by(node.args):
+            outer.extend(node.body)
+        return any(_reads(part, name) for part in outer)
+    if isinstance(node, (ast.ListComp, ast.SetComp, ast.GeneratorExp, ast.DictComp)):
+        parts: list[ast.AST] = []
+        for generator in node.generators:
+            parts.append(generator.iter)  # evaluated before its own target is bound
+            if any(isinstance(t, ast.Name) and t.id == name for t in ast.walk(generator.target)):
+                return any(_reads(part, name) for part in parts)
+            parts.extend(generator.ifs)
+        parts.extend([node.key, node.value] if isinstance(node, ast.DictComp) else [node.elt])
+        return any(_reads(part, name) for part in parts)
+    return any(_reads(child, name) for child in ast.iter_child_nodes(node))
+
+
 def _is_declared_attr(decorators: list[Expr]) -> bool:
     for dec in decorators:
         target = dec[1] if dec[0] == "call" else dec
@@ -806,7 +866,7 @@ class _ModuleExtractor:
         star_kwargs = params.star_kwarg.name.value if isinstance(params.star_kwarg, cst.Param) else ""
         return FunctionIR(func.name.value, f"{owner}.{func.name.value}", class_name, line, col, names,
                           defaults, decorators, FunctionIR.encode_body(body), func.asynchronous is not None,
-                          star_kwargs, annotations)
+                          star_kwargs, annotations, _parameter_lines(twin, line), _unused_parameters(twin))
 
     def _ir_block(self, body: Sequence[cst.CSTNode], ast_body: Optional[Sequence[ast.stmt]]) -> tuple:
         conv = self.conv

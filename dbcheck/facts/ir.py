@@ -168,6 +168,7 @@ class BoolOp(_BoolOp):
 class _Not(NamedTuple):
     tag: str
     operand: "Expr"
+    python: bool  # Python's ``not`` (decided by Python), not ``~`` (SQLAlchemy's NOT)
 
 
 class Not(_Not):
@@ -175,8 +176,8 @@ class Not(_Not):
 
     __slots__ = ()
 
-    def __new__(cls, operand: "Expr") -> "Not":
-        return super().__new__(cls, "not", operand)
+    def __new__(cls, operand: "Expr", python: bool = False) -> "Not":
+        return super().__new__(cls, "not", operand, python)
 
 
 class _Lambda(NamedTuple):
@@ -238,13 +239,14 @@ class _Comprehension(NamedTuple):
     tag: str
     elements: tuple["Expr", ...]
     iterables: tuple["Expr", ...]
+    tests: tuple["Expr", ...]  # the ``if`` clauses, in source order
 
 
 class Comprehension(_Comprehension):
     __slots__ = ()
 
-    def __new__(cls, elements: tuple, iterables: tuple) -> "Comprehension":
-        return super().__new__(cls, "comp", tuple(elements), tuple(iterables))
+    def __new__(cls, elements: tuple, iterables: tuple, tests: tuple = ()) -> "Comprehension":
+        return super().__new__(cls, "comp", tuple(elements), tuple(iterables), tuple(tests))
 
 
 class _Walrus(NamedTuple):
@@ -486,14 +488,14 @@ _EXPRESSIONS: dict[str, tuple[type, tuple[int, ...]]] = {
     "attr": (Attr, (_E, _X)),
     "cmp": (Compare, (_E, _OPS, _X, _X)),
     "bool": (BoolOp, (_X, _E, _E)),
-    "not": (Not, (_E,)),
+    "not": (Not, (_E, _X)),
     "lambda": (Lambda, (_E,)),
     "param": (Local, (_X,)),
     "local": (Local, (_X,)),
     "self": (Local, (_X,)),
     "ifexp": (IfExp, (_E, _E, _E)),
     "fstr": (FString, (_X, _ES)),
-    "comp": (Comprehension, (_ES, _ES)),
+    "comp": (Comprehension, (_ES, _ES, _ES)),
     "walrus": (Walrus, (_X, _E)),
     "star": (Star, (_E,)),
     "?": (Opaque, (_ES,)),

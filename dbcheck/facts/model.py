@@ -13,7 +13,7 @@ Expressions are kept as small tuples (``Expr``):
     ("attr", value, name)                    attribute of something that is not a name
     ("cmp", left, ((op, right), ...), line, col)
     ("bool", op, left, right)
-    ("not", operand)
+    ("not", operand, python)                 ``not x`` (python: True) or ``~x``
     ("lambda", body)
     ("param", name)                          a parameter of the enclosing function
     ("self", name)                           a name bound earlier in the class body
@@ -21,7 +21,7 @@ Expressions are kept as small tuples (``Expr``):
     ("ifexp", test, body, orelse)            body if test else orelse
     ("add", left, right)                     left + right
     ("fstr", text, (inner, ...))             an f-string: its literal text, NUL for each {expression}
-    ("comp", (element, ...), (iterable, ...))  a comprehension or generator expression
+    ("comp", (element, ...), (iterable, ...), (test, ...))  a comprehension or generator expression
     ("?", (inner, ...))                      anything else, with the expressions inside it
 """
 
@@ -122,6 +122,11 @@ class FunctionIR:
     # written: a method called on such a parameter is that class's; "return": the
     # function's return annotation
     annotations: dict[str, Expr] = field(default_factory=dict)
+    # the line of each parameter written on another line than the ``def`` (a long signature)
+    param_lines: dict[str, int] = field(default_factory=dict)
+    # parameters no code of the function reads or binds again (nested functions, lambdas and
+    # comprehensions included), from the ``ast`` - the IR leaves out what queries cannot use
+    unused_params: tuple[str, ...] = ()
 
     @property
     def body(self) -> "Block":

@@ -37,7 +37,7 @@ from dbcheck.facts.ir import (
 from dbcheck.facts.model import FunctionIR, ModuleFacts, is_alembic_revision, is_property
 from dbcheck.flow.env import FALSY, UNVETTED, Context, Env, LoopFrame
 from dbcheck.flow.policy import (
-    ACCESS_CHECK, CHECK_WORDS, CONVERSIONS, PREDICATE, TENANT_ROW, exits, is_abort, mentions_privilege,
+    ACCESS_CHECK, CHECK_WORDS, CONVERSIONS, PREDICATE, TENANT_ROW, exits, is_abort, mentions_privilege, names_identity_loader,
     names_who_asks, owner_attribute_base, owner_attributes, owner_comparisons, parent_comparisons, unconverted,
     unscoped_table,
 )
@@ -132,6 +132,9 @@ class QueryAnalyzer:
             cls = self._class_of(module, body)
             ctx = Context(module, body, cls)
             env = _entry_env(body)
+            if any(names_identity_loader(d) for d in body.decorators):
+                # ``@login_manager.user_loader``: who the session names, before any tenant is known
+                self._apply_once(("guarded", body.qualname))
             before = len(self.result.uses)
             self._block(self._statements(body), env, ctx)
             for value in flatten(ctx.returns):
@@ -179,6 +182,11 @@ class QueryAnalyzer:
         """The result, once every module was interpreted or replayed: queries in helpers
         judged at their callers, lookups returned to a project caller judged there."""
         self._judge_scoping()
+        # Every lookup its own function does not check, wherever it is judged (DBC506
+        # reads the function as written)
+        self.result.lookups_unchecked_here = [
+            QueryUse("get", None, get, get.path, get.line, get.column, function)
+            for (get, var, function) in self._gets.values() if var != "__checked__" and function not in self._guarded]
         # A lookup returned to a project caller is judged at the caller's call, where
         # the owner may be checked; one returned to a framework (a view) is judged here.
         for qualname, keys in self._returned_gets.items():

@@ -28,7 +28,7 @@ CONVERSIONS = frozenset({"model_validate", "model_validate_json", "validate", "v
 ACCESS_CHECK = re.compile(r"(check|ensure|require|assert|verify|has|can)\w*(access|permission|polic)|authori[sz]")
 
 
-PRIVILEGE_WORDS = ("admin", "superuser", "staff", "internal", "backoffice", "is_root")
+PRIVILEGE_WORDS = ("admin", "superuser", "staff", "moderator", "internal", "backoffice", "is_root")
 
 
 _WORD = re.compile(r"[A-Z]?[a-z0-9]+|[A-Z]+(?![a-z])")
@@ -42,10 +42,25 @@ def _says_privilege(text: str) -> bool:
         or "is_root" in text.lower()
 
 
+# Flask-Login's callbacks that load who a request is from its session or header.
+IDENTITY_LOADERS = frozenset({"user_loader", "request_loader", "header_loader"})
+
+
+def names_identity_loader(decorator: object) -> bool:
+    """``@login_manager.user_loader``: the decorated function says who asks."""
+    func = decorator[1] if isinstance(decorator, tuple) and decorator and decorator[0] == "call" else decorator
+    if isinstance(func, tuple) and len(func) > 1 and func[0] == "n" and isinstance(func[1], str):
+        return func[1].rsplit(".", 1)[-1] in IDENTITY_LOADERS
+    return isinstance(func, tuple) and len(func) > 2 and func[0] == "attr" and func[2] in IDENTITY_LOADERS
+
+
 def mentions_privilege(expr: object) -> bool:
     """Does a test or decorator say the code runs for administrators?"""
     if not isinstance(expr, tuple):
         return False
+    if expr and isinstance(expr[0], str) and expr[0] == "c" and isinstance(expr[1], str) and "/" in expr[1]:
+        # a route's path: whole segments (``/admin/users``, not ``/tickets/<id>/internal-notes``)
+        return any(_says_privilege(segment) and not re.search(r"[-_.]", segment) for segment in expr[1].split("/"))
     if expr and isinstance(expr[0], str) and expr[0] in ("n", "c") and isinstance(expr[1], str):
         # whole words of the name and the modules it comes from (``polar.backoffice...``,
         # not ``pgadmin.utils.login_required``)

@@ -176,6 +176,9 @@ class QueryIndex:
     # the calls pass, at the calls that leave it unscoped - unless every call does.
     scoping_uses: list[QueryUse] = field(default_factory=list)
     unchecked_gets: list[QueryUse] = field(default_factory=list)
+    # every primary-key lookup whose own function does not check the owner (judged there,
+    # not at its callers)
+    lookups_unchecked_here: list[QueryUse] = field(default_factory=list)
     # (path, line, code) of helpers' queries and lookups judged at their calls instead:
     # a ``# noqa`` there says "callers are responsible", and is not unused
     moved: list[tuple[str, int, str]] = field(default_factory=list)

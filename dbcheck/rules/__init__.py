@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dbcheck.rules.base import Rule
+from dbcheck.rules.boolean_filters import PythonBooleanInFilter
 from dbcheck.rules.indexes import NonSargableFilter, UnindexedFilter
 from dbcheck.rules.migrations import IrreversibleMigration
 from dbcheck.rules.noqa import UnusedNoqa
@@ -13,6 +14,7 @@ from dbcheck.rules.relations import (
 )
 from dbcheck.rules.scoping import UnscopedGet, UnscopedQuery, UnscopedWrite
 from dbcheck.rules.secrets import PlaintextPasswordColumn, UnencryptedSecretColumn
+from dbcheck.rules.unused_parameter import UnusedTenantParameter
 from dbcheck.rules.tenancy import MissingTenantColumn, NullableTenantColumn, TenantColumnWithoutForeignKey
 
 ALL_RULES: tuple[type[Rule], ...] = (
@@ -32,6 +34,8 @@ ALL_RULES: tuple[type[Rule], ...] = (
     UnscopedQuery,
     UnscopedGet,
     UnscopedWrite,
+    UnusedTenantParameter,
+    PythonBooleanInFilter,
     IrreversibleMigration,
     UnusedNoqa,
 )

@@ -6,9 +6,11 @@ import re
 from typing import Optional
 
 _NOQA = re.compile(
-    r"#\s*noqa(?::[\s]?(?P<codes>[A-Z]+[0-9]*(?:[,\s]+[A-Z]+[0-9]*)*))?", re.IGNORECASE
+    r"#\s*noqa(?::[\s]?(?P<codes>[A-Z]+[0-9]+(?:[,\s]+[A-Z]+[0-9]+)*))?", re.IGNORECASE
 )
-_CODE = re.compile(r"[A-Z]+[0-9]*", re.IGNORECASE)
+# Codes are letters then digits, as flake8 reads them: the reason after them
+# (``# noqa: DBC501 arguments checked upstream``) names no code.
+_CODE = re.compile(r"[A-Z]+[0-9]+", re.IGNORECASE)
 
 
 def parse_noqa_lines(source: str) -> dict[int, Optional[tuple[str, ...]]]:

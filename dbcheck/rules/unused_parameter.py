@@ -1,0 +1,204 @@
+"""DBC506: a function that takes the tenant key or who asks, queries a tenant-owned table
+without a scope, and never uses that parameter - its name promises a scope that is not
+there (``def get_chat_by_id_and_user_id(id, user_id): return db.get(Chat, id)``)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Iterable, Iterator, Optional
+
+from dbcheck.facts.ir import Expr, Name
+from dbcheck.facts.model import FunctionIR, ModuleFacts
+from dbcheck.findings import Finding
+from dbcheck.flow.policy import mentions_privilege, unscoped_table
+from dbcheck.rules.base import Rule, unique_places
+from dbcheck.schema.model import Location, TableModel
+from dbcheck.schema.tenancy import filtered_by_session, tenant_owned
+from dbcheck.semantic.symbols import Value
+
+if TYPE_CHECKING:
+    from dbcheck.config import Config
+    from dbcheck.flow.values import QueryUse
+    from dbcheck.rules.context import RuleContext
+    from dbcheck.schema.index import ProjectIndex
+
+# Who asks, by the names code gives it (besides the tenant columns and the tenant table's).
+_ASKER_NAMES = frozenset({"actor", "current_user", "current_actor", "acting_user", "requesting_user", "auth_user",
+                          "user", "current_tenant", "tenant", "tenant_id", "current_org"})
+# Decorators of functions whose signature is not theirs to choose, or that have no body.
+_SIGNATURE_ONLY = frozenset({"overload", "abstractmethod", "abstractproperty"})
+
+
+def tenant_parameter_names(config: "Config") -> frozenset[str]:
+    """The parameter names that say "the tenant" or "who asks" in this project."""
+    singular = config.tenant_table.removesuffix("s") if config.tenant_table.endswith("s") else config.tenant_table
+    return _ASKER_NAMES | set(config.tenant_columns) | {singular, f"{singular}_id"}
+
+
+def _injected(index: "ProjectIndex", body: FunctionIR, param: str) -> bool:
+    """A dependency a framework resolves for its effect (``current_user: User =
+    Depends(get_current_user)``, ``CurrentUser`` aliasing ``Annotated[User, Depends(...)]``):
+    asking for it makes the route authenticated, whether or not the body reads it."""
+    if _is_depends(body.defaults.get(param)):
+        return True
+    hint = body.annotations.get(param)
+    for _ in range(3):
+        if hint is None:
+            return False
+        if hint[0] == "sub":
+            return any(_is_depends(item) for item in hint[2])
+        sym = index.symbols.lookup(hint)
+        hint = sym.expr if isinstance(sym, Value) and not sym.rest else None
+    return False
+
+
+def _is_depends(expr: object) -> bool:
+    """``Depends(...)`` / ``Security(...)``, typed or as a module assignment stores it (plain)."""
+    if not isinstance(expr, tuple) or len(expr) < 2 or expr[0] != "call":
+        return False
+    func = expr[1]
+    return isinstance(func, tuple) and func[:1] == ("n",) and isinstance(func[1], str) \
+        and func[1].rsplit(".", 1)[-1] in ("Depends", "Security")
+
+
+def _declared_unused(codes: Optional[tuple[str, ...]]) -> bool:
+    """``user: User,  # noqa: ARG001 (lockstep with EE)``: the developers said the parameter
+    is unused on purpose (ruff's / flake8-unused-arguments' codes)."""
+    return any(code.startswith(("ARG", "U10")) for code in codes or ())
+
+
+def _signature_only(body: FunctionIR) -> bool:
+    return any(isinstance(d, Name) and d.qualified.rsplit(".", 1)[-1] in _SIGNATURE_ONLY for d in body.decorators)
+
+
+def _unscoped_here(ctx: "RuleContext") -> dict[tuple[str, str], list[tuple[TableModel, int]]]:
+    """The tenant-owned tables each function reads or writes without a scope of its own:
+    (path, function) -> [(table, line)]. Judged in the function that builds the query, as
+    written, not at its callers: the parameter is unused whatever they pass."""
+    index, config = ctx.index, ctx.config
+    found: dict[tuple[str, str], list[tuple[TableModel, int]]] = {}
+    queries = ctx.queries()
+    for use in [*queries.uses, *queries.lookups_unchecked_here]:
+        if use.hint == "admin path":
+            continue
+        table = _unscoped_table_of(index, config, use)
+        if table is None or filtered_by_session(table, ctx.session_filter, "read" if use.kind == "get" else use.kind):
+            continue
+        found.setdefault((use.path, use.function), []).append((table, use.line))
+    return found
+
+
+def _unscoped_table_of(index: "ProjectIndex", config: "Config", use: "QueryUse") -> Optional[TableModel]:
+    if use.kind == "get":
+        return tenant_owned(index, config, use.get.table) if use.get is not None else None
+    return unscoped_table(index, config, use.query)
+
+
+class UnusedTenantParameter(Rule):
+    code = "DBC506"
+    name = "unused-tenant-parameter"
+    summary = ("A function that takes the tenant key or who asks, and queries a tenant-owned table without a "
+               "scope, never uses that parameter.")
+    message = ("{function}() takes {param} but never uses it, and its query of tenant-owned {table} (line {line}) "
+               "is not scoped: filter by {param}, or drop the parameter so callers stop relying on it")
+    cwe = "CWE-639: Authorization Bypass Through User-Controlled Key"
+    what_it_does = """
+Flags a parameter named like the tenant key or who asks - a `tenant-column` (`user_id`,
+`org_id`), the tenant table's singular and its `_id` (`org`, `org_id`), `actor`,
+`current_user`, `user`, `tenant`, ... - that the function never reads (nested functions,
+lambdas, comprehensions and f-strings included), when the function itself runs a query
+of a tenant-owned table that is not scoped (DBC501-503's judgement of the query as
+written in that function). Not flagged: parameters starting with `_` or marked unused on
+purpose (`# noqa: ARG001` - ruff's and flake8-unused-arguments' codes), a FastAPI
+dependency (`Depends(...)` / `Security(...)`, directly or through an `Annotated` alias:
+asking for it authenticates the route), `@overload` / `@abstractmethod` stubs, functions
+using `locals()`, and functions whose tenant-owned queries are all scoped."""
+    why_bad = """
+`get_chat_by_id_and_user_id(chat_id, user_id)` reads as scoped to the user, so every
+caller hands it the user and trusts it; if the body forgets the filter, each caller is a
+cross-tenant read nobody reviews. The unused parameter is the one visible trace."""
+    known_problems = """
+A query built in a helper the function calls is judged in the helper, not here. A
+parameter used only for logging counts as used."""
+    example = """
+def get_chat_by_id_and_user_id(session, chat_id, user_id):
+    return session.scalars(select(Chat).where(Chat.id == chat_id)).first()
+"""
+    use_instead = """
+def get_chat_by_id_and_user_id(session, chat_id, user_id):
+    return session.scalars(select(Chat).where(Chat.id == chat_id, Chat.user_id == user_id)).first()
+"""
+    options = "`tenant-column`, `tenant-table` (the names that count)."
+    valid = (
+        '''
+from typing import Annotated
+from fastapi import Depends
+from sqlalchemy import ForeignKey, select
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+class Base(DeclarativeBase): pass
+class User(Base):
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(primary_key=True)
+class Chat(Base):
+    __tablename__ = "chats"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+def get_current_user() -> User: ...
+CurrentUser = Annotated[User, Depends(get_current_user)]
+def chat_of(session, chat_id, user_id):  # ok: DBC506
+    return session.scalars(select(Chat).where(Chat.id == chat_id, Chat.user_id == user_id)).first()
+def logged(session, chat_id, user_id):  # ok: DBC506
+    print(f"user {user_id} reads chat {chat_id}")
+    return session.scalars(select(Chat).where(Chat.id == chat_id, Chat.user_id == 1)).first()
+def admin_chats(session, current_user: CurrentUser):  # ok: DBC501, DBC506
+    return session.scalars(select(Chat)).all()  # noqa: DBC501 admins read every chat
+def checked(session, chat_id, _user_id):  # ok: DBC506
+    return session.get(Chat, chat_id)  # noqa: DBC502 test double
+''',
+    )
+    invalid = (
+        '''
+from sqlalchemy import ForeignKey, select
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+class Base(DeclarativeBase): pass
+class User(Base):
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(primary_key=True)
+class Chat(Base):
+    __tablename__ = "chats"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+def get_chat_by_id_and_user_id(session, chat_id, user_id):  # expect: DBC506
+    return session.scalars(select(Chat).where(Chat.id == chat_id)).first()  # noqa: DBC501
+def load_chat(session,
+              chat_id,
+              user):  # expect: DBC506
+    return session.get(Chat, chat_id)  # noqa: DBC502
+''',
+    )
+
+    def check(self, ctx: "RuleContext") -> Iterable[Finding]:
+        names = tenant_parameter_names(ctx.config)
+        unscoped: Optional[dict[tuple[str, str], list[tuple[TableModel, int]]]] = None
+        findings: list[Finding] = []
+        for module in ctx.reported_modules():
+            for body in module.bodies:
+                if not any(p in names for p in body.unused_params) or _signature_only(body) \
+                        or any(mentions_privilege(d) for d in body.decorators):
+                    continue  # an administrators' route takes who asks only to authenticate them
+                if unscoped is None:
+                    unscoped = _unscoped_here(ctx)  # the query analysis, only once a candidate is seen
+                reads = unscoped.get((module.path, body.qualname))
+                if reads:
+                    findings.extend(self._unused(ctx.index, module, body, names, reads))
+        return unique_places(findings)
+
+    def _unused(self, index: "ProjectIndex", module: ModuleFacts, body: FunctionIR, names: frozenset[str],
+                reads: list[tuple[TableModel, int]]) -> Iterator[Finding]:
+        table, line = min(reads, key=lambda item: item[1])
+        for param in body.unused_params:
+            line_of_param = body.param_lines.get(param, body.line)
+            if param in names and not _injected(index, body, param) \
+                    and not _declared_unused(module.noqa.get(line_of_param, ())):
+                where = Location(module.path, line_of_param, 1)
+                yield self.finding(where, function=body.name, param=param,
+                                   table=table.class_name or table.name or "rows", line=line)
