@@ -47,6 +47,9 @@ class Config:
     not_secret_names: tuple[str, ...] = ()
     encrypted_types: tuple[str, ...] = ()
     scope_helpers: tuple[str, ...] = ()
+    # decorators or base classes that make a function a request handler (DBC504/505),
+    # beside FastAPI / Starlette / Flask / Quart routes and MethodView
+    request_handlers: tuple[str, ...] = ()
     # (table, column, parent table): rows of table belong to the parent row their column
     # names, though no foreign key says so (``owned-through``)
     owned_through: tuple[tuple[str, str, str], ...] = ()
@@ -391,6 +394,7 @@ _PARSERS: Mapping[str, tuple[str, Callable[[Any], Any]]] = {
     "not-secret-names": ("not_secret_names", _strings),
     "encrypted-types": ("encrypted_types", _strings),
     "scope-helpers": ("scope_helpers", _strings),
+    "request-handlers": ("request_handlers", _strings),
     "owned-through": ("owned_through", _owned_through),
     "inherited-scoping": ("inherited_scoping", _boolean),
     "select": ("select", _codes),

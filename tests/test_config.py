@@ -45,6 +45,7 @@ secret-names = ["pin"]
 not-secret-names = ["token_budget"]
 encrypted-types = ["app.crypto.EncryptedText"]
 scope-helpers = ["app.db.for_user"]
+request-handlers = ["api_view", "BaseResource"]
 owned-through = { "conversations" = "app_id -> apps", " messages " = "  chat_id->chats " }
 inherited-scoping = true
 select = ["DBC"]
@@ -66,6 +67,7 @@ baseline = ".dbcheck-baseline.json"
     assert config.not_secret_names == ("token_budget",)
     assert config.encrypted_types == ("app.crypto.EncryptedText",)
     assert config.scope_helpers == ("app.db.for_user",)
+    assert config.request_handlers == ("api_view", "BaseResource")
     assert config.owned_through == (("conversations", "app_id", "apps"), ("messages", "chat_id", "chats"))
     assert config.inherited_scoping is True
     assert config.extend_select == ("DBC900",)

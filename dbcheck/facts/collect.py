@@ -28,6 +28,8 @@ from dbcheck.facts.model import ModuleFacts, interface_digest
 _DATABASE_TEXT = re.compile(
     r"sqlalchemy|sqlmodel|flask_sqlalchemy|alembic|\bdown_revision\b|\bsession\b|\bSession\b|select\(|"
     r"\.query\b|db\.Model|"
+    # request schemas: which fields a client may send into a model (DBC505)
+    r"pydantic|marshmallow|"
     # a star import re-exports names no identifier of the file shows (``from .users import *``
     # in a package's __init__): read it, or imports through the package resolve to nothing
     r"\bimport\s*\*")

@@ -627,6 +627,27 @@ def _unused_parameters(twin: Optional[ast.AST]) -> tuple[str, ...]:
     return tuple(name for name in every if name not in named or not any(_reads(stmt, name) for stmt in body))
 
 
+def _attribute_stores(twin: Optional[ast.AST]) -> tuple[tuple[str, str, int], ...]:
+    """``row.owner_id = ...`` / ``row.owner_id += ...`` / ``setattr(row, "owner_id", ...)``."""
+    found: list[tuple[str, str, int]] = []
+    for stmt in getattr(twin, "body", ()):
+        for node in ast.walk(stmt):
+            targets: list[ast.AST] = []
+            if isinstance(node, ast.Assign):
+                targets = [t for target in node.targets for t in ast.walk(target)]
+            elif isinstance(node, (ast.AugAssign, ast.AnnAssign)):
+                targets = [node.target]
+            elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "setattr" \
+                    and len(node.args) == 3 and isinstance(node.args[1], ast.Constant) \
+                    and isinstance(node.args[1].value, str):
+                targets = [ast.Attribute(node.args[0], node.args[1].value, ast.Store(), lineno=node.lineno)]
+            for target in targets:
+                if isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name) \
+                        and isinstance(target.ctx, ast.Store):
+                    found.append((target.value.id, target.attr, target.lineno))
+    return tuple(found)
+
+
 def _bound_by(args: ast.arguments) -> set[str]:
     every = (*args.posonlyargs, *args.args, *args.kwonlyargs, args.vararg, args.kwarg)
     return {a.arg for a in every if a is not None}
@@ -722,6 +743,7 @@ class _ModuleExtractor:
         # bound, not what the module ends up binding (see _bind).
         self.rebound_later: dict[str, str] = {}
         self.conv = ExprConverter(names, positions)
+        self.local_annotations: dict[str, tuple] = {}  # of the function being read
         # names a ``TYPE_CHECKING`` block declares by type (``app: ForgeApp``): what type
         # checkers read, whatever proxy the run-time branch assigns
         self.declared: set[str] = set()
@@ -859,14 +881,18 @@ class _ModuleExtractor:
             defaults = {p.name.value: conv.convert(p.default)
                         for p in (*params.posonly_params, *params.params, *params.kwonly_params)
                         if p.default is not None}
+            outer_annotations, self.local_annotations = self.local_annotations, {}
             body = self._ir_block(_block(func), getattr(twin, "body", None) if twin is not None else None)
+            annotations.update(self.local_annotations)
+            self.local_annotations = outer_annotations
         finally:
             conv.params, conv.locals, conv.class_names, conv.module_names, conv.bound_so_far, conv.comprehended = saved
         owner = f"{self.facts.module}.{class_name}" if class_name else self.facts.module
         star_kwargs = params.star_kwarg.name.value if isinstance(params.star_kwarg, cst.Param) else ""
         return FunctionIR(func.name.value, f"{owner}.{func.name.value}", class_name, line, col, names,
                           defaults, decorators, FunctionIR.encode_body(body), func.asynchronous is not None,
-                          star_kwargs, annotations, _parameter_lines(twin, line), _unused_parameters(twin))
+                          star_kwargs, annotations, _parameter_lines(twin, line), _unused_parameters(twin),
+                          _attribute_stores(twin))
 
     def _ir_block(self, body: Sequence[cst.CSTNode], ast_body: Optional[Sequence[ast.stmt]]) -> tuple:
         conv = self.conv
@@ -880,7 +906,9 @@ class _ModuleExtractor:
                 out.append(("assign", targets, conv.convert(stmt.value), line))
             elif isinstance(stmt, cst.AnnAssign):
                 target = _target_name(conv, stmt.target)
-                conv.convert(stmt.annotation.annotation)
+                hint = conv.convert(stmt.annotation.annotation)
+                if target.isidentifier() and hint[0] in ("n", "sub"):
+                    self.local_annotations.setdefault(f"local:{target}", hint)  # ``task: Task = load(...)``
                 if stmt.value is not None:
                     out.append(("assign", (target,), conv.convert(stmt.value), line))
             elif isinstance(stmt, cst.AugAssign):

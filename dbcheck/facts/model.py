@@ -120,13 +120,16 @@ class FunctionIR:
     star_kwargs: str = ""  # the ``**kwargs`` parameter's name (the last of ``params``)
     # the classes parameters are annotated with (``chat_service: ChatServiceDep``), as
     # written: a method called on such a parameter is that class's; "return": the
-    # function's return annotation
+    # function's return annotation; "local:<name>": a local's annotation (``task: Task = ...``)
     annotations: dict[str, Expr] = field(default_factory=dict)
     # the line of each parameter written on another line than the ``def`` (a long signature)
     param_lines: dict[str, int] = field(default_factory=dict)
     # parameters no code of the function reads or binds again (nested functions, lambdas and
     # comprehensions included), from the ``ast`` - the IR leaves out what queries cannot use
     unused_params: tuple[str, ...] = ()
+    # ``row.owner_id = ...`` and ``setattr(row, "owner_id", ...)``: (local, attribute, line)
+    # of each store into an attribute of a local (the IR keeps plain-name targets only)
+    attribute_stores: tuple[tuple[str, str, int], ...] = ()
 
     @property
     def body(self) -> "Block":

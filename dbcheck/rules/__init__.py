@@ -5,9 +5,11 @@ from __future__ import annotations
 from dbcheck.rules.base import Rule
 from dbcheck.rules.boolean_filters import PythonBooleanInFilter
 from dbcheck.rules.indexes import NonSargableFilter, UnindexedFilter
+from dbcheck.rules.mass_assignment import TenantColumnFromInput
 from dbcheck.rules.migrations import IrreversibleMigration
 from dbcheck.rules.noqa import UnusedNoqa
 from dbcheck.rules.parse import ParseError
+from dbcheck.rules.references import UncheckedReference
 from dbcheck.rules.relations import (
     BrokenRelationship, ForeignKeyWithoutIndex, ForeignKeyWithoutOndelete,
     ForeignKeyWithoutRelationship, MissingPrimaryKey,
@@ -34,6 +36,8 @@ ALL_RULES: tuple[type[Rule], ...] = (
     UnscopedQuery,
     UnscopedGet,
     UnscopedWrite,
+    UncheckedReference,
+    TenantColumnFromInput,
     UnusedTenantParameter,
     PythonBooleanInFilter,
     IrreversibleMigration,

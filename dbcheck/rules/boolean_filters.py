@@ -450,6 +450,8 @@ class PythonBooleanInFilter(Rule):
                 "the filter matches the wrong rows; compare it with the {target} key of who asks"),
     }
     cwe = "CWE-480: Use of Incorrect Operator"
+    fix_description = ("the operand Python dropped is a filter the query never had; adding it changes which rows "
+                       "the code returns, a change to review, not to apply blindly.")
     what_it_does = """
 Flags Python's `and`, `or` and `not` between SQL expressions - comparisons of mapped
 columns (`Task.user_id == uid`), column methods (`Task.id.in_(ids)`), `and_()` / `or_()` -

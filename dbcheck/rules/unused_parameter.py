@@ -4,16 +4,16 @@ there (``def get_chat_by_id_and_user_id(id, user_id): return db.get(Chat, id)``)
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Iterable, Iterator, Optional
+from typing import TYPE_CHECKING, Iterable, Iterator, NamedTuple, Optional
 
-from dbcheck.facts.ir import Expr, Name
+from dbcheck.facts.ir import Name
 from dbcheck.facts.model import FunctionIR, ModuleFacts
 from dbcheck.findings import Finding
 from dbcheck.flow.policy import mentions_privilege, unscoped_table
 from dbcheck.rules.base import Rule, unique_places
+from dbcheck.rules.request_input import injected_dependency, singular_of_tenant_table, tenant_parameter_names
 from dbcheck.schema.model import Location, TableModel
 from dbcheck.schema.tenancy import filtered_by_session, tenant_owned
-from dbcheck.semantic.symbols import Value
 
 if TYPE_CHECKING:
     from dbcheck.config import Config
@@ -21,43 +21,8 @@ if TYPE_CHECKING:
     from dbcheck.rules.context import RuleContext
     from dbcheck.schema.index import ProjectIndex
 
-# Who asks, by the names code gives it (besides the tenant columns and the tenant table's).
-_ASKER_NAMES = frozenset({"actor", "current_user", "current_actor", "acting_user", "requesting_user", "auth_user",
-                          "user", "current_tenant", "tenant", "tenant_id", "current_org"})
 # Decorators of functions whose signature is not theirs to choose, or that have no body.
 _SIGNATURE_ONLY = frozenset({"overload", "abstractmethod", "abstractproperty"})
-
-
-def tenant_parameter_names(config: "Config") -> frozenset[str]:
-    """The parameter names that say "the tenant" or "who asks" in this project."""
-    singular = config.tenant_table.removesuffix("s") if config.tenant_table.endswith("s") else config.tenant_table
-    return _ASKER_NAMES | set(config.tenant_columns) | {singular, f"{singular}_id"}
-
-
-def _injected(index: "ProjectIndex", body: FunctionIR, param: str) -> bool:
-    """A dependency a framework resolves for its effect (``current_user: User =
-    Depends(get_current_user)``, ``CurrentUser`` aliasing ``Annotated[User, Depends(...)]``):
-    asking for it makes the route authenticated, whether or not the body reads it."""
-    if _is_depends(body.defaults.get(param)):
-        return True
-    hint = body.annotations.get(param)
-    for _ in range(3):
-        if hint is None:
-            return False
-        if hint[0] == "sub":
-            return any(_is_depends(item) for item in hint[2])
-        sym = index.symbols.lookup(hint)
-        hint = sym.expr if isinstance(sym, Value) and not sym.rest else None
-    return False
-
-
-def _is_depends(expr: object) -> bool:
-    """``Depends(...)`` / ``Security(...)``, typed or as a module assignment stores it (plain)."""
-    if not isinstance(expr, tuple) or len(expr) < 2 or expr[0] != "call":
-        return False
-    func = expr[1]
-    return isinstance(func, tuple) and func[:1] == ("n",) and isinstance(func[1], str) \
-        and func[1].rsplit(".", 1)[-1] in ("Depends", "Security")
 
 
 def _declared_unused(codes: Optional[tuple[str, ...]]) -> bool:
@@ -70,21 +35,43 @@ def _signature_only(body: FunctionIR) -> bool:
     return any(isinstance(d, Name) and d.qualified.rsplit(".", 1)[-1] in _SIGNATURE_ONLY for d in body.decorators)
 
 
-def _unscoped_here(ctx: "RuleContext") -> dict[tuple[str, str], list[tuple[TableModel, int]]]:
+class _UnscopedRead(NamedTuple):
+    table: TableModel
+    line: int
+    returned: bool  # a lookup handed back to project callers, who judge it (DBC502)
+
+
+def _unscoped_here(ctx: "RuleContext") -> dict[tuple[str, str], list[_UnscopedRead]]:
     """The tenant-owned tables each function reads or writes without a scope of its own:
-    (path, function) -> [(table, line)]. Judged in the function that builds the query, as
-    written, not at its callers: the parameter is unused whatever they pass."""
+    (path, function) -> reads. Judged in the function that builds the query, as written,
+    not at its callers: the parameter is unused whatever they pass."""
     index, config = ctx.index, ctx.config
-    found: dict[tuple[str, str], list[tuple[TableModel, int]]] = {}
+    found: dict[tuple[str, str], list[_UnscopedRead]] = {}
     queries = ctx.queries()
+    returned = {(path, line) for path, line, code in queries.moved if code == "DBC502"}
     for use in [*queries.uses, *queries.lookups_unchecked_here]:
         if use.hint == "admin path":
             continue
         table = _unscoped_table_of(index, config, use)
         if table is None or filtered_by_session(table, ctx.session_filter, "read" if use.kind == "get" else use.kind):
             continue
-        found.setdefault((use.path, use.function), []).append((table, use.line))
+        found.setdefault((use.path, use.function), []).append(
+            _UnscopedRead(table, use.line, use.kind == "get" and (use.path, use.line) in returned))
     return found
+
+
+def _can_scope(config: "Config", param: str, read: _UnscopedRead) -> bool:
+    """Whether ``param`` names a key that filters ``read``'s table. A key (``user_id``) must
+    be a column of the table, or the tenant table's key beside a tenant column of its own
+    (``user_id`` for ``Notebook.owner_id``; ``tenant_id`` says the same): a ``user_id`` cannot scope a workspace's
+    documents without a membership join. A row of who asks (``user``, ``actor``) carries
+    every key, but a lookup it returns to callers is theirs to check (as DBC502 judges)."""
+    if not param.endswith("_id"):
+        return not read.returned
+    if read.table.column(param) is not None:
+        return True
+    return param in (f"{singular_of_tenant_table(config)}_id", "tenant_id") \
+        and any(read.table.column(c) is not None for c in config.tenant_columns)
 
 
 def _unscoped_table_of(index: "ProjectIndex", config: "Config", use: "QueryUse") -> Optional[TableModel]:
@@ -101,6 +88,7 @@ class UnusedTenantParameter(Rule):
     message = ("{function}() takes {param} but never uses it, and its query of tenant-owned {table} (line {line}) "
                "is not scoped: filter by {param}, or drop the parameter so callers stop relying on it")
     cwe = "CWE-639: Authorization Bypass Through User-Controlled Key"
+    fix_description = "whether to filter by the parameter or drop it depends on what its callers expect."
     what_it_does = """
 Flags a parameter named like the tenant key or who asks - a `tenant-column` (`user_id`,
 `org_id`), the tenant table's singular and its `_id` (`org`, `org_id`), `actor`,
@@ -111,7 +99,11 @@ written in that function). Not flagged: parameters starting with `_` or marked u
 purpose (`# noqa: ARG001` - ruff's and flake8-unused-arguments' codes), a FastAPI
 dependency (`Depends(...)` / `Security(...)`, directly or through an `Annotated` alias:
 asking for it authenticates the route), `@overload` / `@abstractmethod` stubs, functions
-using `locals()`, and functions whose tenant-owned queries are all scoped."""
+using `locals()`, and functions whose tenant-owned queries are all scoped. A key
+parameter (`user_id`) must be able to filter the table: a column of it, or the tenant
+key beside a tenant column of its own - a `user_id` beside a workspace's documents is
+silent. A row of who asks (`user`, `actor`) beside a primary-key lookup the function
+returns to project callers is silent too: the callers check that row (DBC502)."""
     why_bad = """
 `get_chat_by_id_and_user_id(chat_id, user_id)` reads as scoped to the user, so every
 caller hands it the user and trusts it; if the body forgets the filter, each caller is a
@@ -153,7 +145,39 @@ def admin_chats(session, current_user: CurrentUser):  # ok: DBC501, DBC506
     return session.scalars(select(Chat)).all()  # noqa: DBC501 admins read every chat
 def checked(session, chat_id, _user_id):  # ok: DBC506
     return session.get(Chat, chat_id)  # noqa: DBC502 test double
+class Topic(Base):
+    __tablename__ = "topics"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    @classmethod
+    def get_topic(cls, session, topic_id, user):  # ok: DBC506
+        # a lookup returned to callers, who check it
+        return session.get(cls, topic_id)
+def view_topic(session, topic_id, user: User):
+    topic = Topic.get_topic(session, topic_id, user)
+    if topic is None or topic.user_id != user.id:
+        raise LookupError(topic_id)
+    return topic
 ''',
+        {"pyproject.toml": """
+[tool.dbcheck]
+tenant-column = ["workspace_id", "user_id"]
+tenant-table = "workspaces"
+""", "example.py": '''
+from sqlalchemy import ForeignKey
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+class Base(DeclarativeBase): pass
+class Workspace(Base):
+    __tablename__ = "workspaces"
+    id: Mapped[int] = mapped_column(primary_key=True)
+class Document(Base):
+    __tablename__ = "documents"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"), index=True)
+def reindex(session, document_id, user_id):  # ok: DBC506
+    # a user's id cannot scope a workspace's documents (membership decides)
+    return session.get(Document, document_id)  # noqa: DBC502 the id comes from a scoped look-up
+'''},
     )
     invalid = (
         '''
@@ -178,7 +202,7 @@ def load_chat(session,
 
     def check(self, ctx: "RuleContext") -> Iterable[Finding]:
         names = tenant_parameter_names(ctx.config)
-        unscoped: Optional[dict[tuple[str, str], list[tuple[TableModel, int]]]] = None
+        unscoped: Optional[dict[tuple[str, str], list[_UnscopedRead]]] = None
         findings: list[Finding] = []
         for module in ctx.reported_modules():
             for body in module.bodies:
@@ -189,16 +213,17 @@ def load_chat(session,
                     unscoped = _unscoped_here(ctx)  # the query analysis, only once a candidate is seen
                 reads = unscoped.get((module.path, body.qualname))
                 if reads:
-                    findings.extend(self._unused(ctx.index, module, body, names, reads))
+                    findings.extend(self._unused(ctx.index, ctx.config, module, body, names, reads))
         return unique_places(findings)
 
-    def _unused(self, index: "ProjectIndex", module: ModuleFacts, body: FunctionIR, names: frozenset[str],
-                reads: list[tuple[TableModel, int]]) -> Iterator[Finding]:
-        table, line = min(reads, key=lambda item: item[1])
+    def _unused(self, index: "ProjectIndex", config: "Config", module: ModuleFacts, body: FunctionIR,
+                names: frozenset[str], reads: list[_UnscopedRead]) -> Iterator[Finding]:
         for param in body.unused_params:
             line_of_param = body.param_lines.get(param, body.line)
-            if param in names and not _injected(index, body, param) \
+            scoped_by_it = [read for read in reads if _can_scope(config, param, read)]
+            if param in names and scoped_by_it and not injected_dependency(index, body, param) \
                     and not _declared_unused(module.noqa.get(line_of_param, ())):
+                first = min(scoped_by_it, key=lambda read: read.line)
                 where = Location(module.path, line_of_param, 1)
                 yield self.finding(where, function=body.name, param=param,
-                                   table=table.class_name or table.name or "rows", line=line)
+                                   table=first.table.class_name or first.table.name or "rows", line=first.line)

@@ -1,0 +1,420 @@
+"""DBC504: an id from the request written into a tenant-owned row as a foreign key to
+another tenant-owned table, with no look-up of that id before the write - the row the
+client names may be another tenant's (a chat gets another user's file attached, a link
+row points at another workspace's document).
+
+Read from each request handler's IR as written: where the written value comes from (a path
+or query parameter, a body schema's attribute, the raw request body, a local holding one)
+and whether anything before the write looks the id up (a query that filters by it, a
+``session.get``, a helper or an access check it is handed). Whether that look-up is scoped
+is DBC501 / DBC502's to judge; this rule reports ids that are never looked up at all."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Iterable, Iterator, Optional
+
+from dbcheck.facts.ir import Assert, Assign, Attr, BoolOp, Call, Compare, Const, Expr, If, IfExp, Local, Loop, Name, Subscript
+from dbcheck.facts.model import FunctionIR, ModuleFacts
+from dbcheck.findings import Finding
+from dbcheck.rules.base import Rule, unique_places
+from dbcheck.rules.request_input import (
+    RequestInputs, injected_dependency, loaded_tables, mapped_tables, tenant_parameter_names,
+)
+from dbcheck.schema.model import ColumnModel, Location, TableModel
+from dbcheck.schema.tenancy import owned_by_tenant
+from dbcheck.semantic.symbols import ClassRef
+
+if TYPE_CHECKING:
+    from dbcheck.config import Config
+    from dbcheck.rules.context import RuleContext
+    from dbcheck.schema.index import ProjectIndex
+
+# Calls that hand an id on without looking it up: logging, conversions, responses.
+_NOT_LOOKUPS = frozenset({"print", "debug", "info", "warning", "warn", "error", "exception", "critical", "log",
+                          "str", "int", "float", "len", "repr", "format", "jsonify", "HTTPException", "abort",
+                          "append", "add", "add_all", "dict", "isinstance", "bool", "UUID", "uuid", "UUID4",
+                          "setattr", "getattr", "hasattr", "Response", "JSONResponse", "redirect", "url_for",
+                          "flash", "render_template", "send", "emit", "delay", "apply_async"})
+# Conversions a request value is wrapped in on its way into a row.
+_CONVERSIONS = frozenset({"int", "str", "UUID", "uuid.UUID", "ObjectId"})
+# The request's own data, unvalidated.
+_RAW_REQUEST = frozenset({"json", "get_json", "form", "args", "values", "data", "query_params", "path_params"})
+
+
+@dataclass(frozen=True)
+class _Origin:
+    """Where a written value comes from: ``key`` identifies the id for the look-up search."""
+
+    key: tuple
+    shown: str
+
+
+class _Reader:
+    def __init__(self, index: "ProjectIndex", config: "Config", inputs: RequestInputs, module: ModuleFacts,
+                 body: FunctionIR) -> None:
+        self.index, self.config, self.inputs, self.module, self.body = index, config, inputs, module, body
+        self.statements = body.body  # decoded once: the walks below compare nodes by identity
+        self.assigned: dict[str, list[Expr]] = {}
+        self.assign_lines: dict[int, list[Assign]] = {}
+        for node in _walk(self.statements):
+            if isinstance(node, Assign):
+                self.assign_lines.setdefault(node.line, []).append(node)
+                if len(node.targets) == 1 and node.targets[0]:
+                    self.assigned.setdefault(node.targets[0], []).append(node.value)
+        self.askers = tenant_parameter_names(config)
+        # ``for project_id in body.project_ids``: a loop's name stands for what it iterates
+        self.loop_sources: dict[str, Expr] = {}
+        for node in _walk(self.statements):
+            if isinstance(node, Loop) and not node.is_while and node.iterable is not None and len(node.targets) == 1:
+                self.loop_sources.setdefault(node.targets[0], node.iterable)
+
+    def _single(self, name: str) -> Optional[Expr]:
+        values = self.assigned.get(name, [])
+        return values[0] if len(values) == 1 else None
+
+    def origin(self, expr: Expr, depth: int = 0) -> Optional[_Origin]:
+        """The request value ``expr`` is, or None (a row's attribute, who asks, a constant)."""
+        if depth > 4:
+            return None
+        if isinstance(expr, Call) and isinstance(expr.func, Name) and len(expr.args) == 1 \
+                and expr.func.qualified.removeprefix("?.").removeprefix("builtins.") in _CONVERSIONS:
+            return self.origin(expr.args[0], depth + 1)  # ``int(request.form["project_id"])``
+        if isinstance(expr, (BoolOp, IfExp)):
+            # ``body.project_id or INBOX_ID``: the client's id when it sent one
+            parts = (expr.left, expr.right) if isinstance(expr, BoolOp) else (expr.body, expr.orelse)
+            return next(filter(None, (self.origin(part, depth + 1) for part in parts)), None)
+        if isinstance(expr, Local):
+            if expr.tag == "param":
+                return self._parameter(expr.name)
+            value = self._single(expr.name)
+            if value is None and expr.name in self.loop_sources and not self.assigned.get(expr.name):
+                value = self.loop_sources[expr.name]
+            return self.origin(value, depth + 1) if value is not None else None
+        if isinstance(expr, Attr) and isinstance(expr.value, Local):
+            schema = self._schema_of(expr.value)
+            if schema is not None and expr.name in schema.fields:
+                return _Origin(("field", expr.value.name, expr.name), f"{expr.value.name}.{expr.name} (the request body)")
+        key = _raw_key(self, expr)
+        if key is not None:
+            return _Origin(("raw", key), f"the request's '{key}'")
+        return None
+
+    def _parameter(self, name: str) -> Optional[_Origin]:
+        """A handler's parameter the framework fills from the path or the query string."""
+        if name in self.askers or name in ("self", "cls", "session", "db", "request", "req") \
+                or injected_dependency(self.index, self.body, name):
+            return None
+        hint = self.body.annotations.get(name)
+        if hint is not None and (self.inputs.schema_of_annotation(hint) is not None or mapped_tables(self.index, hint)):
+            return None  # a body (its fields are read one by one) or a row a dependency loaded
+        return _Origin(("param", name), f"the parameter {name}")
+
+    def _schema_of(self, local: Local) -> Any:
+        if local.tag == "param":
+            return self.inputs.schema_of_annotation(self.body.annotations.get(local.name))
+        value = self._single(local.name)
+        if isinstance(value, Call):
+            return self.inputs.built_schema(value)
+        return None
+
+    def keys_in(self, expr: object, depth: int = 0) -> Iterator[tuple]:
+        """The request values an expression mentions (what a look-up is handed)."""
+        if depth > 6 or not isinstance(expr, tuple):
+            return
+        if isinstance(expr, (Local, Attr, Subscript, Call)):
+            found = self.origin(expr)
+            if found is not None:
+                yield found.key
+                return
+        for part in expr:
+            if isinstance(part, tuple):
+                yield from self.keys_in(part, depth + 1)
+
+    def looked_up_before(self, key: tuple, write: tuple, line: int) -> bool:
+        """Whether a call before the write hands the id to a look-up, a helper or a check,
+        or a test compares it with what the code holds (``if body.project_id not in mine``)."""
+        for node in _walk(self.statements):
+            if isinstance(node, (If, Assert)) and node.line and node.line < line \
+                    and any(self._compared_with_held(c, key) for c in _walk(node.test) if isinstance(c, Compare)):
+                return True
+            if not isinstance(node, Call) or node is write or not node.line or node.line > line:
+                continue
+            if _callee(node) in _NOT_LOOKUPS or _contains(node, write) or self.write_model(node) is not None:
+                continue
+            arguments = (*node.args, *(value for _name, value in node.kwargs))
+            if any(key in set(self.keys_in(arg)) for arg in arguments):
+                return True
+        return False
+
+    def _compared_with_held(self, compare: Compare, key: tuple) -> bool:
+        """``body.project_id not in my_project_ids`` / ``!= project.id``: the id tested
+        against something the code loaded (not a constant: ``== INBOX_ID``, ``is None``)."""
+        if len(compare.ops) != 1 or compare.ops[0][0] not in ("==", "!=", "in", "not in"):
+            return False
+        sides = (compare.left, compare.ops[0][1])
+        for side, other in (sides, sides[::-1]):
+            if key in set(self.keys_in(side)) and any(isinstance(n, Local) for n in _walk(other)) \
+                    and not set(self.keys_in(other)):
+                return True
+        return False
+
+    # ---------------------------------------------------------------- writes
+
+    def write_model(self, call: Call) -> Optional[TableModel]:
+        """The tenant-owned model a call constructs (``Link(...)``)."""
+        sym = self.index.symbols.lookup(call.func) if isinstance(call.func, Name) else None
+        if not isinstance(sym, ClassRef):
+            return None
+        return self._owned(sym)
+
+    def _owned(self, ref: ClassRef) -> Optional[TableModel]:
+        info = self.index.classes.get(ref.qualname)
+        if info is None or not info.mapped or info.table is None or info.table.name is None:
+            return None
+        return owned_by_tenant(self.index, self.config, info.table.name)
+
+    def statement_model(self, call: Call) -> Optional[TableModel]:
+        """``insert(Link).values(...)`` / ``update(Link).where(...).values(...)``: Link."""
+        node: Any = call.func.value if isinstance(call.func, Attr) else None
+        for _ in range(8):
+            if isinstance(node, Call) and isinstance(node.func, Name) \
+                    and self.index.symbols.lib_name(node.func) in ("sa:insert", "sa:update", "sqlmodel:insert",
+                                                                  "sqlmodel:update") and node.args:
+                sym = self.index.symbols.lookup(node.args[0])
+                return self._owned(sym) if isinstance(sym, ClassRef) else None
+            node = node.func.value if isinstance(node, Call) and isinstance(node.func, Attr) else None
+            if node is None:
+                return None
+        return None
+
+    def row_model(self, name: str) -> Optional[TableModel]:
+        hint = self.body.annotations.get(name) or self.body.annotations.get(f"local:{name}")
+        tables = mapped_tables(self.index, hint) if hint is not None else []
+        value = self._single(name)
+        if not tables and value is not None:
+            tables = loaded_tables(self.index, self._single, value)
+        if len(tables) != 1:
+            return None
+        return owned_by_tenant(self.index, self.config, tables[0].name or "")
+
+
+def _raw_key(reader: _Reader, expr: Expr) -> Optional[str]:
+    """``request.json["project_id"]``, ``request.get_json().get("project_id")``,
+    ``data["project_id"]`` where ``data`` holds the request body: the key."""
+    if isinstance(expr, Subscript) and len(expr.items) == 1 and isinstance(expr.items[0], Const) \
+            and isinstance(expr.items[0].value, str) and _is_raw(reader, expr.value):
+        return expr.items[0].value
+    if isinstance(expr, Call) and isinstance(expr.func, Attr) and expr.func.name == "get" and expr.args \
+            and isinstance(expr.args[0], Const) and isinstance(expr.args[0].value, str) and _is_raw(reader, expr.func.value):
+        return expr.args[0].value
+    if isinstance(expr, Call) and isinstance(expr.func, Name) and expr.func.qualified.endswith(".get") and expr.args \
+            and isinstance(expr.args[0], Const) and isinstance(expr.args[0].value, str) \
+            and _is_raw(reader, Name(expr.func.qualified.rsplit(".", 1)[0])):
+        return expr.args[0].value  # ``flask.request.form.get("sla_policy_id", type=int)``
+    return None
+
+
+def _is_raw(reader: _Reader, expr: Expr, depth: int = 0) -> bool:
+    if depth > 3:
+        return False
+    if isinstance(expr, Call):
+        expr = expr.func
+    if isinstance(expr, Name):
+        parts = expr.qualified.split(".")
+        return "request" in parts[:-1] and parts[parts.index("request") + 1] in _RAW_REQUEST
+    if isinstance(expr, Attr):
+        return expr.name in _RAW_REQUEST and isinstance(expr.value, Local) and expr.value.name in ("request", "req")
+    if isinstance(expr, Local) and expr.tag == "local":
+        value = reader._single(expr.name)
+        return value is not None and _is_raw(reader, value, depth + 1)
+    return False
+
+
+def _callee(call: Call) -> str:
+    if isinstance(call.func, Attr):
+        return call.func.name
+    return call.func.qualified.rsplit(".", 1)[-1] if isinstance(call.func, Name) else ""
+
+
+def _contains(outer: tuple, inner: tuple) -> bool:
+    return any(node is inner for node in _walk(outer))
+
+
+def _walk(node: object) -> Iterator[tuple]:
+    stack: list = [node]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, tuple):
+            yield item
+            stack.extend(part for part in item if isinstance(part, tuple))
+
+
+def _references(index: "ProjectIndex", config: "Config", table: TableModel,
+                attribute: str) -> Optional[tuple[ColumnModel, TableModel]]:
+    """The column ``attribute`` names, when it is a foreign key to another tenant-owned
+    table (not the tenant table: who owns the row is DBC505's)."""
+    column = table.column_by_attribute(attribute)
+    if column is None or column.name in config.tenant_columns:
+        return None
+    for fk in column.foreign_keys:
+        target = owned_by_tenant(index, config, fk.target_table or "") if fk.target_table else None
+        if target is not None:
+            return column, target
+    return None
+
+
+class UncheckedReference(Rule):
+    code = "DBC504"
+    name = "unchecked-reference"
+    summary = ("A request's id written as a foreign key to a tenant-owned table, with no look-up of that row for "
+               "who asks before the write.")
+    message = ("{model}.{column} is set from {source} and references tenant-owned {target}, but nothing before the "
+               "write looks that {target} up for who asks: load it scoped (or check its owner) first")
+    cwe = "CWE-639: Authorization Bypass Through User-Controlled Key"
+    fix_description = "the look-up to add, and who may reference the row, are the application's to decide."
+    what_it_does = """
+Flags a write to a tenant-owned table - `Link(document_id=...)`, `row.document_id = ...`,
+`insert(Link).values(document_id=...)`, `update(Link)...values(...)` - in a request handler
+(FastAPI / Starlette and Flask / Quart routes, `MethodView` methods, the `request-handlers`
+setting), when the foreign key's value comes from the request (a path or query
+parameter, a body schema's field, `request.json[...]`, a local holding one) and references
+another tenant-owned table, and no call before the write is handed that id: no query that
+filters by it, no `session.get`, no helper (`get_document(id, user)`) and no access check.
+
+Not flagged: ids taken from a row the code holds (`Link(document_id=doc.id)`), from who
+asks, or from a dependency that loads the row (`doc: DocumentDep`); foreign keys to the
+tenant table or to global tables. Whether the look-up that precedes the write is scoped
+is judged by DBC501 / DBC502 at the look-up."""
+    why_bad = """
+Most cross-tenant fixes in real multi-tenant projects are not unscoped reads: they are ids
+the client sends that are written into rows without checking the referenced row belongs to
+the caller. Nothing fails - the foreign key exists - and the next read that follows the link
+(scoped by the link's owner) hands the client another tenant's document."""
+    known_problems = """
+Only request handlers are read, and only the function that writes: a service that the
+handler hands the body to is not followed, and a look-up in a helper counts whatever the
+helper does with the id."""
+    example = """
+@router.post("/chats/{chat_id}/files")
+def attach(chat_id: int, body: AttachIn, session: SessionDep, user: CurrentUser):
+    chat = owned_chat(session, chat_id, user)
+    session.add(ChatFile(chat_id=chat.id, file_id=body.file_id))
+"""
+    use_instead = """
+@router.post("/chats/{chat_id}/files")
+def attach(chat_id: int, body: AttachIn, session: SessionDep, user: CurrentUser):
+    chat = owned_chat(session, chat_id, user)
+    file = owned_file(session, body.file_id, user)
+    session.add(ChatFile(chat_id=chat.id, file_id=file.id))
+"""
+    valid = (
+        '''
+from fastapi import APIRouter
+from pydantic import BaseModel
+from sqlalchemy import ForeignKey, select
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+router = APIRouter()
+class Base(DeclarativeBase): pass
+class User(Base):
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(primary_key=True)
+class Document(Base):
+    __tablename__ = "documents"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+class Link(Base):
+    __tablename__ = "links"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    document_id: Mapped[int] = mapped_column(ForeignKey("documents.id", ondelete="CASCADE"), index=True)
+class LinkIn(BaseModel):
+    document_id: int
+def owned_document(session, document_id, user):
+    return session.scalar(select(Document).where(Document.id == document_id, Document.user_id == user.id))
+@router.post("/links")
+def link(body: LinkIn, session, user: User):
+    doc = owned_document(session, body.document_id, user)
+    session.add(Link(user_id=user.id, document_id=doc.id))  # ok: DBC504
+    session.add(Link(user_id=user.id, document_id=body.document_id))  # ok: DBC504
+''',
+    )
+    invalid = (
+        '''
+from fastapi import APIRouter
+from pydantic import BaseModel
+from sqlalchemy import ForeignKey
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+router = APIRouter()
+class Base(DeclarativeBase): pass
+class User(Base):
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(primary_key=True)
+class Document(Base):
+    __tablename__ = "documents"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+class Link(Base):
+    __tablename__ = "links"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    document_id: Mapped[int] = mapped_column(ForeignKey("documents.id", ondelete="CASCADE"), index=True)
+class LinkIn(BaseModel):
+    document_id: int
+@router.post("/links")
+def link(body: LinkIn, session, user: User):
+    session.add(Link(user_id=user.id, document_id=body.document_id))  # expect: DBC504
+@router.post("/documents/{document_id}/links")
+def link_by_path(document_id: int, session, user: User):
+    link = Link(user_id=user.id)
+    link.document_id = document_id  # expect: DBC504
+    session.add(link)
+''',
+    )
+
+    def check(self, ctx: "RuleContext") -> Iterable[Finding]:
+        inputs: Optional[RequestInputs] = None
+        findings: list[Finding] = []
+        for module in ctx.reported_modules():
+            for body in module.bodies:
+                if inputs is None:
+                    inputs = RequestInputs.build(ctx.index, ctx.config)
+                if inputs.is_handler(module, body):
+                    findings.extend(self._check_handler(_Reader(ctx.index, ctx.config, inputs, module, body)))
+        return unique_places(findings)
+
+    def _check_handler(self, reader: _Reader) -> Iterator[Finding]:
+        for node in _walk(reader.statements):
+            if not isinstance(node, Call):
+                continue
+            model = reader.write_model(node)
+            if model is not None:
+                for name, value in node.kwargs:
+                    if name != "**":
+                        yield from self._judge(reader, node, node.line, model, name, value)
+            elif isinstance(node.func, Attr) and node.func.name == "values":
+                table = reader.statement_model(node)
+                if table is not None:
+                    for name, value in node.kwargs:
+                        if name != "**":
+                            yield from self._judge(reader, node, node.line, table, name, value)
+        for local, attribute, line in reader.body.attribute_stores:
+            table = reader.row_model(local)
+            if table is None:
+                continue
+            for assign in reader.assign_lines.get(line, []):
+                if assign.targets in (("",), (f"{local}[]",)):  # ``link.document_id = document_id``
+                    yield from self._judge(reader, assign, line, table, attribute, assign.value)
+
+    def _judge(self, reader: _Reader, write: tuple, line: int, table: TableModel, attribute: str,
+               value: Expr) -> Iterator[Finding]:
+        reference = _references(reader.index, reader.config, table, attribute)
+        if reference is None:
+            return
+        origin = reader.origin(value)
+        if origin is None or reader.looked_up_before(origin.key, write, line):
+            return
+        column, target = reference
+        yield self.finding(Location(reader.module.path, line, 1), model=table.class_name or table.name,
+                           column=column.attribute or column.name, source=origin.shown,
+                           target=target.class_name or target.name)
