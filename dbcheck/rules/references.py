@@ -22,8 +22,8 @@ from dbcheck.rules.request_input import (
     RequestInputs, injected_dependency, loaded_tables, mapped_tables, tenant_parameter_names,
 )
 from dbcheck.schema.model import ColumnModel, Location, TableModel
-from dbcheck.schema.tenancy import owned_by_tenant
-from dbcheck.semantic.symbols import ClassRef
+from dbcheck.schema.tenancy import is_exempt, owned_by_tenant
+from dbcheck.semantic.symbols import ClassRef, FunctionBody, Value
 
 if TYPE_CHECKING:
     from dbcheck.config import Config
@@ -52,8 +52,11 @@ class _Origin:
 
 class _Reader:
     def __init__(self, index: "ProjectIndex", config: "Config", inputs: RequestInputs, module: ModuleFacts,
-                 body: FunctionIR) -> None:
+                 body: FunctionIR, service: bool = False) -> None:
         self.index, self.config, self.inputs, self.module, self.body = index, config, inputs, module, body
+        # a function handlers call: its parameters are whatever the handlers hand it, so a
+        # body schema's parameter is read field by field like a handler's
+        self.service = service
         self.statements = body.body  # decoded once: the walks below compare nodes by identity
         self.assigned: dict[str, list[Expr]] = {}
         self.assign_lines: dict[int, list[Assign]] = {}
@@ -91,6 +94,10 @@ class _Reader:
             if value is None and expr.name in self.loop_sources and not self.assigned.get(expr.name):
                 value = self.loop_sources[expr.name]
             return self.origin(value, depth + 1) if value is not None else None
+        if isinstance(expr, Attr) and isinstance(expr.value, Local) and self.service and expr.value.tag == "param" \
+                and not self._is_held_row(expr.value.name):
+            # ``data.document_id`` in a function handlers call: the handler's argument decides
+            return _Origin(("field", expr.value.name, expr.name), f"{expr.value.name}.{expr.name}")
         if isinstance(expr, Attr) and isinstance(expr.value, Local):
             schema = self._schema_of(expr.value)
             if schema is not None and expr.name in schema.fields:
@@ -109,6 +116,10 @@ class _Reader:
         if hint is not None and (self.inputs.schema_of_annotation(hint) is not None or mapped_tables(self.index, hint)):
             return None  # a body (its fields are read one by one) or a row a dependency loaded
         return _Origin(("param", name), f"the parameter {name}")
+
+    def _is_held_row(self, name: str) -> bool:
+        hint = self.body.annotations.get(name)
+        return name in self.askers or (hint is not None and bool(mapped_tables(self.index, hint)))
 
     def _schema_of(self, local: Local) -> Any:
         if local.tag == "param":
@@ -162,17 +173,31 @@ class _Reader:
     # ---------------------------------------------------------------- writes
 
     def write_model(self, call: Call) -> Optional[TableModel]:
-        """The tenant-owned model a call constructs (``Link(...)``)."""
+        """The table a call constructs a row of (``Link(...)``)."""
         sym = self.index.symbols.lookup(call.func) if isinstance(call.func, Name) else None
         if not isinstance(sym, ClassRef):
             return None
-        return self._owned(sym)
+        return self._written(sym)
 
-    def _owned(self, ref: ClassRef) -> Optional[TableModel]:
+    def _written(self, ref: ClassRef) -> Optional[TableModel]:
+        """A mapped class's table, unless global or the tenant table. A link row need not be
+        tenant-owned itself: what its keys point at is (``chat_files(chat_id, file_id)``)."""
         info = self.index.classes.get(ref.qualname)
         if info is None or not info.mapped or info.table is None or info.table.name is None:
             return None
-        return owned_by_tenant(self.index, self.config, info.table.name)
+        return None if is_exempt(info.table, self.config) else info.table
+
+    def _table_object(self, expr: Expr) -> Optional[TableModel]:
+        """``task_tags = Table("task_tags", ...)``: the Core table a name holds."""
+        sym = self.index.symbols.lookup(expr) if isinstance(expr, Name) else None
+        if isinstance(sym, ClassRef):
+            return self._written(sym)
+        if isinstance(sym, Value) and not sym.rest and isinstance(sym.expr, tuple) and sym.expr[:1] == ("call",) \
+                and self.index.symbols.lib_name(sym.expr[1]) == "sa:Table" and sym.expr[2] \
+                and sym.expr[2][0][:1] == ("c",):
+            tables = [t for t in self.index.tables_named(sym.expr[2][0][1]) if not is_exempt(t, self.config)]
+            return tables[0] if len(tables) == 1 else None
+        return None
 
     def statement_model(self, call: Call) -> Optional[TableModel]:
         """``insert(Link).values(...)`` / ``update(Link).where(...).values(...)``: Link."""
@@ -181,8 +206,7 @@ class _Reader:
             if isinstance(node, Call) and isinstance(node.func, Name) \
                     and self.index.symbols.lib_name(node.func) in ("sa:insert", "sa:update", "sqlmodel:insert",
                                                                   "sqlmodel:update") and node.args:
-                sym = self.index.symbols.lookup(node.args[0])
-                return self._owned(sym) if isinstance(sym, ClassRef) else None
+                return self._table_object(node.args[0])
             node = node.func.value if isinstance(node, Call) and isinstance(node.func, Attr) else None
             if node is None:
                 return None
@@ -194,9 +218,9 @@ class _Reader:
         value = self._single(name)
         if not tables and value is not None:
             tables = loaded_tables(self.index, self._single, value)
-        if len(tables) != 1:
+        if len(tables) != 1 or is_exempt(tables[0], self.config):
             return None
-        return owned_by_tenant(self.index, self.config, tables[0].name or "")
+        return tables[0]
 
 
 def _raw_key(reader: _Reader, expr: Expr) -> Optional[str]:
@@ -274,13 +298,15 @@ class UncheckedReference(Rule):
     cwe = "CWE-639: Authorization Bypass Through User-Controlled Key"
     fix_description = "the look-up to add, and who may reference the row, are the application's to decide."
     what_it_does = """
-Flags a write to a tenant-owned table - `Link(document_id=...)`, `row.document_id = ...`,
-`insert(Link).values(document_id=...)`, `update(Link)...values(...)` - in a request handler
-(FastAPI / Starlette and Flask / Quart routes, `MethodView` methods, the `request-handlers`
-setting), when the foreign key's value comes from the request (a path or query
-parameter, a body schema's field, `request.json[...]`, a local holding one) and references
-another tenant-owned table, and no call before the write is handed that id: no query that
-filters by it, no `session.get`, no helper (`get_document(id, user)`) and no access check.
+Flags a write - `Link(document_id=...)`, `row.document_id = ...`,
+`insert(Link).values(document_id=...)`, `update(Link)...values(...)`, a Core link table's
+`insert(chat_files)` - in a request handler (FastAPI / Starlette and Flask / Quart routes,
+`MethodView` methods, the `request-handlers` setting) or in a project function a handler
+hands the value to, when the foreign key's value comes from the request (a path or query
+parameter, a body schema's field, `request.json[...]`, a local or loop variable holding
+one) and references another tenant-owned table, and nothing before the write looks that
+id up: no query that filters by it, no `session.get`, no helper (`get_document(id, user)`),
+no access check, no test against ids the code loaded (`if body.project_id not in mine`).
 
 Not flagged: ids taken from a row the code holds (`Link(document_id=doc.id)`), from who
 asks, or from a dependency that loads the row (`doc: DocumentDep`); foreign keys to the
@@ -292,9 +318,10 @@ the client sends that are written into rows without checking the referenced row 
 the caller. Nothing fails - the foreign key exists - and the next read that follows the link
 (scoped by the link's owner) hands the client another tenant's document."""
     known_problems = """
-Only request handlers are read, and only the function that writes: a service that the
-handler hands the body to is not followed, and a look-up in a helper counts whatever the
-helper does with the id."""
+Request handlers are read, and the project functions they call directly (one level): a
+write in `create_link(session, body, user)` is reported when the handler that hands it
+the body looks nothing up before the call. Methods of injected services are not followed,
+and a look-up in a helper counts whatever the helper does with the id."""
     example = """
 @router.post("/chats/{chat_id}/files")
 def attach(chat_id: int, body: AttachIn, session: SessionDep, user: CurrentUser):
@@ -337,6 +364,12 @@ def link(body: LinkIn, session, user: User):
     doc = owned_document(session, body.document_id, user)
     session.add(Link(user_id=user.id, document_id=doc.id))  # ok: DBC504
     session.add(Link(user_id=user.id, document_id=body.document_id))  # ok: DBC504
+def create_link(session, data, user):
+    session.add(Link(user_id=user.id, document_id=data.document_id))  # ok: DBC504
+@router.post("/v2/links")
+def link_v2(body: LinkIn, session, user: User):
+    owned_document(session, body.document_id, user)
+    create_link(session, body, user)
 ''',
     )
     invalid = (
@@ -369,52 +402,101 @@ def link_by_path(document_id: int, session, user: User):
     link = Link(user_id=user.id)
     link.document_id = document_id  # expect: DBC504
     session.add(link)
+def create_link(session, data, user):
+    session.add(Link(user_id=user.id, document_id=data.document_id))  # expect: DBC504
+@router.post("/v2/links")
+def link_v2(body: LinkIn, session, user: User):
+    create_link(session, body, user)
 ''',
     )
 
     def check(self, ctx: "RuleContext") -> Iterable[Finding]:
-        inputs: Optional[RequestInputs] = None
+        inputs = RequestInputs.build(ctx.index, ctx.config)
         findings: list[Finding] = []
-        for module in ctx.reported_modules():
+        reported = {m.path for m in ctx.reported_modules()}
+        # ``crud.create_link(session, body, user)``: the project functions handlers hand
+        # request values to, with the calls that do
+        services: dict[str, tuple[FunctionBody, list[tuple[_Reader, Call]]]] = {}
+        for module in ctx.index.modules.values():
             for body in module.bodies:
-                if inputs is None:
-                    inputs = RequestInputs.build(ctx.index, ctx.config)
-                if inputs.is_handler(module, body):
-                    findings.extend(self._check_handler(_Reader(ctx.index, ctx.config, inputs, module, body)))
+                if not inputs.is_handler(module, body):
+                    continue
+                reader = _Reader(ctx.index, ctx.config, inputs, module, body)
+                if module.path in reported:
+                    findings.extend(self._judge_writes(reader))
+                for call in (n for n in _walk(reader.statements) if isinstance(n, Call)):
+                    callee = ctx.index.symbols.lookup(call.func) if isinstance(call.func, Name) else None
+                    if isinstance(callee, FunctionBody) and not inputs.is_handler(callee.module, callee.body):
+                        services.setdefault(callee.body.qualname, (callee, []))[1].append((reader, call))
+        for callee, calls in services.values():
+            if callee.module.path in reported:
+                service = _Reader(ctx.index, ctx.config, inputs, callee.module, callee.body, service=True)
+                findings.extend(self._judge_service(service, calls))
         return unique_places(findings)
 
-    def _check_handler(self, reader: _Reader) -> Iterator[Finding]:
+    def _writes(self, reader: _Reader) -> Iterator[tuple[tuple, int, TableModel, str, Expr]]:
+        """Each foreign-key value a function writes: (write, line, table, attribute, value)."""
         for node in _walk(reader.statements):
             if not isinstance(node, Call):
                 continue
             model = reader.write_model(node)
+            if model is None and isinstance(node.func, Attr) and node.func.name == "values":
+                model = reader.statement_model(node)
             if model is not None:
                 for name, value in node.kwargs:
                     if name != "**":
-                        yield from self._judge(reader, node, node.line, model, name, value)
-            elif isinstance(node.func, Attr) and node.func.name == "values":
-                table = reader.statement_model(node)
-                if table is not None:
-                    for name, value in node.kwargs:
-                        if name != "**":
-                            yield from self._judge(reader, node, node.line, table, name, value)
+                        yield node, node.line, model, name, value
         for local, attribute, line in reader.body.attribute_stores:
             table = reader.row_model(local)
             if table is None:
                 continue
             for assign in reader.assign_lines.get(line, []):
                 if assign.targets in (("",), (f"{local}[]",)):  # ``link.document_id = document_id``
-                    yield from self._judge(reader, assign, line, table, attribute, assign.value)
+                    yield assign, line, table, attribute, assign.value
 
-    def _judge(self, reader: _Reader, write: tuple, line: int, table: TableModel, attribute: str,
-               value: Expr) -> Iterator[Finding]:
-        reference = _references(reader.index, reader.config, table, attribute)
-        if reference is None:
-            return
-        origin = reader.origin(value)
-        if origin is None or reader.looked_up_before(origin.key, write, line):
-            return
+    def _judge_writes(self, reader: _Reader) -> Iterator[Finding]:
+        for write, line, table, attribute, value in self._writes(reader):
+            reference = _references(reader.index, reader.config, table, attribute)
+            origin = reader.origin(value) if reference is not None else None
+            if reference is None or origin is None or reader.looked_up_before(origin.key, write, line):
+                continue
+            yield self._finding(reader, line, table, reference, origin.shown)
+
+    def _judge_service(self, service: _Reader, calls: list[tuple["_Reader", Call]]) -> Iterator[Finding]:
+        """A write in a function handlers call, of a value a handler hands it from the request
+        that neither the handler (before the call) nor the function looks up."""
+        for write, line, table, attribute, value in self._writes(service):
+            reference = _references(service.index, service.config, table, attribute)
+            origin = service.origin(value) if reference is not None else None
+            if reference is None or origin is None or service.looked_up_before(origin.key, write, line):
+                continue
+            for handler, call in calls:
+                argument = _argument(service.body, call, origin.key[1])
+                if argument is None:
+                    continue
+                if origin.key[0] == "field":
+                    argument = Attr(argument, origin.key[2])
+                outer = handler.origin(argument)
+                if outer is not None and not handler.looked_up_before(outer.key, call, call.line):
+                    shown = f"{outer.shown}, handed on by {handler.body.name}() ({handler.module.path}:{call.line})"
+                    yield self._finding(service, line, table, reference, shown)
+                    break
+
+    def _finding(self, reader: _Reader, line: int, table: TableModel, reference: tuple[ColumnModel, TableModel],
+                 source: str) -> Finding:
         column, target = reference
-        yield self.finding(Location(reader.module.path, line, 1), model=table.class_name or table.name,
-                           column=column.attribute or column.name, source=origin.shown,
-                           target=target.class_name or target.name)
+        return self.finding(Location(reader.module.path, line, 1), model=table.class_name or table.name,
+                            column=column.attribute or column.name, source=source,
+                            target=target.class_name or target.name)
+
+
+def _argument(body: FunctionIR, call: Call, param: str) -> Optional[Expr]:
+    """What a call hands a function's parameter (by keyword or by position)."""
+    for name, value in call.kwargs:
+        if name == param:
+            return value
+    params = [p for p in body.params if p not in ("self", "cls")]
+    if param in params and params.index(param) < len(call.args):
+        argument = call.args[params.index(param)]
+        return None if isinstance(argument, tuple) and argument[:1] == ("star",) else argument
+    return None
