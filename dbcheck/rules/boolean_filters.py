@@ -7,6 +7,7 @@ so it costs one walk over the bodies the index already holds."""
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING, Any, Iterable, Iterator, Optional
 
 from dbcheck.facts.ir import (
@@ -259,6 +260,15 @@ class _FunctionReader:
             if target_pk is not None and any(fk.target_table == row_table.name for fk in target_pk.foreign_keys):
                 return True
         return False
+
+
+def _model_names(index: "ProjectIndex") -> Optional["re.Pattern[bytes]"]:
+    """The mapped classes' names, as one pattern over a body's encoded IR (None: too many
+    to be worth it)."""
+    names = sorted({info.ref.fact.name for info in index.classes.values() if info.mapped})
+    if not names or len(names) > 2000:
+        return None
+    return re.compile(b"|".join(re.escape(name.encode()) for name in names))
 
 
 def flask_login_user(index: "ProjectIndex") -> Optional[TableModel]:
@@ -537,8 +547,13 @@ def wrong_key(session, user: User):
     def check(self, ctx: "RuleContext") -> Iterable[Finding]:
         findings: list[Finding] = []
         login_user = flask_login_user(ctx.index)
+        mentions_model = _model_names(ctx.index)
         for module in ctx.reported_modules():
             for body in module.bodies:
+                # only a body that names a mapped class can hold a SQL expression: skip
+                # decoding the others (their encoded IR carries every name as written)
+                if mentions_model is not None and mentions_model.search(body.code) is None:
+                    continue
                 findings.extend(self._check_function(ctx.index, ctx.config, module, body, login_user))
         return unique_places(findings)
 

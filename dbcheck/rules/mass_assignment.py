@@ -9,6 +9,7 @@ its ``model_dump()``), what the unpacking leaves out (``exclude=``, an explicit 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Iterable, Iterator, Optional
 
@@ -33,6 +34,8 @@ _DUMPS = frozenset({"model_dump", "dict", "to_dict", "_asdict", "asdict"})
 _VALIDATORS = frozenset({"model_validate", "from_orm", "parse_obj", "validate", "model_construct"})
 # ``row.sqlmodel_update(body.model_dump())``: a loaded row updated from a dict.
 _UPDATERS = frozenset({"sqlmodel_update", "update", "populate_obj", "update_from_dict"})
+# What an unpacking's encoded IR must mention (cheaper than decoding every body).
+_UNPACKING = re.compile(rb"\*\*|setattr|values|" + b"|".join(n.encode() for n in sorted(_VALIDATORS | _UPDATERS)))
 # The request's own data, unvalidated.
 _RAW_REQUEST = ("json", "get_json", "form", "args", "values", "data", "query_params")
 
@@ -302,6 +305,8 @@ def update(task_id: int, body: TaskIn, session, user: User):
         findings: list[Finding] = []
         for module in ctx.reported_modules():
             for body in module.bodies:
+                if _UNPACKING.search(body.code) is None:
+                    continue  # no ``**``, validator, updater, ``setattr`` or ``.values(``: nothing unpacks
                 if inputs is None:
                     inputs = RequestInputs.build(ctx.index, ctx.config)
                     if not inputs.inputs and not _any_raw_request(ctx.index):
