@@ -18,7 +18,9 @@ from dbcheck.facts.model import FunctionIR, ModuleFacts
 from dbcheck.findings import Finding
 from dbcheck.flow.policy import mentions_privilege
 from dbcheck.rules.base import Rule, unique_places
-from dbcheck.rules.request_input import InputSchema, RequestInputs, constant_strings, loaded_tables, mapped_tables
+from dbcheck.rules.request_input import (
+    InputSchema, RequestInputs, constant_strings, loaded_tables, mapped_tables, walk_ir,
+)
 from dbcheck.schema.model import Location, TableModel
 from dbcheck.schema.tenancy import tenant_columns_of, tenant_owned
 from dbcheck.semantic.symbols import ClassAttr, ClassRef
@@ -58,7 +60,7 @@ class _Reader:
         self.index, self.config, self.inputs, self.body = index, config, inputs, body
         self.statements = body.body  # decoded once: the walks below compare nodes by identity
         self.assigned: dict[str, list[Expr]] = {}
-        for node in _walk(self.statements):
+        for node in walk_ir(self.statements):
             if isinstance(node, Assign) and len(node.targets) == 1 and node.targets[0]:
                 self.assigned.setdefault(node.targets[0], []).append(node.value)
 
@@ -172,15 +174,6 @@ def _raw_request(expr: Expr) -> bool:
             continue
         return False
     return False
-
-
-def _walk(node: object) -> Iterator[tuple]:
-    stack: list = [node]
-    while stack:
-        item = stack.pop()
-        if isinstance(item, tuple):
-            yield item
-            stack.extend(part for part in item if isinstance(part, tuple))
 
 
 class TenantColumnFromInput(Rule):
@@ -317,7 +310,7 @@ def update(task_id: int, body: TaskIn, session, user: User):
     def _check_function(self, reader: _Reader, module: ModuleFacts) -> Iterator[Finding]:
         if any(mentions_privilege(d) for d in reader.body.decorators):
             return  # an administrators' route provisions rows for any tenant by design
-        for node in _walk(reader.statements):
+        for node in walk_ir(reader.statements):
             if isinstance(node, Call):
                 yield from self._unpacking_call(reader, module, node)
             elif isinstance(node, Loop) and not node.is_while and node.iterable is not None:
@@ -368,9 +361,9 @@ def update(task_id: int, body: TaskIn, session, user: User):
             iterable = iterable.func.value
         if iterable is None or not loop.targets or not loop.targets[0]:
             return
-        if any(isinstance(c, Const) and c.value in reader.config.tenant_columns for c in _walk(loop.body)):
+        if any(isinstance(c, Const) and c.value in reader.config.tenant_columns for c in walk_ir(loop.body)):
             return  # the loop names the column: it skips or guards it
-        for node in _walk(loop.body):
+        for node in walk_ir(loop.body):
             if isinstance(node, Call) and isinstance(node.func, Name) \
                     and node.func.qualified in ("setattr", "?.setattr", "builtins.setattr"):
                 if len(node.args) == 3 and isinstance(node.args[0], Local) and isinstance(node.args[1], Local) \
@@ -430,7 +423,7 @@ def _last_setter(reader: _Reader, display: DictDisplay, key: str) -> Optional[_S
 
 def _key_set(reader: _Reader, holder: str, key: str, line: int) -> bool:
     """``data["user_id"] = ...`` or ``data.update(user_id=...)`` before ``line``."""
-    for node in _walk(reader.statements):
+    for node in walk_ir(reader.statements):
         if isinstance(node, Assign) and f"{holder}{{{key}}}" in node.targets and node.line < line:
             return True
         if isinstance(node, Call) and isinstance(node.func, Attr) and node.func.name in ("update", "setdefault", "pop") \
@@ -466,11 +459,11 @@ def _checked_before(reader: _Reader, source: _Source, field: str, line: int) -> 
     """The field's value handed to a call before the unpacking (an access check, a look-up
     of the tenant it names): the handler decided the client may name that tenant."""
     holder = source.shown.split(".", 1)[0]
-    for node in _walk(reader.statements):
+    for node in walk_ir(reader.statements):
         if not isinstance(node, Call) or not node.line or node.line >= line:
             continue
         for argument in (*node.args, *(value for _name, value in node.kwargs)):
-            for part in _walk(argument):
+            for part in walk_ir(argument):
                 if isinstance(part, Attr) and part.name == field and isinstance(part.value, Local) \
                         and part.value.name == holder:
                     return True
@@ -480,7 +473,7 @@ def _checked_before(reader: _Reader, source: _Source, field: str, line: int) -> 
 def _assigned_local(reader: _Reader, at: tuple) -> str:
     """The local an unpacking's result is assigned to (``task = Task(**data)``)."""
     for name, values in reader.assigned.items():
-        if any(value is at or (isinstance(value, tuple) and at in tuple(_walk(value))) for value in values):
+        if any(value is at or (isinstance(value, tuple) and at in tuple(walk_ir(value))) for value in values):
             return name
     return ""
 

@@ -19,7 +19,7 @@ from dbcheck.facts.model import FunctionIR, ModuleFacts
 from dbcheck.findings import Finding
 from dbcheck.rules.base import Rule, unique_places
 from dbcheck.rules.request_input import (
-    RequestInputs, injected_dependency, loaded_tables, mapped_tables, tenant_parameter_names,
+    RequestInputs, injected_dependency, loaded_tables, mapped_tables, tenant_parameter_names, walk_ir,
 )
 from dbcheck.schema.model import ColumnModel, Location, TableModel
 from dbcheck.schema.tenancy import is_exempt, owned_by_tenant
@@ -60,7 +60,7 @@ class _Reader:
         self.statements = body.body  # decoded once: the walks below compare nodes by identity
         self.assigned: dict[str, list[Expr]] = {}
         self.assign_lines: dict[int, list[Assign]] = {}
-        for node in _walk(self.statements):
+        for node in walk_ir(self.statements):
             if isinstance(node, Assign):
                 self.assign_lines.setdefault(node.line, []).append(node)
                 if len(node.targets) == 1 and node.targets[0]:
@@ -68,7 +68,7 @@ class _Reader:
         self.askers = tenant_parameter_names(config)
         # ``for project_id in body.project_ids``: a loop's name stands for what it iterates
         self.loop_sources: dict[str, Expr] = {}
-        for node in _walk(self.statements):
+        for node in walk_ir(self.statements):
             if isinstance(node, Loop) and not node.is_while and node.iterable is not None and len(node.targets) == 1:
                 self.loop_sources.setdefault(node.targets[0], node.iterable)
 
@@ -145,9 +145,9 @@ class _Reader:
     def looked_up_before(self, key: tuple, write: tuple, line: int) -> bool:
         """Whether a call before the write hands the id to a look-up, a helper or a check,
         or a test compares it with what the code holds (``if body.project_id not in mine``)."""
-        for node in _walk(self.statements):
+        for node in walk_ir(self.statements):
             if isinstance(node, (If, Assert)) and node.line and node.line < line \
-                    and any(self._compared_with_held(c, key) for c in _walk(node.test) if isinstance(c, Compare)):
+                    and any(self._compared_with_held(c, key) for c in walk_ir(node.test) if isinstance(c, Compare)):
                 return True
             if not isinstance(node, Call) or node is write or not node.line or node.line > line:
                 continue
@@ -165,7 +165,7 @@ class _Reader:
             return False
         sides = (compare.left, compare.ops[0][1])
         for side, other in (sides, sides[::-1]):
-            if key in set(self.keys_in(side)) and any(isinstance(n, Local) for n in _walk(other)) \
+            if key in set(self.keys_in(side)) and any(isinstance(n, Local) for n in walk_ir(other)) \
                     and not set(self.keys_in(other)):
                 return True
         return False
@@ -262,16 +262,7 @@ def _callee(call: Call) -> str:
 
 
 def _contains(outer: tuple, inner: tuple) -> bool:
-    return any(node is inner for node in _walk(outer))
-
-
-def _walk(node: object) -> Iterator[tuple]:
-    stack: list = [node]
-    while stack:
-        item = stack.pop()
-        if isinstance(item, tuple):
-            yield item
-            stack.extend(part for part in item if isinstance(part, tuple))
+    return any(node is inner for node in walk_ir(outer))
 
 
 def _references(index: "ProjectIndex", config: "Config", table: TableModel,
@@ -424,7 +415,7 @@ def link_v2(body: LinkIn, session, user: User):
                 reader = _Reader(ctx.index, ctx.config, inputs, module, body)
                 if module.path in reported:
                     findings.extend(self._judge_writes(reader))
-                for call in (n for n in _walk(reader.statements) if isinstance(n, Call)):
+                for call in (n for n in walk_ir(reader.statements) if isinstance(n, Call)):
                     callee = ctx.index.symbols.lookup(call.func) if isinstance(call.func, Name) else None
                     if isinstance(callee, FunctionBody) and not inputs.is_handler(callee.module, callee.body):
                         services.setdefault(callee.body.qualname, (callee, []))[1].append((reader, call))
@@ -436,7 +427,7 @@ def link_v2(body: LinkIn, session, user: User):
 
     def _writes(self, reader: _Reader) -> Iterator[tuple[tuple, int, TableModel, str, Expr]]:
         """Each foreign-key value a function writes: (write, line, table, attribute, value)."""
-        for node in _walk(reader.statements):
+        for node in walk_ir(reader.statements):
             if not isinstance(node, Call):
                 continue
             model = reader.write_model(node)

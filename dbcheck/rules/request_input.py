@@ -310,7 +310,7 @@ class RequestInputs:
             schema = self.schema_of_annotation(body.annotations.get(param))
             if schema is not None:
                 yield schema.ref.qualname
-        for node in _walk(body.body):
+        for node in walk_ir(body.body):
             if isinstance(node, Call) and _mentions_request(node):
                 built = self.built_schema(node)
                 if built is not None:
@@ -374,7 +374,8 @@ def _mentions_request(expr: object) -> bool:
     return isinstance(expr, tuple) and any(_mentions_request(part) for part in expr if isinstance(part, tuple))
 
 
-def _walk(node: object) -> Iterator[tuple]:
+def walk_ir(node: object) -> Iterator[tuple]:
+    """Every tuple inside an IR node or block, the node included (no order promised)."""
     stack: list = [node]
     while stack:
         item = stack.pop()
@@ -387,7 +388,7 @@ def mapped_tables(index: "ProjectIndex", expr: Any, depth: int = 0) -> list["Tab
     """The mapped classes an expression or annotation names (``Task``, ``Optional[Task]``,
     ``OwnedTask = Annotated[Task, Depends(...)]`` followed)."""
     found: list["TableModel"] = []
-    for node in _walk(expr):
+    for node in walk_ir(expr):
         if node[:1] != ("n",) or len(node) != 2 or not isinstance(node[1], str):
             continue
         sym = index.symbols.lookup(node)
@@ -410,7 +411,7 @@ def loaded_tables(index: "ProjectIndex", single: Callable[[str], Optional[Expr]]
     tables = mapped_tables(index, value)
     if tables or depth > 3:
         return tables
-    for node in _walk(value):
+    for node in walk_ir(value):
         if isinstance(node, Local) and node.tag == "local":
             inner = single(node.name)
             if inner is not None:
