@@ -16,6 +16,7 @@ _NESTED = {
     "ModuleFacts": {"classes": ("list", "ClassFact"), "functions": ("dict", "FunctionFact"),
                     "bodies": ("list", "FunctionIR"), "calls": ("list", "CallFact")},
     "ClassFact": {"attrs": ("list", "AttrFact")},
+    "FunctionIR": {"nested": ("list", "FunctionIR")},
 }
 
 

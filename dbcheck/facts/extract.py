@@ -744,6 +744,7 @@ class _ModuleExtractor:
         self.rebound_later: dict[str, str] = {}
         self.conv = ExprConverter(names, positions)
         self.local_annotations: dict[str, tuple] = {}  # of the function being read
+        self.nested_functions: list[FunctionIR] = []  # the closures the function being read defines
         # names a ``TYPE_CHECKING`` block declares by type (``app: ForgeApp``): what type
         # checkers read, whatever proxy the run-time branch assigns
         self.declared: set[str] = set()
@@ -882,9 +883,11 @@ class _ModuleExtractor:
                         for p in (*params.posonly_params, *params.params, *params.kwonly_params)
                         if p.default is not None}
             outer_annotations, self.local_annotations = self.local_annotations, {}
+            outer_nested, self.nested_functions = self.nested_functions, []
             body = self._ir_block(_block(func), getattr(twin, "body", None) if twin is not None else None)
             annotations.update(self.local_annotations)
-            self.local_annotations = outer_annotations
+            nested = self.nested_functions
+            self.local_annotations, self.nested_functions = outer_annotations, outer_nested
         finally:
             conv.params, conv.locals, conv.class_names, conv.module_names, conv.bound_so_far, conv.comprehended = saved
         owner = f"{self.facts.module}.{class_name}" if class_name else self.facts.module
@@ -892,7 +895,7 @@ class _ModuleExtractor:
         return FunctionIR(func.name.value, f"{owner}.{func.name.value}", class_name, line, col, names,
                           defaults, decorators, FunctionIR.encode_body(body), func.asynchronous is not None,
                           star_kwargs, annotations, _parameter_lines(twin, line), _unused_parameters(twin),
-                          _attribute_stores(twin))
+                          _attribute_stores(twin), nested)
 
     def _ir_block(self, body: Sequence[cst.CSTNode], ast_body: Optional[Sequence[ast.stmt]]) -> tuple:
         conv = self.conv
@@ -967,6 +970,10 @@ class _ModuleExtractor:
             elif isinstance(stmt, cst.Match):
                 blocks = [self._ir_block(b, a) for b, a in nested_blocks(stmt, twin)]
                 out.append(("branches", UNKNOWN, tuple(blocks), line))
+            elif isinstance(stmt, cst.FunctionDef):
+                # a closure: kept beside the body (the rules that read code as written see it;
+                # the query analysis, which cannot know its free variables, does not)
+                self.nested_functions.append(self._function_ir(stmt, twin, None, line, _col))
         return tuple(out)
 
     def _class(self, stmt: cst.ClassDef, twin: Optional[ast.AST], line: int, col: int,

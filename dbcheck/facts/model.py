@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import marshal
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Optional
+from typing import TYPE_CHECKING, Iterator, Optional
 
 if TYPE_CHECKING:
     from dbcheck.facts.ir import Block
@@ -130,6 +130,15 @@ class FunctionIR:
     # ``row.owner_id = ...`` and ``setattr(row, "owner_id", ...)``: (local, attribute, line)
     # of each store into an attribute of a local (the IR keeps plain-name targets only)
     attribute_stores: tuple[tuple[str, str, int], ...] = ()
+    # functions defined in the body (closures), read by the rules that look at a body as
+    # written (DBC504/505/507); the query analysis does not interpret them
+    nested: list["FunctionIR"] = field(default_factory=list)
+
+    def with_nested(self) -> Iterator["FunctionIR"]:
+        """This function, then the closures it defines (theirs too)."""
+        yield self
+        for inner in self.nested:
+            yield from inner.with_nested()
 
     @property
     def body(self) -> "Block":

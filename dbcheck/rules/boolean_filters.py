@@ -541,6 +541,10 @@ def hidden(session, user):
     return session.scalars(select(Task).where(not (Task.org_id == user.org_id))).all()  # expect: DBC507
 def wrong_key(session, user: User):
     return session.scalars(select(Task).where(Task.org_id == user.id)).all()  # expect: DBC507
+def in_a_closure(session, user, ids):
+    def load(task_id):
+        return session.scalars(select(Task).where(Task.id == task_id and Task.org_id == user.org_id)).one()  # expect: DBC507
+    return [load(i) for i in ids]
 '''},
     )
 
@@ -549,7 +553,7 @@ def wrong_key(session, user: User):
         login_user = flask_login_user(ctx.index)
         mentions_model = _model_names(ctx.index)
         for module in ctx.reported_modules():
-            for body in module.bodies:
+            for body in (inner for outer in module.bodies for inner in outer.with_nested()):
                 # only a body that names a mapped class can hold a SQL expression: skip
                 # decoding the others (their encoded IR carries every name as written)
                 if mentions_model is not None and mentions_model.search(body.code) is None:

@@ -297,7 +297,7 @@ def update(task_id: int, body: TaskIn, session, user: User):
         inputs: Optional[RequestInputs] = None
         findings: list[Finding] = []
         for module in ctx.reported_modules():
-            for body in module.bodies:
+            for body in (inner for outer in module.bodies for inner in outer.with_nested()):
                 if _UNPACKING.search(body.code) is None:
                     continue  # no ``**``, validator, updater, ``setattr`` or ``.values(``: nothing unpacks
                 if inputs is None:
