@@ -46,12 +46,21 @@ def _says_privilege(text: str) -> bool:
 IDENTITY_LOADERS = frozenset({"user_loader", "request_loader", "header_loader"})
 
 
+def decorated_by(decorator: object) -> tuple[object, str]:
+    """What a decorator (as the facts store it) applies, called or not, and the last name
+    it is written with: ``@login_manager.user_loader`` -> ``user_loader``,
+    ``@router.post("/x")`` -> ``post``, ``@abstractmethod`` -> ``abstractmethod``."""
+    func = decorator[1] if isinstance(decorator, tuple) and decorator[:1] == ("call",) else decorator
+    if isinstance(func, tuple) and func[:1] == ("n",) and len(func) > 1 and isinstance(func[1], str):
+        return func, func[1].rsplit(".", 1)[-1]
+    if isinstance(func, tuple) and func[:1] == ("attr",) and len(func) > 2 and isinstance(func[2], str):
+        return func, func[2]
+    return func, ""
+
+
 def names_identity_loader(decorator: object) -> bool:
     """``@login_manager.user_loader``: the decorated function says who asks."""
-    func = decorator[1] if isinstance(decorator, tuple) and decorator and decorator[0] == "call" else decorator
-    if isinstance(func, tuple) and len(func) > 1 and func[0] == "n" and isinstance(func[1], str):
-        return func[1].rsplit(".", 1)[-1] in IDENTITY_LOADERS
-    return isinstance(func, tuple) and len(func) > 2 and func[0] == "attr" and func[2] in IDENTITY_LOADERS
+    return decorated_by(decorator)[1] in IDENTITY_LOADERS
 
 
 def mentions_privilege(expr: object) -> bool:

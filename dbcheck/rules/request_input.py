@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterator, Optional
 
 from dbcheck.facts.ir import Attr, Call, Const, Expr, Local, Name
 from dbcheck.facts.model import FunctionIR, ModuleFacts
+from dbcheck.flow.policy import decorated_by
 from dbcheck.semantic.symbols import ClassAttr, ClassRef, FunctionBody, Lib, Value
 
 if TYPE_CHECKING:
@@ -139,20 +140,10 @@ def _router_method(index: "ProjectIndex", func: Any) -> Optional[str]:
     return None
 
 
-def _decorator_names(decorator: object) -> tuple[Any, str]:
-    func = decorator[1] if isinstance(decorator, tuple) and decorator[:1] == ("call",) else decorator
-    last = ""
-    if isinstance(func, tuple) and func[:1] == ("n",) and isinstance(func[1], str):
-        last = func[1].rsplit(".", 1)[-1]
-    elif isinstance(func, tuple) and func[:1] == ("attr",) and isinstance(func[2], str):
-        last = func[2]
-    return func, last
-
-
 def is_request_handler(index: "ProjectIndex", config: "Config", module: ModuleFacts, body: FunctionIR) -> bool:
     """A function the web framework calls with the request's data."""
     for decorator in body.decorators:
-        func, last = _decorator_names(decorator)
+        func, last = decorated_by(decorator)
         if last in config.request_handlers or _router_method(index, func) is not None:
             return True
         if _qualified(index, func) in _VALIDATING_DECORATORS:
@@ -237,7 +228,7 @@ class RequestInputs:
         if info is not None and info.mapped:
             return None
         for decorator in ref.fact.decorators:
-            func, _last = _decorator_names(decorator)
+            func, _last = decorated_by(decorator)
             if _qualified(self.index, func) in _RECORD_DECORATORS:
                 return "record"
         for base in ref.fact.bases:
