@@ -11,12 +11,13 @@ import re
 from typing import TYPE_CHECKING, Any, Iterable, Iterator, Optional
 
 from dbcheck.facts.ir import (
-    Assert, Assign, Attr, BoolOp, Call, Compare, Comprehension, Const, Expr, EXPRESSION_TYPES, If, IfExp, Local, Loop,
+    Assert, Assign, Attr, BoolOp, Call, Compare, Comprehension, Const, Expr, If, IfExp, Local, Loop,
     Name, Not, Return, Sequence,
 )
 from dbcheck.facts.model import FunctionIR, ModuleFacts
 from dbcheck.findings import Finding
 from dbcheck.flow.policy import names_identity_loader
+from dbcheck.rules.request_input import mapped_tables, walk_ir
 from dbcheck.rules.base import Rule, unique_places
 from dbcheck.schema.model import ColumnModel, Location, TableModel
 from dbcheck.semantic.symbols import ClassAttr, ClassRef, Value
@@ -295,31 +296,10 @@ def flask_login_user(index: "ProjectIndex") -> Optional[TableModel]:
 
 
 def _returned_tables(index: "ProjectIndex", body: FunctionIR) -> list[TableModel]:
+    """The mapped classes a loader returns: its annotation, else what its ``return``s name."""
     hint = body.annotations.get("return")
-    stack: list = [hint] if hint is not None else [s for s in _statements(body.body) if isinstance(s, Return)]
-    tables: list[TableModel] = []
-    while stack:
-        node = stack.pop()
-        if isinstance(node, tuple) and node[:1] == ("n",):  # annotations are stored undecoded
-            sym = index.symbols.lookup(node)
-            ref = sym.cls if isinstance(sym, ClassAttr) else sym
-            info = index.classes.get(ref.qualname) if isinstance(ref, ClassRef) else None
-            if info is not None and info.mapped and info.table is not None and info.table not in tables:
-                tables.append(info.table)
-        elif isinstance(node, tuple):
-            stack.extend(part for part in node if isinstance(part, tuple))
-    return tables
-
-
-def _statements(block: tuple) -> Iterator[tuple]:
-    stack: list = [block]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, tuple):
-            if isinstance(node, EXPRESSION_TYPES):
-                continue
-            yield node
-            stack.extend(part for part in node if isinstance(part, tuple))
+    returned = [hint] if hint is not None else [node for node in walk_ir(body.body) if isinstance(node, Return)]
+    return mapped_tables(index, tuple(returned))
 
 
 def _row_and_attribute(expr: Expr) -> tuple[Optional[Expr], str, str]:

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Callable, Iterable, Optional, TypeVar
 from dbcheck.config import Config
 from dbcheck.facts.model import ModuleFacts
 from dbcheck.flow.values import QueryIndex
+from dbcheck.rules.request_input import RequestInputs
 from dbcheck.schema.index import ProjectIndex
 from dbcheck.schema.model import TableModel
 from dbcheck.schema.tenancy import SessionFilter, session_filter
@@ -39,6 +40,11 @@ class RuleContext:
     def session_filter(self) -> Optional[SessionFilter]:
         """The project's ``do_orm_execute`` tenant filter, if it has one."""
         return session_filter(self.index.modules.values(), self.config)
+
+    @cached_property
+    def request_inputs(self) -> RequestInputs:
+        """The project's request handlers and input schemas (DBC504 and DBC505 read them)."""
+        return RequestInputs.build(self.index, self.config)
 
     def queries(self) -> QueryIndex:
         """Every query the project builds and runs."""

@@ -14,12 +14,12 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Iterable, Iterator, Optional
 
 from dbcheck.facts.ir import Assign, Attr, Call, Const, DictDisplay, Expr, Local, Loop, Name
-from dbcheck.facts.model import FunctionIR, ModuleFacts
+from dbcheck.facts.model import ModuleFacts
 from dbcheck.findings import Finding
 from dbcheck.flow.policy import mentions_privilege
 from dbcheck.rules.base import Rule, unique_places
 from dbcheck.rules.request_input import (
-    InputSchema, RequestInputs, constant_strings, loaded_tables, mapped_tables, walk_ir,
+    BodyReader, InputSchema, RequestInputs, constant_strings, is_raw_request, walk_ir,
 )
 from dbcheck.schema.model import Location, TableModel
 from dbcheck.schema.tenancy import tenant_columns_of, tenant_owned
@@ -38,8 +38,6 @@ _VALIDATORS = frozenset({"model_validate", "from_orm", "parse_obj", "validate", 
 _UPDATERS = frozenset({"sqlmodel_update", "update", "populate_obj", "update_from_dict"})
 # What an unpacking's encoded IR must mention (cheaper than decoding every body).
 _UNPACKING = re.compile(rb"\*\*|setattr|values|" + b"|".join(n.encode() for n in sorted(_VALIDATORS | _UPDATERS)))
-# The request's own data, unvalidated.
-_RAW_REQUEST = ("json", "get_json", "form", "args", "values", "data", "query_params")
 
 
 @dataclass(frozen=True)
@@ -55,19 +53,7 @@ class _Source:
     holder: str = ""  # the local holding it (``data = body.model_dump()``): keys set into it count
 
 
-class _Reader:
-    def __init__(self, index: "ProjectIndex", config: "Config", inputs: RequestInputs, body: FunctionIR) -> None:
-        self.index, self.config, self.inputs, self.body = index, config, inputs, body
-        self.statements = body.body  # decoded once: the walks below compare nodes by identity
-        self.assigned: dict[str, list[Expr]] = {}
-        for node in walk_ir(self.statements):
-            if isinstance(node, Assign) and len(node.targets) == 1 and node.targets[0]:
-                self.assigned.setdefault(node.targets[0], []).append(node.value)
-
-    def _single(self, name: str) -> Optional[Expr]:
-        values = self.assigned.get(name, [])
-        return values[0] if len(values) == 1 else None
-
+class _Reader(BodyReader):
     # ---------------------------------------------------------------- sources
 
     def source(self, expr: Expr, depth: int = 0) -> Optional[_Source]:
@@ -77,7 +63,7 @@ class _Reader:
             if expr.tag == "param":
                 schema = self.inputs.schema_of_annotation(self.body.annotations.get(expr.name))
                 return _Source(schema, expr.name) if schema is not None and self._is_input(schema) else None
-            value = self._single(expr.name)
+            value = self.single(expr.name)
             found = self.source(value, depth + 1) if value is not None else None
             return _Source(found.schema, expr.name, found.dump, found.raw, expr.name) if found is not None else None
         if isinstance(expr, Call):
@@ -95,9 +81,7 @@ class _Reader:
                 if inner is not None:
                     return _Source(inner.schema, f"{expr.func.qualified.rsplit('.', 1)[-1]}({inner.shown})",
                                    inner.dump, inner.raw)
-            if _raw_request(expr):
-                return _Source(None, "the request body", raw=True)
-        if _raw_request(expr):
+        if is_raw_request(expr):
             return _Source(None, "the request body", raw=True)
         return None
 
@@ -121,28 +105,15 @@ class _Reader:
     def row_model(self, name: str) -> Optional[TableModel]:
         """The tenant-owned table a local's row is of: its annotation, or the one mapped class
         the expression that loaded it names (``session.get(Task, id)``, ``Task.query...``)."""
-        hint = self.body.annotations.get(name) or self.body.annotations.get(f"local:{name}")
-        tables = mapped_tables(self.index, hint) if hint is not None else []
-        value = self._single(name)
-        if not tables and value is not None:
-            tables = loaded_tables(self.index, self._single, value)
+        tables = self.row_tables(name)
         if len(tables) != 1 or tables[0].name is None:
             return None
         return _owned_resource(self.index, self.config, tables[0])
 
     def statement_model(self, call: Call) -> Optional[TableModel]:
         """``insert(Task).values(...)`` / ``update(Task)...values(...)``: Task."""
-        node: Any = call.func.value if isinstance(call.func, Attr) else None
-        for _ in range(8):
-            if isinstance(node, Call) and isinstance(node.func, Name) \
-                    and self.index.symbols.lib_name(node.func) in ("sa:insert", "sa:update", "sqlmodel:insert",
-                                                                  "sqlmodel:update") and node.args:
-                return self.model_of(node.args[0])
-            if isinstance(node, Call) and isinstance(node.func, Attr):
-                node = node.func.value
-            else:
-                return None
-        return None
+        target = self.statement_target(call)
+        return self.model_of(target) if target is not None else None
 
 
 # Who belongs to which tenant: setting these rows' tenant column is what provisioning
@@ -156,24 +127,6 @@ def _owned_resource(index: "ProjectIndex", config: "Config", table: TableModel) 
     if (table.class_name or "") in _MEMBERSHIP_CLASSES or (table.name or "").endswith(("members", "memberships")):
         return None
     return tenant_owned(index, config, table.name or "")
-
-
-def _raw_request(expr: Expr) -> bool:
-    """``request.json``, ``request.get_json()``, ``request.form.to_dict()``, ``await request.json()``."""
-    node: Any = expr
-    for _ in range(4):
-        if isinstance(node, Call):
-            node = node.func
-        if isinstance(node, Name):
-            parts = node.qualified.split(".")
-            return len(parts) >= 2 and "request" in parts[:-1] and parts[parts.index("request") + 1] in _RAW_REQUEST
-        if isinstance(node, Attr):
-            if node.name in _RAW_REQUEST and isinstance(node.value, Local) and node.value.name in ("request", "req"):
-                return True
-            node = node.value
-            continue
-        return False
-    return False
 
 
 class TenantColumnFromInput(Rule):
@@ -301,7 +254,7 @@ def update(task_id: int, body: TaskIn, session, user: User):
                 if _UNPACKING.search(body.code) is None:
                     continue  # no ``**``, validator, updater, ``setattr`` or ``.values(``: nothing unpacks
                 if inputs is None:
-                    inputs = RequestInputs.build(ctx.index, ctx.config)
+                    inputs = ctx.request_inputs
                     if not inputs.inputs and not _any_raw_request(ctx.index):
                         return []
                 findings.extend(self._check_function(_Reader(ctx.index, ctx.config, inputs, body), module))
@@ -351,7 +304,7 @@ def update(task_id: int, body: TaskIn, session, user: User):
         """The keys ``update={...}`` sets (a dict display, or a local holding one)."""
         update = dict(call.kwargs).get("update")
         if isinstance(update, Local) and update.tag == "local":
-            update = reader._single(update.name)
+            update = reader.single(update.name)
         return constant_strings(update) if update is not None else set()
 
     def _setattr_loop(self, reader: _Reader, module: ModuleFacts, loop: Loop) -> Iterator[Finding]:
@@ -379,7 +332,7 @@ def update(task_id: int, body: TaskIn, session, user: User):
         line = getattr(at, "line", 0) or reader.body.line
         display = value
         if isinstance(display, Local) and display.tag == "local":
-            display = reader._single(display.name) or display
+            display = reader.single(display.name) or display
         for column in tenant_columns_of(model, reader.config):
             key = column.attribute or column.name
             if key in explicit or column.name in explicit:

@@ -14,12 +14,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Iterable, Iterator, Optional
 
-from dbcheck.facts.ir import Assert, Assign, Attr, BoolOp, Call, Compare, Const, Expr, If, IfExp, Local, Loop, Name, Subscript
+from dbcheck.facts.ir import Assert, Attr, BoolOp, Call, Compare, Const, Expr, If, IfExp, Local, Loop, Name, Subscript
 from dbcheck.facts.model import FunctionIR, ModuleFacts
 from dbcheck.findings import Finding
 from dbcheck.rules.base import Rule, unique_places
 from dbcheck.rules.request_input import (
-    RequestInputs, injected_dependency, loaded_tables, mapped_tables, tenant_parameter_names, walk_ir,
+    BodyReader, RequestInputs, injected_dependency, is_raw_request, mapped_tables, tenant_parameter_names, walk_ir,
 )
 from dbcheck.schema.model import ColumnModel, Location, TableModel
 from dbcheck.schema.tenancy import is_exempt, owned_by_tenant
@@ -38,8 +38,6 @@ _NOT_LOOKUPS = frozenset({"print", "debug", "info", "warning", "warn", "error", 
                           "flash", "render_template", "send", "emit", "delay", "apply_async"})
 # Conversions a request value is wrapped in on its way into a row.
 _CONVERSIONS = frozenset({"int", "str", "UUID", "uuid.UUID", "ObjectId"})
-# The request's own data, unvalidated.
-_RAW_REQUEST = frozenset({"json", "get_json", "form", "args", "values", "data", "query_params", "path_params"})
 
 
 @dataclass(frozen=True)
@@ -50,31 +48,20 @@ class _Origin:
     shown: str
 
 
-class _Reader:
+class _Reader(BodyReader):
     def __init__(self, index: "ProjectIndex", config: "Config", inputs: RequestInputs, module: ModuleFacts,
                  body: FunctionIR, service: bool = False) -> None:
-        self.index, self.config, self.inputs, self.module, self.body = index, config, inputs, module, body
+        super().__init__(index, config, inputs, body)
+        self.module = module
         # a function handlers call: its parameters are whatever the handlers hand it, so a
         # body schema's parameter is read field by field like a handler's
         self.service = service
-        self.statements = body.body  # decoded once: the walks below compare nodes by identity
-        self.assigned: dict[str, list[Expr]] = {}
-        self.assign_lines: dict[int, list[Assign]] = {}
-        for node in walk_ir(self.statements):
-            if isinstance(node, Assign):
-                self.assign_lines.setdefault(node.line, []).append(node)
-                if len(node.targets) == 1 and node.targets[0]:
-                    self.assigned.setdefault(node.targets[0], []).append(node.value)
         self.askers = tenant_parameter_names(config)
         # ``for project_id in body.project_ids``: a loop's name stands for what it iterates
         self.loop_sources: dict[str, Expr] = {}
         for node in walk_ir(self.statements):
             if isinstance(node, Loop) and not node.is_while and node.iterable is not None and len(node.targets) == 1:
                 self.loop_sources.setdefault(node.targets[0], node.iterable)
-
-    def _single(self, name: str) -> Optional[Expr]:
-        values = self.assigned.get(name, [])
-        return values[0] if len(values) == 1 else None
 
     def origin(self, expr: Expr, depth: int = 0) -> Optional[_Origin]:
         """The request value ``expr`` is, or None (a row's attribute, who asks, a constant)."""
@@ -90,7 +77,7 @@ class _Reader:
         if isinstance(expr, Local):
             if expr.tag == "param":
                 return self._parameter(expr.name)
-            value = self._single(expr.name)
+            value = self.single(expr.name)
             if value is None and expr.name in self.loop_sources and not self.assigned.get(expr.name):
                 value = self.loop_sources[expr.name]
             return self.origin(value, depth + 1) if value is not None else None
@@ -124,7 +111,7 @@ class _Reader:
     def _schema_of(self, local: Local) -> Any:
         if local.tag == "param":
             return self.inputs.schema_of_annotation(self.body.annotations.get(local.name))
-        value = self._single(local.name)
+        value = self.single(local.name)
         if isinstance(value, Call):
             return self.inputs.built_schema(value)
         return None
@@ -201,23 +188,11 @@ class _Reader:
 
     def statement_model(self, call: Call) -> Optional[TableModel]:
         """``insert(Link).values(...)`` / ``update(Link).where(...).values(...)``: Link."""
-        node: Any = call.func.value if isinstance(call.func, Attr) else None
-        for _ in range(8):
-            if isinstance(node, Call) and isinstance(node.func, Name) \
-                    and self.index.symbols.lib_name(node.func) in ("sa:insert", "sa:update", "sqlmodel:insert",
-                                                                  "sqlmodel:update") and node.args:
-                return self._table_object(node.args[0])
-            node = node.func.value if isinstance(node, Call) and isinstance(node.func, Attr) else None
-            if node is None:
-                return None
-        return None
+        target = self.statement_target(call)
+        return self._table_object(target) if target is not None else None
 
     def row_model(self, name: str) -> Optional[TableModel]:
-        hint = self.body.annotations.get(name) or self.body.annotations.get(f"local:{name}")
-        tables = mapped_tables(self.index, hint) if hint is not None else []
-        value = self._single(name)
-        if not tables and value is not None:
-            tables = loaded_tables(self.index, self._single, value)
+        tables = self.row_tables(name)
         if len(tables) != 1 or is_exempt(tables[0], self.config):
             return None
         return tables[0]
@@ -227,32 +202,17 @@ def _raw_key(reader: _Reader, expr: Expr) -> Optional[str]:
     """``request.json["project_id"]``, ``request.get_json().get("project_id")``,
     ``data["project_id"]`` where ``data`` holds the request body: the key."""
     if isinstance(expr, Subscript) and len(expr.items) == 1 and isinstance(expr.items[0], Const) \
-            and isinstance(expr.items[0].value, str) and _is_raw(reader, expr.value):
+            and isinstance(expr.items[0].value, str) and is_raw_request(expr.value, reader.single):
         return expr.items[0].value
     if isinstance(expr, Call) and isinstance(expr.func, Attr) and expr.func.name == "get" and expr.args \
-            and isinstance(expr.args[0], Const) and isinstance(expr.args[0].value, str) and _is_raw(reader, expr.func.value):
+            and isinstance(expr.args[0], Const) and isinstance(expr.args[0].value, str) \
+            and is_raw_request(expr.func.value, reader.single):
         return expr.args[0].value
     if isinstance(expr, Call) and isinstance(expr.func, Name) and expr.func.qualified.endswith(".get") and expr.args \
             and isinstance(expr.args[0], Const) and isinstance(expr.args[0].value, str) \
-            and _is_raw(reader, Name(expr.func.qualified.rsplit(".", 1)[0])):
+            and is_raw_request(Name(expr.func.qualified.rsplit(".", 1)[0]), reader.single):
         return expr.args[0].value  # ``flask.request.form.get("sla_policy_id", type=int)``
     return None
-
-
-def _is_raw(reader: _Reader, expr: Expr, depth: int = 0) -> bool:
-    if depth > 3:
-        return False
-    if isinstance(expr, Call):
-        expr = expr.func
-    if isinstance(expr, Name):
-        parts = expr.qualified.split(".")
-        return "request" in parts[:-1] and parts[parts.index("request") + 1] in _RAW_REQUEST
-    if isinstance(expr, Attr):
-        return expr.name in _RAW_REQUEST and isinstance(expr.value, Local) and expr.value.name in ("request", "req")
-    if isinstance(expr, Local) and expr.tag == "local":
-        value = reader._single(expr.name)
-        return value is not None and _is_raw(reader, value, depth + 1)
-    return False
 
 
 def _callee(call: Call) -> str:
@@ -402,7 +362,7 @@ def link_v2(body: LinkIn, session, user: User):
     )
 
     def check(self, ctx: "RuleContext") -> Iterable[Finding]:
-        inputs = RequestInputs.build(ctx.index, ctx.config)
+        inputs = ctx.request_inputs
         findings: list[Finding] = []
         reported = {m.path for m in ctx.reported_modules()}
         # ``crud.create_link(session, body, user)``: the project functions handlers hand

@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable, Iterator, Optional
 
-from dbcheck.facts.ir import Attr, Call, Const, Expr, Local, Name
+from dbcheck.facts.ir import Assign, Attr, Call, Const, Expr, Local, Name
 from dbcheck.facts.model import FunctionIR, ModuleFacts
 from dbcheck.flow.policy import decorated_by
 from dbcheck.semantic.symbols import ClassAttr, ClassRef, FunctionBody, Lib, Value
@@ -373,6 +373,76 @@ def walk_ir(node: object) -> Iterator[tuple]:
         if isinstance(item, tuple):
             yield item
             stack.extend(part for part in item if isinstance(part, tuple))
+
+
+# Where a request's own, unvalidated data is read (``request.json``, ``request.form``).
+RAW_REQUEST = frozenset({"json", "get_json", "form", "args", "values", "data", "query_params", "path_params"})
+
+
+def is_raw_request(expr: Any, single: Optional[Callable[[str], Optional[Expr]]] = None, depth: int = 0) -> bool:
+    """``request.json``, ``request.get_json()``, ``request.form.to_dict()``, ``await
+    request.json()``, or (given ``single``) a local assigned one of those once."""
+    node: Any = expr
+    for _ in range(4):
+        if isinstance(node, Call):
+            node = node.func
+        if isinstance(node, Name):
+            parts = node.qualified.split(".")
+            return len(parts) >= 2 and "request" in parts[:-1] and parts[parts.index("request") + 1] in RAW_REQUEST
+        if isinstance(node, Attr):
+            if node.name in RAW_REQUEST and isinstance(node.value, Local) and node.value.name in ("request", "req"):
+                return True
+            node = node.value
+            continue
+        if isinstance(node, Local) and node.tag == "local" and single is not None and depth < 3:
+            value = single(node.name)
+            return value is not None and is_raw_request(value, single, depth + 1)
+        return False
+    return False
+
+
+class BodyReader:
+    """One function's IR, decoded once (walks compare its nodes by identity), with what
+    each local is assigned - what DBC504 and DBC505 read a body through."""
+
+    def __init__(self, index: "ProjectIndex", config: "Config", inputs: "RequestInputs", body: FunctionIR) -> None:
+        self.index, self.config, self.inputs, self.body = index, config, inputs, body
+        self.statements = body.body
+        self.assigned: dict[str, list[Expr]] = {}
+        self.assign_lines: dict[int, list[Assign]] = {}
+        for node in walk_ir(self.statements):
+            if isinstance(node, Assign):
+                self.assign_lines.setdefault(node.line, []).append(node)
+                if len(node.targets) == 1 and node.targets[0]:
+                    self.assigned.setdefault(node.targets[0], []).append(node.value)
+
+    def single(self, name: str) -> Optional[Expr]:
+        """The value a local is assigned, when it is assigned once."""
+        values = self.assigned.get(name, [])
+        return values[0] if len(values) == 1 else None
+
+    def row_tables(self, name: str) -> list["TableModel"]:
+        """The mapped classes a local's row may be of: its annotation, or what the expression
+        that loaded it names (``session.get(Task, id)``, a helper annotated ``-> Task``)."""
+        hint = self.body.annotations.get(name) or self.body.annotations.get(f"local:{name}")
+        tables = mapped_tables(self.index, hint) if hint is not None else []
+        value = self.single(name)
+        if not tables and value is not None:
+            tables = loaded_tables(self.index, self.single, value)
+        return tables
+
+    def statement_target(self, call: Call) -> Optional[Expr]:
+        """``insert(Task).values(...)`` / ``update(Task).where(...).values(...)``: ``Task``."""
+        node: Any = call.func.value if isinstance(call.func, Attr) else None
+        for _ in range(8):
+            if isinstance(node, Call) and isinstance(node.func, Name) \
+                    and self.index.symbols.lib_name(node.func) in ("sa:insert", "sa:update", "sqlmodel:insert",
+                                                                  "sqlmodel:update") and node.args:
+                return node.args[0]
+            node = node.func.value if isinstance(node, Call) and isinstance(node.func, Attr) else None
+            if node is None:
+                return None
+        return None
 
 
 def mapped_tables(index: "ProjectIndex", expr: Any, depth: int = 0) -> list["TableModel"]:
