@@ -37,9 +37,9 @@ from dbcheck.facts.ir import (
 from dbcheck.facts.model import FunctionIR, ModuleFacts, is_alembic_revision, is_property
 from dbcheck.flow.env import FALSY, UNVETTED, Context, Env, LoopFrame
 from dbcheck.flow.policy import (
-    ACCESS_CHECK, CHECK_WORDS, CONVERSIONS, PREDICATE, TENANT_ROW, exits, is_abort, mentions_privilege, names_identity_loader,
-    names_who_asks, owner_attribute_base, owner_attributes, owner_comparisons, parent_comparisons, unconverted,
-    unscoped_table,
+    ACCESS_CHECK, CHECK_WORDS, CONVERSIONS, PREDICATE, TENANT_ROW, exits, is_abort, mentions_privilege,
+    names_identity_loader, names_who_asks, owner_attribute_base, owner_attributes, owner_comparisons,
+    parent_comparisons, unconverted, unscoped_table,
 )
 from dbcheck.flow.values import (
     ClassVal, DictVal, ExprVal, GetVal, IdVal, InstanceVal, ParamVal, QueryIndex, QueryUse, QueryVal, RowVal, Term, Val, ValueSet,
