@@ -146,3 +146,67 @@ def select_findings(findings: Iterable[Finding], config: Config) -> list[Finding
         if enabled[key]:
             kept.append(finding)
     return sorted(set(kept))
+
+
+# The first word of every fix hint a rule's message gives (``dbcheck/rules/*.py``: the
+# ``message`` / ``messages`` templates, DBC304's problems), and a few more imperatives a
+# new message may start its hint with. A word here splits a message only where it follows
+# ": " or "; " outside brackets and quotes, and is followed by a space or the end.
+HINT_VERBS = frozenset((
+    # in the messages today
+    "add", "build", "compare", "exclude", "filter", "load", "remove", "reverse", "state", "store", "use",
+    # imperatives a hint may open with
+    "call", "change", "check", "declare", "define", "drop", "give", "keep", "list", "make", "mark", "move",
+    "pass", "rename", "replace", "return", "say", "scope", "set", "wrap",
+))
+_OPENING = "([{"
+_CLOSING = ")]}"
+
+
+def split_hint(message: str) -> tuple[str, Optional[str]]:
+    """(the problem, the fix hint) of a message: the hint starts after the first ": " or
+    "; " outside brackets, quotes and backticks whose next word is an imperative verb
+    (``HINT_VERBS``): ``"... is nullable: add nullable=False (...)"`` -> ``("... is
+    nullable", "add nullable=False (...)")``. ``(message, None)`` when there is no hint.
+    The separator is the two characters between them: ``problem + message[len(problem):
+    len(problem) + 2] + hint == message``. The message stays the finding's identity; this
+    is only how the outputs show it."""
+    at, quote_open, depth = _hint_start(message, quotes=True, brackets=True)
+    if at is None and (quote_open or depth):
+        # a name or a rendered expression in the message left a quote or a bracket
+        # open: read the message again without what it unbalanced
+        at, _open, _depth = _hint_start(message, quotes=not quote_open, brackets=not depth)
+    if at is None:
+        return message, None
+    return message[:at], message[at + 2:]
+
+
+def _hint_start(message: str, quotes: bool, brackets: bool) -> tuple[Optional[int], bool, int]:
+    """(where the separator before the hint is, whether a quote was left open, the
+    bracket depth at the end)."""
+    depth = 0
+    quote = ""
+    size = len(message)
+    for i, char in enumerate(message):
+        if quote:
+            if char == quote:
+                quote = ""
+        elif char in _OPENING:
+            depth += brackets
+        elif char in _CLOSING:
+            depth = max(depth - brackets, 0)
+        elif char == "`" or char == '"':
+            quote = char if quotes else ""
+        elif char == "'":
+            # a quote opens after a space or punctuation; after a letter it is an
+            # apostrophe ("the request's 'member_id'", "the row's value")
+            if quotes and (i == 0 or not message[i - 1].isalnum()):
+                quote = char
+        elif (char == ":" or char == ";") and depth == 0 and i + 1 < size and message[i + 1] == " ":
+            start = i + 2
+            end = start
+            while end < size and "a" <= message[end] <= "z":
+                end += 1
+            if end > start and (end == size or message[end] == " ") and message[start:end] in HINT_VERBS:
+                return i, False, 0
+    return None, bool(quote), depth

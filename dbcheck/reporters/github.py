@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Sequence
+from pathlib import Path
+from typing import Callable, Optional, Sequence
 
 from dbcheck.findings import Finding
 from dbcheck.reporters.sarif import level_of
@@ -16,7 +17,8 @@ def _escape_property(text: str) -> str:
     return _escape_data(text).replace(":", "%3A").replace(",", "%2C")
 
 
-def render_github(findings: Sequence[Finding], problems: Sequence[str] = ()) -> str:
+def render_github(findings: Sequence[Finding], problems: Sequence[str] = (), *, colour: bool = False,
+                  source: Optional[Callable[[str], Optional[str]]] = None, root: Optional[Path] = None) -> str:
     """One annotation per finding, and an error annotation per problem (a file not
     analysed), so an incomplete check is visible on the pull request too."""
     lines = [f"::error title=dbcheck::{_escape_data(problem)}\n" for problem in problems]
