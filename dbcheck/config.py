@@ -23,6 +23,8 @@ if TYPE_CHECKING:
 import tomllib
 
 TENANT_OWNERSHIPS = ("inherited", "direct")
+# The check's output formats: the spec's four, and ruff's names where they overlap.
+OUTPUT_FORMATS = ("text", "concise", "full", "json", "json-lines", "github", "gitlab", "sarif", "junit")
 # Parsing costs memory in proportion to the source (about 600 bytes per byte with
 # libcst): a larger file is reported as not analysed instead of taking the machine down.
 DEFAULT_MAX_FILE_SIZE = 1024 * 1024
@@ -41,6 +43,9 @@ class Config:
     source: Path | None = None
     tenant_columns: tuple[str, ...] = ("user_id",)
     tenant_table: str = "users"
+    # whether the configuration names the tenant table; when not, the engine infers it
+    # from the models (SQLModel's and Flask-SQLAlchemy's automatic 'user' table)
+    tenant_table_set: bool = False
     tenant_ownership: str = "inherited"
     global_tables: tuple[str, ...] = ()
     secret_names: tuple[str, ...] = ()
@@ -60,8 +65,14 @@ class Config:
     extend_select: tuple[str, ...] = ()
     ignore: tuple[str, ...] = ()
     exclude: tuple[str, ...] = ()
+    # files named on the command line are checked even when excluded, unless this is set
+    # (pre-commit hands every staged file by name)
+    force_exclude: bool = False
+    # leave out what .gitignore files (and .git/info/exclude) leave out
+    respect_gitignore: bool = True
     per_file_ignores: tuple[tuple[str, tuple[str, ...]], ...] = ()
     baseline: str | None = None
+    output_format: str = "text"
     max_file_size: int = DEFAULT_MAX_FILE_SIZE
 
     def fingerprint(self) -> str:
@@ -330,6 +341,13 @@ def _ownership(value: Any) -> str:
     return value
 
 
+def _output_format(value: Any) -> str:
+    value = _string(value)
+    if value not in OUTPUT_FORMATS:
+        raise _Invalid(f"expected one of {', '.join(OUTPUT_FORMATS)}, got {value!r}")
+    return value
+
+
 def _codes(value: Any) -> tuple[str, ...]:
     codes = _strings(value)
     for code in codes:
@@ -401,10 +419,16 @@ _PARSERS: Mapping[str, tuple[str, Callable[[Any], Any]]] = {
     "extend-select": ("extend_select", _codes),
     "ignore": ("ignore", _codes),
     "exclude": ("exclude", _patterns),
+    "force-exclude": ("force_exclude", _boolean),
+    "respect-gitignore": ("respect_gitignore", _boolean),
     "baseline": ("baseline", _string),
+    "output-format": ("output_format", _output_format),
     "max-file-size": ("max_file_size", _byte_count),
 }
 KNOWN_KEYS = (*_PARSERS, "per-file-ignores")
+# each setting's field of Config -> its key in the configuration file
+FIELD_KEYS: Mapping[str, str] = {field: key for key, (field, _parse) in _PARSERS.items()} | {
+    "per_file_ignores": "per-file-ignores"}
 
 
 def _unknown_key_message(key: str) -> str:
@@ -431,6 +455,8 @@ def _parse_settings(settings: dict[str, Any], *, path: Path, prefix: str) -> Con
                 raise _Invalid(_unknown_key_message(key))
         except _Invalid as err:
             raise ConfigError(f"{where(key)}: {err}") from None
+    if "tenant_table" in values:
+        values["tenant_table_set"] = True
     return Config(root=Path(os.path.abspath(path)).parent, source=path, **values)
 
 

@@ -46,7 +46,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Optional
+from typing import TYPE_CHECKING, Any, Optional, Sequence
 
 from dbcheck.cache import _FORMAT, Cache, QueryMemo, _code_digest
 from dbcheck.findings import Finding
@@ -179,16 +179,29 @@ def _request(config: "Config", request: dict, timeout: float) -> dict:
     return payload if isinstance(payload, dict) and payload.get("format") == _FORMAT and "error" not in payload else {}
 
 
-def daemon_command(start: Path, cwd: str) -> list[str]:
+def daemon_command(start: Path, cwd: str, extend_select: Sequence[str] = ()) -> list[str]:
     """How the daemon is started. Never from the checked project: ``-m`` would put the
     working directory first on ``sys.path``, so a project holding a ``dbcheck/`` package
     or a ``json.py`` would have its code run. ``-P`` keeps the working directory off the
     path, and the process starts in the private socket folder anyway (only then does it
-    move to ``cwd``, which findings' paths are shown relative to)."""
-    return [sys.executable, "-P", "-m", "dbcheck.daemon", "--cwd", cwd, os.fspath(Path(start).absolute())]
+    move to ``cwd``, which findings' paths are shown relative to). ``extend_select``:
+    the opt-in codes flake8's own selection adds (see ``extend_selection``)."""
+    selection = ["--extend-select", ",".join(extend_select)] if extend_select else []
+    return [sys.executable, "-P", "-m", "dbcheck.daemon", "--cwd", cwd, *selection,
+            os.fspath(Path(start).absolute())]
 
 
-def spawn(start: Path) -> None:
+def extend_selection(config: "Config", selectors: Sequence[str]) -> "Config":
+    """``config`` with ``selectors`` (flake8's own ``--select`` naming an opt-in code,
+    DBC900) added to its ``extend-select``: the plugin's configuration, and so its
+    daemon's (the socket's name hashes the configuration)."""
+    import dataclasses
+
+    added = tuple(s for s in selectors if s not in config.extend_select)
+    return dataclasses.replace(config, extend_select=config.extend_select + added) if added else config
+
+
+def spawn(start: Path, extend_select: Sequence[str] = ()) -> None:
     """Start the daemon of the project ``start`` belongs to, in the background; it
     outlives this process. Failing to start is not an error: the plugin works without."""
     import subprocess
@@ -198,7 +211,7 @@ def spawn(start: Path) -> None:
         return
     try:
         subprocess.Popen(
-            daemon_command(start, os.getcwd()), cwd=folder,
+            daemon_command(start, os.getcwd(), extend_select), cwd=folder,
             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
             start_new_session=True, close_fds=True,
         )
@@ -575,14 +588,20 @@ class ProjectServer:
         gc.freeze()
 
 
-def serve(start: Path, idle: float) -> int:
+def _load(start: Path, extend_select: Sequence[str]) -> "Config":
+    from dbcheck.config import load_config
+
+    return extend_selection(load_config(start=start.resolve()), extend_select)
+
+
+def serve(start: Path, idle: float, extend_select: Sequence[str] = ()) -> int:
     """Answer requests on the project's socket until ``idle`` seconds pass without one."""
     import fcntl
 
-    from dbcheck.config import ConfigError, load_config
+    from dbcheck.config import ConfigError
 
     try:
-        config = load_config(start=start.resolve())
+        config = _load(start, extend_select)
     except ConfigError:
         return 2
     path = socket_path(config, os.getcwd())
@@ -629,7 +648,7 @@ def serve(start: Path, idle: float) -> int:
             if not project.same_tree():
                 return 0  # the project is gone (a temporary checkout), or another tree took its path
             if watcher is not None and watcher in ready and watcher.changed():
-                if _superseded(config, start, build):
+                if _superseded(config, start, build, extend_select):
                     return 0  # clients now name another daemon's socket: no one asks this one
                 # an editor's save is often several writes (a temporary file renamed
                 # over the original): wait for the last before reading the files
@@ -652,12 +671,12 @@ def serve(start: Path, idle: float) -> int:
         lock.close()
 
 
-def _superseded(config: "Config", start: Path, build: str) -> bool:
+def _superseded(config: "Config", start: Path, build: str, extend_select: Sequence[str] = ()) -> bool:
     """Whether the configuration or dbcheck itself changed since this daemon started."""
-    from dbcheck.config import ConfigError, load_config
+    from dbcheck.config import ConfigError
 
     try:
-        return load_config(start=start.resolve()).fingerprint() != config.fingerprint() or _code_digest() != build
+        return _load(start, extend_select).fingerprint() != config.fingerprint() or _code_digest() != build
     except ConfigError:
         return True
 
@@ -701,25 +720,29 @@ def _send(conn: socket.socket, reply: dict) -> None:
 
 
 def main(argv: Optional[list[str]] = None) -> int:
-    """``python -P -m dbcheck.daemon --cwd DIR PROJECT_DIR``, as ``spawn`` starts it
-    (``dbcheck daemon --stop`` stops it)."""
-    args = sys.argv[1:] if argv is None else argv
-    if len(args) == 3 and args[0] == "--cwd":
+    """``python -P -m dbcheck.daemon --cwd DIR [--extend-select CODES] PROJECT_DIR``, as
+    ``spawn`` starts it (``dbcheck daemon --stop`` stops it)."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    if len(args) >= 3 and args[0] == "--cwd":
         try:
             os.chdir(args[1])
         except OSError:
             return 2
         args = args[2:]
+    extend_select: tuple[str, ...] = ()
+    if len(args) == 3 and args[0] == "--extend-select":
+        extend_select = tuple(c.strip() for c in args[1].split(",") if c.strip())
+        args = args[2:]
     if len(args) != 1:
-        print("usage: python -P -m dbcheck.daemon --cwd DIR PROJECT_DIR (the flake8 plugin starts it; "
-              "'dbcheck daemon --stop' stops it)", file=sys.stderr)
+        print("usage: python -P -m dbcheck.daemon --cwd DIR [--extend-select CODES] PROJECT_DIR (the flake8 "
+              "plugin starts it; 'dbcheck daemon --stop' stops it)", file=sys.stderr)
         return 2
     try:
         idle = float(os.environ.get("DBCHECK_DAEMON_IDLE", IDLE_SECONDS))
     except ValueError:
         idle = IDLE_SECONDS
     gc.disable()  # collections run between requests (see ProjectServer.flush)
-    return serve(Path(args[0]), idle)
+    return serve(Path(args[0]), idle, extend_select)
 
 
 if __name__ == "__main__":

@@ -4,6 +4,7 @@ and keep the findings the configuration and ``# noqa`` comments let through."""
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import gc
 import os
 import stat
@@ -336,6 +337,7 @@ def run_rules(index: "ProjectIndex", config: Config, rules: Optional[Iterable[ty
         from dbcheck.rules import ALL_RULES
 
         rules = ALL_RULES
+    config = effective_config(index, config)
     ctx = RuleContext(index, config, focus, analyse_queries)
     findings: list[Finding] = []
     errors: list[str] = []
@@ -352,14 +354,76 @@ def run_rules(index: "ProjectIndex", config: Config, rules: Optional[Iterable[ty
     return findings, errors
 
 
+def effective_config(index: "ProjectIndex", config: Config) -> Config:
+    """The configuration the rules and the query analysis read: ``config`` with the
+    tenant table the models answer (``infer_tenant_table``) when it names none. A
+    function of the index, so of the files - the keys every cached result is stored
+    under already - and of ``config``: results cached under ``config``'s fingerprint
+    stay right."""
+    from dbcheck.schema.infer import infer_tenant_table
+
+    return _with_inferred(config, infer_tenant_table(index, config))
+
+
+def _with_inferred(config: Config, inferred: Optional[tuple[str, str]]) -> Config:
+    if inferred is None or inferred[0] == config.tenant_table:
+        return config
+    return dataclasses.replace(config, tenant_table=inferred[0])
+
+
+def resolved_settings(paths: Sequence[Path], config: Config, cache: Optional[Cache] = None) -> dict[str, object]:
+    """Every setting as a run over ``paths`` uses it, under the configuration file's own
+    key names (``--show-settings``): the values the models answer included, with
+    ``tenant-table-inferred`` saying why (None when the setting is the configured or
+    default one), and where the configuration was read (``config-file``, None for none)."""
+    from dbcheck.config import FIELD_KEYS
+    from dbcheck.schema.infer import infer_tenant_table
+
+    index, _messages, _errors, _given = build_project(paths, config, cache=cache)
+    inferred = infer_tenant_table(index, config)
+    effective = _with_inferred(config, inferred)
+    keys = {**FIELD_KEYS, "root": "root", "source": "config-file"}
+    settings: dict[str, object] = {}
+    for item in dataclasses.fields(effective):
+        if item.name == "tenant_table_set":
+            continue  # said by tenant-table-inferred
+        value = getattr(effective, item.name)
+        if item.name == "per_file_ignores":
+            value = {glob: list(codes) for glob, codes in value}
+        elif item.name == "owned_through":
+            value = {table: f"{column} -> {parent}" for table, column, parent in value}
+        elif isinstance(value, tuple):
+            value = list(value)
+        elif isinstance(value, Path):
+            value = str(value)
+        settings[keys.get(item.name, item.name.replace("_", "-"))] = value
+        if item.name == "tenant_table":
+            settings["tenant-table-inferred"] = inferred[1] if inferred is not None else None
+    return settings
+
+
 def suppress_noqa(findings: Iterable[Finding], modules: dict[str, ModuleFacts]) -> list[Finding]:
+    """The findings no ``# noqa`` on their line and no file-level ``# dbcheck: noqa`` /
+    ``# flake8: noqa`` of their file hides. A file that could not be parsed (DBC001) is
+    said whatever its comments."""
     noqa_by_path = {m.path: m.noqa for m in modules.values()}
+    file_noqa = {m.path: m.file_noqa for m in modules.values() if m.file_noqa}
     kept = []
     for finding in findings:
         noqa = noqa_by_path.get(finding.path, {})
-        if not is_suppressed(finding.code, noqa.get(finding.line), finding.line in noqa):
-            kept.append(finding)
+        if is_suppressed(finding.code, noqa.get(finding.line), finding.line in noqa):
+            continue
+        whole = file_noqa.get(finding.path)
+        if whole and finding.code not in NEVER_HIDDEN and \
+                any(is_suppressed(finding.code, codes, True) for codes in whole.values()):
+            continue
+        kept.append(finding)
     return kept
+
+
+# A file not analysed (DBC000) or not parsed (DBC001) is reported whatever it says: a
+# file-level noqa must not make a file nobody can check look clean.
+NEVER_HIDDEN = frozenset({UNANALYSED, "DBC001"})
 
 
 def _project_roots(paths: Sequence[Path], config: Config) -> list[Path]:
@@ -487,14 +551,24 @@ class Analysis:
     query_memo: Optional["MemoStore"] = None
     _queries: dict[str, "QueryIndex"] = field(default_factory=dict, repr=False)
     _silent: dict[tuple[str, frozenset[str]], bool] = field(default_factory=dict, repr=False)
+    _effective: dict[str, Config] = field(default_factory=dict, repr=False)
+
+    def effective(self, config: Config) -> Config:
+        """``effective_config`` of this project's index (computed once per configuration)."""
+        key = config.fingerprint()
+        found = self._effective.get(key)
+        if found is None:
+            found = self._effective[key] = effective_config(self.index, config)
+        return found
 
     def queries(self, config: Config, focus: Optional[frozenset[str]] = None) -> "QueryIndex":
-        """Every query the project builds and runs (computed once per configuration). A
-        run focused on files that record no query cannot report one there: it skips the
-        project-wide analysis (see ``records_queries``)."""
+        """Every query the project builds and runs (computed once per configuration, as
+        ``effective`` makes it). A run focused on files that record no query cannot report
+        one there: it skips the project-wide analysis (see ``records_queries``)."""
         from dbcheck.flow.values import QueryIndex
         from dbcheck.incremental.queries import analyze_queries, records_queries
 
+        config = self.effective(config)
         key = config.fingerprint()
         if focus is not None and key not in self._queries:
             silent = (key, focus)
@@ -539,7 +613,9 @@ def findings_of(analysis: Analysis, config: Config, focus: Optional[frozenset[st
                 ) -> tuple[list[Finding], list[str]]:
     """(findings after ``# noqa``, internal errors). With ``focus``, only the findings
     reported in those files are computed (the rules skip the rest of the project, see
-    ``RuleContext``); they are the same as the whole run's in those files."""
+    ``RuleContext``); they are the same as the whole run's in those files. The rules and
+    the query analysis read the configuration ``effective_config`` makes of ``config``."""
+    config = analysis.effective(config)
     findings, errors = run_rules(analysis.index, config, focus=focus,
                                  analyse_queries=lambda: analysis.queries(config, focus))
     from dbcheck.rules.noqa import unused_noqa
@@ -551,7 +627,7 @@ def findings_of(analysis: Analysis, config: Config, focus: Optional[frozenset[st
     else:
         reported = modules
     used: list[tuple[str, int, str]] = []
-    if any(config.is_code_enabled("DBC900", Path(m.path)) for m in reported.values() if m.noqa):
+    if any(config.is_code_enabled("DBC900", Path(m.path)) for m in reported.values() if m.noqa or m.file_noqa):
         used = analysis.queries(config, focus).moved
     kept = suppress_noqa(findings + unused_noqa(findings, reported, used), modules)
     return kept + unanalysed_findings(reported.values()), errors
@@ -591,8 +667,9 @@ def project_findings(found: ProjectFiles, config: Config, cache: Optional[Cache]
 
 
 def _inert_digest(facts: ModuleFacts) -> str:
-    """What an inert file gives the analysis: its ``# noqa`` comments and its hash writes."""
-    return repr((sorted(facts.noqa.items()), facts.hashed_names))
+    """What an inert file gives the analysis: its ``# noqa`` comments (per line and for
+    the file) and its hash writes."""
+    return repr((sorted(facts.noqa.items()), sorted(facts.file_noqa.items()), facts.hashed_names))
 
 
 def _remember_run(found: ProjectFiles, key: str, scope: str, modules: dict[str, ModuleFacts], cache: Cache) -> None:

@@ -6,7 +6,9 @@ replaces that file's copy on disk.
 
 flake8 applies its own ``# noqa``, ``--select``, ``--extend-ignore`` and
 ``--per-file-ignores`` to what the plugin yields; the plugin applies ``[tool.dbcheck]``'s
-own select / ignore / per-file-ignores so that the CLI and flake8 agree.
+own select / ignore / per-file-ignores so that the CLI and flake8 agree. A code that is
+off unless named (DBC900) is on when flake8's own ``--select`` / ``--extend-select`` names
+it (``DBC900``, ``DBC90`` or ``DBC9``; not ``DBC``), as ``[tool.dbcheck]`` would.
 """
 
 from __future__ import annotations
@@ -31,10 +33,21 @@ class DbcheckPlugin:
     _projects: dict[tuple[str, str, str, str], list[Any]] = {}
     _asked_daemon = 0  # requests this process made to a daemon (see _analyse)
     _warned: set[str] = set()  # what this process has said on stderr once already
+    # flake8's own selectors that name a code dbcheck leaves off unless named (DBC900):
+    # they extend [tool.dbcheck]'s selection (see parse_options)
+    _selected_opt_in: tuple[str, ...] = ()
 
     def __init__(self, tree: Any, filename: str, lines: Sequence[str]) -> None:
         self.filename = filename
         self.lines = lines
+
+    @classmethod
+    def parse_options(cls, options: Any) -> None:
+        """flake8 hands over its options once per process, before any file (and again in
+        each worker it spawns). ``--select DBC900`` would print nothing if the plugin
+        never made the finding: what flake8 selects of the opt-in codes is made too."""
+        selectors = [*(getattr(options, "select", None) or ()), *(getattr(options, "extend_select", None) or ())]
+        cls._selected_opt_in = opt_in_selectors(selectors)
 
     def run(self) -> Iterator[tuple[int, int, str, type]]:
         from dbcheck.config import ConfigError, load_config
@@ -46,6 +59,10 @@ class DbcheckPlugin:
         except ConfigError as err:
             yield 1, 0, f"DBC000 dbcheck configuration error: {err}", type(self)
             return
+        if self._selected_opt_in:
+            from dbcheck.daemon import extend_selection
+
+            config = extend_selection(config, self._selected_opt_in)
         for finding in self._findings(path, config):
             yield finding.line, max(finding.column - 1, 0), f"{finding.code} {finding.message}", type(self)
 
@@ -109,7 +126,7 @@ class DbcheckPlugin:
                 DbcheckPlugin._say_once(f"dbcheck: running without the daemon: {problem} "
                                         "(set DBCHECK_NO_DAEMON=1 to silence this)")
             else:
-                daemon.spawn(path.parent if path.parent.is_dir() else Path.cwd())
+                daemon.spawn(path.parent if path.parent.is_dir() else Path.cwd(), DbcheckPlugin._selected_opt_in)
         return findings, True
 
     @staticmethod
@@ -121,6 +138,23 @@ class DbcheckPlugin:
         if message not in DbcheckPlugin._warned:
             DbcheckPlugin._warned.add(message)
             sys.stderr.write(printable(message) + "\n")
+
+
+def opt_in_selectors(selectors: Sequence[str]) -> tuple[str, ...]:
+    """The selectors of ``selectors`` (flake8's ``--select`` and ``--extend-select``)
+    that turn on a code dbcheck leaves off unless named: ``DBC9``, ``DBC90``, ``DBC900``."""
+    if not any(s.strip().upper().startswith("DBC") for s in selectors):
+        return ()
+    from dbcheck.config import OPT_IN_CODES  # what run() imports for every file anyway
+
+    found: list[str] = []
+    for selector in selectors:
+        selector = selector.strip().upper()
+        if selector in found:
+            continue
+        if any(code.startswith(selector) and selector.startswith(least) for code, least in OPT_IN_CODES.items()):
+            found.append(selector)
+    return tuple(found)
 
 
 def _whole_project_problems(errors: list[str]) -> list[Any]:

@@ -50,6 +50,10 @@ def _decode(payload: tuple, name: str = "ModuleFacts") -> Any:
     """The inverse of ``_encode``: one constructor call per fact, no walk through the
     expressions (this runs for every file of a warm run)."""
     classes, names = _schema()
+    if len(payload) != len(names[name]):
+        # written by a build whose facts had other fields (every field is passed by
+        # position: a missing one would shift the rest)
+        raise ValueError(f"{name}: {len(payload)} fields, expected {len(names[name])}")
     nested = _NESTED.get(name)
     if nested is None:
         return classes[name](*payload)

@@ -57,6 +57,7 @@ def defined_names(facts: ModuleFacts) -> set[str]:
 
 def skim(text: str, shown: str, module: str, is_package: bool) -> ModuleFacts:
     """A file no other file makes relevant: syntax-checked, not parsed with libcst."""
+    from dbcheck.facts.file_noqa import parse_file_noqa
     from dbcheck.facts.hashes import hashed_writes
     from dbcheck.facts.listeners import session_filters
     from dbcheck.syntax.noqa import parse_noqa_lines
@@ -75,6 +76,7 @@ def skim(text: str, shown: str, module: str, is_package: bool) -> ModuleFacts:
     # interned: the same few thousand names recur in every file of a project
     facts.identifiers = sorted(map(sys.intern, identifiers(text)))
     facts.noqa = parse_noqa_lines(text)
+    facts.file_noqa = parse_file_noqa(text)
     # a service module that hashes a password before handing it on names no model
     facts.hashed_names = hashed_writes(text)
     facts.session_filters = session_filters(text)

@@ -1171,6 +1171,12 @@ def _noqa_comments(source: str) -> dict[int, Optional[tuple[str, ...]]]:
     return parse_noqa_lines(source)
 
 
+def _file_noqa_comments(source: str) -> dict[int, Optional[tuple[str, ...]]]:
+    from dbcheck.facts.file_noqa import parse_file_noqa
+
+    return parse_file_noqa(source)
+
+
 def extract_module(source: str, path: str, module: str, is_package: bool) -> ModuleFacts:
     """Parse one file once and return its facts. Never raises for bad input."""
     with warnings.catch_warnings():
@@ -1182,6 +1188,7 @@ def extract_module(source: str, path: str, module: str, is_package: bool) -> Mod
 def _extract_module(source: str, path: str, module: str, is_package: bool) -> ModuleFacts:
     facts = ModuleFacts(path=path, module=module, is_package=is_package)
     facts.noqa = _noqa_comments(source)
+    facts.file_noqa = _file_noqa_comments(source)
     tree: Optional[ast.Module] = None
     syntax_error: Optional[SyntaxError] = None
     try:

@@ -177,6 +177,9 @@ class ModuleFacts:
     error: Optional[tuple[int, int, str]] = None  # (line, column, message) -> DBC001
     notice: Optional[str] = None  # skipped, with the reason
     noqa: dict[int, Optional[tuple[str, ...]]] = field(default_factory=dict)
+    # file-level ``# dbcheck: noqa`` / ``# flake8: noqa`` (``dbcheck.facts.file_noqa``):
+    # line -> the codes it names, None for every code
+    file_noqa: dict[int, Optional[tuple[str, ...]]] = field(default_factory=dict)
     class_hints: list[str] = field(default_factory=list)  # class names of a file we could not parse
     # where the module writes a hash (``dbcheck.facts.hashes``): ``Class.attribute`` for
     # ``SessionToken(token=token_hash)``, ``.attribute`` when the class does not show

@@ -57,10 +57,17 @@ def analyze_queries(index: "ProjectIndex", config: "Config", memo: Optional[Memo
     view = RecordingIndex(index)
     analyzer = QueryAnalyzer(view, config)
     previous = memo.load() if memo is not None else None
+    settings = config.fingerprint()
+    if previous is not None and previous.get(_SETTINGS) != settings:
+        # Logs made under other settings: the store is kept per configuration, but the
+        # configuration the analysis reads is partly the project's answer (the tenant
+        # table the models imply, ``dbcheck.engine.effective_config``), which an edit
+        # elsewhere can change while no module's reads did.
+        previous = {}
     decoded: Optional[dict] = getattr(memo, "decoded", None)
     interface = project_interface(index.modules.values())
     interface_unchanged = previous is not None and previous.get("") == interface
-    new_memo: dict[str, Any] = {"": interface}
+    new_memo: dict[str, Any] = {"": interface, _SETTINGS: settings}
     for module in index.modules.values():
         if not interpreted(module):
             continue
@@ -80,11 +87,17 @@ def analyze_queries(index: "ProjectIndex", config: "Config", memo: Optional[Memo
             new_memo[module.path] = (own, reads.encode(), tuple(encode_op(op) for op in analyzer.log))
         analyzer.log = None
     result = analyzer.finish()
-    # rewritten when a module was analysed again, one is gone, or an interface changed
-    if memo is not None and not (len(result.replayed) + 1 == len(new_memo) == len(memo.loaded)
+    # rewritten when a module was analysed again, one is gone, or an interface or the
+    # settings changed (new_memo's two entries that are not modules: "" and _SETTINGS)
+    if memo is not None and not (len(result.replayed) + 2 == len(new_memo) == len(memo.loaded)
                                  and interface_unchanged):
         memo.save(new_memo)
     return result
+
+
+# The memo's entry holding the fingerprint of the settings its logs were made under (no
+# module's path: a path is never empty nor starts with a NUL).
+_SETTINGS = "\0settings"
 
 
 def _replay(analyzer: QueryAnalyzer, view: RecordingIndex, previous: Optional[dict], decoded: Optional[dict],

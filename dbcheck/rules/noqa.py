@@ -20,12 +20,15 @@ class UnusedNoqa(Rule):
     default_enabled = False
     what_it_does = """
 Reports a `# noqa: DBC...` comment naming a DBC code (or prefix) for which no finding is
-reported on that line. Off by default: enable it with `--select DBC900` or
-`extend-select = ["DBC900"]`. A bare `# noqa`, and codes of other tools, are left alone."""
+reported on that line, and a file-level `# dbcheck: noqa: DBC...` (or `# flake8: noqa:
+DBC...`) naming one for which no finding is reported in the file. Off by default: enable
+it with `--select DBC900` or `extend-select = ["DBC900"]`. A bare `# noqa` or `# dbcheck:
+noqa`, and codes of other tools, are left alone."""
     why_bad = """
 A suppression outlives the problem it hid: after a fix it silently waits to hide the next
 real finding on that line, and readers keep believing the line is an exception."""
     message = "'# noqa: {code}' suppresses nothing on this line: remove it"
+    messages = {"file": "the file-level noqa of {code} suppresses nothing in this file: remove it"}
     fix = SAFE
     fix_description = "removes the unused code from the comment, or the comment when no code is left."
     example = """
@@ -86,7 +89,19 @@ def unused_noqa(findings: Sequence[Finding], modules: Mapping[str, "ModuleFacts"
                 continue
             reported = by_line.get((facts.path, line), [])
             for code in codes:
-                if code.startswith("DBC") and code != "DBC900" and not any(c.startswith(code) for c in reported):
+                if _unused(code, reported):
                     fix = Fix(SAFE, (Edit("noqa", line, (code,)),))
                     out.append(rule.finding(Location(facts.path, line, 1), fix=fix, code=code))
+        if facts.file_noqa:
+            in_file = [code for (path, _line), codes in by_line.items() if path == facts.path for code in codes]
+            for line, codes in facts.file_noqa.items():
+                for code in codes or ():
+                    if _unused(code, in_file):
+                        # (no fix: the fixer edits `# noqa:` comments)
+                        out.append(rule.finding(Location(facts.path, line, 1), "file", code=code))
     return out
+
+
+def _unused(code: str, reported: Sequence[str]) -> bool:
+    """Whether a noqa naming ``code`` is one of ours and hides none of ``reported``."""
+    return code.startswith("DBC") and code != "DBC900" and not any(c.startswith(code) for c in reported)
