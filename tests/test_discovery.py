@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import dataclasses
 import os
 import sys
 from pathlib import Path
@@ -70,8 +71,58 @@ def test_exclude_globs_apply_to_walk_and_explicit_files(tmp_path: Path) -> None:
     config = Config(root=tmp_path, exclude=("migrations/versions/legacy_*", "generated/"))
     files, _ = iter_python_files([tmp_path], config)
     assert rel(files, tmp_path) == ["migrations/versions/0002_add.py"]
-    assert iter_python_files([legacy], config) == ([], [])
-    assert iter_python_files([tmp_path / "generated"], config) == ([], [])
+    # named on the command line: checked, as ruff does; force-exclude (pre-commit) leaves them out
+    assert iter_python_files([legacy], config) == ([legacy], [])
+    assert rel(iter_python_files([tmp_path / "generated"], config)[0], tmp_path) == ["generated/x.py"]
+    forced = dataclasses.replace(config, force_exclude=True)
+    assert iter_python_files([legacy], forced) == ([], [])
+    assert iter_python_files([tmp_path / "generated"], forced) == ([], [])
+
+
+def test_a_named_folder_keeps_the_patterns_below_it(tmp_path: Path) -> None:
+    touch(tmp_path / "fixtures" / "app" / "models.py")
+    touch(tmp_path / "fixtures" / "app" / "migrations" / "legacy_1.py")
+    config = Config(root=tmp_path, exclude=("fixtures/", "legacy_*"))
+    assert rel(iter_python_files([tmp_path], config)[0], tmp_path) == []
+    files, _ = iter_python_files([tmp_path / "fixtures"], config)
+    assert rel(files, tmp_path) == ["fixtures/app/models.py"]
+
+
+def test_gitignore_files_apply_from_the_repository_top_down(tmp_path: Path) -> None:
+    (tmp_path / ".git" / "info").mkdir(parents=True)
+    (tmp_path / ".git" / "info" / "exclude").write_text("scratch.py\n")
+    (tmp_path / ".gitignore").write_text("# generated code\ngenerated/\n*_pb2.py\n")
+    touch(tmp_path / "app" / "models.py")
+    touch(tmp_path / "app" / "api_pb2.py")
+    touch(tmp_path / "generated" / "models.py")
+    touch(tmp_path / "scratch.py")
+    (tmp_path / "app" / "vendor").mkdir()
+    (tmp_path / "app" / ".gitignore").write_text("vendor/\n!keep_pb2.py\n")
+    touch(tmp_path / "app" / "vendor" / "lib.py")
+    touch(tmp_path / "app" / "keep_pb2.py")
+    config = Config(root=tmp_path)
+    files, problems = iter_python_files([tmp_path], config)
+    assert problems == []
+    assert rel(files, tmp_path) == ["app/keep_pb2.py", "app/models.py"]
+    # walking a subfolder still reads the ignore files above it
+    assert rel(iter_python_files([tmp_path / "app"], config)[0], tmp_path) == ["app/keep_pb2.py", "app/models.py"]
+    # named on the command line: checked unless force-exclude
+    assert iter_python_files([tmp_path / "app" / "api_pb2.py"], config)[0] == [tmp_path / "app" / "api_pb2.py"]
+    forced = dataclasses.replace(config, force_exclude=True)
+    assert iter_python_files([tmp_path / "app" / "api_pb2.py"], forced)[0] == []
+    # respect-gitignore = false reads them all
+    everything = dataclasses.replace(config, respect_gitignore=False)
+    assert len(iter_python_files([tmp_path], everything)[0]) == 6
+
+
+def test_ignore_files_read_are_listed_with_the_folders(tmp_path: Path) -> None:
+    """A cached listing is checked against these, so editing .gitignore re-walks."""
+    (tmp_path / ".git").mkdir()
+    (tmp_path / ".gitignore").write_text("out/\n")
+    touch(tmp_path / "a.py")
+    folders: list[str] = []
+    iter_python_files([tmp_path], Config(root=tmp_path), folders)
+    assert str(tmp_path / ".gitignore") in folders
 
 
 def test_exclude_relative_to_root_when_run_from_subfolder(
