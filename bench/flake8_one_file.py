@@ -21,7 +21,7 @@ WITHOUT_PLUGIN = """
 import sys
 import flake8.plugins.finder as finder
 _find = finder._find_importlib_plugins
-finder._find_importlib_plugins = lambda: (p for p in _find() if p.package != "dbcheck")
+finder._find_importlib_plugins = lambda: (p for p in _find() if p.package not in ("dbcheck", "flake8-dbcheck"))
 from flake8.main.cli import main
 sys.exit(main())
 """

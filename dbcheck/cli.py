@@ -312,6 +312,7 @@ def _print_findings(args: argparse.Namespace, config: Config, findings: list[Fin
         # (a run that could not check a file has not "passed": its errors say so alone)
         from dbcheck.reporters.summary import render_summary
 
+        sys.stdout.flush()  # the findings first, where both streams reach one terminal or file
         sys.stderr.write(render_summary(findings, colour=want_colour(sys.stderr, os.environ)))
 
 

@@ -841,7 +841,10 @@ class _ModuleExtractor:
     # ---- function bodies for the query analysis
 
     def _function_ir(self, func: cst.FunctionDef, twin: Optional[ast.AST], class_name: Optional[str],
-                     line: int, col: int, decorators: Optional[list[Expr]] = None) -> FunctionIR:
+                     line: int, col: int, decorators: Optional[list[Expr]] = None,
+                     enclosing: frozenset[str] = frozenset()) -> FunctionIR:
+        """``enclosing``: for a closure, the names its enclosing function binds - read in
+        the closure (and not bound by it) they are that function's locals, not globals."""
         conv = self.conv
         if decorators is None:
             decorators = [conv.convert(d.decorator) for d in func.decorators]
@@ -878,6 +881,8 @@ class _ModuleExtractor:
             conv.module_names = {**conv.module_names, **{k: v for k, v in local_imports.items() if k not in assigned}}
         else:
             conv.locals = frozenset(_assigned_names(_block(func)))
+        if enclosing:
+            conv.locals |= enclosing - conv.params
         try:
             defaults = {p.name.value: conv.convert(p.default)
                         for p in (*params.posonly_params, *params.params, *params.kwonly_params)
@@ -892,10 +897,11 @@ class _ModuleExtractor:
             conv.params, conv.locals, conv.class_names, conv.module_names, conv.bound_so_far, conv.comprehended = saved
         owner = f"{self.facts.module}.{class_name}" if class_name else self.facts.module
         star_kwargs = params.star_kwarg.name.value if isinstance(params.star_kwarg, cst.Param) else ""
-        return FunctionIR(func.name.value, f"{owner}.{func.name.value}", class_name, line, col, names,
+        qualname = f"{owner}.{func.name.value}"
+        return FunctionIR(func.name.value, qualname, class_name, line, col, names,
                           defaults, decorators, FunctionIR.encode_body(body), func.asynchronous is not None,
                           star_kwargs, annotations, _parameter_lines(twin, line), _unused_parameters(twin),
-                          _attribute_stores(twin), nested)
+                          _attribute_stores(twin), _as_closures(nested, qualname))
 
     def _ir_block(self, body: Sequence[cst.CSTNode], ast_body: Optional[Sequence[ast.stmt]]) -> tuple:
         conv = self.conv
@@ -973,7 +979,8 @@ class _ModuleExtractor:
             elif isinstance(stmt, cst.FunctionDef):
                 # a closure: kept beside the body (the rules that read code as written see it;
                 # the query analysis, which cannot know its free variables, does not)
-                self.nested_functions.append(self._function_ir(stmt, twin, None, line, _col))
+                self.nested_functions.append(self._function_ir(stmt, twin, None, line, _col,
+                                                               enclosing=self.conv.params | self.conv.locals))
         return tuple(out)
 
     def _class(self, stmt: cst.ClassDef, twin: Optional[ast.AST], line: int, col: int,
@@ -1392,3 +1399,15 @@ def _comprehension_targets(node: cst.CSTNode) -> set[str]:
                     targets.extend(element.value for element in target.elements)
         stack.extend(current.children)
     return found
+
+
+def _as_closures(nested: list[FunctionIR], outer: str) -> list[FunctionIR]:
+    """Closures named as Python names them (``app.cli.main.<locals>._doit``): never the
+    name of a module-level function, whose callers and returns are another matter."""
+    import dataclasses
+
+    renamed = []
+    for inner in nested:
+        qualname = f"{outer}.<locals>.{inner.name}"
+        renamed.append(dataclasses.replace(inner, qualname=qualname, nested=_as_closures(inner.nested, qualname)))
+    return renamed

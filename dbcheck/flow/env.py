@@ -57,6 +57,20 @@ class Env:
     def child(self) -> "Env":
         return Env(self)
 
+    def snapshot(self) -> "Env":
+        """A copy of every layer's locals, flattened: what a closure defined here reads."""
+        layers = []
+        env: Optional[Env] = self
+        while env is not None:
+            layers.append(env.local)
+            env = env.parent
+        copy = Env()
+        for local in reversed(layers):
+            copy.local.update(local)
+        copy.checked = set(self.checked)
+        copy.vouched = dict(self.vouched)
+        return copy
+
     def assigned_up_to(self, ancestor: "Env") -> Set[str]:
         """The names assigned in this env and its parents below ``ancestor``."""
         keys: Set[str] = set()
@@ -120,6 +134,10 @@ class Context:
     loops: list["LoopFrame"] = field(default_factory=list)  # the loops around the statement
     vouched_params: set = field(default_factory=set)  # (parameter, table): ids the callee looked up
     instance_models: tuple = ()  # (attribute, table) of the instance ``self`` is (see InstanceVal)
+    # the closures the function defines, by line, not yet reached: the first statement
+    # after one's ``def`` takes a copy of the locals for it (``closure_envs``)
+    closures: Optional[list] = None
+    closure_envs: dict = field(default_factory=dict)
 
 
 @dataclass

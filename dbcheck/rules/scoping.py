@@ -922,6 +922,27 @@ def list_tasks(session, user):
 """
     options = "`tenant-column`, `tenant-table`, `global-tables`, `scope-helpers`, `owned-through`, `inherited-scoping`."
     valid = (
+        # Closures (FMN's ``async def _doit()`` inside a CLI command): the free variables
+        # are what the enclosing function held at the ``def`` - who asks, or a row it
+        # loaded scoped - and a local rebound later keeps its value at the ``def``.
+        _MODELS + '''
+import asyncio
+def my_tasks(session, user):
+    async def _doit():
+        return (await session.scalars(select(Task).where(Task.user_id == user.id))).all()  # ok: DBC501
+    return asyncio.run(_doit())
+def tasks_of(session, user, project_id):
+    project = session.scalars(select(Project).where(Project.id == project_id, Project.user_id == user.id)).one()
+    def children():
+        return session.scalars(select(Task).where(Task.project_id == project.id)).all()  # ok: DBC501
+    return children()
+def titles(session, user):
+    rows = session.scalars(select(Project).where(Project.user_id == user.id)).all()
+    # a callback handed rows the function holds: what its calls pass is not followed
+    def tasks_of(project):
+        return session.scalars(select(Task).where(Task.project_id == project.id)).all()  # ok: DBC501
+    return [tasks_of(p) for p in rows]
+''',
         # A row handed back inside a dict (mindsdb's ``_get_model_info``): its keys are
         # the row's.
         _MODELS + '''
@@ -1648,6 +1669,19 @@ def rename(task_id: int, name: str, current_user: CurrentUser, service: TaskServ
 ''',
     )
     invalid = (
+        _MODELS + '''
+import asyncio
+def all_tasks(session):
+    async def _doit():
+        return (await session.scalars(select(Task))).all()  # expect: DBC501
+    return asyncio.run(_doit())
+def tasks_of(session, project_id):
+    def children(*args, **kwargs):
+        def page():
+            return session.scalars(select(Task).where(Task.project_id == project_id)).all()  # expect: DBC501
+        return page()
+    return children()
+''',
         _MODELS + '''
 def task_info(session, task_id):
     task = session.scalars(select(Task).where(Task.id == task_id)).first()  # expect: DBC501
