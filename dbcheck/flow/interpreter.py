@@ -914,6 +914,10 @@ class QueryAnalyzer:
             if len(values) == 1 and len(truths) == 1 and None not in truths:
                 truth = truths.pop()
                 return (not truth) if negate else truth
+            if values and all(isinstance(v, RowVal) and v.key == () and not v.is_result for v in values):
+                # a row the caller holds, handed in (the "row" signature): a mapped object is
+                # truthy, so ``if workspace:`` takes its branch (Tracim's ContentApi._base_query)
+                return not negate
         return None
 
     def _row_is_instance(self, value: Expr, kind: Expr, env: Env, ctx: Context) -> Optional[bool]:

@@ -563,6 +563,38 @@ class CasesService:
 """}
 
 
+# A data-access class that scopes only when handed the tenant's row (Tracim's
+# ``ContentApi._base_query(workspace)``: ``if workspace: q = q.filter(...)``).
+_DOC_API = {"pyproject.toml": """
+[tool.dbcheck]
+tenant-column = "workspace_id"
+tenant-table = "workspaces"
+""", "example.py": """
+from sqlalchemy import Column, ForeignKey, Integer
+from sqlalchemy.orm import declarative_base, relationship
+Base = declarative_base()
+class Workspace(Base):
+    __tablename__ = "workspaces"
+    workspace_id = Column(Integer, primary_key=True)
+class Doc(Base):
+    __tablename__ = "docs"
+    id = Column(Integer, primary_key=True)
+    workspace_id = Column(Integer, ForeignKey("workspaces.workspace_id", ondelete="CASCADE"), nullable=False, index=True)
+    workspace = relationship("Workspace")
+class DocApi:
+    def __init__(self, session, user):
+        self.session = session
+        self._user = user
+    def _base_query(self, workspace=None):
+        q = self.session.query(Doc)
+        if workspace:
+            q = q.filter(Doc.workspace_id == workspace.workspace_id)
+        return q
+    def get_all(self, workspace=None):
+        return self._base_query(workspace).all()
+"""}
+
+
 # A vulnerability manager's shape (faraday's): workspaces are the tenants, named in the
 # URL, and views built on generic mixins whose routes call the views' overrides.
 _HOSTS = {"pyproject.toml": """
@@ -943,6 +975,13 @@ def titles(session, user):
         return session.scalars(select(Task).where(Task.project_id == project.id)).all()  # ok: DBC501
     return [tasks_of(p) for p in rows]
 ''',
+        # A row the caller loaded, handed to a helper that scopes ``if workspace:``: a
+        # mapped object is truthy, so the filter applies.
+        {**_DOC_API, "example.py": _DOC_API["example.py"] + '''
+def docs_in(session, user, wid):
+    workspace = session.query(Workspace).filter(Workspace.workspace_id == wid).one()
+    return DocApi(session, user).get_all(workspace)  # ok: DBC501
+'''},
         # A row handed back inside a dict (mindsdb's ``_get_model_info``): its keys are
         # the row's.
         _MODELS + '''
@@ -1669,6 +1708,15 @@ def rename(task_id: int, name: str, current_user: CurrentUser, service: TaskServ
 ''',
     )
     invalid = (
+        # Beside a call handed a loaded row (scoped), a call that hands no row lists every
+        # tenant's documents.
+        {**_DOC_API, "example.py": _DOC_API["example.py"] + '''
+def docs_in(session, user, wid):
+    workspace = session.query(Workspace).filter(Workspace.workspace_id == wid).one()
+    return DocApi(session, user).get_all(workspace)
+def every_doc(session, user):
+    return DocApi(session, user).get_all()  # expect: DBC501
+'''},
         _MODELS + '''
 import asyncio
 def all_tasks(session):
