@@ -267,7 +267,7 @@ def _run_check(argv: Sequence[str], *, prog: str = "dbcheck", fixing: bool = Fal
         return _run_fixes(args, config, paths, findings, cache, problems)
     if not findings and not problems and not args.quiet:
         _say_when_nothing_was_checked(paths, config, sources)
-    _print_findings(args, config, findings, problems, sources)
+    _print_findings(args, config, findings, problems, sources, show_fixable=args.show_fixes)
     if problems:
         return EXIT_ERROR
     return EXIT_FINDINGS if findings and not args.exit_zero else EXIT_CLEAN
@@ -290,7 +290,7 @@ def _read_stdin() -> str:
 
 
 def _print_findings(args: argparse.Namespace, config: Config, findings: list[Finding], problems: Sequence[str],
-                    sources: Optional[dict[str, str]]) -> None:
+                    sources: Optional[dict[str, str]], *, show_fixable: bool = False) -> None:
     from dbcheck.reporters import REPORTERS, want_colour
 
     colour = args.format in _HUMAN_FORMATS and want_colour(sys.stdout, os.environ)
@@ -306,7 +306,7 @@ def _print_findings(args: argparse.Namespace, config: Config, findings: list[Fin
             sys.stdout.write(render(findings, problems, root=Path(os.path.abspath(config.root))))
         else:
             sys.stdout.write(render(findings, problems))
-    if args.show_fixes:
+    if show_fixable:
         _show_fixable(findings, args.unsafe_fixes)
     if args.format in _HUMAN_FORMATS and not args.quiet and (findings or not problems):
         # (a run that could not check a file has not "passed": its errors say so alone)
@@ -430,7 +430,6 @@ def _run_fixes(args: argparse.Namespace, config: Config, paths: Sequence[str], f
     remaining = analyze([Path(p) for p in paths], config, cache=cache, jobs=args.jobs)
     left, problems = _split_unanalysed(remaining.findings, remaining.errors)
     _report_problems([], problems)
-    args.show_fixes = False
     _print_findings(args, config, left, problems, None)
     if problems or write_errors:
         return EXIT_ERROR
@@ -447,9 +446,7 @@ def _show_settings(paths: Sequence[str], config: Config, args: argparse.Namespac
     settings = resolved_settings([Path(p) for p in paths], config, cache=cache)
     width = max(map(len, settings))
     for key, value in settings.items():
-        shown = json.dumps(value if not isinstance(value, (tuple, Path)) else
-                           (list(value) if isinstance(value, tuple) else str(value)), ensure_ascii=False,
-                           default=str)
+        shown = json.dumps(value, ensure_ascii=False, default=str)
         sys.stdout.write(f"{key:<{width}} = {printable(shown)}\n")
     return EXIT_CLEAN
 

@@ -50,7 +50,7 @@ def iter_python_files(paths: Sequence[Path], config: Config, folders: Optional[l
         if not is_dir:
             files.append(path)
         else:
-            ignores = _IgnoreFiles(config, folders) if config.respect_gitignore else None
+            ignores = _IgnoreFiles(folders) if config.respect_gitignore else None
             _walk(path, _named_config(path, config), files, problems, folders, links, ignores)
 
     seen: set[str] = set()
@@ -70,7 +70,7 @@ def leaving_out(path: Path, config: Config, *, is_dir: bool) -> Optional[str]:
         return None
     if config.is_excluded(path, is_dir=is_dir):
         return "excluded by 'exclude' (force-exclude is set)"
-    if config.respect_gitignore and _IgnoreFiles(config, None).ignores(Path(os.path.abspath(path)), is_dir):
+    if config.respect_gitignore and _IgnoreFiles(None).ignores(Path(os.path.abspath(path)), is_dir):
         return "ignored by a .gitignore file (force-exclude is set)"
     return None
 
@@ -97,7 +97,7 @@ class _IgnoreFiles:
     deeper file overrides a shallower one, and within a file the last matching line
     wins, as in git."""
 
-    def __init__(self, config: Config, read: Optional[list[str]]) -> None:
+    def __init__(self, read: Optional[list[str]]) -> None:
         self._read = read
         self._specs: dict[str, object] = {}  # folder -> its spec (None: no ignore file)
         self._chains: dict[str, tuple[tuple[object, str], ...]] = {}

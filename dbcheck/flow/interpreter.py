@@ -136,11 +136,7 @@ class QueryAnalyzer:
                 # ``@login_manager.user_loader``: who the session names, before any tenant is known
                 self._apply_once(("guarded", body.qualname))
             before = len(self.result.uses)
-            if body.nested:
-                ctx.closures = sorted(body.nested, key=lambda f: f.line)
-            end = self._block(self._statements(body), env, ctx)
-            if body.nested:
-                self._closures(module, body, cls, ctx, end or env)
+            self._body_and_closures(module, body, cls, env, ctx)
             for value in flatten(ctx.returns):
                 if isinstance(value, GetVal):
                     self._apply(("ret", body.qualname, (value.path, value.line, value.column)))
@@ -150,27 +146,25 @@ class QueryAnalyzer:
             if cls is not None and body.class_name is not None:
                 self._dispatched(module, body, cls, self._statements(body))
 
-    def _closures(self, module: ModuleFacts, body: FunctionIR, cls: Optional["ClassInfo"], ctx: Context,
-                  end: Env) -> None:
-        """The functions ``body`` defines, each from the locals at its ``def`` (those at the
-        end of the body for a ``def`` no statement follows): its free variables are what
-        the enclosing function held there, so a row it loaded scoped stays scoped. Only
-        closures that take nothing but ``*args`` / ``**kwargs`` are judged: what the
-        enclosing function's local calls hand a parameter is not followed, and a
-        callback is usually handed rows it holds (``_billing_of(grant)`` for each grant
-        of a scoped select)."""
+    def _body_and_closures(self, module: ModuleFacts, body: FunctionIR, cls: Optional["ClassInfo"], env: Env,
+                           ctx: Context) -> None:
+        """Interpret ``body``, then the functions it defines, each from the locals at its
+        ``def`` (those at the end of the body for a ``def`` no statement follows): its free
+        variables are what the enclosing function held there, so a row it loaded scoped
+        stays scoped. Only closures that take nothing but ``*args`` / ``**kwargs`` are
+        judged: what the enclosing function's local calls hand a parameter is not followed,
+        and a callback is usually handed rows it holds (``_billing_of(grant)`` for each
+        grant of a scoped select)."""
+        if body.nested:
+            ctx.closures = sorted(body.nested, key=lambda f: f.line)
+        end = self._block(self._statements(body), env, ctx) or env
         for inner in body.nested:
             if any(p not in (inner.star_kwargs, "args") for p in inner.params):
                 continue
-            env = ctx.closure_envs.get(id(inner)) or end.snapshot()
+            inner_env = ctx.closure_envs.get(id(inner)) or end.snapshot()
             for p in inner.params:
-                env.set(p, frozenset({ParamVal(p)}))
-            inner_ctx = Context(module, inner, cls)
-            if inner.nested:
-                inner_ctx.closures = sorted(inner.nested, key=lambda f: f.line)
-            inner_end = self._block(self._statements(inner), env, inner_ctx)
-            if inner.nested:
-                self._closures(module, inner, cls, inner_ctx, inner_end or env)
+                inner_env.set(p, frozenset({ParamVal(p)}))
+            self._body_and_closures(module, inner, cls, inner_env, Context(module, inner, cls))
 
     def _note_conditional_scope(self, module: ModuleFacts, body: FunctionIR, cls: Optional["ClassInfo"],
                                 uses: list[QueryUse]) -> None:
@@ -476,9 +470,8 @@ class QueryAnalyzer:
         returns, raises, breaks or continues)."""
         for stmt in stmts:
             ctx.line = stmt.line
-            if ctx.closures and ctx.closures[0].line < stmt.line:
-                while ctx.closures and ctx.closures[0].line < stmt.line:
-                    ctx.closure_envs[id(ctx.closures.pop(0))] = env.snapshot()
+            while ctx.closures and ctx.closures[0].line < stmt.line:
+                ctx.closure_envs[id(ctx.closures.pop(0))] = env.snapshot()
             result = _TRANSFER[type(stmt)](self, stmt, env, ctx)
             if result is None:
                 return None
