@@ -37,7 +37,7 @@ from dbcheck.facts.ir import (
 from dbcheck.facts.model import FunctionIR, ModuleFacts, is_alembic_revision, is_property
 from dbcheck.flow.env import FALSY, UNVETTED, Context, Env, LoopFrame
 from dbcheck.flow.policy import (
-    ACCESS_CHECK, CHECK_WORDS, CONVERSIONS, PREDICATE, TENANT_ROW, exits, is_abort, mentions_privilege,
+    ACCESS_CHECK, CHECK_WORDS, CONVERSIONS, PREDICATE, TENANT_ROW, decorated_by, exits, is_abort, mentions_privilege,
     names_identity_loader, names_who_asks, owner_attribute_base, owner_attributes, owner_comparisons,
     parent_comparisons, unconverted, unscoped_table,
 )
@@ -901,6 +901,10 @@ class QueryAnalyzer:
                 and names_who_asks(Local("param", test.name), self.config) \
                 and env.get("self", frozenset()) == frozenset({ParamVal("self", True)}):
             return not negate  # the summary of a method whose object was built for a tenant
+        if ctx is not None and ctx.cls is not None and isinstance(test, Attr) and test.value == Local("param", "self"):
+            flag = self._constructor_flag(ctx.cls, test.name)
+            if flag is not None:
+                return (not flag) if negate else flag
         if isinstance(test, Local) and test.tag in ("param", "local"):
             values = env.get(test.name, frozenset())
             truths = {v.truthy for v in values if isinstance(v, ParamVal)}
@@ -911,6 +915,30 @@ class QueryAnalyzer:
                 # a row the caller holds, handed in (the "row" signature): a mapped object is
                 # truthy, so ``if workspace:`` takes its branch (Tracim's ContentApi._base_query)
                 return not negate
+        return None
+
+    def _constructor_flag(self, cls: "ClassInfo", name: str) -> Optional[bool]:
+        """``self.<name>`` that ``__init__`` set from one of its parameters and nowhere else:
+        a flag's default (``disable_user_workspaces_filter=False``), or - handed who asks
+        with no default (``current_user``) - set. An object built the usual way scopes as
+        its class says by default (Tracim's ``ContentApi``); what a caller turns off is its
+        own statement to make."""
+        found = self._find_method(cls, "__init__")
+        if found is None:
+            return None
+        body = found[1]
+        for ref in mro(self.index.symbols, cls.ref):
+            if ref.fact.name != body.class_name:
+                continue
+            param = ref.fact.param_attrs.get(name)
+            if param is None or param not in body.params:
+                return None
+            default = body.defaults.get(param)
+            if isinstance(default, tuple) and len(default) == 2 and default[0] == "c" and isinstance(default[1], bool):
+                return default[1]
+            if default is None and names_who_asks(Local("param", param), self.config):
+                return True
+            return None
         return None
 
     def _row_is_instance(self, value: Expr, kind: Expr, env: Env, ctx: Context) -> Optional[bool]:
@@ -1298,8 +1326,25 @@ class QueryAnalyzer:
         table = self._table_named(table_name)
         if table is None or not _ACCOUNT_KEY.search(column) or not tenant_columns_of(table, self.config):
             return False
+        if not _keys_identity(table, column):
+            return False
         words = set(_name_words(f"{table.name or ''} {table.class_name or ''}"))
-        return bool(words & _GRANT_WORDS) and _keys_identity(table, column)
+        if words & _GRANT_WORDS:
+            return True
+        # an association of accounts with tenants however it is named (``user_orgs``,
+        # Tracim's ``user_workspace``): the account and the tenant are its key together
+        tenants = {c.name for c in tenant_columns_of(table, self.config)}
+        keys: list[list[Optional[str]]] = [list(table.primary_key), *(u.columns for u in table.unique_constraints)]
+        return any(column in key and tenants & set(key) for key in keys)
+
+    def _names_an_account(self, value: Expr, env: Env) -> bool:
+        """Who asks, or an account's key handed in (``user_id``): a grant table filtered by
+        it lists that account's memberships - what scoping is computed from (Tracim's
+        ``RoleApi._get_all_for_user``, AgentOps' ``UserOrgModel.get_all_for_user``)."""
+        if self._who_asks(value, env):
+            return True
+        value = unconverted(value)
+        return isinstance(value, Local) and value.tag == "param" and bool(_ACCOUNT_KEY.search(value.name))
 
     def _loaded(self, value: Expr, env: Env) -> bool:
         """Whether ``value`` is read off a row this function looked up (``member =
@@ -1574,12 +1619,32 @@ class QueryAnalyzer:
             env.set(name, _extended_condition_lists(env.get(name, NOTHING), func.name, expr.args[0], env))
             return NOTHING
         if isinstance(func, Attr):
+            if ctx.guarding and _check_name(expr):
+                self._checked_by_own_method(func.value, expr, env, ctx)
             out: set = set()
             for receiver in self._eval(func.value, env, ctx):
                 out |= self._method_call(receiver, func.name, expr, env, ctx, func)
             return frozenset(out)
         self._eval_args(expr, env, ctx)
         return NOTHING
+
+    def _checked_by_own_method(self, receiver: Expr, expr: Call, env: Env, ctx: Context) -> None:
+        """``if not project.org.is_user_member(user_id): raise`` (AgentOps): a model's own
+        check, asked of a held row or of its tenant about who asks, that stops the function
+        when it fails - the row is checked as by comparing its tenant column."""
+        args = tuple(expr.args) + tuple(v for _k, v in expr.kwargs)
+        if not any(self._who_asks(arg, env) for arg in args):
+            return
+        base = owner_attribute_base(receiver, owner_attributes(self.config), self.config.tenant_columns)
+        if base is None and isinstance(receiver, Local) and receiver.tag in ("local", "param") and any(
+                isinstance(v, (RowVal, GetVal)) for v in env.get(receiver.name, frozenset())):
+            base = receiver.name  # ``org.is_user_admin_or_owner(user_id)``; ``doc.is_shared_with(user)``
+        if base is None:
+            return
+        env.checked.add(base)
+        for item in env.get(base, frozenset()):
+            self._mark_checked(item, ctx, True)
+        self._param_row_checked(base, env, ctx)
 
     def _eval_args(self, expr: Call, env: Env, ctx: Context) -> list[ValueSet]:
         values = [self._eval(arg.value if isinstance(arg, Star) else arg, env, ctx) for arg in expr.args]
@@ -2498,6 +2563,26 @@ class QueryAnalyzer:
         return (col is not None and col.unique) or any(
             index.unique and index.columns == [column] for index in table.indexes + table.unique_constraints)
 
+    def _hybrid_expression(self, info: "ClassInfo", name: str, ctx: Context) -> Optional[tuple[str, str, None]]:
+        """``Content.workspace_id`` whose ``@workspace_id.expression`` returns
+        ``ContentRevisionRO.workspace_id`` (Tracim): the column SQL compares."""
+        for ref in mro(self.index.symbols, info.ref):
+            for body in ref.module.bodies:
+                if body.class_name != ref.fact.name or body.name != name or not any(
+                        decorated_by(dec)[1] == "expression" for dec in body.decorators):
+                    continue
+                statements = [st for st in body.body if not (st[0] == "expr" and isinstance(st[1], Const))]
+                if len(statements) != 1 or statements[0][0] != "return" or not isinstance(statements[0][1], Name):
+                    return None
+                target = self.index.symbols.lookup(statements[0][1])
+                if not isinstance(target, ClassAttr) or len(target.path) != 1 or target.cls.qualname == info.ref.qualname:
+                    return None
+                other = self.index.classes.get(target.cls.qualname)
+                table = other.table if other is not None else None
+                column = self._attribute_column(table, target.path[0]) if table is not None and table.key else None
+                return (table.key, column, None) if table is not None and column is not None else None
+        return None
+
     def _primary_key(self, table_name: str) -> list[str]:
         table = self._table_named(table_name)
         return table.primary_key if table is not None else []
@@ -2527,6 +2612,9 @@ class QueryAnalyzer:
                     column = self._attribute_column(info.table, sym.path[0])
                     if column is not None:
                         return info.table.key, column, None
+                    aliased = self._hybrid_expression(info, sym.path[0], ctx)
+                    if aliased is not None:
+                        return aliased
                     if not sym.path[0].startswith("_") and info.table.complete is not None:
                         # a hybrid_property / column_property (CTFd's account_id): it can
                         # scope, but no index serves it
@@ -2655,7 +2743,7 @@ class QueryAnalyzer:
         # == user.id`` on a table owned through its task: the rows that belong to who asks
         return table if self._held_reference(table, column, value, env, ctx, notes) or (
             self._who_asks(value, env) and self._names_the_tenant(table, column)) or (
-            self._grant_key(table, column) and self._who_asks(value, env) and not self._loaded(value, env)) or (
+            self._grant_key(table, column) and self._names_an_account(value, env) and not self._loaded(value, env)) or (
             self._held_row_key(table, column, value, env, ctx, notes)) else ""
 
     def _held_row_key(self, table: str, column: str, value: Expr, env: Env, ctx: Context,

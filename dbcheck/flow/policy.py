@@ -101,7 +101,8 @@ def is_abort(expr: Expr) -> bool:
 
 
 # A call that asks whether access is allowed (not add_role_permissions, which grants it).
-PREDICATE = re.compile(r"^_*(check|ensure|verify|assert|require|validate|guard|can|may|user_can|is_allowed|is_owner)|"
+PREDICATE = re.compile(r"^_*(check|ensure|verify|assert|require|validate|guard|can|may|user_can|is_allowed|is_owner"
+                       r"|(is|has)_\w*(member|owner|collaborator|participant))|"
                        + ACCESS_CHECK.pattern)
 ASKERS = frozenset({"user", "owner", "actor", "account", "member", "principal", "requester", "viewer",
                     "identity", "me", "caller", "auth"})
@@ -145,10 +146,16 @@ _ASKER_GETTER = re.compile(r"^_*(get_)?(current_|authenticated_)?(user|customer|
 ID_CONVERSIONS = frozenset({"int", "str", "uuid.UUID", "builtins.int", "builtins.str"})
 
 
+# A project's own spelling of one: ``normalize_uuid(user_id)``, ``to_uuid(x)``, ``parse_id(x)``
+_ID_CONVERTER = re.compile(r"^_*(?:(?:normali[sz]e|to|as|parse|coerce|ensure|convert)_(?:uuid|id|int|str)"
+                           r"|(?:uuid|id)_(?:from_str|of))$")
+
+
 def unconverted(expr: Expr) -> Expr:
-    """``str(chat.user_id)`` -> ``chat.user_id``."""
+    """``str(chat.user_id)`` -> ``chat.user_id``; ``normalize_uuid(user_id)`` -> ``user_id``."""
     while isinstance(expr, Call) and len(expr.args) == 1 and not expr.kwargs and isinstance(expr.func, Name) \
-            and expr.func.qualified.removeprefix("?.") in ID_CONVERSIONS:
+            and (expr.func.qualified.removeprefix("?.") in ID_CONVERSIONS
+                 or _ID_CONVERTER.match(expr.func.qualified.rsplit(".", 1)[-1])):
         expr = expr.args[0]
     return expr
 

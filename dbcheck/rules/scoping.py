@@ -595,6 +595,80 @@ class DocApi:
 """}
 
 
+# An organisation-per-tenant dashboard (AgentOps'): membership is a link table keyed by
+# (user_id, org_id), and views check a project's org with the org's own methods.
+_ORGS = {"pyproject.toml": """
+[tool.dbcheck]
+tenant-column = "org_id"
+tenant-table = "orgs"
+""", "example.py": """
+from sqlalchemy import Column, ForeignKey, String
+from sqlalchemy.orm import declarative_base, relationship
+Base = declarative_base()
+def normalize_uuid(value):
+    return value
+class UserModel(Base):
+    __tablename__ = "users"
+    id = Column(String, primary_key=True)
+class OrgModel(Base):
+    __tablename__ = "orgs"
+    id = Column(String, primary_key=True)
+    users = relationship("UserOrgModel", back_populates="org")
+    def is_user_member(self, user_id):
+        return any(str(m.user_id) == str(user_id) for m in self.users)
+    @classmethod
+    def get_by_id(cls, orm, org_id):
+        return orm.query(cls).filter(cls.id == normalize_uuid(org_id)).first()
+class UserOrgModel(Base):
+    __tablename__ = "user_orgs"
+    user_id = Column(String, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    org_id = Column(String, ForeignKey("orgs.id", ondelete="CASCADE"), primary_key=True, index=True)
+    org = relationship("OrgModel", back_populates="users")
+class ProjectModel(Base):
+    __tablename__ = "projects"
+    id = Column(String, primary_key=True)
+    name = Column(String)
+    org_id = Column(String, ForeignKey("orgs.id", ondelete="CASCADE"), nullable=False, index=True)
+    org = relationship("OrgModel")
+    @classmethod
+    def get_by_id(cls, orm, project_id):
+        return orm.query(cls).filter(cls.id == normalize_uuid(project_id)).first()
+"""}
+
+
+# Tracim's content model: a row is its latest revision, reached through hybrid
+# properties whose SQL side names the revision's columns; the data-access class scopes
+# to who asks unless built with the filter turned off.
+_REVISIONS = {"pyproject.toml": """
+[tool.dbcheck]
+tenant-column = "workspace_id"
+tenant-table = "workspaces"
+""", "example.py": """
+from sqlalchemy import Column, ForeignKey, Integer, String
+from sqlalchemy.ext.hybrid import hybrid_property
+from sqlalchemy.orm import declarative_base
+Base = declarative_base()
+class Workspace(Base):
+    __tablename__ = "workspaces"
+    workspace_id = Column(Integer, primary_key=True)
+class Revision(Base):
+    __tablename__ = "content_revisions"
+    revision_id = Column(Integer, primary_key=True)
+    content_id = Column(Integer, ForeignKey("content.id", ondelete="CASCADE"), nullable=False, index=True)
+    workspace_id = Column(Integer, ForeignKey("workspaces.workspace_id", ondelete="CASCADE"), index=True)
+    label = Column(String)
+class Content(Base):
+    __tablename__ = "content"
+    id = Column(Integer, primary_key=True)
+    @hybrid_property
+    def workspace_id(self):
+        return self.revision.workspace_id
+    @workspace_id.expression
+    def workspace_id(cls):
+        return Revision.workspace_id
+"""}
+
+
 # A vulnerability manager's shape (faraday's): workspaces are the tenants, named in the
 # URL, and views built on generic mixins whose routes call the views' overrides.
 _HOSTS = {"pyproject.toml": """
@@ -954,6 +1028,57 @@ def list_tasks(session, user):
 """
     options = "`tenant-column`, `tenant-table`, `global-tables`, `scope-helpers`, `owned-through`, `inherited-scoping`."
     valid = (
+        # AgentOps: the memberships of an account (a link table keyed by the account and
+        # the tenant together), whatever it is named, are what scoping is computed from;
+        # a project whose org is asked, by its own method, whether who asks is a member
+        # (the function stops when not); and that project, or one created in a checked
+        # org, loaded again by its id.
+        {**_ORGS, "example.py": _ORGS["example.py"] + '''
+def get_all_for_user(orm, user_id):
+    return orm.query(UserOrgModel).filter(UserOrgModel.user_id == normalize_uuid(user_id)).all()  # ok: DBC501
+def get_project(request, orm, project_id):
+    project = ProjectModel.get_by_id(orm, project_id)  # ok: DBC501
+    if not project or not project.org.is_user_member(request.state.session.user_id):
+        raise LookupError(project_id)
+    return project
+def rename_project(request, orm, project_id, name):
+    project = ProjectModel.get_by_id(orm, project_id)  # ok: DBC501
+    if not project:
+        raise LookupError(project_id)
+    if not project.org.is_user_member(request.state.session.user_id):
+        raise PermissionError(project_id)
+    project.name = name
+    orm.commit()
+    return ProjectModel.get_by_id(orm, project.id)  # ok: DBC501
+def create_project(request, orm, org_id, name):
+    org = OrgModel.get_by_id(orm, org_id)
+    if not org or not org.is_user_member(request.state.session.user_id):
+        raise LookupError(org_id)
+    project = ProjectModel(name=name, org_id=org_id)
+    orm.add(project)
+    orm.commit()
+    return ProjectModel.get_by_id(orm, project.id)  # ok: DBC501
+'''},
+        # Tracim: a hybrid property's SQL side is the revision's tenant column, and a flag
+        # the constructor defaults to False leaves who asks' filter on.
+        {**_REVISIONS, "example.py": _REVISIONS["example.py"] + '''
+class ContentApi:
+    def __init__(self, session, current_user, disable_user_workspaces_filter=False):
+        self.session = session
+        self._user = current_user
+        self._disable_user_workspaces_filter = disable_user_workspaces_filter
+    def _base_query(self):
+        q = self.session.query(Content).join(Revision, Revision.content_id == Content.id)
+        if self._user and not self._disable_user_workspaces_filter:
+            ids = [r.workspace_id for r in self._user.roles]
+            q = q.filter(Content.workspace_id.in_(ids))
+        return q
+    def get_by_label(self, label):
+        return self._base_query().filter(Revision.label == label).one()  # ok: DBC501
+def in_workspace(session, workspace_id):
+    return session.query(Content).join(Revision, Revision.content_id == Content.id).filter(  # ok: DBC501
+        Content.workspace_id == workspace_id).all()
+'''},
         # Closures (FMN's ``async def _doit()`` inside a CLI command): the free variables
         # are what the enclosing function held at the ``def`` - who asks, or a row it
         # loaded scoped - and a local rebound later keeps its value at the ``def``.
@@ -1456,6 +1581,10 @@ def downgrade():
         {**_WORKSPACES, "example.py": _WORKSPACES["example.py"] + '''
 def memberships(session, user):
     return session.scalars(select(Membership).where(Membership.user_id == user.id)).all()  # ok: DBC501
+def memberships_of(session, member_id):
+    # an account's memberships, by the key it was handed (Tracim's RoleApi): the grants
+    # themselves, not another tenant's rows
+    return session.scalars(select(Membership).where(Membership.user_id == member_id)).all()  # ok: DBC501
 def delete_my_note(session, current_user, note_id):
     # one row, theirs (IRIS's comment deletion): the author deletes what they wrote
     note = session.scalars(select(CaseNote).where(CaseNote.surrogate_id == note_id,  # ok: DBC501
@@ -1708,6 +1837,49 @@ def rename(task_id: int, name: str, current_user: CurrentUser, service: TaskServ
 ''',
     )
     invalid = (
+        # AgentOps' GitHub callback: the project is only checked to exist; a member check
+        # asked about someone else, or whose answer stops nothing, checks nothing.
+        {**_ORGS, "example.py": _ORGS["example.py"] + '''
+def get_project(request, orm, project_id):
+    project = ProjectModel.get_by_id(orm, project_id)
+    if not project or not project.org.is_user_member(request.state.session.user_id):
+        raise LookupError(project_id)
+    return project
+def github_callback(request, orm, project_id):
+    project = ProjectModel.get_by_id(orm, project_id)  # expect: DBC501
+    if not project:
+        raise LookupError(project_id)
+    return project
+def invite_target(request, orm, project_id, invitee_id):
+    project = ProjectModel.get_by_id(orm, project_id)  # expect: DBC501
+    if not project or not project.org.is_user_member(invitee_id):
+        raise LookupError(project_id)
+    return project
+def project_summary(request, orm, project_id):
+    project = ProjectModel.get_by_id(orm, project_id)  # expect: DBC501
+    member = project.org.is_user_member(request.state.session.user_id)
+    return {"name": project.name, "member": member}
+'''},
+        # Built with the filter off by default, the data-access class lists every
+        # workspace's contents; a hybrid property compared with nothing scopes nothing.
+        {**_REVISIONS, "example.py": _REVISIONS["example.py"] + '''
+class ContentApi:
+    def __init__(self, session, current_user, disable_user_workspaces_filter=True):
+        self.session = session
+        self._user = current_user
+        self._disable_user_workspaces_filter = disable_user_workspaces_filter
+    def _base_query(self):
+        q = self.session.query(Content).join(Revision, Revision.content_id == Content.id)
+        if self._user and not self._disable_user_workspaces_filter:
+            ids = [r.workspace_id for r in self._user.roles]
+            q = q.filter(Content.workspace_id.in_(ids))
+        return q
+    def get_by_label(self, label):
+        return self._base_query().filter(Revision.label == label).one()  # expect: DBC501
+def unscoped(session):
+    return session.query(Content).join(Revision, Revision.content_id == Content.id).filter(  # expect: DBC501
+        Content.workspace_id.isnot(None)).all()
+'''},
         # Beside a call handed a loaded row (scoped), a call that hands no row lists every
         # tenant's documents.
         {**_DOC_API, "example.py": _DOC_API["example.py"] + '''
@@ -1764,8 +1936,8 @@ class TaskService:
     def get(self, task_id):
         return self.session.scalars(select(Task).where(Task.id == task_id, *self._filters())).first()  # expect: DBC501
 ''',
-        # A user's memberships span workspaces; an id bound anew after the check is not
-        # the one checked.
+        # The memberships of a user looked up (not who asks) span workspaces; an id bound
+        # anew after the check is not the one checked.
         {**_WORKSPACES, "example.py": _WORKSPACES["example.py"] + '''
     def history(self, case_id, other_id):
         case = self.get_case(case_id)
@@ -1773,9 +1945,6 @@ class TaskService:
             return []
         case_id = other_id
         return self.session.scalars(select(CaseEvent).where(CaseEvent.case_id == case_id)).all()  # expect: DBC501
-def memberships_of(session, member_id):
-    # an administrator's view of someone's memberships crosses workspaces, on purpose (a noqa)
-    return session.scalars(select(Membership).where(Membership.user_id == member_id)).all()  # expect: DBC501
 def member_workspaces(session, member_id):
     member = session.get(User, member_id)  # someone looked up, not who asks
     return session.scalars(select(Membership).where(Membership.user_id == member.id)).all()  # expect: DBC501
