@@ -73,7 +73,7 @@ _EMPTY_LIST = ExprVal(Sequence("list", ()))  # ``rows = []``: read as an empty c
 MAX_THROUGH = 3  # calls up a helper's query is judged at, through the functions calling it
 MAX_INNER_USES = 400  # queries one summary hands on to its callers
 QUERY_SELF = "<query>"  # ``models`` entry: the method runs on a query of this table (a query_class's)
-MAX_OVERRIDES = 8  # subclasses a base method calling overridden ``self.<m>()`` is interpreted as
+MAX_OVERRIDES = 32  # subclasses a base method calling overridden ``self.<m>()`` is interpreted as
 _API = KNOWLEDGE.query_api
 
 
@@ -1243,6 +1243,17 @@ class QueryAnalyzer:
             if rel.attribute == attribute and not rel.secondary and self._many_to_one_column(table, attribute):
                 target = self._relationship_table(rel)
                 return IdVal(target, True, source) if target else None
+        info = self.index.classes.get(table.qualname) if table.qualname else None
+        aliased = self._hybrid_expression(info, attribute) if info is not None else None
+        if aliased is not None:
+            # ``content.content_id``, a hybrid whose SQL side is ``ContentRevisionRO.content_id``
+            # (a key to ``content``): the id that column holds for this row (Tracim)
+            other = self._table_named(aliased[0])
+            col = other.column(aliased[1]) if other is not None else None
+            targets = {fk.target_table for fk in col.foreign_keys if fk.target_table} if col is not None else set()
+            if len(targets) == 1:
+                return IdVal(targets.pop(), False, source)
+            return None
         children = self._children_table(table, attribute) if owned_by_tenant(self.index, self.config, table_name) \
             else None  # (the children of a shared row, or of a user looked up by id, may be anyone's)
         if children is not None:
@@ -1545,6 +1556,13 @@ class QueryAnalyzer:
         func = expr.func
         # A name chain like ``Task.query.filter_by`` or ``select``: resolve it whole.
         if isinstance(func, Name):
+            if func.qualified.startswith("?.") and ctx.guarding and _check_name(expr):
+                # ``project.org.is_user_member(...)`` where a walrus bound ``project``
+                parts = func.qualified[2:].split(".")[:-1]
+                checked: Expr = Local("local", parts[0]) if parts else Opaque()
+                for part in parts[1:]:
+                    checked = Attr(checked, part)
+                self._checked_by_own_method(checked, expr, env, ctx)
             sym = self.index.symbols.lookup(func)
             if isinstance(sym, Lib) and sym.name == DB_OBJECT and sym.rest and sym.rest[-1] in _API.db_methods:
                 # db.get_or_404(T, id), db.first_or_404(stmt), db.session.execute(stmt)
@@ -2563,7 +2581,7 @@ class QueryAnalyzer:
         return (col is not None and col.unique) or any(
             index.unique and index.columns == [column] for index in table.indexes + table.unique_constraints)
 
-    def _hybrid_expression(self, info: "ClassInfo", name: str, ctx: Context) -> Optional[tuple[str, str, None]]:
+    def _hybrid_expression(self, info: "ClassInfo", name: str) -> Optional[tuple[str, str, None]]:
         """``Content.workspace_id`` whose ``@workspace_id.expression`` returns
         ``ContentRevisionRO.workspace_id`` (Tracim): the column SQL compares."""
         for ref in mro(self.index.symbols, info.ref):
@@ -2612,7 +2630,7 @@ class QueryAnalyzer:
                     column = self._attribute_column(info.table, sym.path[0])
                     if column is not None:
                         return info.table.key, column, None
-                    aliased = self._hybrid_expression(info, sym.path[0], ctx)
+                    aliased = self._hybrid_expression(info, sym.path[0])
                     if aliased is not None:
                         return aliased
                     if not sym.path[0].startswith("_") and info.table.complete is not None:
@@ -2804,7 +2822,9 @@ class QueryAnalyzer:
                    for name in held_ids)
 
     def _note_key(self, table: str, column: str, right: Expr, notes: "_Notes") -> None:
-        """``T.<primary key> == local``: running the query vouches for the local."""
+        """``T.<primary key> == local`` (or ``normalize_uuid(local)``): running the query
+        vouches for the local."""
+        right = unconverted(right)
         if isinstance(right, Local) and right.tag in ("param", "local") and self._is_row_key(table, column):
             notes.keys.append((table, right.name))
 
@@ -3128,7 +3148,14 @@ class QueryAnalyzer:
                 self._block(block, _entry_env(body), ctx)
             for once, op in held.ops:
                 if op[0] == "called" and op[1] in overrides or \
-                        op[0] == "obs" and any(runner in op[2].via for runner in runners):
+                        op[0] == "obs" and any(runner in op[2].via for runner in runners) or \
+                        op[0] == "use" and _built_by_one_of(op[1], runners) \
+                        and unscoped_table(self.index, self.config, op[1].query) is not None:
+                    if op[0] == "use":
+                        # a query an override builds and the base runs (Barbican's
+                        # ``BaseRepo.get`` -> ``self._do_build_get_query(...)``) that reads
+                        # a tenant's rows unscoped: reported where that override wrote it
+                        op = ("use", _at_its_builder(op[1], overrides))
                     (self._apply_once if once else self.apply)(op)
 
     def _find_method(self, cls: "ClassInfo", name: str) -> Optional[tuple[ModuleFacts, FunctionIR]]:
@@ -3287,7 +3314,8 @@ class QueryAnalyzer:
             elif isinstance(result, QueryVal):
                 owner = body.qualname.rsplit('.', 2)[-2] + '.' if body.class_name else ''
                 out.add(replace(result, line=line, column=col, path=ctx.module.path,
-                                note=result.note or f"built by {owner}{body.name}()"))
+                                note=result.note or f"built by {owner}{body.name}()",
+                                built_at=result.built_at or (result.path, result.line, result.column)))
             elif isinstance(result, GetVal):
                 out.add(None if result.checked else self._get(
                     result.table, line, col, ctx, result.via or f"{runner}() ({result.path}:{result.line})"))
@@ -3532,7 +3560,22 @@ class QueryAnalyzer:
         elif not found and (col := table.column(column)) is not None and not col.foreign_keys:
             # ``RoleAccess.role_id == role_id`` in a schema without foreign keys
             found = self._implied_parents(table_name, column)
-        return {name for name in found if owned_by_tenant(self.index, self.config, name) is not None}
+        return {name for name in found
+                if owned_by_tenant(self.index, self.config, name) is not None or self._tenant_by_hybrid(name)}
+
+    def _tenant_by_hybrid(self, table_name: str) -> bool:
+        """A table whose tenant column is a hybrid property over a tenant-owned table
+        (Tracim's ``Content.workspace_id``, its latest revision's): its rows are loaded
+        through that table's scope, so a row held here is a tenant's."""
+        table = self._table_named(table_name)
+        info = self.index.classes.get(table.qualname) if table is not None and table.qualname else None
+        if info is None:
+            return False
+        for column in self.config.tenant_columns:
+            aliased = self._hybrid_expression(info, column)
+            if aliased is not None and owned_by_tenant(self.index, self.config, aliased[0]) is not None:
+                return True
+        return False
 
     def _held_ids(self, expr: Expr, env: Env, ctx: Context, many: bool = False) -> tuple[set[str], frozenset]:
         """(the tables ``expr`` is a held id of, the runs of the rows it was read from):
@@ -3572,6 +3615,25 @@ def _substituted(expr: Any, bound: dict[str, Expr]) -> Any:
         make = getattr(type(expr), "_make", None)  # a typed node: the same type again
         return make(items) if make is not None else tuple(items)
     return expr
+
+
+def _built_by_one_of(use: Any, runners: tuple[str, ...]) -> bool:
+    """Whether a logged query use ran a query one of these overrides built."""
+    note = getattr(getattr(use, "query", None), "note", "") or ""
+    return any(note == f"built by {runner}" for runner in runners)
+
+
+def _at_its_builder(use: QueryUse, overrides: set[str]) -> QueryUse:
+    """A use of a query an override built, moved to where the override wrote it."""
+    query = use.query
+    if query is None or len(query.built_at) != 3:
+        return use
+    path, line, column = query.built_at
+    runner = query.note.removeprefix("built by ").removesuffix("()")
+    function = next((q for q in sorted(overrides) if q.endswith("." + runner)), use.function)
+    base = ".".join(use.function.rsplit(".", 2)[-2:])
+    return replace(use, query=replace(query, note=f"run by {base}()"), path=path, line=line, column=column,
+                   function=function, run=())
 
 
 def _is_depends(expr: Any) -> bool:

@@ -122,7 +122,9 @@ def names_who_asks(expr: Expr, config: "Config") -> bool:
         first, expr = expr.name, expr.value
         chain.append(first)
     if isinstance(expr, Local) and expr.tag == "param" and expr.name == "self" and first:
-        names = [first]  # a controller's ``self.user.id``: the attribute names who asks
+        # a controller's ``self.user.id``, Tracim's ``self._user_id``: the attribute names
+        # who the object acts for
+        names = [first, first.lstrip("_").removesuffix("_id")]
     elif isinstance(expr, Local) and expr.name in ("request", "req") and first in ("state", "user", "auth"):
         # ``request.state.user_id``, ``request.user``: set by the authentication (not
         # ``request.user_id`` of a request body named ``request``)

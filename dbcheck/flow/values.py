@@ -44,6 +44,7 @@ class QueryVal:
     partial: bool = False  # a filter whose terms we could not list (or_, text(), a local)
     subquery: bool = False  # .subquery() / .scalar_subquery(): used inside another statement
     note: str = ""  # how it was built, for messages ("built by TaskRepo.base()")
+    built_at: tuple = ()  # (path, line, column) where the helper named in ``note`` wrote it
     filtered: bool = False  # some filter was applied
     outer: tuple[str, ...] = ()  # joined tables that are outer-joined (read only if selected or filtered)
     # (table, local) for each ``T.<primary key> == <local>`` term: running the query vouches

@@ -666,6 +666,46 @@ class Content(Base):
     @workspace_id.expression
     def workspace_id(cls):
         return Revision.workspace_id
+    @hybrid_property
+    def content_id(self):
+        return self.revision.content_id
+    @content_id.expression
+    def content_id(cls):
+        return Revision.content_id
+"""}
+
+
+# Barbican's repositories: a base class runs the query each subclass's hook builds.
+_HOOKED_REPOS = {"pyproject.toml": """
+[tool.dbcheck]
+tenant-column = "project_id"
+tenant-table = "projects"
+""", "example.py": """
+from sqlalchemy import Column, ForeignKey, Integer, String
+from sqlalchemy.orm import declarative_base
+Base = declarative_base()
+class Project(Base):
+    __tablename__ = "projects"
+    id = Column(Integer, primary_key=True)
+    external_id = Column(String, unique=True)
+class Order(Base):
+    __tablename__ = "orders"
+    id = Column(Integer, primary_key=True)
+    project_id = Column(Integer, ForeignKey("projects.id", ondelete="CASCADE"), nullable=False, index=True)
+class Consumer(Base):
+    __tablename__ = "consumers"
+    id = Column(Integer, primary_key=True)
+    project_id = Column(Integer, ForeignKey("projects.id", ondelete="CASCADE"), nullable=False, index=True)
+class BaseRepo:
+    def get(self, entity_id, external_project_id=None, session=None):
+        query = self._do_build_get_query(entity_id, external_project_id, session)
+        return query.filter_by(deleted=False).one()
+    def _do_build_get_query(self, entity_id, external_project_id, session):
+        return None
+class OrderRepo(BaseRepo):
+    def _do_build_get_query(self, entity_id, external_project_id, session):
+        return session.query(Order).filter_by(id=entity_id).join(Project).filter(
+            Project.external_id == external_project_id)
 """}
 
 
@@ -1028,6 +1068,33 @@ def list_tasks(session, user):
 """
     options = "`tenant-column`, `tenant-table`, `global-tables`, `scope-helpers`, `owned-through`, `inherited-scoping`."
     valid = (
+        # Barbican: the query a subclass's hook builds for the base's get() is judged as
+        # the hook builds it - filtered by the project here.
+        _HOOKED_REPOS,
+        # Tracim: the revisions of a content row the caller loaded scoped, by the row's
+        # hybrid content_id (its latest revision's key to it); and the object's own
+        # ``self._user_id`` is who it acts for.
+        {**_REVISIONS, "example.py": _REVISIONS["example.py"] + '''
+class User(Base):
+    __tablename__ = "users"
+    user_id = Column(Integer, primary_key=True)
+class ContentApi:
+    def __init__(self, session, current_user):
+        self.session = session
+        self._user = current_user
+        self._user_id = current_user.user_id
+    def get_one(self, content_id):
+        user = self.session.query(User).get(self._user_id)
+        ids = [r.workspace_id for r in user.roles]
+        return self.session.query(Content).join(Revision, Revision.content_id == Content.id).filter(
+            Content.workspace_id.in_(ids), Revision.content_id == content_id).one()
+    def mark_unread(self, content):
+        return self.session.query(Revision).filter(Revision.content_id == content.content_id).all()  # ok: DBC501
+def put_unread(session, current_user, item_id):
+    api = ContentApi(session, current_user)
+    item = api.get_one(item_id)
+    return api.mark_unread(item)
+'''},
         # AgentOps: the memberships of an account (a link table keyed by the account and
         # the tenant together), whatever it is named, are what scoping is computed from;
         # a project whose org is asked, by its own method, whether who asks is a member
@@ -1058,6 +1125,20 @@ def create_project(request, orm, org_id, name):
     orm.add(project)
     orm.commit()
     return ProjectModel.get_by_id(orm, project.id)  # ok: DBC501
+class DeploymentModel(Base):
+    __tablename__ = "deployments"
+    id = Column(String, ForeignKey("projects.id", ondelete="CASCADE"), primary_key=True)
+    org_id = Column(String, ForeignKey("orgs.id", ondelete="CASCADE"), nullable=False, index=True)
+    @classmethod
+    def get_by_id(cls, orm, project_id):
+        return orm.query(cls).filter(cls.id == normalize_uuid(project_id)).first()
+def get_deployment(request, orm, project_id):
+    # the id the checked project was looked up by (through normalize_uuid) is its id
+    if not (project := ProjectModel.get_by_id(orm, project_id)):
+        raise LookupError(project_id)
+    if not project.org.is_user_member(request.state.session.user_id):
+        raise LookupError(project_id)
+    return DeploymentModel.get_by_id(orm, project_id)  # ok: DBC501
 '''},
         # Tracim: a hybrid property's SQL side is the revision's tenant column, and a flag
         # the constructor defaults to False leaves who asks' filter on.
@@ -1837,6 +1918,14 @@ def rename(task_id: int, name: str, current_user: CurrentUser, service: TaskServ
 ''',
     )
     invalid = (
+        # Barbican: a hook that ignores the project it is handed reads any project's rows
+        # for the base's get(): reported where the hook builds the query.
+        {**_HOOKED_REPOS, "example.py": _HOOKED_REPOS["example.py"] + '''
+class ConsumerRepo(BaseRepo):
+    def _do_build_get_query(self, entity_id, external_project_id, session):
+        query = session.query(Consumer)  # expect: DBC501
+        return query.filter_by(id=entity_id, deleted=False)
+'''},
         # AgentOps' GitHub callback: the project is only checked to exist; a member check
         # asked about someone else, or whose answer stops nothing, checks nothing.
         {**_ORGS, "example.py": _ORGS["example.py"] + '''
