@@ -67,6 +67,7 @@ _ACCOUNT_KEY = re.compile(r"(?:^|_)(?:user|member|account|principal)_?id$")
 _AUTHOR_KEY = re.compile(r"(?:^|_)(?:user|author|creator|owner|created_by|uploaded_by|uploader|submitted_by|"
                          r"submitter|posted_by|poster|writer)(?:_id)?$")
 _NONE_VALUE = ExprVal(Const(None))
+_MAYBE_NONE = ("maybe-none",)  # a summary's signature entry: the parameter is None on some path
 _ABSENT = _NONE_VALUE  # a key a dict built here does not hold (yet): as if it held None
 _BUILT_HERE, _NOT_BUILT_HERE = frozenset({ExprVal(Const(True))}), frozenset({ExprVal(Const(False))})
 _EMPTY_LIST = ExprVal(Sequence("list", ()))  # ``rows = []``: read as an empty condition list too
@@ -902,7 +903,9 @@ class QueryAnalyzer:
                 and env.get("self", frozenset()) == frozenset({ParamVal("self", True)}):
             return not negate  # the summary of a method whose object was built for a tenant
         if ctx is not None and ctx.cls is not None and isinstance(test, Attr) and test.value == Local("param", "self"):
-            flag = self._constructor_flag(ctx.cls, test.name)
+            built = [value for attribute, value in ctx.instance_models
+                     if attribute == test.name and isinstance(value, bool)]
+            flag = built[0] if built else self._constructor_flag(ctx.cls, test.name)
             if flag is not None:
                 return (not flag) if negate else flag
         if isinstance(test, Local) and test.tag in ("param", "local"):
@@ -1472,13 +1475,17 @@ class QueryAnalyzer:
         args, kwargs = call[2], call[3]
         given: dict[str, Any] = dict(zip(params, args))
         given.update((key, value) for key, value in kwargs if key in params)
-        models: list[tuple[str, str]] = []
+        models: list[tuple[str, Any]] = []
         for ref in mro(self.index.symbols, info.ref):
             for attribute, param in sorted(ref.fact.param_attrs.items()):
                 arg = given.get(param)
                 table = self._model_argument(arg, env) if arg is not None else None
                 if table and attribute not in (m[0] for m in models):
                     models.append((attribute, table))
+                elif isinstance(arg, tuple) and len(arg) == 2 and arg[0] == "c" and isinstance(arg[1], bool) \
+                        and attribute not in (m[0] for m in models):
+                    # ``ContentApi(user, disable_user_workspaces_filter=True)``: the flag as built
+                    models.append((attribute, arg[1]))
         return tuple(models)
 
     def _model_argument(self, arg: Any, env: Optional[Env]) -> Optional[str]:
@@ -1529,7 +1536,7 @@ class QueryAnalyzer:
         (``models``), the class attribute (or the type argument of a generic base) naming
         one; ``self.repo`` set in ``__init__``."""
         for attribute, table in models:
-            if attribute == name:
+            if attribute == name and isinstance(table, str):
                 return ClassVal(table)
         symbols = self.index.symbols
         held = self._instance_attribute(InstanceVal(cls.ref.qualname, models), name)
@@ -3247,6 +3254,13 @@ class QueryAnalyzer:
                     continue
                 if len(given) == 1 and consts:
                     truth = bool(consts[0].value)
+                elif any(c.value is None for c in consts) or any(
+                        isinstance(v, ParamVal) and v.maybe_none for v in given):
+                    # None on one path, something on another (Tracim's ``workspace = None;
+                    # if isinstance(calendar, WorkspaceCalendar): workspace = ...``): either,
+                    # down every helper it is handed on to
+                    signature.append(_MAYBE_NONE)
+                    continue
                 elif truths == {False} and all(isinstance(v, ParamVal) for v in given):
                     truth = False
                 else:
@@ -3399,7 +3413,7 @@ class QueryAnalyzer:
         for p in body.params:
             env.set(p, frozenset({ParamVal(p, True if self_told and p == "self" else None)}))
         for attribute, table in models:
-            if attribute == QUERY_SELF and "self" in body.params:
+            if attribute == QUERY_SELF and "self" in body.params and isinstance(table, str):
                 env.set("self", frozenset({QueryVal("read", (table,), line=0, path=module.path)}))  # a query_class's
         for param, truth in zip(params, signature):
             if isinstance(truth, tuple) and truth[0] == "id":
@@ -3416,6 +3430,8 @@ class QueryAnalyzer:
                 env.set(param, frozenset(ExprVal(seq) for seq in truth[1]))
             elif truth == ("asks",):
                 env.set(param, frozenset({ParamVal(param, True, asker=True)}))
+            elif truth == _MAYBE_NONE:
+                env.set(param, frozenset({ParamVal(param, None, maybe_none=True)}))
             elif isinstance(truth, tuple) and truth[0] == "rows":
                 env.set(param, frozenset({RowVal((), "", is_result=True, table=truth[1][0])}))
             elif isinstance(truth, tuple) and truth[0] == "row":

@@ -128,6 +128,7 @@ class ParamVal:
     name: str
     truthy: Optional[bool] = None
     asker: bool = False  # every call handed who asks (``get_by_user(self.user.id)``)
+    maybe_none: bool = False  # some call hands None on one path and something on another
 
 
 @dataclass(frozen=True)
