@@ -331,7 +331,16 @@ class QueryAnalyzer:
             elif inner and not unscoped:
                 # scoped by some calls, reached unscoped through functions whose callers
                 # vary: reported once, at the helper, rather than at every call up the chain
-                self.result.scoping_uses.append(replace(use, callers=_callers_of(far or inner)))
+                # - as those calls run it (its own run may scope: Tracim's
+                # find_one_by_unique_property, scoped unless built with the filter off)
+                reached = next((o for o in far or inner if o.query is not None
+                                and unscoped_table(self.index, self.config, o.query) is not None), None)
+                judged = use
+                if reached is not None and reached.query is not None and use.query is not None \
+                        and unscoped_table(self.index, self.config, use.query) is None:
+                    judged = replace(use, query=replace(reached.query, path=use.path, line=use.line,
+                                                        column=use.column, note=use.query.note))
+                self.result.scoping_uses.append(replace(judged, callers=_callers_of(far or inner)))
             if use.query is not None and not use.query.tables:
                 # ``select(cls)`` in a mixin: no table of its own, each call's is judged
                 self.result.scoping_uses.extend(unscoped)

@@ -1970,6 +1970,32 @@ def any_workspace(session, user, label):
 def mine(session, user, label):
     return ContentApi(session, user).get_by_label(label)
 '''},
+        # The same, reached through helpers whose own callers vary (Tracim's calendar:
+        # update_event -> replace -> find_one_by_unique_property): reported once, at the
+        # query, as those calls run it - its own run, with the filter on, scopes.
+        {**_REVISIONS, "example.py": _REVISIONS["example.py"] + '''
+class ContentApi:
+    def __init__(self, session, current_user, disable_user_workspaces_filter=False):
+        self.session = session
+        self._user = current_user
+        self._disable_user_workspaces_filter = disable_user_workspaces_filter
+    def _base_query(self):
+        q = self.session.query(Content).join(Revision, Revision.content_id == Content.id)
+        if self._user and not self._disable_user_workspaces_filter:
+            ids = [r.workspace_id for r in self._user.roles]
+            q = q.filter(Content.workspace_id.in_(ids))
+        return q
+    def get_by_label(self, label):
+        return self._base_query().filter(Revision.label == label).one()  # expect: DBC501
+def any_workspace(session, user, label):
+    return ContentApi(session, user, disable_user_workspaces_filter=True).get_by_label(label)
+def replace_event(session, user, label):
+    return any_workspace(session, user, label)
+def update_event(session, user, label):
+    return replace_event(session, user, label)
+def mine(session, user, label):
+    return ContentApi(session, user).get_by_label(label)
+'''},
         # Built with the filter off by default, the data-access class lists every
         # workspace's contents; a hybrid property compared with nothing scopes nothing.
         {**_REVISIONS, "example.py": _REVISIONS["example.py"] + '''
@@ -2878,12 +2904,22 @@ def show(task_id: int, service: TaskServiceDep):
     def _findings(self, ctx: "RuleContext") -> Iterator[Finding]:
         index, config = ctx.index, ctx.config
         queries = ctx.queries()
+        # one finding per place: a call that reaches several tables' unscoped queries
+        # (mealie's page_all() resolving category, tag and tool slugs) names them all
+        places: dict[tuple, list[tuple[QueryUse, TableModel]]] = {}
         for use, table in _unscoped_once(ctx.reported_uses(queries.scoping_uses), index, config):
             if use.kind != "read" or use.query is None or filtered_by_session(table, ctx.session_filter):
                 continue
+            places.setdefault((use.path, use.line, use.column), []).append((use, table))
+        for found in places.values():
+            found.sort(key=lambda pair: (_described(pair[1]), pair[0].via, pair[0].query.note if pair[0].query else ""))
+            use, table = found[0]
+            others = sorted({_described(t) for _u, t in found[1:]} - {_described(table)})
+            described = _described(table) + (f" (and {', '.join(others)})" if others else "")
             column, remedy = _scope_advice(index, config, table)
+            assert use.query is not None
             built = f" via {use.via}" if use.via else (f" ({use.query.note})" if use.query.note else "")
-            yield self.finding(Location(use.path, use.line, use.column), table=_described(table), built=built,
+            yield self.finding(Location(use.path, use.line, use.column), table=described, built=built,
                                where=_where(use), column=column, remedy=remedy)
 
 
