@@ -66,6 +66,9 @@ _GRANT_WORDS = frozenset({"access", "accesses", "member", "members", "membership
 _ACCOUNT_KEY = re.compile(r"(?:^|_)(?:user|member|account|principal)_?id$")
 _AUTHOR_KEY = re.compile(r"(?:^|_)(?:user|author|creator|owner|created_by|uploaded_by|uploader|submitted_by|"
                          r"submitter|posted_by|poster|writer)(?:_id)?$")
+# a tenant table's column that names one tenant though no unique constraint says so
+# (Barbican's 2013 ``Tenant.keystone_id``, a project's ``external_id``, ``slug``)
+_TENANT_IDENTIFIER = re.compile(r"^(?:(?:keystone|external|ext|remote|public|global)_id|uuid|slug)$")
 _NONE_VALUE = ExprVal(Const(None))
 _MAYBE_NONE = ("maybe-none",)  # a summary's signature entry: the parameter is None on some path
 _ABSENT = _NONE_VALUE  # a key a dict built here does not hold (yet): as if it held None
@@ -1061,6 +1064,17 @@ class QueryAnalyzer:
     def _eval_subscript(self, expr: Subscript, env: Env, ctx: Context) -> ValueSet:
         values = self._eval(expr.value, env, ctx)
         self._eval_each(expr.items, env, ctx)
+        queries = [v for v in values if isinstance(v, QueryVal) and v.kind == "read" and not v.subquery]
+        if queries and len(expr.items) == 1:
+            # ``query[offset:offset + limit]`` / ``query[0]``: a legacy Query runs when it
+            # is sliced or indexed (Barbican's get_by_create_date)
+            one = isinstance(expr.items[0], Const)
+            rows: set = set()
+            for query in queries:
+                row = self._use(query, ctx, "read", (ctx.line, 0), env)
+                if row is not None:
+                    rows.add(row if one else replace(row, is_result=True))
+            return frozenset(rows) if len(rows) == 1 else NOTHING
         return _one_of(_unless_stored_into(values, expr.value, env), expr.items)
 
     def _eval_name(self, expr: Name, env: Env, ctx: Context) -> ValueSet:
@@ -2764,7 +2778,8 @@ class QueryAnalyzer:
         """What ``table.column <op> value`` (no tenant column) scopes: ``table`` when it
         keeps one tenant's rows, ``table + PUBLISHED`` when the rows their owners
         published, else ""."""
-        if table == self.config.tenant_table and op == "==" and not constant and self._names_one_row(table, column):
+        if table == self.config.tenant_table and op == "==" and not constant and (
+                self._names_one_row(table, column) or _TENANT_IDENTIFIER.search(column)):
             # ``join(Workspace).filter_by(name=workspace_name)``: one tenant's rows
             return TENANT_ROW
         if constant:

@@ -1068,6 +1068,35 @@ def list_tasks(session, user):
 """
     options = "`tenant-column`, `tenant-table`, `global-tables`, `scope-helpers`, `owned-through`, `inherited-scoping`."
     valid = (
+        # Barbican after 7b220725 (2013): joined to the tenant named by its keystone_id - an
+        # identifier, though no unique constraint says so.
+        {"pyproject.toml": """
+[tool.dbcheck]
+tenant-column = "tenant_id"
+tenant-table = "tenants"
+""", "example.py": """
+from sqlalchemy import Column, ForeignKey, Integer, String
+from sqlalchemy.orm import declarative_base, relationship
+Base = declarative_base()
+class Tenant(Base):
+    __tablename__ = "tenants"
+    id = Column(Integer, primary_key=True)
+    keystone_id = Column(String(255))
+    name = Column(String(255))
+class Order(Base):
+    __tablename__ = "orders"
+    id = Column(Integer, primary_key=True)
+    tenant_id = Column(Integer, ForeignKey("tenants.id", ondelete="CASCADE"), nullable=False, index=True)
+    tenant = relationship("Tenant")
+def orders_of(session, keystone_id):
+    return session.query(Order).join(Tenant, Order.tenant).filter(Tenant.keystone_id == keystone_id).all()  # ok: DBC501
+"""},
+        # A legacy Query sliced or indexed runs (Barbican's paging, 2013): scoped here.
+        _MODELS + '''
+def page_mine(session, user, offset, limit):
+    query = session.query(Task).filter(Task.user_id == user.id)  # ok: DBC501
+    return query[offset:offset + limit]
+''',
         # Barbican: the query a subclass's hook builds for the base's get() is judged as
         # the hook builds it - filtered by the project here.
         _HOOKED_REPOS,
@@ -1918,6 +1947,36 @@ def rename(task_id: int, name: str, current_user: CurrentUser, service: TaskServ
 ''',
     )
     invalid = (
+        # ... but a tenant's name is no identifier: tenants may share one.
+        {"pyproject.toml": """
+[tool.dbcheck]
+tenant-column = "tenant_id"
+tenant-table = "tenants"
+""", "example.py": """
+from sqlalchemy import Column, ForeignKey, Integer, String
+from sqlalchemy.orm import declarative_base, relationship
+Base = declarative_base()
+class Tenant(Base):
+    __tablename__ = "tenants"
+    id = Column(Integer, primary_key=True)
+    keystone_id = Column(String(255))
+    name = Column(String(255))
+class Order(Base):
+    __tablename__ = "orders"
+    id = Column(Integer, primary_key=True)
+    tenant_id = Column(Integer, ForeignKey("tenants.id", ondelete="CASCADE"), nullable=False, index=True)
+    tenant = relationship("Tenant")
+def orders_named(session, name):
+    return session.query(Order).join(Tenant, Order.tenant).filter(Tenant.name == name).all()  # expect: DBC501
+"""},
+        # ... and unscoped: every tenant's orders, a page at a time (Barbican before 7b220725).
+        _MODELS + '''
+def page_all(session, offset, limit):
+    query = session.query(Task).order_by(Task.id)  # expect: DBC501
+    return query[offset:(offset + limit)]
+def first_task(session):
+    return session.query(Task)[0]  # expect: DBC501
+''',
         # Barbican: a hook that ignores the project it is handed reads any project's rows
         # for the base's get(): reported where the hook builds the query.
         {**_HOOKED_REPOS, "example.py": _HOOKED_REPOS["example.py"] + '''
