@@ -3984,8 +3984,17 @@ def _condition_lists(values: ValueSet) -> bool:
 
 
 def _callers_of(sites: list[QueryUse]) -> tuple[str, ...]:
-    """The functions of the calls a helper's finding stands for, by name, once each."""
-    return tuple(sorted({site.function.rsplit(".", 1)[-1] for site in sites if site.function}))
+    """The functions of the calls a helper's finding stands for, by name, once each - a
+    special method with its class (``BasePermission.__init__``: dispatch's permission
+    checks; a bare ``__init__`` names none)."""
+    return tuple(sorted({_caller_name(site.function) for site in sites if site.function}))
+
+
+def _caller_name(qualname: str) -> str:
+    parts = qualname.rsplit(".", 2)
+    if parts[-1].startswith("__") and parts[-1].endswith("__") and len(parts) == 3:
+        return f"{parts[-2]}.{parts[-1]}"
+    return parts[-1]
 
 
 def _session_method(lib: str) -> bool:
