@@ -1057,7 +1057,13 @@ Cross-tenant reads on purpose (admin tools, background jobs, authentication look
 are reported too: mark them `# noqa: DBC501 <why>` so the reason is in the code. A query
 built or filtered in a way the analysis cannot follow (a library, a dynamic table, a
 `text()` filter it cannot read that may name the tenant column) is not reported; one whose
-other terms cannot be read is still judged by the terms it can."""
+other terms cannot be read is still judged by the terms it can. A tenant-column comparison
+scopes whatever value it is compared with: a tenant id taken from the request or a webhook
+(rather than from who asks) is not judged here. Tables owned only through a many-to-many
+association (a secret linked to its tenant by a `tenant_secret` table) are not known to be
+tenant-owned, and two tables of the same name in different schemas are read as one. A
+subclass hook's query run by its base class is judged without the ids its base's callers
+pass, and rows a model method hands back (`content.get_valid_children()`) are not held."""
     example = """
 def list_tasks(session, user):
     return session.scalars(select(Task)).all()  # DBC501
