@@ -3359,6 +3359,11 @@ class QueryAnalyzer:
                     result.table, line, col, ctx, result.via or f"{runner}() ({result.path}:{result.line})"))
             elif isinstance(result, ParamVal) and result.name in bound:
                 out |= bound[result.name]
+            elif isinstance(result, ParamVal) and result.name == "self" and self_cls is not None \
+                    and body.class_name and not self._is_mapped(self_cls.ref.qualname):
+                # ``def by_user(self, user_id) -> Self: ...; return self`` (mealie's recipes
+                # repository): the call hands back the object it was made on
+                out.add(InstanceVal(self_cls.ref.qualname, models))
             elif isinstance(result, RowVal):
                 # a row the callee loaded and returns: checked here, this call is scoped
                 # (judged per call, see _judge_scoping)

@@ -1953,6 +1953,26 @@ def rename(task_id: int, name: str, current_user: CurrentUser, service: TaskServ
 ''',
     )
     invalid = (
+        # A fluent method hands back the repository it was called on (mealie's
+        # ``recipes.by_user(uid).page_all(...)``): its query is judged at that call.
+        _MODELS + '''
+class TaskRepo:
+    def __init__(self, session):
+        self.session = session
+        self.user_id = None
+    def by_user(self, user_id):
+        self.user_id = user_id
+        return self
+    def titled(self, title, owner=None):
+        q = select(Task).where(Task.title == title)
+        if owner:
+            q = q.where(Task.user_id == owner.id)
+        return self.session.scalars(q).all()
+def mine(session, user, title):
+    return TaskRepo(session).by_user(user.id).titled(title, owner=user)
+def anyones(session, user, title):
+    return TaskRepo(session).by_user(user.id).titled(title)  # expect: DBC501
+''',
         # ... but a tenant's name is no identifier: tenants may share one.
         {"pyproject.toml": """
 [tool.dbcheck]
