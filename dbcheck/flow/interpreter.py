@@ -118,6 +118,9 @@ class QueryAnalyzer:
         self._decoded: collections.OrderedDict[int, Block] = collections.OrderedDict()
         # per module (as summaries are): the subclasses overriding a base class's methods
         self._overriders: dict[str, list[tuple["ClassInfo", set[str]]]] = {}
+        # per module too: the column a mapped class's hybrid property compares (see
+        # _hybrid_expression), asked for every attribute that is no column
+        self._hybrids: dict[tuple[str, str], Optional[tuple[str, str, None]]] = {}
 
     # ------------------------------------------------------------------ driver
 
@@ -130,7 +133,7 @@ class QueryAnalyzer:
         # inside a recursion) would make this module's result depend on which module
         # came first - and a replayed module computes nothing.
         self._summaries, self._summary_reads = {}, {}
-        self._overriders = {}
+        self._overriders, self._hybrids = {}, {}
         self.index.note("bodies", module.path)
         for body in module.bodies:
             cls = self._class_of(module, body)
@@ -949,8 +952,8 @@ class QueryAnalyzer:
             if param is None or param not in body.params:
                 return None
             default = body.defaults.get(param)
-            if isinstance(default, tuple) and len(default) == 2 and default[0] == "c" and isinstance(default[1], bool):
-                return default[1]
+            if (flag := _const_bool(default)) is not None:
+                return flag
             if default is None and names_who_asks(Local("param", param), self.config):
                 return True
             return None
@@ -1002,14 +1005,12 @@ class QueryAnalyzer:
             says_owner = None if exit_kind == "return" else False
         for group in owner_comparisons(test, self.config, says_owner):
             for var in group:
-                env.checked.add(var)
                 # A row compared with another row loaded here (``member.org_id !=
                 # key.org_id``) is checked against that row, not against the tenant: it
                 # vouches for a lookup (DBC502), never for the query that loaded it.
                 against_row = any(isinstance(v, (RowVal, GetVal)) for other in group if other != var
                                   for v in env.get(other, frozenset()))
-                for value in env.get(var, frozenset()):
-                    self._mark_checked(value, ctx, rows and not against_row)
+                self._checked_local(var, env, ctx, rows and not against_row)
                 if rows and not against_row and len(group) == 1:
                     # ``if shelf.user_id != me: return False`` answers the caller, who must
                     # act on it; a raise stops the caller too (``a.owner != b.owner``
@@ -1020,9 +1021,14 @@ class QueryAnalyzer:
                 if parent in env.checked and child not in env.checked:
                     # ``if not facet.scenario.id == scenario.id: abort(403)`` after the
                     # scenario's own check: the facet is one of the tenant's
-                    env.checked.add(child)
-                    for value in env.get(child, frozenset()):
-                        self._mark_checked(value, ctx, False)
+                    self._checked_local(child, env, ctx, False)
+
+    def _checked_local(self, name: str, env: Env, ctx: Context, rows: bool) -> None:
+        """The local ``name`` is checked from here on, and so is each value it holds (a
+        query's row only with ``rows``: see _mark_checked)."""
+        env.checked.add(name)
+        for value in env.get(name, frozenset()):
+            self._mark_checked(value, ctx, rows)
 
     def _param_row_checked(self, name: str, env: Env, ctx: Context, kind: str = "") -> None:
         """A callee checks the owner of the row its caller handed it (``if not
@@ -1505,10 +1511,9 @@ class QueryAnalyzer:
                 table = self._model_argument(arg, env) if arg is not None else None
                 if table and attribute not in (m[0] for m in models):
                     models.append((attribute, table))
-                elif isinstance(arg, tuple) and len(arg) == 2 and arg[0] == "c" and isinstance(arg[1], bool) \
-                        and attribute not in (m[0] for m in models):
+                elif (flag := _const_bool(arg)) is not None and attribute not in (m[0] for m in models):
                     # ``ContentApi(user, disable_user_workspaces_filter=True)``: the flag as built
-                    models.append((attribute, arg[1]))
+                    models.append((attribute, flag))
         return tuple(models)
 
     def _model_argument(self, arg: Any, env: Optional[Env]) -> Optional[str]:
@@ -1689,9 +1694,7 @@ class QueryAnalyzer:
             base = receiver.name  # ``org.is_user_admin_or_owner(user_id)``; ``doc.is_shared_with(user)``
         if base is None:
             return
-        env.checked.add(base)
-        for item in env.get(base, frozenset()):
-            self._mark_checked(item, ctx, True)
+        self._checked_local(base, env, ctx, True)
         self._param_row_checked(base, env, ctx)
 
     def _eval_args(self, expr: Call, env: Env, ctx: Context) -> list[ValueSet]:
@@ -1960,9 +1963,7 @@ class QueryAnalyzer:
             for arg in args:
                 base = owner_attribute_base(arg, words, self.config.tenant_columns)
                 if base is not None:
-                    env.checked.add(base)
-                    for item in env.get(base, frozenset()):
-                        self._mark_checked(item, ctx, True)
+                    self._checked_local(base, env, ctx, True)
                 elif isinstance(arg, Local) and arg.tag == "local" and not ctx.summary:
                     # ``for ws in {d.workspace_id for d in docs}: check_permission(.., ws)``:
                     # every owner of the rows is checked, so every row is
@@ -2614,6 +2615,12 @@ class QueryAnalyzer:
     def _hybrid_expression(self, info: "ClassInfo", name: str) -> Optional[tuple[str, str, None]]:
         """``Content.workspace_id`` whose ``@workspace_id.expression`` returns
         ``ContentRevisionRO.workspace_id`` (Tracim): the column SQL compares."""
+        key = (info.ref.qualname, name)
+        if key not in self._hybrids:
+            self._hybrids[key] = self._read_hybrid_expression(info, name)
+        return self._hybrids[key]
+
+    def _read_hybrid_expression(self, info: "ClassInfo", name: str) -> Optional[tuple[str, str, None]]:
         for ref in mro(self.index.symbols, info.ref):
             for body in ref.module.bodies:
                 if body.class_name != ref.fact.name or body.name != name or not any(
@@ -3660,6 +3667,13 @@ def _substituted(expr: Any, bound: dict[str, Expr]) -> Any:
         make = getattr(type(expr), "_make", None)  # a typed node: the same type again
         return make(items) if make is not None else tuple(items)
     return expr
+
+
+def _const_bool(expr: Any) -> Optional[bool]:
+    """``True`` / ``False`` written as such (a stored default or a call's argument)."""
+    if isinstance(expr, tuple) and len(expr) == 2 and expr[0] == "c" and isinstance(expr[1], bool):
+        return expr[1]
+    return None
 
 
 def _built_by_one_of(use: Any, runners: tuple[str, ...]) -> bool:

@@ -674,6 +674,47 @@ class Content(Base):
         return Revision.content_id
 """}
 
+def _content_api(default: bool, label: str = "") -> str:
+    """Tracim's data-access class over ``_REVISIONS``: scoped to the workspaces of who asks
+    unless built with the filter off (``default`` is its constructor's default), with
+    ``label`` (a ``# ok`` / ``# expect``) on the line its get_by_label() runs."""
+    return f'''
+class ContentApi:
+    def __init__(self, session, current_user, disable_user_workspaces_filter={default}):
+        self.session = session
+        self._user = current_user
+        self._disable_user_workspaces_filter = disable_user_workspaces_filter
+    def _base_query(self):
+        q = self.session.query(Content).join(Revision, Revision.content_id == Content.id)
+        if self._user and not self._disable_user_workspaces_filter:
+            ids = [r.workspace_id for r in self._user.roles]
+            q = q.filter(Content.workspace_id.in_(ids))
+        return q
+    def get_by_label(self, label):
+        return self._base_query().filter(Revision.label == label).one(){"  " + label if label else ""}'''
+
+
+# Barbican in 2013: tenants known by their Keystone id, orders owned by a tenant.
+_TENANTS_2013 = {"pyproject.toml": """
+[tool.dbcheck]
+tenant-column = "tenant_id"
+tenant-table = "tenants"
+""", "example.py": """
+from sqlalchemy import Column, ForeignKey, Integer, String
+from sqlalchemy.orm import declarative_base, relationship
+Base = declarative_base()
+class Tenant(Base):
+    __tablename__ = "tenants"
+    id = Column(Integer, primary_key=True)
+    keystone_id = Column(String(255))
+    name = Column(String(255))
+class Order(Base):
+    __tablename__ = "orders"
+    id = Column(Integer, primary_key=True)
+    tenant_id = Column(Integer, ForeignKey("tenants.id", ondelete="CASCADE"), nullable=False, index=True)
+    tenant = relationship("Tenant")
+"""}
+
 
 # Barbican's repositories: a base class runs the query each subclass's hook builds.
 _HOOKED_REPOS = {"pyproject.toml": """
@@ -1076,25 +1117,7 @@ def list_tasks(session, user):
     valid = (
         # Barbican after 7b220725 (2013): joined to the tenant named by its keystone_id - an
         # identifier, though no unique constraint says so.
-        {"pyproject.toml": """
-[tool.dbcheck]
-tenant-column = "tenant_id"
-tenant-table = "tenants"
-""", "example.py": """
-from sqlalchemy import Column, ForeignKey, Integer, String
-from sqlalchemy.orm import declarative_base, relationship
-Base = declarative_base()
-class Tenant(Base):
-    __tablename__ = "tenants"
-    id = Column(Integer, primary_key=True)
-    keystone_id = Column(String(255))
-    name = Column(String(255))
-class Order(Base):
-    __tablename__ = "orders"
-    id = Column(Integer, primary_key=True)
-    tenant_id = Column(Integer, ForeignKey("tenants.id", ondelete="CASCADE"), nullable=False, index=True)
-    tenant = relationship("Tenant")
-def orders_of(session, keystone_id):
+        {**_TENANTS_2013, "example.py": _TENANTS_2013["example.py"] + """def orders_of(session, keystone_id):
     return session.query(Order).join(Tenant, Order.tenant).filter(Tenant.keystone_id == keystone_id).all()  # ok: DBC501
 """},
         # A legacy Query sliced or indexed runs (Barbican's paging, 2013): scoped here.
@@ -1177,20 +1200,7 @@ def get_deployment(request, orm, project_id):
 '''},
         # Tracim: a hybrid property's SQL side is the revision's tenant column, and a flag
         # the constructor defaults to False leaves who asks' filter on.
-        {**_REVISIONS, "example.py": _REVISIONS["example.py"] + '''
-class ContentApi:
-    def __init__(self, session, current_user, disable_user_workspaces_filter=False):
-        self.session = session
-        self._user = current_user
-        self._disable_user_workspaces_filter = disable_user_workspaces_filter
-    def _base_query(self):
-        q = self.session.query(Content).join(Revision, Revision.content_id == Content.id)
-        if self._user and not self._disable_user_workspaces_filter:
-            ids = [r.workspace_id for r in self._user.roles]
-            q = q.filter(Content.workspace_id.in_(ids))
-        return q
-    def get_by_label(self, label):
-        return self._base_query().filter(Revision.label == label).one()  # ok: DBC501
+        {**_REVISIONS, "example.py": _REVISIONS["example.py"] + _content_api(default=False, label="# ok: DBC501") + '''
 def in_workspace(session, workspace_id):
     return session.query(Content).join(Revision, Revision.content_id == Content.id).filter(  # ok: DBC501
         Content.workspace_id == workspace_id).all()
@@ -1974,25 +1984,7 @@ def anyones(session, user, title):
     return TaskRepo(session).by_user(user.id).titled(title)  # expect: DBC501
 ''',
         # ... but a tenant's name is no identifier: tenants may share one.
-        {"pyproject.toml": """
-[tool.dbcheck]
-tenant-column = "tenant_id"
-tenant-table = "tenants"
-""", "example.py": """
-from sqlalchemy import Column, ForeignKey, Integer, String
-from sqlalchemy.orm import declarative_base, relationship
-Base = declarative_base()
-class Tenant(Base):
-    __tablename__ = "tenants"
-    id = Column(Integer, primary_key=True)
-    keystone_id = Column(String(255))
-    name = Column(String(255))
-class Order(Base):
-    __tablename__ = "orders"
-    id = Column(Integer, primary_key=True)
-    tenant_id = Column(Integer, ForeignKey("tenants.id", ondelete="CASCADE"), nullable=False, index=True)
-    tenant = relationship("Tenant")
-def orders_named(session, name):
+        {**_TENANTS_2013, "example.py": _TENANTS_2013["example.py"] + """def orders_named(session, name):
     return session.query(Order).join(Tenant, Order.tenant).filter(Tenant.name == name).all()  # expect: DBC501
 """},
         # ... and unscoped: every tenant's orders, a page at a time (Barbican before 7b220725).
@@ -2036,20 +2028,7 @@ def project_summary(request, orm, project_id):
 '''},
         # Built with the filter turned off (Tracim's calendar code), the data-access class
         # lists every workspace's contents; built the usual way it does not.
-        {**_REVISIONS, "example.py": _REVISIONS["example.py"] + '''
-class ContentApi:
-    def __init__(self, session, current_user, disable_user_workspaces_filter=False):
-        self.session = session
-        self._user = current_user
-        self._disable_user_workspaces_filter = disable_user_workspaces_filter
-    def _base_query(self):
-        q = self.session.query(Content).join(Revision, Revision.content_id == Content.id)
-        if self._user and not self._disable_user_workspaces_filter:
-            ids = [r.workspace_id for r in self._user.roles]
-            q = q.filter(Content.workspace_id.in_(ids))
-        return q
-    def get_by_label(self, label):
-        return self._base_query().filter(Revision.label == label).one()
+        {**_REVISIONS, "example.py": _REVISIONS["example.py"] + _content_api(default=False) + '''
 def any_workspace(session, user, label):
     return ContentApi(session, user, disable_user_workspaces_filter=True).get_by_label(label)  # expect: DBC501
 def mine(session, user, label):
@@ -2058,20 +2037,7 @@ def mine(session, user, label):
         # The same, reached through helpers whose own callers vary (Tracim's calendar:
         # update_event -> replace -> find_one_by_unique_property): reported once, at the
         # query, as those calls run it - its own run, with the filter on, scopes.
-        {**_REVISIONS, "example.py": _REVISIONS["example.py"] + '''
-class ContentApi:
-    def __init__(self, session, current_user, disable_user_workspaces_filter=False):
-        self.session = session
-        self._user = current_user
-        self._disable_user_workspaces_filter = disable_user_workspaces_filter
-    def _base_query(self):
-        q = self.session.query(Content).join(Revision, Revision.content_id == Content.id)
-        if self._user and not self._disable_user_workspaces_filter:
-            ids = [r.workspace_id for r in self._user.roles]
-            q = q.filter(Content.workspace_id.in_(ids))
-        return q
-    def get_by_label(self, label):
-        return self._base_query().filter(Revision.label == label).one()  # expect: DBC501
+        {**_REVISIONS, "example.py": _REVISIONS["example.py"] + _content_api(default=False, label="# expect: DBC501") + '''
 def any_workspace(session, user, label):
     return ContentApi(session, user, disable_user_workspaces_filter=True).get_by_label(label)
 def replace_event(session, user, label):
@@ -2083,20 +2049,7 @@ def mine(session, user, label):
 '''},
         # Built with the filter off by default, the data-access class lists every
         # workspace's contents; a hybrid property compared with nothing scopes nothing.
-        {**_REVISIONS, "example.py": _REVISIONS["example.py"] + '''
-class ContentApi:
-    def __init__(self, session, current_user, disable_user_workspaces_filter=True):
-        self.session = session
-        self._user = current_user
-        self._disable_user_workspaces_filter = disable_user_workspaces_filter
-    def _base_query(self):
-        q = self.session.query(Content).join(Revision, Revision.content_id == Content.id)
-        if self._user and not self._disable_user_workspaces_filter:
-            ids = [r.workspace_id for r in self._user.roles]
-            q = q.filter(Content.workspace_id.in_(ids))
-        return q
-    def get_by_label(self, label):
-        return self._base_query().filter(Revision.label == label).one()  # expect: DBC501
+        {**_REVISIONS, "example.py": _REVISIONS["example.py"] + _content_api(default=True, label="# expect: DBC501") + '''
 def unscoped(session):
     return session.query(Content).join(Revision, Revision.content_id == Content.id).filter(  # expect: DBC501
         Content.workspace_id.isnot(None)).all()
