@@ -400,16 +400,19 @@ class QueryAnalyzer:
         # query - each caller passes the id of a row it holds. Only ever a reason for
         # silence: a call some caller reaches unscoped keeps its own verdict, reported
         # once there rather than at every caller up the chain.
-        reached: dict[tuple, bool] = {}
-        far: list[QueryUse] = []  # where the unscoped calls inside functions the project calls are reached from
-        for site, query in observed:
-            if not query.through:
-                continue
-            scoped_here = not query.opaque and unscoped_table(self.index, self.config, query) is None
-            if not query.opaque and not scoped_here and (site.path, site.line, site.column) not in self._checked_rows:
-                far.append(site)  # (a caller that checks the row handed up to it is not one)
-            for step in query.through:
-                reached[step[:3]] = reached.get(step[:3], True) and scoped_here
+        evidence = [(site, query, not query.opaque and unscoped_table(self.index, self.config, query) is None)
+                    for site, query in observed if query.through]
+        reached = _reached(evidence, frozenset())
+        # A call unscoped only as its own function reads it alone - whose every caller
+        # reaches it scoped (Tracim's move_recursively(item) -> save(item)) - is that
+        # function's parameter unbound, not evidence against the calls it goes through.
+        unbound = frozenset(_where_of(site) for site, query, ok in evidence
+                            if not ok and not query.opaque and reached.get(_where_of(site)) is True)
+        if unbound:
+            reached = _reached(evidence, unbound)
+        far: list[QueryUse] = [  # where the unscoped calls inside functions the project calls are reached from
+            site for site, query, ok in evidence  # (a caller that checks the row handed up to it is not one)
+            if not query.opaque and not ok and _where_of(site) not in self._checked_rows | unbound]
         vouched_sites: list[QueryUse] = []
         by_held: dict[tuple, bool] = {}
         for site, query in observed:
@@ -556,9 +559,12 @@ class QueryAnalyzer:
             names = _unpacked(target)
             if names is not None:
                 # ``rows, total = load(...)``: each name may be any of what came back
-                # (a held row only when every value is one, so nothing is assumed)
-                for name in names:
-                    env.set(name, result)
+                # (a held row only when every value is one, so nothing is assumed) - or,
+                # for rows a tuple handed back in their places, the rows of its place
+                unplaced = frozenset(v for v in result if not isinstance(v, RowVal) or v.slot < 0)
+                for place, name in enumerate(names):
+                    env.set(name, unplaced | frozenset(replace(v, slot=-1) for v in result
+                                                       if isinstance(v, RowVal) and v.slot == place))
             elif target.endswith("}"):
                 env.set(target, frozenset({ExprVal(stmt.value)}))  # what the key holds, as written
             elif target.endswith("[]"):
@@ -616,10 +622,11 @@ class QueryAnalyzer:
             if isinstance(stmt.value, Sequence) and stmt.value.tag == "list" and not stmt.value.items:
                 value = frozenset({_EMPTY_LIST})  # ``except NoResultFound: return []``: no rows
             if isinstance(stmt.value, Sequence) and stmt.value.tag == "tuple":
-                # ``return incidents, total``: the rows in it, for a caller that unpacks it
-                # (``rows, n = load(...)``); nothing else of a tuple is followed
-                value = frozenset(v for item in stmt.value.items for v in self._peek(item, env, ctx)
-                                  if isinstance(v, RowVal) and v.is_result)
+                # ``return incidents, total`` / ``return org, project, app``: the rows in it,
+                # each in its place, for a caller that unpacks it (``rows, n = load(...)``);
+                # nothing else of a tuple is followed
+                value = frozenset(replace(v, slot=slot) for slot, item in enumerate(stmt.value.items)
+                                  for v in self._peek(item, env, ctx) if isinstance(v, RowVal))
             # a lookup owner-checked here is returned checked, as itself or converted
             # (``return CredentialOut.model_validate(credential)``)
             checked = {v for name in env.checked for v in env.get(name, NOTHING) if isinstance(v, GetVal)}
@@ -1218,6 +1225,8 @@ class QueryAnalyzer:
             if isinstance(value, RowVal) and value.labels:
                 name = dict(value.labels).get(name, name)  # ``row.buffer_id`` of ``T.id.label("buffer_id")``
             found = self._row_attribute(row[0], name, row[1]) if row is not None else None
+            if found is None and row is not None and not isinstance(value, ParamVal):
+                found = self._row_property(row[0], name, row[1])
             if found is not None or (row is not None and not isinstance(value, ParamVal)):
                 out.add(found)
             elif isinstance(value, ClassVal) and name == "query":
@@ -1292,6 +1301,23 @@ class QueryAnalyzer:
             # ``directory.subdirectories``: the rows whose key names this one, as scoped as it
             return RowVal(source, "", is_result=True, table=children)
         return None
+
+    def _row_property(self, table_name: str, attribute: str, source: tuple) -> Val:
+        """``project.active_applications`` / ``application.default_app_env`` of a held row:
+        a ``@property`` of its model that hands back rows of one table reached from the
+        row itself (``[a for a in self.project_applications if a.deleted_at is None]``),
+        as held as that row (cabotage)."""
+        table = self._table_named(table_name)
+        info = self.index.classes.get(table.qualname) if table is not None and table.qualname else None
+        found = self._find_method(info, attribute) if info is not None and info.mapped else None
+        if found is None or not is_property(found[1].decorators):
+            return None
+        results = self._summary(found[0], found[1], (), info, MAX_DEPTH - 3)[0]
+        rows = {(v.table, v.is_result) for v in results if isinstance(v, RowVal) and v.table}
+        if len(rows) != 1 or any(not isinstance(v, RowVal) and v != _NONE_VALUE for v in results):
+            return None
+        (table_of_rows, is_result), = rows
+        return RowVal(source, "", is_result=is_result, table=table_of_rows)
 
     def _children_table(self, table: TableModel, attribute: str) -> Optional[str]:
         """The table of a one-to-many collection of ``table``'s rows: a relationship whose
@@ -1674,6 +1700,8 @@ class QueryAnalyzer:
         if isinstance(func, Attr):
             if ctx.guarding and _check_name(expr):
                 self._checked_by_own_method(func.value, expr, env, ctx)
+            if ctx.guarding and func.name in _PERMISSION_TESTS and isinstance(func.value, Call):
+                self._checked_by_permission(func.value, env, ctx)
             out: set = set()
             for receiver in self._eval(func.value, env, ctx):
                 out |= self._method_call(receiver, func.name, expr, env, ctx, func)
@@ -1696,6 +1724,28 @@ class QueryAnalyzer:
             return
         self._checked_local(base, env, ctx, True)
         self._param_row_checked(base, env, ctx)
+
+    def _checked_by_permission(self, permission: Call, env: Env, ctx: Context) -> None:
+        """``if not ViewApplicationPermission(image.application.id).can(): abort(403)``
+        (Flask-Principal, cabotage): a permission made for a held row - by its key or the
+        key of a row it reaches - and tested against who asks (the request's identity),
+        stopping the function when it fails, checks that row."""
+        func = permission.func
+        name = func.name if isinstance(func, Attr) else func.qualified.rsplit(".", 1)[-1] \
+            if isinstance(func, Name) else ""
+        if not name.endswith("Permission") or name == "Permission":
+            return  # (a bare ``Permission(need)`` is handed needs, not a row)
+        for arg in tuple(permission.args) + tuple(v for _k, v in permission.kwargs):
+            base = arg
+            while isinstance(base, Attr):
+                base = base.value
+            if base is arg or not isinstance(base, Local) or base.tag not in ("local", "param"):
+                continue  # a row's own key or a key it reaches, not the row handed whole
+            if base.tag == "local" and not any(
+                    isinstance(v, (RowVal, GetVal)) for v in env.get(base.name, frozenset())):
+                continue
+            self._checked_local(base.name, env, ctx, True)
+            self._param_row_checked(base.name, env, ctx)
 
     def _eval_args(self, expr: Call, env: Env, ctx: Context) -> list[ValueSet]:
         values = [self._eval(arg.value if isinstance(arg, Star) else arg, env, ctx) for arg in expr.args]
@@ -3326,9 +3376,11 @@ class QueryAnalyzer:
                 else:
                     self._vouch(given_expr, table, env, ctx)
         for kind, query in inner:
-            if body.qualname == ctx.function.qualname and not ctx.summary:
+            if body.qualname == ctx.function.qualname:
                 # a call a function makes to itself (``delete_directory(sub)`` in
-                # ``delete_directory``) hands on what its own callers gave it: they say
+                # ``delete_directory``, Tracim's ``mark_read(child)`` for the children of
+                # the row it was handed) hands on what its own callers gave it: they say,
+                # whether it is judged here or summarised for them
                 continue
             if ctx.summary:
                 # Handed on to this function's callers, who judge the call made here by
@@ -3386,7 +3438,7 @@ class QueryAnalyzer:
                         # of a row held here): the row needs no check here or above
                         self._apply_once(("rowcheck", (ctx.module.path, line, col)))
                 out.add(RowVal((ctx.module.path, line, col), ctx.function.qualname, result.is_result, result.table,
-                                   result.anchors, result.labels))
+                                   result.anchors, result.labels, result.slot))
             elif isinstance(result, IdVal):
                 out.add(replace(result, source=()))
             else:
@@ -3712,6 +3764,8 @@ def _check_name(call: Call) -> str:
     return name if PREDICATE.search(lowered) and lowered not in CONVERSIONS else ""
 
 
+# what a Flask-Principal permission is asked: whether who asks holds it
+_PERMISSION_TESTS = frozenset({"can", "allows"})
 # in a summary's vouched parameters: the row handed as this parameter is owner-checked
 CHECKED_ROW = "<checked row>"
 CHECKED_ROW_IF = "<checked row if refused>"  # the check's verdict is returned
@@ -4000,6 +4054,22 @@ def _sql_piece(expr: Expr) -> bool:
 def _condition_lists(values: ValueSet) -> bool:
     """Whether a local holds, on every path, a list of conditions built here."""
     return bool(values) and all(isinstance(v, ExprVal) and isinstance(v.expr, Sequence) for v in values)
+
+
+def _where_of(site: QueryUse) -> tuple[str, int, int]:
+    return site.path, site.line, site.column
+
+
+def _reached(evidence: list[tuple[QueryUse, QueryVal, bool]], unbound: frozenset) -> dict[tuple, bool]:
+    """For each call a query was reached through, whether every way to it scoped the query
+    (leaving out the unscoped ways seen from ``unbound`` calls)."""
+    reached: dict[tuple, bool] = {}
+    for site, query, scoped_here in evidence:
+        if not scoped_here and _where_of(site) in unbound:
+            continue
+        for step in query.through:
+            reached[step[:3]] = reached.get(step[:3], True) and scoped_here
+    return reached
 
 
 def _callers_of(sites: list[QueryUse]) -> tuple[str, ...]:

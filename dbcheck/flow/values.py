@@ -96,6 +96,7 @@ class RowVal:
     # (``m = select(Member).where(Member.doc_id == doc.id, Member.user_id == me)``)
     anchors: frozenset = frozenset()
     labels: tuple[tuple[str, str], ...] = ()  # as QueryVal.labels
+    slot: int = -1  # its place in the tuple a function returned (``return org, project, app``)
 
 
 @dataclass(frozen=True)

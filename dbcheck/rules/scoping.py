@@ -67,6 +67,25 @@ class Doc(Base):
     folder = relationship("Folder", backref="docs")
 '''
 
+# Tracim's mark_read and move_recursively: a recursion into a folder's children inside
+# helpers, reached through another helper (``save_folder``) and through itself. Only the
+# queries' line carries a label; each example adds the calls that reach them.
+_FOLDER_MOVES = '''
+def mark_read(session, folder):
+    for doc in session.scalars(select(Doc).where(Doc.folder_id == folder.id)):  # ok: DBC501
+        doc.read = True
+    for child in folder.children:
+        mark_read(session, child)
+def save_folder(session, folder):
+    session.add(folder)
+    mark_read(session, folder)
+def move_tree(session, folder, parent):
+    folder.parent = parent
+    save_folder(session, folder)
+    for child in folder.children:
+        move_tree(session, child, folder)
+'''
+
 
 # A Celery task queued by request handlers (``export.delay(report.id)``): the worker's
 # call, with the arguments the handler queued.
@@ -868,6 +887,55 @@ class Rule(Base):
 # I Hate Money's shape: projects are the tenants; the models carry a Flask-SQLAlchemy
 # ``query_class`` of their own whose ``get`` adds the project, and the project's members
 # are declared from its side (``backref="project"``).
+# cabotage: organizations own projects, which own applications and their images; views
+# load rows by id and ask Flask-Principal whether who asks may see the row's application,
+# or take the rows a lookup helper checked and handed back in a tuple.
+_APPS = {"pyproject.toml": """
+[tool.dbcheck]
+tenant-column = "organization_id"
+tenant-table = "organizations"
+inherited-scoping = true
+""", "example.py": '''
+from flask import abort
+from flask_principal import Permission
+from flask_sqlalchemy import SQLAlchemy
+db = SQLAlchemy()
+class Organization(db.Model):
+    __tablename__ = "organizations"
+    id = db.Column(db.Integer, primary_key=True)
+    slug = db.Column(db.String, unique=True)
+class Project(db.Model):
+    __tablename__ = "projects"
+    id = db.Column(db.Integer, primary_key=True)
+    organization_id = db.Column(db.ForeignKey("organizations.id", ondelete="CASCADE"), nullable=False, index=True)
+    slug = db.Column(db.String)
+    @property
+    def active_applications(self):
+        return [a for a in self.applications if a.slug]
+class Application(db.Model):
+    __tablename__ = "applications"
+    id = db.Column(db.Integer, primary_key=True)
+    project_id = db.Column(db.ForeignKey("projects.id", ondelete="CASCADE"), nullable=False, index=True)
+    slug = db.Column(db.String)
+    project = db.relationship("Project", backref="applications")
+class Image(db.Model):
+    __tablename__ = "images"
+    id = db.Column(db.Integer, primary_key=True)
+    application_id = db.Column(db.ForeignKey("applications.id", ondelete="CASCADE"), nullable=False, index=True)
+    application = db.relationship("Application", backref="images")
+class ViewApplicationPermission(Permission):
+    def __init__(self, application_id):
+        super().__init__(("view-application", application_id))
+def lookup(org_slug, project_slug, app_slug):
+    organization = Organization.query.filter_by(slug=org_slug).first_or_404()
+    project = Project.query.filter_by(organization_id=organization.id, slug=project_slug).first_or_404()
+    application = Application.query.filter_by(project_id=project.id, slug=app_slug).first_or_404()
+    if not ViewApplicationPermission(application.id).can():
+        abort(403)
+    return organization, project, application
+'''}
+
+
 _BUDGETS = {"pyproject.toml": """
 [tool.dbcheck]
 tenant-column = "project_id"
@@ -1104,7 +1172,11 @@ scopes whatever value it is compared with: a tenant id taken from the request or
 association (a secret linked to its tenant by a `tenant_secret` table) are not known to be
 tenant-owned, and two tables of the same name in different schemas are read as one. A
 subclass hook's query run by its base class is judged without the ids its base's callers
-pass, and rows a model method hands back (`content.get_valid_children()`) are not held."""
+pass. Rows a model `@property` hands back from a held row (`project.active_applications`)
+are held when it returns rows of one table through a list or the row itself; rows a model
+method or generator hands back (`content.get_valid_children()`), a property built with
+`next(...)`, and ids appended to a list one by one are not, nor are the children of a
+tenant-table row (`organization.projects`: that row may be any tenant's)."""
     example = """
 def list_tasks(session, user):
     return session.scalars(select(Task)).all()  # DBC501
@@ -1792,7 +1864,42 @@ def remove_folder(session, folder):
         remove_folder(session, child)
 def doc_to_remove(session, doc_id):
     return session.scalars(select(Doc).where(Doc.id == doc_id)).first()  # ok: DBC501
+''' + _FOLDER_MOVES + '''
+def move_route(session, user, folder_id, parent_id):
+    folder = session.scalars(select(Folder).where(Folder.id == folder_id, Folder.user_id == user.id)).one()
+    parent = session.scalars(select(Folder).where(Folder.id == parent_id, Folder.user_id == user.id)).one()
+    move_tree(session, folder, parent)
+def rename_route(session, user, folder_id, name):
+    folder = session.scalars(select(Folder).where(Folder.id == folder_id, Folder.user_id == user.id)).one()
+    folder.name = name
+    save_folder(session, folder)
 ''',
+        # A row loaded by id and checked with a permission made for its application
+        # (``ViewApplicationPermission(image.application.id).can()`` or abort); rows a
+        # lookup helper checked and returned as a tuple, each in its place.
+        {**_APPS, "example.py": _APPS["example.py"] + '''
+def image_detail(org_slug, project_slug, app_slug, image_id):
+    organization, project, application = lookup(org_slug, project_slug, app_slug)
+    return Image.query.filter_by(id=image_id, application_id=application.id).first_or_404()  # ok: DBC501
+def image_by_id(image_id):
+    image = Image.query.filter_by(id=image_id).first()  # ok: DBC501
+    if image is None:
+        abort(404)
+    if not ViewApplicationPermission(image.application.id).can():
+        abort(403)
+    return image
+def image_by_key(image_id):
+    image = Image.query.filter_by(id=image_id).first_or_404()  # ok: DBC501
+    if not ViewApplicationPermission(image.application_id).can():
+        abort(403)
+    return image
+def project_images(org_slug, project_slug):
+    # a property of a held row handing back rows it reaches
+    organization = Organization.query.filter_by(slug=org_slug).first_or_404()
+    project = Project.query.filter_by(organization_id=organization.id, slug=project_slug).first_or_404()
+    app_ids = [a.id for a in project.active_applications]
+    return Image.query.filter(Image.application_id.in_(app_ids)).all()  # ok: DBC501
+'''},
         # A model's own query class adds the project (``Person.query.get(id, project)``,
         # ``Bill.query.delete(project, id)``); a relationship to the project compared with
         # the project (declared by the project's backref).
@@ -2255,6 +2362,40 @@ def walk_ids(session, folder_id):
         docs += walk_ids(session, child.id)
     return docs
 ''',
+        # ... and the same recursion reached through helpers (Tracim's mark_read via save,
+        # and move_recursively) from a call that hands it a folder loaded unscoped.
+        _FOLDERS + _FOLDER_MOVES + '''
+def adopt_route(session, user, folder_id, parent_id):
+    parent = session.scalars(select(Folder).where(Folder.id == parent_id, Folder.user_id == user.id)).one()
+    folder = session.scalars(select(Folder).where(Folder.id == folder_id)).one()  # expect: DBC501
+    move_tree(session, folder, parent)
+''',
+        # A permission tested without stopping the function, or one made for no row, checks
+        # nothing; a tuple's row loaded unscoped is reported where it is loaded.
+        {**_APPS, "example.py": _APPS["example.py"] + '''
+def image_unchecked(image_id):
+    return Image.query.filter_by(id=image_id).first_or_404()  # expect: DBC501
+def image_checked_loosely(image_id):
+    image = Image.query.filter_by(id=image_id).first_or_404()  # expect: DBC501
+    if ViewApplicationPermission(image.application_id).can():
+        image.seen = True
+    return image
+def image_granted_blanket(image_id):
+    image = Image.query.filter_by(id=image_id).first_or_404()  # expect: DBC501
+    if not Permission(("view-images",)).can():
+        abort(403)
+    return image
+def loose(org_slug, app_id):
+    organization = Organization.query.filter_by(slug=org_slug).first_or_404()
+    application = Application.query.filter_by(id=app_id).first_or_404()  # expect: DBC501
+    return organization, application
+def images_of(org_slug, app_id):
+    organization, application = loose(org_slug, app_id)
+    return Image.query.filter_by(application_id=application.id).all()
+def images_of_project(project_id):
+    project = Project.query.filter_by(id=project_id).first_or_404()  # expect: DBC501
+    return [Image.query.filter_by(application_id=a.id).all() for a in project.active_applications]  # expect: DBC501
+'''},
         # The query class's own method is what runs: one that leaves the project out is
         # unscoped; the project compared on an unjoined table does not scope (I Hate
         # Money's reactivate()).
