@@ -1136,14 +1136,26 @@ class QueryAnalyzer:
 
     def _eval_comprehension(self, expr: Comprehension, env: Env, ctx: Context) -> ValueSet:
         rows = NOTHING
-        for iterable in expr.iterables:
-            rows = self._iterated(self._eval(iterable, env, ctx), ctx, (ctx.line, -1))
-        target = _comprehension_target(expr.elements[-1], env) if expr.elements else None
-        if len(expr.iterables) != 1 or rows == NOTHING or target is None:
+        outer = env
+        if len(expr.iterables) == 2:
+            # ``[a.id for p in projects for a in p.applications]``: the rows the second
+            # iterable reaches from each row of the first
+            first = self._iterated(self._eval(expr.iterables[0], env, ctx), ctx, (ctx.line, -1))
+            name = _comprehension_target(expr.iterables[1], env)
+            if first != NOTHING and name is not None:
+                outer = env.child()
+                outer.set(name, first)
+                rows = self._iterated(self._eval(_bound_target(expr.iterables[1], name), outer, ctx), ctx,
+                                      (ctx.line, -1))
+        else:
+            for iterable in expr.iterables:
+                rows = self._iterated(self._eval(iterable, env, ctx), ctx, (ctx.line, -1))
+        target = _comprehension_target(expr.elements[-1], outer) if expr.elements else None
+        if len(expr.iterables) > 2 or rows == NOTHING or target is None:
             self._eval_each(expr.elements, env, ctx)
             return NOTHING
         # ``[count(d.id) for d in rows]``: each call is handed one of the rows
-        inner = env.child()
+        inner = outer.child()
         inner.set(target, rows)
         self._eval_each(tuple(_bound_target(e, target) for e in expr.elements), inner, ctx)
         # ``{t.key: t for t in rows}``, ``[t.id for t in rows]``: the rows (or their ids)
@@ -1214,9 +1226,12 @@ class QueryAnalyzer:
         return None
 
     def _eval_attribute(self, expr: Attr, env: Env, ctx: Context) -> ValueSet:
-        return self._attributes(self._eval(expr.value, env, ctx), expr.name, ctx)
+        # (a tenant's own row checked here - ``ViewOrganizationPermission(org.id).can()`` -
+        # reaches that tenant's rows)
+        checked = isinstance(expr.value, Local) and expr.value.name in env.checked
+        return self._attributes(self._eval(expr.value, env, ctx), expr.name, ctx, checked)
 
-    def _attributes(self, base: ValueSet, name: str, ctx: Context) -> ValueSet:
+    def _attributes(self, base: ValueSet, name: str, ctx: Context, checked: bool = False) -> ValueSet:
         out: set = set()
         for value in base:
             if value == _NONE_VALUE and len(base) > 1:
@@ -1224,9 +1239,10 @@ class QueryAnalyzer:
             row = self._held_row(value, ctx)
             if isinstance(value, RowVal) and value.labels:
                 name = dict(value.labels).get(name, name)  # ``row.buffer_id`` of ``T.id.label("buffer_id")``
-            found = self._row_attribute(row[0], name, row[1]) if row is not None else None
+            tenants_own = checked or (isinstance(value, ParamVal) and value.name == "self")
+            found = self._row_attribute(row[0], name, row[1], tenants_own) if row is not None else None
             if found is None and row is not None and not isinstance(value, ParamVal):
-                found = self._row_property(row[0], name, row[1])
+                found = self._row_property(row[0], name, row[1], tenants_own)
             if found is not None or (row is not None and not isinstance(value, ParamVal)):
                 out.add(found)
             elif isinstance(value, ClassVal) and name == "query":
@@ -1262,7 +1278,7 @@ class QueryAnalyzer:
                 return own.key, ()
         return None
 
-    def _row_attribute(self, table_name: str, attribute: str, source: tuple) -> Val:
+    def _row_attribute(self, table_name: str, attribute: str, source: tuple, own: bool = False) -> Val:
         """``row.<attribute>`` of a held row: the row's own id, the id a foreign key
         holds (``block.current_history_id``), or the row a many-to-one relationship
         reaches (``block.agent``)."""
@@ -1295,19 +1311,24 @@ class QueryAnalyzer:
             if len(targets) == 1:
                 return IdVal(targets.pop(), False, source)
             return None
+        # (the children of a shared row, or of a user looked up by id, may be anyone's; those
+        # of a tenant's row checked here, or of ``self`` in the tenant model's own code, are
+        # that tenant's)
         children = self._children_table(table, attribute) if owned_by_tenant(self.index, self.config, table_name) \
-            else None  # (the children of a shared row, or of a user looked up by id, may be anyone's)
+            or (own and table_name == self.config.tenant_table) else None
         if children is not None:
             # ``directory.subdirectories``: the rows whose key names this one, as scoped as it
             return RowVal(source, "", is_result=True, table=children)
         return None
 
-    def _row_property(self, table_name: str, attribute: str, source: tuple) -> Val:
+    def _row_property(self, table_name: str, attribute: str, source: tuple, own: bool = False) -> Val:
         """``project.active_applications`` / ``application.default_app_env`` of a held row:
         a ``@property`` of its model that hands back rows of one table reached from the
         row itself (``[a for a in self.project_applications if a.deleted_at is None]``),
         as held as that row (cabotage)."""
         table = self._table_named(table_name)
+        if table_name == self.config.tenant_table and not own:
+            return None  # (a tenant row not checked here may be any tenant's)
         info = self.index.classes.get(table.qualname) if table is not None and table.qualname else None
         found = self._find_method(info, attribute) if info is not None and info.mapped else None
         if found is None or not is_property(found[1].decorators):
@@ -1689,6 +1710,19 @@ class QueryAnalyzer:
                 # hands back those rows
                 env.set(func.value.name, (current - {_EMPTY_LIST}) | frozenset(replace(v, is_result=True) for v in held))
                 return NOTHING
+            if held and current and all(isinstance(v, IdVal) for v in held) \
+                    and all(isinstance(v, IdVal) or v == _EMPTY_LIST for v in current):
+                # ``ae_ids.append(ae.id)`` of rows held here, into a list that held nothing
+                # else: the ids it holds, as ``[ae.id for ae in ...]`` would (cabotage)
+                env.set(func.value.name, (current - {_EMPTY_LIST}) | held)
+                return NOTHING
+            if any(isinstance(v, IdVal) or (isinstance(v, RowVal) and v.is_result) for v in current):
+                # something else added to a list of held rows or ids: not all of it is held
+                env.set(func.value.name, current | {None})
+        if isinstance(func, Attr) and func.name in ("extend", "insert", "update") and isinstance(func.value, Local) \
+                and func.value.tag == "local" and any(isinstance(v, IdVal) or (isinstance(v, RowVal) and v.is_result)
+                                                      for v in env.get(func.value.name, NOTHING)):
+            env.set(func.value.name, env.get(func.value.name, NOTHING) | {None})
         if isinstance(func, Attr) and func.name in ("append", "extend") and len(expr.args) == 1 \
                 and isinstance(func.value, Local) and func.value.tag in ("local", "param") \
                 and _condition_lists(env.get(func.value.name, NOTHING)):
@@ -1899,6 +1933,40 @@ class QueryAnalyzer:
             if table is None or self._attribute_column(table, sym.path[0]) not in self.config.tenant_columns:
                 return False
         return True
+
+    def _inherited_column(self, table: Optional[TableModel], attribute: str) -> Optional[tuple[str, str]]:
+        """(the table, the column) of ``Child.<attribute>`` declared by a mapped parent
+        with a table of its own (joined-table inheritance: ``PostgresResource.environment_id``
+        is ``resources.environment_id``, and a query of the child joins the parent)."""
+        if table is None:
+            return None
+        info = self.index.classes.get(table.qualname) if table.qualname else None
+        for _depth in range(4):
+            parent = info.mapped_parent if info is not None else None
+            if parent is None or parent.table is None or not parent.table.key:
+                return None
+            if parent.table.key != table.key:  # (single-table inheritance shares the table)
+                column = self._attribute_column(parent.table, attribute)
+                if column is not None:
+                    return parent.table.key, column
+            info = parent
+        return None
+
+    def _with_inherited_tables(self, query: QueryVal) -> QueryVal:
+        """A query of a joined-inheritance child joins its parents' tables: the ones its
+        terms name are joined tables, as SQLAlchemy's FROM has them."""
+        named = {term.table for term in query.terms} - set(query.tables) - set(query.joined)
+        if not named:
+            return query
+        parents = []
+        for entity in query.tables:
+            table = self._table_named(entity)
+            info = self.index.classes.get(table.qualname or "") if table is not None else None
+            while info is not None and info.mapped_parent is not None:
+                info = info.mapped_parent
+                if info.table is not None and info.table.key in named and info.table.key not in parents:
+                    parents.append(info.table.key)
+        return replace(query, joined=query.joined + tuple(parents)) if parents else query
 
     def _attribute_column(self, table: TableModel, attribute: str) -> Optional[str]:
         """The column ``T.<attribute>`` stands for in SQL: a mapped column's name, or the
@@ -2237,12 +2305,11 @@ class QueryAnalyzer:
             # raw SQL names the column unqualified: the table the query reads, when it is one
             tables = set(query.tables + query.joined)
             scoped = (scoped - {TEXT_SCOPE}) | (frozenset(tables) if len(tables) == 1 else frozenset())
-        return _own_rows(replace(query, scoped=query.scoped | scoped, terms=query.terms + tuple(terms),
-                                 opaque=query.opaque or opaque, filtered=True,
-                                 partial=query.partial or opaque or not terms or notes.unknown,
-                                 keys=query.keys + tuple(notes.keys),
-                                 anchors=query.anchors | notes.anchors, asks=query.asks or notes.asks,
-                                 mine=query.mine | frozenset(notes.mine)))
+        return _own_rows(self._with_inherited_tables(replace(
+            query, scoped=query.scoped | scoped, terms=query.terms + tuple(terms), opaque=query.opaque or opaque,
+            filtered=True, partial=query.partial or opaque or not terms or notes.unknown,
+            keys=query.keys + tuple(notes.keys), anchors=query.anchors | notes.anchors,
+            asks=query.asks or notes.asks, mine=query.mine | frozenset(notes.mine))))
 
     def _condition(self, expr: Expr, env: Env, ctx: Context,
                    notes: Optional["_Notes"] = None) -> tuple[frozenset[str], list[Term], bool]:
@@ -2717,6 +2784,9 @@ class QueryAnalyzer:
                     column = self._attribute_column(info.table, sym.path[0])
                     if column is not None:
                         return info.table.key, column, None
+                    inherited = self._inherited_column(info.table, sym.path[0])
+                    if inherited is not None:
+                        return inherited[0], inherited[1], None
                     aliased = self._hybrid_expression(info, sym.path[0])
                     if aliased is not None:
                         return aliased
@@ -3054,15 +3124,16 @@ class QueryAnalyzer:
     def _filter_by(self, query: QueryVal, kwargs: tuple[tuple[str, Expr], ...], env: Env, ctx: Context,
                    line: int, col: int) -> QueryVal:
         # filter_by applies to the last joined entity, else the first one.
-        target = query.joined[-1] if query.joined else (query.tables[0] if query.tables else None)
-        if target is None:
+        entity = query.joined[-1] if query.joined else (query.tables[0] if query.tables else None)
+        if entity is None:
             return replace(query, opaque=True)
-        table = self._table_named(target)
+        table = self._table_named(entity)
         scoped = set(query.scoped)
         terms = list(query.terms)
         notes = _Notes()
         partial = False
         for key, value in kwargs:
+            target = entity
             if key == "**":
                 # filter_by(**filters): scoped when every path put the tenant column in it
                 told = [key for key in self._tenant_keys(table, value.name, env)
@@ -3085,6 +3156,10 @@ class QueryAnalyzer:
                     continue  # a dict built here, its tenant key set on some paths only (or none)
                 return replace(query, opaque=True)
             name = (self._attribute_column(table, key) if table is not None else None) or key
+            inherited = self._inherited_column(table, key) if table is not None and name == key \
+                and table.column(key) is None else None
+            target = inherited[0] if inherited is not None else entity
+            name = inherited[1] if inherited is not None else name
             constant = self._is_constant(value)
             if name in self.config.tenant_columns and not constant:
                 scoped.add(target)
@@ -3098,9 +3173,10 @@ class QueryAnalyzer:
                     if self._own_key(target, name) and self._who_asks(value, env) and not self._loaded(value, env):
                         notes.mine.add(target)
             terms.append(Term(target, name, "==", None, line, col, constant))
-        return _own_rows(replace(query, scoped=frozenset(scoped), terms=tuple(terms), filtered=True,
-                                 keys=query.keys + tuple(notes.keys), anchors=query.anchors | notes.anchors,
-                                 partial=query.partial or partial, mine=query.mine | frozenset(notes.mine)))
+        return _own_rows(self._with_inherited_tables(replace(
+            query, scoped=frozenset(scoped), terms=tuple(terms), filtered=True, keys=query.keys + tuple(notes.keys),
+            anchors=query.anchors | notes.anchors, partial=query.partial or partial,
+            mine=query.mine | frozenset(notes.mine))))
 
     @staticmethod
     def _dict_keys(name: str, env: Env) -> Optional[tuple[str, ...]]:
@@ -3694,8 +3770,10 @@ class QueryAnalyzer:
         tables: Optional[set[str]] = None
         sources: set = set()
         for value in values:
-            if value == _NONE_VALUE and len(values) > 1:
-                continue  # ``rev_id = None`` on the path that made no row: it matches none
+            if value in (_NONE_VALUE, _EMPTY_LIST) and len(values) > 1:
+                # ``rev_id = None`` on the path that made no row, ``ids = []`` on the path
+                # that appended none: it matches none
+                continue
             if isinstance(value, IdVal) and not value.row:
                 found, source = {value.table}, value.source
             elif many and isinstance(value, RowVal) and value.is_result and value.table:

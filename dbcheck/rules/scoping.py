@@ -904,11 +904,15 @@ class Organization(db.Model):
     __tablename__ = "organizations"
     id = db.Column(db.Integer, primary_key=True)
     slug = db.Column(db.String, unique=True)
+    @property
+    def active_projects(self):
+        return [p for p in self.projects if p.slug]
 class Project(db.Model):
     __tablename__ = "projects"
     id = db.Column(db.Integer, primary_key=True)
     organization_id = db.Column(db.ForeignKey("organizations.id", ondelete="CASCADE"), nullable=False, index=True)
     slug = db.Column(db.String)
+    organization = db.relationship("Organization", backref="projects")
     @property
     def active_applications(self):
         return [a for a in self.applications if a.slug]
@@ -923,6 +927,20 @@ class Image(db.Model):
     id = db.Column(db.Integer, primary_key=True)
     application_id = db.Column(db.ForeignKey("applications.id", ondelete="CASCADE"), nullable=False, index=True)
     application = db.relationship("Application", backref="images")
+class Resource(db.Model):
+    __tablename__ = "resources"
+    id = db.Column(db.Integer, primary_key=True)
+    application_id = db.Column(db.ForeignKey("applications.id", ondelete="CASCADE"), nullable=False, index=True)
+    slug = db.Column(db.String)
+    type = db.Column(db.String)
+    __mapper_args__ = {"polymorphic_on": type, "polymorphic_identity": "resource"}
+class PostgresResource(Resource):
+    __tablename__ = "resources_postgres"
+    id = db.Column(db.ForeignKey("resources.id", ondelete="CASCADE"), primary_key=True)
+    __mapper_args__ = {"polymorphic_identity": "postgres"}
+class ViewOrganizationPermission(Permission):
+    def __init__(self, organization_id):
+        super().__init__(("view-organization", organization_id))
 class ViewApplicationPermission(Permission):
     def __init__(self, application_id):
         super().__init__(("view-application", application_id))
@@ -1174,9 +1192,10 @@ tenant-owned, and two tables of the same name in different schemas are read as o
 subclass hook's query run by its base class is judged without the ids its base's callers
 pass. Rows a model `@property` hands back from a held row (`project.active_applications`)
 are held when it returns rows of one table through a list or the row itself; rows a model
-method or generator hands back (`content.get_valid_children()`), a property built with
-`next(...)`, and ids appended to a list one by one are not, nor are the children of a
-tenant-table row (`organization.projects`: that row may be any tenant's)."""
+method or generator hands back (`content.get_valid_children()`) and a property built with
+`next(...)` are not. The rows a tenant-table row reaches (`organization.projects`) are
+held only where that row was checked (a membership or permission check that stops the
+function): a tenant looked up by a slug from the URL may be anyone's."""
     example = """
 def list_tasks(session, user):
     return session.scalars(select(Task)).all()  # DBC501
@@ -1899,6 +1918,28 @@ def project_images(org_slug, project_slug):
     project = Project.query.filter_by(organization_id=organization.id, slug=project_slug).first_or_404()
     app_ids = [a.id for a in project.active_applications]
     return Image.query.filter(Image.application_id.in_(app_ids)).all()  # ok: DBC501
+def project_images_appended(org_slug, project_slug):
+    # ids appended one by one from rows held
+    organization = Organization.query.filter_by(slug=org_slug).first_or_404()
+    project = Project.query.filter_by(organization_id=organization.id, slug=project_slug).first_or_404()
+    app_ids = []
+    for a in project.applications:
+        app_ids.append(a.id)
+    return Image.query.filter(Image.application_id.in_(app_ids)).all()  # ok: DBC501
+def postgres_detail(org_slug, project_slug, app_slug, slug):
+    # joined-table inheritance: the parent's column, on the parent's table the query joins
+    organization, project, application = lookup(org_slug, project_slug, app_slug)
+    return PostgresResource.query.filter_by(application_id=application.id, slug=slug).first_or_404()  # ok: DBC501
+def postgres_list(org_slug, project_slug, app_slug):
+    organization, project, application = lookup(org_slug, project_slug, app_slug)
+    return PostgresResource.query.filter(PostgresResource.application_id == application.id).all()  # ok: DBC501
+def organization_images(org_slug):
+    # the rows an organization checked here reaches, through two properties
+    organization = Organization.query.filter_by(slug=org_slug).first_or_404()
+    if not ViewOrganizationPermission(organization.id).can():
+        abort(403)
+    app_ids = [a.id for p in organization.active_projects for a in p.active_applications]
+    return Image.query.filter(Image.application_id.in_(app_ids)).all()  # ok: DBC501
 '''},
         # A model's own query class adds the project (``Person.query.get(id, project)``,
         # ``Bill.query.delete(project, id)``); a relationship to the project compared with
@@ -2395,6 +2436,28 @@ def images_of(org_slug, app_id):
 def images_of_project(project_id):
     project = Project.query.filter_by(id=project_id).first_or_404()  # expect: DBC501
     return [Image.query.filter_by(application_id=a.id).all() for a in project.active_applications]  # expect: DBC501
+def postgres_by_slug(slug):
+    return PostgresResource.query.filter_by(slug=slug).first_or_404()  # expect: DBC501
+def images_and_more(org_slug, project_slug, extra_id):
+    # a list of held ids that something else was added to
+    organization = Organization.query.filter_by(slug=org_slug).first_or_404()
+    project = Project.query.filter_by(organization_id=organization.id, slug=project_slug).first_or_404()
+    app_ids = []
+    for a in project.active_applications:
+        app_ids.append(a.id)
+    app_ids.append(extra_id)
+    return Image.query.filter(Image.application_id.in_(app_ids)).all()  # expect: DBC501
+def images_extended(org_slug, project_slug, extra_ids):
+    organization = Organization.query.filter_by(slug=org_slug).first_or_404()
+    project = Project.query.filter_by(organization_id=organization.id, slug=project_slug).first_or_404()
+    app_ids = [a.id for a in project.applications]
+    app_ids.extend(extra_ids)
+    return Image.query.filter(Image.application_id.in_(app_ids)).all()  # expect: DBC501
+def organization_images_unchecked(org_slug):
+    # an organization looked up by its slug may be anyone's
+    organization = Organization.query.filter_by(slug=org_slug).first_or_404()
+    app_ids = [a.id for p in organization.active_projects for a in p.active_applications]
+    return Image.query.filter(Image.application_id.in_(app_ids)).all()  # expect: DBC501
 '''},
         # The query class's own method is what runs: one that leaves the project out is
         # unscoped; the project compared on an unjoined table does not scope (I Hate
