@@ -1009,7 +1009,11 @@ class QueryAnalyzer:
             exit_kind = exits(only_if_exits)
             if not exit_kind:
                 return
-            says_owner = None if exit_kind == "return" else False
+            # (a bare ``return`` refuses: the function does nothing for another tenant's
+            # row; ``return t`` / ``return False`` answers the caller, who must act on it)
+            says_owner = None if exit_kind == "return" and not (
+                _bare_return(only_if_exits) and not _returns_value(ctx.function.body)) else False
+        checked_before = frozenset(env.checked)
         for group in owner_comparisons(test, self.config, says_owner):
             for var in group:
                 # A row compared with another row loaded here (``member.org_id !=
@@ -1017,8 +1021,17 @@ class QueryAnalyzer:
                 # vouches for a lookup (DBC502), never for the query that loaded it.
                 against_row = any(isinstance(v, (RowVal, GetVal)) for other in group if other != var
                                   for v in env.get(other, frozenset()))
+                if against_row and any(other != var and other == "self" or (
+                        other in checked_before and not env.get(f"{other}?rowcmp", NOTHING)) for other in group):
+                    # ``if self.household_id != other.household_id: return`` in a model's
+                    # method, or against a row already checked here: the tenant's
+                    against_row = False
                 self._checked_local(var, env, ctx, rows and not against_row)
-                if rows and not against_row and len(group) == 1:
+                if against_row:
+                    env.set(f"{var}?rowcmp", frozenset({None}))  # checked against a row, not the tenant
+                partners = [other for other in group if other != var]
+                if rows and not against_row and all(other == "self" or (
+                        other in checked_before and not env.get(f"{other}?rowcmp", NOTHING)) for other in partners):
                     # ``if shelf.user_id != me: return False`` answers the caller, who must
                     # act on it; a raise stops the caller too (``a.owner != b.owner``
                     # between two rows handed in checks neither against the tenant)
@@ -1749,6 +1762,9 @@ class QueryAnalyzer:
         when it fails - the row is checked as by comparing its tenant column."""
         args = tuple(expr.args) + tuple(v for _k, v in expr.kwargs)
         if not any(self._who_asks(arg, env) for arg in args):
+            if self._own_access_check(receiver, expr, env):
+                self._checked_local(receiver.name, env, ctx, True)  # type: ignore[union-attr]
+                self._param_row_checked(receiver.name, env, ctx)  # type: ignore[union-attr]
             return
         base = owner_attribute_base(receiver, owner_attributes(self.config), self.config.tenant_columns)
         if base is None and isinstance(receiver, Local) and receiver.tag in ("local", "param") and any(
@@ -1758,6 +1774,38 @@ class QueryAnalyzer:
             return
         self._checked_local(base, env, ctx, True)
         self._param_row_checked(base, env, ctx)
+
+    def _model_method(self, table_name: str, method: str) -> Optional[tuple["ClassInfo", tuple[ModuleFacts, FunctionIR]]]:
+        """The project method ``method`` of the mapped class of ``table_name`` (its own or a
+        mixin's), not a property."""
+        table = self._table_named(table_name)
+        info = self.index.classes.get(table.qualname) if table is not None and table.qualname else None
+        if info is None or not info.mapped:
+            return None
+        found = self._find_method(info, method)
+        if found is None or is_property(found[1].decorators):
+            return None
+        return info, found
+
+    def _own_access_check(self, receiver: Expr, expr: Call, env: Env) -> bool:
+        """``category.checkAuthorized()`` (KitchenOwl): an access check the row's own model
+        defines - named as one (``check_access``, ``authorize``), asked of a held row and
+        of nothing else, answering for who asks without being told (the request's
+        identity) and raising when it fails."""
+        func = expr.func
+        if not isinstance(func, Attr) or not ACCESS_CHECK.search(func.name.lower()) \
+                or not isinstance(receiver, Local) or receiver.tag not in ("local", "param"):
+            return False
+        if any(not self._is_constant(arg) for arg in tuple(expr.args) + tuple(v for _k, v in expr.kwargs)):
+            return False  # (told whose access to check: not this shape)
+        tables = {v.table for v in env.get(receiver.name, frozenset())
+                  if isinstance(v, (RowVal, GetVal)) and not (isinstance(v, RowVal) and v.is_result)}
+        if len(tables) != 1:
+            return False
+        table = self._table_named(next(iter(tables)))
+        info = self.index.classes.get(table.qualname) if table is not None and table.qualname else None
+        found = self._find_method(info, func.name) if info is not None else None
+        return found is not None and _raises(found[1].body)
 
     def _checked_by_permission(self, permission: Call, env: Env, ctx: Context) -> None:
         """``if not ViewApplicationPermission(image.application.id).can(): abort(403)``
@@ -1913,6 +1961,12 @@ class QueryAnalyzer:
         own = _own_table(ctx)
         if arg == CLS and own is not None:
             return own.key  # session.query(cls) in a model's classmethod
+        if isinstance(arg, Attr) and arg.value == CLS and own is not None and own.key:
+            rel = next((r for r in own.relationships if r.attribute == arg.name), None)
+            if rel is not None:
+                return self._relationship_table(rel)  # ``.join(cls.recipe)``: the related table
+            if own.column_by_attribute(arg.name) is not None:
+                return own.key  # session.query(cls.id): a column of the model's own table
         if isinstance(arg, Attr) and arg.value in (SELF, CLS) and ctx.cls is not None:
             value = self._self_attribute(ctx.cls, arg.name, ctx.instance_models)
             return value.table if isinstance(value, ClassVal) else None
@@ -2108,6 +2162,12 @@ class QueryAnalyzer:
             return frozenset({self._query_method(receiver, method, expr, env, ctx)})
         if isinstance(receiver, ClassVal) and method == "query":
             return NOTHING
+        if isinstance(receiver, RowVal) and not receiver.is_result and receiver.table:
+            own_method = self._model_method(receiver.table, method)
+            if own_method is not None:
+                # ``category.merge(other)``: the model's own method, run on the row held here
+                model, (module, body) = own_method
+                return self._project_call(module, body.name, body, expr, env, ctx, self_cls=model)
         if isinstance(receiver, RowVal):
             self._eval_args(expr, env, ctx)
             if receiver.is_result and method in _API.one_row:
@@ -2290,6 +2350,8 @@ class QueryAnalyzer:
             return self._get(query.tables[0], query.line or line, query.column or col, ctx, key=args[0])
         if method in _API.subquery:
             return replace(query, subquery=True)
+        if method == "select" and query.subquery and not args:
+            return query  # ``.subquery().select()``: the same rows, selected again
         if self._is_scope_helper(method):
             return self._scope_all(query)
         # An unknown method may filter: the query is no longer ours to judge.
@@ -4132,6 +4194,39 @@ def _sql_piece(expr: Expr) -> bool:
 def _condition_lists(values: ValueSet) -> bool:
     """Whether a local holds, on every path, a list of conditions built here."""
     return bool(values) and all(isinstance(v, ExprVal) and isinstance(v.expr, Sequence) for v in values)
+
+
+def _bare_return(block: Block) -> bool:
+    """Whether the block leaves by a ``return`` of nothing."""
+    for stmt in block:
+        if isinstance(stmt, Return):
+            return stmt.value is None
+        if isinstance(stmt, (Raise, Continue, Break)):
+            return False
+    return False
+
+
+def _returns_value(block: Any, depth: int = 0) -> bool:
+    """Whether the function hands anything back (a ``return <value>`` anywhere)."""
+    for stmt in block:
+        if isinstance(stmt, Return) and stmt.value is not None:
+            return True
+        if depth < 8 and isinstance(stmt, tuple):
+            for part in stmt[1:]:
+                if isinstance(part, tuple) and part and all(isinstance(p, tuple) for p in part) \
+                        and _returns_value(part, depth + 1):
+                    return True
+    return False
+
+
+def _raises(block: Any, depth: int = 0) -> bool:
+    """Whether a block raises somewhere (an ``if`` that raises counts)."""
+    for stmt in block:
+        if isinstance(stmt, Raise) or (isinstance(stmt, ExprStmt) and is_abort(stmt.value)):
+            return True
+        if isinstance(stmt, If) and depth < 3 and (_raises(stmt.then, depth + 1) or _raises(stmt.orelse, depth + 1)):
+            return True
+    return False
 
 
 def _where_of(site: QueryUse) -> tuple[str, int, int]:

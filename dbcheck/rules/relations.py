@@ -130,6 +130,18 @@ class Book(Base):
     __tablename__ = "books"
     id: Mapped[int] = mapped_column(primary_key=True)
 ''',
+        # A relationship written inside ``typing.cast`` for the type checker (KitchenOwl).
+        _BASE + '''
+from typing import cast
+class Recipe(Base):
+    __tablename__ = "recipes"
+    id: Mapped[int] = mapped_column(primary_key=True)
+class History(Base):
+    __tablename__ = "history"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    recipe_id: Mapped[int] = mapped_column(ForeignKey("recipes.id", ondelete="CASCADE"), index=True)  # ok: DBC301
+    recipe: Mapped["Recipe"] = cast(Mapped["Recipe"], relationship("Recipe", uselist=False))
+''',
     )
     invalid = (
         _BASE + '''

@@ -954,6 +954,58 @@ def lookup(org_slug, project_slug, app_slug):
 '''}
 
 
+# KitchenOwl: a model's own access check (a mixin's ``checkAuthorized()``) that asks about
+# the request's user and raises when they are no member of the row's household.
+_HOUSEHOLDS = {"pyproject.toml": """
+[tool.dbcheck]
+tenant-column = "household_id"
+tenant-table = "household"
+""", "example.py": '''
+from flask_jwt_extended import current_user
+from flask_sqlalchemy import SQLAlchemy
+db = SQLAlchemy()
+class Forbidden(Exception):
+    pass
+class AuthorizeMixin:
+    def isAuthorized(self):
+        member = HouseholdMember.query.filter_by(household_id=self.household_id, user_id=current_user.id).first()
+        return member is not None
+    def checkAuthorized(self):
+        if not self.isAuthorized():
+            raise Forbidden()
+    def check_access_quietly(self):
+        return self.isAuthorized()
+class Household(db.Model):
+    __tablename__ = "household"
+    id = db.Column(db.Integer, primary_key=True)
+class HouseholdMember(db.Model):
+    __tablename__ = "household_member"
+    household_id = db.Column(db.ForeignKey("household.id", ondelete="CASCADE"), primary_key=True)
+    user_id = db.Column(db.Integer, primary_key=True)
+class Category(db.Model, AuthorizeMixin):
+    __tablename__ = "category"
+    id = db.Column(db.Integer, primary_key=True)
+    household_id = db.Column(db.ForeignKey("household.id", ondelete="CASCADE"), nullable=False, index=True)
+    name = db.Column(db.String)
+    @classmethod
+    def find_by_id(cls, id):
+        return cls.query.filter(cls.id == id).first()
+    def merge(self, other):
+        if self.household_id != other.household_id:
+            return
+        for item in Item.query.filter(Item.category_id == other.id).all():
+            item.category_id = self.id
+    def absorb(self, other):
+        for item in Item.query.filter(Item.category_id == other.id).all():
+            item.category_id = self.id
+class Item(db.Model):
+    __tablename__ = "item"
+    id = db.Column(db.Integer, primary_key=True)
+    household_id = db.Column(db.ForeignKey("household.id", ondelete="CASCADE"), nullable=False, index=True)
+    category_id = db.Column(db.ForeignKey("category.id", ondelete="SET NULL"), index=True)
+'''}
+
+
 _BUDGETS = {"pyproject.toml": """
 [tool.dbcheck]
 tenant-column = "project_id"
@@ -1941,6 +1993,30 @@ def organization_images(org_slug):
     app_ids = [a.id for p in organization.active_projects for a in p.active_applications]
     return Image.query.filter(Image.application_id.in_(app_ids)).all()  # ok: DBC501
 '''},
+        # A row loaded by id, then checked by its model's own access check, which raises.
+        {**_HOUSEHOLDS, "example.py": _HOUSEHOLDS["example.py"] + '''
+def get_category(id):
+    category = Category.find_by_id(id)  # ok: DBC501
+    if not category:
+        raise Forbidden()
+    category.checkAuthorized()
+    return category
+def rename_category(id, name):
+    category = Category.query.filter_by(id=id).first()  # ok: DBC501
+    category.checkAuthorized()
+    category.name = name
+def merge_route(id, other_id):
+    # the model's own method compares the other row's household with its own, and
+    # does nothing for another household's row
+    category = Category.find_by_id(id)
+    category.checkAuthorized()
+    other = Category.find_by_id(other_id)  # ok: DBC501
+    category.merge(other)
+def tidy_route(id):
+    category = Category.find_by_id(id)
+    category.checkAuthorized()
+    category.absorb(category)
+'''},
         # A model's own query class adds the project (``Person.query.get(id, project)``,
         # ``Bill.query.delete(project, id)``); a relationship to the project compared with
         # the project (declared by the project's backref).
@@ -2458,6 +2534,28 @@ def organization_images_unchecked(org_slug):
     organization = Organization.query.filter_by(slug=org_slug).first_or_404()
     app_ids = [a.id for p in organization.active_projects for a in p.active_applications]
     return Image.query.filter(Image.application_id.in_(app_ids)).all()  # expect: DBC501
+'''},
+        # The check covers the row it was asked of, and only when it raises: a second row
+        # loaded after it, or a check that answers without raising, checks nothing.
+        {**_HOUSEHOLDS, "example.py": _HOUSEHOLDS["example.py"] + '''
+def merge_categories(id, other_id):
+    category = Category.find_by_id(id)  # ok: DBC501
+    category.checkAuthorized()
+    other = Category.find_by_id(other_id)  # expect: DBC501
+    return category, other
+def peek_category(id):
+    category = Category.find_by_id(id)  # expect: DBC501
+    category.check_access_quietly()
+    return category
+def absorb_route(id, other_id):
+    category = Category.find_by_id(id)
+    category.checkAuthorized()
+    other = Category.find_by_id(other_id)  # expect: DBC501
+    category.absorb(other)
+def self_merge_route(id):
+    category = Category.find_by_id(id)
+    category.checkAuthorized()
+    category.merge(category)
 '''},
         # The query class's own method is what runs: one that leaves the project out is
         # unscoped; the project compared on an unjoined table does not scope (I Hate

@@ -641,6 +641,10 @@ class _Builder:
             return None, None, ()
         sym = self.symbols.lookup(value[1])
         name = lib_name_of(sym)
+        if name in ("typing:cast", "typing_extensions:cast") and len(value[2]) == 2:
+            # ``recipe: Mapped["Recipe"] = cast(Mapped["Recipe"], db.relationship(...))``
+            # (KitchenOwl): the value is the second argument, for the type checker only
+            return self._callee(value[2][1], depth + 1)
         if name is not None:
             return value, name, ()
         if isinstance(sym, Value) and not sym.rest and sym.expr[0] == "call":
