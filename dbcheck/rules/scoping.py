@@ -1247,7 +1247,12 @@ are held when it returns rows of one table through a list or the row itself; row
 method or generator hands back (`content.get_valid_children()`) and a property built with
 `next(...)` are not. The rows a tenant-table row reaches (`organization.projects`) are
 held only where that row was checked (a membership or permission check that stops the
-function): a tenant looked up by a slug from the URL may be anyone's."""
+function): a tenant looked up by a slug from the URL may be anyone's. Two rows whose tenant
+columns are compared with each other check neither until one of them is checked first; a
+row kept only when a link row ties it to a checked one (`if not Link.find(list.id,
+item.id): return`) is not known to be checked; and an owner check made on one branch
+(`if recipe.visibility == PRIVATE: recipe.checkAuthorized()`) counts for the row on every
+branch."""
     example = """
 def list_tasks(session, user):
     return session.scalars(select(Task)).all()  # DBC501
