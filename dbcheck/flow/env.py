@@ -130,6 +130,8 @@ class Context:
     # ``assert``: ``python -O`` drops it)
     guarding: bool = False
     testing: bool = False  # of those, the test of an ``if`` (not an expression statement)
+    negated: bool = False  # under an odd number of ``not`` in that test
+    answering: bool = False  # the test of an ``if`` whose branch returns
     returns: list = field(default_factory=list)  # what each ``return`` hands back
     loops: list["LoopFrame"] = field(default_factory=list)  # the loops around the statement
     vouched_params: set = field(default_factory=set)  # (parameter, table): ids the callee looked up

@@ -111,6 +111,8 @@ class QueryAnalyzer:
         # ... or whenever the object was built for a tenant (``if self.group_id: ...``)
         self._instance_conditional: set[tuple[str, int, int]] = set()
         self._returned_rows: set[tuple[str, int, int]] = set()  # queries whose rows their function returns
+        # calls a function makes to itself handing on something else than what it was given
+        self._foreign_recursion: set[tuple[str, int, int]] = set()
         self._noqa_by_path: Optional[dict[str, dict]] = None
         self._held: list[_Held] = []  # interpretations whose effects are held back, innermost last
         self._inlining: set[str] = set()  # condition helpers being inlined (see _inlined_condition)
@@ -288,6 +290,8 @@ class QueryAnalyzer:
             self._guarded.add(op[1])
         elif kind == "rowcheck":
             self._checked_rows.add(op[1])
+        elif kind == "recur":
+            self._foreign_recursion.add(op[1])
         elif kind == "obs":
             self._observed.setdefault(op[1], []).append((op[2], op[3]))
         elif kind == "fwd":
@@ -323,7 +327,8 @@ class QueryAnalyzer:
                 continue
             # a recursive call hands on what its own callers gave it, or rows reached from
             # it (``count(sub) for sub in directory.subdirectories``): the callers say
-            observed = [o for o in self._observed.get(origin, ()) if o[0].function != use.function]
+            observed = [o for o in self._observed.get(origin, ()) if o[0].function != use.function
+                        or (o[0].path, o[0].line, o[0].column) in self._foreign_recursion]
             if use.function not in self._called or not observed:
                 if origin not in self._conditional:
                     self.result.scoping_uses.append(use)
@@ -549,6 +554,8 @@ class QueryAnalyzer:
         for target in stmt.targets:
             if target and target in env.vouched:
                 del env.vouched[target]  # bound anew: what was looked up by it is not this
+            if target and target in env.checked and not _reads_local(stmt.value, target):
+                env.checked.discard(target)  # bound anew: the check was of what it held before
             if target and target.isidentifier() and isinstance(stmt.value, Local) and stmt.value.name in env.vouched:
                 # ``source_id = session_id`` of an id looked up scoped: the id of that row
                 tables = env.vouched[stmt.value.name] - {FALSY, UNVETTED}
@@ -570,6 +577,13 @@ class QueryAnalyzer:
             elif target.endswith("[]"):
                 # what was stored into ``name``: handed on with it (see _owner_checked_by_call)
                 env.set(target, env.get(target, frozenset()) | result)
+                base = target[:-2]
+                if any(isinstance(v, IdVal) or (isinstance(v, RowVal) and v.is_result) for v in env.get(base, NOTHING)):
+                    # ``ids += request_ids`` / ``ids[0] = x`` on a list of held ids or rows: not
+                    # all of it held any more - unless what came in is held ids too
+                    added = result if result and all(isinstance(v, IdVal) or (isinstance(v, RowVal) and v.is_result)
+                                                     for v in result) else frozenset({None})
+                    env.set(base, env.get(base, NOTHING) | added)
             elif target:
                 env.set(target, result)
         # ``error, code = can_view_activity(auth_user_id, activity.user_id)`` then ``if
@@ -648,8 +662,9 @@ class QueryAnalyzer:
 
     def _if(self, stmt: If, env: Env, ctx: Context) -> Optional[Env]:
         ctx.guarding = ctx.testing = bool(exits(stmt.then))
+        ctx.answering = exits(stmt.then) == "return"
         self._eval(stmt.test, env, ctx)
-        ctx.guarding = ctx.testing = False
+        ctx.guarding = ctx.testing = ctx.answering = False
         truth = self._truth(stmt.test, env, ctx)
         # Only a check whose branch leaves counts, in either form: ``if t.user_id != me:
         # abort(403)`` (or ``continue`` in a loop) or ``if t.user_id == me: return t``.
@@ -1004,6 +1019,7 @@ class QueryAnalyzer:
         (``if t.user_id != me: raise``; ``if t.user_id == me: raise`` guards the
         opposite), one that returns may be either (``if t.user_id == me: return t``)."""
         says_owner: Optional[bool] = True
+        refuses_by_return = False
         rows = only_if_exits is not None  # an assert vouches for a lookup, not for a query (python -O)
         if only_if_exits is not None:
             exit_kind = exits(only_if_exits)
@@ -1011,8 +1027,9 @@ class QueryAnalyzer:
                 return
             # (a bare ``return`` refuses: the function does nothing for another tenant's
             # row; ``return t`` / ``return False`` answers the caller, who must act on it)
-            says_owner = None if exit_kind == "return" and not (
-                _bare_return(only_if_exits) and not _returns_value(ctx.function.body)) else False
+            refuses_by_return = exit_kind == "return" and _bare_return(only_if_exits) \
+                and not _returns_value(ctx.function.body)
+            says_owner = None if exit_kind == "return" and not refuses_by_return else False
         checked_before = frozenset(env.checked)
         for group in owner_comparisons(test, self.config, says_owner):
             for var in group:
@@ -1030,7 +1047,9 @@ class QueryAnalyzer:
                 if against_row:
                     env.set(f"{var}?rowcmp", frozenset({None}))  # checked against a row, not the tenant
                 partners = [other for other in group if other != var]
-                if rows and not against_row and all(other == "self" or (
+                # (a bare ``return`` stops this function, not its caller, who may go on
+                # with the row: it vouches for nothing upwards)
+                if rows and not against_row and not refuses_by_return and all(other == "self" or (
                         other in checked_before and not env.get(f"{other}?rowcmp", NOTHING)) for other in partners):
                     # ``if shelf.user_id != me: return False`` answers the caller, who must
                     # act on it; a raise stops the caller too (``a.owner != b.owner``
@@ -1192,12 +1211,27 @@ class QueryAnalyzer:
         return frozenset({ExprVal(expr)})
 
     def _eval_boolean(self, expr: BoolOp, env: Env, ctx: Context) -> ValueSet:
-        self._eval(expr.left, env, ctx)
-        self._eval(expr.right, env, ctx)
+        guarding = ctx.guarding
+        for operand in (expr.left, expr.right):
+            # a check guards only where the function goes on just when it passed:
+            # ``if not a or not b: abort`` needs both, ``if not (a or b): abort`` either one,
+            # ``if a and b: abort`` neither
+            if guarding and not ctx.answering:
+                # (a branch that returns answers the caller, who acts on it: not narrowed)
+                ctx.guarding = (not ctx.negated and expr.op == "or" and isinstance(operand, Not)) \
+                    or (ctx.negated and expr.op == "and")
+            try:
+                self._eval(operand, env, ctx)
+            finally:
+                ctx.guarding = guarding
         return frozenset({ExprVal(expr)})
 
     def _eval_not(self, expr: Not, env: Env, ctx: Context) -> ValueSet:
-        self._eval(expr.operand, env, ctx)
+        ctx.negated = not ctx.negated
+        try:
+            self._eval(expr.operand, env, ctx)
+        finally:
+            ctx.negated = not ctx.negated
         return frozenset({ExprVal(expr)})
 
     def _eval_fstring(self, expr: FString, env: Env, ctx: Context) -> ValueSet:
@@ -1252,7 +1286,7 @@ class QueryAnalyzer:
             row = self._held_row(value, ctx)
             if isinstance(value, RowVal) and value.labels:
                 name = dict(value.labels).get(name, name)  # ``row.buffer_id`` of ``T.id.label("buffer_id")``
-            tenants_own = checked or (isinstance(value, ParamVal) and value.name == "self")
+            tenants_own = checked
             found = self._row_attribute(row[0], name, row[1], tenants_own) if row is not None else None
             if found is None and row is not None and not isinstance(value, ParamVal):
                 found = self._row_property(row[0], name, row[1], tenants_own)
@@ -1325,8 +1359,7 @@ class QueryAnalyzer:
                 return IdVal(targets.pop(), False, source)
             return None
         # (the children of a shared row, or of a user looked up by id, may be anyone's; those
-        # of a tenant's row checked here, or of ``self`` in the tenant model's own code, are
-        # that tenant's)
+        # of a tenant's row checked here are that tenant's)
         children = self._children_table(table, attribute) if owned_by_tenant(self.index, self.config, table_name) \
             or (own and table_name == self.config.tenant_table) else None
         if children is not None:
@@ -1346,7 +1379,8 @@ class QueryAnalyzer:
         found = self._find_method(info, attribute) if info is not None and info.mapped else None
         if found is None or not is_property(found[1].decorators):
             return None
-        results = self._summary(found[0], found[1], (), info, MAX_DEPTH - 3)[0]
+        results = self._summary(found[0], found[1], (), info, MAX_DEPTH - 3,
+                                self_checked=table_name == self.config.tenant_table)[0]
         rows = {(v.table, v.is_result) for v in results if isinstance(v, RowVal) and v.table}
         if len(rows) != 1 or any(not isinstance(v, RowVal) and v != _NONE_VALUE for v in results):
             return None
@@ -1747,7 +1781,8 @@ class QueryAnalyzer:
         if isinstance(func, Attr):
             if ctx.guarding and _check_name(expr):
                 self._checked_by_own_method(func.value, expr, env, ctx)
-            if ctx.guarding and func.name in _PERMISSION_TESTS and isinstance(func.value, Call):
+            if ctx.guarding and func.name in _PERMISSION_TESTS and isinstance(func.value, Call) \
+                    and not expr.args and not expr.kwargs:
                 self._checked_by_permission(func.value, env, ctx)
             out: set = set()
             for receiver in self._eval(func.value, env, ctx):
@@ -1805,7 +1840,7 @@ class QueryAnalyzer:
         table = self._table_named(next(iter(tables)))
         info = self.index.classes.get(table.qualname) if table is not None and table.qualname else None
         found = self._find_method(info, func.name) if info is not None else None
-        return found is not None and _raises(found[1].body)
+        return found is not None and _refuses_who_asks(found[1].body)
 
     def _checked_by_permission(self, permission: Call, env: Env, ctx: Context) -> None:
         """``if not ViewApplicationPermission(image.application.id).can(): abort(403)``
@@ -2167,7 +2202,9 @@ class QueryAnalyzer:
             if own_method is not None:
                 # ``category.merge(other)``: the model's own method, run on the row held here
                 model, (module, body) = own_method
-                return self._project_call(module, body.name, body, expr, env, ctx, self_cls=model)
+                # (its own queries stay judged where they are written: calls reaching it
+                # through what is not followed - ``g.category.adopt(id)`` - are not seen)
+                return self._project_call(module, body.name, body, expr, env, ctx, self_cls=model, followed=False)
         if isinstance(receiver, RowVal):
             self._eval_args(expr, env, ctx)
             if receiver.is_result and method in _API.one_row:
@@ -3393,7 +3430,7 @@ class QueryAnalyzer:
 
     def _project_call(self, module: ModuleFacts, name: str, body: Optional[FunctionIR], expr: Call,
                       env: Env, ctx: Context, self_cls: Optional["ClassInfo"] = None,
-                      models: tuple = ()) -> ValueSet:
+                      models: tuple = (), followed: bool = True) -> ValueSet:
         values = self._eval_args(expr, env, ctx)
         if body is None:
             body = _function_body(module, name)
@@ -3403,7 +3440,8 @@ class QueryAnalyzer:
             self._arguments_escape(name, values, expr, env, ctx)
             return NOTHING
         self._owner_checked_by_call(name, values, expr, env, ctx)
-        self._apply_once(("called", body.qualname))
+        if followed:
+            self._apply_once(("called", body.qualname))
         params = [p for p in body.params if p not in ("self", "cls")] if body.class_name else list(body.params)
         bound: dict[str, ValueSet] = {}
         for param, value in zip(params, values):
@@ -3514,11 +3552,12 @@ class QueryAnalyzer:
                 else:
                     self._vouch(given_expr, table, env, ctx)
         for kind, query in inner:
-            if body.qualname == ctx.function.qualname:
+            if body.qualname == ctx.function.qualname and _hands_on_locals(expr):
                 # a call a function makes to itself (``delete_directory(sub)`` in
                 # ``delete_directory``, Tracim's ``mark_read(child)`` for the children of
                 # the row it was handed) hands on what its own callers gave it: they say,
-                # whether it is judged here or summarised for them
+                # whether it is judged here or summarised for them (not when it hands on
+                # something else: ``collect(request.args["also"])``)
                 continue
             if ctx.summary:
                 # Handed on to this function's callers, who judge the call made here by
@@ -3528,6 +3567,8 @@ class QueryAnalyzer:
                     ctx.inner_uses.append((kind, replace(query, through=query.through + (
                         (ctx.module.path, line, col, runner),))))
                 continue
+            if body.qualname == ctx.function.qualname:
+                self._apply_once(("recur", (ctx.module.path, line, col)))  # hands on something else
             chain = "".join(f" -> {step[3]}()" for step in reversed(query.through))
             site = QueryUse(kind, replace(query, line=line, column=col, path=ctx.module.path,
                                           note=query.note or f"run by {runner}()", through=()),
@@ -3616,10 +3657,13 @@ class QueryAnalyzer:
         return info is None or info.mapped
 
     def _summary(self, module: ModuleFacts, body: FunctionIR, signature: tuple, cls: Optional["ClassInfo"],
-                 depth: int, self_told: bool = False, models: tuple = ()) -> tuple[frozenset, frozenset, tuple, frozenset]:
+                 depth: int, self_told: bool = False, models: tuple = (),
+                 self_checked: bool = False) -> tuple[frozenset, frozenset, tuple, frozenset]:
         """``self_told``: read ``self``'s tenant attributes as set (``if self.group_id:``);
-        ``models``: the mapped classes ``self``'s constructor was handed (see InstanceVal)."""
-        key = (module.path, body.qualname, signature, cls.ref.qualname if cls else None, self_told, models)
+        ``models``: the mapped classes ``self``'s constructor was handed (see InstanceVal);
+        ``self_checked``: ``self`` is a tenant's row checked where it was read."""
+        key = (module.path, body.qualname, signature, cls.ref.qualname if cls else None, self_told, models,
+               self_checked)
         tracking = self.index.tracking
         if key in self._summaries:
             if tracking:
@@ -3638,6 +3682,8 @@ class QueryAnalyzer:
         params = [p for p in body.params if p not in ("self", "cls")] if body.class_name else list(body.params)
         for p in body.params:
             env.set(p, frozenset({ParamVal(p, True if self_told and p == "self" else None)}))
+        if self_checked:
+            env.checked.add("self")
         for attribute, table in models:
             if attribute == QUERY_SELF and "self" in body.params and isinstance(table, str):
                 env.set("self", frozenset({QueryVal("read", (table,), line=0, path=module.path)}))  # a query_class's
@@ -3904,8 +3950,9 @@ def _check_name(call: Call) -> str:
     return name if PREDICATE.search(lowered) and lowered not in CONVERSIONS else ""
 
 
-# what a Flask-Principal permission is asked: whether who asks holds it
-_PERMISSION_TESTS = frozenset({"can", "allows"})
+# what a Flask-Principal permission is asked: whether who asks holds it (``can()``; not
+# ``allows(identity)``, which may be asked of anyone)
+_PERMISSION_TESTS = frozenset({"can"})
 # in a summary's vouched parameters: the row handed as this parameter is owner-checked
 CHECKED_ROW = "<checked row>"
 CHECKED_ROW_IF = "<checked row if refused>"  # the check's verdict is returned
@@ -4196,6 +4243,31 @@ def _condition_lists(values: ValueSet) -> bool:
     return bool(values) and all(isinstance(v, ExprVal) and isinstance(v.expr, Sequence) for v in values)
 
 
+def _reads_local(expr: Any, name: str) -> bool:
+    """Whether ``expr`` reads the local ``name`` (``task = session.merge(task)``)."""
+    if isinstance(expr, Local):
+        return expr.name == name
+    if isinstance(expr, Name):
+        return expr.qualified == f"?.{name}" or expr.qualified.startswith(f"?.{name}.")
+    if isinstance(expr, tuple) and not isinstance(expr, Const):
+        return any(_reads_local(part, name) for part in expr if isinstance(part, tuple))
+    return False
+
+
+def _hands_on_locals(call: Call) -> bool:
+    """Whether every argument is a local or parameter, or reached from one
+    (``child``, ``content.parent``, ``read_datetime=read_datetime``)."""
+    for arg in tuple(call.args) + tuple(v for _k, v in call.kwargs):
+        arg = arg.value if isinstance(arg, Star) else arg
+        while isinstance(arg, Attr):
+            arg = arg.value
+        if isinstance(arg, Name) and arg.qualified.startswith("?."):
+            continue  # a comprehension's own name (``count(c) for c in folder.children``)
+        if not isinstance(arg, (Local, Const)):
+            return False
+    return True
+
+
 def _bare_return(block: Block) -> bool:
     """Whether the block leaves by a ``return`` of nothing."""
     for stmt in block:
@@ -4219,13 +4291,35 @@ def _returns_value(block: Any, depth: int = 0) -> bool:
     return False
 
 
-def _raises(block: Any, depth: int = 0) -> bool:
-    """Whether a block raises somewhere (an ``if`` that raises counts)."""
+def _refuses_who_asks(block: Any, depth: int = 0) -> bool:
+    """Whether a check's body raises when an access question about who asks fails:
+    ``if not self.isAuthorized(...): raise Forbidden()`` (a call named like a check, or one
+    naming the request's user, in the test of an ``if`` whose branch raises) - not a
+    ``raise`` for something else (``if self.archived: raise``)."""
     for stmt in block:
-        if isinstance(stmt, Raise) or (isinstance(stmt, ExprStmt) and is_abort(stmt.value)):
-            return True
-        if isinstance(stmt, If) and depth < 3 and (_raises(stmt.then, depth + 1) or _raises(stmt.orelse, depth + 1)):
-            return True
+        if isinstance(stmt, If) and depth < 3:
+            if _asks_access(stmt.test) and exits(stmt.then) == "raise":
+                return True
+            if _refuses_who_asks(stmt.then, depth + 1) or _refuses_who_asks(stmt.orelse, depth + 1):
+                return True
+    return False
+
+
+def _asks_access(test: Any) -> bool:
+    """Whether the test fails whenever an access question fails: ``not allowed(...)``,
+    ``not current_user or not self.isAuthorized()`` - not ``write and not allowed()``,
+    which lets reads through."""
+    if isinstance(test, BoolOp):
+        if test.op == "or":
+            return _asks_access(test.left) or _asks_access(test.right)
+        return False
+    if isinstance(test, Not):
+        test = test.operand
+    if isinstance(test, Call):
+        func = test.func
+        name = func.name if isinstance(func, Attr) else func.qualified.rsplit(".", 1)[-1] \
+            if isinstance(func, Name) else ""
+        return bool(ACCESS_CHECK.search(name.lower()) or PREDICATE.search(name.lower()))
     return False
 
 
