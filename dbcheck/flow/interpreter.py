@@ -328,7 +328,7 @@ class QueryAnalyzer:
             # a recursive call hands on what its own callers gave it, or rows reached from
             # it (``count(sub) for sub in directory.subdirectories``): the callers say
             observed = [o for o in self._observed.get(origin, ()) if o[0].function != use.function
-                        or (o[0].path, o[0].line, o[0].column) in self._foreign_recursion]
+                        or _where_of(o[0]) in self._foreign_recursion]
             if use.function not in self._called or not observed:
                 if origin not in self._conditional:
                     self.result.scoping_uses.append(use)
@@ -421,7 +421,7 @@ class QueryAnalyzer:
         vouched_sites: list[QueryUse] = []
         by_held: dict[tuple, bool] = {}
         for site, query in observed:
-            where = (site.path, site.line, site.column)
+            where = _where_of(site)
             if query.through:
                 continue  # evidence for the calls it went through, never reported itself
             bad = unscoped_table(self.index, self.config, query) is not None
@@ -468,7 +468,7 @@ class QueryAnalyzer:
         """The calls where the row a call hands back is never owner-checked: the call
         itself, or - when its function returns the row to project callers - theirs
         (``read(id)`` -> ``load(id)`` -> a view that checks)."""
-        where = (site.path, site.line, site.column)
+        where = _where_of(site)
         if where in self._checked_rows:
             return []
         ups = self._forwards.get(where)
@@ -578,11 +578,10 @@ class QueryAnalyzer:
                 # what was stored into ``name``: handed on with it (see _owner_checked_by_call)
                 env.set(target, env.get(target, frozenset()) | result)
                 base = target[:-2]
-                if any(isinstance(v, IdVal) or (isinstance(v, RowVal) and v.is_result) for v in env.get(base, NOTHING)):
+                if any(_held_item(v) for v in env.get(base, NOTHING)):
                     # ``ids += request_ids`` / ``ids[0] = x`` on a list of held ids or rows: not
                     # all of it held any more - unless what came in is held ids too
-                    added = result if result and all(isinstance(v, IdVal) or (isinstance(v, RowVal) and v.is_result)
-                                                     for v in result) else frozenset({None})
+                    added = result if result and all(_held_item(v) for v in result) else frozenset({None})
                     env.set(base, env.get(base, NOTHING) | added)
             elif target:
                 env.set(target, result)
@@ -1031,6 +1030,11 @@ class QueryAnalyzer:
                 and not _returns_value(ctx.function.body)
             says_owner = None if exit_kind == "return" and not refuses_by_return else False
         checked_before = frozenset(env.checked)
+
+        def tenants(name: str) -> bool:
+            # checked before this test, against the tenant (not only against another row)
+            return name in checked_before and not env.get(f"{name}?rowcmp", NOTHING)
+
         for group in owner_comparisons(test, self.config, says_owner):
             for var in group:
                 # A row compared with another row loaded here (``member.org_id !=
@@ -1038,8 +1042,7 @@ class QueryAnalyzer:
                 # vouches for a lookup (DBC502), never for the query that loaded it.
                 against_row = any(isinstance(v, (RowVal, GetVal)) for other in group if other != var
                                   for v in env.get(other, frozenset()))
-                if against_row and any(other != var and other == "self" or (
-                        other in checked_before and not env.get(f"{other}?rowcmp", NOTHING)) for other in group):
+                if against_row and any((other != var and other == "self") or tenants(other) for other in group):
                     # ``if self.household_id != other.household_id: return`` in a model's
                     # method, or against a row already checked here: the tenant's
                     against_row = False
@@ -1049,8 +1052,8 @@ class QueryAnalyzer:
                 partners = [other for other in group if other != var]
                 # (a bare ``return`` stops this function, not its caller, who may go on
                 # with the row: it vouches for nothing upwards)
-                if rows and not against_row and not refuses_by_return and all(other == "self" or (
-                        other in checked_before and not env.get(f"{other}?rowcmp", NOTHING)) for other in partners):
+                if rows and not against_row and not refuses_by_return \
+                        and all(other == "self" or tenants(other) for other in partners):
                     # ``if shelf.user_id != me: return False`` answers the caller, who must
                     # act on it; a raise stops the caller too (``a.owner != b.owner``
                     # between two rows handed in checks neither against the tenant)
@@ -1286,10 +1289,9 @@ class QueryAnalyzer:
             row = self._held_row(value, ctx)
             if isinstance(value, RowVal) and value.labels:
                 name = dict(value.labels).get(name, name)  # ``row.buffer_id`` of ``T.id.label("buffer_id")``
-            tenants_own = checked
-            found = self._row_attribute(row[0], name, row[1], tenants_own) if row is not None else None
+            found = self._row_attribute(row[0], name, row[1], checked) if row is not None else None
             if found is None and row is not None and not isinstance(value, ParamVal):
-                found = self._row_property(row[0], name, row[1], tenants_own)
+                found = self._row_property(row[0], name, row[1], checked)
             if found is not None or (row is not None and not isinstance(value, ParamVal)):
                 out.add(found)
             elif isinstance(value, ClassVal) and name == "query":
@@ -1372,11 +1374,10 @@ class QueryAnalyzer:
         a ``@property`` of its model that hands back rows of one table reached from the
         row itself (``[a for a in self.project_applications if a.deleted_at is None]``),
         as held as that row (cabotage)."""
-        table = self._table_named(table_name)
         if table_name == self.config.tenant_table and not own:
             return None  # (a tenant row not checked here may be any tenant's)
-        info = self.index.classes.get(table.qualname) if table is not None and table.qualname else None
-        found = self._find_method(info, attribute) if info is not None and info.mapped else None
+        info = self._model_class(table_name)
+        found = self._find_method(info, attribute) if info is not None else None
         if found is None or not is_property(found[1].decorators):
             return None
         results = self._summary(found[0], found[1], (), info, MAX_DEPTH - 3,
@@ -1763,12 +1764,11 @@ class QueryAnalyzer:
                 # else: the ids it holds, as ``[ae.id for ae in ...]`` would (cabotage)
                 env.set(func.value.name, (current - {_EMPTY_LIST}) | held)
                 return NOTHING
-            if any(isinstance(v, IdVal) or (isinstance(v, RowVal) and v.is_result) for v in current):
+            if any(_held_item(v) for v in current):
                 # something else added to a list of held rows or ids: not all of it is held
                 env.set(func.value.name, current | {None})
         if isinstance(func, Attr) and func.name in ("extend", "insert", "update") and isinstance(func.value, Local) \
-                and func.value.tag == "local" and any(isinstance(v, IdVal) or (isinstance(v, RowVal) and v.is_result)
-                                                      for v in env.get(func.value.name, NOTHING)):
+                and func.value.tag == "local" and any(_held_item(v) for v in env.get(func.value.name, NOTHING)):
             env.set(func.value.name, env.get(func.value.name, NOTHING) | {None})
         if isinstance(func, Attr) and func.name in ("append", "extend") and len(expr.args) == 1 \
                 and isinstance(func.value, Local) and func.value.tag in ("local", "param") \
@@ -1810,12 +1810,17 @@ class QueryAnalyzer:
         self._checked_local(base, env, ctx, True)
         self._param_row_checked(base, env, ctx)
 
+    def _model_class(self, table_name: str) -> Optional["ClassInfo"]:
+        """The mapped class of ``table_name``."""
+        table = self._table_named(table_name)
+        info = self.index.classes.get(table.qualname) if table is not None and table.qualname else None
+        return info if info is not None and info.mapped else None
+
     def _model_method(self, table_name: str, method: str) -> Optional[tuple["ClassInfo", tuple[ModuleFacts, FunctionIR]]]:
         """The project method ``method`` of the mapped class of ``table_name`` (its own or a
         mixin's), not a property."""
-        table = self._table_named(table_name)
-        info = self.index.classes.get(table.qualname) if table is not None and table.qualname else None
-        if info is None or not info.mapped:
+        info = self._model_class(table_name)
+        if info is None:
             return None
         found = self._find_method(info, method)
         if found is None or is_property(found[1].decorators):
@@ -1837,10 +1842,8 @@ class QueryAnalyzer:
                   if isinstance(v, (RowVal, GetVal)) and not (isinstance(v, RowVal) and v.is_result)}
         if len(tables) != 1:
             return False
-        table = self._table_named(next(iter(tables)))
-        info = self.index.classes.get(table.qualname) if table is not None and table.qualname else None
-        found = self._find_method(info, func.name) if info is not None else None
-        return found is not None and _refuses_who_asks(found[1].body)
+        found = self._model_method(next(iter(tables)), func.name)
+        return found is not None and _refuses_who_asks(found[1][1].body)
 
     def _checked_by_permission(self, permission: Call, env: Env, ctx: Context) -> None:
         """``if not ViewApplicationPermission(image.application.id).can(): abort(403)``
@@ -3894,8 +3897,6 @@ class QueryAnalyzer:
         return tables or set(), frozenset(sources)
 
 
-
-
 def _substituted(expr: Any, bound: dict[str, Expr]) -> Any:
     """``expr`` (a callee's) with its parameters replaced by what the call passes."""
     if isinstance(expr, Local):
@@ -4075,7 +4076,6 @@ def _shares_rows(column: str, value: Expr) -> bool:
 
 
 _SHARED_WORDS = frozenset({"public", "published", "shared", "visibility"})
-
 
 
 def _entry_env(body: FunctionIR) -> Env:
@@ -4321,6 +4321,11 @@ def _asks_access(test: Any) -> bool:
             if isinstance(func, Name) else ""
         return bool(ACCESS_CHECK.search(name.lower()) or PREDICATE.search(name.lower()))
     return False
+
+
+def _held_item(value: Val) -> bool:
+    """An item a list of held things holds: a held id, or held rows."""
+    return isinstance(value, IdVal) or (isinstance(value, RowVal) and value.is_result)
 
 
 def _where_of(site: QueryUse) -> tuple[str, int, int]:
