@@ -897,11 +897,13 @@ class _ModuleExtractor:
             conv.params, conv.locals, conv.class_names, conv.module_names, conv.bound_so_far, conv.comprehended = saved
         owner = f"{self.facts.module}.{class_name}" if class_name else self.facts.module
         star_kwargs = params.star_kwarg.name.value if isinstance(params.star_kwarg, cst.Param) else ""
+        star_args = params.star_arg.name.value if isinstance(params.star_arg, cst.Param) else ""
         qualname = f"{owner}.{func.name.value}"
         return FunctionIR(func.name.value, qualname, class_name, line, col, names,
                           defaults, decorators, FunctionIR.encode_body(body), func.asynchronous is not None,
                           star_kwargs, annotations, _parameter_lines(twin, line), _unused_parameters(twin),
-                          _attribute_stores(twin), _as_closures(nested, qualname))
+                          _attribute_stores(twin), _as_closures(nested, qualname), star_args,
+                          tuple(p.name.value for p in params.kwonly_params))
 
     def _ir_block(self, body: Sequence[cst.CSTNode], ast_body: Optional[Sequence[ast.stmt]]) -> tuple:
         conv = self.conv

@@ -133,6 +133,10 @@ class FunctionIR:
     # functions defined in the body (closures), read by the rules that look at a body as
     # written (DBC504/505/507); the query analysis does not interpret them
     nested: list["FunctionIR"] = field(default_factory=list)
+    # the ``*args`` parameter's name (in ``params`` after the keyword-only ones), and the
+    # keyword-only parameters: positional arguments bind neither
+    star_args: str = ""
+    kwonly: tuple[str, ...] = ()
 
     def with_nested(self) -> Iterator["FunctionIR"]:
         """This function, then the closures it defines (theirs too)."""

@@ -39,7 +39,7 @@ from dbcheck.flow.env import FALSY, UNVETTED, Context, Env, LoopFrame
 from dbcheck.flow.policy import (
     ACCESS_CHECK, CHECK_WORDS, CONVERSIONS, PREDICATE, TENANT_ROW, decorated_by, exits, is_abort, mentions_privilege,
     names_identity_loader, names_who_asks, owner_attribute_base, owner_attributes, owner_comparisons,
-    parent_comparisons, unconverted, unscoped_table,
+    parent_comparisons, privileged_side, unconverted, unscoped_table,
 )
 from dbcheck.flow.values import (
     ClassVal, DictVal, ExprVal, GetVal, IdVal, InstanceVal, ParamVal, QueryIndex, QueryUse, QueryVal, RowVal, Term, Val, ValueSet,
@@ -671,23 +671,31 @@ class QueryAnalyzer:
         if exits(stmt.then):
             self._verdict_acted_on(stmt.test, env, ctx)
         outs = []
-        privileged = mentions_privilege(stmt.test)
+        # the branch only administrators take: what it runs or leaves unscoped is theirs
+        side = self._privileged_test(stmt.test, env)
         truthy_when = _truthy_local(stmt.test)  # (name, whether the then-branch has it truthy)
         if truth is not False:
+            privileged = side is True
             ctx.privileged += privileged
             then = env.child()
+            if privileged:
+                _mark_privileged(then)
             if truthy_when is not None and truthy_when[1]:
                 _narrow_to_truthy(then, truthy_when[0])
             outs.append(self._block(stmt.then, then, ctx))
             ctx.privileged -= privileged
         if truth is not True:
             otherwise = env.child()
+            if side is False:
+                _mark_privileged(otherwise)
             if isinstance(stmt.test, Local) and stmt.test.tag in ("param", "local"):
                 otherwise.vouched[stmt.test.name] = frozenset({FALSY})  # ``if folder_id:``'s else
             if truthy_when is not None and not truthy_when[1]:
                 # ``if not parent_class: raise``: below it, one of the classes it was set to
                 _narrow_to_truthy(otherwise, truthy_when[0])
+            ctx.privileged += side is False
             outs.append(self._block(stmt.orelse, otherwise, ctx))
+            ctx.privileged -= side is False
         live = [e for e in outs if e is not None]
         if not live:
             return None
@@ -921,6 +929,10 @@ class QueryAnalyzer:
                 and test.func.qualified in ("builtins.isinstance", "?.isinstance") and len(test.args) == 2:
             known = self._row_is_instance(test.args[0], test.args[1], env, ctx)
             return None if known is None else (not known) if negate else known
+        if ctx is not None and isinstance(test, Call) and isinstance(test.func, Name) \
+                and test.func.qualified in ("builtins.issubclass", "?.issubclass") and len(test.args) == 2:
+            known = self._class_is_subclass(test.args[0], test.args[1], env, ctx)
+            return None if known is None else (not known) if negate else known
         if ctx is not None and isinstance(test, Compare) and len(test.ops) == 1 \
                 and test.ops[0][0] in ("==", "!=", "is", "is not"):
             same = self._same_class_attribute(test.left, test.ops[0][1], ctx)
@@ -993,6 +1005,23 @@ class QueryAnalyzer:
         if not table or not held or len(tables) != len(held) or "" in tables or table in tables:
             return None
         return False
+
+    def _class_is_subclass(self, value: Expr, kind: Expr, env: Env, ctx: Context) -> Optional[bool]:
+        """``issubclass(model, SecureModelBase)`` where the callers handed mapped classes:
+        whether each of them is one."""
+        base = self.index.symbols.lookup(kind) if isinstance(kind, Name) else None
+        held = self._peek(value, env, ctx)
+        if not isinstance(base, ClassRef) or not held or not all(isinstance(v, ClassVal) for v in held):
+            return None
+        answers = set()
+        for value_class in held:
+            infos = [self.index.classes.get(table.qualname) for table in self.index.tables_named(value_class.table)
+                     if table.qualname]
+            refs = [info.ref for info in infos if info is not None]
+            if not refs:
+                return None
+            answers |= {any(r.qualname == base.qualname for r in mro(self.index.symbols, ref)) for ref in refs}
+        return answers.pop() if len(answers) == 1 else None
 
     def _same_class_attribute(self, left: Expr, right: Expr, ctx: Context) -> Optional[bool]:
         """``self.model_class`` / ``self.__class__.model_class`` against a mapped class, when
@@ -1167,7 +1196,15 @@ class QueryAnalyzer:
             # ``" AND ".join(clauses) if clauses else "TRUE"`` of a list that holds items
             # on every path: the list is true
             return self._eval(expr.body, env, ctx)
-        return self._eval(expr.body, env, ctx) | self._eval(expr.orelse, env, ctx)
+        body, orelse = self._eval(expr.body, env, ctx), self._eval(expr.orelse, env, ctx)
+        side = self._privileged_test(expr.test, env)
+        if side is not None:
+            # ``model_query(M) if ctx.is_admin else secure_query(M)``: the administrators' side
+            if side:
+                body = _privileged_values(body)
+            else:
+                orelse = _privileged_values(orelse)
+        return body | orelse
 
     def _eval_comprehension(self, expr: Comprehension, env: Env, ctx: Context) -> ValueSet:
         rows = NOTHING
@@ -1227,7 +1264,39 @@ class QueryAnalyzer:
                 self._eval(operand, env, ctx)
             finally:
                 ctx.guarding = guarding
+        if expr.op == "or":
+            # ``insecure = ctx.is_admin or insecure`` where no call passes ``insecure``:
+            # the other side is the whole answer
+            for operand, other in ((expr.left, expr.right), (expr.right, expr.left)):
+                if self._known_falsy(operand, env):
+                    return frozenset({ExprVal(other)})
         return frozenset({ExprVal(expr)})
+
+    def _known_falsy(self, expr: Expr, env: Env) -> bool:
+        if isinstance(expr, Const):
+            return not expr.value
+        if isinstance(expr, Local) and expr.tag in ("param", "local"):
+            values = env.get(expr.name, NOTHING)
+            return bool(values) and all(isinstance(v, ParamVal) and v.truthy is False for v in values)
+        return False
+
+    def _privileged_test(self, test: Expr, env: Env) -> Optional[bool]:
+        """privileged_side of a test, through a local that holds one (``insecure =
+        ctx.is_admin``; ``if insecure:``)."""
+        if isinstance(test, Local) and test.tag in ("param", "local"):
+            # (``if context.has_ctx(): insecure = ctx().is_admin or insecure``: False on the
+            # other path, so true only for administrators)
+            values = env.get(test.name, NOTHING)
+            held = [v for v in values if not (isinstance(v, ParamVal) and v.truthy is False)]
+            if held and all(isinstance(v, ExprVal) for v in held):
+                sides = {privileged_side(v.expr) for v in held}
+                if sides == {True} or (sides == {False} and len(held) == len(values)):
+                    return sides.pop()
+            return None
+        if isinstance(test, Not):
+            side = self._privileged_test(test.operand, env)
+            return None if side is None else not side
+        return privileged_side(test)
 
     def _eval_not(self, expr: Not, env: Env, ctx: Context) -> ValueSet:
         ctx.negated = not ctx.negated
@@ -3228,6 +3297,11 @@ class QueryAnalyzer:
         # filter_by applies to the last joined entity, else the first one.
         entity = query.joined[-1] if query.joined else (query.tables[0] if query.tables else None)
         if entity is None:
+            if query.param is not None and kwargs and all(
+                    key != "**" and key not in self.config.tenant_columns for key, _value in kwargs):
+                # a helper handed the caller's query (Magnum's ``add_identity_filter(query,
+                # id)``): keys none of which is the tenant column cannot scope it
+                return replace(query, filtered=True, partial=True)
             return replace(query, opaque=True)
         table = self._table_named(entity)
         scoped = set(query.scoped)
@@ -3446,13 +3520,19 @@ class QueryAnalyzer:
         if followed:
             self._apply_once(("called", body.qualname))
         params = [p for p in body.params if p not in ("self", "cls")] if body.class_name else list(body.params)
+        # positional arguments bind the positional parameters; what is left over is ``*args``
+        positional = [p for p in params if p not in body.kwonly and p not in (body.star_args, body.star_kwargs)]
         bound: dict[str, ValueSet] = {}
-        for param, value in zip(params, values):
+        for param, value in zip(positional, values):
             bound[param] = value
+        if body.star_args and len(values) > len(positional):
+            # (what the first of them holds stands for ``*args``: ``.where(*scope)`` of the one
+            # condition a caller hands; ``_secure_query(model, *columns)`` hands its own)
+            bound[body.star_args] = values[len(positional)]
         for key, value_expr in expr.kwargs:
             if key in params:
                 bound[key] = self._eval(value_expr, env, ctx)
-        passed = dict(zip(params, expr.args))
+        passed = dict(zip(positional, expr.args))
         passed.update((key, value) for key, value in expr.kwargs if key in params)
         # What the caller tells us about each parameter: given and not None, None, or unknown;
         # a model class; the id of a row the caller holds.
@@ -3466,6 +3546,9 @@ class QueryAnalyzer:
                     signature.append(("kw", tuple(sorted((key, not self._is_constant(value))
                                                          for key, value in extra))))
                     continue
+            if param == body.star_args and param not in bound:
+                signature.append(False)  # ``_secure_query(model)``: no ``*columns``, an empty tuple
+                continue
             given = bound.get(param)
             given_expr = passed.get(param)
             if given and all(isinstance(v, ExprVal) and isinstance(v.expr, Sequence) for v in given) \
@@ -3587,7 +3670,8 @@ class QueryAnalyzer:
                     if isinstance(arg, QueryVal):
                         out.add(replace(arg, scoped=arg.scoped | result.scoped, terms=arg.terms + result.terms,
                                         opaque=arg.opaque or result.opaque, filtered=arg.filtered or result.filtered,
-                                        partial=arg.partial or result.partial, asks=arg.asks or result.asks))
+                                        partial=arg.partial or result.partial, asks=arg.asks or result.asks,
+                                        privileged=arg.privileged or result.privileged))
                     else:
                         out.add(None)
             elif isinstance(result, QueryVal):
@@ -3599,7 +3683,7 @@ class QueryAnalyzer:
                 out.add(None if result.checked else self._get(
                     result.table, line, col, ctx, result.via or f"{runner}() ({result.path}:{result.line})"))
             elif isinstance(result, ParamVal) and result.name in bound:
-                out |= bound[result.name]
+                out |= _privileged_values(bound[result.name]) if result.privileged else bound[result.name]
             elif isinstance(result, ParamVal) and result.name == "self" and self_cls is not None \
                     and body.class_name and not self._is_mapped(self_cls.ref.qualname):
                 # ``def by_user(self, user_id) -> Self: ...; return self`` (mealie's recipes
@@ -3738,6 +3822,8 @@ class QueryAnalyzer:
             vetted = not query.opaque and unscoped_table(self.index, self.config, query) is None
             for table, name in query.keys:
                 self._vouch(Local("local", name), table, env, ctx, vetted)
+        if ctx.privileged and not query.privileged:
+            query = replace(query, privileged=True)  # run in a branch only administrators take
         if query.line == 0:
             # a bare ``Model.query`` run as it is (``for row in Model.query:``): no call
             # gave it a position, the statement does (in a summary too, so a caller's
@@ -4437,6 +4523,27 @@ def _unfolded(expr: Expr) -> Expr:
             node = Attr(node, name)
         return node
     return expr
+
+
+def _privileged_values(values: ValueSet) -> ValueSet:
+    """The queries among ``values`` marked as reached only on an administrators' path."""
+    if not any(isinstance(v, (QueryVal, ParamVal)) and not v.privileged for v in values):
+        return values
+    return frozenset(replace(v, privileged=True) if isinstance(v, (QueryVal, ParamVal)) else v for v in values)
+
+
+def _mark_privileged(branch: Env) -> None:
+    """Every query a local holds, entering a branch only administrators take."""
+    names: set[str] = set()
+    layer: Optional[Env] = branch
+    while layer is not None:
+        names.update(layer.local)
+        layer = layer.parent
+    for name in names:
+        values = branch.get(name, NOTHING)
+        marked = _privileged_values(values)
+        if marked is not values:
+            branch.set(name, marked)
 
 
 def _class_choices(values: list[frozenset]) -> tuple[str, ...]:

@@ -81,6 +81,34 @@ def mentions_privilege(expr: object) -> bool:
         bool(expr) and not isinstance(expr[0], str) and any(mentions_privilege(p) for p in expr))
 
 
+def privileged_side(test: object) -> Optional[bool]:
+    """True when a test holds only for administrators (``ctx.is_admin``, ``user.is_admin
+    and all_tenants``, ``role == "admin"``), False when it fails only for them (``not
+    ctx.is_admin``, ``not user.is_superuser or x``); None when both outcomes let others
+    through (``user is not None and not user.is_admin``: no user at all fails it too)."""
+    if isinstance(test, Not):
+        side = privileged_side(test.operand)
+        return None if side is None else not side
+    if isinstance(test, BoolOp):
+        sides = (privileged_side(test.left), privileged_side(test.right))
+        if test.op == "and":
+            return True if True in sides else None
+        return False if False in sides else None
+    if isinstance(test, Compare):
+        if len(test.ops) != 1 or not mentions_privilege(test):
+            return None
+        op, right = test.ops[0]
+        negated = isinstance(right, Const) and right.value in (False, None, 0)
+        if op in ("==", "is", "in"):
+            return not negated
+        if op in ("!=", "is not", "not in"):
+            return negated
+        return None
+    if isinstance(test, (Name, Attr, Call)) and mentions_privilege(test):
+        return True
+    return None
+
+
 def exits(block: "Block") -> str:
     """How the block leaves: "return", "raise" (``abort()`` too), "continue" / "break" (the
     rest of a loop's iteration is skipped), or "" when it falls through."""
@@ -279,7 +307,7 @@ def owner_attribute_base(expr: Expr, owner_words: set[str], tenant_columns: tupl
 
 def unscoped_table(index: TablesByName, config: "Config", query: Optional[QueryVal]) -> Optional[TableModel]:
     """The tenant-owned table a query reads or writes without its tenant filter."""
-    if query is None or query.opaque or (query.owner_only and _by_key(index, query)):
+    if query is None or query.opaque or query.privileged or (query.owner_only and _by_key(index, query)):
         return None
     if TENANT_ROW in query.scoped and config.tenant_table in query.tables + query.joined:
         return None

@@ -69,6 +69,10 @@ class QueryVal:
     # the entities a ``with_entities(...)`` replaced: in the FROM list only when a filter or a
     # join names them - judged then, as any table read (see QueryAnalyzer._query_method)
     replaced: tuple[str, ...] = ()
+    # reached here only on a path a privilege test chose (``if not ctx.is_admin: q =
+    # q.filter_by(project_id=...)`` left it as it was for administrators): what it reads
+    # unscoped, the code says is for them
+    privileged: bool = False
 
 
 @dataclass(frozen=True)
@@ -130,6 +134,9 @@ class ParamVal:
     truthy: Optional[bool] = None
     asker: bool = False  # every call handed who asks (``get_by_user(self.user.id)``)
     maybe_none: bool = False  # some call hands None on one path and something on another
+    # handed back from a branch only administrators take (``if ctx.is_admin and
+    # ctx.all_tenants: return query``): the caller's query, as it was, for them
+    privileged: bool = False
 
 
 @dataclass(frozen=True)

@@ -37,6 +37,32 @@ class Task(Base):
 '''
 
 
+# Mistral's shape: one secure-query helper for every model, handed the class.
+_SECURE_GETTERS = '''
+from app_context import ctx, has_ctx
+class Secure:
+    pass
+class Note(Base, Secure):
+    __tablename__ = "notes"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+def model_query(model, columns=(), session=None):
+    if columns:
+        return session.query(*columns)
+    return session.query(model)
+def _secure_query(model, *columns):
+    query = model_query(model, columns)
+    if not issubclass(model, Secure):
+        return query
+    return query.filter(model.user_id == ctx().user_id)
+def _get_by_id(model, id, insecure=False):
+    if has_ctx():
+        insecure = ctx().is_admin or insecure
+    query = model_query(model) if insecure else _secure_query(model)
+    return query.filter_by(id=id).first()
+'''
+
+
 # Rows owned through their parent: a comment belongs to whoever owns its task (a NOT
 # NULL key to a tenant-owned table), with no user_id column of its own.
 _COMMENTS = _MODELS + '''
@@ -1228,7 +1254,10 @@ classic insecure direct object reference. It passes every test written by a deve
 with one account."""
     known_problems = """
 Cross-tenant reads on purpose (admin tools, background jobs, authentication look-ups)
-are reported too: mark them `# noqa: DBC501 <why>` so the reason is in the code. A query
+are reported too: mark them `# noqa: DBC501 <why>` so the reason is in the code. A path
+that an explicit privilege test chose is not (`if not ctx.is_admin: q = q.filter_by(
+project_id=...)`, `if ctx.is_admin and ctx.all_tenants: return query`, `model_query(M) if
+is_admin() else secure_query(M)`): the code already says the read is for administrators. A query
 built or filtered in a way the analysis cannot follow (a library, a dynamic table, a
 `text()` filter it cannot read that may name the tenant column) is not reported; one whose
 other terms cannot be read is still judged by the terms it can. A tenant-column comparison
@@ -2174,8 +2203,62 @@ def rename(task_id: int, name: str, current_user: CurrentUser, service: TaskServ
         raise HTTPException(403)
     task.name = name
 ''',
+        # A branch only administrators take is cross-tenant because the code says so (Magnum's
+        # ``_add_tenant_filters``, ``if not context.is_admin: query = query.filter_by(...)``,
+        # CTFd's ``if is_admin(): ... else: ...filter_by(user_id=...)``).
+        _MODELS + '''
+from app_auth import is_admin
+class Connection:
+    def _add_tenant_filters(self, context, query):
+        if context.is_admin and context.all_tenants:
+            return query
+        return query.filter_by(user_id=context.user_id)
+    def get_task(self, session, context, task_id):
+        query = self._add_tenant_filters(context, session.query(Task))
+        return query.filter_by(id=task_id).one()  # ok: DBC501
+    def get_by_title(self, session, context, title):
+        query = session.query(Task)
+        if not context.is_admin:
+            query = query.filter_by(user_id=context.user_id)
+        return query.filter_by(title=title).one()  # ok: DBC501
+    def listing(self, session, context):
+        if is_admin(context):
+            return session.query(Task).all()  # ok: DBC501
+        return session.query(Task).filter_by(user_id=context.user_id).all()  # ok: DBC501
+''',
+        # Mistral's generic getters: the model handed down two helpers (``*columns`` not
+        # passed is an empty tuple), ``issubclass`` of the secure base decided per model, and
+        # ``insecure = ctx().is_admin or insecure`` where no caller passes ``insecure``.
+        _MODELS + _SECURE_GETTERS + '''
+def get_note(id):
+    return _get_by_id(Note, id)  # ok: DBC501
+''',
     )
     invalid = (
+        # What the branch that is not the administrators' leaves unscoped, a helper's insecure
+        # path a caller asks for, and a model the secure base does not cover are reported.
+        _MODELS + _SECURE_GETTERS + '''
+def get_note_anyway(id):
+    return _get_by_id(Note, id, insecure=True)  # expect: DBC501
+def get_task(id):
+    return _get_by_id(Task, id)  # expect: DBC501
+def not_for_admins(session, context):
+    if not context.is_admin:
+        return session.query(Task).all()  # expect: DBC501
+    return []
+''',
+        # A helper handed the caller's query and filtering it by keys none of which is the
+        # tenant column (Magnum's ``add_identity_filter(query, id)``) leaves it unscoped.
+        _MODELS + '''
+def add_identity_filter(query, value):
+    if isinstance(value, int):
+        return query.filter_by(id=value)
+    return query.filter_by(title=value)
+def load_task(session, task_id):
+    query = session.query(Task)  # expect: DBC501
+    query = add_identity_filter(query, task_id)
+    return query.one()
+''',
         # A fluent method hands back the repository it was called on (mealie's
         # ``recipes.by_user(uid).page_all(...)``): its query is judged at that call.
         _MODELS + '''
