@@ -4161,7 +4161,7 @@ def _shares_rows(column: str, value: Expr) -> bool:
     return value.value is True or value.value == 1
 
 
-_SHARED_WORDS = frozenset({"public", "published", "shared", "visibility"})
+_SHARED_WORDS = frozenset({"public", "published", "shared", "visibility", "scope"})
 
 
 def _entry_env(body: FunctionIR) -> Env:

@@ -37,7 +37,8 @@ class Task(Base):
 '''
 
 
-# Mistral's shape: one secure-query helper for every model, handed the class.
+# Mistral's shape: one secure-query helper for every model, handed the class; a row is
+# its project's or published to all.
 _SECURE_GETTERS = '''
 from app_context import ctx, has_ctx
 class Secure:
@@ -46,6 +47,7 @@ class Note(Base, Secure):
     __tablename__ = "notes"
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    scope: Mapped[str] = mapped_column(default="private")
 def model_query(model, columns=(), session=None):
     if columns:
         return session.query(*columns)
@@ -54,7 +56,8 @@ def _secure_query(model, *columns):
     query = model_query(model, columns)
     if not issubclass(model, Secure):
         return query
-    return query.filter(model.user_id == ctx().user_id)
+    # mine, or published by their owners (``scope == "public"``)
+    return query.filter(or_(model.user_id == ctx().user_id, model.scope == "public"))
 def _get_by_id(model, id, insecure=False):
     if has_ctx():
         insecure = ctx().is_admin or insecure
