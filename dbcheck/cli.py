@@ -28,6 +28,7 @@ COMMANDS = {
     "schema": "print the schema dbcheck extracted",
     "clean": "remove the project's cache folder (and stop its daemon)",
     "daemon": "stop the flake8 plugin's daemon ('dbcheck daemon --stop')",
+    "server": "run the language server over stdio (needs the lsp extra)",
 }
 
 
@@ -570,12 +571,24 @@ def _run_daemon(argv: Sequence[str]) -> int:
     return EXIT_CLEAN
 
 
+def _run_server(argv: Sequence[str]) -> int:
+    parser = _Parser(prog="dbcheck server", description="A Language Server Protocol server over stdio: "
+                     "diagnostics as you type, quick fixes, rule documentation on hover.")
+    parser.add_argument("--stdio", action="store_true", help="accepted for clients that pass it (stdio is the only "
+                        "transport)")
+    parser.parse_args(argv)
+    from dbcheck import lsp
+
+    return lsp.main()
+
+
 def _dispatch(argv: list[str]) -> int:
     command = argv[0] if argv else None
     if command == "check":
         return _run_check(argv[1:], prog="dbcheck check")
     handlers: dict[str, Callable[[Sequence[str]], int]] = {
-        "rules": _run_rules, "rule": _run_rule, "schema": _run_schema, "clean": _run_clean, "daemon": _run_daemon}
+        "rules": _run_rules, "rule": _run_rule, "schema": _run_schema, "clean": _run_clean, "daemon": _run_daemon,
+        "server": _run_server}
     if command in handlers or command == "fix":
         if os.path.exists(command):
             sys.stderr.write(f"dbcheck: note: '{command}' runs the command; to check the path {command!r}, "

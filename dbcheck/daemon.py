@@ -422,6 +422,7 @@ class ProjectServer:
         self._found: Any = None
         self._everything: Optional[list[Finding]] = None
         self._buffered = False  # the analysis holds an unsaved buffer
+        self._scanned: Any = None  # the files findings_for last saw (see its ``rescan``)
         self._completed: Optional[str] = None  # the state last completed (see complete)
         self._completer = 0  # the process completing it in the background
         self._answers = 0
@@ -502,6 +503,27 @@ class ProjectServer:
         if errors or analysis.errors:
             return {"format": _FORMAT, "error": "; ".join(errors + analysis.errors)}
         return self._reply(findings, shown, False)
+
+    def findings_for(self, sources: dict[str, str], focus: Sequence[str],
+                     rescan: bool = True) -> tuple[list[Finding], list[str]]:
+        """The findings (fixes attached) of the files ``focus`` names, with the unsaved
+        buffers ``sources`` in place of those files on disk: what the language server
+        publishes. Paths are shown as the working directory makes them. Without
+        ``rescan``, the files on disk are taken as the last scan found them (an editor's
+        keystrokes change buffers, not the tree): only the buffers are hashed again."""
+        from dbcheck.engine import collector_paused, findings_of, project_files, project_key, with_buffers
+
+        found = None if rescan or self._scanned is None else with_buffers(self._scanned, sources)
+        if found is None:
+            found = project_files([Path(p) for p in focus if Path(p).exists()], self.config, sources or None,
+                                  self.cache)
+        if found.errors:
+            return [], list(found.errors)
+        self._scanned = found
+        analysis = self._analysed(found, project_key(found, self.config), sources)
+        with collector_paused():
+            findings, errors = findings_of(analysis, self.config, frozenset(focus))
+        return findings, errors + analysis.errors
 
     def complete(self, background: bool = False) -> None:
         """The whole project's findings for the files as they are, stored in the cache,

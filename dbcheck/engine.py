@@ -10,7 +10,7 @@ import os
 import stat
 import time
 import traceback
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Iterable, Iterator, Optional, Sequence
 
@@ -484,6 +484,32 @@ def project_files(paths: Sequence[Path], config: Config, sources: Optional[dict[
         known = {display_path(p) for p in files}
         files += [Path(shown) for shown in sources if shown not in known]
     return ProjectFiles(scan_files(files, sources, cache, config.max_file_size), errors, given)
+
+
+def with_buffers(found: ProjectFiles, sources: dict[str, str]) -> Optional[ProjectFiles]:
+    """``found`` with the editor's buffers ``sources`` in place of what it holds for those
+    files, nothing else read again; None when that is not enough (a buffer for a file
+    ``found`` does not have, or a file it held as a buffer that now has none)."""
+    known = {f.shown for f in found.files}
+    if any(shown not in known for shown in sources):
+        return None
+    files = []
+    for source in found.files:
+        text = sources.get(source.shown)
+        if text is None:
+            if source.override is not None:
+                return None  # a buffer closed: its file on disk must be read
+            files.append(source)
+            continue
+        if text == source.override:
+            files.append(source)
+            continue
+        raw = text.encode("utf-8", "surrogatepass")
+        if len(raw) > source.max_bytes:
+            return None
+        files.append(replace(source, key=facts_key(source.module, source.is_package, raw), raw=raw, override=text,
+                             unreadable=""))
+    return ProjectFiles(files, found.errors, found.given)
 
 
 def build_project(paths: Sequence[Path], config: Config, sources: Optional[dict[str, str]] = None,

@@ -1,0 +1,269 @@
+"""``dbcheck server`` driven as an editor drives it: a real process over stdio, spoken to
+by pygls's client (initialize, open, change without saving, code actions, hover,
+shutdown and exit)."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("pygls")
+
+from lsprotocol import types as lsp  # noqa: E402
+from pygls.lsp.client import BaseLanguageClient  # noqa: E402
+from pygls.uris import from_fs_path  # noqa: E402
+
+MODELS = textwrap.dedent('''\
+    from sqlalchemy import ForeignKey, String, select
+    from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+    class Base(DeclarativeBase):
+        pass
+
+
+    class User(Base):
+        __tablename__ = "users"
+        id: Mapped[int] = mapped_column(primary_key=True)
+
+
+    class Task(Base):
+        __tablename__ = "tasks"
+        id: Mapped[int] = mapped_column(primary_key=True)
+        user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+        title: Mapped[str] = mapped_column(String(200))
+    ''')
+
+ROUTES = textwrap.dedent('''\
+    from sqlalchemy import select
+
+    from app.models import Task
+
+
+    def my_tasks(session, user):
+        return session.scalars(select(Task).where(Task.user_id == user.id)).all()
+    ''')
+
+
+class Client(BaseLanguageClient):
+    def __init__(self) -> None:
+        super().__init__("dbcheck-tests", "1")
+        self.diagnostics: dict[str, list[lsp.Diagnostic]] = {}
+        self.arrived: asyncio.Event = asyncio.Event()
+
+        @self.feature(lsp.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)
+        def published(params: lsp.PublishDiagnosticsParams) -> None:
+            self.diagnostics[params.uri] = params.diagnostics
+            self.arrived.set()
+
+        @self.feature(lsp.WINDOW_LOG_MESSAGE)
+        def logged(params: lsp.LogMessageParams) -> None:
+            sys.stderr.write(f"server log: {params.message}\n")
+
+    async def wait(self, uri: str, predicate, timeout: float = 60.0) -> list[lsp.Diagnostic]:
+        """The diagnostics of ``uri`` once ``predicate`` holds for them."""
+        async def until() -> list[lsp.Diagnostic]:
+            while True:
+                found = self.diagnostics.get(uri)
+                if found is not None and predicate(found):
+                    return found
+                self.arrived.clear()
+                await self.arrived.wait()
+        return await asyncio.wait_for(until(), timeout)
+
+
+def project(tmp_path: Path) -> Path:
+    root = tmp_path / "proj"
+    (root / "app").mkdir(parents=True)
+    (root / "pyproject.toml").write_text('[project]\nname = "proj"\n\n[tool.dbcheck]\n')
+    (root / "app" / "__init__.py").write_text("")
+    (root / "app" / "models.py").write_text(MODELS)
+    (root / "app" / "routes.py").write_text(ROUTES)
+    return root
+
+
+async def started(root: Path, options: dict | None = None) -> Client:
+    client = Client()
+    env = {**os.environ, "DBCHECK_CACHE_DIR": str(root.parent / "cache")}
+    await client.start_io(sys.executable, "-m", "dbcheck", "server", env=env, cwd=str(root.parent))
+    await client.initialize_async(lsp.InitializeParams(
+        capabilities=lsp.ClientCapabilities(), root_uri=from_fs_path(str(root)),
+        workspace_folders=[lsp.WorkspaceFolder(from_fs_path(str(root)), "proj")],
+        initialization_options=options))
+    client.initialized(lsp.InitializedParams())
+    return client
+
+
+async def finished(client: Client) -> None:
+    await client.shutdown_async(None)
+    client.exit(None)
+    await client.stop()
+
+
+def opened(client: Client, path: Path, text: str | None = None) -> str:
+    uri = from_fs_path(str(path))
+    client.text_document_did_open(lsp.DidOpenTextDocumentParams(
+        lsp.TextDocumentItem(uri, "python", 1, path.read_text() if text is None else text)))
+    return uri
+
+
+def changed(client: Client, uri: str, version: int, text: str) -> None:
+    client.text_document_did_change(lsp.DidChangeTextDocumentParams(
+        lsp.VersionedTextDocumentIdentifier(version, uri), [lsp.TextDocumentContentChangeEvent_Type2(text)]))
+
+
+def codes(diagnostics: list[lsp.Diagnostic]) -> list[str]:
+    return sorted(str(d.code) for d in diagnostics)
+
+
+def apply(text: str, edits: list[lsp.TextEdit]) -> str:
+    lines = text.splitlines(keepends=True)
+
+    def offset(position: lsp.Position) -> int:
+        return sum(len(line) for line in lines[:position.line]) + position.character
+
+    for edit in sorted(edits, key=lambda e: (e.range.start.line, e.range.start.character), reverse=True):
+        text = text[:offset(edit.range.start)] + edit.new_text + text[offset(edit.range.end):]
+        lines = text.splitlines(keepends=True)
+    return text
+
+
+def test_diagnostics_follow_the_unsaved_buffer_and_fixes_apply(tmp_path: Path) -> None:
+    root = project(tmp_path)
+    routes = root / "app" / "routes.py"
+
+    async def scenario() -> None:
+        client = await started(root)
+        try:
+            uri = opened(client, routes)
+            assert await client.wait(uri, lambda d: True) == []  # scoped: nothing to say
+
+            # typed, not saved: an unscoped query appears, then goes when scoped again
+            leaky = ROUTES + "\n\ndef all_tasks(session):\n    return session.scalars(select(Task)).all()\n"
+            changed(client, uri, 2, leaky)
+            found = await client.wait(uri, lambda d: "DBC501" in codes(d))
+            diagnostic = next(d for d in found if d.code == "DBC501")
+            assert diagnostic.range.start.line == 10 and diagnostic.source == "dbcheck"
+            assert diagnostic.severity == lsp.DiagnosticSeverity.Error
+            assert diagnostic.code_description.href.endswith("#dbc501")
+            assert routes.read_text() == ROUTES  # nothing written
+
+            # the quick fix that adds a noqa makes the diagnostic go
+            actions = await client.text_document_code_action_async(lsp.CodeActionParams(
+                lsp.TextDocumentIdentifier(uri), diagnostic.range, lsp.CodeActionContext([diagnostic])))
+            noqa = next(a for a in actions if "noqa" in a.title)
+            edited = apply(leaky, noqa.edit.changes[uri])
+            assert "# noqa: DBC501 <reason>" in edited.splitlines()[10]
+            changed(client, uri, 3, edited)
+            await client.wait(uri, lambda d: "DBC501" not in codes(d))
+
+            # hover on a flagged line shows the rule's documentation
+            changed(client, uri, 4, leaky)
+            await client.wait(uri, lambda d: "DBC501" in codes(d))
+            hover = await client.text_document_hover_async(lsp.HoverParams(
+                lsp.TextDocumentIdentifier(uri), lsp.Position(10, 8)))
+            assert hover is not None and "unscoped-query" in hover.contents.value
+            assert "## Why is this bad?" in hover.contents.value
+            assert await client.text_document_hover_async(lsp.HoverParams(
+                lsp.TextDocumentIdentifier(uri), lsp.Position(0, 0))) is None
+        finally:
+            await finished(client)
+
+    asyncio.run(scenario())
+
+
+def test_an_edit_updates_other_open_files_and_fix_all(tmp_path: Path) -> None:
+    root = project(tmp_path)
+    models, routes = root / "app" / "models.py", root / "app" / "routes.py"
+
+    async def scenario() -> None:
+        client = await started(root, {"severity": {"DBC3": "hint"}})
+        try:
+            models_uri = opened(client, models)
+            routes_uri = opened(client, routes)
+            assert await client.wait(routes_uri, lambda d: True) == []
+            # the edit of the models makes Task unowned: the routes' diagnostics change too
+            unowned = MODELS.replace("    user_id: Mapped[int] = mapped_column("
+                                     "ForeignKey(\"users.id\", ondelete=\"CASCADE\"), index=True)\n",
+                                     "    user_id: Mapped[int] = mapped_column(ForeignKey(\"users.id\"))\n")
+            assert unowned != MODELS
+            changed(client, models_uri, 2, unowned)
+            found = await client.wait(models_uri, lambda d: "DBC302" in codes(d))
+            # ... and the routes, open but not edited, learn that no index serves their filter
+            assert codes(await client.wait(routes_uri, lambda d: bool(d))) == ["DBC401"]
+            # configured severity: DBC3 as hints
+            assert all(d.severity == lsp.DiagnosticSeverity.Hint for d in found if str(d.code).startswith("DBC3"))
+            # each fix is a quick fix: ondelete= changes behaviour, so it is not the preferred one
+            ondelete = next(d for d in found if d.code == "DBC302")
+            quick = await client.text_document_code_action_async(lsp.CodeActionParams(
+                lsp.TextDocumentIdentifier(models_uri), ondelete.range, lsp.CodeActionContext([ondelete])))
+            titles = {a.title: a for a in quick}
+            unsafe = next(a for title, a in titles.items() if title.startswith("DBC302") and "noqa" not in title)
+            assert "changes behaviour" in unsafe.title and not unsafe.is_preferred
+            assert 'ondelete="CASCADE"' in apply(unowned, unsafe.edit.changes[models_uri])
+            index = next(a for title, a in titles.items() if title.startswith("DBC303") and "noqa" not in title)
+            assert index.is_preferred and "index=True" in apply(unowned, index.edit.changes[models_uri])
+            # source.fixAll applies the safe fixes (index=True; ondelete needs --unsafe-fixes)
+            actions = await client.text_document_code_action_async(lsp.CodeActionParams(
+                lsp.TextDocumentIdentifier(models_uri), lsp.Range(lsp.Position(0, 0), lsp.Position(0, 0)),
+                lsp.CodeActionContext([], only=["source.fixAll.dbcheck"])))
+            assert [a.kind for a in actions] == ["source.fixAll.dbcheck"]
+            fixed = apply(unowned, actions[0].edit.changes[models_uri])
+            assert "index=True" in fixed and fixed != unowned
+            changed(client, models_uri, 3, fixed)
+            after = await client.wait(models_uri, lambda d: "DBC303" not in codes(d))
+            assert "DBC302" in codes(after)  # ondelete= changes behaviour: not a safe fix
+            assert await client.wait(routes_uri, lambda d: not d) == []
+        finally:
+            await finished(client)
+
+    asyncio.run(scenario())
+
+
+def test_a_file_that_does_not_parse_is_one_diagnostic_and_the_server_goes_on(tmp_path: Path) -> None:
+    root = project(tmp_path)
+    routes = root / "app" / "routes.py"
+
+    async def scenario() -> None:
+        client = await started(root)
+        try:
+            uri = opened(client, routes, "def broken(:\n")
+            found = await client.wait(uri, lambda d: bool(d))
+            assert codes(found) == ["DBC001"]
+            changed(client, uri, 2, ROUTES)
+            assert await client.wait(uri, lambda d: not d) == []
+            # a new file not saved yet is analysed from its buffer
+            new_uri = opened(client, root / "app" / "jobs.py",
+                             "from sqlalchemy import select\nfrom app.models import Task\n\n\n"
+                             "def purge(session):\n    return session.scalars(select(Task)).all()\n")
+            assert "DBC501" in codes(await client.wait(new_uri, lambda d: bool(d)))
+        finally:
+            await finished(client)
+
+    asyncio.run(scenario())
+
+
+def test_shutdown_and_exit_leave_no_process(tmp_path: Path) -> None:
+    root = project(tmp_path)
+
+    async def scenario() -> int:
+        client = await started(root)
+        process = client._server  # the server's process, as pygls started it
+        await client.shutdown_async(None)
+        client.exit(None)
+        return await asyncio.wait_for(process.wait(), 20)
+
+    assert asyncio.run(scenario()) == 0
+
+
+def test_without_the_extra_the_command_says_how_to_get_it(monkeypatch, capsys) -> None:
+    from dbcheck import lsp as server
+
+    monkeypatch.setattr(server, "lsp", None)
+    assert server.main() == 2
+    assert "pip install 'flake8-dbcheck[lsp]'" in capsys.readouterr().err
