@@ -15,6 +15,8 @@ from __future__ import annotations
 import asyncio
 import os
 import re
+import signal
+import subprocess
 import sys
 import time
 from dataclasses import dataclass, field
@@ -22,9 +24,9 @@ from pathlib import Path
 from typing import Any, Optional, Sequence
 
 from dbcheck import __version__
-from dbcheck.config import Config, ConfigError, load_config
+from dbcheck.config import Config, ConfigError, find_config, load_config
 from dbcheck.daemon import ProjectServer
-from dbcheck.findings import SAFE, Finding, display_path
+from dbcheck.findings import SAFE, Finding, display_path, select_findings
 from dbcheck.fix import plan_fixes
 from dbcheck.reporters.sarif import DOCS_URL, level_of
 from dbcheck.rules import RULES_BY_CODE
@@ -41,9 +43,10 @@ FIX_ALL = "source.fixAll.dbcheck"
 CONFIG_FILES = ("pyproject.toml", "dbcheck.toml", ".dbcheck.toml")
 DEFAULT_DEBOUNCE = 0.15  # seconds of quiet typing before a buffer is analysed
 RESCAN_AFTER = 5.0  # seconds after which typing looks at the files on disk again
+WARM_FOR = 600.0  # seconds the first analysis may take in its own process
 # "via load() -> Repo.get() (app/repo.py:12)": where a call-site finding's query is
 _WHERE = re.compile(r"\(([^():\s]+\.py):(\d+)\)")
-_NOQA = re.compile(r"#\s*noqa:\s?(?P<codes>[A-Z]+[0-9]*(?:[,\s]+[A-Z]+[0-9]*)*)", re.IGNORECASE)
+_NOQA = re.compile(r"#\s*noqa:\s?(?P<codes>[A-Z]+[0-9]+(?:[,\s]+[A-Z]+[0-9]+)*)", re.IGNORECASE)
 
 
 @dataclass
@@ -56,6 +59,8 @@ class Project:
     versions: dict[str, Optional[int]] = field(default_factory=dict)  # uri -> version published
     timer: Optional[asyncio.TimerHandle] = None
     rescan: bool = True  # the next analysis looks at the tree again (see ProjectServer.findings_for)
+    warming: Optional["subprocess.Popen[bytes]"] = None  # the first analysis, run as the CLI (see warm)
+    warm_started: float = 0.0
     scanned_at: float = 0.0
 
 
@@ -74,8 +79,11 @@ class Settings:
             return cls()
         severity = raw.get("severity")
         debounce = raw.get("debounce")
-        return cls({str(k).upper(): str(v).lower() for k, v in severity.items()} if isinstance(severity, dict) else {},
-                   float(debounce) / 1000 if isinstance(debounce, (int, float)) and debounce >= 0 else DEFAULT_DEBOUNCE)
+        levels = {str(k).upper(): v.lower() for k, v in severity.items() if isinstance(v, str)} \
+            if isinstance(severity, dict) else {}
+        if isinstance(debounce, (int, float)) and not isinstance(debounce, bool) and debounce >= 0:
+            return cls(levels, float(debounce) / 1000)
+        return cls(levels)
 
 
 class DbcheckServer(LanguageServer):
@@ -83,6 +91,8 @@ class DbcheckServer(LanguageServer):
         super().__init__("dbcheck", __version__)
         self.projects: dict[str, Project] = {}  # config root -> project
         self.settings = Settings()
+        self.said: set[str] = set()  # configuration errors shown (once each, until a reload)
+        self.marked: set[str] = set()  # documents whose last published diagnostics were not empty
 
     async def pull_settings(self) -> None:
         """``workspace/configuration`` section ``dbcheck``, when the client offers it."""
@@ -99,14 +109,23 @@ class DbcheckServer(LanguageServer):
 
     # ------------------------------------------------------------------ projects
 
-    def project_of(self, path: str) -> Optional[Project]:
+    def project_of(self, path: str, quiet: bool = False) -> Optional[Project]:
         """The project a file belongs to (found as the command line finds it, from the
-        file's folder up), or None when its configuration is wrong (said once)."""
-        folder = os.path.dirname(path)
+        file's folder up), or None: a file in none of the workspace's folders and under
+        no ``[tool.dbcheck]`` (a library's source opened by go-to-definition), a file the
+        configuration excludes, or a configuration that is wrong (said once)."""
+        folder = Path(os.path.dirname(path))
         try:
-            config = load_config(start=Path(folder))
+            if find_config(folder) is None and not self.in_workspace(path):
+                return None
+            config = load_config(start=folder)
         except ConfigError as err:
-            self.show_message(f"dbcheck: {err}", lsp.MessageType.Error)
+            message = f"dbcheck: {err}"
+            if not quiet and message not in self.said:
+                self.said.add(message)
+                self.show_message(message, lsp.MessageType.Error)
+            return None
+        if config.is_excluded(Path(path)):
             return None
         key = os.path.realpath(config.root)
         project = self.projects.get(key)
@@ -114,20 +133,27 @@ class DbcheckServer(LanguageServer):
             project = self.projects[key] = Project(config)
         return project
 
+    def in_workspace(self, path: str) -> bool:
+        real = os.path.realpath(path)
+        folders = [to_fs_path(f.uri) for f in self.workspace.folders.values()]
+        if self.workspace.root_path:
+            folders.append(self.workspace.root_path)
+        return any(real.startswith(os.path.realpath(f).rstrip(os.sep) + os.sep) for f in folders if f)
+
     def open_documents(self, project: Project) -> dict[str, str]:
         """uri -> file path of the open files of ``project``."""
         out = {}
         for uri in list(self.workspace.text_documents):
             path = to_fs_path(uri) if uri.startswith("file:") else None
-            if path and path.endswith((".py", ".pyi")) and self.projects.get(self._key_of(path)) is project:
+            if path and path.endswith((".py", ".pyi")) and self.project_of(path, quiet=True) is project:
                 out[uri] = path
         return out
 
-    def _key_of(self, path: str) -> str:
-        try:
-            return os.path.realpath(load_config(start=Path(os.path.dirname(path))).root)
-        except ConfigError:
-            return ""
+    def project_holding(self, uri: str) -> Optional[Project]:
+        for project in self.projects.values():
+            if uri in project.published:
+                return project
+        return None
 
     # ------------------------------------------------------------------ analysis
 
@@ -140,6 +166,7 @@ class DbcheckServer(LanguageServer):
             return
         project = self.project_of(path)
         if project is None:
+            self.forget(uri)  # nothing to say there (any more)
             return
         if project.timer is not None:
             project.timer.cancel()
@@ -153,25 +180,45 @@ class DbcheckServer(LanguageServer):
         documents = self.open_documents(project)
         if not documents:
             return
+        if project.engine is None:
+            if project.warming is None:
+                project.warming = warm(project.config)
+                project.warm_started = time.monotonic()
+            if project.warming is not None and project.warming.poll() is None:
+                if time.monotonic() - project.warm_started < WARM_FOR:
+                    # not yet: look again soon, serving requests meanwhile
+                    project.timer = self.loop.call_later(0.25, self.analyse, project)
+                    return
+                _kill_group(project.warming)
         root = str(project.config.root)
-        here = os.getcwd()
+        try:
+            here: Optional[str] = os.getcwd()
+        except OSError:
+            here = None  # the folder the server started in is gone
+        rescan = project.rescan
         try:
             # paths are shown relative to the project root, as its command line shows them
             os.chdir(root)
             if project.engine is None:
-                warm(project.config)
                 project.engine = ProjectServer(project.config)
             shown = {uri: display_path(Path(path)) for uri, path in documents.items()}
             sources = {shown[uri]: self.workspace.get_text_document(uri).source for uri in documents}
-            rescan, project.rescan = project.rescan, False
+            project.rescan = False
             if rescan:
                 project.scanned_at = time.monotonic()
             findings, errors = project.engine.findings_for(sources, sorted(set(shown.values())), rescan)
+            # select / ignore / per-file-ignores, and the rules that are off by default
+            findings = select_findings(findings, project.config)
         except Exception as err:  # noqa: BLE001 - one bad state must not stop the server
+            project.rescan = project.rescan or rescan
             self.show_message_log(f"dbcheck: internal error: {type(err).__name__}: {err}", lsp.MessageType.Error)
             return
         finally:
-            os.chdir(here)
+            if here is not None:
+                try:
+                    os.chdir(here)
+                except OSError:
+                    pass
         for error in errors:
             self.show_message_log(f"dbcheck: {error}", lsp.MessageType.Warning)
         by_path: dict[str, list[Finding]] = {}
@@ -184,6 +231,7 @@ class DbcheckServer(LanguageServer):
                     and project.versions.get(uri) == document.version:
                 continue  # not edited, and another file's edit did not change its findings
             project.published[uri], project.versions[uri] = mine, document.version
+            (self.marked.add if mine else self.marked.discard)(uri)
             self.publish_diagnostics(uri, [self.diagnostic(f, document.source, root) for f in mine],
                                      version=document.version)
         # after the answer, as the daemon does: the cache writes, and the collector (the
@@ -197,14 +245,46 @@ class DbcheckServer(LanguageServer):
         for project in self.projects.values():
             project.published.pop(uri, None)
             project.versions.pop(uri, None)
-        self.publish_diagnostics(uri, [])
+        if uri in self.marked:  # (a reload forgot the projects, not what the editor shows)
+            self.marked.discard(uri)
+            self.publish_diagnostics(uri, [])
+
+    def closed(self, uri: str) -> None:
+        """A file closed: its diagnostics go, and the project's other open files are
+        analysed again (an unsaved buffer of it no longer stands for the file)."""
+        project = self.project_holding(uri)
+        self.forget(uri)
+        if project is None:
+            return
+        project.rescan = True
+        others = [u for u in self.open_documents(project) if u != uri]
+        if others:
+            self.schedule(others[0], 0)
+
+    def fresh(self, uri: str) -> Optional[Project]:
+        """The project of ``uri`` with findings for the document as it is now: a code
+        action or a hover asked before the typing pause ended runs the analysis first."""
+        project = self.project_holding(uri)
+        document = self.workspace.get_text_document(uri)
+        if project is not None and project.versions.get(uri) != document.version:
+            if project.timer is not None:
+                project.timer.cancel()
+            self.analyse(project)
+        return project
+
+    def stop_warming(self) -> None:
+        for project in self.projects.values():
+            if project.warming is not None and project.warming.poll() is None:
+                _kill_group(project.warming)
 
     def reload(self) -> None:
         """A configuration changed: every project is read again, every open file re-analysed."""
+        self.stop_warming()
         for project in self.projects.values():
             if project.timer is not None:
                 project.timer.cancel()
         self.projects.clear()
+        self.said.clear()
         for uri in list(self.workspace.text_documents):
             self.schedule(uri, 0)
 
@@ -221,11 +301,12 @@ class DbcheckServer(LanguageServer):
                 "hint": lsp.DiagnosticSeverity.Hint}.get(level, lsp.DiagnosticSeverity.Warning)
 
     def diagnostic(self, finding: Finding, text: str, root: str) -> "lsp.Diagnostic":
-        lines = text.splitlines()
+        lines = _lines(text)
         line = max(finding.line - 1, 0)
         source_line = lines[line] if line < len(lines) else ""
-        start = min(max(finding.column - 1, 0), len(source_line))
-        end = len(source_line.rstrip()) if len(source_line.rstrip()) > start else start
+        first = min(max(finding.column - 1, 0), len(source_line))
+        last = max(len(source_line.rstrip()), first)
+        start, end = _utf16(source_line, first), _utf16(source_line, last)
         related = []
         for where, number in _WHERE.findall(finding.message):
             target = os.path.join(root, where)
@@ -241,33 +322,75 @@ class DbcheckServer(LanguageServer):
             related_information=related or None)
 
     def findings_at(self, uri: str, first: int, last: int) -> list[Finding]:
-        for project in self.projects.values():
-            if uri in project.published:
-                return [f for f in project.published[uri] if first <= f.line - 1 <= last]
-        return []
+        project = self.project_holding(uri)
+        if project is None:
+            return []
+        return [f for f in project.published[uri] if first <= f.line - 1 <= last]
 
 
-def warm(config: Config) -> None:
-    """The project analysed once as the command line does it - on every core, into the
-    disk cache - so that the server's first answer costs a cold run, not a one-core one.
-    A process of its own (forking workers from this one, whose threads serve the
-    protocol, could deadlock them), started with Python's safe path and outside the
-    checked tree, so nothing in the tree can stand in for dbcheck's own modules."""
-    import subprocess
-
+def warm(config: Config) -> Optional["subprocess.Popen[bytes]"]:
+    """Start analysing the project once as the command line does it - on every core, into
+    the disk cache - so that the server's first answer costs a cold run, not a one-core
+    one. A process of its own (forking workers from this one, whose threads serve the
+    protocol, could deadlock them), started with Python's isolated paths and outside the
+    checked tree, so nothing in the tree can stand in for dbcheck's own modules; it dies
+    with the server (Linux), and the server waits for it without blocking requests."""
     try:
-        subprocess.run([sys.executable, "-P", "-m", "dbcheck", "check", "--quiet", "--exit-zero",
-                        os.path.abspath(config.root)], cwd=os.path.dirname(os.path.abspath(__file__)),
-                       stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                       timeout=1800, check=False)
-    except (OSError, subprocess.SubprocessError):
-        pass  # the server then analyses on one core: slower, not wrong
+        return subprocess.Popen(
+            [sys.executable, "-E", "-P", "-m", "dbcheck", "check", "--quiet", "--exit-zero",
+             os.path.abspath(config.root)], cwd=os.path.dirname(os.path.abspath(__file__)),
+            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            start_new_session=True,  # its workers with it: stopped as one group (stop_warming)
+            preexec_fn=_die_with_parent if sys.platform.startswith("linux") else None)
+    except OSError:
+        return None  # the server then analyses on one core: slower, not wrong
+
+
+def _kill_group(process: "subprocess.Popen[bytes]") -> None:
+    try:
+        os.killpg(process.pid, signal.SIGKILL)
+    except (OSError, AttributeError):
+        process.kill()
+    process.wait()
+
+
+def _die_with_parent() -> None:
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except Exception:  # noqa: BLE001 - then it outlives a killed server, and finishes
+        pass
+
+
+_BREAK = re.compile(r"\r\n|\r|\n")
+
+
+def _lines(text: str) -> list[str]:
+    """The lines as LSP (and Python) count them: only \\n, \\r\\n and \\r end one
+    (``str.splitlines`` also splits at a form feed or U+2028)."""
+    return _BREAK.split(text)
+
+
+def _lines_kept(text: str) -> list[str]:
+    pieces, start = [], 0
+    for end in _BREAK.finditer(text):
+        pieces.append(text[start:end.end()])
+        start = end.end()
+    if start < len(text):
+        pieces.append(text[start:])
+    return pieces
+
+
+def _utf16(line: str, index: int) -> int:
+    """A character index as LSP counts positions: UTF-16 code units."""
+    return len(line[:index].encode("utf-16-le")) // 2
 
 
 def _whole_text_edit(before: str, after: str) -> "lsp.TextEdit":
     """One edit turning ``before`` into ``after``: the lines between their common start
     and their common end."""
-    old, new = before.splitlines(keepends=True), after.splitlines(keepends=True)
+    old, new = _lines_kept(before), _lines_kept(after)
     head = 0
     while head < min(len(old), len(new)) and old[head] == new[head]:
         head += 1
@@ -281,20 +404,21 @@ def _whole_text_edit(before: str, after: str) -> "lsp.TextEdit":
 def noqa_edit(text: str, finding: Finding) -> Optional["lsp.TextEdit"]:
     """``# noqa: DBC501 <reason>`` on the finding's line (its code added to a ``# noqa:``
     already there)."""
-    lines = text.splitlines()
+    lines = _lines(text)
     if not 0 < finding.line <= len(lines):
         return None
     line = lines[finding.line - 1]
     found = _NOQA.search(line)
     if found is not None:
-        codes = found.group("codes")
-        if finding.code in re.split(r"[,\s]+", codes):
+        # first in the list, so a reason written after the codes stays the reason
+        if finding.code.upper() in {c.upper() for c in re.split(r"[,\s]+", found.group("codes"))}:
             return None
-        at = found.end("codes")
+        at = _utf16(line, found.start("codes"))
         return lsp.TextEdit(lsp.Range(lsp.Position(finding.line - 1, at), lsp.Position(finding.line - 1, at)),
-                            f", {finding.code}")
-    end = len(line.rstrip())
-    return lsp.TextEdit(lsp.Range(lsp.Position(finding.line - 1, end), lsp.Position(finding.line - 1, len(line))),
+                            f"{finding.code}, ")
+    end = _utf16(line, len(line.rstrip()))
+    return lsp.TextEdit(lsp.Range(lsp.Position(finding.line - 1, end),
+                                  lsp.Position(finding.line - 1, _utf16(line, len(line)))),
                         f"  # noqa: {finding.code} <reason>")
 
 
@@ -330,6 +454,10 @@ def build_server() -> DbcheckServer:
             except Exception:  # noqa: BLE001 - saving the file in the editor still reloads
                 pass
 
+    @server.feature(lsp.SHUTDOWN)
+    def shutdown(ls: DbcheckServer, _params: None) -> None:
+        ls.stop_warming()
+
     @server.feature(lsp.TEXT_DOCUMENT_DID_OPEN)
     def did_open(ls: DbcheckServer, params: lsp.DidOpenTextDocumentParams) -> None:
         ls.schedule(params.text_document.uri, 0)
@@ -347,7 +475,7 @@ def build_server() -> DbcheckServer:
 
     @server.feature(lsp.TEXT_DOCUMENT_DID_CLOSE)
     def did_close(ls: DbcheckServer, params: lsp.DidCloseTextDocumentParams) -> None:
-        ls.forget(params.text_document.uri)
+        ls.closed(params.text_document.uri)
 
     @server.feature(lsp.WORKSPACE_DID_CHANGE_WATCHED_FILES)
     def watched(ls: DbcheckServer, params: lsp.DidChangeWatchedFilesParams) -> None:
@@ -371,8 +499,15 @@ def build_server() -> DbcheckServer:
         code_action_kinds=[lsp.CodeActionKind.QuickFix, FIX_ALL], resolve_provider=False))
     def code_actions(ls: DbcheckServer, params: lsp.CodeActionParams) -> list[lsp.CodeAction]:
         uri = params.text_document.uri
-        text = ls.workspace.get_text_document(uri).source
+        ls.fresh(uri)
+        document = ls.workspace.get_text_document(uri)
+        text = document.source
         only = params.context.only
+
+        def change(edit: lsp.TextEdit) -> lsp.WorkspaceEdit:
+            # for this version of the document only: an editor rejects it once the text moved on
+            return lsp.WorkspaceEdit(document_changes=[lsp.TextDocumentEdit(
+                lsp.OptionalVersionedTextDocumentIdentifier(uri, document.version), [edit])])
         actions: list[lsp.CodeAction] = []
         if not only or any(kind.startswith(lsp.CodeActionKind.QuickFix) for kind in only):
             for finding in ls.findings_at(uri, params.range.start.line, params.range.end.line):
@@ -386,23 +521,24 @@ def build_server() -> DbcheckServer:
                         actions.append(lsp.CodeAction(
                             f"{finding.code}: {what}" + ("" if safe else " (changes behaviour)"),
                             kind=lsp.CodeActionKind.QuickFix, diagnostics=diagnostics or None,
-                            is_preferred=safe, edit=lsp.WorkspaceEdit(changes={uri: [edit]})))
+                            is_preferred=safe, edit=change(edit)))
                 noqa = noqa_edit(text, finding)
                 if noqa is not None:
                     actions.append(lsp.CodeAction(
                         f"{finding.code}: add '# noqa: {finding.code} <reason>'",
                         kind=lsp.CodeActionKind.QuickFix, diagnostics=diagnostics or None,
-                        edit=lsp.WorkspaceEdit(changes={uri: [noqa]})))
+                        edit=change(noqa)))
         if not only or any(FIX_ALL.startswith(kind) for kind in only):
             everything = ls.findings_at(uri, 0, sys.maxsize)
             edit = fix_edit(text, [f for f in everything if f.fix is not None and f.fix.safety == SAFE], unsafe=False)
             if edit is not None:
                 actions.append(lsp.CodeAction("dbcheck: apply every safe fix", kind=FIX_ALL,
-                                              edit=lsp.WorkspaceEdit(changes={uri: [edit]})))
+                                              edit=change(edit)))
         return actions
 
     @server.feature(lsp.TEXT_DOCUMENT_HOVER)
     def hover(ls: DbcheckServer, params: lsp.HoverParams) -> Optional[lsp.Hover]:
+        ls.fresh(params.text_document.uri)
         here = ls.findings_at(params.text_document.uri, params.position.line, params.position.line)
         if not here:
             return None

@@ -54,11 +54,18 @@ class Client(BaseLanguageClient):
     def __init__(self) -> None:
         super().__init__("dbcheck-tests", "1")
         self.diagnostics: dict[str, list[lsp.Diagnostic]] = {}
+        self.messages: list[str] = []
+        self.versions: dict[str, int | None] = {}
         self.arrived: asyncio.Event = asyncio.Event()
+
+        @self.feature(lsp.WINDOW_SHOW_MESSAGE)
+        def shown(params: lsp.ShowMessageParams) -> None:
+            self.messages.append(params.message)
 
         @self.feature(lsp.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)
         def published(params: lsp.PublishDiagnosticsParams) -> None:
             self.diagnostics[params.uri] = params.diagnostics
+            self.versions[params.uri] = params.version
             self.arrived.set()
 
         @self.feature(lsp.WINDOW_LOG_MESSAGE)
@@ -121,6 +128,13 @@ def codes(diagnostics: list[lsp.Diagnostic]) -> list[str]:
     return sorted(str(d.code) for d in diagnostics)
 
 
+def edits_of(action: lsp.CodeAction, uri: str) -> list[lsp.TextEdit]:
+    """The edits of an action, which name the document's version they were made for."""
+    (change,) = action.edit.document_changes
+    assert change.text_document.uri == uri and change.text_document.version is not None
+    return change.edits
+
+
 def apply(text: str, edits: list[lsp.TextEdit]) -> str:
     lines = text.splitlines(keepends=True)
 
@@ -157,7 +171,7 @@ def test_diagnostics_follow_the_unsaved_buffer_and_fixes_apply(tmp_path: Path) -
             actions = await client.text_document_code_action_async(lsp.CodeActionParams(
                 lsp.TextDocumentIdentifier(uri), diagnostic.range, lsp.CodeActionContext([diagnostic])))
             noqa = next(a for a in actions if "noqa" in a.title)
-            edited = apply(leaky, noqa.edit.changes[uri])
+            edited = apply(leaky, edits_of(noqa, uri))
             assert "# noqa: DBC501 <reason>" in edited.splitlines()[10]
             changed(client, uri, 3, edited)
             await client.wait(uri, lambda d: "DBC501" not in codes(d))
@@ -205,15 +219,15 @@ def test_an_edit_updates_other_open_files_and_fix_all(tmp_path: Path) -> None:
             titles = {a.title: a for a in quick}
             unsafe = next(a for title, a in titles.items() if title.startswith("DBC302") and "noqa" not in title)
             assert "changes behaviour" in unsafe.title and not unsafe.is_preferred
-            assert 'ondelete="CASCADE"' in apply(unowned, unsafe.edit.changes[models_uri])
+            assert 'ondelete="CASCADE"' in apply(unowned, edits_of(unsafe, models_uri))
             index = next(a for title, a in titles.items() if title.startswith("DBC303") and "noqa" not in title)
-            assert index.is_preferred and "index=True" in apply(unowned, index.edit.changes[models_uri])
+            assert index.is_preferred and "index=True" in apply(unowned, edits_of(index, models_uri))
             # source.fixAll applies the safe fixes (index=True; ondelete needs --unsafe-fixes)
             actions = await client.text_document_code_action_async(lsp.CodeActionParams(
                 lsp.TextDocumentIdentifier(models_uri), lsp.Range(lsp.Position(0, 0), lsp.Position(0, 0)),
                 lsp.CodeActionContext([], only=["source.fixAll.dbcheck"])))
             assert [a.kind for a in actions] == ["source.fixAll.dbcheck"]
-            fixed = apply(unowned, actions[0].edit.changes[models_uri])
+            fixed = apply(unowned, edits_of(actions[0], models_uri))
             assert "index=True" in fixed and fixed != unowned
             changed(client, models_uri, 3, fixed)
             after = await client.wait(models_uri, lambda d: "DBC303" not in codes(d))
@@ -267,3 +281,83 @@ def test_without_the_extra_the_command_says_how_to_get_it(monkeypatch, capsys) -
     monkeypatch.setattr(server, "lsp", None)
     assert server.main() == 2
     assert "pip install 'flake8-dbcheck[lsp]'" in capsys.readouterr().err
+
+
+def test_a_changed_configuration_reanalyses_and_two_projects_stay_apart(tmp_path: Path) -> None:
+    first = project(tmp_path / "one")
+    second = project(tmp_path / "two")
+    leaky = ROUTES + "\n\ndef all_tasks(session):\n    return session.scalars(select(Task)).all()\n"
+    (first / "app" / "routes.py").write_text(leaky)
+    (second / "app" / "routes.py").write_text(leaky)
+    # the second project owns its rows by another column: its Task has none, so the
+    # query is not on a tenant-owned table there
+    (second / "pyproject.toml").write_text('[project]\nname = "two"\n\n[tool.dbcheck]\n'
+                                           'tenant-column = "org_id"\ntenant-table = "orgs"\n')
+
+    async def scenario() -> None:
+        client = await started(first)
+        try:
+            one = opened(client, first / "app" / "routes.py")
+            two = opened(client, second / "app" / "routes.py")
+            assert "DBC501" in codes(await client.wait(one, lambda d: bool(d)))
+            assert "DBC501" not in codes(await client.wait(two, lambda d: True))
+            # the first project's configuration changes on disk: its files are analysed again
+            (first / "pyproject.toml").write_text('[project]\nname = "proj"\n\n[tool.dbcheck]\nignore = ["DBC5"]\n')
+            client.workspace_did_change_watched_files(lsp.DidChangeWatchedFilesParams([lsp.FileEvent(
+                from_fs_path(str(first / "pyproject.toml")), lsp.FileChangeType.Changed)]))
+            await client.wait(one, lambda d: "DBC501" not in codes(d))
+            # a configuration that is wrong is said, and the server goes on
+            (first / "pyproject.toml").write_text('[tool.dbcheck]\nno-such-key = 1\n')
+            client.workspace_did_change_watched_files(lsp.DidChangeWatchedFilesParams([lsp.FileEvent(
+                from_fs_path(str(first / "pyproject.toml")), lsp.FileChangeType.Changed)]))
+            for _ in range(200):
+                if any("no-such-key" in m for m in client.messages):
+                    break
+                await asyncio.sleep(0.1)
+            assert any("no-such-key" in m for m in client.messages), client.messages
+            changed(client, two, 2, leaky + "\n# edited\n")
+            await client.wait(two, lambda d: client.versions[two] == 2)  # still serving
+        finally:
+            await finished(client)
+
+    asyncio.run(scenario())
+
+
+def test_noqa_edits_keep_reasons_and_count_utf16() -> None:
+    from dbcheck.findings import Finding
+    from dbcheck.lsp import noqa_edit
+
+    # a second code goes first in the list: the reason written after the codes stays one
+    text = "x = q()  # noqa: DBC502 checked upstream\n"
+    edited = apply(text, [noqa_edit(text, Finding("a.py", 1, 5, "DBC501", "m"))])
+    assert edited == "x = q()  # noqa: DBC501, DBC502 checked upstream\n"
+    assert noqa_edit(edited, Finding("a.py", 1, 5, "DBC501", "m")) is None
+    # positions in UTF-16 code units: an emoji before the end of the line counts twice
+    text = 'x = q("\U0001F600")\n'
+    edit = noqa_edit(text, Finding("a.py", 1, 5, "DBC501", "m"))
+    assert edit.range.start.character == len(text.rstrip()) + 1
+    # only \\n, \\r\\n and \\r end lines (a form feed does not)
+    text = "import os\n\x0c\ndef f():\n    return q()\n"
+    edit = noqa_edit(text, Finding("a.py", 4, 5, "DBC501", "m"))
+    assert edit.range.start.line == 3 and edit.range.start.character == len("    return q()")
+
+
+def test_a_library_file_outside_the_workspace_gets_nothing(tmp_path: Path) -> None:
+    root = project(tmp_path)
+    library = tmp_path / "site-packages" / "lib"
+    library.mkdir(parents=True)
+    (library / "queries.py").write_text("from sqlalchemy import select\n\n\ndef q(s, T):\n    return s.scalars(select(T))\n")
+
+    async def scenario() -> None:
+        client = await started(root)
+        try:
+            outside = opened(client, library / "queries.py")
+            inside = opened(client, root / "app" / "routes.py")
+            await client.wait(inside, lambda d: True)
+            await asyncio.sleep(1)
+            assert outside not in client.diagnostics
+        finally:
+            await finished(client)
+
+    asyncio.run(scenario())
+    assert not (library / ".dbcheck_cache").exists() and not (tmp_path / "site-packages" / ".dbcheck_cache").exists()
