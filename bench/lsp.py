@@ -29,7 +29,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 from corpus import generate  # noqa: E402
-from run import WITHOUT_PLUGIN, add_column, dbcheck, pick_files  # noqa: E402
+from run import WITHOUT_PLUGIN, add_column, dbcheck, peak_rss, pick_files  # noqa: E402
 
 
 def p95(values: list[float]) -> float:
@@ -84,12 +84,7 @@ async def measure(root: Path, model: Path, edits: int, cache: Path) -> dict:
         await asyncio.wait_for(arrived[n].wait(), 300)
         latencies.append(versions[n] - sent)
         flake8.append(await asyncio.to_thread(flake8_alone, root, model))
-    pid = client._server.pid  # the server process pygls started
-    rss = 0
-    with open(f"/proc/{pid}/status") as status:
-        for line in status:
-            if line.startswith("VmHWM:"):
-                rss = int(line.split()[1]) // 1024
+    rss = peak_rss(client._server.pid)  # the server process pygls started
     await client.shutdown_async(None)
     client.exit(None)
     await client.stop()

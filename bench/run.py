@@ -105,6 +105,16 @@ def _wait_for_daemon(root: Path, shown: str, env: dict, seconds: float = 120.0) 
     subprocess.run([sys.executable, "-c", probe, shown, str(seconds)], cwd=root, env=env)
 
 
+def peak_rss(pid: int) -> int:
+    """A running process's peak RSS in MB (``VmHWM``; Linux only, else 0)."""
+    try:
+        with open(f"/proc/{pid}/status") as status:
+            hwm = next(line for line in status if line.startswith("VmHWM:"))
+        return int(hwm.split()[1]) // 1024
+    except (OSError, StopIteration, ValueError):
+        return 0
+
+
 def _stop_daemon(root: Path, env: dict) -> int:
     """Stop the project's daemon; its peak RSS in MB, read from /proc first (Linux; 0
     elsewhere)."""
@@ -114,10 +124,9 @@ def _stop_daemon(root: Path, env: dict) -> int:
             cmdline = (status.parent / "cmdline").read_bytes().split(b"\0")
             if b"dbcheck.daemon" not in cmdline or Path(os.readlink(status.parent / "cwd")) != root:
                 continue
-            hwm = next(line for line in status.read_text().splitlines() if line.startswith("VmHWM:"))
-            peak = max(peak, int(hwm.split()[1]) // 1024)
-        except (OSError, StopIteration, ValueError):
+        except OSError:
             continue
+        peak = max(peak, peak_rss(int(status.parent.name)))
     subprocess.run(dbcheck("daemon", "--stop", str(root)), cwd=root, env=env,
                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     return peak

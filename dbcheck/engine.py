@@ -10,7 +10,7 @@ import os
 import stat
 import time
 import traceback
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Iterable, Iterator, Optional, Sequence
 
@@ -90,11 +90,7 @@ def scan_files(files: Sequence[Path], sources: Optional[dict[str, str]] = None,
         # renames the modules beside it without touching them.
         module, is_package = module_name_for(absolute, packages)
         if override is not None:
-            raw = override.encode("utf-8", "surrogatepass")
-            if len(raw) > max_bytes:  # an editor's buffer gets no more memory than a file
-                out.append(SourceFile(path, shown, module, is_package, "", unreadable=_too_large(len(raw), max_bytes)))
-                continue
-            out.append(SourceFile(path, shown, module, is_package, facts_key(module, is_package, raw), raw, override))
+            out.append(_from_buffer(path, shown, module, is_package, override, max_bytes))
             continue
         try:
             info = os.stat(absolute)
@@ -133,6 +129,15 @@ def scan_files(files: Sequence[Path], sources: Optional[dict[str, str]] = None,
             del manifest[gone]
         cache.put_manifest(manifest)
     return out
+
+
+def _from_buffer(path: Path, shown: str, module: str, is_package: bool, text: str, max_bytes: int) -> SourceFile:
+    """A file as an editor's unsaved buffer holds it."""
+    raw = text.encode("utf-8", "surrogatepass")
+    if len(raw) > max_bytes:  # an editor's buffer gets no more memory than a file
+        return SourceFile(path, shown, module, is_package, "", unreadable=_too_large(len(raw), max_bytes))
+    return SourceFile(path, shown, module, is_package, facts_key(module, is_package, raw), raw, text,
+                      max_bytes=max_bytes)
 
 
 def _cannot_read(err: OSError) -> str:
@@ -501,14 +506,8 @@ def with_buffers(found: ProjectFiles, sources: dict[str, str]) -> Optional[Proje
                 return None  # a buffer closed: its file on disk must be read
             files.append(source)
             continue
-        if text == source.override:
-            files.append(source)
-            continue
-        raw = text.encode("utf-8", "surrogatepass")
-        if len(raw) > source.max_bytes:
-            return None
-        files.append(replace(source, key=facts_key(source.module, source.is_package, raw), raw=raw, override=text,
-                             unreadable=""))
+        files.append(source if text == source.override else
+                     _from_buffer(source.path, source.shown, source.module, source.is_package, text, source.max_bytes))
     return ProjectFiles(files, found.errors, found.given)
 
 

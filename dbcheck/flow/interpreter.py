@@ -1277,7 +1277,7 @@ class QueryAnalyzer:
             return not expr.value
         if isinstance(expr, Local) and expr.tag in ("param", "local"):
             values = env.get(expr.name, NOTHING)
-            return bool(values) and all(isinstance(v, ParamVal) and v.truthy is False for v in values)
+            return bool(values) and all(_falsy_param(v) for v in values)
         return False
 
     def _privileged_test(self, test: Expr, env: Env) -> Optional[bool]:
@@ -1287,7 +1287,7 @@ class QueryAnalyzer:
             # (``if context.has_ctx(): insecure = ctx().is_admin or insecure``: False on the
             # other path, so true only for administrators)
             values = env.get(test.name, NOTHING)
-            held = [v for v in values if not (isinstance(v, ParamVal) and v.truthy is False)]
+            held = [v for v in values if not _falsy_param(v)]
             if held and all(isinstance(v, ExprVal) for v in held):
                 sides = {privileged_side(v.expr) for v in held}
                 if sides == {True} or (sides == {False} and len(held) == len(values)):
@@ -3842,7 +3842,8 @@ class QueryAnalyzer:
             return None
         if query.param is not None or query.subquery:
             return None
-        hint = "admin path" if ctx.privileged or any(mentions_privilege(d) for d in ctx.function.decorators) else ""
+        # (a query run on an administrators' branch is marked privileged above: never reported)
+        hint = "admin path" if any(mentions_privilege(d) for d in ctx.function.decorators) else ""
         self._apply(("use", QueryUse(kind, query, None, ctx.module.path, query.line, query.column,
                                      ctx.function.qualname, hint, run)))
         if not run:
@@ -4523,6 +4524,11 @@ def _unfolded(expr: Expr) -> Expr:
             node = Attr(node, name)
         return node
     return expr
+
+
+def _falsy_param(value: object) -> bool:
+    """A parameter every call leaves falsy (``insecure=False`` not passed)."""
+    return isinstance(value, ParamVal) and value.truthy is False
 
 
 def _privileged_values(values: ValueSet) -> ValueSet:
