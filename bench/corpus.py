@@ -1,6 +1,11 @@
 """A deterministic synthetic multi-tenant code base for the benchmark: models in every
 style, repositories, API handlers, jobs, Alembic revisions, and plenty of modules with
-no database code. ``scale=1`` is about 2,000 files and 400,000 lines."""
+no database code. ``scale=1`` is about 2,000 files and 400,000 lines.
+
+The ``dense`` profile is application code where nearly every module touches the database
+(issue 20): per package, services whose functions query in most of them (with a few pure
+helpers between), pydantic schemas, handlers, jobs and a utilities module that opens one
+session among many helpers; one module in ten has no database code."""
 
 from __future__ import annotations
 
@@ -203,6 +208,90 @@ def _migration(p: int, previous: str | None) -> str:
     ]) + "\n"
 
 
+
+def _schemas_module(p: int) -> str:
+    out = ["from datetime import datetime", "from typing import Optional", "from pydantic import BaseModel, Field", ""]
+    for m in range(6):
+        out += [
+            "",
+            f"class Item{p}x{m}Create(BaseModel):",
+            "    code: str = Field(max_length=40)",
+            "    title: str",
+            "    body: Optional[str] = None",
+            "",
+            "",
+            f"class Item{p}x{m}Read(Item{p}x{m}Create):",
+            "    id: int",
+            "    user_id: int",
+            "    created_at: datetime",
+            "",
+            "    class Config:",
+            "        from_attributes = True",
+        ]
+    return "\n".join(out) + "\n"
+
+
+def _service_module(rng: random.Random, p: int, n: int, target_lines: int) -> str:
+    out = [
+        "from sqlalchemy import select, func, update",
+        "from sqlalchemy.orm import Session",
+        f"from pkg{p}.models import Item{p}x0, Item{p}x1, Item{p}x2, Item{p}x3",
+        f"from pkg{p}.schemas import Item{p}x1Create",
+        "",
+    ]
+    k = 0
+    while len(out) < target_lines:
+        m = rng.randint(0, 3)
+        shape = k % 5
+        if shape == 0:
+            out += ["", "", f"def list_{n}_{k}(session: Session, user, code: str, limit: int = 50):",
+                    f"    stmt = select(Item{p}x{m}).where(Item{p}x{m}.user_id == user.id)",
+                    "    if code:",
+                    f"        stmt = stmt.where(Item{p}x{m}.code == code)",
+                    "    rows = session.scalars(stmt.limit(limit)).all()",
+                    f"    return [normalise_{n}_{k + 3}(row.title) for row in rows]"]
+        elif shape == 1:
+            out += ["", "", f"def get_{n}_{k}(session: Session, user, item_id: int):",
+                    f"    item = session.get(Item{p}x{m}, item_id)",
+                    "    if item is None or item.user_id != user.id:",
+                    "        raise LookupError(item_id)",
+                    "    return item"]
+        elif shape == 2:
+            out += ["", "", f"def create_{n}_{k}(session: Session, user, data: Item{p}x1Create):",
+                    f"    item = Item{p}x1(**data.model_dump(), user_id=user.id)",
+                    "    session.add(item)",
+                    "    session.flush()",
+                    "    return item"]
+        elif shape == 3:
+            out += ["", "", f"def normalise_{n}_{k}(text: str, width: int = {rng.randint(20, 90)}) -> str:",
+                    "    words = [w.strip().lower() for w in text.split() if w.strip()]",
+                    "    line = ' '.join(words)",
+                    "    return line if len(line) <= width else line[: width - 1] + '~'"]
+        else:
+            out += ["", "", f"def count_{n}_{k}(session: Session, user) -> int:",
+                    f"    stmt = select(func.count()).select_from(Item{p}x{m}).where(Item{p}x{m}.user_id == user.id)",
+                    "    total = session.scalar(stmt) or 0",
+                    f"    session.execute(update(Item{p}x{m}).where(Item{p}x{m}.user_id == user.id).values(n0=total))",
+                    "    return total"]
+        k += 1
+    return "\n".join(out) + "\n"
+
+
+def _utils_module(rng: random.Random, p: int, target_lines: int) -> str:
+    out = ["import re", "from contextlib import contextmanager", "from sqlalchemy.orm import Session", "", "",
+           "@contextmanager", f"def session_scope_{p}(factory):", "    session: Session = factory()", "    try:",
+           "        yield session", "        session.commit()", "    finally:", "        session.close()"]
+    k = 0
+    while len(out) < target_lines:
+        out += ["", "", f"def slug_{p}_{k}(value: str, limit: int = {rng.randint(10, 80)}) -> str:",
+                "    value = re.sub(r'[^a-z0-9]+', '-', value.lower()).strip('-')",
+                "    return value[:limit]", "", "",
+                f"def chunks_{p}_{k}(items, size={rng.randint(2, 9)}):",
+                "    for start in range(0, len(items), size):",
+                "        yield items[start:start + size]"]
+        k += 1
+    return "\n".join(out) + "\n"
+
 COMMON_DB = '''from sqlalchemy.orm import DeclarativeBase
 
 
@@ -236,8 +325,9 @@ class User(Base):
 '''
 
 
-def generate(root: Path, scale: float = 1.0, seed: int = 7) -> dict[str, int]:
-    """Write the corpus under ``root``; return its file and line counts."""
+def generate(root: Path, scale: float = 1.0, seed: int = 7, profile: str = "standard") -> dict[str, int]:
+    """Write the corpus under ``root`` (``profile``: "standard" or "dense"); return its
+    file and line counts."""
     rng = random.Random(seed)
     packages = max(1, round(PACKAGES_AT_SCALE_1 * scale))
     root.mkdir(parents=True, exist_ok=True)
@@ -257,8 +347,16 @@ def generate(root: Path, scale: float = 1.0, seed: int = 7) -> dict[str, int]:
         files[pkg / "repository.py"] = _repository_module(p)
         files[pkg / "api.py"] = _api_module(p)
         files[pkg / "jobs.py"] = _jobs_module(p)
-        for n in range(FILES_PER_PACKAGE - 7):
-            files[pkg / f"plain_{n}.py"] = _plain_module(rng, p, n, rng.randint(380, 560))
+        if profile == "dense":
+            files[pkg / "schemas.py"] = _schemas_module(p)
+            files[pkg / "utils.py"] = _utils_module(rng, p, rng.randint(150, 250))
+            for n in range(FILES_PER_PACKAGE - 7):
+                files[pkg / f"service_{n}.py"] = _service_module(rng, p, n, rng.randint(250, 400))
+            if p % 2 == 0:
+                files[pkg / "plain_0.py"] = _plain_module(rng, p, 0, rng.randint(380, 560))
+        else:
+            for n in range(FILES_PER_PACKAGE - 7):
+                files[pkg / f"plain_{n}.py"] = _plain_module(rng, p, n, rng.randint(380, 560))
         files[root / "migrations" / "versions" / f"rev{p:05d}.py"] = _migration(p, previous)
         previous = f"rev{p:05d}"
     lines = 0
@@ -272,4 +370,5 @@ def generate(root: Path, scale: float = 1.0, seed: int = 7) -> dict[str, int]:
 if __name__ == "__main__":
     import sys
 
-    print(generate(Path(sys.argv[1]), float(sys.argv[2]) if len(sys.argv) > 2 else 1.0))
+    print(generate(Path(sys.argv[1]), float(sys.argv[2]) if len(sys.argv) > 2 else 1.0,
+                   profile=sys.argv[3] if len(sys.argv) > 3 else "standard"))

@@ -4,8 +4,8 @@ same flake8 with the plugin disabled: interleaved runs, medians, and the ratio.
 
     python bench/flake8_one_file.py --project /path/to/checkout --file path/in/it.py [--runs 15]
 
-The "plugin disabled" run is flake8 with dbcheck's entry point filtered out of its plugin
-finder (same interpreter, same flake8, same file), so the ratio is the plugin's cost.
+The "plugin disabled" run is the same flake8 version installed alone in a virtualenv of
+its own (baseline.py), on the same file, so the ratio is the plugin's cost.
 """
 
 from __future__ import annotations
@@ -14,17 +14,12 @@ import argparse
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
-WITHOUT_PLUGIN = """
-import sys
-import flake8.plugins.finder as finder
-_find = finder._find_importlib_plugins
-finder._find_importlib_plugins = lambda: (p for p in _find() if p.package not in ("dbcheck", "flake8-dbcheck"))
-from flake8.main.cli import main
-sys.exit(main())
-"""
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from baseline import plugin_free_flake8  # noqa: E402
 
 
 def timed(command: list[str], cwd: Path) -> float:
@@ -40,10 +35,11 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=15)
     args = parser.parse_args()
     # warm the cache once
-    subprocess.run([sys.executable, "-m", "dbcheck", "."], cwd=args.project,
+    subprocess.run([str(Path(sys.executable).parent / "dbcheck"), "."], cwd=args.project,
                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    with_plugin = [sys.executable, "-m", "flake8", "--select", "E,F,DBC", args.file]
-    without = [sys.executable, "-c", WITHOUT_PLUGIN, "--select", "E,F", args.file]
+    with_plugin = [str(Path(sys.executable).parent / "flake8"), "--select", "E,F,DBC", args.file]
+    scratch = Path(tempfile.mkdtemp(prefix="dbcheck-bench-"))
+    without = [*plugin_free_flake8(scratch), "--select", "E,F", args.file]
     timed(with_plugin, args.project)
     a, b = [], []
     for _ in range(args.runs):

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """The language server's latency: from ``didChange`` to ``publishDiagnostics`` on a model
-file, beside flake8 alone (without the DBC plugin) on the same file.
+file, beside flake8 alone (its own virtualenv, no DBC plugin: baseline.py) on the same file.
 
     python bench/lsp.py                          # synthetic corpus (bench/corpus.py)
     python bench/lsp.py --corpus DIR --edits 40  # any checkout (with its [tool.dbcheck])
@@ -29,7 +29,8 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 from corpus import generate  # noqa: E402
-from run import WITHOUT_PLUGIN, add_column, dbcheck, peak_rss, pick_files  # noqa: E402
+from baseline import plugin_free_flake8  # noqa: E402
+from run import add_column, dbcheck, peak_rss, pick_files  # noqa: E402
 
 
 def p95(values: list[float]) -> float:
@@ -37,14 +38,14 @@ def p95(values: list[float]) -> float:
     return ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
 
 
-def flake8_alone(root: Path, file: Path) -> float:
+def flake8_alone(command: list[str], root: Path, file: Path) -> float:
     start = time.perf_counter()
-    subprocess.run([sys.executable, "-c", WITHOUT_PLUGIN, "--select", "E,F", str(file)], cwd=root,
+    subprocess.run([*command, "--select", "E,F", str(file)], cwd=root,
                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
     return time.perf_counter() - start
 
 
-async def measure(root: Path, model: Path, edits: int, cache: Path) -> dict:
+async def measure(root: Path, model: Path, edits: int, cache: Path, alone: list[str]) -> dict:
     from lsprotocol import types as lsp
     from pygls.lsp.client import BaseLanguageClient
     from pygls.uris import from_fs_path
@@ -83,7 +84,7 @@ async def measure(root: Path, model: Path, edits: int, cache: Path) -> dict:
             lsp.VersionedTextDocumentIdentifier(n, uri), [lsp.TextDocumentContentChangeEvent_Type2(text)]))
         await asyncio.wait_for(arrived[n].wait(), 300)
         latencies.append(versions[n] - sent)
-        flake8.append(await asyncio.to_thread(flake8_alone, root, model))
+        flake8.append(await asyncio.to_thread(flake8_alone, alone, root, model))
     rss = peak_rss(client._server.pid)  # the server process pygls started
     await client.shutdown_async(None)
     client.exit(None)
@@ -113,7 +114,8 @@ def main() -> int:
             root = Path(scratch) / "corpus"
             generate(root, args.scale)
         model, _plain, _few = pick_files(root)
-        result = asyncio.run(measure(root, model, args.edits, Path(scratch) / "cache"))
+        result = asyncio.run(measure(root, model, args.edits, Path(scratch) / "cache",
+                                     plugin_free_flake8(Path(scratch))))
     result["project"] = str(args.corpus or f"synthetic (scale {args.scale})")
     text = json.dumps(result, indent=2)
     print(text)

@@ -26,13 +26,10 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
+from baseline import plugin_free_flake8  # noqa: E402
 from corpus import generate  # noqa: E402
 
-WITHOUT_PLUGIN = (
-    "import sys\nimport flake8.plugins.finder as f\n_find = f._find_importlib_plugins\n"
-    "f._find_importlib_plugins = lambda: (p for p in _find() if p.package != 'dbcheck')\n"
-    "from flake8.main.cli import main\nsys.exit(main())\n"
-)
+# flake8 without the DBC plugin: its own virtualenv (see baseline.py)
 
 
 def measure(command: list[str], cwd: Path, env: dict | None = None) -> tuple[float, int]:
@@ -136,6 +133,10 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--corpus", type=Path, help="an existing checkout instead of the synthetic corpus")
     parser.add_argument("--scale", type=float, default=1.0)
+    parser.add_argument("--profile", choices=("standard", "dense"), default="standard",
+                        help="the synthetic corpus: standard, or dense (nearly every module queries)")
+    parser.add_argument("--cold-only", action="store_true",
+                        help="only the cold run against flake8 (no edits, no daemon)")
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--no-scaling", action="store_true", help="skip the 1x/2x/4x cold runs")
     parser.add_argument("--json", type=Path, default=Path("bench-results.json"))
@@ -147,16 +148,17 @@ def main() -> int:
         size = {"files": sum(1 for _ in root.rglob("*.py")), "lines": None}
     else:
         root = work / "corpus"
-        size = generate(root, args.scale)
+        size = generate(root, args.scale, profile=args.profile)
     env = dict(os.environ, DBCHECK_CACHE_DIR=str(work / "cache"))
     # measure as installed tools run: with bytecode caches written (some CI images turn them off)
     env.pop("PYTHONDONTWRITEBYTECODE", None)
     model, plain, five = pick_files(root)
     rel = lambda p: str(p.relative_to(root))  # noqa: E731
 
-    flake8_all = [sys.executable, "-c", WITHOUT_PLUGIN, "--select", "E,F", "-j", "2", "."]
-    flake8_one_plain = [sys.executable, "-c", WITHOUT_PLUGIN, "--select", "E,F", rel(model)]
-    flake8_one_plugin = [sys.executable, "-m", "flake8", "--select", "E,F,DBC", rel(model)]
+    flake8_alone = plugin_free_flake8(work)
+    flake8_all = [*flake8_alone, "--select", "E,F", "-j", "2", "."]
+    flake8_one_plain = [*flake8_alone, "--select", "E,F", rel(model)]
+    flake8_one_plugin = [str(Path(sys.executable).parent / "flake8"), "--select", "E,F,DBC", rel(model)]
     subprocess.run(dbcheck("."), cwd=root, env=env, stdout=subprocess.DEVNULL)  # warm the cache
 
     samples: dict[str, list[tuple[float, int]]] = {}
@@ -179,6 +181,11 @@ def main() -> int:
         _wait_for_daemon(root, rel(model), run_env)
 
     try:
+        if args.cold_only:
+            for _ in range(args.runs):
+                record("flake8 E,F -j2 (all files)", flake8_all)
+                record("dbcheck cold (--no-cache)", dbcheck(".", "--no-cache"))
+            return _report_cold(args, root, size, samples, os.getloadavg())
         start_daemon(env)
         for _ in range(args.runs):
             record("flake8 E,F -j2 (all files)", flake8_all)
@@ -208,7 +215,10 @@ def main() -> int:
     finally:
         model.write_text(model_text)
         plain.write_text(plain_text)
-        daemons["not watching"] = _stop_daemon(root, env)
+        if not args.cold_only:
+            daemons["not watching"] = _stop_daemon(root, env)
+        else:
+            shutil.rmtree(work, ignore_errors=True)
 
     table = {name: {"median_s": statistics.median(t for t, _ in runs), "peak_rss_mb": max(r for _, r in runs),
                     "runs": len(runs)} for name, runs in samples.items()}
@@ -260,6 +270,20 @@ def main() -> int:
                                     indent=2) + "\n")
     print(f"written to {args.json}")
     shutil.rmtree(work, ignore_errors=True)
+    return 0
+
+
+def _report_cold(args: argparse.Namespace, root: Path, size: dict, samples: dict, load: tuple) -> int:
+    rows = {name: (statistics.median(t for t, _ in runs), max(r for _, r in runs)) for name, runs in samples.items()}
+    (cold, cold_rss), (flake8, flake8_rss) = rows["dbcheck cold (--no-cache)"], rows["flake8 E,F -j2 (all files)"]
+    print(f"corpus: {root} ({size['files']} files, {size['lines'] or '?'} lines), medians of {args.runs}, "
+          f"interleaved; load before: {load[0]:.2f}")
+    print(f"  flake8 E,F -j2 (without the plugin)  {flake8:7.3f} s   peak RSS {flake8_rss:4d} MB")
+    print(f"  dbcheck cold (--no-cache)            {cold:7.3f} s   peak RSS {cold_rss:4d} MB")
+    print(f"ratio cold / flake8 (target <= 0.6): {cold / flake8:.3f}")
+    args.json.write_text(json.dumps({"corpus": str(root), "size": size, "runs": args.runs, "load_before": load,
+                                     "flake8_s": flake8, "cold_s": cold, "cold_peak_rss_mb": cold_rss,
+                                     "ratio": cold / flake8}, indent=2) + "\n")
     return 0
 
 

@@ -574,6 +574,7 @@ class Analysis:
     messages: list[str]  # notices for stderr
     errors: list[str]  # internal errors
     query_memo: Optional["MemoStore"] = None
+    jobs: Optional[int] = 1  # processes for the query analysis (None: every core)
     _queries: dict[str, "QueryIndex"] = field(default_factory=dict, repr=False)
     _silent: dict[tuple[str, frozenset[str]], bool] = field(default_factory=dict, repr=False)
     _effective: dict[str, Config] = field(default_factory=dict, repr=False)
@@ -603,7 +604,7 @@ class Analysis:
             if self._silent[silent]:
                 return QueryIndex()
         if key not in self._queries:
-            self._queries[key] = analyze_queries(self.index, config, self.query_memo)
+            self._queries[key] = analyze_queries(self.index, config, self.query_memo, self.jobs)
         return self._queries[key]
 
 
@@ -631,7 +632,7 @@ def analyse_project(found: ProjectFiles, config: Config, cache: Optional[Cache] 
         from dbcheck.cache import QueryMemo
 
         query_memo = QueryMemo(cache, f"{config.fingerprint()}\0{os.getcwd()}")
-    return Analysis(modules, index, messages, errors, query_memo)
+    return Analysis(modules, index, messages, errors, query_memo, jobs)
 
 
 def findings_of(analysis: Analysis, config: Config, focus: Optional[frozenset[str]] = None

@@ -107,7 +107,9 @@ def _extract_task(task: tuple[str, str, str, bool]) -> ModuleFacts:
         return facts
 
 
-def _jobs(jobs: Optional[int]) -> int:
+def worker_count(jobs: Optional[int]) -> int:
+    """Processes to use: ``jobs``, else DBCHECK_JOBS, else every core (up to 8); one
+    inside a daemonic process (flake8's own workers may have no children)."""
     import multiprocessing
 
     if jobs is None:
@@ -159,7 +161,7 @@ def start_extraction(tasks: Sequence[tuple[str, str, str, bool]], jobs: Optional
     import multiprocessing
 
     extraction = Extraction(tasks)
-    workers = _jobs(jobs)
+    workers = worker_count(jobs)
     if workers <= 1 or not tasks or not hasattr(os, "fork"):
         return extraction
     if len(tasks) < PARALLEL_THRESHOLD and not background:

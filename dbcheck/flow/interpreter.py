@@ -34,7 +34,7 @@ from dbcheck.facts.ir import (
     DictDisplay, Expr, ExprStmt, FString, If, IfExp, Lambda, Local, Loop, Name, Not, Opaque, Raise, Return, Sequence,
     Star, Subscript, Try, Walrus, With,
 )
-from dbcheck.facts.model import FunctionIR, ModuleFacts, is_alembic_revision, is_property
+from dbcheck.facts.model import AttrFact, FunctionIR, ModuleFacts, is_alembic_revision, is_property
 from dbcheck.flow.env import FALSY, UNVETTED, Context, Env, LoopFrame
 from dbcheck.flow.policy import (
     ACCESS_CHECK, CHECK_WORDS, CONVERSIONS, PREDICATE, TENANT_ROW, decorated_by, exits, is_abort, mentions_privilege,
@@ -47,7 +47,7 @@ from dbcheck.flow.values import (
 )
 from dbcheck.schema.model import RelationshipModel, TableModel
 from dbcheck.schema.tenancy import owned_by_tenant, tenant_columns_of, tenant_owned
-from dbcheck.semantic.classes import attributes_in_mro, is_protocol, mro
+from dbcheck.semantic.classes import is_protocol, mro
 from dbcheck.syntax.noqa import is_suppressed
 from dbcheck.semantic.symbols import ClassAttr, ClassRef, Function, FunctionBody, Lib, Value, lib_name_of
 
@@ -123,6 +123,10 @@ class QueryAnalyzer:
         # per module too: the column a mapped class's hybrid property compares (see
         # _hybrid_expression), asked for every attribute that is no column
         self._hybrids: dict[tuple[str, str], Optional[tuple[str, str, None]]] = {}
+        # classes in method resolution order by qualname, with what resolving the bases read
+        # (noted again at every use, as a summary's reads are): asked for at every method
+        # call and attribute of an instance
+        self._mros: dict[str, tuple[list["ClassRef"], Any]] = {}
 
     # ------------------------------------------------------------------ driver
 
@@ -255,6 +259,33 @@ class QueryAnalyzer:
         if len(self._decoded) > DECODED_BODIES:
             self._decoded.popitem(last=False)
         return decoded
+
+    def _mro(self, ref: "ClassRef") -> list["ClassRef"]:
+        tracking = self.index.tracking
+        found = self._mros.get(ref.qualname)
+        if found is not None and (found[1] is not None or not tracking):
+            if tracking:
+                self.index.merge_reads(found[1])
+            return found[0]
+        if tracking:
+            self.index.open_reads()
+        order = mro(self.index.symbols, ref)
+        reads = self.index.close_reads() if tracking else None
+        if tracking:
+            self.index.merge_reads(reads)
+        self._mros[ref.qualname] = (order, reads)
+        return order
+
+    def _attributes_in_mro(self, ref: "ClassRef") -> list[tuple[AttrFact, "ClassRef"]]:
+        """Attributes visible on ``ref``: own first, then its bases', the first binding wins."""
+        seen: set[str] = set()
+        out: list[tuple[AttrFact, "ClassRef"]] = []
+        for cls in self._mro(ref):
+            for attr in cls.fact.attrs:
+                if attr.name not in seen:
+                    seen.add(attr.name)
+                    out.append((attr, cls))
+        return out
 
     def _table_named(self, name: str) -> Optional[TableModel]:
         if not name:
@@ -978,7 +1009,7 @@ class QueryAnalyzer:
         if found is None:
             return None
         body = found[1]
-        for ref in mro(self.index.symbols, cls.ref):
+        for ref in self._mro(cls.ref):
             if ref.fact.name != body.class_name:
                 continue
             param = ref.fact.param_attrs.get(name)
@@ -1020,7 +1051,7 @@ class QueryAnalyzer:
             refs = [info.ref for info in infos if info is not None]
             if not refs:
                 return None
-            answers |= {any(r.qualname == base.qualname for r in mro(self.index.symbols, ref)) for ref in refs}
+            answers |= {any(r.qualname == base.qualname for r in self._mro(ref)) for ref in refs}
         return answers.pop() if len(answers) == 1 else None
 
     def _same_class_attribute(self, left: Expr, right: Expr, ctx: Context) -> Optional[bool]:
@@ -1669,7 +1700,7 @@ class QueryAnalyzer:
         given: dict[str, Any] = dict(zip(params, args))
         given.update((key, value) for key, value in kwargs if key in params)
         models: list[tuple[str, Any]] = []
-        for ref in mro(self.index.symbols, info.ref):
+        for ref in self._mro(info.ref):
             for attribute, param in sorted(ref.fact.param_attrs.items()):
                 arg = given.get(param)
                 table = self._model_argument(arg, env) if arg is not None else None
@@ -1698,7 +1729,7 @@ class QueryAnalyzer:
         info = self.index.classes.get(receiver.qualname)
         if info is None:
             return None
-        for ref in mro(self.index.symbols, info.ref):
+        for ref in self._mro(info.ref):
             held = ref.fact.instance_attrs.get(name)
             if held is not None and held[0] == "attrof":
                 return self._instance_attribute(self._instance_of(held[1]), held[2])
@@ -1706,7 +1737,7 @@ class QueryAnalyzer:
                 return self._instance_of(held)
         if not info.mapped and info.style == "none":
             # ``class ForgeApp: DATABASE: AgentDB`` - declared by its type, set elsewhere
-            for ref in mro(self.index.symbols, info.ref):
+            for ref in self._mro(info.ref):
                 for attr in ref.fact.attrs:
                     if attr.name == name and attr.value is None and attr.annotation and attr.annotation[0] == "n":
                         return self._instance_of(attr.annotation)
@@ -1734,12 +1765,12 @@ class QueryAnalyzer:
         held = self._instance_attribute(InstanceVal(cls.ref.qualname, models), name)
         if held is not None:
             return held
-        for attr, _owner in attributes_in_mro(symbols, cls.ref, include_mapped=True):
+        for attr, _owner in self._attributes_in_mro(cls.ref):
             if attr.name == name and attr.value is not None:
                 table = self._class_table(symbols.lookup(attr.value))
                 return ClassVal(table) if table else None
         if name in ("model", "model_class", "model_cls", "entity", "__model__"):
-            for ref in mro(symbols, cls.ref):
+            for ref in self._mro(cls.ref):
                 for base in ref.fact.bases:
                     if base[0] == "sub":
                         for arg in base[2]:
@@ -2909,7 +2940,7 @@ class QueryAnalyzer:
         return self._hybrids[key]
 
     def _read_hybrid_expression(self, info: "ClassInfo", name: str) -> Optional[tuple[str, str, None]]:
-        for ref in mro(self.index.symbols, info.ref):
+        for ref in self._mro(info.ref):
             for body in ref.module.bodies:
                 if body.class_name != ref.fact.name or body.name != name or not any(
                         decorated_by(dec)[1] == "expression" for dec in body.decorators):
@@ -3417,7 +3448,7 @@ class QueryAnalyzer:
         in the method resolution order of the instance's class."""
         if ctx.cls is None or ctx.function.class_name is None:
             return None
-        order = mro(self.index.symbols, ctx.cls.ref)
+        order = self._mro(ctx.cls.ref)
         here = next((i for i, ref in enumerate(order) if ref.fact.name == ctx.function.class_name
                      and ref.module.path == ctx.module.path), None)
         if here is None:
@@ -3432,7 +3463,7 @@ class QueryAnalyzer:
                             ) -> Optional[tuple["ClassInfo", tuple[ModuleFacts, FunctionIR]]]:
         """The project's own ``method`` of the query class a model names (Flask-SQLAlchemy's
         ``query_class = PersonQuery``, often a class nested in the model)."""
-        for attr, owner in attributes_in_mro(self.index.symbols, model, include_mapped=True):
+        for attr, owner in self._attributes_in_mro(model):
             if attr.name != "query_class" or attr.value is None or attr.value[0] != "n":
                 continue
             last = attr.value[1].rsplit(".", 1)[-1]
@@ -3476,7 +3507,7 @@ class QueryAnalyzer:
             return
         overriders = self._overriders.get(cls.ref.qualname)
         if overriders is None:
-            names = {b.name for ref in mro(self.index.symbols, cls.ref) for b in ref.module.bodies
+            names = {b.name for ref in self._mro(cls.ref) for b in ref.module.bodies
                      if b.class_name == ref.fact.name}
             overriders = self._overriders[cls.ref.qualname] = self._overriding_classes(cls, names)
         for sub, overrides in overriders:
@@ -3499,7 +3530,7 @@ class QueryAnalyzer:
                     (self._apply_once if once else self.apply)(op)
 
     def _find_method(self, cls: "ClassInfo", name: str) -> Optional[tuple[ModuleFacts, FunctionIR]]:
-        for ref in mro(self.index.symbols, cls.ref):
+        for ref in self._mro(cls.ref):
             for body in ref.module.bodies:
                 if body.class_name == ref.fact.name and body.name == name:
                     return ref.module, body

@@ -78,7 +78,7 @@ def encode_op(op: tuple) -> tuple:
         return (kind, op[1], _encode_use(op[2]), _encode_query(op[3]))
     if kind == "fwd":
         return (kind, op[1], _encode_use(op[2]))
-    return op  # "ret", "rowcheck", "called", "guarded", "pcall", "cond", "icond": plain tuples and strings
+    return op  # "ret", "rowcheck", "recur", "called", "guarded", "pcall", "cond", "icond", "rret": plain
 
 
 def decode_op(payload: tuple) -> tuple:
@@ -95,7 +95,7 @@ def decode_op(payload: tuple) -> tuple:
         return (kind, payload[1], tuple(payload[2]))
     if kind in ("cond", "icond", "rret"):
         return (kind, tuple(payload[1]))
-    if kind == "rowcheck":
+    if kind in ("rowcheck", "recur"):
         return (kind, tuple(payload[1]))
     if kind in ("called", "guarded", "pcall"):
         return payload

@@ -19,8 +19,9 @@ from dbcheck.facts.model import ModuleFacts
 from dbcheck.flow.interpreter import QueryAnalyzer, interpreted
 from dbcheck.flow.values import QueryIndex
 from dbcheck.flow.view import IndexView
-from dbcheck.incremental.memo import decode_op, encode_op
-from dbcheck.incremental.reads import Reads, RecordingIndex, project_interface
+from dbcheck.incremental.memo import decode_op
+from dbcheck.incremental.reads import RecordingIndex, project_interface
+from dbcheck.incremental.workers import interpret_elsewhere, interpret_here
 
 if TYPE_CHECKING:
     from dbcheck.config import Config
@@ -51,9 +52,12 @@ def records_queries(index: "ProjectIndex", config: "Config", module: ModuleFacts
     return analyzer.records_anything()
 
 
-def analyze_queries(index: "ProjectIndex", config: "Config", memo: Optional[MemoStore] = None) -> QueryIndex:
+def analyze_queries(index: "ProjectIndex", config: "Config", memo: Optional[MemoStore] = None,
+                    jobs: Optional[int] = 1) -> QueryIndex:
     """Every query the project builds and runs. ``memo``: where the previous run's
-    per-module logs are kept, or None for a full analysis."""
+    per-module logs are kept, or None for a full analysis. ``jobs``: processes for the
+    modules to interpret (None: every core); many modules are interpreted in worker
+    processes, their logs applied here in module order (see ``dbcheck.incremental.workers``)."""
     view = RecordingIndex(index)
     analyzer = QueryAnalyzer(view, config)
     previous = memo.load() if memo is not None else None
@@ -68,24 +72,32 @@ def analyze_queries(index: "ProjectIndex", config: "Config", memo: Optional[Memo
     interface = project_interface(index.modules.values())
     interface_unchanged = previous is not None and previous.get("") == interface
     new_memo: dict[str, Any] = {"": interface, _SETTINGS: settings}
+    # Which modules replay their log and which are interpreted, decided before any is
+    # applied: the operations are applied in module order either way.
+    steps: list[tuple[ModuleFacts, str, Optional[list]]] = []
     for module in index.modules.values():
         if not interpreted(module):
             continue
         own = _own_key(module) if module.key and previous is not None else ""
-        if own and _replay(analyzer, view, previous, decoded, module.path, own, interface_unchanged):
+        ops = _replayable(view, previous, decoded, module.path, own, interface_unchanged) if own else None
+        steps.append((module, own, ops))
+    elsewhere = interpret_elsewhere(index, config, [(m, bool(own)) for m, own, ops in steps if ops is None], jobs)
+    for module, own, ops in steps:
+        if ops is not None:
             new_memo[module.path] = previous[module.path]  # type: ignore[index]
+            for op in ops:
+                analyzer.apply(op)
             analyzer.result.replayed.append(module.path)
             continue
-        reads = Reads()
-        view.stack.append(reads)
-        analyzer.log = []
-        try:
-            analyzer.interpret_module(module)
-        finally:
-            view.stack.pop()
+        done = elsewhere.result(module.path) if elsewhere is not None else None
+        if done is not None:
+            reads, log = done
+            for op in log:
+                analyzer.apply(decode_op(op))
+        else:
+            reads, log = interpret_here(analyzer, view, module, bool(own))
         if own:
-            new_memo[module.path] = (own, reads.encode(), tuple(encode_op(op) for op in analyzer.log))
-        analyzer.log = None
+            new_memo[module.path] = (own, reads, log)
     result = analyzer.finish()
     # rewritten when a module was analysed again, one is gone, or an interface or the
     # settings changed (new_memo's two entries that are not modules: "" and _SETTINGS)
@@ -100,28 +112,26 @@ def analyze_queries(index: "ProjectIndex", config: "Config", memo: Optional[Memo
 _SETTINGS = "\0settings"
 
 
-def _replay(analyzer: QueryAnalyzer, view: RecordingIndex, previous: Optional[dict], decoded: Optional[dict],
-            path: str, own: str, interface_unchanged: bool) -> bool:
-    """Apply a module's logged operations if nothing it read has changed."""
+def _replayable(view: RecordingIndex, previous: Optional[dict], decoded: Optional[dict], path: str, own: str,
+                interface_unchanged: bool) -> Optional[list]:
+    """A module's logged operations, if nothing it read has changed since they were logged."""
     entry = previous.get(path) if previous is not None else None
     if entry is None:
-        return False
+        return None
     try:
         key, reads, log = entry
         if key != own or not view.digests.still_valid(reads, interface_unchanged):
-            return False
+            return None
         known = decoded.get(path) if decoded is not None else None
         if known is not None and known[0] is log:
-            ops = known[1]
-        else:
-            ops = [decode_op(op) for op in log]
-            if decoded is not None:
-                decoded[path] = (log, ops)
+            ops: list = known[1]
+            return ops
+        ops = [decode_op(op) for op in log]
+        if decoded is not None:
+            decoded[path] = (log, ops)
+        return ops
     except (TypeError, ValueError, KeyError, IndexError):
-        return False  # an entry of another shape: analysed again
-    for op in ops:
-        analyzer.apply(op)
-    return True
+        return None  # an entry of another shape: analysed again
 
 
 def _own_key(module: ModuleFacts) -> str:

@@ -25,15 +25,16 @@ def mro(symbols: SymbolLookup, ref: ClassRef, depth: int = 0) -> list[ClassRef]:
     left to right, each class once, late duplicates win as in C3 for diamond mixins)."""
     if depth > 40:
         return [ref]
-    out: list[ClassRef] = [ref]
+    chain: list[ClassRef] = [ref]
     for base in ref.fact.bases:
         sym = symbols.lookup(base)
         if isinstance(sym, ClassRef):
-            for cls in mro(symbols, sym, depth + 1):
-                if cls in out:
-                    out.remove(cls)
-                out.append(cls)
-    return out
+            chain.extend(mro(symbols, sym, depth + 1))
+    if len(chain) == 1:
+        return chain
+    # each class at its last place in the chain: what moving every repeat to the end does
+    last = {cls: i for i, cls in enumerate(chain)}
+    return [cls for i, cls in enumerate(chain) if last[cls] == i]
 
 
 def attributes_in_mro(symbols: SymbolLookup, ref: ClassRef, include_mapped: bool,

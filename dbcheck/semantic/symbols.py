@@ -4,6 +4,7 @@ as ``sa:Column`` so every re-export of SQLAlchemy means the same thing)."""
 
 from __future__ import annotations
 
+import functools
 import os
 
 from dataclasses import dataclass
@@ -32,7 +33,7 @@ class ClassRef:
     module: ModuleFacts
     fact: ClassFact
 
-    @property
+    @functools.cached_property
     def qualname(self) -> str:
         return f"{self.module.module}.{self.fact.name}"
 
@@ -40,7 +41,7 @@ class ClassRef:
         return hash(self.qualname)
 
     def __eq__(self, other: object) -> bool:
-        return isinstance(other, ClassRef) and other.qualname == self.qualname
+        return self is other or isinstance(other, ClassRef) and other.qualname == self.qualname
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,131 @@
+"""The query analysis on every core: modules interpreted in worker processes.
+
+A cold run of application code spends as long interpreting function bodies as parsing
+them, and the interpretation of one module needs nothing another module's produced:
+what it adds to the shared state is a log of operations (``QueryAnalyzer.apply``), the
+same log a warm run replays (see ``dbcheck.incremental.queries``). So the modules to
+interpret are handed to forked workers - which inherit the index instead of receiving
+it - biggest first, one module per task. Each sends back what it read and its log,
+encoded; the parent applies the logs in module order, reaching the state a sequential
+run reaches, operation for operation.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from concurrent.futures import Future, ProcessPoolExecutor
+from typing import TYPE_CHECKING, Optional, Sequence
+
+from dbcheck.facts.collect import worker_count
+from dbcheck.facts.model import ModuleFacts
+from dbcheck.flow.interpreter import QueryAnalyzer
+from dbcheck.incremental.memo import encode_op
+from dbcheck.incremental.reads import Reads, RecordingIndex
+
+if TYPE_CHECKING:
+    from dbcheck.config import Config
+    from dbcheck.schema.index import ProjectIndex
+
+# Below this many modules to interpret, starting workers costs more than it saves (a warm
+# run interprets the few modules an edit touched).
+PARALLEL_THRESHOLD = 40
+
+Logged = tuple[tuple, tuple]  # (the encoded reads, the encoded operations)
+
+
+def interpret_here(analyzer: QueryAnalyzer, view: RecordingIndex, module: ModuleFacts, record: bool) -> Logged:
+    """Interpret ``module`` with ``analyzer``, applying its operations; with ``record``,
+    what it read and its operations, encoded for the memo (else two empty tuples)."""
+    reads = Reads()
+    if record:
+        view.stack.append(reads)
+    analyzer.log = []
+    try:
+        analyzer.interpret_module(module)
+        return (reads.encode(), tuple(encode_op(op) for op in analyzer.log)) if record else ((), ())
+    finally:
+        if record:
+            view.stack.pop()
+        analyzer.log = None
+
+
+class Elsewhere:
+    """Modules being interpreted in worker processes, each one's ``Logged`` by path."""
+
+    def __init__(self, pool: ProcessPoolExecutor, futures: dict[str, Future]) -> None:
+        self.pool = pool
+        self.futures = futures
+
+    def result(self, path: str) -> Optional[Logged]:
+        """The module's reads and log; None when no worker did it (the caller then
+        interprets it itself: a worker lost, killed or out of memory)."""
+        future = self.futures.pop(path, None)
+        try:
+            return future.result() if future is not None else None
+        except Exception:  # noqa: BLE001 - any failure of a worker: done here instead
+            return None
+        finally:
+            if not self.futures:
+                self.pool.shutdown(wait=True, cancel_futures=True)
+
+
+def interpret_elsewhere(index: "ProjectIndex", config: "Config", modules: Sequence[tuple[ModuleFacts, bool]],
+                        jobs: Optional[int]) -> Optional[Elsewhere]:
+    """Start interpreting ``modules`` (each with whether to record its reads) in worker
+    processes; None when they are too few, one process is asked for, or none can be had.
+    A worker's log always comes back (the parent needs the operations), encoded."""
+    workers = worker_count(jobs)
+    if workers <= 1 or len(modules) < PARALLEL_THRESHOLD or not hasattr(os, "fork"):
+        return None
+    order = sorted(modules, key=lambda item: -_size(item[0]))
+    try:
+        pool = ProcessPoolExecutor(max_workers=min(workers, len(modules)),
+                                   mp_context=multiprocessing.get_context("fork"),
+                                   initializer=_start_worker, initargs=(index, config))
+        futures = {module.path: pool.submit(_interpret_task, module.path, record) for module, record in order}
+    except (OSError, RuntimeError, AssertionError):  # no processes to be had: done here
+        return None
+    return Elsewhere(pool, futures)
+
+
+def _size(module: ModuleFacts) -> int:
+    return sum(len(body.code) for body in module.bodies)  # the encoded statements
+
+
+class _Worker:
+    """A worker's own analyzer, over the index it inherited when it was forked."""
+
+    def __init__(self, index: "ProjectIndex", config: "Config") -> None:
+        self.view = RecordingIndex(index)
+        self.config = config
+        self.by_path = {m.path: m for m in index.modules.values()}
+
+
+# Set once in each worker process by its initializer (a forked child's own memory):
+# the pool's tasks are plain functions, handed only a module's path.
+_worker: Optional[_Worker] = None
+
+
+def _start_worker(index: "ProjectIndex", config: "Config") -> None:
+    global _worker
+    _worker = _Worker(index, config)
+
+
+def _interpret_task(path: str, record: bool) -> Logged:
+    worker = _worker
+    assert worker is not None, "a worker started without its initializer"
+    # A fresh analyzer per module: a module's interpretation reads nothing another
+    # module's left behind, and a sequential run's result must not depend on how the
+    # modules were shared out.
+    analyzer = QueryAnalyzer(worker.view, worker.config)
+    reads = Reads()
+    if record:
+        worker.view.stack.append(reads)
+    analyzer.log = []
+    try:
+        analyzer.interpret_module(worker.by_path[path])
+    finally:
+        if record:
+            worker.view.stack.pop()
+    return (reads.encode() if record else ()), tuple(encode_op(op) for op in analyzer.log)
