@@ -7,7 +7,7 @@ import ast
 
 import pytest
 
-from dbcheck.facts.extract import _unused_parameters
+from dbcheck.facts.extract import _scan_body, _unused_parameters
 from dbcheck.flow.policy import mentions_privilege
 from dbcheck.syntax.noqa import parse_noqa_lines
 
@@ -24,7 +24,8 @@ def test_noqa_codes_are_letters_then_digits_and_the_reason_names_none(line, code
 
 
 def _unused(source: str) -> tuple[str, ...]:
-    return _unused_parameters(ast.parse(source).body[0])
+    function = ast.parse(source).body[0]
+    return _unused_parameters(function, _scan_body(function)[0])
 
 
 @pytest.mark.parametrize("source,unused", [

@@ -35,35 +35,56 @@ from dbcheck.syntax.modules import BUILTIN_NAMES, resolve_relative
 
 # --------------------------------------------------------------------------- positions
 
-_NESTED_BODY = (ast.stmt, ast.excepthandler, ast.match_case)
-
-
-def _sort_key(node: ast.AST) -> tuple[int, int]:
-    line = getattr(node, "lineno", None)
-    if line is not None:
-        return (line, getattr(node, "col_offset", 0))
-    keys = [_sort_key(child) for child in ast.iter_child_nodes(node)]
-    return min(keys) if keys else (0, 0)
+_NOT_WALKED = (ast.stmt, ast.excepthandler, ast.match_case, ast.expr_context)
 
 
 def _ast_expression_positions(stmt: ast.AST) -> list[tuple[int, int]]:
     """Calls and comparisons of one statement (not of the statements nested in it),
-    in the order libcst visits them: depth first, children in source order."""
-    out: list[tuple[int, int]] = []
-    stack: list[ast.AST] = [stmt]
+    in the order libcst visits them: depth first, children in source order - which is
+    the order of their positions, an enclosing node before the one starting where it
+    does (``f(x) == y``: the comparison, then the call). Collected in any order and
+    sorted once: every node's children sorted as they are walked cost twice as much,
+    on every statement of every parsed file."""
+    found: list[tuple[int, int, int]] = []
+    stack: list[tuple[ast.AST, int]] = [(stmt, 0)]
+    pop, push = stack.pop, stack.append
     while stack:
-        node = stack.pop()
-        if isinstance(node, (ast.Call, ast.Compare)):
-            out.append((node.lineno, node.col_offset + 1))
-        children = [
-            c for c in ast.iter_child_nodes(node)
-            if not isinstance(c, _NESTED_BODY) and not isinstance(c, ast.expr_context)
-        ]
-        if isinstance(node, ast.Match):
-            children = []
-        children.sort(key=_sort_key)
-        stack.extend(reversed(children))
-    return out
+        node, depth = pop()
+        kind = type(node)
+        if kind is ast.Call or kind is ast.Compare:
+            found.append((node.lineno, node.col_offset + 1, depth))  # type: ignore[attr-defined]
+        elif kind is ast.Match:
+            continue
+        depth += 1
+        for name in node._fields:
+            value = getattr(node, name, None)
+            if isinstance(value, list):
+                for child in value:
+                    if isinstance(child, ast.AST) and not isinstance(child, _NOT_WALKED):
+                        push((child, depth))
+            elif isinstance(value, ast.AST) and not isinstance(value, _NOT_WALKED):
+                push((value, depth))
+    found.sort()
+    return [(line, column) for line, column, _depth in found]
+
+
+def _plain_string(raw: str) -> Optional[str]:
+    """The value of a string literal with nothing to unescape (no prefix but ``r`` / ``u``,
+    no backslash unless raw), read off its quotes; None for the rest (literal_eval's job,
+    a compile per literal: thousands per file)."""
+    start = 0
+    while start < len(raw) and raw[start] not in "'\"":
+        start += 1
+    prefix = raw[:start].lower()
+    if prefix not in ("", "r", "u"):
+        return None
+    quote = raw[start:start + 3] if raw[start:start + 3] in ('"""', "'''") else raw[start:start + 1]
+    if len(raw) < start + 2 * len(quote) or not raw.endswith(quote):
+        return None
+    inner = raw[start + len(quote):len(raw) - len(quote)]
+    if "\\" in inner and prefix != "r":
+        return None
+    return inner
 
 
 # What ``&`` joins when it builds a SQL condition: comparisons, calls (and_(), T.col.in_()),
@@ -304,6 +325,10 @@ class ExprConverter:
         return ("call", func, tuple(args), tuple(kwargs), line, col)
 
     def _string(self, node: Union[cst.SimpleString, cst.ConcatenatedString]) -> Expr:
+        if isinstance(node, cst.SimpleString):
+            plain = _plain_string(node.value)
+            if plain is not None:
+                return ("c", plain)
         try:
             value = node.evaluated_value
         except Exception:  # noqa: BLE001 - any odd literal is simply unknown
@@ -311,6 +336,8 @@ class ExprConverter:
         return ("c", value) if isinstance(value, (str, bytes)) else UNKNOWN
 
     def _number(self, node: Union[cst.Integer, cst.Float]) -> Expr:
+        if node.value.isascii() and node.value.isdigit() and (node.value[0] != "0" or node.value == "0"):
+            return ("c", int(node.value))  # the common case, without compiling the literal
         try:
             return ("c", ast.literal_eval(node.value))
         except (ValueError, SyntaxError):
@@ -611,8 +638,9 @@ def _parameter_lines(twin: Optional[ast.AST], def_line: int) -> dict[str, int]:
     return {a.arg: a.lineno for a in every if a.lineno != def_line}
 
 
-def _unused_parameters(twin: Optional[ast.AST]) -> tuple[str, ...]:
-    """The parameters the function never names again (``self`` / ``cls`` and ``_x`` aside)."""
+def _unused_parameters(twin: Optional[ast.AST], named: set[str]) -> tuple[str, ...]:
+    """The parameters the function never names again (``self`` / ``cls`` and ``_x`` aside);
+    ``named``: every name its body mentions (``_scan_body``)."""
     args = getattr(twin, "args", None)
     if not isinstance(args, ast.arguments):
         return ()
@@ -620,32 +648,38 @@ def _unused_parameters(twin: Optional[ast.AST]) -> tuple[str, ...]:
              and not a.arg.startswith("_")]
     if not every:
         return ()
-    body = getattr(twin, "body", ())
-    named = {node.id for stmt in body for node in ast.walk(stmt) if isinstance(node, ast.Name)}
     if named & {"locals", "vars", "eval", "exec"}:
         return ()  # ``**locals()``: every parameter may be read
+    body = getattr(twin, "body", ())
     return tuple(name for name in every if name not in named or not any(_reads(stmt, name) for stmt in body))
 
 
-def _attribute_stores(twin: Optional[ast.AST]) -> tuple[tuple[str, str, int], ...]:
-    """``row.owner_id = ...`` / ``row.owner_id += ...`` / ``setattr(row, "owner_id", ...)``."""
+def _scan_body(twin: Optional[ast.AST]) -> tuple[set[str], tuple[tuple[str, str, int], ...]]:
+    """(every name the function's body mentions, its attribute stores: ``row.owner_id = ...``
+    / ``row.owner_id += ...`` / ``setattr(row, "owner_id", ...)``), in one walk of the body."""
+    named: set[str] = set()
     found: list[tuple[str, str, int]] = []
     for stmt in getattr(twin, "body", ()):
         for node in ast.walk(stmt):
+            kind = type(node)
+            if kind is ast.Name:
+                named.add(node.id)  # type: ignore[attr-defined]
+                continue
             targets: list[ast.AST] = []
-            if isinstance(node, ast.Assign):
-                targets = [t for target in node.targets for t in ast.walk(target)]
-            elif isinstance(node, (ast.AugAssign, ast.AnnAssign)):
-                targets = [node.target]
-            elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "setattr" \
-                    and len(node.args) == 3 and isinstance(node.args[1], ast.Constant) \
-                    and isinstance(node.args[1].value, str):
-                targets = [ast.Attribute(node.args[0], node.args[1].value, ast.Store(), lineno=node.lineno)]
+            if kind is ast.Assign:
+                targets = [t for target in node.targets for t in ast.walk(target)]  # type: ignore[attr-defined]
+            elif kind is ast.AugAssign or kind is ast.AnnAssign:
+                targets = [node.target]  # type: ignore[attr-defined]
+            elif kind is ast.Call:
+                call: ast.Call = node  # type: ignore[assignment]
+                if isinstance(call.func, ast.Name) and call.func.id == "setattr" and len(call.args) == 3 \
+                        and isinstance(call.args[1], ast.Constant) and isinstance(call.args[1].value, str):
+                    targets = [ast.Attribute(call.args[0], call.args[1].value, ast.Store(), lineno=call.lineno)]
             for target in targets:
                 if isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name) \
                         and isinstance(target.ctx, ast.Store):
                     found.append((target.value.id, target.attr, target.lineno))
-    return tuple(found)
+    return named, tuple(found)
 
 
 def _bound_by(args: ast.arguments) -> set[str]:
@@ -899,10 +933,11 @@ class _ModuleExtractor:
         star_kwargs = params.star_kwarg.name.value if isinstance(params.star_kwarg, cst.Param) else ""
         star_args = params.star_arg.name.value if isinstance(params.star_arg, cst.Param) else ""
         qualname = f"{owner}.{func.name.value}"
+        named, stores = _scan_body(twin)
         return FunctionIR(func.name.value, qualname, class_name, line, col, names,
                           defaults, decorators, FunctionIR.encode_body(body), func.asynchronous is not None,
-                          star_kwargs, annotations, _parameter_lines(twin, line), _unused_parameters(twin),
-                          _attribute_stores(twin), _as_closures(nested, qualname), star_args,
+                          star_kwargs, annotations, _parameter_lines(twin, line), _unused_parameters(twin, named),
+                          stores, _as_closures(nested, qualname), star_args,
                           tuple(p.name.value for p in params.kwonly_params))
 
     def _ir_block(self, body: Sequence[cst.CSTNode], ast_body: Optional[Sequence[ast.stmt]]) -> tuple:
