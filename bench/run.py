@@ -277,11 +277,11 @@ def _report_cold(args: argparse.Namespace, root: Path, size: dict, samples: dict
     rows = {name: (statistics.median(t for t, _ in runs), max(r for _, r in runs)) for name, runs in samples.items()}
     (cold, cold_rss), (flake8, flake8_rss) = rows["dbcheck cold (--no-cache)"], rows["flake8 E,F -j2 (all files)"]
     print(f"corpus: {root} ({size['files']} files, {size['lines'] or '?'} lines), medians of {args.runs}, "
-          f"interleaved; load before: {load[0]:.2f}")
+          f"interleaved; load average after: {load[0]:.2f} (2 cores busy with the runs themselves)")
     print(f"  flake8 E,F -j2 (without the plugin)  {flake8:7.3f} s   peak RSS {flake8_rss:4d} MB")
     print(f"  dbcheck cold (--no-cache)            {cold:7.3f} s   peak RSS {cold_rss:4d} MB")
     print(f"ratio cold / flake8 (target <= 0.6): {cold / flake8:.3f}")
-    args.json.write_text(json.dumps({"corpus": str(root), "size": size, "runs": args.runs, "load_before": load,
+    args.json.write_text(json.dumps({"corpus": str(root), "size": size, "runs": args.runs, "load_after": load,
                                      "flake8_s": flake8, "cold_s": cold, "cold_peak_rss_mb": cold_rss,
                                      "ratio": cold / flake8}, indent=2) + "\n")
     return 0

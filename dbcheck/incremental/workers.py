@@ -4,10 +4,12 @@ A cold run of application code spends as long interpreting function bodies as pa
 them, and the interpretation of one module needs nothing another module's produced:
 what it adds to the shared state is a log of operations (``QueryAnalyzer.apply``), the
 same log a warm run replays (see ``dbcheck.incremental.queries``). So the modules to
-interpret are handed to forked workers - which inherit the index instead of receiving
-it - biggest first, one module per task. Each sends back what it read and its log,
-encoded; the parent applies the logs in module order, reaching the state a sequential
-run reaches, operation for operation.
+interpret are handed to forked workers, which inherit the index instead of receiving it,
+one module per task. Each sends back what it read and its log, encoded; the parent
+applies the logs in module order, reaching the state a sequential run reaches, operation
+for operation. The tasks are handed out in module order too, so a log rarely waits in
+the parent's memory for its turn (handed out biggest first, the waiting logs raised the
+parent's peak from 397 to 409 MB at 8,000 files, for no gain in time).
 """
 
 from __future__ import annotations
@@ -78,19 +80,14 @@ def interpret_elsewhere(index: "ProjectIndex", config: "Config", modules: Sequen
     workers = worker_count(jobs)
     if workers <= 1 or len(modules) < PARALLEL_THRESHOLD or not hasattr(os, "fork"):
         return None
-    order = sorted(modules, key=lambda item: -_size(item[0]))
     try:
         pool = ProcessPoolExecutor(max_workers=min(workers, len(modules)),
                                    mp_context=multiprocessing.get_context("fork"),
                                    initializer=_start_worker, initargs=(index, config))
-        futures = {module.path: pool.submit(_interpret_task, module.path, record) for module, record in order}
+        futures = {module.path: pool.submit(_interpret_task, module.path, record) for module, record in modules}
     except (OSError, RuntimeError, AssertionError):  # no processes to be had: done here
         return None
     return Elsewhere(pool, futures)
-
-
-def _size(module: ModuleFacts) -> int:
-    return sum(len(body.code) for body in module.bodies)  # the encoded statements
 
 
 class _Worker:
