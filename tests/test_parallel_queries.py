@@ -104,3 +104,27 @@ def test_every_operation_the_analyzer_applies_survives_encoding():
     for kind in sorted(kinds):
         op = samples.get(kind, (kind, where))
         assert decode_op(encode_op(op)) == op, kind
+
+
+def test_an_error_while_the_logs_are_applied_stops_the_workers(dense, monkeypatch):
+    """The parent applies the workers' logs; if that fails, the error is the run's, and no
+    worker is left interpreting the rest of the project."""
+    import multiprocessing
+
+    import dbcheck.incremental.queries as queries
+
+    config = load_config(start=dense)
+    index, _messages, _errors, _given = build_project([dense], config)
+    calls = {"n": 0}
+    real = queries.decode_op
+
+    def failing(op):
+        calls["n"] += 1
+        if calls["n"] == 3:
+            raise ValueError("a log the parent cannot read")
+        return real(op)
+
+    monkeypatch.setattr(queries, "decode_op", failing)
+    with pytest.raises(ValueError):
+        queries.analyze_queries(index, effective_config(index, config), None, jobs=2)
+    assert multiprocessing.active_children() == []

@@ -53,3 +53,24 @@ def test_unused_parameters_see_names_rebound_in_inner_scopes(source, unused):
 def test_route_paths_say_admin_only_in_a_whole_segment(path, privileged):
     decorator = ("call", ("attr", ("n", "app.bp"), "get"), (("c", path),), (), 1, 0)
     assert mentions_privilege(decorator) is privileged
+
+
+@pytest.mark.parametrize("raw", [
+    '"abc"', "'abc'", '""', "''", '""""""', '"""a\nb"""', "'''x'y'''", 'u"x"', 'U"x"', 'r"a\\b"', 'R"a\\nb"',
+    '"a\\nb"', '"a\\"b"', 'b"x"', 'rb"x"', 'Br"x"', '"""a\r\nb"""', 'r"""p\r\nq"""', '"é\u00e9"',
+])
+def test_plain_string_literals_read_off_their_quotes_equal_literal_eval(raw):
+    from dbcheck.facts.extract import _plain_string
+
+    plain = _plain_string(raw)
+    if plain is not None:  # None: left to literal_eval
+        assert plain == ast.literal_eval(raw), raw
+    if "\\" in raw and not raw.lower().startswith("r") or raw[0] in "bB" or "\r" in raw:
+        assert plain is None, raw
+
+
+def test_an_int_literal_too_long_to_convert_leaves_the_file_analysed():
+    from dbcheck.facts.extract import extract_module
+
+    facts = extract_module("X = " + "1" * 5000 + "\nY = 12\n", "big.py", "big", False)
+    assert facts.notice is None and facts.error is None

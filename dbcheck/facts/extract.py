@@ -82,8 +82,8 @@ def _plain_string(raw: str) -> Optional[str]:
     if len(raw) < start + 2 * len(quote) or not raw.endswith(quote):
         return None
     inner = raw[start + len(quote):len(raw) - len(quote)]
-    if "\\" in inner and prefix != "r":
-        return None
+    if "\r" in inner or "\\" in inner and prefix != "r":
+        return None  # an escape, or a line break Python reads as "\n" (CRLF files)
     return inner
 
 
@@ -336,7 +336,8 @@ class ExprConverter:
         return ("c", value) if isinstance(value, (str, bytes)) else UNKNOWN
 
     def _number(self, node: Union[cst.Integer, cst.Float]) -> Expr:
-        if node.value.isascii() and node.value.isdigit() and (node.value[0] != "0" or node.value == "0"):
+        if node.value.isascii() and node.value.isdigit() and (node.value[0] != "0" or node.value == "0") \
+                and len(node.value) <= 18:
             return ("c", int(node.value))  # the common case, without compiling the literal
         try:
             return ("c", ast.literal_eval(node.value))

@@ -82,22 +82,26 @@ def analyze_queries(index: "ProjectIndex", config: "Config", memo: Optional[Memo
         ops = _replayable(view, previous, decoded, module.path, own, interface_unchanged) if own else None
         steps.append((module, own, ops))
     elsewhere = interpret_elsewhere(index, config, [(m, bool(own)) for m, own, ops in steps if ops is None], jobs)
-    for module, own, ops in steps:
-        if ops is not None:
-            new_memo[module.path] = previous[module.path]  # type: ignore[index]
-            for op in ops:
-                analyzer.apply(op)
-            analyzer.result.replayed.append(module.path)
-            continue
-        done = elsewhere.result(module.path) if elsewhere is not None else None
-        if done is not None:
-            reads, log = done
-            for op in log:
-                analyzer.apply(decode_op(op))
-        else:
-            reads, log = interpret_here(analyzer, view, module, bool(own))
-        if own:
-            new_memo[module.path] = (own, reads, log)
+    try:
+        for module, own, ops in steps:
+            if ops is not None:
+                new_memo[module.path] = previous[module.path]  # type: ignore[index]
+                for op in ops:
+                    analyzer.apply(op)
+                analyzer.result.replayed.append(module.path)
+                continue
+            done = elsewhere.result(module.path) if elsewhere is not None else None
+            if done is not None:
+                reads, log = done
+                for op in log:
+                    analyzer.apply(decode_op(op))
+            else:
+                reads, log = interpret_here(analyzer, view, module, bool(own))
+            if own:
+                new_memo[module.path] = (own, reads, log)
+    finally:
+        if elsewhere is not None:
+            elsewhere.close()
     result = analyzer.finish()
     # rewritten when a module was analysed again, one is gone, or an interface or the
     # settings changed (new_memo's two entries that are not modules: "" and _SETTINGS)

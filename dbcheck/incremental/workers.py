@@ -69,7 +69,14 @@ class Elsewhere:
             return None
         finally:
             if not self.futures:
-                self.pool.shutdown(wait=True, cancel_futures=True)
+                self.close()
+
+    def close(self) -> None:
+        """Stop the workers, the modules not yet done dropped: called once every result was
+        taken, and by the caller whatever happens (an error while it applies the logs must
+        not leave workers running the rest of the project)."""
+        self.futures.clear()
+        self.pool.shutdown(wait=True, cancel_futures=True)
 
 
 def interpret_elsewhere(index: "ProjectIndex", config: "Config", modules: Sequence[tuple[ModuleFacts, bool]],
@@ -84,8 +91,12 @@ def interpret_elsewhere(index: "ProjectIndex", config: "Config", modules: Sequen
         pool = ProcessPoolExecutor(max_workers=min(workers, len(modules)),
                                    mp_context=multiprocessing.get_context("fork"),
                                    initializer=_start_worker, initargs=(index, config))
-        futures = {module.path: pool.submit(_interpret_task, module.path, record) for module, record in modules}
     except (OSError, RuntimeError, AssertionError):  # no processes to be had: done here
+        return None
+    try:
+        futures = {module.path: pool.submit(_interpret_task, module.path, record) for module, record in modules}
+    except (OSError, RuntimeError, AssertionError):  # a worker could not start: all done here
+        pool.shutdown(wait=True, cancel_futures=True)
         return None
     return Elsewhere(pool, futures)
 
