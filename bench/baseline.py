@@ -38,19 +38,19 @@ def plugin_free_flake8(work: Path) -> list[str]:
     return command
 
 
-def check_no_dbcheck(command: list[str]) -> None:
-    """flake8 lists its plugins in ``--version``: none of them may be dbcheck's."""
-    shown = subprocess.run([*command, "--version"], capture_output=True, text=True).stdout
+def check_no_dbcheck(command: list[str]) -> str:
+    """flake8 lists its plugins in ``--version`` (returned): none of them may be dbcheck's."""
+    shown = subprocess.run([*command, "--version"], capture_output=True, text=True).stdout.strip()
     if "dbcheck" in shown or "DBC" in shown:
-        raise SystemExit(f"the baseline flake8 loads dbcheck's plugin: {shown.strip()}")
+        raise SystemExit(f"the baseline flake8 loads dbcheck's plugin: {shown}")
+    return shown
 
 
 def main() -> int:
     import tempfile
 
     with tempfile.TemporaryDirectory() as scratch:
-        command = plugin_free_flake8(Path(scratch))
-        print(subprocess.run([*command, "--version"], capture_output=True, text=True).stdout.strip())
+        print(check_no_dbcheck(plugin_free_flake8(Path(scratch))))
     return 0
 
 

@@ -208,7 +208,6 @@ def _migration(p: int, previous: str | None) -> str:
     ]) + "\n"
 
 
-
 def _schemas_module(p: int) -> str:
     out = ["from datetime import datetime", "from typing import Optional", "from pydantic import BaseModel, Field", ""]
     for m in range(6):

@@ -38,8 +38,8 @@ def main() -> int:
     subprocess.run([str(Path(sys.executable).parent / "dbcheck"), "."], cwd=args.project,
                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     with_plugin = [str(Path(sys.executable).parent / "flake8"), "--select", "E,F,DBC", args.file]
-    scratch = Path(tempfile.mkdtemp(prefix="dbcheck-bench-"))
-    without = [*plugin_free_flake8(scratch), "--select", "E,F", args.file]
+    scratch = tempfile.TemporaryDirectory(prefix="dbcheck-bench-")  # flake8's own virtualenv
+    without = [*plugin_free_flake8(Path(scratch.name)), "--select", "E,F", args.file]
     timed(with_plugin, args.project)
     a, b = [], []
     for _ in range(args.runs):

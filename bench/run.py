@@ -29,8 +29,6 @@ sys.path.insert(0, str(HERE))
 from baseline import plugin_free_flake8  # noqa: E402
 from corpus import generate  # noqa: E402
 
-# flake8 without the DBC plugin: its own virtualenv (see baseline.py)
-
 
 def measure(command: list[str], cwd: Path, env: dict | None = None) -> tuple[float, int]:
     """(seconds, peak RSS in MB) of one process."""
@@ -159,7 +157,8 @@ def main() -> int:
     flake8_all = [*flake8_alone, "--select", "E,F", "-j", "2", "."]
     flake8_one_plain = [*flake8_alone, "--select", "E,F", rel(model)]
     flake8_one_plugin = [str(Path(sys.executable).parent / "flake8"), "--select", "E,F,DBC", rel(model)]
-    subprocess.run(dbcheck("."), cwd=root, env=env, stdout=subprocess.DEVNULL)  # warm the cache
+    if not args.cold_only:
+        subprocess.run(dbcheck("."), cwd=root, env=env, stdout=subprocess.DEVNULL)  # warm the cache
 
     samples: dict[str, list[tuple[float, int]]] = {}
     daemons: dict[str, int] = {}

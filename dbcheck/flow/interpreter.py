@@ -47,7 +47,7 @@ from dbcheck.flow.values import (
 )
 from dbcheck.schema.model import RelationshipModel, TableModel
 from dbcheck.schema.tenancy import owned_by_tenant, tenant_columns_of, tenant_owned
-from dbcheck.semantic.classes import is_protocol, mro
+from dbcheck.semantic.classes import attributes_of, is_protocol, mro
 from dbcheck.syntax.noqa import is_suppressed
 from dbcheck.semantic.symbols import ClassAttr, ClassRef, Function, FunctionBody, Lib, Value, lib_name_of
 
@@ -278,14 +278,7 @@ class QueryAnalyzer:
 
     def _attributes_in_mro(self, ref: "ClassRef") -> list[tuple[AttrFact, "ClassRef"]]:
         """Attributes visible on ``ref``: own first, then its bases', the first binding wins."""
-        seen: set[str] = set()
-        out: list[tuple[AttrFact, "ClassRef"]] = []
-        for cls in self._mro(ref):
-            for attr in cls.fact.attrs:
-                if attr.name not in seen:
-                    seen.add(attr.name)
-                    out.append((attr, cls))
-        return out
+        return attributes_of(self._mro(ref))
 
     def _table_named(self, name: str) -> Optional[TableModel]:
         if not name:

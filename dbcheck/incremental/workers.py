@@ -36,16 +36,19 @@ PARALLEL_THRESHOLD = 40
 Logged = tuple[tuple, tuple]  # (the encoded reads, the encoded operations)
 
 
-def interpret_here(analyzer: QueryAnalyzer, view: RecordingIndex, module: ModuleFacts, record: bool) -> Logged:
+def interpret_here(analyzer: QueryAnalyzer, view: RecordingIndex, module: ModuleFacts, record: bool,
+                   keep_log: bool = False) -> Logged:
     """Interpret ``module`` with ``analyzer``, applying its operations; with ``record``,
-    what it read and its operations, encoded for the memo (else two empty tuples)."""
+    what it read and its operations, encoded for the memo (else two empty tuples; with
+    ``keep_log``, the operations all the same: a worker's parent needs them)."""
     reads = Reads()
     if record:
         view.stack.append(reads)
     analyzer.log = []
     try:
         analyzer.interpret_module(module)
-        return (reads.encode(), tuple(encode_op(op) for op in analyzer.log)) if record else ((), ())
+        log = tuple(encode_op(op) for op in analyzer.log) if record or keep_log else ()
+        return (reads.encode() if record else ()), log
     finally:
         if record:
             view.stack.pop()
@@ -102,12 +105,11 @@ def interpret_elsewhere(index: "ProjectIndex", config: "Config", modules: Sequen
 
 
 class _Worker:
-    """A worker's own analyzer, over the index it inherited when it was forked."""
+    """A worker's own view of the index it inherited when it was forked."""
 
     def __init__(self, index: "ProjectIndex", config: "Config") -> None:
         self.view = RecordingIndex(index)
         self.config = config
-        self.by_path = {m.path: m for m in index.modules.values()}
 
 
 # Set once in each worker process by its initializer (a forked child's own memory):
@@ -126,14 +128,6 @@ def _interpret_task(path: str, record: bool) -> Logged:
     # A fresh analyzer per module: a module's interpretation reads nothing another
     # module's left behind, and a sequential run's result must not depend on how the
     # modules were shared out.
-    analyzer = QueryAnalyzer(worker.view, worker.config)
-    reads = Reads()
-    if record:
-        worker.view.stack.append(reads)
-    analyzer.log = []
-    try:
-        analyzer.interpret_module(worker.by_path[path])
-    finally:
-        if record:
-            worker.view.stack.pop()
-    return (reads.encode() if record else ()), tuple(encode_op(op) for op in analyzer.log)
+    view = worker.view
+    return interpret_here(QueryAnalyzer(view, worker.config), view, view.digests.by_path[path], record,
+                          keep_log=True)

@@ -42,9 +42,14 @@ def attributes_in_mro(symbols: SymbolLookup, ref: ClassRef, include_mapped: bool
     """Attributes visible on ``ref``: own first, then bases, the first binding wins.
     Without ``include_mapped``, attributes of mapped ancestors (they live on the
     ancestor's table) and of classes reached only through them are left out."""
+    return attributes_of(visible_classes(symbols, ref, include_mapped, mapped or set()))
+
+
+def attributes_of(classes: list[ClassRef]) -> list[tuple[AttrFact, ClassRef]]:
+    """The attributes of ``classes`` (in resolution order): the first binding of a name wins."""
     seen: set[str] = set()
     out: list[tuple[AttrFact, ClassRef]] = []
-    for cls in visible_classes(symbols, ref, include_mapped, mapped or set()):
+    for cls in classes:
         for attr in cls.fact.attrs:
             if attr.name not in seen:
                 seen.add(attr.name)
