@@ -27,9 +27,12 @@ PROJECTS = [REPO / "fixtures" / name for name in ("saas", "flask_app", "sqlmodel
 
 def _dump(index) -> tuple:
     tables = sorted(repr(t) for t in index.tables)
-    classes = sorted((q, i.style, i.mapped, i.complete, i.abstract, repr(i.table) if i.table is not None else None)
+    classes = sorted((q, i.style, i.mapped, i.complete, i.abstract, i.is_root, i.library_base, repr(i.type_map),
+                      i.mapped_parent.ref.qualname if i.mapped_parent is not None else None,
+                      repr(i.table) if i.table is not None else None)
                      for q, i in index.classes.items())
-    return tables, classes
+    # the classes in the order the build found them (rules iterate them in that order)
+    return tables, classes, list(index.classes)
 
 
 class _Project:

@@ -109,3 +109,70 @@ def test_a_mixin_column_is_reported_in_the_mixins_file_when_that_file_is_the_foc
     secrets = [f for f in focused if f.code == "DBC201"]
     assert [(f.path, f.line) for f in secrets] == [("mixins.py", 5)]
     assert "also on" in secrets[0].message  # both tables, though neither is declared there
+
+
+def test_dbc504_reads_the_handlers_only_when_a_reported_function_writes_a_reference(tmp_path, monkeypatch):
+    """An edit of a model file (the language server's common case) must not read every
+    handler of the project for DBC504; a service module that writes the foreign key under
+    the attribute's own name (not the column's) still gets its finding when focused."""
+    (tmp_path / "pyproject.toml").write_text("[tool.dbcheck]\n")
+    (tmp_path / "models.py").write_text(textwrap.dedent('''
+        from sqlalchemy import ForeignKey
+        from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+        class Base(DeclarativeBase):
+            pass
+
+        class User(Base):
+            __tablename__ = "users"
+            id: Mapped[int] = mapped_column(primary_key=True)
+
+        class Document(Base):
+            __tablename__ = "documents"
+            id: Mapped[int] = mapped_column(primary_key=True)
+            user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+
+        class Link(Base):
+            __tablename__ = "links"
+            id: Mapped[int] = mapped_column(primary_key=True)
+            user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+            doc: Mapped[int] = mapped_column("document_id", ForeignKey("documents.id", ondelete="CASCADE"),
+                                             index=True)
+    ''').lstrip())
+    (tmp_path / "services.py").write_text(textwrap.dedent('''
+        from models import Link
+
+        def create_link(session, data, user):
+            session.add(Link(user_id=user.id, doc=data.document_id))
+    ''').lstrip())
+    (tmp_path / "routes.py").write_text(textwrap.dedent('''
+        from fastapi import APIRouter
+        from pydantic import BaseModel
+        from models import User
+        from services import create_link
+
+        router = APIRouter()
+
+        class LinkIn(BaseModel):
+            document_id: int
+
+        @router.post("/links")
+        def link(body: LinkIn, session, user: User):
+            create_link(session, body, user)
+    ''').lstrip())
+    monkeypatch.chdir(tmp_path)
+    config = load_config(start=tmp_path)
+    analysis = analyse_project(project_files([Path(".")], config), config, jobs=1)
+    everything, _errors = findings_of(analysis, config)
+    assert [(f.path, f.line) for f in everything if f.code == "DBC504"] == [("services.py", 4)]
+    focused, _errors = findings_of(analysis, config, frozenset({"services.py"}))
+    assert [(f.path, f.line) for f in focused if f.code == "DBC504"] == [("services.py", 4)]
+
+    from dbcheck.rules.request_input import RequestInputs
+
+    def unread(*_args, **_kwargs):
+        raise AssertionError("the project's handlers were read for a file that writes no reference")
+
+    monkeypatch.setattr(RequestInputs, "build", classmethod(unread))
+    focused, errors = findings_of(analysis, config, frozenset({"models.py"}))
+    assert not errors

@@ -530,7 +530,8 @@ def in_a_closure(session, user, ids):
 
     def check(self, ctx: "RuleContext") -> Iterable[Finding]:
         findings: list[Finding] = []
-        login_user = flask_login_user(ctx.index)
+        login_user: Optional[TableModel] = None
+        looked_for_user = False
         mentions_model = _model_names(ctx.index)
         for module in ctx.reported_modules():
             for body in (inner for outer in module.bodies for inner in outer.with_nested()):
@@ -538,6 +539,8 @@ def in_a_closure(session, user, ids):
                 # decoding the others (their encoded IR carries every name as written)
                 if mentions_model is not None and mentions_model.search(body.code) is None:
                     continue
+                if not looked_for_user:  # a walk of every function's decorators: once, if needed
+                    login_user, looked_for_user = flask_login_user(ctx.index), True
                 findings.extend(self._check_function(ctx.index, ctx.config, module, body, login_user))
         return unique_places(findings)
 

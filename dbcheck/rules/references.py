@@ -11,8 +11,9 @@ is DBC501 / DBC502's to judge; this rule reports ids that are never looked up at
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Iterable, Iterator, Optional
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Optional
 
 from dbcheck.facts.ir import Assert, Attr, BoolOp, Call, Compare, Const, Expr, If, IfExp, Local, Loop, Name, Subscript
 from dbcheck.facts.model import FunctionIR, ModuleFacts
@@ -239,6 +240,31 @@ def _references(index: "ProjectIndex", config: "Config", table: TableModel,
     return None
 
 
+def _may_write_reference(index: "ProjectIndex", config: "Config") -> Callable[[FunctionIR], bool]:
+    """Whether a function may write one of the foreign keys ``_references`` accepts: a
+    keyword of that name in its IR (``body.code``, where every name is spelled out at its
+    first use) or an attribute store of it - a cheap superset of what ``_writes`` finds."""
+    owned: dict[str, bool] = {}  # a key's target table -> whether a tenant owns it
+
+    def references(column: ColumnModel) -> bool:
+        if column.name in config.tenant_columns:
+            return False
+        for fk in column.foreign_keys:
+            if fk.target_table and fk.target_table not in owned:
+                owned[fk.target_table] = owned_by_tenant(index, config, fk.target_table) is not None
+            if fk.target_table and owned[fk.target_table]:
+                return True
+        return False
+
+    names = {name for table in index.tables for column in table.columns if column.foreign_keys and references(column)
+             for name in (column.name, column.attribute or column.name)}
+    if not names:
+        return lambda body: False
+    spelled = re.compile(b"|".join(re.escape(n.encode()) for n in sorted(names)))
+    return lambda body: spelled.search(body.code) is not None \
+        or any(attribute in names for _local, attribute, _line in body.attribute_stores)
+
+
 class UncheckedReference(Rule):
     code = "DBC504"
     name = "unchecked-reference"
@@ -362,6 +388,12 @@ def link_v2(body: LinkIn, session, user: User):
     )
 
     def check(self, ctx: "RuleContext") -> Iterable[Finding]:
+        bodies = [body for m in ctx.reported_modules() for body in m.bodies]
+        may_write = _may_write_reference(ctx.index, ctx.config) if bodies else None
+        if may_write is None or not any(may_write(body) for body in bodies):
+            # no function of the files reported assigns a foreign key to a tenant-owned
+            # table: the project's handlers need not be read (an editor's edit of a model)
+            return []
         inputs = ctx.request_inputs
         findings: list[Finding] = []
         reported = {m.path for m in ctx.reported_modules()}

@@ -10,6 +10,7 @@ the affected table is marked incomplete and rules that need certainty stay silen
 from __future__ import annotations
 
 import copy
+import os
 import re
 from collections import Counter
 from functools import cached_property
@@ -24,7 +25,7 @@ from dbcheck.schema.index import ClassInfo, ProjectIndex, camel_to_snake
 from dbcheck.schema.memory import BuildMemory
 from dbcheck.schema.types import TypeInfo, builtin_annotation_type, classify_type_name
 from dbcheck.semantic.classes import attributes_in_mro, mro, own_attr, visible_classes
-from dbcheck.semantic.symbols import ClassAttr, ClassRef, Function, Lib, SymbolTable, Value, lib_name_of
+from dbcheck.semantic.symbols import UNSETTLED, ClassAttr, ClassRef, Function, Lib, SymbolTable, Value, lib_name_of
 
 _U = TypeVar("_U")
 
@@ -68,9 +69,10 @@ def _items(expr: Optional[Expr]) -> list[Expr]:
 # --------------------------------------------------------------------------- the builder
 
 class _Builder:
-    def __init__(self, modules: dict[str, ModuleFacts], encrypted_types: Iterable[str]) -> None:
+    def __init__(self, modules: dict[str, ModuleFacts], encrypted_types: Iterable[str],
+                 by_suffix: Optional[dict[str, Optional[str]]] = None) -> None:
         self.modules = modules
-        self.symbols = SymbolTable(modules)
+        self.symbols = SymbolTable(modules, by_suffix)
         self.encrypted_types = tuple(encrypted_types)
         self.infos: dict[str, ClassInfo] = {}
         self.tables: list[TableModel] = []
@@ -82,13 +84,76 @@ class _Builder:
         self.spelled: set[str] = set()  # classes named by the project-wide spelling
         self.reused: set[str] = set()  # classes whose table came from the last build
         self.memory: Optional[BuildMemory] = None
+        # With a memory to keep (the daemon): the modules each class's classification and
+        # table read (see SymbolTable.reading), and what each memoised result read.
+        self._tracking = False
+        self._classified: dict[str, frozenset[str]] = {}
+        self._built: dict[str, frozenset[str]] = {}
+        self._memo_reads: dict[tuple, frozenset[str]] = {}
+        # the last build's classifications and the modules changed since (see _kept_info)
+        self._kept: Optional[tuple[BuildMemory, set[str]]] = None
+        # class -> the project classes among its bases, each as (module name, place in its classes)
+        self._base_classes: dict[str, tuple[tuple[str, int], ...]] = {}
+        self._fresh_infos: set[str] = set()  # classes classified again (not kept)
+        self._name_by_path: dict[str, str] = {}
 
     # ---- classification
 
     def classify(self, ref: ClassRef, depth: int = 0) -> ClassInfo:
         known = self.infos.get(ref.qualname)
         if known is not None:
+            if self._tracking:
+                self.symbols.note(self._classified.get(ref.qualname, (UNSETTLED,)))
             return known
+        if not self._tracking:
+            return self._classify(ref, depth)
+        if self._kept is not None:
+            kept = self._kept_info(ref)
+            if kept is not None:
+                return kept
+        self._fresh_infos.add(ref.qualname)
+        with self.symbols.reading() as frame:
+            info = self._classify(ref, depth)
+        frame.add(self._name_by_path.get(ref.module.path, UNSETTLED))
+        self._classified[ref.qualname] = frozenset(frame)
+        return info
+
+    def _place(self, ref: ClassRef) -> tuple[str, int]:
+        name = self._name_by_path.get(ref.module.path, UNSETTLED)
+        return name, next(i for i, fact in enumerate(ref.module.classes) if fact is ref.fact)
+
+    def _kept_info(self, ref: ClassRef) -> Optional[ClassInfo]:
+        """The last build's classification of ``ref``, when no module it read changed: a
+        copy, linked to this build's classes (its bases classified first, as
+        ``_classify`` would, so the classes come in the same order)."""
+        assert self._kept is not None
+        previous, changed = self._kept
+        qualname = ref.qualname
+        old = previous.infos.get(qualname)
+        reads = previous.classified.get(qualname)
+        if old is None or reads is None or not changed.isdisjoint(reads):
+            return None
+        info = object.__new__(ClassInfo)  # a shallow copy (copy.copy is slow for thousands of classes)
+        info.__dict__.update(old.__dict__)
+        info.ref, info.table = ref, None
+        self.infos[qualname] = info
+        self._classified[qualname] = reads
+        self.symbols.note(reads)
+        bases = previous.base_classes.get(qualname, ())
+        self._base_classes[qualname] = bases
+        for module_name, place in bases:
+            # what resolving the bases found last time: nothing they read changed
+            module = self.modules[module_name]
+            self.classify(ClassRef(module, module.classes[place]))
+        if old.mapped_parent is not None:
+            parent = self.infos.get(old.mapped_parent.ref.qualname)
+            if parent is None:  # cannot be: the parent is one of the bases classified above
+                del self.infos[qualname]
+                return None
+            info.mapped_parent = parent
+        return info
+
+    def _classify(self, ref: ClassRef, depth: int) -> ClassInfo:
         info = ClassInfo(ref, "none")
         self.infos[ref.qualname] = info  # cycle guard
         fact = ref.fact
@@ -109,6 +174,8 @@ class _Builder:
                 info.library_base = name
             elif isinstance(sym, ClassRef):
                 parent = self.classify(sym, depth + 1)
+                if self._tracking:
+                    self._base_classes[ref.qualname] = self._base_classes.get(ref.qualname, ()) + (self._place(sym),)
                 if parent.style != "none" and info.style == "none":
                     info.style = parent.style
                 if parent.library_base and not info.library_base:
@@ -210,42 +277,63 @@ class _Builder:
     # ---- tables of classes
 
     def build_class_tables(self, previous: Optional["BuildMemory"] = None, remember: bool = False) -> None:
+        self._tracking = remember or previous is not None
+        layout = project_layout(self.modules)
+        same_layout = previous is not None and previous.layout == layout
+        if self._tracking:
+            self.symbols.track_reads()
+            self._name_by_path = {m.path: name for name, m in self.modules.items()}
+            if same_layout and previous is not None:
+                changed = {name for name, m in self.modules.items() if previous.keys.get(name) != m.key}
+                self._kept = (previous, changed | {UNSETTLED})
         refs = [ClassRef(m, c) for m in self.modules.values() for c in m.classes]
         for ref in refs:
             self.classify(ref)
+        self._kept = None
+        classified: dict[str, ClassInfo] = {}
+        if remember:
+            kept_infos = previous.infos if previous is not None else {}
+            classified = {q: copy.copy(i) if q in self._fresh_infos else kept_infos[q] for q, i in self.infos.items()}
         mapped_names = {q for q, i in self.infos.items() if i.mapped}
-        layout = tuple((name, m.path) for name, m in self.modules.items())
-        same_layout = previous is not None and previous.layout == layout
-        # a module's reach is a function of its content and the project's layout
-        reach = self._reaches(previous.reach_by_key if same_layout and previous is not None else {}) \
-            if remember or same_layout else {}
-        reusable = self._reusable_tables(previous, mapped_names, reach) \
-            if same_layout and previous is not None else set()
+        reusable = self._reusable_tables(previous, mapped_names) if same_layout and previous is not None else set()
         copies: dict[str, TableModel] = {}
         # Parents before children, so single-table inheritance finds the parent's table.
         pending = [self.infos[r.qualname] for r in refs if self.infos[r.qualname].mapped]
         done: set[str] = set()
         while pending:
             progressed = False
-            for info in list(pending):
+            waiting: list[ClassInfo] = []
+            for info in pending:
                 parent = info.mapped_parent
                 if parent is not None and parent.ref.qualname not in done and parent.mapped:
+                    waiting.append(info)
                     continue
                 owner = previous.owners.get(info.ref.qualname) if previous is not None else None
                 if owner in reusable and (owner == info.ref.qualname or owner in copies):
                     self._reuse_table(info, owner, previous, copies)  # type: ignore[arg-type]
                 else:
-                    self._class_table(info, mapped_names)
+                    self._tracked_table(info, mapped_names)
                 done.add(info.ref.qualname)
-                pending.remove(info)
                 progressed = True
+            pending = waiting
             if not progressed:
                 for info in pending:
                     info.complete = False
-                    self._class_table(info, mapped_names)
+                    self._tracked_table(info, mapped_names)
                 break
         if remember:
-            self.memory = self._remember(previous, mapped_names, reusable, reach, layout)
+            self.memory = self._remember(previous, mapped_names, reusable, layout, classified)
+        self._tracking = False
+        self.symbols.stop_tracking()
+
+    def _tracked_table(self, info: ClassInfo, mapped_names: set[str]) -> None:
+        if not self._tracking:
+            self._class_table(info, mapped_names)
+            return
+        with self.symbols.reading() as frame:
+            self._class_table(info, mapped_names)
+        qualname = info.ref.qualname
+        self._built[qualname] = self._built.get(qualname, frozenset()) | frame
 
     # ---- reusing the last build's class tables (the daemon: one file edited at a time)
 
@@ -254,43 +342,50 @@ class _Builder:
         models = frozenset(info.ref.fact.name for info in self.infos.values() if info.style != "none")
         return frozenset(mapped_names), models, self.encrypted_types
 
-    def _reusable_tables(self, previous: "BuildMemory", mapped_names: set[str],
-                         reaches: dict[str, frozenset[str]]) -> set[str]:
+    def _reusable_tables(self, previous: "BuildMemory", mapped_names: set[str]) -> set[str]:
         """The classes whose table the last build made and this one would make again,
-        identical: no module their names can reach changed (the reach is taken from every
-        qualified name a module's classes, assignments and functions mention - wider than
-        what resolution follows), no project-wide input changed, and every class sharing
-        the table (single-table inheritance) is unchanged too. The modules and their
-        paths are the same as the last build's (resolution by path tails depends on them)."""
+        identical: no module its making read changed (its classification, its table,
+        and - to be safe from reads no frame saw - everything the classes of those
+        modules read, see ``_dependencies``), no project-wide input changed, and every
+        class sharing the table (single-table inheritance) is unchanged too. The modules
+        and their paths are the same as the last build's (resolution by path tails
+        depends on them)."""
         if self._shared_inputs(mapped_names) != previous.shared:
             return set()
         changed = {name for name, m in self.modules.items() if previous.keys.get(name) != m.key}
-        affected = set(changed)
-        reached_by: dict[str, list[str]] = {}
-        for name, targets in reaches.items():
-            for target in targets:
-                reached_by.setdefault(target, []).append(name)
-        stack = list(changed)
-        while stack:
-            for name in reached_by.get(stack.pop(), ()):
-                if name not in affected:
-                    affected.add(name)
-                    stack.append(name)
+        changed.add(UNSETTLED)
         blocked = {owner for qualname, owner in previous.owners.items()
-                   if previous.modules[qualname] in affected or qualname in previous.spelled}
+                   if qualname in previous.spelled or not changed.isdisjoint(previous.reads.get(qualname, (UNSETTLED,)))}
         return {owner for owner in previous.tables if owner not in blocked}
 
-    def _reaches(self, known: dict[str, frozenset[str]]) -> dict[str, frozenset[str]]:
-        """Module name -> the modules the qualified names it mentions can resolve into
-        (``known``: by facts key, from a build with the same modules and paths)."""
-        key_of = {id(m): name for name, m in self.modules.items()}
+    def _dependencies(self) -> dict[str, frozenset[str]]:
+        """Each mapped class -> the modules its table depends on: its own, what its
+        classification and its table read, and, closed over, what every class of each of
+        those modules read (a class's table reads other classes' classifications and
+        tables - a mixin, a foreign key's target - not always through a resolution)."""
+        names_by_path = {m.path: name for name, m in self.modules.items()}
+        own = {q: names_by_path.get(i.ref.module.path, UNSETTLED) for q, i in self.infos.items()}
+        by_module: dict[str, set[str]] = {}
+        for qualname, module in own.items():
+            by_module.setdefault(module, set()).update(self._classified.get(qualname, (UNSETTLED,)),
+                                                       self._built.get(qualname, ()))
         out: dict[str, frozenset[str]] = {}
-        for name, module in self.modules.items():
-            found = known.get(module.key) if module.key else None
-            if found is None:
-                targets = (self.symbols._module(prefix) for prefix in _name_prefixes(module))
-                found = frozenset(key_of[id(t)] for t in targets if t is not None and id(t) in key_of)
-            out[name] = found
+        for qualname, info in self.infos.items():
+            if not info.mapped:
+                continue
+            if qualname in self.reused:
+                out[qualname] = self._built[qualname]  # the last build's, whose reads are unchanged
+                continue
+            start = {own[qualname], *self._classified.get(qualname, (UNSETTLED,)), *self._built.get(qualname, ())}
+            seen: set[str] = set()
+            stack = list(start)
+            while stack:
+                module = stack.pop()
+                if module in seen:
+                    continue
+                seen.add(module)
+                stack.extend(by_module.get(module, ()))
+            out[qualname] = frozenset(seen)
         return out
 
     def _reuse_table(self, info: ClassInfo, owner: str, previous: "BuildMemory", copies: dict[str, TableModel]) -> None:
@@ -302,9 +397,11 @@ class _Builder:
             table = copies[owner]  # single-table inheritance: the parent's copy, children included
         info.table = table
         self.reused.add(info.ref.qualname)
+        if self._tracking:
+            self._built[info.ref.qualname] = previous.reads.get(info.ref.qualname, frozenset((UNSETTLED,)))
 
     def _remember(self, previous: Optional["BuildMemory"], mapped_names: set[str], reusable: set[str],
-                  reach: dict[str, frozenset[str]], layout: tuple) -> "BuildMemory":
+                  layout: tuple, infos: dict[str, ClassInfo]) -> "BuildMemory":
         owners: dict[str, str] = {}
         modules: dict[str, str] = {}
         tables: dict[str, TableModel] = {}
@@ -327,7 +424,8 @@ class _Builder:
             keys={name: m.key for name, m in self.modules.items()},
             layout=layout,
             shared=self._shared_inputs(mapped_names),
-            reach_by_key={self.modules[name].key: found for name, found in reach.items() if self.modules[name].key},
+            reads=self._dependencies(), infos=infos, classified=dict(self._classified),
+            base_classes=dict(self._base_classes), by_suffix=self.symbols.by_suffix,
             owners=owners, modules=modules, tables=tables, spelled=set(self.spelled),
         )
 
@@ -720,8 +818,15 @@ class _Builder:
             found = memo.get(key, _MISSING)
         except TypeError:  # an unhashable constant
             return compute(*args)
-        if found is _MISSING:
-            found = memo[key] = compute(*args)
+        if not self._tracking:
+            if found is _MISSING:
+                found = memo[key] = compute(*args)
+        elif found is _MISSING:
+            with self.symbols.reading() as frame:
+                found = memo[key] = compute(*args)
+            self._memo_reads[(kind, key)] = frozenset(frame)
+        else:
+            self.symbols.note(self._memo_reads.get((kind, key), (UNSETTLED,)))
         return found
 
     # ---- columns
@@ -737,8 +842,13 @@ class _Builder:
         key = (id(attr), owner.qualname, tuple(info.type_map))
         known = self._inherited_columns.get(key)
         if known is None or known[0] is not attr:
-            known = self._inherited_columns[key] = (attr, self._column(info, attr, owner, call, func_name, defaults,
-                                                                       inner))
+            with self.symbols.reading() as frame:
+                known = self._inherited_columns[key] = (attr, self._column(info, attr, owner, call, func_name,
+                                                                           defaults, inner))
+            if self._tracking:
+                self._memo_reads[("inherited", key)] = frozenset(frame)
+        elif self._tracking:
+            self.symbols.note(self._memo_reads.get(("inherited", key), (UNSETTLED,)))
         return copy.copy(known[1])
 
     def _column(self, info: ClassInfo, attr: AttrFact, owner: ClassRef, call: Expr, func_name: str,
@@ -846,6 +956,8 @@ class _Builder:
         sym = self.symbols.lookup(expr)
         if isinstance(sym, ClassAttr) and sym.path:
             info = self.classify(sym.cls)
+            if self._tracking and info.table is not None:
+                self.symbols.note(self._built.get(info.table.qualname or "", (UNSETTLED,)))
             path = [p for p in sym.path if p not in ("__table__", "c", "columns")]
             if len(path) == 1:
                 table_name = self._class_table_name(info)
@@ -901,8 +1013,18 @@ class _Builder:
     def _project_type(self, ref: ClassRef) -> TypeInfo:
         key = ref.qualname
         if key in self._type_cache:
+            if self._tracking:
+                self.symbols.note(self._memo_reads.get(("project_type", key), (UNSETTLED,)))
             return self._type_cache[key]
         self._type_cache[key] = TypeInfo(ref.fact.name, "unknown", False)
+        if not self._tracking:
+            return self._project_type_of(ref, key)
+        with self.symbols.reading() as frame:
+            found = self._project_type_of(ref, key)
+        self._memo_reads[("project_type", key)] = frozenset(frame)
+        return found
+
+    def _project_type_of(self, ref: ClassRef, key: str) -> TypeInfo:
         result = TypeInfo(ref.fact.name, "unknown", False)
         if any(key == c or key.endswith("." + c) or ref.fact.name == c for c in self.encrypted_types):
             result = TypeInfo(key, "string", True)
@@ -1497,46 +1619,6 @@ def _mark_hashed_on_write(tables: list[TableModel], modules: Iterable[ModuleFact
                 column.hashed_by_name = True
 
 
-def _name_prefixes(module: ModuleFacts) -> set[str]:
-    """Every dotted prefix of every qualified name the module's classes, assignments,
-    functions and imports mention, and of its own name."""
-    names: set[str] = {module.module}
-    names.update(module.imports.values())
-    names.update(module.star_imports)
-
-    def walk(value: object) -> None:
-        if isinstance(value, tuple):
-            if len(value) == 2 and value[0] == "n" and isinstance(value[1], str):
-                names.add(value[1])
-                return
-            for item in value:
-                walk(item)
-        elif isinstance(value, list):
-            for item in value:
-                walk(item)
-        elif isinstance(value, dict):
-            for key, item in value.items():
-                walk(key)
-                walk(item)
-
-    for cls in module.classes:
-        walk(cls.bases)
-        walk(cls.decorators)
-        walk(cls.keywords)
-        for attr in cls.attrs:
-            walk(attr.annotation)
-            walk(attr.value)
-    walk(module.assignments)
-    for function in module.functions.values():
-        walk(function.returns)
-        walk(function.defaults)
-    prefixes: set[str] = set()
-    for name in names:
-        parts = name.split(".")
-        prefixes.update(".".join(parts[:i]) for i in range(1, len(parts) + 1))
-    return prefixes
-
-
 def _copy_table(table: TableModel) -> TableModel:
     """A table whose lists and columns can change without changing ``table``."""
     new = copy.copy(table)
@@ -1557,12 +1639,19 @@ def _copy_table(table: TableModel) -> TableModel:
     return new
 
 
+def project_layout(modules: dict[str, ModuleFacts]) -> tuple:
+    """Every module's name and path, and the folder the paths are relative to: what
+    resolution by path tails depends on, besides the modules' content."""
+    return (os.getcwd(), *((name, m.path) for name, m in modules.items()))
+
+
 def build_index(modules: dict[str, ModuleFacts], encrypted_types: Iterable[str] = (),
                 previous: Optional[BuildMemory] = None, remember: bool = False) -> ProjectIndex:
     """``previous`` (with ``remember``, the index's ``build_memory`` carries the next
     one): a long-lived process's last build, whose class tables are copied where
     nothing they depend on changed. The index is the same as without it."""
-    builder = _Builder(modules, encrypted_types)
+    same_layout = previous is not None and previous.layout == project_layout(modules)
+    builder = _Builder(modules, encrypted_types, previous.by_suffix if same_layout and previous is not None else None)
     builder.build_class_tables(previous, remember)
     builder.module_tables()
     builder.imperative_mappings()

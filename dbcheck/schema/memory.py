@@ -4,7 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from typing import TYPE_CHECKING, Optional
+
 from dbcheck.schema.model import TableModel
+
+if TYPE_CHECKING:
+    from dbcheck.schema.index import ClassInfo
 
 
 @dataclass
@@ -17,7 +22,11 @@ class BuildMemory:
     keys: dict[str, str]  # module name -> facts key
     layout: tuple  # every module's name and path: resolution by path tails depends on them
     shared: tuple  # the project-wide inputs (see _shared_inputs)
-    reach_by_key: dict[str, frozenset[str]]  # facts key -> the modules its names reach
+    reads: dict[str, frozenset[str]]  # mapped class -> the modules its table depends on (see _dependencies)
+    infos: dict[str, "ClassInfo"]  # every class's classification, as classify left it
+    classified: dict[str, frozenset[str]]  # class -> the modules its classification read, its own included
+    base_classes: dict[str, tuple[tuple[str, int], ...]]  # class -> its project bases (module, place in its classes)
+    by_suffix: dict[str, Optional[str]]  # the symbol table's path tails (see SymbolTable)
     owners: dict[str, str]  # mapped class -> the class whose table it is
     modules: dict[str, str]  # mapped class -> its module's name
     tables: dict[str, TableModel]  # table-owning class -> its table as built

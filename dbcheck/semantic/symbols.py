@@ -6,9 +6,10 @@ from __future__ import annotations
 
 import functools
 import os
+from contextlib import contextmanager
 
 from dataclasses import dataclass
-from typing import Optional, Protocol, Union
+from typing import Iterable, Iterator, Optional, Protocol, Union
 
 from dbcheck.dialects import KNOWLEDGE
 from dbcheck.dialects.flask_sqlalchemy import DB_CLASS, DB_OBJECT
@@ -16,6 +17,9 @@ from dbcheck.facts.model import ClassFact, Expr, FunctionFact, FunctionIR, Modul
 
 # Library packages -> the short prefix their names are canonicalised to (the dialects').
 _LIBRARIES = KNOWLEDGE.packages
+# Read by a resolution that met a cycle still under way: what it found depends on more
+# than the modules noted, so nothing built from it is reused (never a module's name).
+UNSETTLED = "<unsettled>"
 _LIBRARY_ROOTS = frozenset(package for package, _prefix in _LIBRARIES)
 
 
@@ -101,9 +105,13 @@ class SymbolLookup(Protocol):
 class SymbolTable:
     """Name resolution over every module of the project, memoised for one build."""
 
-    def __init__(self, modules: dict[str, ModuleFacts]) -> None:
+    def __init__(self, modules: dict[str, ModuleFacts], by_suffix: Optional[dict[str, Optional[str]]] = None) -> None:
         self.modules = modules
         self._memo: dict[str, Symbol] = {}
+        # While reads are tracked (``track_reads``): each resolved name -> the modules its
+        # resolution read, and the open ``reading`` frames collecting them.
+        self._reads: Optional[dict[str, frozenset[str]]] = None
+        self._frames: list[set[str]] = []
         # Files outside a regular package chain (namespace packages, sys.path tricks)
         # are also reachable by the dotted tails of their path: server/app/models.py
         # answers to "app.models". An ambiguous tail resolves to nothing. The tails come
@@ -112,7 +120,10 @@ class SymbolTable:
         # package) as "keep.api.models.db.x". As from an import root, the file nearest
         # the root takes a tail several files share (old Faraday's server/models.py, not
         # persistence/server/models.py, is "server.models"); files equally near: nothing.
-        self._by_suffix: dict[str, Optional[str]] = {}
+        # (``by_suffix``: the last build's, when the modules and their paths are the same)
+        self._by_suffix: dict[str, Optional[str]] = by_suffix if by_suffix is not None else {}
+        if by_suffix is not None:
+            return
         nearest: dict[str, int] = {}
         for key, facts in modules.items():
             path = os.path.abspath(facts.path).replace("\\", "/")
@@ -130,18 +141,64 @@ class SymbolTable:
                 elif i == nearest[suffix]:
                     self._by_suffix[suffix] = None
 
+    @property
+    def by_suffix(self) -> dict[str, Optional[str]]:
+        """The dotted path tails files answer to (for the next build of the same layout)."""
+        return self._by_suffix
+
     def _module(self, dotted: str) -> Optional[ModuleFacts]:
         found = self.modules.get(dotted)
         if found is None:
             alias = self._by_suffix.get(dotted)
             found = self.modules.get(alias) if alias else None
+            if found is not None and self._frames:
+                self._frames[-1].add(alias)  # type: ignore[arg-type]
+        elif self._frames:
+            self._frames[-1].add(dotted)
         return found
+
+    # ---- which modules a computation read (the daemon's incremental index)
+
+    def track_reads(self) -> None:
+        """From now on, note which modules each resolution reads (``reading``)."""
+        self._memo.clear()
+        self._reads = {}
+
+    def stop_tracking(self) -> None:
+        self._reads = None
+        self._frames.clear()
+
+    @contextmanager
+    def reading(self) -> Iterator[set[str]]:
+        """The names of the modules whose facts the resolutions inside read (memoised
+        ones included), ``UNSETTLED`` among them when one met a cycle still under way.
+        Frames nest: an inner one's reads are the outer one's too."""
+        frame: set[str] = set()
+        self._frames.append(frame)
+        try:
+            yield frame
+        finally:
+            self._frames.pop()
+            if self._frames:
+                self._frames[-1].update(frame)
+
+    def note(self, reads: Iterable[str]) -> None:
+        """Reads made earlier (a memoised result's) count for the open frame too."""
+        if self._frames:
+            self._frames[-1].update(reads)
 
     def resolve(self, qualified: str, depth: int = 0) -> Symbol:
         if qualified in self._memo:
+            if self._frames and self._reads is not None:
+                self._frames[-1].update(self._reads.get(qualified, UNSETTLED))
             return self._memo[qualified]
         self._memo[qualified] = None  # a cycle resolves to nothing
-        result = self._resolve(qualified, depth)
+        if self._reads is None:
+            result = self._resolve(qualified, depth)
+        else:
+            with self.reading() as frame:
+                result = self._resolve(qualified, depth)
+            self._reads[qualified] = frozenset(frame)
         self._memo[qualified] = result
         return result
 
