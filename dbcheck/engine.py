@@ -333,16 +333,19 @@ def _depth(path: str) -> int:
 
 def run_rules(index: "ProjectIndex", config: Config, rules: Optional[Iterable[type["Rule"]]] = None,
               focus: Optional[frozenset[str]] = None,
-              analyse_queries: Optional[Callable[[], "QueryIndex"]] = None) -> tuple[list[Finding], list[str]]:
+              analyse_queries: Optional[Callable[[], "QueryIndex"]] = None,
+              effective: bool = False) -> tuple[list[Finding], list[str]]:
     """Every rule's findings (only those reported in ``focus``'s files, when given) and
-    one line per rule that crashed."""
+    one line per rule that crashed. ``effective``: ``config`` is ``effective_config``'s
+    already (``Analysis.effective``)."""
     from dbcheck.rules.context import RuleContext
 
     if rules is None:
         from dbcheck.rules import ALL_RULES
 
         rules = ALL_RULES
-    config = effective_config(index, config)
+    if not effective:
+        config = effective_config(index, config)
     ctx = RuleContext(index, config, focus, analyse_queries)
     findings: list[Finding] = []
     errors: list[str] = []
@@ -643,7 +646,7 @@ def findings_of(analysis: Analysis, config: Config, focus: Optional[frozenset[st
     the query analysis read the configuration ``effective_config`` makes of ``config``."""
     config = analysis.effective(config)
     findings, errors = run_rules(analysis.index, config, focus=focus,
-                                 analyse_queries=lambda: analysis.queries(config, focus))
+                                 analyse_queries=lambda: analysis.queries(config, focus), effective=True)
     from dbcheck.rules.noqa import unused_noqa
 
     modules = analysis.modules

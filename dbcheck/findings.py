@@ -62,10 +62,23 @@ class Fix:
                    (str(index[0]), str(index[1]), str(index[2])) if index is not None else None)
 
 
+@dataclass(frozen=True)
+class Related:
+    """Another place a finding is about - the other side of a relationship, the model a
+    foreign key points at - which the language server shows beside the diagnostic.
+    ``path`` is shown as the finding's own is."""
+
+    path: str
+    line: int
+    note: str
+
+
 @dataclass(frozen=True, order=True)
 class Finding:
     """A problem at a place. ``line`` and ``column`` are 1-based, like flake8's output.
-    ``fix``, when the problem has one, is not part of the finding's identity."""
+    ``fix``, when the problem has one, and ``related`` places are not part of the
+    finding's identity (nor stored with cached results: the language server, which
+    shows them, always analyses)."""
 
     path: str
     line: int
@@ -73,10 +86,11 @@ class Finding:
     code: str
     message: str
     fix: Optional[Fix] = field(default=None, compare=False)
+    related: tuple[Related, ...] = field(default=(), compare=False)
 
     def moved(self, path: str) -> "Finding":
         """The same finding under another spelling of its path."""
-        return Finding(path, self.line, self.column, self.code, self.message, self.fix)
+        return Finding(path, self.line, self.column, self.code, self.message, self.fix, self.related)
 
     def as_dict(self) -> dict[str, object]:
         return {

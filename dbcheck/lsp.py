@@ -307,13 +307,14 @@ class DbcheckServer(LanguageServer):
         first = min(max(finding.column - 1, 0), len(source_line))
         last = max(len(source_line.rstrip()), first)
         start, end = _utf16(source_line, first), _utf16(source_line, last)
+        places = [(where, int(number), "the query this call reaches") for where, number in _WHERE.findall(finding.message)]
+        places += [(other.path, other.line, other.note) for other in finding.related]
         related = []
-        for where, number in _WHERE.findall(finding.message):
+        for where, number, note in places:
             target = os.path.join(root, where)
             if os.path.isfile(target):
-                place = lsp.Range(lsp.Position(int(number) - 1, 0), lsp.Position(int(number) - 1, 0))
-                related.append(lsp.DiagnosticRelatedInformation(
-                    lsp.Location(from_fs_path(target), place), "the query this call reaches"))
+                place = lsp.Range(lsp.Position(number - 1, 0), lsp.Position(number - 1, 0))
+                related.append(lsp.DiagnosticRelatedInformation(lsp.Location(from_fs_path(target), place), note))
         return lsp.Diagnostic(
             range=lsp.Range(lsp.Position(line, start), lsp.Position(line, end)),
             message=finding.message, severity=self.severity(finding.code), code=finding.code, source="dbcheck",

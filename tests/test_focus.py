@@ -176,3 +176,19 @@ def test_dbc504_reads_the_handlers_only_when_a_reported_function_writes_a_refere
     monkeypatch.setattr(RequestInputs, "build", classmethod(unread))
     focused, errors = findings_of(analysis, config, frozenset({"models.py"}))
     assert not errors
+
+
+@pytest.mark.parametrize("source", _projects())
+def test_declared_in_agrees_with_paths(source, monkeypatch):
+    """``TableModel.declared_in`` (what a focused run asks of every table) is ``paths()``
+    without the set: for every table and every file of the project."""
+    monkeypatch.chdir(source)
+    config = load_config(start=source)
+    analysis = analyse_project(project_files([Path(".")], config), config, jobs=1)
+    files = sorted({m.path for m in analysis.modules.values()})
+    asked = 0
+    for table in analysis.index.tables:
+        for path in files:
+            assert table.declared_in(frozenset({path})) == (path in table.paths()), (table.name, path)
+            asked += table.declared_in(frozenset({path}))
+    assert asked > 0

@@ -310,6 +310,18 @@ CASES = {
                          "    @classmethod\n    def of(cls, user):\n        return cls.query.filter(cls.owner == user)\n",
         "app/views.py": "from app.models import Report\n\n\ndef mine(user):\n    return [r.id for r in Report.of(user)]\n",
     }, ("app/models.py", "cls.query.filter(cls.owner == user)", "cls.query.filter(cls.id > 0)")),
+    # the check in another file is what makes the caller's look-up scoped: editing the
+    # check (its name and signature unchanged) must re-analyse the caller
+    "an owner check's body": ({
+        "app/checks.py": "from flask_login import current_user\n\n\n"
+                         "def check_edit_permissions(task):\n"
+                         "    if task.user_id != int(current_user.id):\n        return False\n    return True\n",
+        "app/views.py": "from flask import abort\nfrom sqlalchemy import select\n\n"
+                        "from app.checks import check_edit_permissions\nfrom app.models import Task\n\n\n"
+                        "def rename(session, task_id, name):\n"
+                        "    task = session.scalars(select(Task).where(Task.id == task_id)).first()\n"
+                        "    if not check_edit_permissions(task):\n        abort(403)\n    task.title = name\n",
+    }, ("app/checks.py", "if task.user_id != int(current_user.id):", "if task.id is None:")),
     "a mixin's column": ({
         "app/mixins.py": "from sqlalchemy import ForeignKey\nfrom sqlalchemy.orm import Mapped, mapped_column\n\n\n"
                          "class OwnedMixin:\n    owner: Mapped[int] = mapped_column(\"user_id\", "

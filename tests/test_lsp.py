@@ -361,3 +361,65 @@ def test_a_library_file_outside_the_workspace_gets_nothing(tmp_path: Path) -> No
 
     asyncio.run(scenario())
     assert not (library / ".dbcheck_cache").exists() and not (tmp_path / "site-packages" / ".dbcheck_cache").exists()
+
+
+def test_relationship_findings_point_at_the_other_side(tmp_path: Path) -> None:
+    """DBC304's back_populates naming nothing, and DBC301's key with no relationship(),
+    carry the other model's place as related information: it is in another file."""
+    root = tmp_path / "proj"
+    (root / "app").mkdir(parents=True)
+    (root / "pyproject.toml").write_text('[tool.dbcheck]\n')
+    (root / "app" / "__init__.py").write_text("")
+    (root / "app" / "base.py").write_text(
+        "from sqlalchemy.orm import DeclarativeBase\n\n\nclass Base(DeclarativeBase):\n    pass\n")
+    users = root / "app" / "users.py"
+    users.write_text(textwrap.dedent('''\
+        from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+        from app.base import Base
+
+
+        class Team(Base):
+            __tablename__ = "teams"
+            id: Mapped[int] = mapped_column(primary_key=True)
+
+
+        class User(Base):
+            __tablename__ = "users"
+            id: Mapped[int] = mapped_column(primary_key=True)
+            notes: Mapped[list["Note"]] = relationship(back_populates="author")
+        '''))
+    notes = root / "app" / "notes.py"
+    notes.write_text(textwrap.dedent('''\
+        from sqlalchemy import ForeignKey
+        from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+        from app.base import Base
+
+
+        class Note(Base):
+            __tablename__ = "notes"
+            id: Mapped[int] = mapped_column(primary_key=True)
+            user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+            team_id: Mapped[int] = mapped_column(ForeignKey("teams.id", ondelete="CASCADE"), index=True)
+            writer: Mapped["User"] = relationship(back_populates="notes")
+        '''))
+
+    async def scenario() -> None:
+        client = await started(root)
+        try:
+            users_uri, notes_uri = opened(client, users), opened(client, notes)
+            broken = next(d for d in await client.wait(users_uri, lambda d: "DBC304" in codes(d))
+                          if d.code == "DBC304")
+            assert broken.range.start.line == 13
+            assert [(r.location.uri, r.location.range.start.line, r.message) for r in broken.related_information] \
+                == [(notes_uri, 6, "the Note model")]
+            unlinked = [d for d in await client.wait(notes_uri, lambda d: "DBC301" in codes(d)) if d.code == "DBC301"]
+            assert [d.range.start.line for d in unlinked] == [10]  # team_id; user_id has Note.writer
+            (other,) = unlinked[0].related_information
+            assert (other.location.uri, other.location.range.start.line) == (users_uri, 5)
+            assert other.message.startswith("Team, the other side")
+        finally:
+            await finished(client)
+
+    asyncio.run(scenario())

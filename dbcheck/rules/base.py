@@ -5,9 +5,9 @@ test suite runs. ``check`` is a pure function of the project index and the confi
 from __future__ import annotations
 
 import string
-from typing import TYPE_CHECKING, ClassVar, Iterable, Iterator, Mapping, Optional, Union
+from typing import TYPE_CHECKING, ClassVar, Iterable, Iterator, Mapping, Optional, Sequence, Union
 
-from dbcheck.findings import SAFE, UNSAFE, Finding, Fix
+from dbcheck.findings import SAFE, UNSAFE, Finding, Fix, Related
 from dbcheck.schema.model import Location
 
 if TYPE_CHECKING:
@@ -45,10 +45,12 @@ class Rule:
     def check(self, ctx: "RuleContext") -> Iterable[Finding]:
         raise NotImplementedError
 
-    def finding(self, location: Location, variant: str = "", fix: Optional[Fix] = None, **fields: object) -> Finding:
+    def finding(self, location: Location, variant: str = "", fix: Optional[Fix] = None,
+                related: Sequence[tuple[Location, str]] = (), **fields: object) -> Finding:
         """The finding at ``location``, its message rendered from the declared template
         (``variant`` names one of ``messages``) and ``fields``, which must be exactly the
-        template's. A fix must be of the safety the rule declares."""
+        template's. A fix must be of the safety the rule declares. ``related``: the other
+        places the finding is about, each with a note (see ``Related``)."""
         template = self.messages[variant] if variant else self.message
         wanted = {name for _text, name, _spec, _conv in string.Formatter().parse(template) if name}
         if wanted != set(fields):
@@ -56,7 +58,8 @@ class Rule:
                             f"got {sorted(fields)}")
         if fix is not None and fix.safety != self.fix:
             raise TypeError(f"{self.code} declares fixes {self.fix!r}, got a {fix.safety!r} one")
-        return Finding(location.path, location.line, location.column, self.code, template.format(**fields), fix)
+        return Finding(location.path, location.line, location.column, self.code, template.format(**fields), fix,
+                       tuple(Related(where.path, where.line, note) for where, note in related))
 
     @classmethod
     def fix_safety(cls) -> str:
@@ -124,6 +127,6 @@ def dedupe_by_site(findings: Iterable[tuple[Finding, str]]) -> Iterator[Finding]
         if others:
             shown = ", ".join(others[:3]) + (f" and {len(others) - 3} more" if len(others) > 3 else "")
             yield Finding(first.path, first.line, first.column, first.code,
-                          f"{first.message} (also on {shown})", first.fix)
+                          f"{first.message} (also on {shown})", first.fix, first.related)
         else:
             yield first

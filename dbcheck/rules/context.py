@@ -64,7 +64,7 @@ class RuleContext:
             return self.index.tables
         if self._reported_tables is None:
             focus = self.focus
-            self._reported_tables = [t for t in self.index.tables if not focus.isdisjoint(t.paths())]
+            self._reported_tables = [t for t in self.index.tables if t.declared_in(focus)]
         return self._reported_tables
 
     def reports_on(self, table: TableModel) -> bool:

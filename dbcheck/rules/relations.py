@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Iterable, Iterator, Optional
 
 from dbcheck.findings import SAFE, UNSAFE, Edit, Finding, Fix
-from dbcheck.schema.model import ColumnModel, ForeignKeyModel, RelationshipModel, TableModel
+from dbcheck.schema.model import ColumnModel, ForeignKeyModel, Location, RelationshipModel, TableModel
 from dbcheck.rules.base import Rule, column_label, dedupe_by_site
 
 if TYPE_CHECKING:
@@ -205,12 +205,15 @@ class Task(Base):
                 theirs = set().union(*(_class_names(index, t) for t in targets))
                 if self._covered(columns, table, targets, ours, theirs):
                     continue
-                target_class = next((t.class_name for t in targets if t.class_name), fk.target_table)
+                target = next((t for t in targets if t.class_name), targets[0])
+                target_class = target.class_name or fk.target_table
                 label = column_label(table, column) if len(columns) == 1 else \
                     f"{table.class_name}({', '.join(local)})"
+                other_side = (target.location, f"{target_class}, the other side: the relationship() may go on "
+                                               f"either model")
                 yield self.finding(column.location if len(columns) == 1 else fk.location, label=label,
-                                   target=fk.target_table, model=table.class_name, target_class=target_class
-                                   ), table.name or "?"
+                                   target=fk.target_table, model=table.class_name, target_class=target_class,
+                                   related=(other_side,)), table.name or "?"
 
     @staticmethod
     def _covered(columns: list[ColumnModel], table: TableModel, targets: list[TableModel],
@@ -540,42 +543,52 @@ class Tag(Base):
                 problem = self._problem(index, info, rel)
                 if problem and (rel.location.path, rel.location.line) not in seen:
                     seen.add((rel.location.path, rel.location.line))
-                    yield self.finding(rel.location, owner=rel.declared_in, attribute=rel.attribute, problem=problem)
+                    text, related = problem
+                    yield self.finding(rel.location, owner=rel.declared_in, attribute=rel.attribute, problem=text,
+                                       related=related)
 
-    def _problem(self, index: "ProjectIndex", info: "ClassInfo", rel: RelationshipModel) -> Optional[str]:
+    def _problem(self, index: "ProjectIndex", info: "ClassInfo", rel: RelationshipModel
+                 ) -> Optional[tuple[str, tuple[tuple[Location, str], ...]]]:
+        """What is wrong, and the other side's place (the target model, its attribute)."""
         if rel.target is None or rel.from_library:
             return None
         simple = rel.target.rsplit(".", 1)[-1]
         if not simple.isidentifier():
             return None
         if simple not in index.class_names and simple not in index.unparsed_class_names:
-            return f"relationship() to {rel.target!r}, but no class {simple} exists in the project"
+            return f"relationship() to {rel.target!r}, but no class {simple} exists in the project", ()
         targets = index.mapped_classes_named(simple)
         if len(targets) != 1 or targets[0].table is None or info.table is None:
             return None
         target = targets[0]
         own_table, target_table = info.table, targets[0].table
+        model = ((target_table.location if target_table.class_name == simple else
+                  Location(target.ref.module.path, target.ref.fact.line, target.ref.fact.column)), f"the {simple} model"),
         ours = {i.ref.fact.name for i in index.classes_of_table(own_table)} | {info.ref.fact.name}
         if rel.back_populates and target_table.complete and target.complete:
             kinds = index.class_attribute_kinds(target)
             if rel.back_populates not in kinds:
                 return (f'back_populates="{rel.back_populates}", but {simple} has no attribute '
-                        f'{rel.back_populates}: add {rel.back_populates} = relationship(back_populates="{rel.attribute}") to {simple}')
+                        f'{rel.back_populates}: add {rel.back_populates} = relationship(back_populates="{rel.attribute}") to {simple}'
+                        ), model
             if kinds[rel.back_populates] == "column":
-                return f'back_populates="{rel.back_populates}" names a column of {simple}, not a relationship'
+                column = target_table.column_by_attribute(rel.back_populates)
+                where = ((column.location, f"{simple}.{rel.back_populates}, a column"),) if column is not None else model
+                return f'back_populates="{rel.back_populates}" names a column of {simple}, not a relationship', where
             other = next((r for r in target_table.relationships if r.attribute == rel.back_populates), None)
             if other is not None:
                 other_target = (other.target or "").rsplit(".", 1)[-1]
                 if other.target and other_target not in ours and index.mapped_classes_named(other_target):
                     return (f'back_populates="{rel.back_populates}", but {simple}.{rel.back_populates} '
-                            f"points to {other_target}, not back to {info.ref.fact.name}")
+                            f"points to {other_target}, not back to {info.ref.fact.name}"
+                            ), ((other.location, f"{simple}.{rel.back_populates}, the other side"),)
         if rel.secondary or rel.primaryjoin or rel.foreign_keys is not None:
             return None
         if not (own_table.complete and target_table.complete):
             return None
         if not self._has_fk_path(index, own_table, target_table):
             return (f"relationship() to {simple}, but no foreign key joins {own_table.name!r} and "
-                    f"{target_table.name!r}: add a ForeignKey, or secondary= / primaryjoin=")
+                    f"{target_table.name!r}: add a ForeignKey, or secondary= / primaryjoin="), model
         return None
 
     @staticmethod

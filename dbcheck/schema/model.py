@@ -3,8 +3,11 @@ and relationships, each carrying the place it was declared so a rule can report 
 
 from __future__ import annotations
 
+import operator
 from dataclasses import dataclass, field
 from typing import NamedTuple, Optional
+
+_PATH = operator.attrgetter("location.path")
 
 
 class Location(NamedTuple):
@@ -151,6 +154,19 @@ class TableModel:
         found.update(r.location.path for r in self.relationships)
         found.update(fk.location.path for _local, fk in self.extra_foreign_keys)
         return found
+
+    def declared_in(self, paths: frozenset[str]) -> bool:
+        """Whether any of ``paths`` declares a part of the table (``paths()`` meets
+        them), without building the set: asked of every table on every focused run."""
+        if self.location.path in paths or not paths.isdisjoint(map(_PATH, self.columns)):
+            return True
+        for column in self.columns:
+            if column.foreign_keys and not paths.isdisjoint(map(_PATH, column.foreign_keys)):
+                return True
+        if not (paths.isdisjoint(map(_PATH, self.indexes)) and paths.isdisjoint(map(_PATH, self.unique_constraints))
+                and paths.isdisjoint(map(_PATH, self.relationships))):
+            return True
+        return any(fk.location.path in paths for _local, fk in self.extra_foreign_keys)
 
     def all_foreign_keys(self) -> list[tuple[list[str], ForeignKeyModel]]:
         """Every FK as (local columns, key): column-level and constraint-level."""
