@@ -230,11 +230,16 @@ def load_facts(sources: Sequence[SourceFile], messages: list[str], errors: list[
             cached.path = sources[i].shown
             results[i] = cached
 
-    # Further passes: files that use a name the relevant files define, until none is new.
+    # Further passes: files that use a name the relevant files define, and the modules
+    # the relevant files import an access check or a base class from (``from
+    # app.permissions import check_owner``: what it compares decides whether the row it
+    # is handed is scoped), until none is new.
     known: set[str] = set()
+    checks_from: set[str] = set()
     for facts in results.values():
         if not facts.skimmed:
             known |= phase1.defined_names(facts)
+            checks_from |= _access_check_modules(facts)
     pending = [(batch, parsing)]
     while pending or texts:
         if texts:
@@ -245,9 +250,10 @@ def load_facts(sources: Sequence[SourceFile], messages: list[str], errors: list[
                 results[i] = facts
                 fresh.add(i)
                 known |= phase1.defined_names(facts)
+                checks_from |= _access_check_modules(facts)
         pending = []
         for i, facts in results.items():
-            if facts.skimmed and not known.isdisjoint(facts.identifiers):
+            if facts.skimmed and (not known.isdisjoint(facts.identifiers) or _imported_from(facts.module, checks_from)):
                 text, failed = _source_text(sources[i])
                 if failed is None:
                     texts[i] = text or ""
@@ -264,6 +270,31 @@ def load_facts(sources: Sequence[SourceFile], messages: list[str], errors: list[
         found.key = source.key
         claims.setdefault(found.module, []).append(found)
     return name_modules(claims, messages)
+
+
+def _access_check_modules(facts: ModuleFacts) -> set[str]:
+    """The modules ``facts`` imports a function named like an access check from, and
+    those its classes' bases come from (a view base's ``self.check_owner(row)``)."""
+    from dbcheck.flow.policy import PREDICATE
+
+    out: set[str] = set()
+    for target in facts.imports.values():
+        module, _, name = target.rpartition(".")
+        if module and PREDICATE.search(name):
+            out.add(module)
+    for cls in facts.classes:
+        for base in cls.bases:
+            name = base[1][1] if isinstance(base, tuple) and base[:1] == ("sub",) and isinstance(base[1], tuple) \
+                else base
+            if isinstance(name, tuple) and name[:1] == ("n",) and isinstance(name[1], str) and "." in name[1]:
+                out.add(name[1].rpartition(".")[0])
+    return out
+
+
+def _imported_from(module: str, modules: set[str]) -> bool:
+    """``module`` is one of ``modules``, or the file an import of one of them reaches by
+    the tail of its path (a namespace package: ``checks`` for ``app/checks.py``)."""
+    return module in modules or any(module.endswith("." + name) for name in modules)
 
 
 def name_modules(claims: dict[str, list[ModuleFacts]], messages: list[str]) -> dict[str, ModuleFacts]:

@@ -42,7 +42,8 @@ except ImportError:  # pragma: no cover - the extra is missing: main() says how 
 FIX_ALL = "source.fixAll.dbcheck"
 CONFIG_FILES = ("pyproject.toml", "dbcheck.toml", ".dbcheck.toml")
 DEFAULT_DEBOUNCE = 0.15  # seconds of quiet typing before a buffer is analysed
-RESCAN_AFTER = 5.0  # seconds after which typing looks at the files on disk again
+RESCAN_AFTER = 5.0  # seconds after which typing looks at the files on disk again...
+RESCAN_WHEN_QUIET = 1.0  # ...once the editor has been quiet this long (never on a keystroke's way)
 WARM_FOR = 600.0  # seconds the first analysis may take in its own process
 # "via load() -> Repo.get() (app/repo.py:12)": where a call-site finding's query is
 _WHERE = re.compile(r"\(([^():\s]+\.py):(\d+)\)")
@@ -68,22 +69,28 @@ class Project:
 class Settings:
     """What the editor may set (``initializationOptions`` or ``workspace/configuration``
     section ``dbcheck``): ``severity`` maps a code or prefix to error, warning,
-    information or hint; ``debounce`` is in milliseconds."""
+    information or hint; ``debounce`` and ``rescanAfter`` (how old the last look at
+    the files on disk may get while typing, see ``rescan_later``) are in milliseconds."""
 
     severity: dict[str, str] = field(default_factory=dict)
     debounce: float = DEFAULT_DEBOUNCE
+    rescan_after: float = RESCAN_AFTER
 
     @classmethod
     def read(cls, raw: Any) -> "Settings":
         if not isinstance(raw, dict):
             return cls()
         severity = raw.get("severity")
-        debounce = raw.get("debounce")
         levels = {str(k).upper(): v.lower() for k, v in severity.items() if isinstance(v, str)} \
             if isinstance(severity, dict) else {}
-        if isinstance(debounce, (int, float)) and not isinstance(debounce, bool) and debounce >= 0:
-            return cls(levels, float(debounce) / 1000)
-        return cls(levels)
+
+        def seconds(key: str, default: float) -> float:
+            value = raw.get(key)
+            if isinstance(value, (int, float)) and not isinstance(value, bool) and value >= 0:
+                return float(value) / 1000
+            return default
+
+        return cls(levels, seconds("debounce", DEFAULT_DEBOUNCE), seconds("rescanAfter", RESCAN_AFTER))
 
 
 class DbcheckServer(LanguageServer):
@@ -159,8 +166,8 @@ class DbcheckServer(LanguageServer):
 
     def schedule(self, uri: str, delay: Optional[float] = None, typed: bool = False) -> None:
         """Analyse the project of ``uri`` once the editor has been quiet for ``delay``.
-        ``typed``: only a buffer changed - the tree is looked at again only if the last
-        look is older than RESCAN_AFTER seconds (a checkout may have changed it)."""
+        ``typed``: only a buffer changed - the tree is not looked at again on the way to
+        this edit's diagnostics (see ``rescan_later``)."""
         path = to_fs_path(uri) if uri.startswith("file:") else None
         if not path or not path.endswith((".py", ".pyi")):
             return
@@ -170,10 +177,23 @@ class DbcheckServer(LanguageServer):
             return
         if project.timer is not None:
             project.timer.cancel()
-        if not typed or time.monotonic() - project.scanned_at > RESCAN_AFTER:
+        if not typed:
             project.rescan = True
         wait = self.settings.debounce if delay is None else delay
         project.timer = self.loop.call_later(wait, self.analyse, project)
+
+    def rescan_later(self, project: Project) -> None:
+        """A look at the tree (a checkout may have changed it) when the last one is older
+        than ``rescanAfter``, once the editor is quiet: walking thousands of files is
+        then never between a keystroke and its diagnostics."""
+        if project.timer is None and not project.rescan \
+                and time.monotonic() - project.scanned_at > self.settings.rescan_after:
+            project.timer = self.loop.call_later(RESCAN_WHEN_QUIET, self.rescan, project)
+
+    def rescan(self, project: Project) -> None:
+        project.timer = None
+        project.rescan = True
+        self.analyse(project)
 
     def analyse(self, project: Project) -> None:
         project.timer = None
@@ -240,6 +260,7 @@ class DbcheckServer(LanguageServer):
             project.engine.flush()
         except OSError as err:
             self.show_message_log(f"dbcheck: cannot write the cache: {err}", lsp.MessageType.Warning)
+        self.rescan_later(project)
 
     def forget(self, uri: str) -> None:
         for project in self.projects.values():

@@ -423,3 +423,30 @@ def test_relationship_findings_point_at_the_other_side(tmp_path: Path) -> None:
             await finished(client)
 
     asyncio.run(scenario())
+
+
+def test_typing_never_waits_for_a_look_at_the_tree_which_comes_when_quiet(tmp_path: Path) -> None:
+    """A checkout changes a file no editor has open. The next keystroke's diagnostics come
+    from the tree as last seen (no walk of the project on its way); once the editor is
+    quiet and that look is older than ``rescanAfter``, the server looks again and
+    publishes what changed."""
+    root = project(tmp_path)
+    models, routes = root / "app" / "models.py", root / "app" / "routes.py"
+
+    async def scenario() -> None:
+        client = await started(root, {"debounce": 0, "rescanAfter": 300})
+        try:
+            routes_uri = opened(client, routes)
+            assert await client.wait(routes_uri, lambda d: True) == []
+            # the checkout: Task loses the index its filter needs (not open, not saved by the editor)
+            models.write_text(MODELS.replace(", index=True)", ")"))
+            await asyncio.sleep(0.4)
+            changed(client, routes_uri, 2, ROUTES + "\n# typed\n")
+            typed = await client.wait(routes_uri, lambda d: client.versions[routes_uri] == 2)
+            assert codes(typed) == []  # the tree as last seen
+            later = await client.wait(routes_uri, lambda d: bool(d), timeout=20)
+            assert codes(later) == ["DBC401"] and client.versions[routes_uri] == 2
+        finally:
+            await finished(client)
+
+    asyncio.run(scenario())

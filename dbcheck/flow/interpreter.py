@@ -2747,6 +2747,8 @@ class QueryAnalyzer:
         found = self._callee(call, ctx)
         if found is None:
             return False
+        if self.index.tracking:  # the answer is read from the check's body (and kept for every module)
+            self.index.note("bodies", found[0].path)
         known = self._refusers.get(found[1].qualname)
         if known is None:
             known = self._refusers[found[1].qualname] = self._checks_owners_of_params(found[1])

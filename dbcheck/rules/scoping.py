@@ -2132,6 +2132,40 @@ def my_meters(session, auth_subject):
     statement = select(CustomerMeter).join(CustomerMeter.meter).where(CustomerMeter.customer_id == customer_id)  # ok: DBC501
     return session.scalars(statement).all()
 '''},
+        # The owner check lives in a module that names no model (a permissions module
+        # importing only flask_login): it is read all the same, since a file that is read
+        # imports a check from it.
+        {"permissions.py": '''
+from flask_login import current_user
+def check_task_edit_permissions(task):
+    if task.user_id != int(current_user.id):
+        return False
+    return True
+''', "example.py": _MODELS + '''
+from flask import abort
+from permissions import check_task_edit_permissions
+def rename_task(session, task_id, title):
+    task = session.scalars(select(Task).where(Task.id == task_id)).first()  # ok: DBC501
+    if not check_task_edit_permissions(task):
+        abort(403)
+    task.title = title
+'''},
+        # ... and so is the module of a view base whose method checks the owner.
+        {"web_base.py": '''
+from flask import abort
+from flask_login import current_user
+class OwnedView:
+    def check_owner(self, obj):
+        if obj.user_id != current_user.id:
+            abort(403)
+''', "example.py": _MODELS + '''
+from web_base import OwnedView
+class TaskView(OwnedView):
+    def rename(self, session, task_id, title):
+        task = session.scalars(select(Task).where(Task.id == task_id)).first()  # ok: DBC501
+        self.check_owner(task)
+        task.title = title
+'''},
         _SHELVES + '''
 def visible_shelves(session):
     return session.scalars(select(Shelf).where(or_(Shelf.is_public == True, Shelf.user_id == current_user.id))).all()  # ok: DBC501
