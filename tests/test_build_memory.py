@@ -198,3 +198,123 @@ def test_a_class_defined_twice_in_one_module_is_built_twice_again(tmp_path, monk
     after = project.edited(project.modules, "users.py", twice)
     project.check(project.modules, after)
     assert sum(t.class_name == "User" for t in build_index(after, project.config.encrypted_types).tables) == 2
+
+
+# The second reader's counter-examples (each was a stale or crashing incremental build):
+# files on disk, facts loaded again after each edit (which files are only skimmed is
+# decided per run, as the daemon does), the incremental build against the full one.
+_DECLARATIVE = "from sqlalchemy.orm import DeclarativeBase\n\n\nclass Base(DeclarativeBase):\n    pass\n"
+_STI_PARENTS = '''from sqlalchemy import String
+from sqlalchemy.orm import Mapped, mapped_column
+from base import Base
+class P1(Base):
+    __tablename__ = "p1"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    __mapper_args__ = {"polymorphic_on": "kind"}
+class P2(Base):
+    __tablename__ = "p2"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    __mapper_args__ = {"polymorphic_on": "kind"}
+'''
+_STI_CHILD = '''from sqlalchemy.orm import Mapped, mapped_column
+from p import P1, P2
+class C(P1):
+    c_level: Mapped[int] = mapped_column(default=0)
+'''
+_OWN_TABLE = '''    __tablename__ = "c"
+    id: Mapped[int] = mapped_column(primary_key=True)
+'''
+_SPELLED_BASE = '''from sqlalchemy.orm import DeclarativeBase, declared_attr
+from naming import resolve_table_name
+class Base(DeclarativeBase):
+    pass
+class NameMixin:
+    @declared_attr
+    def __tablename__(cls):
+        return resolve_table_name(cls.__name__)
+'''
+_OTHER = '''from sqlalchemy import ForeignKey
+from sqlalchemy.orm import Mapped, mapped_column
+from base import Base
+class Other(Base):
+    __tablename__ = "other"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    widget_id: Mapped[int] = mapped_column(ForeignKey("widgets.id"))
+'''
+_STI_COLUMN = '''from sqlalchemy.orm import Mapped, mapped_column
+from a_p import P
+class C(P):
+    c_col: Mapped[int] = mapped_column("c_col", nullable=True, unique=True)
+'''
+_TYPE = "from sqlalchemy import String, TypeDecorator\nclass SecretType(TypeDecorator):\n    impl = String\n"
+_TYPED = '''from sqlalchemy.orm import Mapped, mapped_column
+from base import Base
+from reexport import SecretType
+class K(Base):
+    __tablename__ = "k"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    secret: Mapped[str] = mapped_column(SecretType)
+'''
+_REVIEWED = {
+    # a resolution cycle (a -> b -> a) met while classifying C: C's reads are unsettled
+    "cycle": ({"base.py": _DECLARATIVE, "a0.py": "import sqlalchemy\nfrom a import Mix\nclass P(Mix):\n    pass\n",
+               "a.py": "import sqlalchemy\nfrom b import Mix\n", "b.py": "import sqlalchemy\nfrom a import Mix\n",
+               "c.py": "from sqlalchemy.orm import Mapped, mapped_column\nfrom base import Base\nfrom b import Mix\n"
+                       "class C(Mix, Base):\n" + _OWN_TABLE},
+              ("a.py", "from sqlalchemy.orm import Mapped, mapped_column\nclass Mix:\n"
+                       "    extra: Mapped[int] = mapped_column()\n")),
+    # reexport.py (no database text) is skimmed, then parsed with the same content once a
+    # parsed file defines SecretType: its facts changed, and K's column has a type now
+    "skimmed, then parsed": ({"base.py": _DECLARATIVE, "coltypes.py": "import sqlalchemy\n",
+                              "reexport.py": "from coltypes import SecretType\n", "k.py": _TYPED},
+                             ("coltypes.py", _TYPE)),
+    # ... and the other way round
+    "parsed, then skimmed": ({"base.py": _DECLARATIVE, "coltypes.py": _TYPE,
+                              "reexport.py": "from coltypes import SecretType\n", "k.py": _TYPED},
+                             ("coltypes.py", "import sqlalchemy\n")),
+    # a single-table child moves to a parent whose table is reused
+    "STI child changes parent": ({"base.py": _DECLARATIVE, "p.py": _STI_PARENTS, "c.py": _STI_CHILD,
+                                  "d.py": _STI_CHILD.replace("P1, P2", "P2").replace("class C(P1)", "class D(P2)")
+                                  .replace("c_level", "d_level")},
+                                 ("c.py", _STI_CHILD.replace("class C(P1)", "class C(P2)"))),
+    # a key to a class whose table name is spelled from every module's foreign keys
+    "spelled target": ({"base.py": _SPELLED_BASE, "naming.py": "import sqlalchemy\ndef resolve_table_name(name):\n"
+                                                               "    return name\n",
+                        "a.py": "from sqlalchemy.orm import Mapped, mapped_column\nfrom base import Base, NameMixin\n"
+                                "class Widget(NameMixin, Base):\n    id: Mapped[int] = mapped_column(primary_key=True)\n",
+                        "k.py": "from sqlalchemy import ForeignKey\nfrom sqlalchemy.orm import Mapped, mapped_column\n"
+                                "from base import Base\nfrom a import Widget\nclass K(Base):\n    __tablename__ = \"k\"\n"
+                                "    id: Mapped[int] = mapped_column(primary_key=True)\n"
+                                "    widget_id: Mapped[int] = mapped_column(ForeignKey(Widget.id))\n",
+                        "other.py": _OTHER},
+                       ("other.py", _OTHER.replace('"widgets.id"', '"widget.id"'))),
+    # a key to a column a single-table child declares in another module
+    "key to an STI child's column": ({"base.py": _DECLARATIVE, "a_p.py": _STI_PARENTS.replace("P1", "P")
+                                      .split("class P2")[0].replace('"p1"', '"p"'),
+                                      "b_c.py": _STI_COLUMN,
+                                      "c_k.py": "from sqlalchemy import ForeignKey\n"
+                                                "from sqlalchemy.orm import Mapped, mapped_column\nfrom base import Base\n"
+                                                "from a_p import P\nclass K(Base):\n    __tablename__ = \"k\"\n"
+                                                "    id: Mapped[int] = mapped_column(primary_key=True)\n"
+                                                "    ref: Mapped[int] = mapped_column(ForeignKey(P.c_col))\n"},
+                                     ("b_c.py", _STI_COLUMN.replace('mapped_column("c_col"', 'mapped_column("c_col_v2"'))),
+}
+
+
+@pytest.mark.parametrize("case", sorted(_REVIEWED))
+def test_the_second_readers_counter_examples(case, tmp_path, monkeypatch):
+    files, (edited, text) = _REVIEWED[case]
+    _write(tmp_path, {"pyproject.toml": "[tool.dbcheck]\n", **files})
+    monkeypatch.chdir(tmp_path)
+    config = load_config(start=tmp_path)
+    enc = config.encrypted_types
+
+    def load() -> dict:
+        return load_facts(project_files([Path(".")], config).files, [], [])
+
+    memory = build_index(load(), enc, None, remember=True).build_memory
+    (tmp_path / edited).write_text(text)
+    after = load()
+    assert _dump(build_index(after, enc, memory, remember=True)) == _dump(build_index(after, enc))

@@ -133,13 +133,15 @@ class _Builder:
         reads = previous.classified.get(qualname)
         if old is None or reads is None or not changed.isdisjoint(reads):
             return None
+        bases = previous.base_classes.get(qualname, ())
+        if any(name not in self.modules or place >= len(self.modules[name].classes) for name, place in bases):
+            return None  # cannot be while the modules read are unchanged: classified again, to be safe
         info = object.__new__(ClassInfo)  # a shallow copy (copy.copy is slow for thousands of classes)
         info.__dict__.update(old.__dict__)
         info.ref, info.table = ref, None
         self.infos[qualname] = info
         self._classified[qualname] = reads
         self.symbols.note(reads)
-        bases = previous.base_classes.get(qualname, ())
         self._base_classes[qualname] = bases
         for module_name, place in bases:
             # what resolving the bases found last time: nothing they read changed
@@ -284,7 +286,7 @@ class _Builder:
             self.symbols.track_reads()
             self._name_by_path = {m.path: name for name, m in self.modules.items()}
             if same_layout and previous is not None:
-                changed = {name for name, m in self.modules.items() if previous.keys.get(name) != m.key}
+                changed = {name for name, m in self.modules.items() if previous.keys.get(name) != _facts_key(m)}
                 self._kept = (previous, changed | {UNSETTLED})
         refs = [ClassRef(m, c) for m in self.modules.values() for c in m.classes]
         for ref in refs:
@@ -334,6 +336,9 @@ class _Builder:
             self._class_table(info, mapped_names)
         qualname = info.ref.qualname
         self._built[qualname] = self._built.get(qualname, frozenset()) | frame
+        owner = info.table.qualname if info.table is not None else None
+        if owner and owner != qualname:  # a single-table child's columns are its parent's table's too
+            self._built[owner] = self._built.get(owner, frozenset()) | frame | self._classified.get(qualname, {UNSETTLED})
 
     # ---- reusing the last build's class tables (the daemon: one file edited at a time)
 
@@ -352,10 +357,15 @@ class _Builder:
         depends on them)."""
         if self._shared_inputs(mapped_names) != previous.shared:
             return set()
-        changed = {name for name, m in self.modules.items() if previous.keys.get(name) != m.key}
+        changed = {name for name, m in self.modules.items() if previous.keys.get(name) != _facts_key(m)}
         changed.add(UNSETTLED)
         blocked = {owner for qualname, owner in previous.owners.items()
                    if qualname in previous.spelled or not changed.isdisjoint(previous.reads.get(qualname, (UNSETTLED,)))}
+        for qualname in self._fresh_infos:  # a class classified again may join a table it was not in
+            parent = self.infos[qualname].mapped_parent
+            while parent is not None:
+                blocked.add(previous.owners.get(parent.ref.qualname, ""))
+                parent = parent.mapped_parent
         return {owner for owner in previous.tables if owner not in blocked}
 
     def _dependencies(self) -> dict[str, frozenset[str]]:
@@ -421,7 +431,7 @@ class _Builder:
             else:
                 tables[table.qualname] = _copy_table(table)
         return BuildMemory(
-            keys={name: m.key for name, m in self.modules.items()},
+            keys={name: _facts_key(m) for name, m in self.modules.items()},
             layout=layout,
             shared=self._shared_inputs(mapped_names),
             reads=self._dependencies(), infos=infos, classified=dict(self._classified),
@@ -501,6 +511,7 @@ class _Builder:
             # foreign keys (or unknown, as before, when they name none of them).
             spell = self._class_name_spelling or self._spelling_in_code(value)
             self.spelled.add(info.ref.qualname)  # depends on every module's foreign keys
+            self.symbols.note((UNSETTLED,))  # and so does whatever reads this name
             return spell(info.ref.fact.name) if spell is not None else None
         return None
 
@@ -1638,6 +1649,12 @@ def _copy_table(table: TableModel) -> TableModel:
     if table.primary_key_constraint is not None:
         new.primary_key_constraint = list(table.primary_key_constraint)
     return new
+
+
+def _facts_key(module: ModuleFacts) -> object:
+    """What tells a module's facts changed: a file skimmed in one run and parsed in the
+    next keeps its source key."""
+    return (module.key, module.skimmed)
 
 
 def project_layout(modules: dict[str, ModuleFacts]) -> tuple:

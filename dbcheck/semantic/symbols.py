@@ -190,7 +190,7 @@ class SymbolTable:
     def resolve(self, qualified: str, depth: int = 0) -> Symbol:
         if qualified in self._memo:
             if self._frames and self._reads is not None:
-                self._frames[-1].update(self._reads.get(qualified, UNSETTLED))
+                self._frames[-1].update(self._reads.get(qualified, (UNSETTLED,)))
             return self._memo[qualified]
         self._memo[qualified] = None  # a cycle resolves to nothing
         if self._reads is None:
