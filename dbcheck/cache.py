@@ -145,6 +145,12 @@ class Cache:
     """One cache folder. ``warnings`` collects the one message an unusable folder
     deserves; after that the cache is simply off."""
 
+    # Content key -> what the engine derives from a parsed file's facts to decide which
+    # skimmed files to parse (its defined names, the modules it imports checks from):
+    # kept by a long-lived process (the daemon's MemoryCache), where every request
+    # loads the same facts again; None here.
+    names_memo: Optional[dict[str, tuple[set[str], set[str]]]] = None
+
     def __init__(self, folder: Path) -> None:
         self.folder = folder
         self.enabled = True

@@ -312,6 +312,7 @@ class MemoryCache(Cache):
         self._manifest: Optional[dict[str, tuple]] = None
         self._manifest_unwritten = False
         self._tree: Any = None  # the folder listing's payload (see Cache.get_tree)
+        self.names_memo: dict[str, tuple[set[str], set[str]]] = {}
 
     def has_facts(self, key: str) -> bool:
         return key in self.facts_in_memory or super().has_facts(key)
@@ -359,6 +360,8 @@ class MemoryCache(Cache):
         """Forget the facts of content no file has any more (every edit makes one)."""
         for key in [k for k in self.facts_in_memory if k not in keys]:
             del self.facts_in_memory[key]
+        for key in [k for k in self.names_memo if k not in keys]:
+            del self.names_memo[key]
 
     def flush(self) -> None:
         unwritten, self._unwritten = self._unwritten, {}

@@ -236,10 +236,22 @@ def load_facts(sources: Sequence[SourceFile], messages: list[str], errors: list[
     # is handed is scoped), until none is new.
     known: set[str] = set()
     checks_from: set[str] = set()
-    for facts in results.values():
+    # a long-lived process keeps them by content key (see Cache.names_memo)
+    memo = cache.names_memo if cache is not None else None
+
+    def note_names(i: int, facts: ModuleFacts) -> None:
+        nonlocal known, checks_from
+        found = memo.get(sources[i].key) if memo is not None else None
+        if found is None:
+            found = (phase1.defined_names(facts), _access_check_modules(facts))
+            if memo is not None:
+                memo[sources[i].key] = found
+        known |= found[0]
+        checks_from |= found[1]
+
+    for i, facts in results.items():
         if not facts.skimmed:
-            known |= phase1.defined_names(facts)
-            checks_from |= _access_check_modules(facts)
+            note_names(i, facts)
     pending = [(batch, parsing)]
     while pending or texts:
         if texts:
@@ -249,8 +261,8 @@ def load_facts(sources: Sequence[SourceFile], messages: list[str], errors: list[
             for i, facts in zip(indices, extraction.result()):
                 results[i] = facts
                 fresh.add(i)
-                known |= phase1.defined_names(facts)
-                checks_from |= _access_check_modules(facts)
+                if not facts.skimmed:
+                    note_names(i, facts)
         pending = []
         for i, facts in results.items():
             if facts.skimmed and (not known.isdisjoint(facts.identifiers) or _imported_from(facts.module, checks_from)):
@@ -284,10 +296,9 @@ def _access_check_modules(facts: ModuleFacts) -> set[str]:
             out.add(module)
     for cls in facts.classes:
         for base in cls.bases:
-            name = base[1][1] if isinstance(base, tuple) and base[:1] == ("sub",) and isinstance(base[1], tuple) \
-                else base
-            if isinstance(name, tuple) and name[:1] == ("n",) and isinstance(name[1], str) and "." in name[1]:
-                out.add(name[1].rpartition(".")[0])
+            named = base[1] if isinstance(base, tuple) and base[:1] == ("sub",) else base  # Base[T]
+            if isinstance(named, tuple) and named[:1] == ("n",) and isinstance(named[1], str) and "." in named[1]:
+                out.add(named[1].rpartition(".")[0])
     return out
 
 

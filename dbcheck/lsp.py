@@ -50,6 +50,25 @@ _WHERE = re.compile(r"\(([^():\s]+\.py):(\d+)\)")
 _NOQA = re.compile(r"#\s*noqa:\s?(?P<codes>[A-Z]+[0-9]+(?:[,\s]+[A-Z]+[0-9]+)*)", re.IGNORECASE)
 
 
+def _config_stamp(folder: Path) -> tuple:
+    """What tells whether the configuration a folder answers to may have changed: the
+    size, time and inode of every configuration file in it and above it, and of what
+    marks a project's root when none configures dbcheck."""
+    stamp: list[tuple] = []
+    for where in (folder, *folder.parents):
+        for name in (*CONFIG_FILES, "setup.py", "setup.cfg", ".git"):
+            try:
+                st = os.stat(where / name)
+            except OSError:
+                continue
+            stamp.append((str(where), name, st.st_mtime_ns, st.st_size, st.st_ino))
+            if time.time_ns() - st.st_mtime_ns < 2_000_000_000:
+                # written just now: a second write in the same clock tick would keep the
+                # stamp (git's "racy" files), so this one is never taken as unchanged
+                stamp.append(("racy", time.monotonic_ns()))
+    return tuple(stamp)
+
+
 @dataclass
 class Project:
     """One project root's analysis and what was last published for its open files."""
@@ -97,6 +116,8 @@ class DbcheckServer(LanguageServer):
     def __init__(self) -> None:
         super().__init__("dbcheck", __version__)
         self.projects: dict[str, Project] = {}  # config root -> project
+        # folder -> (its configuration files' stamp, a [tool.dbcheck] found, config, error)
+        self.configs: dict[Path, tuple[tuple, bool, Optional[Config], Optional[str]]] = {}
         self.settings = Settings()
         self.said: set[str] = set()  # configuration errors shown (once each, until a reload)
         self.marked: set[str] = set()  # documents whose last published diagnostics were not empty
@@ -122,13 +143,22 @@ class DbcheckServer(LanguageServer):
         no ``[tool.dbcheck]`` (a library's source opened by go-to-definition), a file the
         configuration excludes, or a configuration that is wrong (said once)."""
         folder = Path(os.path.dirname(path))
-        try:
-            if find_config(folder) is None and not self.in_workspace(path):
-                return None
-            config = load_config(start=folder)
-        except ConfigError as err:
-            message = f"dbcheck: {err}"
-            if not quiet and message not in self.said:
+        stamp = _config_stamp(folder)
+        known = self.configs.get(folder)
+        if known is None or known[0] != stamp:
+            # every analysis asks for each open file: the configuration files are read
+            # again only when one of them on the way up changed
+            try:
+                found = find_config(folder) is not None
+                known = (stamp, found, load_config(start=folder), None)
+            except ConfigError as err:
+                known = (stamp, True, None, f"dbcheck: {err}")
+            self.configs[folder] = known
+        _stamp, found, config, message = known
+        if not found and not self.in_workspace(path):
+            return None
+        if config is None:
+            if message is not None and not quiet and message not in self.said:
                 self.said.add(message)
                 self.show_message(message, lsp.MessageType.Error)
             return None

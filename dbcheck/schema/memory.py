@@ -19,7 +19,7 @@ class BuildMemory:
     are changed by later steps and by rules' readers), and what decides whether the next
     build may copy them instead (see ``_Builder._reusable_tables``)."""
 
-    keys: dict[str, str]  # module name -> facts key
+    keys: dict[str, object]  # module name -> its facts' key and whether they were only skimmed
     layout: tuple  # every module's name and path: resolution by path tails depends on them
     shared: tuple  # the project-wide inputs (see _shared_inputs)
     reads: dict[str, frozenset[str]]  # mapped class -> the modules its table depends on (see _dependencies)
