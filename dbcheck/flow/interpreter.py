@@ -1382,7 +1382,9 @@ class QueryAnalyzer:
             row = self._held_row(value, ctx)
             if isinstance(value, RowVal) and value.labels:
                 name = dict(value.labels).get(name, name)  # ``row.buffer_id`` of ``T.id.label("buffer_id")``
-            found = self._row_attribute(row[0], name, row[1], checked) if row is not None else None
+            found = self._row_attribute(row[0], name, row[1], checked,
+                                        isinstance(value, ParamVal) and value.name == "self") \
+                if row is not None else None
             if found is None and row is not None and not isinstance(value, ParamVal):
                 found = self._row_property(row[0], name, row[1], checked)
             if found is not None or (row is not None and not isinstance(value, ParamVal)):
@@ -1420,10 +1422,12 @@ class QueryAnalyzer:
                 return own.key, ()
         return None
 
-    def _row_attribute(self, table_name: str, attribute: str, source: tuple, own: bool = False) -> Val:
+    def _row_attribute(self, table_name: str, attribute: str, source: tuple, own: bool = False,
+                       itself: bool = False) -> Val:
         """``row.<attribute>`` of a held row: the row's own id, the id a foreign key
         holds (``block.current_history_id``), or the row a many-to-one relationship
-        reaches (``block.agent``)."""
+        reaches (``block.agent``). ``itself``: the row is ``self``, in a method of its
+        model."""
         table = self._table_named(table_name)
         if table is None:
             return None
@@ -1437,6 +1441,14 @@ class QueryAnalyzer:
                 targets = self._implied_parents(table_name, col.name)
             if len(targets) == 1:
                 return IdVal(targets.pop(), False, source)
+            if not targets and col.name.endswith("_id") and col.name not in self.config.tenant_columns \
+                    and (itself or owned_by_tenant(self.index, self.config, table_name)):
+                # ``self.event_object_id`` in a method of the model, or a tenant's row's
+                # ``entity_id``: the id of a row of some table, kept on this row (a
+                # polymorphic reference): the row it names, by its key, is as scoped as the
+                # row holding it - judged where that row was loaded. (A shared row's
+                # reference may name any tenant's row, as its children may.)
+                return IdVal(ANY_TABLE, False, source)
             return None
         for rel in table.relationships:
             if rel.attribute == attribute and not rel.secondary and self._many_to_one_column(table, attribute):
@@ -3166,6 +3178,8 @@ class QueryAnalyzer:
             notes.anchors |= sources
         if held_ids & self._references(table, column):
             return True
+        if held_ids == {ANY_TABLE} and self._is_row_key(table, column):
+            return True  # the row a held row's polymorphic reference names
         # ``Incident.incident_application == application.id``: a key no foreign key states,
         # compared with the primary key of a held row, names that row
         own = self._table_named(table)
@@ -4004,10 +4018,17 @@ class QueryAnalyzer:
                 found, source = {value.table}, ()
             else:
                 return set(), frozenset()
-            tables = found if tables is None else tables & found
+            if tables is None or tables == {ANY_TABLE}:
+                tables = found
+            elif found != {ANY_TABLE}:
+                tables = tables & found
             if len(source) == 5:
                 sources.add(source)
         return tables or set(), frozenset(sources)
+
+
+# The table of a held id whose table no key states (see ``_row_attribute``).
+ANY_TABLE = "<any table>"
 
 
 def _substituted(expr: Any, bound: dict[str, Expr]) -> Any:

@@ -2166,6 +2166,23 @@ class TaskView(OwnedView):
         self.check_owner(task)
         task.title = title
 '''},
+        # A notification keeps the id of the row it is about, of any table (a polymorphic
+        # reference, no foreign key): the row it names is as scoped as the notification (FitTrackee).
+        _MODELS + '''
+class Notification(Base):
+    __tablename__ = "notifications"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    event_type: Mapped[str]
+    event_object_id: Mapped[int]
+    def serialize(self, session):
+        if self.event_type == "task_comment":
+            task = session.scalars(select(Task).where(Task.id == self.event_object_id)).one()  # ok: DBC501
+            return {"task": task.id}
+        return {}
+def my_notifications(session, user):
+    return [n.serialize(session) for n in session.scalars(select(Notification).where(Notification.user_id == user.id))]  # ok: DBC501
+''',
         _SHELVES + '''
 def visible_shelves(session):
     return session.scalars(select(Shelf).where(or_(Shelf.is_public == True, Shelf.user_id == current_user.id))).all()  # ok: DBC501
@@ -2272,6 +2289,17 @@ def get_note(id):
 ''',
     )
     invalid = (
+        # A shared row's polymorphic reference (an audit event of any tenant) may name any
+        # tenant's row: reading it by that id is not scoped (onyx's sync records).
+        _MODELS + '''
+class AuditEvent(Base):
+    __tablename__ = "audit_events"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    object_id: Mapped[int]
+def audited_task(session, event_id):
+    event = session.get(AuditEvent, event_id)
+    return session.scalars(select(Task).where(Task.id == event.object_id)).one()  # expect: DBC501
+''',
         # What the branch that is not the administrators' leaves unscoped, a helper's insecure
         # path a caller asks for, and a model the secure base does not cover are reported.
         _MODELS + _SECURE_GETTERS + '''
