@@ -1420,7 +1420,25 @@ class QueryAnalyzer:
             own = _own_table(ctx)
             if own is not None and own.key:
                 return own.key, ()
+        if isinstance(value, ParamVal):
+            injected = self._checked_injection(value.name, ctx)
+            if injected is not None:
+                return injected, ()
         return None
+
+    def _checked_injection(self, param: str, ctx: Context) -> Optional[str]:
+        """The table of a row a decorator named like a check hands the function:
+        ``@check_workout(only_owner=False) def likes(auth_user, workout: Workout, ...)``
+        (FitTrackee) - the decorator loaded the row and checked who may see it; the
+        function holds it as scoped as that check."""
+        hint = ctx.function.annotations.get(param)
+        if hint is None or not any(PREDICATE.search(decorated_by(d)[1].lower()) for d in ctx.function.decorators):
+            return None
+        sym = self.index.symbols.lookup(hint)
+        info = self.index.classes.get(sym.qualname) if isinstance(sym, ClassRef) else None
+        if info is None or not info.mapped or info.table is None or not info.table.key:
+            return None
+        return info.table.key
 
     def _row_attribute(self, table_name: str, attribute: str, source: tuple, own: bool = False,
                        itself: bool = False) -> Val:

@@ -2183,6 +2183,29 @@ class Notification(Base):
 def my_notifications(session, user):
     return [n.serialize(session) for n in session.scalars(select(Notification).where(Notification.user_id == user.id))]  # ok: DBC501
 ''',
+        # A row a check-named decorator loads, checks and hands the view: its children are
+        # as scoped as it is (FitTrackee's @check_workout).
+        _MODELS + '''
+import functools
+from flask import abort
+from flask_login import current_user
+def check_task(f):
+    @functools.wraps(f)
+    def wrapper(session, task_id):
+        task = session.scalars(select(Task).where(Task.id == task_id, Task.user_id == current_user.id)).first()  # ok: DBC501
+        if task is None:
+            abort(404)
+        return f(session, task)
+    return wrapper
+class Subtask(Base):
+    __tablename__ = "subtasks"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    task_id: Mapped[int] = mapped_column(ForeignKey("tasks.id", ondelete="CASCADE"), index=True)
+@check_task
+def subtasks(session, task: Task):
+    return session.scalars(select(Subtask).where(Subtask.task_id == task.id)).all()  # ok: DBC501
+''',
         _SHELVES + '''
 def visible_shelves(session):
     return session.scalars(select(Shelf).where(or_(Shelf.is_public == True, Shelf.user_id == current_user.id))).all()  # ok: DBC501
@@ -2289,6 +2312,23 @@ def get_note(id):
 ''',
     )
     invalid = (
+        # A decorator that is no check hands over a row nobody checked.
+        _MODELS + '''
+import functools
+def log_calls(f):
+    @functools.wraps(f)
+    def wrapper(*args):
+        return f(*args)
+    return wrapper
+class Subtask(Base):
+    __tablename__ = "subtasks"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    task_id: Mapped[int] = mapped_column(ForeignKey("tasks.id", ondelete="CASCADE"), index=True)
+@log_calls
+def subtasks(session, task: Task):
+    return session.scalars(select(Subtask).where(Subtask.task_id == task.id)).all()  # expect: DBC501
+''',
         # A shared row's polymorphic reference (an audit event of any tenant) may name any
         # tenant's row: reading it by that id is not scoped (onyx's sync records).
         _MODELS + '''
