@@ -61,7 +61,8 @@ def _config_stamp(folder: Path) -> tuple:
                 st = os.stat(where / name)
             except OSError:
                 continue
-            stamp.append((str(where), name, st.st_mtime_ns, st.st_size, st.st_ino))
+            # (the change time too: a copy that keeps the modification time - cp -p, rsync -t)
+            stamp.append((str(where), name, st.st_mtime_ns, st.st_ctime_ns, st.st_size, st.st_ino))
             if time.time_ns() - st.st_mtime_ns < 2_000_000_000:
                 # written just now: a second write in the same clock tick would keep the
                 # stamp (git's "racy" files), so this one is never taken as unchanged
@@ -290,7 +291,8 @@ class DbcheckServer(LanguageServer):
             project.engine.flush()
         except OSError as err:
             self.show_message_log(f"dbcheck: cannot write the cache: {err}", lsp.MessageType.Warning)
-        self.rescan_later(project)
+        if not rescan:  # (a rescan that takes longer than rescanAfter must not schedule the next)
+            self.rescan_later(project)
 
     def forget(self, uri: str) -> None:
         for project in self.projects.values():
@@ -335,6 +337,7 @@ class DbcheckServer(LanguageServer):
             if project.timer is not None:
                 project.timer.cancel()
         self.projects.clear()
+        self.configs.clear()
         self.said.clear()
         for uri in list(self.workspace.text_documents):
             self.schedule(uri, 0)

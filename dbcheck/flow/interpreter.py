@@ -45,6 +45,7 @@ from dbcheck.flow.values import (
     ClassVal, DictVal, ExprVal, GetVal, IdVal, InstanceVal, ParamVal, QueryIndex, QueryUse, QueryVal, RowVal, Term, Val, ValueSet,
     bounded_condition_lists, canonical_order, condition_list, flatten, join,
 )
+from dbcheck.schema.index import camel_to_snake
 from dbcheck.schema.model import RelationshipModel, TableModel
 from dbcheck.schema.tenancy import owned_by_tenant, tenant_columns_of, tenant_owned
 from dbcheck.semantic.classes import attributes_of, is_protocol, mro
@@ -1382,9 +1383,7 @@ class QueryAnalyzer:
             row = self._held_row(value, ctx)
             if isinstance(value, RowVal) and value.labels:
                 name = dict(value.labels).get(name, name)  # ``row.buffer_id`` of ``T.id.label("buffer_id")``
-            found = self._row_attribute(row[0], name, row[1], checked,
-                                        isinstance(value, ParamVal) and value.name == "self") \
-                if row is not None else None
+            found = self._row_attribute(row[0], name, row[1], checked) if row is not None else None
             if found is None and row is not None and not isinstance(value, ParamVal):
                 found = self._row_property(row[0], name, row[1], checked)
             if found is not None or (row is not None and not isinstance(value, ParamVal)):
@@ -1432,20 +1431,25 @@ class QueryAnalyzer:
         (FitTrackee) - the decorator loaded the row and checked who may see it; the
         function holds it as scoped as that check."""
         hint = ctx.function.annotations.get(param)
-        if hint is None or not any(PREDICATE.search(decorated_by(d)[1].lower()) for d in ctx.function.decorators):
+        if hint is None or not ctx.function.decorators:
             return None
         sym = self.index.symbols.lookup(hint)
         info = self.index.classes.get(sym.qualname) if isinstance(sym, ClassRef) else None
         if info is None or not info.mapped or info.table is None or not info.table.key:
             return None
-        return info.table.key
+        # the decorator names the check and the row: ``check_workout`` for a Workout,
+        # ``check_workout_comment`` for a Comment (not ``validate_call``, ``require_post``)
+        words = f"_{camel_to_snake(info.ref.fact.name)}"
+        for decorator in ctx.function.decorators:
+            name = decorated_by(decorator)[1].lower()
+            if _CHECKED_ROW_DECORATOR.match(name) and (f"{name}_".find(f"{words}_") > 0):
+                return info.table.key
+        return None
 
-    def _row_attribute(self, table_name: str, attribute: str, source: tuple, own: bool = False,
-                       itself: bool = False) -> Val:
+    def _row_attribute(self, table_name: str, attribute: str, source: tuple, own: bool = False) -> Val:
         """``row.<attribute>`` of a held row: the row's own id, the id a foreign key
         holds (``block.current_history_id``), or the row a many-to-one relationship
-        reaches (``block.agent``). ``itself``: the row is ``self``, in a method of its
-        model."""
+        reaches (``block.agent``)."""
         table = self._table_named(table_name)
         if table is None:
             return None
@@ -1460,12 +1464,12 @@ class QueryAnalyzer:
             if len(targets) == 1:
                 return IdVal(targets.pop(), False, source)
             if not targets and col.name.endswith("_id") and col.name not in self.config.tenant_columns \
-                    and (itself or owned_by_tenant(self.index, self.config, table_name)):
-                # ``self.event_object_id`` in a method of the model, or a tenant's row's
-                # ``entity_id``: the id of a row of some table, kept on this row (a
-                # polymorphic reference): the row it names, by its key, is as scoped as the
-                # row holding it - judged where that row was loaded. (A shared row's
-                # reference may name any tenant's row, as its children may.)
+                    and owned_by_tenant(self.index, self.config, table_name):
+                # a tenant's row's ``event_object_id`` (``self``'s in a method of its model
+                # too): the id of a row of some table, kept on this row (a polymorphic
+                # reference): the row it names, by its key, is as scoped as the row holding
+                # it - judged where that row was loaded. (A shared row's reference may name
+                # any tenant's row, as its children may.)
                 return IdVal(ANY_TABLE, False, source)
             return None
         for rel in table.relationships:
@@ -4036,10 +4040,8 @@ class QueryAnalyzer:
                 found, source = {value.table}, ()
             else:
                 return set(), frozenset()
-            if tables is None or tables == {ANY_TABLE}:
-                tables = found
-            elif found != {ANY_TABLE}:
-                tables = tables & found
+            # (an id of any table on one path and of T on another is not surely T's)
+            tables = found if tables is None else tables & found
             if len(source) == 5:
                 sources.add(source)
         return tables or set(), frozenset(sources)
@@ -4047,6 +4049,8 @@ class QueryAnalyzer:
 
 # The table of a held id whose table no key states (see ``_row_attribute``).
 ANY_TABLE = "<any table>"
+# A decorator that loads a row and checks who may see it (see ``_checked_injection``).
+_CHECKED_ROW_DECORATOR = re.compile(r"^_*(check|ensure|verify|authori[sz]e|get_checked|load_checked)_")
 
 
 def _substituted(expr: Any, bound: dict[str, Expr]) -> Any:

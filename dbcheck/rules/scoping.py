@@ -2312,6 +2312,36 @@ def get_note(id):
 ''',
     )
     invalid = (
+        # Second reader's counter-examples: a decorator named like a check that checks no
+        # row (pydantic's validate_call), a shared model's own polymorphic reference, and an
+        # id that is a task's on one path and any table's on the other, compared with a key.
+        _MODELS + '''
+from pydantic import validate_call
+class Subtask(Base):
+    __tablename__ = "subtasks"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    task_id: Mapped[int] = mapped_column(ForeignKey("tasks.id", ondelete="CASCADE"), index=True)
+@validate_call
+def subtasks(session, task: Task):
+    return session.scalars(select(Subtask).where(Subtask.task_id == task.id)).all()  # expect: DBC501
+class AuditEvent(Base):
+    __tablename__ = "audit_events"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    object_id: Mapped[int]
+    def target(self, session):
+        return session.scalars(select(Task).where(Task.id == self.object_id)).one()  # expect: DBC501
+class Note(Base):
+    __tablename__ = "notes"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    object_id: Mapped[int]
+def subtasks_of(session, kind, note_id, project_id, user):
+    note = session.scalars(select(Note).where(Note.id == note_id, Note.user_id == user.id)).one()  # ok: DBC501
+    project = session.scalars(select(Project).where(Project.id == project_id, Project.user_id == user.id)).one()  # ok: DBC501
+    ref = note.object_id if kind == "note" else project.id
+    return session.scalars(select(Task).where(Task.project_id == ref)).all()  # expect: DBC501
+''',
         # A decorator that is no check hands over a row nobody checked.
         _MODELS + '''
 import functools
