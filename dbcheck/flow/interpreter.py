@@ -1277,14 +1277,17 @@ class QueryAnalyzer:
 
     def _eval_boolean(self, expr: BoolOp, env: Env, ctx: Context) -> ValueSet:
         guarding = ctx.guarding
-        for operand in (expr.left, expr.right):
+        for operand, other in ((expr.left, expr.right), (expr.right, expr.left)):
             # a check guards only where the function goes on just when it passed:
             # ``if not a or not b: abort`` needs both, ``if not (a or b): abort`` either one,
-            # ``if a and b: abort`` neither
+            # ``if a and b: abort`` neither - but ``if not can_view(row, user) and not
+            # user.is_admin: abort`` guards every other user (FitTrackee's get_workout)
             if guarding and not ctx.answering:
                 # (a branch that returns answers the caller, who acts on it: not narrowed)
-                ctx.guarding = (not ctx.negated and expr.op == "or" and isinstance(operand, Not)) \
-                    or (ctx.negated and expr.op == "and")
+                ctx.guarding = (not ctx.negated and expr.op == "or" and _failed_check(operand)) \
+                    or (ctx.negated and expr.op == "and") \
+                    or (not ctx.negated and expr.op == "and" and isinstance(operand, Not)
+                        and privileged_side(other) is False)
             try:
                 self._eval(operand, env, ctx)
             finally:
@@ -4045,6 +4048,16 @@ class QueryAnalyzer:
             if len(source) == 5:
                 sources.add(source)
         return tables or set(), frozenset(sources)
+
+
+def _failed_check(test: Expr) -> bool:
+    """``not check(...)``, or ``not check(...) and not <administrators only>``: true when
+    the check failed for anyone but an administrator."""
+    if isinstance(test, Not):
+        return True
+    return isinstance(test, BoolOp) and test.op == "and" and any(
+        isinstance(side, Not) and privileged_side(other) is False
+        for side, other in ((test.left, test.right), (test.right, test.left)))
 
 
 # The table of a held id whose table no key states (see ``_row_attribute``).

@@ -2206,6 +2206,20 @@ class Subtask(Base):
 def subtasks(session, task: Task):
     return session.scalars(select(Subtask).where(Subtask.task_id == task.id)).all()  # ok: DBC501
 ''',
+        # A check that fails for anyone but an administrator stops the function for them
+        # (FitTrackee's get_workout: ``not can_view(...) and not (allow_admin and
+        # user.has_admin_rights)``).
+        _MODELS + '''
+class Forbidden(Exception):
+    pass
+def can_view(task, user):
+    return user is not None and task.user_id == user.id
+def get_task(session, task_id, auth_user, allow_admin=False):
+    task = session.scalars(select(Task).where(Task.id == task_id)).first()  # ok: DBC501
+    if not task or (not can_view(task, auth_user) and not (allow_admin and auth_user.is_admin)):
+        raise Forbidden()
+    return task
+''',
         _SHELVES + '''
 def visible_shelves(session):
     return session.scalars(select(Shelf).where(or_(Shelf.is_public == True, Shelf.user_id == current_user.id))).all()  # ok: DBC501
@@ -2312,6 +2326,18 @@ def get_note(id):
 ''',
     )
     invalid = (
+        # ... but not when the other side lets through more than administrators.
+        _MODELS + '''
+class Forbidden(Exception):
+    pass
+def can_view(task, user):
+    return user is not None and task.user_id == user.id
+def get_task(session, task_id, auth_user):
+    task = session.scalars(select(Task).where(Task.id == task_id)).first()  # expect: DBC501
+    if not task or (not can_view(task, auth_user) and not auth_user.is_beta_tester):
+        raise Forbidden()
+    return task
+''',
         # Second reader's counter-examples: a decorator named like a check that checks no
         # row (pydantic's validate_call), a shared model's own polymorphic reference, and an
         # id that is a task's on one path and any table's on the other, compared with a key.

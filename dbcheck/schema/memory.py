@@ -4,12 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from typing import TYPE_CHECKING, Optional
+from typing import Any, Optional
 
 from dbcheck.schema.model import TableModel
-
-if TYPE_CHECKING:
-    from dbcheck.schema.index import ClassInfo
 
 
 @dataclass
@@ -23,7 +20,9 @@ class BuildMemory:
     layout: tuple  # every module's name and path: resolution by path tails depends on them
     shared: tuple  # the project-wide inputs (see _shared_inputs)
     reads: dict[str, frozenset[str]]  # mapped class -> the modules its table depends on (see _dependencies)
-    infos: dict[str, "ClassInfo"]  # every class's classification, as classify left it
+    # every class's ClassInfo, as classify left it (typed loosely: dbcheck.schema.index,
+    # which defines ClassInfo, imports this module)
+    infos: dict[str, Any]
     classified: dict[str, frozenset[str]]  # class -> the modules its classification read, its own included
     base_classes: dict[str, tuple[tuple[str, int], ...]]  # class -> its project bases (module, place in its classes)
     by_suffix: dict[str, Optional[str]]  # the symbol table's path tails (see SymbolTable)
