@@ -7,6 +7,7 @@ import contextlib
 import dataclasses
 import gc
 import os
+import re
 import stat
 import time
 import traceback
@@ -284,16 +285,33 @@ def load_facts(sources: Sequence[SourceFile], messages: list[str], errors: list[
     return name_modules(claims, messages)
 
 
+_NAME = re.compile(rb"[A-Za-z_][A-Za-z0-9_]*")
+
+
 def _access_check_modules(facts: ModuleFacts) -> set[str]:
     """The modules ``facts`` imports a function named like an access check from, and
     those its classes' bases come from (a view base's ``self.check_owner(row)``)."""
     from dbcheck.flow.policy import PREDICATE
 
     out: set[str] = set()
-    for target in facts.imports.values():
+    imported = set(facts.imports.values())
+    for target in imported:
         module, _, name = target.rpartition(".")
         if module and PREDICATE.search(name):
             out.add(module)
+    # ``import permissions`` then ``permissions.check_owner(row)``: the call's qualified
+    # name is spelled out in the encoded body
+    code = b"\0".join(body.code for body in facts.bodies) if facts.bodies else b""
+    for target in imported - out if code else ():
+        spelled = target.encode() + b"."
+        at = code.find(spelled)
+        while at >= 0:
+            called = _NAME.match(code, at + len(spelled))
+            # (a longer name ending in the module's counts too: a file more read, no harm)
+            if called is not None and PREDICATE.search(called.group(0).decode(errors="replace")):
+                out.add(target)
+                break
+            at = code.find(spelled, at + 1)
     for cls in facts.classes:
         for base in cls.bases:
             named = base[1] if isinstance(base, tuple) and base[:1] == ("sub",) else base  # Base[T]

@@ -2150,6 +2150,22 @@ def rename_task(session, task_id, title):
         abort(403)
     task.title = title
 '''},
+        # ... also when the check is called through its module (``import permissions``).
+        {"permissions.py": '''
+from flask_login import current_user
+def check_task_edit_permissions(task):
+    if task.user_id != int(current_user.id):
+        return False
+    return True
+''', "example.py": _MODELS + '''
+from flask import abort
+import permissions
+def rename_task(session, task_id, title):
+    task = session.scalars(select(Task).where(Task.id == task_id)).first()  # ok: DBC501
+    if not permissions.check_task_edit_permissions(task):
+        abort(403)
+    task.title = title
+'''},
         # ... and so is the module of a view base whose method checks the owner.
         {"web_base.py": '''
 from flask import abort
