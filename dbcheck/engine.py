@@ -241,14 +241,13 @@ def load_facts(sources: Sequence[SourceFile], messages: list[str], errors: list[
     memo = cache.names_memo if cache is not None else None
 
     def note_names(i: int, facts: ModuleFacts) -> None:
-        nonlocal known, checks_from
         found = memo.get(sources[i].key) if memo is not None else None
         if found is None:
             found = (phase1.defined_names(facts), _access_check_modules(facts))
             if memo is not None:
                 memo[sources[i].key] = found
-        known |= found[0]
-        checks_from |= found[1]
+        known.update(found[0])
+        checks_from.update(found[1])
 
     for i, facts in results.items():
         if not facts.skimmed:

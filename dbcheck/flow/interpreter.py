@@ -1286,8 +1286,7 @@ class QueryAnalyzer:
                 # (a branch that returns answers the caller, who acts on it: not narrowed)
                 ctx.guarding = (not ctx.negated and expr.op == "or" and _failed_check(operand)) \
                     or (ctx.negated and expr.op == "and") \
-                    or (not ctx.negated and expr.op == "and" and isinstance(operand, Not)
-                        and privileged_side(other) is False)
+                    or (not ctx.negated and expr.op == "and" and _fails_but_for_admins(operand, other))
             try:
                 self._eval(operand, env, ctx)
             finally:
@@ -1445,7 +1444,7 @@ class QueryAnalyzer:
         words = f"_{camel_to_snake(info.ref.fact.name)}"
         for decorator in ctx.function.decorators:
             name = decorated_by(decorator)[1].lower()
-            if _CHECKED_ROW_DECORATOR.match(name) and (f"{name}_".find(f"{words}_") > 0):
+            if _CHECKED_ROW_DECORATOR.match(name) and f"{words}_" in f"{name}_":
                 return info.table.key
         return None
 
@@ -4055,9 +4054,14 @@ def _failed_check(test: Expr) -> bool:
     the check failed for anyone but an administrator."""
     if isinstance(test, Not):
         return True
-    return isinstance(test, BoolOp) and test.op == "and" and any(
-        isinstance(side, Not) and privileged_side(other) is False
-        for side, other in ((test.left, test.right), (test.right, test.left)))
+    return isinstance(test, BoolOp) and test.op == "and" and (
+        _fails_but_for_admins(test.left, test.right) or _fails_but_for_admins(test.right, test.left))
+
+
+def _fails_but_for_admins(side: Expr, other: Expr) -> bool:
+    """``not check(...)`` beside a test that fails only for administrators (``and not
+    user.is_admin``): the two hold together when the check failed for anyone else."""
+    return isinstance(side, Not) and privileged_side(other) is False
 
 
 # The table of a held id whose table no key states (see ``_row_attribute``).

@@ -11,6 +11,7 @@ is DBC501 / DBC502's to judge; this rule reports ids that are never looked up at
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Optional
@@ -231,12 +232,21 @@ def _references(index: "ProjectIndex", config: "Config", table: TableModel,
     """The column ``attribute`` names, when it is a foreign key to another tenant-owned
     table (not the tenant table: who owns the row is DBC505's)."""
     column = table.column_by_attribute(attribute)
-    if column is None or column.name in config.tenant_columns:
+    target = _referenced(config, column, lambda name: owned_by_tenant(index, config, name)) \
+        if column is not None else None
+    return (column, target) if column is not None and target is not None else None
+
+
+def _referenced(config: "Config", column: ColumnModel,
+                owned: Callable[[str], Optional[TableModel]]) -> Optional[TableModel]:
+    """The tenant-owned table a foreign key ``column`` (not a tenant column) points at:
+    what ``_references`` accepts. ``owned``: ``owned_by_tenant`` of a table's name."""
+    if column.name in config.tenant_columns:
         return None
     for fk in column.foreign_keys:
-        target = owned_by_tenant(index, config, fk.target_table or "") if fk.target_table else None
+        target = owned(fk.target_table) if fk.target_table else None
         if target is not None:
-            return column, target
+            return target
     return None
 
 
@@ -244,19 +254,10 @@ def _may_write_reference(index: "ProjectIndex", config: "Config") -> Callable[[F
     """Whether a function may write one of the foreign keys ``_references`` accepts: a
     keyword of that name in its IR (``body.code``, where every name is spelled out at its
     first use) or an attribute store of it - a cheap superset of what ``_writes`` finds."""
-    owned: dict[str, bool] = {}  # a key's target table -> whether a tenant owns it
-
-    def references(column: ColumnModel) -> bool:
-        if column.name in config.tenant_columns:
-            return False
-        for fk in column.foreign_keys:
-            if fk.target_table and fk.target_table not in owned:
-                owned[fk.target_table] = owned_by_tenant(index, config, fk.target_table) is not None
-            if fk.target_table and owned[fk.target_table]:
-                return True
-        return False
-
-    names = {name for table in index.tables for column in table.columns if column.foreign_keys and references(column)
+    # every column of the project is asked: each target table's owner is looked up once
+    owned = functools.cache(lambda name: owned_by_tenant(index, config, name))
+    names = {name for table in index.tables for column in table.columns
+             if column.foreign_keys and _referenced(config, column, owned) is not None
              for name in (column.name, column.attribute or column.name)}
     if not names:
         return lambda body: False

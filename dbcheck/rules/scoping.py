@@ -458,6 +458,30 @@ def check_shelf_edit_permissions(shelf):
     return True
 '''
 
+# An owner check in a module that names no model (it imports only flask_login).
+_PERMISSIONS = '''
+from flask_login import current_user
+def check_task_edit_permissions(task):
+    if task.user_id != int(current_user.id):
+        return False
+    return True
+'''
+
+# Rows that hang off a task, and a visibility check of a task.
+_SUBTASKS = _MODELS + '''
+class Subtask(Base):
+    __tablename__ = "subtasks"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    task_id: Mapped[int] = mapped_column(ForeignKey("tasks.id", ondelete="CASCADE"), index=True)
+'''
+_CAN_VIEW = _MODELS + '''
+class Forbidden(Exception):
+    pass
+def can_view(task, user):
+    return user is not None and task.user_id == user.id
+'''
+
 # A service FastAPI injects through an Annotated alias (quivr): its methods are followed,
 # and the route's owner check of the row they hand back counts.
 _INJECTED = _MODELS + '''
@@ -2135,13 +2159,7 @@ def my_meters(session, auth_subject):
         # The owner check lives in a module that names no model (a permissions module
         # importing only flask_login): it is read all the same, since a file that is read
         # imports a check from it.
-        {"permissions.py": '''
-from flask_login import current_user
-def check_task_edit_permissions(task):
-    if task.user_id != int(current_user.id):
-        return False
-    return True
-''', "example.py": _MODELS + '''
+        {"permissions.py": _PERMISSIONS, "example.py": _MODELS + '''
 from flask import abort
 from permissions import check_task_edit_permissions
 def rename_task(session, task_id, title):
@@ -2151,13 +2169,7 @@ def rename_task(session, task_id, title):
     task.title = title
 '''},
         # ... also when the check is called through its module (``import permissions``).
-        {"permissions.py": '''
-from flask_login import current_user
-def check_task_edit_permissions(task):
-    if task.user_id != int(current_user.id):
-        return False
-    return True
-''', "example.py": _MODELS + '''
+        {"permissions.py": _PERMISSIONS, "example.py": _MODELS + '''
 from flask import abort
 import permissions
 def rename_task(session, task_id, title):
@@ -2201,7 +2213,7 @@ def my_notifications(session, user):
 ''',
         # A row a check-named decorator loads, checks and hands the view: its children are
         # as scoped as it is (FitTrackee's @check_workout).
-        _MODELS + '''
+        _SUBTASKS + '''
 import functools
 from flask import abort
 from flask_login import current_user
@@ -2213,11 +2225,6 @@ def check_task(f):
             abort(404)
         return f(session, task)
     return wrapper
-class Subtask(Base):
-    __tablename__ = "subtasks"
-    id: Mapped[int] = mapped_column(primary_key=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
-    task_id: Mapped[int] = mapped_column(ForeignKey("tasks.id", ondelete="CASCADE"), index=True)
 @check_task
 def subtasks(session, task: Task):
     return session.scalars(select(Subtask).where(Subtask.task_id == task.id)).all()  # ok: DBC501
@@ -2225,11 +2232,7 @@ def subtasks(session, task: Task):
         # A check that fails for anyone but an administrator stops the function for them
         # (FitTrackee's get_workout: ``not can_view(...) and not (allow_admin and
         # user.has_admin_rights)``).
-        _MODELS + '''
-class Forbidden(Exception):
-    pass
-def can_view(task, user):
-    return user is not None and task.user_id == user.id
+        _CAN_VIEW + '''
 def get_task(session, task_id, auth_user, allow_admin=False):
     task = session.scalars(select(Task).where(Task.id == task_id)).first()  # ok: DBC501
     if not task or (not can_view(task, auth_user) and not (allow_admin and auth_user.is_admin)):
@@ -2343,11 +2346,7 @@ def get_note(id):
     )
     invalid = (
         # ... but not when the other side lets through more than administrators.
-        _MODELS + '''
-class Forbidden(Exception):
-    pass
-def can_view(task, user):
-    return user is not None and task.user_id == user.id
+        _CAN_VIEW + '''
 def get_task(session, task_id, auth_user):
     task = session.scalars(select(Task).where(Task.id == task_id)).first()  # expect: DBC501
     if not task or (not can_view(task, auth_user) and not auth_user.is_beta_tester):
@@ -2357,13 +2356,8 @@ def get_task(session, task_id, auth_user):
         # Second reader's counter-examples: a decorator named like a check that checks no
         # row (pydantic's validate_call), a shared model's own polymorphic reference, and an
         # id that is a task's on one path and any table's on the other, compared with a key.
-        _MODELS + '''
+        _SUBTASKS + '''
 from pydantic import validate_call
-class Subtask(Base):
-    __tablename__ = "subtasks"
-    id: Mapped[int] = mapped_column(primary_key=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
-    task_id: Mapped[int] = mapped_column(ForeignKey("tasks.id", ondelete="CASCADE"), index=True)
 @validate_call
 def subtasks(session, task: Task):
     return session.scalars(select(Subtask).where(Subtask.task_id == task.id)).all()  # expect: DBC501
@@ -2385,18 +2379,13 @@ def subtasks_of(session, kind, note_id, project_id, user):
     return session.scalars(select(Task).where(Task.project_id == ref)).all()  # expect: DBC501
 ''',
         # A decorator that is no check hands over a row nobody checked.
-        _MODELS + '''
+        _SUBTASKS + '''
 import functools
 def log_calls(f):
     @functools.wraps(f)
     def wrapper(*args):
         return f(*args)
     return wrapper
-class Subtask(Base):
-    __tablename__ = "subtasks"
-    id: Mapped[int] = mapped_column(primary_key=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
-    task_id: Mapped[int] = mapped_column(ForeignKey("tasks.id", ondelete="CASCADE"), index=True)
 @log_calls
 def subtasks(session, task: Task):
     return session.scalars(select(Subtask).where(Subtask.task_id == task.id)).all()  # expect: DBC501

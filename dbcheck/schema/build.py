@@ -278,16 +278,21 @@ class _Builder:
 
     # ---- tables of classes
 
-    def build_class_tables(self, previous: Optional["BuildMemory"] = None, remember: bool = False) -> None:
+    def build_class_tables(self, previous: Optional["BuildMemory"] = None, remember: bool = False,
+                           layout: Optional[tuple] = None) -> None:
+        """``layout``: ``project_layout(self.modules)``, when the caller has it already."""
         self._tracking = remember or previous is not None
-        layout = project_layout(self.modules)
+        layout = project_layout(self.modules) if layout is None else layout
         same_layout = previous is not None and previous.layout == layout
+        # the modules whose facts changed since the last build (UNSETTLED reads count too)
+        changed: set[str] = set()
         if self._tracking:
             self.symbols.track_reads()
             self._name_by_path = {m.path: name for name, m in self.modules.items()}
             if same_layout and previous is not None:
                 changed = {name for name, m in self.modules.items() if previous.keys.get(name) != _facts_key(m)}
-                self._kept = (previous, changed | {UNSETTLED})
+                changed.add(UNSETTLED)
+                self._kept = (previous, changed)
         refs = [ClassRef(m, c) for m in self.modules.values() for c in m.classes]
         for ref in refs:
             self.classify(ref)
@@ -297,7 +302,8 @@ class _Builder:
             kept_infos = previous.infos if previous is not None else {}
             classified = {q: copy.copy(i) if q in self._fresh_infos else kept_infos[q] for q, i in self.infos.items()}
         mapped_names = {q for q, i in self.infos.items() if i.mapped}
-        reusable = self._reusable_tables(previous, mapped_names) if same_layout and previous is not None else set()
+        reusable = self._reusable_tables(previous, mapped_names, changed) \
+            if same_layout and previous is not None else set()
         copies: dict[str, TableModel] = {}
         # Parents before children, so single-table inheritance finds the parent's table.
         pending = [self.infos[r.qualname] for r in refs if self.infos[r.qualname].mapped]
@@ -347,7 +353,7 @@ class _Builder:
         models = frozenset(info.ref.fact.name for info in self.infos.values() if info.style != "none")
         return frozenset(mapped_names), models, self.encrypted_types
 
-    def _reusable_tables(self, previous: "BuildMemory", mapped_names: set[str]) -> set[str]:
+    def _reusable_tables(self, previous: "BuildMemory", mapped_names: set[str], changed: set[str]) -> set[str]:
         """The classes whose table the last build made and this one would make again,
         identical: no module its making read changed (its classification, its table,
         and - to be safe from reads no frame saw - everything the classes of those
@@ -357,8 +363,6 @@ class _Builder:
         depends on them)."""
         if self._shared_inputs(mapped_names) != previous.shared:
             return set()
-        changed = {name for name, m in self.modules.items() if previous.keys.get(name) != _facts_key(m)}
-        changed.add(UNSETTLED)
         blocked = {owner for qualname, owner in previous.owners.items()
                    if qualname in previous.spelled or not changed.isdisjoint(previous.reads.get(qualname, (UNSETTLED,)))}
         for qualname in self._fresh_infos:  # a class classified again may join a table it was not in
@@ -373,8 +377,7 @@ class _Builder:
         classification and its table read, and, closed over, what every class of each of
         those modules read (a class's table reads other classes' classifications and
         tables - a mixin, a foreign key's target - not always through a resolution)."""
-        names_by_path = {m.path: name for name, m in self.modules.items()}
-        own = {q: names_by_path.get(i.ref.module.path, UNSETTLED) for q, i in self.infos.items()}
+        own = {q: self._name_by_path.get(i.ref.module.path, UNSETTLED) for q, i in self.infos.items()}
         by_module: dict[str, set[str]] = {}
         for qualname, module in own.items():
             by_module.setdefault(module, set()).update(self._classified.get(qualname, (UNSETTLED,)),
@@ -415,12 +418,11 @@ class _Builder:
         owners: dict[str, str] = {}
         modules: dict[str, str] = {}
         tables: dict[str, TableModel] = {}
-        names_by_path = {m.path: name for name, m in self.modules.items()}
         for qualname, info in self.infos.items():
             if not info.mapped or info.table is None or info.table.qualname is None:
                 continue
             owners[qualname] = info.table.qualname
-            modules[qualname] = names_by_path.get(info.ref.module.path, info.ref.module.module)
+            modules[qualname] = self._name_by_path.get(info.ref.module.path, info.ref.module.module)
         built = Counter(t.qualname for t in self.tables if t.qualname is not None and not t.is_imperative)
         twice = {qualname for qualname, count in built.items() if count > 1}
         for table in self.tables:
@@ -829,16 +831,26 @@ class _Builder:
             found = memo.get(key, _MISSING)
         except TypeError:  # an unhashable constant
             return compute(*args)
-        if not self._tracking:
-            if found is _MISSING:
-                found = memo[key] = compute(*args)
-        elif found is _MISSING:
-            with self.symbols.reading() as frame:
-                found = memo[key] = compute(*args)
-            self._memo_reads[(kind, key)] = frozenset(frame)
+        if found is _MISSING:
+            found = memo[key] = self._with_reads((kind, key), lambda: compute(*args))
         else:
-            self.symbols.note(self._memo_reads.get((kind, key), (UNSETTLED,)))
+            self._replay_reads((kind, key))
         return found
+
+    def _with_reads(self, key: tuple, compute: Callable[[], _U]) -> _U:
+        """``compute()``, a result kept for reuse within this build: while reads are
+        tracked, what it read is kept under ``key`` for ``_replay_reads``."""
+        if not self._tracking:
+            return compute()
+        with self.symbols.reading() as frame:
+            found = compute()
+        self._memo_reads[key] = frozenset(frame)
+        return found
+
+    def _replay_reads(self, key: tuple) -> None:
+        """A kept result reused: what computing it read counts for the open frame."""
+        if self._tracking:
+            self.symbols.note(self._memo_reads.get(key, (UNSETTLED,)))
 
     # ---- columns
 
@@ -853,13 +865,11 @@ class _Builder:
         key = (id(attr), owner.qualname, tuple(info.type_map))
         known = self._inherited_columns.get(key)
         if known is None or known[0] is not attr:
-            with self.symbols.reading() as frame:
-                known = self._inherited_columns[key] = (attr, self._column(info, attr, owner, call, func_name,
-                                                                           defaults, inner))
-            if self._tracking:
-                self._memo_reads[("inherited", key)] = frozenset(frame)
-        elif self._tracking:
-            self.symbols.note(self._memo_reads.get(("inherited", key), (UNSETTLED,)))
+            column = self._with_reads(("inherited", key),
+                                      lambda: self._column(info, attr, owner, call, func_name, defaults, inner))
+            known = self._inherited_columns[key] = (attr, column)
+        else:
+            self._replay_reads(("inherited", key))
         return copy.copy(known[1])
 
     def _column(self, info: ClassInfo, attr: AttrFact, owner: ClassRef, call: Expr, func_name: str,
@@ -1024,16 +1034,10 @@ class _Builder:
     def _project_type(self, ref: ClassRef) -> TypeInfo:
         key = ref.qualname
         if key in self._type_cache:
-            if self._tracking:
-                self.symbols.note(self._memo_reads.get(("project_type", key), (UNSETTLED,)))
+            self._replay_reads(("project_type", key))
             return self._type_cache[key]
         self._type_cache[key] = TypeInfo(ref.fact.name, "unknown", False)
-        if not self._tracking:
-            return self._project_type_of(ref, key)
-        with self.symbols.reading() as frame:
-            found = self._project_type_of(ref, key)
-        self._memo_reads[("project_type", key)] = frozenset(frame)
-        return found
+        return self._with_reads(("project_type", key), lambda: self._project_type_of(ref, key))
 
     def _project_type_of(self, ref: ClassRef, key: str) -> TypeInfo:
         result = TypeInfo(ref.fact.name, "unknown", False)
@@ -1668,9 +1672,10 @@ def build_index(modules: dict[str, ModuleFacts], encrypted_types: Iterable[str] 
     """``previous`` (with ``remember``, the index's ``build_memory`` carries the next
     one): a long-lived process's last build, whose class tables are copied where
     nothing they depend on changed. The index is the same as without it."""
-    same_layout = previous is not None and previous.layout == project_layout(modules)
+    layout = project_layout(modules)
+    same_layout = previous is not None and previous.layout == layout
     builder = _Builder(modules, encrypted_types, previous.by_suffix if same_layout and previous is not None else None)
-    builder.build_class_tables(previous, remember)
+    builder.build_class_tables(previous, remember, layout)
     builder.module_tables()
     builder.imperative_mappings()
     _mark_hashed_on_write(builder.tables, modules.values())
