@@ -475,7 +475,7 @@ class Subtask(Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     task_id: Mapped[int] = mapped_column(ForeignKey("tasks.id", ondelete="CASCADE"), index=True)
 '''
-_CAN_VIEW = _MODELS + '''
+_TASK_VISIBILITY = _MODELS + '''
 class Forbidden(Exception):
     pass
 def can_view(task, user):
@@ -2232,7 +2232,7 @@ def subtasks(session, task: Task):
         # A check that fails for anyone but an administrator stops the function for them
         # (FitTrackee's get_workout: ``not can_view(...) and not (allow_admin and
         # user.has_admin_rights)``).
-        _CAN_VIEW + '''
+        _TASK_VISIBILITY + '''
 def get_task(session, task_id, auth_user, allow_admin=False):
     task = session.scalars(select(Task).where(Task.id == task_id)).first()  # ok: DBC501
     if not task or (not can_view(task, auth_user) and not (allow_admin and auth_user.is_admin)):
@@ -2346,7 +2346,7 @@ def get_note(id):
     )
     invalid = (
         # ... but not when the other side lets through more than administrators.
-        _CAN_VIEW + '''
+        _TASK_VISIBILITY + '''
 def get_task(session, task_id, auth_user):
     task = session.scalars(select(Task).where(Task.id == task_id)).first()  # expect: DBC501
     if not task or (not can_view(task, auth_user) and not auth_user.is_beta_tester):
